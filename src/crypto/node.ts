@@ -1,0 +1,103 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as nodeSign,
+  verify as nodeVerify,
+  randomBytes as nodeRandomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import type { CryptoBackend } from './backend.js';
+
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+// KeyObject creation costs more than a verify; logs and witnesses reuse few keys.
+const MAX_CACHED = 4096;
+const pubCache = new Map<string, KeyObject | null>();
+const spkiCache = new Map<string, KeyObject | null>();
+
+function cached(cache: Map<string, KeyObject | null>, id: string, make: () => KeyObject): KeyObject | null {
+  let k = cache.get(id);
+  if (k !== undefined) return k;
+  try {
+    k = make();
+  } catch {
+    k = null;
+  }
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(id, k);
+  return k;
+}
+
+function ed25519Key(pub: Uint8Array): KeyObject | null {
+  if (pub.length !== 32) return null;
+  const id = Buffer.from(pub).toString('latin1');
+  return cached(pubCache, id, () =>
+    createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, pub]), format: 'der', type: 'spki' }),
+  );
+}
+
+function seedKey(seed: Uint8Array): KeyObject {
+  if (seed.length !== 32) throw new Error('ed25519: seed must be 32 bytes');
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+function u8(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export const nodeBackend: CryptoBackend = {
+  name: 'node',
+  sha256(data) {
+    return u8(createHash('sha256').update(data).digest());
+  },
+  sha256Parts(...parts) {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return u8(h.digest());
+  },
+  ed25519PublicKey(seed) {
+    const der = createPublicKey(seedKey(seed)).export({ format: 'der', type: 'spki' });
+    return u8(der.subarray(der.length - 32));
+  },
+  ed25519Sign(seed, msg) {
+    return u8(nodeSign(null, msg, seedKey(seed)));
+  },
+  ed25519Verify(pub, msg, sig) {
+    if (sig.length !== 64) return false;
+    const key = ed25519Key(pub);
+    if (!key) return false;
+    try {
+      return nodeVerify(null, msg, key, sig);
+    } catch {
+      return false;
+    }
+  },
+  ed25519VerifyAsync(pub, msg, sig) {
+    if (sig.length !== 64) return Promise.resolve(false);
+    const key = ed25519Key(pub);
+    if (!key) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      try {
+        nodeVerify(null, msg, key, sig, (err, ok) => resolve(!err && ok));
+      } catch {
+        resolve(false);
+      }
+    });
+  },
+  ecdsaSha256Verify(spki, msg, derSig) {
+    const key = cached(spkiCache, Buffer.from(spki).toString('latin1'), () =>
+      createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }),
+    );
+    if (!key || key.asymmetricKeyType !== 'ec') return false;
+    try {
+      return nodeVerify('sha256', msg, { key, dsaEncoding: 'der' }, derSig);
+    } catch {
+      return false;
+    }
+  },
+  randomBytes(n) {
+    return u8(nodeRandomBytes(n));
+  },
+};

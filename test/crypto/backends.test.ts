@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { nodeBackend } from '../../src/crypto/node.js';
+import { nobleBackend } from '../../src/crypto/noble.js';
+
+const speccheck = JSON.parse(readFileSync(new URL('../fixtures/ed25519-speccheck.json', import.meta.url), 'utf8'));
+const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
+
+describe.each([nodeBackend, nobleBackend])('crypto backend $name', (b) => {
+  it.each(speccheck.cases.map((c: any, i: number) => [i, c]))('ed25519 speccheck case %i gives Go\'s verdict', async (_i, c: any) => {
+    expect(b.ed25519Verify(hex(c.pub_key), hex(c.message), hex(c.signature))).toBe(c.go);
+    expect(await b.ed25519VerifyAsync(hex(c.pub_key), hex(c.message), hex(c.signature))).toBe(c.go);
+  });
+
+  it('sha256 known answers', () => {
+    expect(Buffer.from(b.sha256(new Uint8Array())).toString('hex')).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
+    expect(Buffer.from(b.sha256Parts(Buffer.from('ab'), Buffer.from('c'))).toString('hex')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+
+  it('ed25519 sign/verify round trip and rejects wrong lengths', () => {
+    const seed = new Uint8Array(32).fill(7);
+    const pub = b.ed25519PublicKey(seed);
+    const msg = Buffer.from('hello');
+    const sig = b.ed25519Sign(seed, msg);
+    expect(b.ed25519Verify(pub, msg, sig)).toBe(true);
+    expect(b.ed25519Verify(pub, Buffer.from('hellO'), sig)).toBe(false);
+    expect(b.ed25519Verify(pub.subarray(1), msg, sig)).toBe(false);
+    expect(b.ed25519Verify(pub, msg, sig.subarray(1))).toBe(false);
+  });
+});
+
+describe('backends agree', () => {
+  it('same keys and signatures from the same seed (RFC 8032 is deterministic)', () => {
+    for (let i = 0; i < 50; i++) {
+      const seed = new Uint8Array(randomBytes(32));
+      const msg = new Uint8Array(randomBytes(i * 7));
+      expect(nobleBackend.ed25519PublicKey(seed)).toEqual(nodeBackend.ed25519PublicKey(seed));
+      expect(nobleBackend.ed25519Sign(seed, msg)).toEqual(nodeBackend.ed25519Sign(seed, msg));
+    }
+  });
+
+  it('same verdicts on random and mutated signatures', () => {
+    let valid = 0;
+    for (let i = 0; i < 300; i++) {
+      const seed = new Uint8Array(randomBytes(32));
+      const msg = new Uint8Array(randomBytes(16));
+      const pub = nodeBackend.ed25519PublicKey(seed);
+      const sig = nodeBackend.ed25519Sign(seed, msg);
+      const mutated = new Uint8Array(sig);
+      if (i % 3 === 1) mutated[i % 64] ^= 1 << (i % 8);
+      if (i % 3 === 2) mutated.set(randomBytes(32), 32);
+      const pk = i % 5 === 4 ? new Uint8Array(randomBytes(32)) : pub;
+      const v = nodeBackend.ed25519Verify(pk, msg, mutated);
+      if (v) valid++;
+      expect(nobleBackend.ed25519Verify(pk, msg, mutated)).toBe(v);
+    }
+    expect(valid).toBeGreaterThan(50);
+  });
+});
