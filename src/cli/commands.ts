@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { registerKeygen } from './keygen.js';
+import { registerNote } from './note.js';
+import { registerProof } from './proof.js';
+
+// One file per command; each registers its subcommands here.
+export function registerCommands(program: Command): void {
+  registerKeygen(program);
+  registerNote(program);
+  registerProof(program);
+}
