@@ -1,0 +1,551 @@
+// The durable WitnessStore: LevelDB (level 10 / classic-level) with group commit.
+//
+// Key layout (keys and values are UTF-8 strings; <hex(x)> is the lowercase hex of x's UTF-8
+// bytes, so any well-formed origin or id, including ones containing '!', is safe in a key, and
+// hex never contains '!', so every prefix below is unambiguous):
+//
+//   m!version                          "gossip-witness/store/v1" (the format marker)
+//   s!<hex(origin)>                    LogState as JSON:
+//                                      {"size":"<decimal>","root":"<base64>","note":…,
+//                                       "cosigned":…,"updatedAt":<ms>}
+//   e!<hex(id)>                        StoredEvidence as JSON:
+//                                      {"id":…,"origin":…,"receivedAt":<ms>,"bytes":"<base64>"}
+//   x!<hex(origin)>!<seq, 16 digits>   SuspectRecord as JSON:
+//                                      {"origin":…,"receivedAt":<ms>,"held":…,"submitted":…,
+//                                       "oldSize":"<decimal>","proof":["<base64>",…],"reason":…}
+//                                      seq is store-wide and increasing, so within an origin
+//                                      key order is insertion order; at most SUSPECT_RING_SIZE
+//                                      per origin (the oldest are deleted in the same batch).
+//
+// Open: an empty database gets the marker; a different marker, or data without one, is refused
+// (StoreVersionError). All states are loaded into memory (plus the evidence ids and suspect
+// keys); a state that fails to decode refuses the open (StoreCorruptError). A LOCK held by
+// another process gives StoreLockedError.
+//
+// Writes: every write goes through one group committer. While a `sync: true` batch is in
+// flight, new writes queue; the queue goes as ONE `db.batch(ops, { sync: true })` when the
+// in-flight batch completes, and each waiter resolves (or rejects) when its batch does. A
+// write method resolves only after its batch completed, i.e. after LevelDB appended it to its
+// write-ahead log and fdatasync()ed that log.
+//
+// compareAndSet is serialised per origin (a per-origin promise-chain mutex) and checks against
+// the in-memory state, which is updated only after the durable commit succeeded. addEvidence
+// is serialised per id and addSuspect per origin the same way, so no batch ever holds two
+// writes of one key.
+//
+// If a batch fails, the store refuses all later writes (StoreWriteError): after a failed
+// fsync the on-disk state is unknown (LevelDB itself also stops accepting writes), so the
+// process must restart and reload from disk.
+import { setImmediate } from 'node:timers'; // not the global: tests' fake timers must not stall commits
+import { Level } from 'level';
+import type { CasResult, LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import { SUSPECT_RING_SIZE } from '../witness/store.js';
+import { decodeBase64, decodeUtf8, encodeBase64 } from '../util/bytes.js';
+import {
+  StoreClosedError,
+  checkEvidence,
+  checkKeyString,
+  checkLogState,
+  checkSuspect,
+  cloneEvidence,
+  cloneLogState,
+  cloneSuspect,
+  compareEvidence,
+  compareStrings,
+} from './memory.js';
+
+export { StoreClosedError } from './memory.js';
+
+export const STORE_VERSION = 'gossip-witness/store/v1';
+const VERSION_KEY = 'm!version';
+const STATE_PREFIX = 's!';
+const EVIDENCE_PREFIX = 'e!';
+const SUSPECT_PREFIX = 'x!';
+const SEQ_DIGITS = 16;
+/** One past the last key with the given prefix ending in '!' ('"' follows '!'). */
+const rangeOf = (prefix: string) => ({ gte: prefix, lt: prefix.slice(0, -1) + '"' });
+
+/** The data directory holds a different (or no) store format version. */
+export class StoreVersionError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly found: string | undefined,
+  ) {
+    super(
+      found === undefined
+        ? `data directory ${dir} holds data but no format version marker; supported version is ${STORE_VERSION} (refusing to open it)`
+        : `data directory ${dir} has store format version ${JSON.stringify(found)}; supported version is ${STORE_VERSION} (refusing to open it)`,
+    );
+    this.name = 'StoreVersionError';
+  }
+}
+
+/** Another process (or another LevelStore in this process) has the data directory open. */
+export class StoreLockedError extends Error {
+  constructor(
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    super(`data directory ${dir} is in use by another process (its LevelDB LOCK is held)`, { cause });
+    this.name = 'StoreLockedError';
+  }
+}
+
+/** A stored record failed to decode. */
+export class StoreCorruptError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`data directory ${dir}: stored record ${key} is corrupt: ${detail}`);
+    this.name = 'StoreCorruptError';
+  }
+}
+
+/** A durable write failed; the store refuses further writes until reopened. */
+export class StoreWriteError extends Error {
+  constructor(dir: string, cause: unknown) {
+    super(`data directory ${dir}: a synced write failed (${(cause as Error)?.message ?? String(cause)}); restart to reload from disk`, {
+      cause,
+    });
+    this.name = 'StoreWriteError';
+  }
+}
+
+export interface LevelStoreOptions {
+  /** Most writes committed in one batch (default 1024); more wait for the next batch. */
+  maxGroupSize?: number;
+}
+
+export interface LevelStoreStats {
+  /** Synced batches committed. */
+  batches: number;
+  /** Writes (CAS, evidence, suspect) committed in them. */
+  writes: number;
+}
+
+type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+type Db = Level<string, string>;
+
+// ---- key and value codecs ----
+
+const hexOf = (s: string) => Buffer.from(s, 'utf8').toString('hex');
+const stateKey = (origin: string) => STATE_PREFIX + hexOf(origin);
+const evidenceKey = (id: string) => EVIDENCE_PREFIX + hexOf(id);
+const suspectPrefix = (origin: string) => SUSPECT_PREFIX + hexOf(origin) + '!';
+const suspectKey = (origin: string, seq: number) => suspectPrefix(origin) + String(seq).padStart(SEQ_DIGITS, '0');
+
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+const DECIMAL_RE = /^(?:0|[1-9][0-9]*)$/;
+const SEQ_RE = new RegExp(`^[0-9]{${SEQ_DIGITS}}$`);
+
+class Decoder {
+  constructor(
+    private readonly dir: string,
+    private readonly key: string,
+  ) {}
+  fail(detail: string): never {
+    throw new StoreCorruptError(this.dir, this.key, detail);
+  }
+  hexString(hex: string, what: string): string {
+    if (!HEX_RE.test(hex)) this.fail(`${what} in the key is not hex`);
+    const s = decodeUtf8(Buffer.from(hex, 'hex'));
+    if (s === null) this.fail(`${what} in the key is not UTF-8`);
+    return s;
+  }
+  json(value: string): Record<string, unknown> {
+    let v: unknown;
+    try {
+      v = JSON.parse(value);
+    } catch (err) {
+      this.fail(`invalid JSON (${(err as Error).message})`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail('not a JSON object');
+    return v as Record<string, unknown>;
+  }
+  string(o: Record<string, unknown>, f: string): string {
+    const v = o[f];
+    if (typeof v !== 'string') this.fail(`field ${f} is not a string`);
+    return v;
+  }
+  time(o: Record<string, unknown>, f: string): number {
+    const v = o[f];
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`field ${f} is not a finite number`);
+    return v;
+  }
+  size(o: Record<string, unknown>, f: string): bigint {
+    const v = o[f];
+    if (typeof v !== 'string' || !DECIMAL_RE.test(v)) this.fail(`field ${f} is not a decimal size`);
+    return BigInt(v);
+  }
+  b64(v: unknown, f: string): Uint8Array {
+    const b = typeof v === 'string' ? decodeBase64(v) : null;
+    if (b === null) this.fail(`field ${f} is not base64`);
+    return new Uint8Array(b);
+  }
+}
+
+function encodeState(s: LogState): string {
+  return JSON.stringify({
+    size: s.size.toString(),
+    root: encodeBase64(s.root),
+    note: s.note,
+    cosigned: s.cosigned,
+    updatedAt: s.updatedAt,
+  });
+}
+
+function decodeState(d: Decoder, value: string): LogState {
+  const o = d.json(value);
+  return {
+    size: d.size(o, 'size'),
+    root: d.b64(o.root, 'root'),
+    note: d.string(o, 'note'),
+    cosigned: d.string(o, 'cosigned'),
+    updatedAt: d.time(o, 'updatedAt'),
+  };
+}
+
+function encodeEvidence(e: StoredEvidence): string {
+  return JSON.stringify({ id: e.id, origin: e.origin, receivedAt: e.receivedAt, bytes: encodeBase64(e.bytes) });
+}
+
+function decodeEvidence(d: Decoder, value: string, id: string): StoredEvidence {
+  const o = d.json(value);
+  const e = { id: d.string(o, 'id'), origin: d.string(o, 'origin'), receivedAt: d.time(o, 'receivedAt'), bytes: d.b64(o.bytes, 'bytes') };
+  if (e.id !== id) d.fail('the id does not match the key');
+  return e;
+}
+
+function encodeSuspect(r: SuspectRecord): string {
+  return JSON.stringify({
+    origin: r.origin,
+    receivedAt: r.receivedAt,
+    held: r.held,
+    submitted: r.submitted,
+    oldSize: r.oldSize.toString(),
+    proof: r.proof.map(encodeBase64),
+    reason: r.reason,
+  });
+}
+
+function decodeSuspect(d: Decoder, value: string, origin: string): SuspectRecord {
+  const o = d.json(value);
+  if (!Array.isArray(o.proof)) d.fail('field proof is not an array');
+  const r: SuspectRecord = {
+    origin: d.string(o, 'origin'),
+    receivedAt: d.time(o, 'receivedAt'),
+    held: d.string(o, 'held'),
+    submitted: d.string(o, 'submitted'),
+    oldSize: d.size(o, 'oldSize'),
+    proof: (o.proof as unknown[]).map((p, i) => d.b64(p, `proof[${i}]`)),
+    reason: d.string(o, 'reason'),
+  };
+  if (r.origin !== origin) d.fail('the origin does not match the key');
+  return r;
+}
+
+// ---- concurrency helpers ----
+
+/** Per-key mutual exclusion by promise chaining; entries are dropped when idle. */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key);
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = prev ? prev.then(() => mine) : mine;
+    this.tails.set(key, tail);
+    try {
+      if (prev) await prev;
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+interface Waiter {
+  ops: Op[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+// ---- the store ----
+
+export class LevelStore implements WitnessStore {
+  private readonly states = new Map<string, LogState>();
+  private readonly evidenceIds = new Set<string>();
+  /** Per origin, the sequence numbers of its stored suspect records, oldest first. */
+  private readonly suspectSeqs = new Map<string, number[]>();
+  private lastSeq = 0;
+
+  private readonly stateLocks = new KeyedMutex();
+  private readonly evidenceLocks = new KeyedMutex();
+  private readonly suspectLocks = new KeyedMutex();
+
+  private queue: Waiter[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+  private failure: StoreWriteError | undefined;
+  private readonly maxGroupSize: number;
+  private readonly counters: LevelStoreStats = { batches: 0, writes: 0 };
+
+  private readonly pending = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    /**
+     * The underlying level database, exposed for diagnostics and tests (which spy on its
+     * batch method). Writing through it bypasses every invariant of this store.
+     */
+    readonly database: Db,
+    readonly dir: string,
+    opts: LevelStoreOptions,
+  ) {
+    this.maxGroupSize = Math.max(1, opts.maxGroupSize ?? 1024);
+  }
+
+  /** Opens (creating if needed) the store in dir; see the errors documented at the top. */
+  static async open(dir: string, opts: LevelStoreOptions = {}): Promise<LevelStore> {
+    const db: Db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    try {
+      await db.open({ createIfMissing: true });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(dir, err);
+      throw new Error(`cannot open data directory ${dir}: ${(cause as Error | undefined)?.message ?? (err as Error).message}`, { cause: err });
+    }
+    const store = new LevelStore(db, dir, opts);
+    try {
+      await store.checkVersion();
+      await store.load();
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw err;
+    }
+    return store;
+  }
+
+  private async checkVersion(): Promise<void> {
+    const db = this.database;
+    const found = await db.get(VERSION_KEY);
+    if (found === STORE_VERSION) return;
+    if (found !== undefined) throw new StoreVersionError(this.dir, found);
+    const any = await db.keys({ limit: 1 }).all();
+    if (any.length > 0) throw new StoreVersionError(this.dir, undefined);
+    await db.put(VERSION_KEY, STORE_VERSION, { sync: true });
+  }
+
+  private async load(): Promise<void> {
+    const db = this.database;
+    // States, in full.
+    const it = db.iterator(rangeOf(STATE_PREFIX));
+    try {
+      for (;;) {
+        const entries = await it.nextv(5000);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const d = new Decoder(this.dir, key);
+          const origin = d.hexString(key.slice(STATE_PREFIX.length), 'origin');
+          this.states.set(origin, decodeState(d, value));
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    // Evidence ids (for idempotency without a read).
+    for (const key of await db.keys(rangeOf(EVIDENCE_PREFIX)).all()) {
+      this.evidenceIds.add(new Decoder(this.dir, key).hexString(key.slice(EVIDENCE_PREFIX.length), 'id'));
+    }
+    // Suspect ring positions.
+    for (const key of await db.keys(rangeOf(SUSPECT_PREFIX)).all()) {
+      const d = new Decoder(this.dir, key);
+      const [hex, seqText, ...rest] = key.slice(SUSPECT_PREFIX.length).split('!');
+      if (seqText === undefined || rest.length > 0 || !SEQ_RE.test(seqText)) d.fail('malformed suspect key');
+      const origin = d.hexString(hex, 'origin');
+      const seq = Number(seqText);
+      let seqs = this.suspectSeqs.get(origin);
+      if (!seqs) this.suspectSeqs.set(origin, (seqs = []));
+      seqs.push(seq); // key order: ascending within the origin
+      if (seq > this.lastSeq) this.lastSeq = seq;
+    }
+  }
+
+  /** Counters for tests and benchmarks. */
+  get stats(): LevelStoreStats {
+    return { ...this.counters };
+  }
+
+  // ---- group commit ----
+
+  /** Resolves once ops are durably committed (as part of some group's synced batch). */
+  private commit(ops: Op[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ops, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    // One macrotask turn lets every write issued in the current turn join the group.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const group = this.queue.splice(0, this.maxGroupSize);
+    try {
+      if (this.failure) throw this.failure;
+      await this.database.batch(
+        group.flatMap((w) => w.ops),
+        { sync: true },
+      );
+      this.counters.batches++;
+      this.counters.writes += group.length;
+      for (const w of group) w.resolve();
+    } catch (err) {
+      this.failure ??= err instanceof StoreWriteError ? err : new StoreWriteError(this.dir, err);
+      for (const w of group) w.reject(this.failure);
+    } finally {
+      this.flushing = false;
+      this.scheduleFlush();
+    }
+  }
+
+  // ---- operation bookkeeping ----
+
+  private assertOpen(): void {
+    if (this.closing) throw new StoreClosedError();
+  }
+
+  /** Runs fn as a tracked operation (close() waits for it). */
+  private op<T>(fn: () => Promise<T>): Promise<T> {
+    const p = fn();
+    this.pending.add(p);
+    const done = () => void this.pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  // ---- WitnessStore ----
+
+  async getState(origin: string): Promise<LogState | undefined> {
+    this.assertOpen();
+    checkKeyString('origin', origin);
+    const s = this.states.get(origin);
+    return s && cloneLogState(s);
+  }
+
+  async compareAndSet(origin: string, expectedSize: bigint, next: LogState): Promise<CasResult> {
+    this.assertOpen();
+    checkKeyString('origin', origin);
+    if (typeof expectedSize !== 'bigint' || expectedSize < 0n) throw new TypeError('expectedSize must be a non-negative bigint');
+    checkLogState(next);
+    const snap = cloneLogState(next); // the caller may mutate next while we wait for the lock
+    return this.op(() =>
+      this.stateLocks.run(origin, async (): Promise<CasResult> => {
+        const cur = this.states.get(origin);
+        if ((cur?.size ?? 0n) !== expectedSize) return { ok: false, current: cur && cloneLogState(cur) };
+        await this.commit([{ type: 'put', key: stateKey(origin), value: encodeState(snap) }]);
+        this.states.set(origin, snap);
+        return { ok: true };
+      }),
+    );
+  }
+
+  async addEvidence(e: StoredEvidence): Promise<boolean> {
+    this.assertOpen();
+    checkEvidence(e);
+    const snap = cloneEvidence(e);
+    return this.op(() =>
+      this.evidenceLocks.run(snap.id, async () => {
+        if (this.evidenceIds.has(snap.id)) return false;
+        await this.commit([{ type: 'put', key: evidenceKey(snap.id), value: encodeEvidence(snap) }]);
+        this.evidenceIds.add(snap.id);
+        return true;
+      }),
+    );
+  }
+
+  async listEvidence(origin?: string): Promise<StoredEvidence[]> {
+    this.assertOpen();
+    if (origin !== undefined) checkKeyString('origin', origin);
+    return this.op(async () => {
+      const out: StoredEvidence[] = [];
+      for (const [key, value] of await this.database.iterator(rangeOf(EVIDENCE_PREFIX)).all()) {
+        const d = new Decoder(this.dir, key);
+        const e = decodeEvidence(d, value, d.hexString(key.slice(EVIDENCE_PREFIX.length), 'id'));
+        if (origin === undefined || e.origin === origin) out.push(e);
+      }
+      return out.sort(compareEvidence);
+    });
+  }
+
+  async getEvidence(id: string): Promise<StoredEvidence | undefined> {
+    this.assertOpen();
+    checkKeyString('id', id);
+    return this.op(async () => {
+      const key = evidenceKey(id);
+      const value = await this.database.get(key);
+      return value === undefined ? undefined : decodeEvidence(new Decoder(this.dir, key), value, id);
+    });
+  }
+
+  async addSuspect(r: SuspectRecord): Promise<void> {
+    this.assertOpen();
+    checkSuspect(r);
+    const snap = cloneSuspect(r);
+    return this.op(() =>
+      this.suspectLocks.run(snap.origin, async () => {
+        const seqs = this.suspectSeqs.get(snap.origin) ?? [];
+        const seq = ++this.lastSeq;
+        const drop = Math.max(0, seqs.length + 1 - SUSPECT_RING_SIZE);
+        const ops: Op[] = [{ type: 'put', key: suspectKey(snap.origin, seq), value: encodeSuspect(snap) }];
+        for (const old of seqs.slice(0, drop)) ops.push({ type: 'del', key: suspectKey(snap.origin, old) });
+        await this.commit(ops);
+        this.suspectSeqs.set(snap.origin, [...seqs.slice(drop), seq]);
+      }),
+    );
+  }
+
+  async listSuspects(origin?: string): Promise<SuspectRecord[]> {
+    this.assertOpen();
+    if (origin !== undefined) checkKeyString('origin', origin);
+    return this.op(async () => {
+      const range = origin === undefined ? rangeOf(SUSPECT_PREFIX) : rangeOf(suspectPrefix(origin));
+      const found: { seq: number; rec: SuspectRecord }[] = [];
+      for (const [key, value] of await this.database.iterator(range).all()) {
+        const d = new Decoder(this.dir, key);
+        const [hex, seqText] = key.slice(SUSPECT_PREFIX.length).split('!');
+        found.push({ seq: Number(seqText), rec: decodeSuspect(d, value, d.hexString(hex, 'origin')) });
+      }
+      if (origin === undefined) found.sort((a, b) => a.seq - b.seq);
+      return found.map((x) => x.rec);
+    });
+  }
+
+  async origins(): Promise<string[]> {
+    this.assertOpen();
+    return [...this.states.keys()].sort(compareStrings);
+  }
+
+  /** Stops accepting operations, waits for every started one (and its batch), then closes. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+      await this.database.close();
+    })();
+    return this.closing;
+  }
+}
