@@ -2,10 +2,14 @@ import type { Command } from 'commander';
 import { registerKeygen } from './keygen.js';
 import { registerNote } from './note.js';
 import { registerProof } from './proof.js';
+import { registerServe } from './serve.js';
+import { registerEvidence } from './evidence.js';
 
 // One file per command; each registers its subcommands here.
 export function registerCommands(program: Command): void {
   registerKeygen(program);
   registerNote(program);
   registerProof(program);
+  registerServe(program);
+  registerEvidence(program);
 }

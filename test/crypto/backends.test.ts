@@ -4,11 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { nodeBackend } from '../../src/crypto/node.js';
 import { nobleBackend } from '../../src/crypto/noble.js';
 
-const speccheck = JSON.parse(readFileSync(new URL('../fixtures/ed25519-speccheck.json', import.meta.url), 'utf8'));
+interface SpeccheckCase { message: string; pub_key: string; signature: string; go: boolean }
+const speccheck: { cases: SpeccheckCase[] } = JSON.parse(readFileSync(new URL('../fixtures/ed25519-speccheck.json', import.meta.url), 'utf8'));
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
 describe.each([nodeBackend, nobleBackend])('crypto backend $name', (b) => {
-  it.each(speccheck.cases.map((c: any, i: number) => [i, c]))('ed25519 speccheck case %i gives Go\'s verdict', async (_i, c: any) => {
+  it.each(speccheck.cases.map((c, i) => ({ i, c })))('ed25519 speccheck case $i gives Go\'s verdict', async ({ c }) => {
     expect(b.ed25519Verify(hex(c.pub_key), hex(c.message), hex(c.signature))).toBe(c.go);
     expect(await b.ed25519VerifyAsync(hex(c.pub_key), hex(c.message), hex(c.signature))).toBe(c.go);
   });

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { parseVkey, type Verifier } from '../note/keys.js';
+import { verifyEvidence } from '../witness/evidence.js';
+import { readInput } from './io.js';
+import { RefusedError, UsageError } from './errors.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerEvidence(program: Command): void {
+  const evidence = program.command('evidence').description('split-view evidence (gossip-witness/evidence/v1)');
+  evidence
+    .command('verify')
+    .description('exit 0 only if FILE is proven evidence that a log signed two inconsistent trees')
+    .requiredOption('--vkey <vkey>', 'a log key you trust for the origin (repeat for several)', collect, [])
+    .argument('[file]', 'evidence file (stdin when absent)')
+    .action((file: string | undefined, opts: { vkey: string[] }) => {
+      const keys: Verifier[] = opts.vkey.map((v) => {
+        try {
+          return parseVkey(v);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      });
+      const input = new Uint8Array(readInput(file));
+      // The keys are trusted for whatever origin the evidence names: the caller chose them.
+      const verdict = verifyEvidence(input, () => keys);
+      if (!verdict.ok) throw new RefusedError(`not proven evidence (${verdict.code}): ${verdict.reason}`);
+      process.stdout.write(
+        `proven split view: origin ${JSON.stringify(verdict.origin)} signed size ${verdict.a.size} and size ${verdict.b.size} trees that are inconsistent\n`,
+      );
+    });
+}

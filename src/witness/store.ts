@@ -1,0 +1,59 @@
+// The witness's persistence interface. Implementations: src/store/level.ts (LevelDB, durable,
+// group commit) and src/store/memory.ts (tests). test/store/conformance.ts runs against both.
+
+/** What the witness keeps per log: the latest checkpoint it cosigned, in full. */
+export interface LogState {
+  readonly size: bigint;
+  readonly root: Uint8Array;
+  /** The log-signed checkpoint note (text + the log signature lines that verified). */
+  readonly note: string;
+  /** The same checkpoint with this witness's cosignature lines appended (monitoring GET). */
+  readonly cosigned: string;
+  /** Milliseconds since the epoch when this state was stored. */
+  readonly updatedAt: number;
+}
+
+/** A log-signed checkpoint that failed a consistency check: possible, unproven misbehaviour. */
+export interface SuspectRecord {
+  readonly origin: string;
+  readonly receivedAt: number;
+  /** The note this witness held (its stored state) when the submission arrived. */
+  readonly held: string;
+  /** The submitted log-signed note. */
+  readonly submitted: string;
+  readonly oldSize: bigint;
+  readonly proof: Uint8Array[];
+  readonly reason: string;
+}
+
+export interface StoredEvidence {
+  readonly id: string;
+  readonly origin: string;
+  readonly receivedAt: number;
+  /** Canonical encoding (src/witness/evidence.ts). */
+  readonly bytes: Uint8Array;
+}
+
+export type CasResult = { ok: true } | { ok: false; current: LogState | undefined };
+
+export interface WitnessStore {
+  getState(origin: string): Promise<LogState | undefined>;
+  /**
+   * Atomic compare-and-set: stores next iff the current state's size equals expectedSize
+   * (a log with no state has size 0). Resolves only once the write is durable.
+   */
+  compareAndSet(origin: string, expectedSize: bigint, next: LogState): Promise<CasResult>;
+  /** Adds evidence (idempotent by id); resolves true if it was new, once durable. */
+  addEvidence(e: StoredEvidence): Promise<boolean>;
+  listEvidence(origin?: string): Promise<StoredEvidence[]>;
+  getEvidence(id: string): Promise<StoredEvidence | undefined>;
+  /** Appends to the origin's bounded ring of suspect records (oldest dropped). */
+  addSuspect(r: SuspectRecord): Promise<void>;
+  listSuspects(origin?: string): Promise<SuspectRecord[]>;
+  /** All origins with state (for status pages and metrics). */
+  origins(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** How many suspect records a store keeps per origin. */
+export const SUSPECT_RING_SIZE = 32;

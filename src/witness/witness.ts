@@ -1,0 +1,217 @@
+// The witness core (c2sp.org/tlog-witness add-checkpoint), transport-free: it takes bytes and a
+// store and returns a typed result. HTTP push, pull feeders and gossip all call add().
+// Status codes live in exactly one table: src/http/status.ts.
+import { openNote, parseNote, signatureLines, formatSignatureLine, type OpenedNote, VerifierSet } from '../note/note.js';
+import { NoteError } from '../note/errors.js';
+import type { Signer } from '../note/keys.js';
+import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { verifyConsistency } from '../merkle/proof.js';
+import { equalBytes } from '../util/bytes.js';
+import { parseAddCheckpointBody, RequestError, type AddCheckpointRequest } from './request.js';
+import type { LogState, WitnessStore } from './store.js';
+import { KeyedMutex } from './mutex.js';
+import { TokenBucket, qpdBucket } from './ratelimit.js';
+import { encodeEvidence, evidenceId, makeEvidence, type Evidence } from './evidence.js';
+
+/** A log this witness follows: its origin and the keys trusted to sign its checkpoints. */
+export interface WitnessLog {
+  readonly origin: string;
+  readonly verifiers: VerifierSet;
+  /** Allowed state-advancing add-checkpoint requests per day; undefined means no limit. */
+  readonly qpd?: number;
+  readonly disabled?: boolean;
+}
+
+export interface LogRegistry {
+  get(origin: string): WitnessLog | undefined;
+}
+
+export type RejectCode =
+  | 'malformed' // 400: body, note or checkpoint does not parse
+  | 'old-size-too-large' // 400: old > checkpoint size
+  | 'unknown-log' // 404
+  | 'bad-signature' // 403: no trusted signature verifies, or a trusted key's signature fails
+  | 'inconsistent' // 422: proof or root rules
+  | 'rate-limited'; // 429
+
+export type AddResult =
+  | { kind: 'cosigned'; origin: string; checkpoint: Checkpoint; lines: string; advanced: boolean }
+  | { kind: 'stale'; origin: string; size: bigint } // 409 with the size this witness holds
+  | { kind: 'rejected'; code: RejectCode; reason: string; origin?: string; retryAfter?: number };
+
+export type WitnessEvent =
+  | { type: 'cosigned'; origin: string; size: bigint; advanced: boolean }
+  | { type: 'evidence'; origin: string; id: string; evidence: Evidence; isNew: boolean }
+  | { type: 'suspect'; origin: string; reason: string; recorded: boolean };
+
+export interface WitnessOptions {
+  store: WitnessStore;
+  logs: LogRegistry;
+  /** cosignature/v1 signers (one per witness key; several during key rotation). */
+  cosigners: Signer[];
+  onEvent?: (e: WitnessEvent) => void;
+  now?: () => number;
+}
+
+const reject = (code: RejectCode, reason: string, origin?: string): AddResult => ({ kind: 'rejected', code, reason, origin });
+
+export class Witness {
+  private readonly store: WitnessStore;
+  private readonly logs: LogRegistry;
+  private readonly cosigners: Signer[];
+  private readonly onEvent: (e: WitnessEvent) => void;
+  private readonly now: () => number;
+  private readonly locks = new KeyedMutex();
+  private readonly budgets = new Map<string, TokenBucket>();
+  /** Suspect records are rate-limited per origin: anyone can send a junk proof. */
+  private readonly suspectBudgets = new Map<string, TokenBucket>();
+
+  constructor(opts: WitnessOptions) {
+    if (opts.cosigners.length === 0) throw new Error('a witness needs at least one cosigning key');
+    this.store = opts.store;
+    this.logs = opts.logs;
+    this.cosigners = opts.cosigners;
+    this.onEvent = opts.onEvent ?? (() => {});
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** POST /add-checkpoint: the raw request body. */
+  async addCheckpoint(body: Uint8Array): Promise<AddResult> {
+    let req: AddCheckpointRequest;
+    try {
+      req = parseAddCheckpointBody(body);
+    } catch (e) {
+      if (e instanceof RequestError) return reject('malformed', e.message);
+      throw e;
+    }
+    return this.add(req);
+  }
+
+  /** The one path every checkpoint takes (push, pull, gossip-triggered fetch). */
+  async add(req: AddCheckpointRequest): Promise<AddResult> {
+    // 1. Parse the note's syntax; the origin is the first line of its text.
+    let origin: string;
+    try {
+      const parsed = parseNote(req.note);
+      const nl = parsed.text.indexOf('\n');
+      origin = parsed.text.slice(0, nl);
+    } catch (e) {
+      if (e instanceof NoteError) return reject('malformed', 'malformed checkpoint note');
+      throw e;
+    }
+    // 2. Look up the origin (404).
+    const log = this.logs.get(origin);
+    if (!log || log.disabled) return reject('unknown-log', `unknown log origin ${JSON.stringify(origin)}`, origin);
+    // 3. Verify the log's signature (403). SPEC: a line whose name and key ID match a trusted
+    //    key but fails to verify is rejected, as is a note with no trusted signature.
+    let opened: OpenedNote;
+    try {
+      opened = openNote(req.note, log.verifiers);
+    } catch (e) {
+      if (e instanceof NoteError) return reject(e.code === 'malformed' ? 'malformed' : 'bad-signature', e.message, origin);
+      throw e;
+    }
+    let cp: Checkpoint;
+    try {
+      cp = parseCheckpoint(opened.text);
+    } catch (e) {
+      if (e instanceof CheckpointError) return reject('malformed', `malformed checkpoint: ${e.message}`, origin);
+      throw e;
+    }
+    // 4. SPEC: old > checkpoint size is a 400.
+    if (req.oldSize > cp.size) return reject('old-size-too-large', `old size ${req.oldSize} is larger than the checkpoint size ${cp.size}`, origin);
+    return this.locks.run(origin, () => this.addLocked(log, req, opened, cp));
+  }
+
+  private async addLocked(log: WitnessLog, req: AddCheckpointRequest, opened: OpenedNote, cp: Checkpoint): Promise<AddResult> {
+    const origin = cp.origin;
+    const state = await this.store.getState(origin);
+    const storedSize = state?.size ?? 0n;
+    // 5. SPEC: old must equal the size of the latest checkpoint cosigned for the origin (0 if none): 409.
+    if (req.oldSize !== storedSize) return { kind: 'stale', origin, size: storedSize };
+    // 6. SPEC: a size-0 checkpoint must carry the empty tree's root.
+    if (!hasValidEmptyTreeRoot(cp)) return reject('inconsistent', 'size 0 checkpoint with a root other than SHA-256("")', origin);
+    const advances = state === undefined || cp.size > storedSize;
+    if (req.oldSize === 0n) {
+      // SPEC: with old 0 the proof must be empty.
+      if (req.proof.length > 0) return reject('inconsistent', 'old size 0 requires an empty proof', origin);
+    } else if (req.oldSize === cp.size) {
+      // SPEC: same size: the proof must be empty and the roots equal.
+      if (req.proof.length > 0) return reject('inconsistent', 'old size equals the checkpoint size: the proof must be empty', origin);
+      if (!equalBytes(cp.root, state!.root)) {
+        await this.recordSameSizeConflict(log, state!, opened, cp);
+        return reject('inconsistent', `root differs from the checkpoint of the same size this witness cosigned (split view evidence recorded)`, origin);
+      }
+    } else if (!verifyConsistency(req.oldSize, cp.size, state!.root, cp.root, req.proof)) {
+      // SPEC: 0 < old < size: the consistency proof must verify. A failed proof is NOT evidence
+      // (the log does not sign proofs); keep it as a bounded, rate-limited suspect record.
+      await this.recordSuspect(origin, state!, opened, req, 'consistency proof does not verify');
+      return reject('inconsistent', `consistency proof from ${req.oldSize} to ${cp.size} does not verify`, origin);
+    }
+    // Only state-advancing requests consume the log's budget, so replaying an old checkpoint
+    // can never exhaust it.
+    const budget = advances ? this.budget(log) : undefined;
+    if (budget && !budget.canTake()) {
+      return { kind: 'rejected', code: 'rate-limited', reason: `log ${origin} is over its qpd budget`, origin, retryAfter: budget.secondsUntil() };
+    }
+    // 7-8. Sign, persist atomically and durably, then answer. A signature is never released
+    // before the state that justifies it is on disk.
+    const lines = signatureLines(opened.textBytes, this.cosigners);
+    if (advances) {
+      const logSigned = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
+      const next: LogState = { size: cp.size, root: cp.root, note: logSigned, cosigned: logSigned + lines, updatedAt: this.now() };
+      const cas = await this.store.compareAndSet(origin, storedSize, next);
+      // SPEC: if the compare-and-set loses, answer 409 with the new size.
+      if (!cas.ok) return { kind: 'stale', origin, size: cas.current?.size ?? 0n };
+      budget?.take();
+    }
+    this.onEvent({ type: 'cosigned', origin, size: cp.size, advanced: advances });
+    return { kind: 'cosigned', origin, checkpoint: cp, lines, advanced: advances };
+  }
+
+  private budget(log: WitnessLog): TokenBucket | undefined {
+    if (log.qpd === undefined) return undefined;
+    let b = this.budgets.get(log.origin);
+    if (!b) this.budgets.set(log.origin, (b = qpdBucket(log.qpd, this.now)));
+    return b;
+  }
+
+  /** Same size, different root, both log-signed: proven evidence at once. */
+  private async recordSameSizeConflict(log: WitnessLog, state: LogState, opened: OpenedNote, cp: Checkpoint): Promise<void> {
+    let held: OpenedNote;
+    try {
+      held = openNote(state.note, log.verifiers);
+    } catch {
+      // The stored note no longer verifies with the configured keys (rotated out): keep a suspect record.
+      await this.recordSuspect(cp.origin, state, opened, { oldSize: state.size, proof: [], note: opened.textBytes }, 'same size, different root (stored note no longer verifies with the configured keys)');
+      return;
+    }
+    const evidence = makeEvidence({ note: held, checkpoint: parseCheckpoint(held.text) }, { note: opened, checkpoint: cp });
+    await this.storeEvidence(cp.origin, evidence);
+  }
+
+  /** Stores verified evidence (callers verify it first). Returns true when new. */
+  async storeEvidence(origin: string, evidence: Evidence): Promise<boolean> {
+    const bytes = encodeEvidence(evidence);
+    const id = evidenceId(bytes);
+    const isNew = await this.store.addEvidence({ id, origin, receivedAt: this.now(), bytes });
+    this.onEvent({ type: 'evidence', origin, id, evidence, isNew });
+    return isNew;
+  }
+
+  private async recordSuspect(origin: string, state: LogState, opened: OpenedNote, req: AddCheckpointRequest, reason: string): Promise<void> {
+    let bucket = this.suspectBudgets.get(origin);
+    if (!bucket) this.suspectBudgets.set(origin, (bucket = new TokenBucket(1 / 30, 8, this.now)));
+    const recorded = bucket.take();
+    if (recorded) {
+      const submitted = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
+      await this.store.addSuspect({ origin, receivedAt: this.now(), held: state.note, submitted, oldSize: req.oldSize, proof: req.proof, reason });
+    }
+    this.onEvent({ type: 'suspect', origin, reason, recorded });
+  }
+
+  /** The latest checkpoint this witness cosigned for the origin (monitoring GET). */
+  async latest(origin: string): Promise<LogState | undefined> {
+    return this.store.getState(origin);
+  }
+}
