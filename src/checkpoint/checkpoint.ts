@@ -1,10 +1,10 @@
 // c2sp.org/tlog-checkpoint: the text of a log's signed note.
 //   <origin>\n<size, decimal>\n<root, base64 of 32 bytes>\n[<extension line>\n]*
 import { sha256 } from '../crypto/index.js';
-import { decodeBase64, encodeBase64, equalBytes } from '../util/bytes.js';
+import { decodeBase64, encodeBase64, equalBytes, utf8 } from '../util/bytes.js';
 
 export const MAX_TREE_SIZE = (1n << 63n) - 1n;
-/** Go's ParseTree and torchwood refuse larger texts. */
+/** Go's ParseTree and torchwood refuse larger texts (in bytes). */
 export const MAX_CHECKPOINT_TEXT = 1_000_000;
 
 export interface Checkpoint {
@@ -32,7 +32,11 @@ export function parseTreeSize(s: string): bigint | null {
 
 /** Parses checkpoint text (a note's text, not the whole signed note). Throws CheckpointError. */
 export function parseCheckpoint(text: string): Checkpoint {
-  if (text.length > MAX_CHECKPOINT_TEXT) throw new CheckpointError('checkpoint text too large');
+  // The limit is in UTF-8 bytes. A UTF-16 code unit is 1 to 3 bytes, so only texts longer than
+  // a third of the limit need counting.
+  if (text.length > MAX_CHECKPOINT_TEXT || (text.length > MAX_CHECKPOINT_TEXT / 3 && utf8(text).length > MAX_CHECKPOINT_TEXT)) {
+    throw new CheckpointError('checkpoint text too large');
+  }
   if (!text.endsWith('\n')) throw new CheckpointError('checkpoint text must end with a newline');
   const lines = text.slice(0, -1).split('\n');
   if (lines.length < 3) throw new CheckpointError('checkpoint needs origin, size and root lines');

@@ -14,5 +14,5 @@ export interface SignedCheckpoint {
 export function openCheckpoint(note: string | Uint8Array, logVerifiers: VerifierSet | Iterable<Verifier>): SignedCheckpoint {
   const opened = openNote(note, logVerifiers);
   const checkpoint = parseCheckpoint(opened.text);
-  return { checkpoint, note: opened, noteText: typeof note === 'string' ? note : new TextDecoder().decode(note) };
+  return { checkpoint, note: opened, noteText: typeof note === 'string' ? note : new TextDecoder('utf-8', { ignoreBOM: true }).decode(note) };
 }

@@ -4,16 +4,17 @@ import { verifyEvidence } from '../witness/evidence.js';
 import { readInput } from './io.js';
 import { RefusedError, UsageError } from './errors.js';
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerEvidence(program: Command): void {
   const evidence = program.command('evidence').description('split-view evidence (gossip-witness/evidence/v1)');
   evidence
     .command('verify')
     .description('exit 0 only if FILE is proven evidence that a log signed two inconsistent trees')
-    .requiredOption('--vkey <vkey>', 'a log key you trust for the origin (repeat for several)', collect, [])
+    .requiredOption('--vkey <vkey>', 'a log key you trust for the origin (repeat for several)', collect)
     .argument('[file]', 'evidence file (stdin when absent)')
     .action((file: string | undefined, opts: { vkey: string[] }) => {
+      if (!opts.vkey?.length) throw new UsageError('at least one --vkey is required');
       const keys: Verifier[] = opts.vkey.map((v) => {
         try {
           return parseVkey(v);

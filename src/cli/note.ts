@@ -8,7 +8,7 @@ import { RefusedError, UsageError } from './errors.js';
 import { decodeUtf8 } from '../util/bytes.js';
 import { formatKeyId } from '../note/keys.js';
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerNote(program: Command): void {
   const note = program.command('note').description('sign and verify signed notes (c2sp.org/signed-note)');
@@ -16,9 +16,10 @@ export function registerNote(program: Command): void {
   note
     .command('verify')
     .description('verify a signed note; prints "verified NAME KEYID" per verified signature')
-    .requiredOption('--vkey <vkey>', 'a trusted verifier key (repeat for several)', collect, [])
+    .requiredOption('--vkey <vkey>', 'a trusted verifier key (repeat for several)', collect)
     .argument('[note]', 'note file (stdin when absent)')
     .action((file: string | undefined, opts: { vkey: string[] }) => {
+      if (!opts.vkey?.length) throw new UsageError('at least one --vkey is required');
       const verifiers: Verifier[] = opts.vkey.map((v) => {
         try {
           return parseVkey(v);

@@ -8,6 +8,9 @@ export const MAX_SIGNATURE_LINES = 100;
 
 const SIG_PREFIX = utf8('\u2014 '); // em dash (E2 80 94) and one space
 const NL = 0x0a;
+// ignoreBOM: a default TextDecoder silently drops a leading U+FEFF, which would turn the key name
+// "\uFEFFexample.com/foo" into "example.com/foo" and strip a BOM from the start of the text.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export interface SignatureLine {
   readonly name: string;
@@ -83,7 +86,6 @@ function* scanNote(msg: Uint8Array, onText: (text: Uint8Array) => void): Generat
   let sigs = msg.subarray(split + 2);
   if (sigs.length === 0 || sigs[sigs.length - 1] !== NL) throw malformedNote();
   onText(text);
-  const decoder = new TextDecoder();
   let count = 0;
   while (sigs.length > 0) {
     const end = sigs.indexOf(NL);
@@ -108,7 +110,7 @@ export function parseNote(input: Uint8Array | string): ParsedNote {
   let textBytes: Uint8Array = new Uint8Array();
   const signatures: SignatureLine[] = [];
   for (const { raw: _raw, ...line } of scanNote(msg, (t) => (textBytes = t))) signatures.push(line);
-  return { text: new TextDecoder().decode(textBytes), textBytes, signatures };
+  return { text: decoder.decode(textBytes), textBytes, signatures };
 }
 
 /** A set of trusted verifiers, looked up by (name, key ID). */
@@ -172,7 +174,7 @@ export function openNote(input: Uint8Array | string, verifiers: VerifierSet | It
     verified.push(line);
   }
   if (verified.length === 0) throw new NoteError('unverified', 'note has no verifiable signatures');
-  return { text: new TextDecoder().decode(textBytes), textBytes, signatures, verified, unverified };
+  return { text: decoder.decode(textBytes), textBytes, signatures, verified, unverified };
 }
 
 export function formatSignatureLine(name: string, keyId: number, sig: Uint8Array): string {

@@ -30,7 +30,7 @@ export function parseAddCheckpointBody(body: Uint8Array): AddCheckpointRequest {
     }
   }
   if (split < 0) throw new RequestError('missing blank line after the proof');
-  const header = new TextDecoder().decode(body.subarray(0, split));
+  const header = new TextDecoder('utf-8', { ignoreBOM: true }).decode(body.subarray(0, split));
   const lines = header.split('\n');
   const first = lines[0];
   if (!first.startsWith('old ')) throw new RequestError('first line must be "old <size>"');
