@@ -148,7 +148,16 @@ export class VerifierSet {
  * - repeated signatures by one known key are skipped after the first;
  * - no verified signature rejects the note; more than 100 lines is malformed.
  */
-export function openNote(input: Uint8Array | string, verifiers: VerifierSet | Iterable<Verifier>): OpenedNote {
+export interface OpenOptions {
+  /**
+   * Also verify repeated lines of an already-verified key and reject the note if one fails.
+   * Go skips them; tlog-witness (main branch) says a witness MUST answer 403 when any line whose
+   * name and key ID match a trusted key fails to verify.
+   */
+  verifyRepeatedKnown?: boolean;
+}
+
+export function openNote(input: Uint8Array | string, verifiers: VerifierSet | Iterable<Verifier>, opts: OpenOptions = {}): OpenedNote {
   const known = verifiers instanceof VerifierSet ? verifiers : new VerifierSet(verifiers);
   const msg = toBytes(input);
   let textBytes: Uint8Array = new Uint8Array();
@@ -168,7 +177,10 @@ export function openNote(input: Uint8Array | string, verifiers: VerifierSet | It
       continue;
     }
     const label = keyLabel(line.name, line.keyId);
-    if (seen.has(label)) continue;
+    if (seen.has(label)) {
+      if (opts.verifyRepeatedKnown && !v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', `invalid signature for key ${label}`);
+      continue;
+    }
     seen.add(label);
     if (!v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', `invalid signature for key ${label}`);
     verified.push(line);

@@ -106,7 +106,7 @@ export class Witness {
     //    key but fails to verify is rejected, as is a note with no trusted signature.
     let opened: OpenedNote;
     try {
-      opened = openNote(req.note, log.verifiers);
+      opened = openNote(req.note, log.verifiers, { verifyRepeatedKnown: true });
     } catch (e) {
       if (e instanceof NoteError) return reject(e.code === 'malformed' ? 'malformed' : 'bad-signature', e.message, origin);
       throw e;

@@ -200,3 +200,19 @@ describe('witness core (tlog-witness add-checkpoint)', () => {
     expect(parseCheckpoint(parseNote(st!.note).text).extensions).toEqual(['ext one', 'ext two']);
   });
 });
+
+describe('witness signature rule (tlog-witness main branch)', () => {
+  it('403 when any line of a trusted key fails, even after a good line of the same key', async () => {
+    const { log, push } = setup();
+    log.append(2);
+    const good = log.checkpoint();
+    const sigLine = good.slice(good.indexOf('\n\n') + 2);
+    // Flip a character in the middle of the signature (not the padding-adjacent one, whose low bits are unused).
+    const at = sigLine.lastIndexOf(' ') + 40;
+    const bad = sigLine.slice(0, at) + (sigLine[at] === 'A' ? 'B' : 'A') + sigLine.slice(at + 1);
+    expect(bad).not.toBe(sigLine);
+    expect(await push(0n, good + bad)).toMatchObject({ code: 'bad-signature' });
+    expect(await push(0n, good.slice(0, good.indexOf('\n\n') + 2) + bad + sigLine)).toMatchObject({ code: 'bad-signature' });
+    expectCosigned(await push(0n, good + sigLine)); // an identical repeated good line is fine
+  });
+});

@@ -1,0 +1,271 @@
+// The witness node's YAML config file, validated with zod. Every problem is reported as
+// `config FILE: <field path>: <reason>` before anything starts.
+//
+//   name: witness.example/w1          # the witness's key name
+//   key: w1.key                       # Ed25519 skey file, or a list of them (rotation); created 0600 if missing
+//   data: w1-data                     # LevelDB directory
+//   http: { listen: 127.0.0.1:7380, bodyLimit: 16384 }
+//   logs:                             # inline logs
+//     - { origin: example.com/log, vkeys: [ "example.com/log+1234abcd+AT..." ], qpd: 86400 }
+//   logList: logs.txt                 # a logs/v0 file, or an http(s) URL
+//   logListRefresh: 1h
+//
+// These key names are an interface other tools use. Relative paths are relative to the config
+// file's directory. Unknown keys are errors, except the reserved top-level `p2p:` and `witnesses:`
+// and per-log `pull:`, accepted as opaque values for later features.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve, isAbsolute } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { isValidKeyName, parseVkey, type Verifier } from './note/keys.js';
+import { keyLabel } from './note/note.js';
+import { MAX_QPD } from './logs/loglist.js';
+import type { InlineLog, LogListSource } from './logs/registry.js';
+
+export const DEFAULT_LISTEN = '127.0.0.1:7380';
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+export const DEFAULT_LOG_LIST_REFRESH_MS = 60 * 60 * 1000;
+
+export interface ConfiguredLog extends InlineLog {
+  readonly vkeys: readonly string[];
+  /** Reserved for pull feeders (opaque for now). */
+  readonly pull?: unknown;
+}
+
+export interface WitnessConfig {
+  /** Absolute path of the config file. */
+  readonly file: string;
+  readonly name: string;
+  /** Absolute key file paths; every key cosigns. */
+  readonly keyFiles: readonly string[];
+  /** Absolute LevelDB directory. */
+  readonly data: string;
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number };
+  readonly logs: readonly ConfiguredLog[];
+  readonly logList?: LogListSource;
+  readonly logListRefreshMs: number;
+  /** Reserved (opaque). */
+  readonly p2p?: unknown;
+  readonly witnesses?: unknown;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly { path: string; reason: string }[],
+  ) {
+    super(problems.map((p) => `config ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION = /^([0-9]{1,9})(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `10s`, `5m`, `1h`, `2d`, `500ms`; null if malformed. */
+export function parseDuration(s: string): number | null {
+  const m = DURATION.exec(s.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2]] : null;
+}
+
+/** Parses `host:port` or `[v6]:port` (port 0 = any free port). */
+export function parseListen(s: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):([0-9]{1,5})$/.exec(s);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  return { host: m[1] ?? m[2], port };
+}
+
+const nonEmpty = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+
+const LogSchema = z.strictObject({
+  origin: nonEmpty,
+  vkeys: z.array(z.string({ error: 'must be a vkey string' }), { error: 'must be a list of vkeys' }).min(1, { error: 'at least one vkey is required' }),
+  qpd: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(MAX_QPD, { error: 'must be below 2^31' })
+    .optional(),
+  disabled: z.boolean({ error: 'must be true or false' }).optional(),
+  contact: z.string({ error: 'must be a string' }).optional(),
+  // Reserved: pull feeders.
+  pull: z.unknown().optional(),
+});
+
+const ConfigSchema = z.strictObject({
+  name: nonEmpty,
+  key: z.union([nonEmpty, z.array(nonEmpty).min(1, { error: 'at least one key file is required' })], { error: 'must be a file name or a list of file names' }),
+  data: nonEmpty,
+  http: z
+    .strictObject({
+      listen: z.string({ error: 'must be a string like 127.0.0.1:7380' }).optional(),
+      bodyLimit: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024, { error: 'must be at least 1024' }).max(16 * 1024 * 1024, { error: 'must be at most 16 MiB' }).optional(),
+    }, { error: 'must be a mapping' })
+    .optional(),
+  logs: z.array(LogSchema, { error: 'must be a list of logs' }).optional(),
+  logList: nonEmpty.optional(),
+  logListRefresh: z.string({ error: 'must be a duration like 10s, 5m or 1h' }).optional(),
+  // Reserved: later features.
+  p2p: z.unknown().optional(),
+  witnesses: z.unknown().optional(),
+}, { error: 'the config must be a YAML mapping' });
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += (out === '' ? '' : '.') + String(seg);
+  }
+  return out;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg];
+  }
+  return v;
+}
+
+function zodProblems(err: z.ZodError, raw: unknown): { path: string; reason: string }[] {
+  const out: { path: string; reason: string }[] = [];
+  for (const issue of err.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) out.push({ path: formatPath([...issue.path, k]), reason: 'unknown key' });
+      continue;
+    }
+    let reason = issue.message;
+    if (issue.path.length > 0 && valueAt(raw, issue.path) === undefined) reason = 'required';
+    out.push({ path: formatPath(issue.path), reason });
+  }
+  return out;
+}
+
+/** Parses config text; file is used for messages and to resolve relative paths. Throws ConfigError. */
+export function parseConfig(text: string, file: string): WitnessConfig {
+  const absFile = resolve(file);
+  const base = dirname(absFile);
+  const problems: { path: string; reason: string }[] = [];
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = e.linePos?.[0];
+      const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      problems.push({ path: pos ? `line ${pos.line}` : '', reason: `YAML: ${msg}` });
+    }
+    throw new ConfigError(file, problems);
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const parsed = ConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error, raw ?? {}));
+  const c = parsed.data;
+
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+  if (!isValidKeyName(c.name)) problems.push({ path: 'name', reason: `invalid key name ${JSON.stringify(c.name)} (no "+", no spaces)` });
+
+  const keyFiles = (typeof c.key === 'string' ? [c.key] : c.key).map(abs);
+  const seenKeys = new Set<string>();
+  keyFiles.forEach((k, i) => {
+    if (seenKeys.has(k)) problems.push({ path: typeof c.key === 'string' ? 'key' : `key[${i}]`, reason: `duplicate key file ${k}` });
+    seenKeys.add(k);
+  });
+
+  let listen = parseListen(DEFAULT_LISTEN)!;
+  if (c.http?.listen !== undefined) {
+    const l = parseListen(c.http.listen);
+    if (!l) problems.push({ path: 'http.listen', reason: `must be HOST:PORT (e.g. 127.0.0.1:7380, [::1]:7380, 0.0.0.0:0), got ${JSON.stringify(c.http.listen)}` });
+    else listen = l;
+  }
+
+  const logs: ConfiguredLog[] = [];
+  const origins = new Map<string, number>();
+  (c.logs ?? []).forEach((l, i) => {
+    const where = `logs[${i}]`;
+    if (l.origin.includes('\n')) problems.push({ path: `${where}.origin`, reason: 'must be a single line' });
+    const prev = origins.get(l.origin);
+    if (prev !== undefined) problems.push({ path: `${where}.origin`, reason: `duplicate origin ${JSON.stringify(l.origin)} (also logs[${prev}])` });
+    else origins.set(l.origin, i);
+    const verifiers: Verifier[] = [];
+    const seen = new Map<string, string>();
+    l.vkeys.forEach((vk, j) => {
+      let v: Verifier;
+      try {
+        v = parseVkey(vk.trim());
+      } catch (e) {
+        problems.push({ path: `${where}.vkeys[${j}]`, reason: `log ${JSON.stringify(l.origin)}: ${(e as Error).message}: ${JSON.stringify(vk.slice(0, 80))}` });
+        return;
+      }
+      if (seen.get(keyLabel(v.name, v.keyId)) === v.vkey) return; // the same key twice: one verifier
+      if (seen.has(keyLabel(v.name, v.keyId))) {
+        problems.push({ path: `${where}.vkeys[${j}]`, reason: `log ${JSON.stringify(l.origin)}: another vkey has the same name and key ID ${keyLabel(v.name, v.keyId)}` });
+        return;
+      }
+      seen.set(keyLabel(v.name, v.keyId), v.vkey);
+      verifiers.push(v);
+    });
+    logs.push({
+      origin: l.origin,
+      vkeys: l.vkeys,
+      verifiers,
+      ...(l.qpd !== undefined ? { qpd: l.qpd } : {}),
+      ...(l.disabled !== undefined ? { disabled: l.disabled } : {}),
+      ...(l.contact !== undefined ? { contact: l.contact } : {}),
+      ...(l.pull !== undefined ? { pull: l.pull } : {}),
+    });
+  });
+
+  let logList: LogListSource | undefined;
+  if (c.logList !== undefined) {
+    if (/^https?:\/\//i.test(c.logList)) {
+      try {
+        new URL(c.logList);
+        logList = { kind: 'url', url: c.logList };
+      } catch {
+        problems.push({ path: 'logList', reason: `not a valid URL: ${JSON.stringify(c.logList)}` });
+      }
+    } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(c.logList)) {
+      problems.push({ path: 'logList', reason: 'must be a file path or an http(s) URL' });
+    } else {
+      logList = { kind: 'file', path: abs(c.logList) };
+    }
+  }
+
+  let logListRefreshMs = DEFAULT_LOG_LIST_REFRESH_MS;
+  if (c.logListRefresh !== undefined) {
+    const d = parseDuration(c.logListRefresh);
+    if (d === null) problems.push({ path: 'logListRefresh', reason: `must be a duration like 10s, 5m or 1h, got ${JSON.stringify(c.logListRefresh)}` });
+    else if (d < 1000) problems.push({ path: 'logListRefresh', reason: 'must be at least 1s' });
+    else logListRefreshMs = d;
+  }
+
+  if ((c.logs ?? []).length === 0 && c.logList === undefined) problems.push({ path: 'logs', reason: 'no logs configured: set logs, logList, or both' });
+
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return {
+    file: absFile,
+    name: c.name,
+    keyFiles,
+    data: abs(c.data),
+    http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT },
+    logs,
+    ...(logList ? { logList } : {}),
+    logListRefreshMs,
+    ...(c.p2p !== undefined ? { p2p: c.p2p } : {}),
+    ...(c.witnesses !== undefined ? { witnesses: c.witnesses } : {}),
+  };
+}
+
+/** Reads and parses a config file. Throws ConfigError (an unreadable file included). */
+export function loadConfig(file: string): WitnessConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', reason: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` }]);
+  }
+  return parseConfig(text, file);
+}

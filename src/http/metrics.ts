@@ -1,0 +1,99 @@
+// Prometheus metrics for one witness node, on a per-node Registry (never prom-client's global one,
+// so several nodes can live in one process, e.g. in tests).
+//
+// Label cardinality is bounded: `origin` is only ever a configured origin (or "unknown"), `status`
+// an HTTP status code, `route` a route pattern.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WitnessEvent } from '../witness/witness.js';
+
+export const UNKNOWN_ORIGIN = 'unknown';
+
+export interface WitnessMetrics {
+  readonly registry: Registry;
+  /** Pass as the Witness's onEvent. */
+  onWitnessEvent(e: WitnessEvent): void;
+  /** One add-checkpoint request answered (origin must already be bounded: configured or "unknown"). */
+  countRequest(origin: string, status: number): void;
+  observeDuration(route: string, seconds: number): void;
+  setLogSize(origin: string, size: bigint): void;
+  /** The Prometheus text exposition. */
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface MetricsOptions {
+  /** Collect prom-client's default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'witness_add_checkpoint_requests_total',
+    help: 'add-checkpoint requests by log origin (configured origins only, else "unknown") and HTTP status',
+    labelNames: ['origin', 'status'] as const,
+    registers: [registry],
+  });
+  const cosignatures = new Counter({
+    name: 'witness_cosignatures_total',
+    help: 'checkpoints cosigned, by log origin',
+    labelNames: ['origin'] as const,
+    registers: [registry],
+  });
+  const evidence = new Counter({
+    name: 'witness_evidence_total',
+    help: 'new split-view evidence records stored, by log origin',
+    labelNames: ['origin'] as const,
+    registers: [registry],
+  });
+  const suspects = new Counter({
+    name: 'witness_suspects_total',
+    help: 'log-signed checkpoints that failed a consistency check (suspect, unproven), by log origin',
+    labelNames: ['origin'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'witness_request_duration_seconds',
+    help: 'HTTP request duration by route',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const logSize = new Gauge({
+    name: 'witness_log_size',
+    help: 'tree size of the latest checkpoint cosigned for each log',
+    labelNames: ['origin'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    onWitnessEvent(e: WitnessEvent): void {
+      switch (e.type) {
+        case 'cosigned':
+          cosignatures.inc({ origin: e.origin });
+          logSize.set({ origin: e.origin }, Number(e.size));
+          break;
+        case 'evidence':
+          if (e.isNew) evidence.inc({ origin: e.origin });
+          break;
+        case 'suspect':
+          suspects.inc({ origin: e.origin });
+          break;
+      }
+    },
+    countRequest(origin: string, status: number): void {
+      requests.inc({ origin, status: String(status) });
+    },
+    observeDuration(route: string, seconds: number): void {
+      duration.observe({ route }, seconds);
+    },
+    setLogSize(origin: string, size: bigint): void {
+      logSize.set({ origin }, Number(size));
+    },
+    text: () => registry.metrics(),
+  };
+}

@@ -1,0 +1,199 @@
+// The witness's HTTP API (fastify):
+//   POST /add-checkpoint             c2sp.org/tlog-witness submission (raw body, any content type)
+//   GET  /<hex SHA-256(origin)>/checkpoint   monitoring read path (tlog-witness HEAD)
+//   GET  /evidence, /evidence/<id>   proven split-view evidence (list; canonical bytes)
+//   GET  /suspects                   failed consistency checks (unproven), bounded per origin
+//   GET  /metrics                    Prometheus text
+//   GET  /healthz                    "ok"
+// Status codes for add-checkpoint come from one table: ./status.ts. Bad input never yields a 500;
+// an unexpected exception does, and is logged.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { LogRegistry, Witness } from '../witness/witness.js';
+import type { WitnessStore } from '../witness/store.js';
+import { encodeBase64 } from '../util/bytes.js';
+import { answerFor, textAnswer, HTTP_STATUS, TEXT_PLAIN, type HttpAnswer } from './status.js';
+import { createWitnessMetrics, UNKNOWN_ORIGIN, type WitnessMetrics } from './metrics.js';
+
+/** The registry view the server needs: lookups plus the hash → origin map of monitoring GET. */
+export interface ServedLogs extends LogRegistry {
+  /** The followed origin whose lowercase hex SHA-256 is hash. */
+  originForHash(hash: string): string | undefined;
+}
+
+export interface WitnessServerTimeouts {
+  /** Whole-request deadline, ms (default 30 s). */
+  requestTimeout?: number;
+  /** Socket inactivity timeout, ms (default 120 s). */
+  connectionTimeout?: number;
+  /** Idle keep-alive socket lifetime, ms (default 65 s: longer than common load-balancer idles). */
+  keepAliveTimeout?: number;
+}
+
+export interface WitnessServerOptions {
+  witness: Witness;
+  store: WitnessStore;
+  logs: ServedLogs;
+  metrics?: WitnessMetrics;
+  logger?: FastifyBaseLogger;
+  /** add-checkpoint body limit in bytes (default 16 KiB, as transparency-dev/witness). */
+  bodyLimit?: number;
+  timeouts?: WitnessServerTimeouts;
+}
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+const HASH_PATH = /^[0-9a-f]{64}$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The optional ?origin= filter: a well-formed string, or undefined. */
+function originFilter(q: unknown): string | undefined | null {
+  if (q === undefined) return undefined;
+  if (typeof q !== 'string' || LONE_SURROGATE.test(q)) return null;
+  return q;
+}
+
+function send(reply: FastifyReply, a: HttpAnswer): FastifyReply {
+  reply.code(a.status);
+  for (const [k, v] of Object.entries(a.headers)) reply.header(k, v);
+  return reply.send(a.body);
+}
+
+function json(reply: FastifyReply, value: unknown): FastifyReply {
+  return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value) + '\n');
+}
+
+export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance {
+  const { witness, store, logs } = opts;
+  const metrics = opts.metrics ?? createWitnessMetrics();
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const t = opts.timeouts ?? {};
+
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit,
+    requestTimeout: t.requestTimeout ?? 30_000,
+    connectionTimeout: t.connectionTimeout ?? 120_000,
+    keepAliveTimeout: t.keepAliveTimeout ?? 65_000,
+    // close(): stop accepting, close idle keep-alive sockets, let in-flight requests finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    // Per-request lines are ours (add-checkpoint outcomes), not fastify's incoming/completed pairs.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { caseSensitive: true, maxParamLength: 128 },
+  });
+
+  const started = new WeakMap<FastifyRequest, bigint>();
+  const originLabel = new WeakMap<FastifyRequest, string>();
+
+  app.addHook('onRequest', async (req) => {
+    started.set(req, process.hrtime.bigint());
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const t0 = started.get(req);
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (t0 !== undefined) metrics.observeDuration(route, Number(process.hrtime.bigint() - t0) / 1e9);
+    if (route === '/add-checkpoint' && req.method === 'POST') metrics.countRequest(originLabel.get(req) ?? UNKNOWN_ORIGIN, reply.statusCode);
+  });
+
+  // The add-checkpoint body is raw bytes whatever the Content-Type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+      return send(reply, textAnswer(HTTP_STATUS.bodyTooLarge, `request body too large: the limit is ${bodyLimit} bytes`));
+    }
+    if (status >= 400 && status < 500) return send(reply, textAnswer(status, err.message || 'bad request'));
+    req.log.error({ err, url: req.url, method: req.method }, 'internal error');
+    return send(reply, textAnswer(HTTP_STATUS.internal, 'internal error'));
+  });
+  app.setNotFoundHandler((_req, reply) => send(reply, textAnswer(HTTP_STATUS.notFound, 'not found')));
+
+  app.post(
+    '/add-checkpoint',
+    {
+      onRequest: async (req) => {
+        // Any Content-Type (or none, or a malformed one) is accepted: the body is parsed as bytes.
+        req.headers['content-type'] = 'application/octet-stream';
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      if (!Buffer.isBuffer(body) || body.length === 0) return send(reply, textAnswer(HTTP_STATUS.emptyBody, 'empty request body: expected "old <size>", proof lines, a blank line and a signed checkpoint'));
+      const result = await witness.addCheckpoint(body);
+      const origin = result.origin;
+      if (origin !== undefined && logs.get(origin) !== undefined) originLabel.set(req, origin);
+      const answer = answerFor(result);
+      // Advances and rejections of a followed log at info; replays, stale sizes and requests for
+      // unknown logs or unparseable bodies (anyone can send those) at debug.
+      if (result.kind === 'cosigned') req.log[result.advanced ? 'info' : 'debug']({ origin, size: result.checkpoint.size.toString(), advanced: result.advanced }, 'cosigned');
+      else if (result.kind === 'stale') req.log.debug({ origin, size: result.size.toString(), status: answer.status }, 'add-checkpoint: stale old size');
+      else {
+        const known = originLabel.has(req);
+        req.log[known ? 'info' : 'debug']({ origin: known ? origin : UNKNOWN_ORIGIN, status: answer.status, code: result.code, reason: result.reason }, 'add-checkpoint rejected');
+      }
+      return send(reply, answer);
+    },
+  );
+  for (const method of ['GET', 'PUT', 'DELETE', 'PATCH'] as const) {
+    app.route({
+      method,
+      url: '/add-checkpoint',
+      handler: async (_req, reply) => send(reply, textAnswer(HTTP_STATUS.methodNotAllowed, 'use POST', { allow: 'POST' })),
+    });
+  }
+
+  // Monitoring read path: the latest checkpoint this witness cosigned, with the log's verified
+  // signatures and this witness's cosignature(s).
+  app.get<{ Params: { hash: string } }>('/:hash/checkpoint', async (req, reply) => {
+    const { hash } = req.params;
+    if (!HASH_PATH.test(hash)) return send(reply, textAnswer(HTTP_STATUS.notFound, 'not found: expected /<64 lowercase hex SHA-256 of the origin>/checkpoint'));
+    const origin = logs.originForHash(hash);
+    if (origin === undefined) return send(reply, textAnswer(HTTP_STATUS.notFound, 'unknown log'));
+    const state = await store.getState(origin);
+    if (!state) return send(reply, textAnswer(HTTP_STATUS.notFound, 'no checkpoint cosigned for this log yet'));
+    return reply.code(200).header('content-type', TEXT_PLAIN).send(state.cosigned);
+  });
+
+  app.get<{ Querystring: { origin?: string } }>('/evidence', async (req, reply) => {
+    const origin = originFilter(req.query.origin);
+    if (origin === null) return send(reply, textAnswer(400, 'bad origin filter'));
+    const list = await store.listEvidence(origin);
+    return json(
+      reply,
+      list.map((e) => ({ id: e.id, origin: e.origin, receivedAt: new Date(e.receivedAt).toISOString() })),
+    );
+  });
+
+  app.get<{ Params: { id: string } }>('/evidence/:id', async (req, reply) => {
+    const { id } = req.params;
+    if (!HASH_PATH.test(id)) return send(reply, textAnswer(HTTP_STATUS.notFound, 'not found: evidence ids are 64 lowercase hex digits'));
+    const e = await store.getEvidence(id);
+    if (!e) return send(reply, textAnswer(HTTP_STATUS.notFound, 'no such evidence'));
+    return reply.code(200).header('content-type', 'application/json').send(Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength));
+  });
+
+  app.get<{ Querystring: { origin?: string } }>('/suspects', async (req, reply) => {
+    const origin = originFilter(req.query.origin);
+    if (origin === null) return send(reply, textAnswer(400, 'bad origin filter'));
+    const list = await store.listSuspects(origin);
+    return json(
+      reply,
+      list.map((s) => ({
+        origin: s.origin,
+        receivedAt: new Date(s.receivedAt).toISOString(),
+        reason: s.reason,
+        oldSize: s.oldSize.toString(),
+        proof: s.proof.map(encodeBase64),
+        held: s.held,
+        submitted: s.submitted,
+      })),
+    );
+  });
+
+  app.get('/metrics', async (_req, reply) => reply.code(200).header('content-type', metrics.contentType).send(await metrics.text()));
+
+  app.get('/healthz', async (_req, reply) => reply.code(200).header('content-type', TEXT_PLAIN).send('ok\n'));
+
+  return app;
+}
