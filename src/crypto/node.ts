@@ -38,9 +38,19 @@ function ed25519Key(pub: Uint8Array): KeyObject | null {
   );
 }
 
+// Private keys are few (the witness's own); building a KeyObject costs more than signing.
+const seedCache = new Map<string, KeyObject>();
+
 function seedKey(seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new Error('ed25519: seed must be 32 bytes');
-  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const id = Buffer.from(seed).toString('latin1');
+  let k = seedCache.get(id);
+  if (!k) {
+    k = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    if (seedCache.size >= 64) seedCache.clear();
+    seedCache.set(id, k);
+  }
+  return k;
 }
 
 function u8(b: Buffer): Uint8Array {
