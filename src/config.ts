@@ -10,17 +10,27 @@
 //   logList: logs.txt                 # a logs/v0 file, or an http(s) URL
 //   logListRefresh: 1h
 //
+// Per log, `pull: { type: tiles|rekor-v1|sumdb, url, interval, ... }` makes the node pull from the
+// log (validated by src/logs/feeders/config.ts; see docs/feeders.md).
+//
+// Gossip (docs/gossip.md): `p2p: { listen: [multiaddr...], announce: [...], bootstrap:
+// [multiaddr/p2p/<peer id>...], allowLoopback: false, maxConnections: 100, startupSync: 5s }` starts
+// the libp2p gossip service; `witnesses: [ { name: w2, vkey: "w2+abcd1234+BA..." } ]` lists the
+// cosignature vkeys (0x04, or Ed25519 0x01) of the other witnesses this node tracks.
+//
 // These key names are an interface other tools use. Relative paths are relative to the config
-// file's directory. Unknown keys are errors, except the reserved top-level `p2p:` and `witnesses:`
-// and per-log `pull:`, accepted as opaque values for later features.
+// file's directory. Unknown keys are errors.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { isValidKeyName, parseVkey, type Verifier } from './note/keys.js';
+import { multiaddr } from '@multiformats/multiaddr';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { isValidKeyName, parseVkey, parseCosignatureVkey, type Verifier } from './note/keys.js';
 import { keyLabel } from './note/note.js';
 import { MAX_QPD } from './logs/loglist.js';
 import type { InlineLog, LogListSource } from './logs/registry.js';
+import { parsePullConfig } from './logs/feeders/config.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7380';
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
@@ -28,7 +38,7 @@ export const DEFAULT_LOG_LIST_REFRESH_MS = 60 * 60 * 1000;
 
 export interface ConfiguredLog extends InlineLog {
   readonly vkeys: readonly string[];
-  /** Reserved for pull feeders (opaque for now). */
+  /** The `pull:` block as written (validated here; src/logs/feeders createFeeders parses it). */
   readonly pull?: unknown;
 }
 
@@ -44,9 +54,32 @@ export interface WitnessConfig {
   readonly logs: readonly ConfiguredLog[];
   readonly logList?: LogListSource;
   readonly logListRefreshMs: number;
-  /** Reserved (opaque). */
-  readonly p2p?: unknown;
-  readonly witnesses?: unknown;
+  /** The gossip network; absent: no gossip. */
+  readonly p2p?: P2pConfig;
+  /** Other witnesses this node tracks (their cosignatures are verified and merged). */
+  readonly witnesses?: readonly TrackedWitness[];
+}
+
+export const DEFAULT_P2P_LISTEN = '/ip4/127.0.0.1/tcp/7381';
+export const DEFAULT_MAX_CONNECTIONS = 100;
+export const DEFAULT_STARTUP_SYNC_MS = 5000;
+
+export interface P2pConfig {
+  readonly listen: readonly string[];
+  readonly announce: readonly string[];
+  /** Multiaddrs ending in /p2p/<peer id>. */
+  readonly bootstrap: readonly string[];
+  readonly allowLoopback: boolean;
+  readonly maxConnections: number;
+  /** How long startup waits for bootstrap peers' copies of this node's cosignatures (0: not at all). */
+  readonly startupSyncMs: number;
+}
+
+export interface TrackedWitness {
+  readonly name?: string;
+  readonly vkey: string;
+  /** The cosignature/v1 verifier (a 0x01 vkey is re-derived as 0x04). */
+  readonly verifier: Verifier;
 }
 
 export class ConfigError extends Error {
@@ -90,7 +123,7 @@ const LogSchema = z.strictObject({
     .optional(),
   disabled: z.boolean({ error: 'must be true or false' }).optional(),
   contact: z.string({ error: 'must be a string' }).optional(),
-  // Reserved: pull feeders.
+  // Pull feeders: validated below with src/logs/feeders/config.ts.
   pull: z.unknown().optional(),
 });
 
@@ -107,10 +140,39 @@ const ConfigSchema = z.strictObject({
   logs: z.array(LogSchema, { error: 'must be a list of logs' }).optional(),
   logList: nonEmpty.optional(),
   logListRefresh: z.string({ error: 'must be a duration like 10s, 5m or 1h' }).optional(),
-  // Reserved: later features.
-  p2p: z.unknown().optional(),
-  witnesses: z.unknown().optional(),
+  p2p: z
+    .strictObject({
+      listen: z.array(nonEmpty, { error: 'must be a list of multiaddrs' }).min(1, { error: 'at least one address is required' }).optional(),
+      announce: z.array(nonEmpty, { error: 'must be a list of multiaddrs' }).optional(),
+      bootstrap: z.array(nonEmpty, { error: 'must be a list of multiaddrs ending in /p2p/<peer id>' }).optional(),
+      allowLoopback: z.boolean({ error: 'must be true or false' }).optional(),
+      maxConnections: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(100_000, { error: 'must be at most 100000' }).optional(),
+      startupSync: z.string({ error: 'must be a duration like 5s' }).optional(),
+    }, { error: 'must be a mapping' })
+    .optional(),
+  witnesses: z
+    .array(z.strictObject({ name: nonEmpty.optional(), vkey: nonEmpty }, { error: 'must be a mapping with vkey (and optionally name)' }), { error: 'must be a list of witnesses' })
+    .optional(),
 }, { error: 'the config must be a YAML mapping' });
+
+function checkMultiaddr(s: string, needPeer: boolean): string | undefined {
+  let ma;
+  try {
+    ma = multiaddr(s);
+  } catch (e) {
+    return `not a multiaddr (${(e as Error).message}): ${JSON.stringify(s)}`;
+  }
+  const peer = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+  if (needPeer) {
+    if (!peer) return `must end in /p2p/<peer id>: ${JSON.stringify(s)}`;
+    try {
+      peerIdFromString(peer);
+    } catch {
+      return `bad peer id ${JSON.stringify(peer)}`;
+    }
+  }
+  return undefined;
+}
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -207,6 +269,10 @@ export function parseConfig(text: string, file: string): WitnessConfig {
       seen.set(keyLabel(v.name, v.keyId), v.vkey);
       verifiers.push(v);
     });
+    if (l.pull !== undefined) {
+      const pull = parsePullConfig(l.pull);
+      if (!pull.ok) for (const p of pull.problems) problems.push({ path: `${where}.pull${p.path ? '.' + p.path : ''}`, reason: p.reason });
+    }
     logs.push({
       origin: l.origin,
       vkeys: l.vkeys,
@@ -242,6 +308,57 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     else logListRefreshMs = d;
   }
 
+  let p2p: P2pConfig | undefined;
+  if (c.p2p !== undefined) {
+    const listenAddrs = c.p2p.listen ?? [DEFAULT_P2P_LISTEN];
+    listenAddrs.forEach((a, i) => {
+      const err = checkMultiaddr(a, false);
+      if (err) problems.push({ path: `p2p.listen[${i}]`, reason: err });
+    });
+    (c.p2p.announce ?? []).forEach((a, i) => {
+      const err = checkMultiaddr(a, false);
+      if (err) problems.push({ path: `p2p.announce[${i}]`, reason: err });
+    });
+    (c.p2p.bootstrap ?? []).forEach((a, i) => {
+      const err = checkMultiaddr(a, true);
+      if (err) problems.push({ path: `p2p.bootstrap[${i}]`, reason: err });
+    });
+    let startupSyncMs = DEFAULT_STARTUP_SYNC_MS;
+    if (c.p2p.startupSync !== undefined) {
+      const d = parseDuration(c.p2p.startupSync);
+      if (d === null) problems.push({ path: 'p2p.startupSync', reason: `must be a duration like 5s (0s: do not wait), got ${JSON.stringify(c.p2p.startupSync)}` });
+      else startupSyncMs = d;
+    }
+    p2p = {
+      listen: listenAddrs,
+      announce: c.p2p.announce ?? [],
+      bootstrap: c.p2p.bootstrap ?? [],
+      allowLoopback: c.p2p.allowLoopback ?? false,
+      maxConnections: c.p2p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      startupSyncMs,
+    };
+  }
+
+  const witnesses: TrackedWitness[] = [];
+  const witnessLabels = new Map<string, number>();
+  (c.witnesses ?? []).forEach((w, i) => {
+    let verifier: Verifier;
+    try {
+      verifier = parseCosignatureVkey(w.vkey.trim());
+    } catch (e) {
+      problems.push({ path: `witnesses[${i}].vkey`, reason: `${(e as Error).message}: ${JSON.stringify(w.vkey.slice(0, 80))}` });
+      return;
+    }
+    const label = keyLabel(verifier.name, verifier.keyId);
+    const prev = witnessLabels.get(label);
+    if (prev !== undefined) {
+      problems.push({ path: `witnesses[${i}].vkey`, reason: `duplicate witness key ${label} (also witnesses[${prev}])` });
+      return;
+    }
+    witnessLabels.set(label, i);
+    witnesses.push({ ...(w.name !== undefined ? { name: w.name } : {}), vkey: w.vkey.trim(), verifier });
+  });
+
   if ((c.logs ?? []).length === 0 && c.logList === undefined) problems.push({ path: 'logs', reason: 'no logs configured: set logs, logList, or both' });
 
   if (problems.length > 0) throw new ConfigError(file, problems);
@@ -254,8 +371,8 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     logs,
     ...(logList ? { logList } : {}),
     logListRefreshMs,
-    ...(c.p2p !== undefined ? { p2p: c.p2p } : {}),
-    ...(c.witnesses !== undefined ? { witnesses: c.witnesses } : {}),
+    ...(p2p ? { p2p } : {}),
+    ...(c.witnesses !== undefined ? { witnesses } : {}),
   };
 }
 

@@ -55,7 +55,7 @@ logs:
 logList: lists/logs.txt
 logListRefresh: 5m
 p2p: { listen: [ /ip4/0.0.0.0/tcp/0 ] }
-witnesses: [ anything ]
+witnesses: [ { name: w2, vkey: "${LOG2.vkey}" } ]
 `,
     );
     const c = loadConfig(file);
@@ -71,7 +71,8 @@ witnesses: [ anything ]
     expect(c.logs[1]).toMatchObject({ origin: 'go.sum database tree', disabled: true });
     expect(c.logList).toEqual({ kind: 'file', path: join(dir, 'lists/logs.txt') });
     expect(c.logListRefreshMs).toBe(5 * 60_000);
-    expect(c.p2p).toEqual({ listen: ['/ip4/0.0.0.0/tcp/0'] });
+    expect(c.p2p).toEqual({ listen: ['/ip4/0.0.0.0/tcp/0'], announce: [], bootstrap: [], allowLoopback: false, maxConnections: 100, startupSyncMs: 5000 });
+    expect(c.witnesses?.map((w) => w.name)).toEqual(['w2']);
   });
 
   it('defaults: listen 127.0.0.1:7380, 16 KiB bodies, refresh 1h; a single key file; a URL log list', () => {

@@ -4,6 +4,9 @@ import { registerNote } from './note.js';
 import { registerProof } from './proof.js';
 import { registerServe } from './serve.js';
 import { registerEvidence } from './evidence.js';
+import { registerLog } from './log.js';
+import { registerClient } from './fetch.js'; // verify and fetch
+import { registerLaunch } from './launch.js';
 
 // One file per command; each registers its subcommands here.
 export function registerCommands(program: Command): void {
@@ -12,4 +15,7 @@ export function registerCommands(program: Command): void {
   registerProof(program);
   registerServe(program);
   registerEvidence(program);
+  registerLog(program);
+  registerClient(program);
+  registerLaunch(program);
 }

@@ -14,6 +14,9 @@ import { LevelStore } from '../store/level.js';
 import { LogRegistryImpl, LogListLoadError } from '../logs/registry.js';
 import { createWitnessMetrics, type WitnessMetrics } from '../http/metrics.js';
 import { createWitnessServer } from '../http/server.js';
+import { createFeeders, type FeederSet } from '../logs/feeders/index.js';
+import { parseCosignatureVkey } from '../note/keys.js';
+import { GossipService, identityFileFor, type GossipEvent } from '../gossip/service.js';
 
 export interface WitnessKeys {
   readonly keys: Ed25519SignerKey[];
@@ -48,6 +51,8 @@ export interface WitnessNodeOptions {
   store?: WitnessStore;
   /** Milliseconds since the epoch (tests). */
   now?: () => number;
+  /** Gossip observers and tuning (tests, benchmarks). */
+  gossip?: { onEvent?: (e: GossipEvent) => void; checkDelayMs?: number };
 }
 
 export interface WitnessNode {
@@ -60,7 +65,11 @@ export interface WitnessNode {
   readonly registry: LogRegistryImpl;
   readonly metrics: WitnessMetrics;
   readonly server: FastifyInstance;
-  /** Graceful: stop accepting, finish in-flight requests, stop list refresh, close the store. */
+  /** Pull feeders, one per log with a `pull:` block (docs/feeders.md); started with the node. */
+  readonly feeders: FeederSet;
+  /** The gossip service, when the config has `p2p:` (docs/gossip.md). */
+  readonly gossip?: GossipService;
+  /** Graceful: stop the feeders, stop accepting, finish in-flight requests, stop list refresh, close the store. */
   close(): Promise<void>;
 }
 
@@ -106,16 +115,52 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       const s = await store.getState(origin);
       if (s) metrics.setLogSize(origin, s.size);
     }
+    let gossip: GossipService | undefined;
+    const incidents = new Set<string>();
     const onEvent = (e: WitnessEvent) => {
       metrics.onWitnessEvent(e);
-      if (e.type === 'evidence' && e.isNew) logger.warn({ origin: e.origin, evidence: e.id }, 'SPLIT VIEW: the log signed two inconsistent checkpoints; evidence recorded');
+      gossip?.onWitnessEvent(e);
+      // Error level once per incident (the first evidence for a log); later evidence at info.
+      if (e.type === 'evidence' && e.isNew && !incidents.has(e.origin)) {
+        incidents.add(e.origin);
+        logger.error({ origin: e.origin, evidence: e.id }, 'SPLIT VIEW: the log signed two inconsistent checkpoints; evidence recorded');
+      } else if (e.type === 'evidence' && e.isNew) logger.info({ origin: e.origin, evidence: e.id }, 'more split-view evidence recorded');
       else if (e.type === 'suspect' && e.recorded) logger.warn({ origin: e.origin, reason: e.reason }, 'suspect checkpoint recorded (a log-signed checkpoint failed a consistency check)');
     };
     const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => cosigner(k)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
     const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit });
     cleanup.push(() => server.close());
+    let feedersRef: FeederSet | undefined;
+    if (config.p2p) {
+      // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
+      // cosignatures) moves the stored state forward before anything can be cosigned.
+      gossip = new GossipService({
+        p2p: config.p2p,
+        identityFile: identityFileFor(config.data),
+        witness,
+        store,
+        logs: registry,
+        ownKeys: vkeys.map((v) => parseCosignatureVkey(v)),
+        witnesses: (config.witnesses ?? []).map((w) => w.verifier),
+        sources: (origin) => feedersRef?.get(origin)?.source,
+        metricsRegistry: metrics.registry,
+        logger: logger.child({ component: 'gossip' }),
+        startupSyncMs: config.p2p.startupSyncMs,
+        ...(opts.gossip?.onEvent ? { onEvent: opts.gossip.onEvent } : {}),
+        ...(opts.gossip?.checkDelayMs !== undefined ? { checkDelayMs: opts.gossip.checkDelayMs } : {}),
+        ...(opts.now ? { now: opts.now } : {}),
+      });
+      const g = gossip;
+      cleanup.push(() => g.stop());
+      await g.start();
+    }
     await server.listen({ host: config.http.host, port: config.http.port });
     const url = urlOf(server.server.address() as AddressInfo);
+    // Pull feeders: each submits through witness.add, the same path as POST /add-checkpoint.
+    const feeders = createFeeders({ logs: config.logs, witness, store, registry, metricsRegistry: metrics.registry, logger: logger.child({ component: 'feeders' }) });
+    cleanup.push(() => feeders.stop());
+    feedersRef = feeders;
+    feeders.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -126,8 +171,12 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       registry,
       metrics,
       server,
+      feeders,
+      ...(gossip ? { gossip } : {}),
       close() {
         closing ??= (async () => {
+          await feeders.stop();
+          await gossip?.stop();
           registry.stop();
           await server.close();
           await store.close();

@@ -1,6 +1,12 @@
 // Byte helpers used across layers. Names say what the bytes are; inputs are validated here.
 
 const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+// Portable (no Buffer): these helpers run in browsers too (the client bundle, src/policy).
+const B64_VALUE = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64_ALPHABET.length; i++) B64_VALUE[B64_ALPHABET.charCodeAt(i)] = i;
+const HEX_DIGITS = '0123456789abcdef';
+const HEX_BYTE: string[] = Array.from({ length: 256 }, (_, i) => HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15]);
 
 /**
  * Strict standard base64 (RFC 4648 §4, padding required), as Go's base64.StdEncoding:
@@ -11,21 +17,51 @@ export function decodeBase64(s: string): Uint8Array | null {
   if (s.length % 4 !== 0 || !B64_RE.test(s)) return null;
   const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   if (s.indexOf('=') !== -1 && s.indexOf('=') < s.length - pad) return null;
-  const b = Buffer.from(s, 'base64');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    // Validated above: every character before the padding is in the alphabet.
+    const a = B64_VALUE[s.charCodeAt(i)];
+    const b = B64_VALUE[s.charCodeAt(i + 1)];
+    const c = s[i + 2] === '=' ? 0 : B64_VALUE[s.charCodeAt(i + 2)];
+    const d = s[i + 3] === '=' ? 0 : B64_VALUE[s.charCodeAt(i + 3)];
+    const n = (a << 18) | (b << 12) | (c << 6) | d;
+    if (o < out.length) out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 0xff;
+    if (o < out.length) out[o++] = n & 0xff;
+  }
+  return out;
 }
 
 export function encodeBase64(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+  let out = '';
+  let i = 0;
+  for (; i + 2 < b.length; i += 3) {
+    const n = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
+    out += B64_ALPHABET[n >> 18] + B64_ALPHABET[(n >> 12) & 63] + B64_ALPHABET[(n >> 6) & 63] + B64_ALPHABET[n & 63];
+  }
+  const rest = b.length - i;
+  if (rest === 1) {
+    const n = b[i] << 16;
+    out += B64_ALPHABET[n >> 18] + B64_ALPHABET[(n >> 12) & 63] + '==';
+  } else if (rest === 2) {
+    const n = (b[i] << 16) | (b[i + 1] << 8);
+    out += B64_ALPHABET[n >> 18] + B64_ALPHABET[(n >> 12) & 63] + B64_ALPHABET[(n >> 6) & 63] + '=';
+  }
+  return out;
 }
 
 export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  let out = '';
+  for (let i = 0; i < b.length; i++) out += HEX_BYTE[b[i]];
+  return out;
 }
 
 export function fromHex(s: string): Uint8Array | null {
   if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) return null;
-  return new Uint8Array(Buffer.from(s, 'hex'));
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

@@ -1,0 +1,95 @@
+// A benchmark worker process: hosts several gossip witness nodes (memory stores, real libp2p on
+// 127.0.0.1), driven over IPC by bench/gossip.bench.ts. Records, per node, when each
+// (checkpoint text, cosigner) pair was first published / first seen, and when evidence arrived.
+import '../src/platform.js';
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../src/config.js';
+import { startWitnessNode, type WitnessNode } from '../src/node/witness-node.js';
+import { MemoryStore } from '../src/store/memory.js';
+import type { GossipEvent } from '../src/gossip/service.js';
+
+type Msg =
+  | { type: 'start'; nodes: { index: number; configFile: string; ownLabel: string }[] }
+  | { type: 'stats' }
+  | { type: 'report' }
+  | { type: 'evidence' }
+  | { type: 'connect'; links: [number, string][] }
+  | { type: 'stop' };
+
+const nodes = new Map<number, WitnessNode>();
+/** key "textHash label" -> publication time (at the cosigner's node). */
+const published = new Map<string, number>();
+/** key -> [node index, first-seen time][] */
+const seen = new Map<string, [number, number][]>();
+const evidence: [number, string, number][] = [];
+const now = () => performance.timeOrigin + performance.now();
+
+function onEvent(index: number, ownLabel: string, e: GossipEvent): void {
+  if (e.type === 'checkpoint') {
+    const t = now();
+    for (const label of e.added) {
+      const key = `${e.textHash} ${label}`;
+      if (e.via === 'own' && label === ownLabel) published.set(key, t);
+      else if (e.via !== 'own') {
+        let l = seen.get(key);
+        if (!l) seen.set(key, (l = []));
+        l.push([index, t]);
+      }
+    }
+  } else if (e.type === 'evidence' && e.isNew) evidence.push([index, e.origin, now()]);
+}
+
+function ioBytes(): number {
+  try {
+    const t = readFileSync('/proc/self/io', 'utf8');
+    const r = Number(/rchar: (\d+)/.exec(t)?.[1] ?? 0);
+    const w = Number(/wchar: (\d+)/.exec(t)?.[1] ?? 0);
+    return r + w;
+  } catch {
+    return 0;
+  }
+}
+
+process.on('message', (m: Msg) => {
+  void (async () => {
+    switch (m.type) {
+      case 'start': {
+        await Promise.all(
+          m.nodes.map(async (n) => {
+            const config = parseConfig(readFileSync(n.configFile, 'utf8'), n.configFile);
+            const node = await startWitnessNode(config, { store: new MemoryStore(), gossip: { onEvent: (e) => onEvent(n.index, n.ownLabel, e) } });
+            nodes.set(n.index, node);
+          }),
+        );
+        process.send!({
+          type: 'started',
+          urls: Object.fromEntries([...nodes].map(([i, n]) => [i, n.url])),
+          addrs: Object.fromEntries([...nodes].map(([i, n]) => [i, n.gossip!.multiaddrs[0]])),
+        });
+        break;
+      }
+      case 'connect':
+        await Promise.allSettled(m.links.map(([i, addr]) => nodes.get(i)!.gossip!.dial(addr)));
+        process.send!({ type: 'connected' });
+        break;
+      case 'stats': {
+        const mem = process.memoryUsage();
+        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now() });
+        break;
+      }
+      case 'evidence':
+        process.send!({ type: 'evidence', evidence });
+        break;
+      case 'report':
+        process.send!({ type: 'report', published: [...published], seen: [...seen], evidence });
+        break;
+      case 'stop':
+        await Promise.allSettled([...nodes.values()].map((n) => n.close()));
+        process.send!({ type: 'stopped' });
+        process.exit(0);
+    }
+  })().catch((e) => {
+    process.send!({ type: 'error', message: String((e as Error).stack ?? e) });
+  });
+});
+process.send!({ type: 'ready' });

@@ -1,0 +1,294 @@
+// Gossip network benchmark: `node --import tsx bench/gossip.bench.ts`
+//
+// Nodes are real witness nodes (startWitnessNode: witness core, memory store, HTTP server, libp2p
+// gossip on 127.0.0.1), hosted GW_BENCH_NODES/GW_BENCH_WORKERS per worker PROCESS
+// (bench/gossip-worker.ts); the logs run in this process (src/logs/local-log, in-process).
+//   - GW_BENCH_LOGS logs (default 10) each append one entry and publish once per second, pushing
+//     each checkpoint to the GW_BENCH_WITNESSES witnesses (default 20; every node tracks their keys);
+//   - one more log is pulled over tlog-tiles by those witnesses every 10 s (the polling scenario).
+// Measured over GW_BENCH_SECONDS (default 60) after a warm-up: for each cosigned checkpoint a
+// witness publishes, when every other node first holds that cosignature; CPU (all workers) per
+// published message; bytes read+written per node (from /proc/self/io: loopback sockets, the store
+// is in memory); RSS per node. Then fork -> evidence at every node: the pushed log equivocates
+// toward one witness (push), and the pulled log toward one witness (10 s polling).
+// Writes bench/results/gossip.md.
+import '../src/platform.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import { generateKey } from '../src/note/keys.js';
+import { keyLabel } from '../src/note/note.js';
+import { writeKeyFile } from '../src/keys/keyfile.js';
+import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
+import { branchProxy, freePort, FORK_HEADER } from '../src/launcher/launcher.js';
+
+const N = Number(process.env.GW_BENCH_NODES ?? 50);
+const L = Number(process.env.GW_BENCH_LOGS ?? 10);
+const W = Number(process.env.GW_BENCH_WITNESSES ?? 20);
+const WORKERS = Number(process.env.GW_BENCH_WORKERS ?? Math.max(1, Math.min(cpus().length, 8)));
+const SECONDS = Number(process.env.GW_BENCH_SECONDS ?? 60);
+const WARMUP_S = 10;
+const POLL = process.env.GW_BENCH_POLL ?? '10s';
+/** Each pushed log publishes a checkpoint every PERIOD_MS (default 1000). */
+const PERIOD_MS = Number(process.env.GW_BENCH_PERIOD_MS ?? 1000);
+const OUT = process.env.GW_BENCH_OUT ?? 'bench/results/gossip.md';
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+interface Stats {
+  cpu: { user: number; system: number };
+  io: number;
+  rss: number;
+  heap: number;
+  nodes: number;
+}
+
+class Worker {
+  readonly child: ChildProcess;
+  private waiters: { type: string; resolve: (m: any) => void }[] = [];
+  constructor() {
+    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.GW_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.GW_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: any) => {
+      if (m.type === 'error') {
+        console.error('worker error:', m.message);
+        for (const w of this.waiters.splice(0)) w.resolve({ type: 'error', message: m.message });
+        return;
+      }
+      const i = this.waiters.findIndex((w) => w.type === m.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+    });
+  }
+  next(type: string, ms = 120_000): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`worker: no ${type} within ${ms} ms`)), ms);
+      this.waiters.push({ type, resolve: (m) => (clearTimeout(t), resolve(m)) });
+    });
+  }
+  async ask(msg: object, reply: string, ms?: number): Promise<any> {
+    const p = this.next(reply, ms);
+    this.child.send(msg);
+    return p;
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+  const workers: Worker[] = [];
+  const logs: LocalLog[] = [];
+  const servers: Server[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    console.log(`gossip bench: ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1 checkpoint per ${PERIOD_MS} ms, ${W} witnesses, +1 log pulled every ${POLL}, ${SECONDS} s`);
+    const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.bench`));
+    const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
+    const logKeys = Array.from({ length: L }, (_, i) => generateKey(`bench.example/log${i}`));
+    const polledKey = generateKey('bench.example/polled');
+    // The polled log and its branch-b proxy exist before the nodes (their configs name the URLs).
+    const polled = await startLocalLog({ origin: 'bench.example/polled', key: polledKey, host: '127.0.0.1', port: 0, intervalMs: 0, forkHeader: FORK_HEADER });
+    logs.push(polled);
+    const proxyPort = await freePort();
+    servers.push(await branchProxy(polled.url, 'b', proxyPort));
+    const deceivedPoll = W - 2; // the witness the polled log deceives
+    const deceivedPush = W - 1; // the witness a pushed log deceives
+
+    const configs: { index: number; configFile: string; ownLabel: string }[] = [];
+    for (let i = 0; i < N; i++) {
+      const d = join(dir, `n${i}`);
+      mkdirSync(join(d, 'data'), { recursive: true });
+      writeKeyFile(join(d, 'w.key'), keys[i]);
+      const pullUrl = i === deceivedPoll ? `http://127.0.0.1:${proxyPort}/` : `${polled.url}/`;
+      const yaml =
+        `name: ${keys[i].name}\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n` +
+        logKeys.map((k) => `  - { origin: "${k.name}", vkeys: ["${k.vkey}"] }\n`).join('') +
+        `  - origin: "bench.example/polled"\n    vkeys: ["${polledKey.vkey}"]\n` +
+        (i < W ? `    pull: { type: tiles, url: "${pullUrl}", interval: ${POLL}, timeout: 5s, maxBackoff: 10s }\n` : '') +
+        `witnesses:\n${keys.slice(0, W).filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.cosignatureVkey}" }\n`).join('')}` +
+        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n`;
+      writeFileSync(join(d, 'w.yaml'), yaml);
+      configs.push({ index: i, configFile: join(d, 'w.yaml'), ownLabel: labels[i] });
+    }
+    for (let k = 0; k < WORKERS; k++) workers.push(new Worker());
+    await Promise.all(workers.map((w) => w.next('ready')));
+    const t0Start = now();
+    const started = await Promise.all(workers.map((w, k) => w.ask({ type: 'start', nodes: configs.filter((c) => c.index % WORKERS === k) }, 'started')));
+    if (started.some((s) => s.type === 'error')) throw new Error('a worker failed to start its nodes');
+    const urls: Record<number, string> = Object.assign({}, ...started.map((s) => s.urls));
+    const addrs: Record<number, string> = Object.assign({}, ...started.map((s) => s.addrs));
+    // A random connected graph: node i dials up to 4 earlier nodes.
+    const links: [number, string][] = [];
+    for (let i = 1; i < N; i++) {
+      const boot = new Set<number>();
+      while (boot.size < Math.min(4, i)) boot.add(Math.floor(Math.random() * i));
+      for (const j of boot) links.push([i, addrs[j]]);
+    }
+    await Promise.all(workers.map((w, k) => w.ask({ type: 'connect', links: links.filter(([i]) => i % WORKERS === k) }, 'connected')));
+    console.log(`  ${N} nodes started in ${fmt((now() - t0Start) / 1000, 1)} s`);
+
+    for (let i = 0; i < L; i++) {
+      logs.push(
+        await startLocalLog({
+          origin: logKeys[i].name,
+          key: logKeys[i],
+          host: '127.0.0.1',
+          port: 0,
+          intervalMs: 0,
+          witnesses: Array.from({ length: W }, (_, j) => ({ url: urls[j], vkey: keys[j].cosignatureVkey })),
+        }),
+      );
+    }
+    const pushed = logs.slice(1);
+    // Every log appends one entry and publishes once per second, staggered.
+    let seq = 0;
+    const busy = new Set<LocalLog>();
+    for (const [k, log] of logs.entries()) {
+      const tick = async () => {
+        if (busy.has(log)) return;
+        busy.add(log);
+        try {
+          await log.append([`entry ${seq++}`]);
+          await log.publish();
+        } catch {
+          // stopping
+        } finally {
+          busy.delete(log);
+        }
+      };
+      await sleep(PERIOD_MS / logs.length);
+      void tick();
+      timers.push(setInterval(() => void tick(), log === polled ? 1000 : PERIOD_MS));
+      void k;
+    }
+    await sleep(WARMUP_S * 1000);
+    const statsA: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+    const winStart = now();
+    await sleep(SECONDS * 1000);
+    const winEnd = now();
+    const statsB: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+
+    // Fork by push: log 0 shows branch b to one witness.
+    const pushLog = pushed[0];
+    const pushFork = { t0: 0 };
+    {
+      const size = pushLog.size('a');
+      busy.add(pushLog); // hold the ticker while forking
+      while (busy.size > 0 && [...busy].some((l) => l !== pushLog)) await sleep(1);
+      pushLog.forkAt(size);
+      pushLog.setWitnessBranch(urls[deceivedPush], 'b');
+      pushFork.t0 = now();
+      await pushLog.append(['fork entry']);
+      await pushLog.publish();
+      busy.delete(pushLog);
+    }
+    const pushEvidence = await waitEvidence(workers, logKeys[0].name, pushFork.t0, N, 30_000);
+    // Fork by polling: the polled log shows branch b to one witness (over the proxy).
+    const pollFork = { t0: 0 };
+    {
+      busy.add(polled);
+      polled.forkAt(polled.size('a'));
+      pollFork.t0 = now();
+      await polled.append(['fork entry']);
+      await polled.publish();
+      busy.delete(polled);
+    }
+    const pollEvidence = await waitEvidence(workers, 'bench.example/polled', pollFork.t0, N, 45_000);
+
+    for (const t of timers) clearInterval(t);
+    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report' }, 'report', 60_000)));
+    const published = new Map<string, number>();
+    const seen = new Map<string, [number, number][]>();
+    for (const r of reports) {
+      for (const [k, t] of r.published as [string, number][]) published.set(k, t);
+      for (const [k, l] of r.seen as [string, [number, number][]][]) seen.set(k, [...(seen.get(k) ?? []), ...l]);
+    }
+    const reachAll: number[] = [];
+    const perDelivery: number[] = [];
+    let pairs = 0;
+    let delivered = 0;
+    let pubs = 0;
+    for (const [k, t] of published) {
+      if (t < winStart || t > winEnd) continue;
+      pubs++;
+      const got = new Map<number, number>();
+      for (const [i, ts] of seen.get(k) ?? []) if (!got.has(i) || got.get(i)! > ts) got.set(i, ts);
+      pairs += N - 1;
+      delivered += got.size;
+      for (const ts of got.values()) perDelivery.push(ts - t);
+      if (got.size >= N - 1) reachAll.push(Math.max(...got.values()) - t);
+    }
+    const windowS = (winEnd - winStart) / 1000;
+    const cpuUs = statsB.reduce((s, b, k) => s + (b.cpu.user - statsA[k].cpu.user) + (b.cpu.system - statsA[k].cpu.system), 0);
+    const ioBytes = statsB.reduce((s, b, k) => s + (b.io - statsA[k].io), 0);
+    const rss = statsB.reduce((s, b) => s + b.rss, 0);
+    const heap = statsB.reduce((s, b) => s + b.heap, 0);
+    const rows: [string, string][] = [
+      ['nodes / worker processes', `${N} / ${WORKERS} (CPU cores: ${cpus().length})`],
+      ['pushed logs × rate, witnesses', `${L} × 1 per ${PERIOD_MS / 1000} s, ${W}`],
+      ['cosigned-checkpoint messages published (window)', `${pubs} in ${fmt(windowS, 1)} s (${fmt(pubs / windowS, 1)}/s)`],
+      ['delivery ratio (publication × other node)', `${fmt((100 * delivered) / Math.max(1, pairs), 2)} %`],
+      ['time to reach ALL nodes p50 / p99', `${fmt(pct(reachAll, 50))} / ${fmt(pct(reachAll, 99))} ms (of ${reachAll.length} fully delivered)`],
+      ['per-delivery latency p50 / p99', `${fmt(pct(perDelivery, 50))} / ${fmt(pct(perDelivery, 99))} ms`],
+      ['CPU per published message (all nodes)', `${fmt(cpuUs / 1000 / Math.max(1, pubs), 2)} ms (${fmt((cpuUs / 1000 / Math.max(1, delivered)) * 1000, 0)} µs per delivery)`],
+      ['CPU load (all workers)', `${fmt(cpuUs / 1e6 / windowS, 2)} cores`],
+      ['bytes per node per hour (read+written)', `${fmt((ioBytes / N / windowS) * 3600 / 1e6, 0)} MB`],
+      ['memory per node (RSS / heap)', `${fmt(rss / N / 1e6, 1)} / ${fmt(heap / N / 1e6, 1)} MB`],
+      ['fork -> evidence at every node, push', evidenceRow(pushEvidence, N)],
+      [`fork -> evidence at every node, ${POLL} polling`, evidenceRow(pollEvidence, N)],
+    ];
+    const w1 = Math.max(...rows.map((r) => r[0].length));
+    console.log(rows.map(([a, b]) => `  ${a.padEnd(w1)}  ${b}`).join('\n'));
+    const md =
+      `# Gossip benchmark\n\n\`node --import tsx bench/gossip.bench.ts\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} CPU cores: ${cpus()[0]?.model ?? '?'}).\n\n` +
+      `Nodes are full witness nodes (witness core, memory store, HTTP server, libp2p gossip on 127.0.0.1) hosted ${Math.ceil(N / WORKERS)} per worker **process** (${WORKERS} processes); the logs (src/logs/local-log) run in the orchestrating process and push over HTTP. ` +
+      `Every node tracks the ${W} witnesses' keys; the ${L} pushed logs each publish one checkpoint every ${PERIOD_MS} ms to those ${W} witnesses, each of which publishes one gossip message per checkpoint. ` +
+      `Latencies are from the cosigning witness's publication to the first time another node holds that cosignature (any message carrying it counts). Bytes are /proc/self/io read+write of the workers (loopback TCP; the store is in memory), divided by the number of nodes.\n\n` +
+      `| metric | value |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`;
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, OUT), md);
+    console.log(`  wrote ${OUT}`);
+  } finally {
+    for (const t of timers) clearInterval(t);
+    await Promise.allSettled(workers.map((w) => w.ask({ type: 'stop' }, 'stopped', 30_000)));
+    await Promise.all(
+      workers.map((w) =>
+        w.child.exitCode !== null
+          ? undefined
+          : new Promise<void>((res) => {
+              const t = setTimeout(() => (w.child.kill('SIGKILL'), res()), 15_000);
+              w.child.once('exit', () => (clearTimeout(t), res()));
+            }),
+      ),
+    );
+    await Promise.allSettled(logs.map((l) => l.stop()));
+    await Promise.allSettled(servers.map((s) => new Promise((r) => s.close(r))));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function evidenceRow(times: number[], n: number): string {
+  if (times.length === 0) return 'no node held evidence before the deadline';
+  return `${times.length}/${n} nodes; first ${fmt(Math.min(...times))} ms, p50 ${fmt(pct(times, 50))} ms, last ${fmt(Math.max(...times))} ms`;
+}
+
+/** Milliseconds from t0 to each node's first new evidence for origin (polls the workers' reports). */
+async function waitEvidence(workers: Worker[], origin: string, t0: number, n: number, ms: number): Promise<number[]> {
+  const deadline = now() + ms;
+  for (;;) {
+    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'evidence' }, 'evidence', 60_000)));
+    const first = new Map<number, number>();
+    for (const r of reports) for (const [i, o, t] of r.evidence as [number, string, number][]) if (o === origin && t >= t0 && (!first.has(i) || first.get(i)! > t)) first.set(i, t);
+    if (first.size >= n || now() > deadline) return [...first.values()].map((t) => t - t0);
+    await sleep(500);
+  }
+}
+
+await main();

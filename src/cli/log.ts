@@ -1,0 +1,223 @@
+// `gossip-witness log serve` runs a local transparency log (src/logs/local-log, docs/local-log.md);
+// `gossip-witness log add` appends an entry to one.
+import { isIP } from 'node:net';
+import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { parseDuration, parseListen } from '../config.js';
+import { startLocalLog, type LocalLog, type LocalLogWitness } from '../logs/local-log/index.js';
+import { parseTreeSize } from '../checkpoint/checkpoint.js';
+import { readInput } from './io.js';
+import { RefusedError, UsageError } from './errors.js';
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const DEFAULT_LISTEN = '127.0.0.1:7390';
+const SHUTDOWN_DEADLINE_MS = 10_000;
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+interface ServeOptions {
+  origin: string;
+  key?: string;
+  keyName?: string;
+  listen: string;
+  dir?: string;
+  interval: string;
+  batch: string;
+  witness: string[];
+  witnessVkey: string[];
+  forkAt?: string;
+  forkHeader?: string;
+  forkAddr: string[];
+  forkWitness: string[];
+  logLevel: string;
+}
+
+const SERVE_HELP = `
+Endpoints (tlog-tiles under the listen URL):
+  GET  /checkpoint, /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>]
+  POST /add            body = one entry (at most 65524 bytes); answers {"index":N}
+                       once sequenced (persisted); it appears in the next checkpoint
+
+Checkpoints are signed every --interval, only when the tree grew since the last one.
+Each one is pushed to every --witness (tlog-witness add-checkpoint, following 409 up
+to 3 times), and the cosignatures returned on that exact text are added to the served
+checkpoint (verified when the witness's --witness-vkey is given).
+
+Equivocation (research and tests only; a log doing this is provably dishonest):
+  --fork-at N keeps a second branch b: the same first N entries, then for each entry
+  appended the copy "[branch b] " + entry, so every later checkpoint of b has another
+  root than a's at the same size. Both branches are signed with the log's key. Branch b
+  is served (checkpoint, tiles, entries: everything) to requests carrying the
+  --fork-header with the value "b" (the value "a" forces branch a) and to requests from
+  a --fork-addr source address (127.0.0.N works on Linux loopback); it is pushed to the
+  witnesses listed with --fork-witness. Everyone else sees branch a. With --dir, the fork
+  is persisted and branch b's tiles are written to DIR/branch-b.
+
+Example:
+  gossip-witness log serve --origin example.com/log --key log.key --dir log \\
+    --witness http://127.0.0.1:7380 --witness-vkey 'witness.example/w1+...' \\
+    --fork-at 8 --fork-header X-Fork-Branch --fork-addr 127.0.0.2
+`;
+
+function parseForkAt(s: string): bigint {
+  const n = parseTreeSize(s);
+  if (n === null) throw new UsageError(`--fork-at must be a tree size (a decimal number), got ${JSON.stringify(s)}`);
+  return n;
+}
+
+function witnessList(opts: ServeOptions): LocalLogWitness[] {
+  if (opts.witnessVkey.length > opts.witness.length) throw new UsageError('more --witness-vkey than --witness flags (the i-th vkey belongs to the i-th witness)');
+  const norm = (u: string) => u.replace(/\/+$/, '');
+  const list: LocalLogWitness[] = opts.witness.map((url, i) => ({ url, ...(opts.witnessVkey[i] !== undefined ? { vkey: opts.witnessVkey[i] } : {}) }));
+  for (const url of opts.forkWitness) {
+    const w = list.find((x) => norm(x.url) === norm(url));
+    if (w) w.branch = 'b';
+    else list.push({ url, branch: 'b' });
+  }
+  return list;
+}
+
+export function registerLog(program: Command): void {
+  const log = program.command('log').description('run a local transparency log (tlog-tiles), or add entries to one');
+
+  log
+    .command('serve')
+    .description('run a local tlog-tiles log that signs checkpoints, pushes them to witnesses and can equivocate')
+    .requiredOption('--origin <origin>', 'checkpoint origin (first line of every checkpoint)')
+    .option('--key <file>', 'Ed25519 key file (skey), created 0600 with a fresh key when missing (default: an ephemeral key)')
+    .option('--key-name <name>', 'key name for a created key (default: the origin)')
+    .option('--listen <host:port>', 'HTTP listen address; port 0 picks a free port', DEFAULT_LISTEN)
+    .option('--dir <dir>', 'persist entries and write the tlog-tiles layout (checkpoint, tile/...) here (default: memory only)')
+    .option('--interval <duration>', 'checkpoint interval (e.g. 500ms, 1s, 1m); a checkpoint is signed only when the tree grew', '1s')
+    .option('--batch <duration>', 'how long an added entry may wait to be sequenced with others', '10ms')
+    .option('--witness <url>', "a witness's add-checkpoint prefix to push checkpoints to (repeatable)", collect, [])
+    .option('--witness-vkey <vkey>', 'vkey of the i-th --witness: keep only cosignatures that verify under it (repeatable)', collect, [])
+    .option('--fork-at <n>', 'EQUIVOCATE: from tree size N on, keep a second, inconsistent branch b signed with the same key')
+    .option('--fork-header <name>', 'serve branch b to requests whose header NAME is "b" (e.g. X-Fork-Branch; "a" forces branch a)')
+    .option('--fork-addr <addr>', 'serve branch b to requests from this source address, e.g. 127.0.0.2 (repeatable)', collect, [])
+    .option('--fork-witness <url>', 'push branch b to this witness (added if not a --witness; repeatable)', collect, [])
+    .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
+    .addHelpText('after', SERVE_HELP)
+    .action(async (opts: ServeOptions) => {
+      if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+      const listen = parseListen(opts.listen);
+      if (!listen) throw new UsageError(`--listen must be HOST:PORT, got ${JSON.stringify(opts.listen)}`);
+      const interval = parseDuration(opts.interval);
+      if (interval === null || interval < 10) throw new UsageError(`--interval must be a duration of at least 10ms (e.g. 1s), got ${JSON.stringify(opts.interval)}`);
+      const batch = parseDuration(opts.batch);
+      if (batch === null || batch > 60_000) throw new UsageError(`--batch must be a duration up to 1m (e.g. 10ms), got ${JSON.stringify(opts.batch)}`);
+      for (const a of opts.forkAddr) if (isIP(a) === 0) throw new UsageError(`--fork-addr must be an IP address, got ${JSON.stringify(a)}`);
+      if (opts.forkHeader !== undefined && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(opts.forkHeader)) throw new UsageError(`--fork-header must be an HTTP header name, got ${JSON.stringify(opts.forkHeader)}`);
+      const forkAt = opts.forkAt !== undefined ? parseForkAt(opts.forkAt) : undefined;
+      const witnesses = witnessList(opts);
+
+      const logger: Logger = pino({ level: opts.logLevel, base: { pid: process.pid } }, pino.destination({ dest: 1, sync: true }));
+      let running: LocalLog;
+      try {
+        running = await startLocalLog({
+          origin: opts.origin,
+          ...(opts.key !== undefined ? { keyFile: opts.key } : {}),
+          ...(opts.keyName !== undefined ? { keyName: opts.keyName } : {}),
+          host: listen.host,
+          port: listen.port,
+          ...(opts.dir !== undefined ? { dir: opts.dir } : {}),
+          intervalMs: interval,
+          batchMs: batch,
+          witnesses,
+          ...(forkAt !== undefined ? { forkAt } : {}),
+          ...(opts.forkHeader !== undefined ? { forkHeader: opts.forkHeader } : {}),
+          forkAddrs: opts.forkAddr,
+          logger,
+        });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      if (opts.key === undefined) logger.warn('no --key: using an ephemeral key; checkpoints will not verify after a restart');
+      const fork = running.forkSize;
+      if (fork === undefined && (opts.forkHeader !== undefined || opts.forkAddr.length > 0 || opts.forkWitness.length > 0)) {
+        logger.warn('fork options given without --fork-at: everyone sees branch a');
+      }
+      logger.info(
+        {
+          url: running.url,
+          origin: running.origin,
+          vkey: running.vkey,
+          size: running.size('a').toString(),
+          witnesses: witnesses.map((w) => `${w.url}${w.branch === 'b' ? ' (branch b)' : ''}`),
+          ...(fork !== undefined ? { forkAt: fork.toString(), forkHeader: opts.forkHeader, forkAddrs: opts.forkAddr } : {}),
+        },
+        'log listening',
+      );
+      await waitForShutdown(running, logger);
+    });
+
+  log
+    .command('add')
+    .description('add an entry to a local log (POST <url>/add); prints its index')
+    .requiredOption('--url <url>', "the log's base URL")
+    .option('--branch <branch>', 'append to branch a or b only (equivocating logs)')
+    .argument('[file]', 'entry file ("-" or absent: stdin)')
+    .action(async (file: string | undefined, opts: { url: string; branch?: string }) => {
+      if (opts.branch !== undefined && opts.branch !== 'a' && opts.branch !== 'b') throw new UsageError('--branch must be a or b');
+      let base: URL;
+      try {
+        base = new URL(opts.url);
+      } catch {
+        throw new UsageError(`--url is not a URL: ${JSON.stringify(opts.url)}`);
+      }
+      const entry = readInput(file);
+      const target = `${base.href.replace(/\/+$/, '')}/add${opts.branch ? `?branch=${opts.branch}` : ''}`;
+      let res: Response;
+      try {
+        res = await fetch(target, { method: 'POST', body: new Uint8Array(entry), signal: AbortSignal.timeout(30_000) });
+      } catch (e) {
+        const err = e as Error;
+        throw new UsageError(`cannot reach ${target}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+      }
+      const body = await res.text();
+      if (res.status !== 200) throw new RefusedError(`${target}: HTTP ${res.status}: ${body.trim()}`);
+      let index: unknown;
+      try {
+        index = (JSON.parse(body) as { index?: unknown }).index;
+      } catch {
+        index = undefined;
+      }
+      if (typeof index !== 'number') throw new RefusedError(`${target}: unexpected answer ${JSON.stringify(body.slice(0, 100))}`);
+      process.stdout.write(`${/"index":\s*([0-9]+)/.exec(body)?.[1] ?? index}\n`);
+    });
+}
+
+function waitForShutdown(running: LocalLog, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      const deadline = setTimeout(() => {
+        logger.error('graceful shutdown took too long; exiting');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      running
+        .stop()
+        .then(
+          () => logger.info('stopped'),
+          (e) => {
+            logger.error({ err: e }, 'error during shutdown');
+            process.exitCode = 1;
+          },
+        )
+        .finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
+          resolve();
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,130 @@
+// `gossip-witness verify`: does a checkpoint satisfy a cosigning policy (and is an entry in it)?
+//   gossip-witness verify --policy FILE [CHECKPOINT]
+//   gossip-witness verify --policy FILE --entry FILE --proof FILE CHECKPOINT
+// Exit 0: satisfied (prints who cosigned). 1: refused, with the reason (the checkpoint, or the
+// inclusion proof, does not pass). 2: unusable input (bad flags, unreadable file, a policy or a
+// proof file that does not parse).
+import type { Command } from 'commander';
+import { parsePolicy, PolicyError, type Policy, type PolicyDialect } from '../policy/parse.js';
+import { verifyCosignedCheckpoint, type PolicyVerification, type VerifyOptions } from '../policy/verify.js';
+import { parseInclusionProof, verifyInclusionAgainst, ProofFormatError } from '../policy/inclusion.js';
+import { readInput } from './io.js';
+import { RefusedError, UsageError } from './errors.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export interface PolicyFlags {
+  policy: string;
+  strict?: boolean;
+  dialect?: string;
+  maxAge?: string;
+  clockSkew?: string;
+  now?: string;
+  evidence?: string[];
+}
+
+export function loadPolicy(flags: PolicyFlags): Policy {
+  const dialect = flags.dialect ?? 'auto';
+  if (!['auto', 'tlog-policy', 'sigsum'].includes(dialect)) throw new UsageError(`--dialect must be auto, tlog-policy or sigsum, not ${JSON.stringify(dialect)}`);
+  const bytes = new Uint8Array(readInput(flags.policy));
+  try {
+    return parsePolicy(bytes, { strict: flags.strict === true, dialect: dialect as 'auto' | PolicyDialect });
+  } catch (e) {
+    if (e instanceof PolicyError) throw new UsageError(`policy ${flags.policy}: ${e.message}`);
+    throw e;
+  }
+}
+
+function seconds(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,15}$/.test(v)) throw new UsageError(`${flag} must be a whole number of seconds`);
+  return Number(v);
+}
+
+export function verifyOptions(flags: PolicyFlags): VerifyOptions {
+  const maxAge = seconds(flags.maxAge, '--max-age');
+  const clockSkew = seconds(flags.clockSkew, '--clock-skew');
+  const now = seconds(flags.now, '--now');
+  const evidence = (flags.evidence ?? []).map((f) => new Uint8Array(readInput(f)));
+  return {
+    ...(maxAge !== undefined ? { maxAge } : {}),
+    ...(clockSkew !== undefined ? { clockSkew } : {}),
+    ...(now !== undefined ? { now: () => now } : {}),
+    ...(evidence.length > 0 ? { knownEvidence: evidence } : {}),
+  };
+}
+
+/** Flags shared by verify and fetch. */
+export function policyOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--policy <file>', 'policy file: C2SP tlog-policy (vkeys) or Sigsum (hex keys)')
+    .option('--strict', 'accept only C2SP tlog-policy: no "origin" extension, no Sigsum hex keys')
+    .option('--dialect <dialect>', 'auto (default), tlog-policy or sigsum')
+    .option('--max-age <seconds>', 'refuse cosignatures older than this (counted as absent)')
+    .option('--clock-skew <seconds>', 'clock skew allowance for --max-age and future timestamps (default 60)')
+    .option('--now <seconds>', 'the current time as POSIX seconds (default: the system clock)')
+    .option('--evidence <file>', 'proven split-view evidence: refuse its origin (repeatable)', collect, []);
+}
+
+function iso(t: bigint): string {
+  const ms = Number(t) * 1000;
+  return Number.isFinite(ms) && ms < 8.64e15 ? new Date(ms).toISOString().replace('.000Z', 'Z') : `${t}`;
+}
+
+/** The human report: log, each witness, each group, the quorum. */
+export function formatReport(v: PolicyVerification): string {
+  const out: string[] = [];
+  if (v.checkpoint) out.push(`checkpoint: ${v.checkpoint.origin} size ${v.checkpoint.size}`);
+  out.push(`log: ${v.logVerified ? `verified (${v.log?.vkey.split('+').slice(0, 2).join('+') ?? ''})` : 'NOT verified'}`);
+  if (v.logVerified) {
+    for (const w of v.witnesses) {
+      const when = w.timestamp !== undefined ? ` at ${iso(w.timestamp)}` : '';
+      const key = w.key ? ` [${w.key}]` : '';
+      out.push(`witness ${w.name}: ${w.status}${when}${key}`);
+    }
+    for (const g of v.groups) {
+      const sat = g.satisfied === null ? 'undecided' : g.satisfied ? 'satisfied' : 'not satisfied';
+      out.push(`group ${g.name} (${g.k} of ${g.n}): ${sat}${g.satisfiedMembers.length ? ` by ${g.satisfiedMembers.join(', ')}` : ''}`);
+    }
+    out.push(`quorum ${v.quorum.name}: ${v.quorum.satisfied === null ? 'undecided' : v.quorum.satisfied ? 'satisfied' : 'not satisfied'}`);
+    if (v.ignoredLines > 0) out.push(`ignored: ${v.ignoredLines} signature line${v.ignoredLines === 1 ? '' : 's'} from keys not in the policy`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function registerVerify(program: Command): void {
+  policyOptions(program.command('verify'))
+    .description('check that a checkpoint satisfies a cosigning policy (exit 0), and optionally that an entry is included in it')
+    .option('--entry <file>', 'the entry (raw leaf data) whose inclusion to check; needs --proof')
+    .option('--proof <file>', 'inclusion proof JSON {"leafIndex": N, "treeSize": N (optional), "hashes": [base64...]}')
+    .argument('[checkpoint]', 'cosigned checkpoint note (stdin when absent or "-")')
+    .action((checkpoint: string | undefined, flags: PolicyFlags & { entry?: string; proof?: string }) => {
+      if ((flags.entry === undefined) !== (flags.proof === undefined)) throw new UsageError('--entry and --proof go together');
+      if (flags.entry !== undefined && (checkpoint === undefined || checkpoint === '-')) {
+        throw new UsageError('with --entry and --proof, give the CHECKPOINT file as an argument');
+      }
+      const policy = loadPolicy(flags);
+      const opts = verifyOptions(flags);
+      let proof;
+      let entry: Uint8Array | undefined;
+      if (flags.entry !== undefined && flags.proof !== undefined) {
+        entry = new Uint8Array(readInput(flags.entry));
+        try {
+          proof = parseInclusionProof(new Uint8Array(readInput(flags.proof)));
+        } catch (e) {
+          if (e instanceof ProofFormatError) throw new UsageError(`proof ${flags.proof}: ${e.message}`);
+          throw e;
+        }
+      }
+      const note = new Uint8Array(readInput(checkpoint));
+      const v = verifyCosignedCheckpoint(note, policy, { ...opts, exhaustive: true });
+      process.stdout.write(formatReport(v));
+      if (!v.ok) throw new RefusedError(`refused (${v.code}): ${v.reason}`);
+      if (entry && proof) {
+        const inc = verifyInclusionAgainst(v, { entry }, proof);
+        if (!inc.ok) throw new RefusedError(`refused (inclusion): ${inc.reason}`);
+        process.stdout.write(`entry: included at index ${proof.leafIndex}\n`);
+      }
+      process.stdout.write(`OK: ${v.reason}\n`);
+    });
+}

@@ -1,0 +1,153 @@
+// The libp2p host of a gossip node: TCP, Noise, yamux, identify, ping, gossipsub; a persistent
+// peer identity key (separate from the cosigning key); connection limits, a loopback allow-list,
+// and gossipsub peer scoring tuned so that rejected messages cost the sender.
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify, type Identify } from '@libp2p/identify';
+import { ping, type Ping } from '@libp2p/ping';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import type { PeerId, PrivateKey } from '@libp2p/interface';
+import { decodeBase64, encodeBase64 } from '../util/bytes.js';
+import { MAX_MESSAGE_BYTES, messageId, TOPICS } from './wire.js';
+
+export interface P2pOptions {
+  /** Multiaddrs to listen on, e.g. /ip4/127.0.0.1/tcp/0. */
+  readonly listen: readonly string[];
+  /** Multiaddrs to announce instead of the listen addresses (empty: announce what is listened on). */
+  readonly announce: readonly string[];
+  /** Peers to connect to and keep connected to: multiaddrs ending in /p2p/<peer id>. */
+  readonly bootstrap: readonly string[];
+  /** Local networks: allow many connections from 127.0.0.0/8 and ::1, and do not score IP colocation there. */
+  readonly allowLoopback: boolean;
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 100;
+
+/**
+ * Peer scoring (gossipsub v1.1). Rejected messages (P4) are the only negative topic component:
+ * mesh delivery deficits (P3, P3b) are off, because a node that follows other logs delivers less
+ * and must never be penalised for it. With weight -10 and counter decay 0.98/s, a peer that had 4
+ * messages rejected within a few seconds falls below the graylist threshold (-10·4² = -160 plus at
+ * most +10 of positive score), and its messages are dropped unprocessed; the node then hangs up
+ * and refuses it for BAN_MS (src/gossip/service.ts).
+ */
+export const SCORE_THRESHOLDS = {
+  gossipThreshold: -25,
+  publishThreshold: -50,
+  graylistThreshold: -100,
+  acceptPXThreshold: 100,
+  opportunisticGraftThreshold: 5,
+} as const;
+
+export const TOPIC_SCORE = {
+  topicWeight: 1,
+  timeInMeshWeight: 0.01,
+  timeInMeshQuantum: 1000,
+  timeInMeshCap: 100,
+  firstMessageDeliveriesWeight: 0.5,
+  firstMessageDeliveriesDecay: 0.9,
+  firstMessageDeliveriesCap: 20,
+  meshMessageDeliveriesWeight: 0,
+  meshMessageDeliveriesDecay: 0.5,
+  meshMessageDeliveriesCap: 1,
+  meshMessageDeliveriesThreshold: 1,
+  meshMessageDeliveriesWindow: 10,
+  meshMessageDeliveriesActivation: 5000,
+  meshFailurePenaltyWeight: 0,
+  meshFailurePenaltyDecay: 0.5,
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.98,
+} as const;
+
+export const LOOPBACK_IPS = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
+
+export function scoreParams(allowLoopback: boolean, retainMs: number) {
+  return {
+    topics: Object.fromEntries(TOPICS.map((t) => [t, { ...TOPIC_SCORE }])),
+    topicScoreCap: 10,
+    appSpecificScore: () => 0,
+    appSpecificWeight: 1,
+    IPColocationFactorWeight: -5,
+    IPColocationFactorThreshold: 10,
+    IPColocationFactorWhitelist: new Set<string>(allowLoopback ? LOOPBACK_IPS : []),
+    behaviourPenaltyWeight: -10,
+    behaviourPenaltyThreshold: 0,
+    behaviourPenaltyDecay: 0.2,
+    decayInterval: 1000,
+    decayToZero: 0.01,
+    retainScore: retainMs,
+  };
+}
+
+/** Loads the libp2p identity key (protobuf, base64, one line) or creates it with mode 0600. */
+export async function loadOrCreatePeerKey(file: string): Promise<{ key: PrivateKey; created: boolean }> {
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8').trim();
+    const raw = decodeBase64(text);
+    if (raw === null) throw new Error(`${file}: not a base64 libp2p private key`);
+    try {
+      return { key: privateKeyFromProtobuf(raw), created: false };
+    } catch (e) {
+      throw new Error(`${file}: not a libp2p private key: ${(e as Error).message}`);
+    }
+  }
+  const key = await generateKeyPair('Ed25519');
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, encodeBase64(privateKeyToProtobuf(key)) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return { key, created: true };
+}
+
+export type GossipHost = Libp2p<{ identify: Identify; ping: Ping; pubsub: GossipSub }>;
+
+export interface HostOptions {
+  readonly p2p: P2pOptions;
+  readonly privateKey: PrivateKey;
+  /** Peers refused at dial and at inbound upgrade (the service's ban list). */
+  readonly isBanned: (peer: PeerId) => boolean;
+  /** How long gossipsub remembers a disconnected peer's score. */
+  readonly retainScoreMs: number;
+}
+
+export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
+  const { p2p } = opts;
+  const allow = p2p.allowLoopback ? ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'] : [];
+  return createLibp2p({
+    privateKey: opts.privateKey,
+    addresses: { listen: [...p2p.listen], ...(p2p.announce.length > 0 ? { announce: [...p2p.announce] } : {}) },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { maxConnections: p2p.maxConnections, allow },
+    connectionGater: {
+      denyDialPeer: (peer) => opts.isBanned(peer),
+      denyInboundEncryptedConnection: (peer) => opts.isBanned(peer),
+      denyOutboundEncryptedConnection: (peer) => opts.isBanned(peer),
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        emitSelf: false,
+        fallbackToFloodsub: false,
+        floodPublish: true,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: (msg) => messageId(msg.data),
+        maxInboundDataLength: MAX_MESSAGE_BYTES,
+        allowedTopics: [...TOPICS],
+        scoreParams: scoreParams(p2p.allowLoopback, opts.retainScoreMs),
+        scoreThresholds: { ...SCORE_THRESHOLDS },
+      }),
+    },
+  }) as unknown as Promise<GossipHost>;
+}

@@ -1,0 +1,775 @@
+// The gossip service of a witness node: a libp2p host (src/gossip/host.ts) plus the logic that
+// turns what peers say into views, verdicts and proven evidence. See docs/gossip.md.
+//
+//   own witness cosigns ─► publish once per checkpoint (own + merged cosignatures)
+//   peer message ─► parse + verify (wire.ts) ─► view (view.ts) ─► verdict accept/ignore/reject
+//                                                  ├─ same size, other root ─► evidence at once
+//                                                  ├─ other size, no shared cosigner ─► pair check:
+//                                                  │    log tiles, peers (sync "prove"), log proof API
+//                                                  │    ─► evidence | consistent | suspect | undecided
+//                                                  └─ ahead of our witness + a pull source ─► fetch a
+//                                                       proof from the log, witness.add (never cosigned
+//                                                       on the gossip alone)
+//   evidence message ─► verify against our log keys ─► witness.storeEvidence ─► accept (forwarded)
+//
+// A checkpoint learned only through gossip is never cosigned on that basis.
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { PeerId, Connection } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { TopicValidatorResult } from '@libp2p/gossipsub';
+import { keyLabel, openNote, type VerifierSet, VerifierSet as VerifierSetImpl } from '../note/note.js';
+import type { Verifier } from '../note/keys.js';
+import { parseCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { consistencyRoots, verifyConsistency, isPowerOfTwo, consistencyProofAsync } from '../merkle/proof.js';
+import { tileSubtreeHasher } from '../merkle/tiles.js';
+import { equalBytes, utf8 } from '../util/bytes.js';
+import type { Witness, WitnessEvent, LogRegistry } from '../witness/witness.js';
+import type { LogState, WitnessStore } from '../witness/store.js';
+import { encodeEvidence, evidenceId, makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import { TokenBucket } from '../witness/ratelimit.js';
+import type { LogSource } from '../logs/feeders/source.js';
+import { provePair } from '../logs/feeders/evidence.js';
+import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, type GossipHost, type P2pOptions } from './host.js';
+import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, logSignedNote, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
+import { LogView, sameSizeEvidence, type ViewEntry } from './view.js';
+import { NO_METRICS, registerGossipMetrics, type GossipMetrics } from './metrics.js';
+import {
+  SYNC_PROTOCOL,
+  SYNC_TIMEOUT_MS,
+  MAX_NOTES,
+  MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  readAll,
+  writeAll,
+  type ByteStream,
+  type SyncRequest,
+  type SyncResponse,
+} from './sync.js';
+
+/** How long a peer that fell below the graylist threshold is refused. */
+export const BAN_MS = 10 * 60_000;
+export const DEFAULT_CHECK_DELAY_MS = 1000;
+export const DEFAULT_STARTUP_SYNC_MS = 5000;
+const BOOTSTRAP_INTERVAL_MS = 2000;
+const SCORE_CHECK_INTERVAL_MS = 1000;
+const VIEWS_MIN_INTERVAL_MS = 10_000;
+const MAX_PENDING_CHECKS = 256;
+const PROVE_PEERS = 3;
+const RESPONSE_BUDGET = MAX_RESPONSE_BYTES - 64 * 1024;
+
+export interface GossipLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+const SILENT: GossipLogger = { error() {}, warn() {}, info() {}, debug() {} };
+
+export type GossipEvent =
+  /** Something new about a checkpoint: its text, and/or cosignatures (key labels) new to this node. */
+  | { type: 'checkpoint'; origin: string; size: bigint; textHash: string; via: 'gossip' | 'sync' | 'own'; newText: boolean; added: string[]; at: number }
+  | { type: 'verdict'; topic: string; verdict: Verdict; reason?: string; from?: string }
+  | { type: 'evidence'; origin: string; id: string; via: 'detected' | 'gossip' | 'sync'; isNew: boolean; at: number }
+  | { type: 'check'; origin: string; result: 'consistent' | 'evidence' | 'suspect' | 'undecided'; how: string }
+  | { type: 'banned'; peer: string; score: number }
+  | { type: 'restored'; origin: string; size: bigint; from: string }
+  | { type: 'published'; topic: string; origin: string };
+
+export interface GossipServiceOptions {
+  readonly p2p: P2pOptions;
+  /** The libp2p identity key file (created 0600 when missing). */
+  readonly identityFile: string;
+  readonly witness: Witness;
+  readonly store: WitnessStore;
+  readonly logs: LogRegistry & { origins(): string[] };
+  /** This node's cosignature verifiers (one per key). */
+  readonly ownKeys: readonly Verifier[];
+  /** Cosignature verifiers of the other witnesses this node tracks. */
+  readonly witnesses: readonly Verifier[];
+  /** The pull source of a log, if the node pulls it (tiles give proofs for evidence). */
+  readonly sources?: (origin: string) => LogSource | undefined;
+  readonly metricsRegistry?: Registry;
+  readonly logger?: GossipLogger;
+  readonly onEvent?: (e: GossipEvent) => void;
+  readonly now?: () => number;
+  /** Grace before checking a gossiped checkpoint ahead of this node's own (default 1 s). */
+  readonly checkDelayMs?: number;
+  /** How long start() waits for peers' copies of this node's cosignatures (default 5 s). */
+  readonly startupSyncMs?: number;
+}
+
+function sizeOrder(a: ViewEntry, b: ViewEntry): [ViewEntry, ViewEntry] {
+  return a.checkpoint.size <= b.checkpoint.size ? [a, b] : [b, a];
+}
+
+export class GossipService {
+  private host: GossipHost | undefined;
+  private readonly trust: Trust;
+  private readonly ownLabels: Set<string>;
+  private readonly views = new Map<string, LogView>();
+  private readonly verified = new VerifiedLines();
+  private readonly published = new Map<string, Set<string>>();
+  private readonly evidenceSeen = new Set<string>();
+  private readonly banned = new Map<string, number>();
+  private readonly pendingChecks = new Map<string, NodeJS.Timeout>();
+  private readonly advancing = new Set<string>();
+  private readonly lastViewsAt = new Map<string, number>();
+  private readonly suspectBudgets = new Map<string, TokenBucket>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly metrics: GossipMetrics;
+  private readonly logger: GossipLogger;
+  private readonly now: () => number;
+  private readonly checkDelayMs: number;
+  private readonly startupSyncMs: number;
+  private stopped = false;
+  private latestCache = new Map<string, { at: number; cp: { note: ReturnType<typeof openNote>; checkpoint: Checkpoint } }>();
+
+  constructor(private readonly opts: GossipServiceOptions) {
+    const witnessKeys = new VerifierSetImpl();
+    const seen = new Set<string>();
+    for (const v of [...opts.ownKeys, ...opts.witnesses]) {
+      const l = keyLabel(v.name, v.keyId);
+      if (seen.has(l)) continue;
+      seen.add(l);
+      witnessKeys.add(v);
+    }
+    this.ownLabels = new Set(opts.ownKeys.map((v) => keyLabel(v.name, v.keyId)));
+    this.trust = {
+      logKeys: (origin) => {
+        const l = opts.logs.get(origin);
+        return l && !l.disabled ? l.verifiers : undefined;
+      },
+      witnessKeys,
+    };
+    this.metrics = opts.metricsRegistry ? registerGossipMetrics(opts.metricsRegistry) : NO_METRICS;
+    this.logger = opts.logger ?? SILENT;
+    this.now = opts.now ?? Date.now;
+    this.checkDelayMs = opts.checkDelayMs ?? DEFAULT_CHECK_DELAY_MS;
+    this.startupSyncMs = opts.startupSyncMs ?? DEFAULT_STARTUP_SYNC_MS;
+  }
+
+  /** The peer ID (after start). */
+  get peerId(): string {
+    return this.requireHost().peerId.toString();
+  }
+
+  /** Dialable addresses, each ending in /p2p/<peer id> (after start). */
+  get multiaddrs(): string[] {
+    return this.requireHost().getMultiaddrs().map((m) => m.toString());
+  }
+
+  get libp2p(): GossipHost {
+    return this.requireHost();
+  }
+
+  private requireHost(): GossipHost {
+    if (!this.host) throw new Error('gossip service not started');
+    return this.host;
+  }
+
+  private emit(e: GossipEvent): void {
+    try {
+      this.opts.onEvent?.(e);
+    } catch {
+      // observers must not break the node
+    }
+  }
+
+  /** Runs a background task, tracked so stop() can wait for it. */
+  private track<T>(p: Promise<T>): void {
+    const q = p.catch((e) => this.logger.warn({ err: (e as Error).message }, 'gossip background task failed')).finally(() => this.inflight.delete(q));
+    this.inflight.add(q);
+  }
+
+  viewOf(origin: string): LogView | undefined {
+    return this.views.get(origin);
+  }
+
+  private view(origin: string): LogView {
+    let v = this.views.get(origin);
+    if (!v) this.views.set(origin, (v = new LogView(origin)));
+    return v;
+  }
+
+  /** gossipsub scores of connected peers (peer id -> score). */
+  scores(): Map<string, number> {
+    const out = new Map<string, number>();
+    const ps = this.host?.services.pubsub as unknown as { getScore(id: string): number } | undefined;
+    if (!this.host || !ps) return out;
+    for (const p of this.host.getPeers()) out.set(p.toString(), ps.getScore(p.toString()));
+    return out;
+  }
+
+  isBanned(peer: PeerId | string): boolean {
+    const id = peer.toString();
+    const until = this.banned.get(id);
+    if (until === undefined) return false;
+    if (until <= this.now()) {
+      this.banned.delete(id);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Starts the host, subscribes, loads this node's own state into the views, dials the bootstrap
+   * peers, and (rollback protection) moves the stored state forward to the latest checkpoint
+   * peers hold with this node's cosignature, waiting at most startupSyncMs for them.
+   */
+  async start(): Promise<void> {
+    const { key, created } = await loadOrCreatePeerKey(this.opts.identityFile);
+    if (created) this.logger.info({ file: this.opts.identityFile }, 'created a new libp2p identity key');
+    const host = await createGossipHost({ p2p: this.opts.p2p, privateKey: key, isBanned: (p) => this.isBanned(p), retainScoreMs: BAN_MS });
+    this.host = host;
+    const pubsub = host.services.pubsub;
+    // TopicValidatorResult's values are exactly the Verdict strings.
+    pubsub.topicValidators.set(CHECKPOINT_TOPIC, (peer, msg) => this.validateCheckpoint(msg.data, peer.toString()) as TopicValidatorResult);
+    pubsub.topicValidators.set(EVIDENCE_TOPIC, async (peer, msg) => (await this.validateEvidence(msg.data, peer.toString())) as TopicValidatorResult);
+    pubsub.subscribe(CHECKPOINT_TOPIC);
+    pubsub.subscribe(EVIDENCE_TOPIC);
+    await host.handle(SYNC_PROTOCOL, (stream, connection) => this.track(this.serveSync(stream as unknown as ByteStream, connection)), { maxInboundStreams: 32, maxOutboundStreams: 32 });
+    host.addEventListener('peer:identify', (evt) => {
+      const { peerId, protocols } = evt.detail;
+      if (protocols.includes(SYNC_PROTOCOL)) this.track(this.requestViews(peerId));
+    });
+    host.addEventListener('connection:open', () => this.metrics.setPeers(host.getPeers().length));
+    host.addEventListener('connection:close', () => this.metrics.setPeers(host.getPeers().length));
+    for (const origin of this.opts.logs.origins()) {
+      const s = await this.opts.store.getState(origin);
+      if (s) this.observeOwnState(origin, s, false);
+    }
+    this.logger.info({ peerId: host.peerId.toString(), addrs: this.multiaddrs }, 'gossip listening');
+    await this.dialBootstrap();
+    this.timers.push(setInterval(() => void this.dialBootstrap(), BOOTSTRAP_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.checkScores(), SCORE_CHECK_INTERVAL_MS));
+    for (const t of this.timers) t.unref();
+    await this.restoreOwnState();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const t of this.pendingChecks.values()) clearTimeout(t);
+    this.pendingChecks.clear();
+    await this.host?.stop();
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Connects to a peer (multiaddr with /p2p/<id>). */
+  async dial(addr: string): Promise<void> {
+    await this.requireHost().dial(multiaddr(addr), { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
+  }
+
+  private async dialBootstrap(): Promise<void> {
+    const host = this.host;
+    if (!host || this.stopped) return;
+    const connected = new Set(host.getPeers().map((p) => p.toString()));
+    await Promise.allSettled(
+      this.opts.p2p.bootstrap.map(async (addr) => {
+        const id = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
+        if (!id || connected.has(id) || this.isBanned(id) || id === host.peerId.toString()) return;
+        await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
+      }),
+    );
+  }
+
+  private checkScores(): void {
+    const host = this.host;
+    if (!host || this.stopped) return;
+    for (const [peer, score] of this.scores()) {
+      if (score >= SCORE_THRESHOLDS.graylistThreshold || this.isBanned(peer)) continue;
+      this.banned.set(peer, this.now() + BAN_MS);
+      this.metrics.banned();
+      this.emit({ type: 'banned', peer, score });
+      this.logger.warn({ peer, score }, 'peer fell below the graylist threshold: disconnected and refused');
+      this.track(host.hangUp(peerIdFromString(peer)));
+    }
+  }
+
+  // ---------------------------------------------------------------- own checkpoints
+
+  /** Feed every WitnessEvent of this node's witness here (the node does). */
+  onWitnessEvent(e: WitnessEvent): void {
+    if (this.stopped || !this.host) return;
+    if (e.type === 'cosigned') this.track(this.publishOwn(e.origin));
+  }
+
+  private observeOwnState(origin: string, s: LogState, publish: boolean): ViewEntry | undefined {
+    const r = parseCheckpointMessage(utf8(s.cosigned), this.trust, this.verified);
+    if (!r.ok) {
+      this.logger.warn({ origin, reason: r.reason }, 'own stored checkpoint does not verify (keys changed?)');
+      return undefined;
+    }
+    const res = this.view(origin).observe(r.message, this.now(), true);
+    this.emit({ type: 'checkpoint', origin, size: r.message.checkpoint.size, textHash: r.message.textHash, via: 'own', newText: res.isNewText, added: res.added.map((l) => keyLabel(l.name, l.keyId)), at: this.now() });
+    for (const c of res.conflicts) this.track(this.proven(sameSizeEvidence(res.entry, c), 'detected'));
+    if (publish) this.publishEntry(res.entry);
+    return res.entry;
+  }
+
+  private async publishOwn(origin: string): Promise<void> {
+    const s = await this.opts.store.getState(origin);
+    if (!s || this.stopped) return;
+    this.observeOwnState(origin, s, true);
+  }
+
+  /** At most one message per log per checkpoint: its text, the log lines, every known cosignature. */
+  private publishEntry(e: ViewEntry): void {
+    let set = this.published.get(e.origin);
+    if (!set) this.published.set(e.origin, (set = new Set()));
+    if (set.has(e.textHash)) return;
+    if (set.size >= 256) set.clear();
+    set.add(e.textHash);
+    const data = this.views.get(e.origin)!.message(e);
+    this.track(this.publish(CHECKPOINT_TOPIC, data, e.origin));
+  }
+
+  private async publish(topic: string, data: Uint8Array, origin: string): Promise<void> {
+    if (!this.host || this.stopped) return;
+    await this.host.services.pubsub.publish(topic, data);
+    this.metrics.published(topic);
+    this.emit({ type: 'published', topic, origin });
+  }
+
+  // ---------------------------------------------------------------- incoming checkpoints
+
+  private verdict(topic: string, v: Verdict, reason: string | undefined, from: string | undefined): Verdict {
+    this.metrics.message(topic, v);
+    this.emit({ type: 'verdict', topic, verdict: v, ...(reason ? { reason } : {}), ...(from ? { from } : {}) });
+    if (v === 'reject') this.logger.debug({ topic, from, reason }, 'gossip message rejected');
+    return v;
+  }
+
+  /** gossipsub validator for the checkpoint topic. */
+  validateCheckpoint(data: Uint8Array, from?: string): Verdict {
+    const r = parseCheckpointMessage(data, this.trust, this.verified);
+    if (!r.ok) return this.verdict(CHECKPOINT_TOPIC, r.verdict, r.reason, from);
+    const { news } = this.ingest(r.message, 'gossip');
+    if (r.message.cosignatures.length === 0) return this.verdict(CHECKPOINT_TOPIC, 'ignore', 'no cosignature by a witness this node tracks', from);
+    if (r.message.unknownLines > 0) return this.verdict(CHECKPOINT_TOPIC, 'ignore', 'carries lines by keys this node does not know (not forwarded)', from);
+    return this.verdict(CHECKPOINT_TOPIC, news ? 'accept' : 'ignore', news ? undefined : 'nothing new', from);
+  }
+
+  /** Adds a verified message to the view and starts what follows from it. */
+  private ingest(m: CheckpointMessage, via: 'gossip' | 'sync'): { news: boolean } {
+    const view = this.view(m.origin);
+    const res = view.observe(m, this.now(), false);
+    if (res.isNewText || res.added.length > 0) {
+      this.emit({ type: 'checkpoint', origin: m.origin, size: m.checkpoint.size, textHash: m.textHash, via, newText: res.isNewText, added: res.added.map((l) => keyLabel(l.name, l.keyId)), at: this.now() });
+    }
+    for (const c of res.conflicts) this.track(this.proven(sameSizeEvidence(res.entry, c), 'detected'));
+    if (res.isNewText && !res.entry.own && res.conflicts.length === 0) this.scheduleCheck(res.entry);
+    if (res.isNewText) this.maybeAdvance(res.entry);
+    return { news: res.isNewText || res.added.length > 0 };
+  }
+
+  /** A gossiped checkpoint ahead of this witness: with a pull source, fetch a proof and cosign through witness.add. */
+  private maybeAdvance(e: ViewEntry): void {
+    const source = this.opts.sources?.(e.origin);
+    if (!source || this.advancing.has(e.origin) || this.stopped) return;
+    this.advancing.add(e.origin);
+    this.track(
+      (async () => {
+        try {
+          const state = await this.opts.store.getState(e.origin);
+          const old = state?.size ?? 0n;
+          if (e.checkpoint.size <= old) return;
+          let proof: Uint8Array[] = [];
+          if (old > 0n) {
+            const attempt = await source.proof(old, e.checkpoint, { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
+            attempt.settle(verifyConsistency(old, e.checkpoint.size, state!.root, e.checkpoint.root, attempt.proof));
+            proof = attempt.proof;
+          }
+          const r = await this.opts.witness.add({ oldSize: old, proof, note: utf8(logSignedNote(e)) });
+          this.logger.debug({ origin: e.origin, size: e.checkpoint.size.toString(), result: r.kind }, 'gossip-triggered add through the witness core');
+        } catch (err) {
+          // The log may not serve that tree to us (another branch, or not yet): the pair check decides.
+          this.logger.debug({ origin: e.origin, size: e.checkpoint.size.toString(), err: (err as Error).message }, 'no proof from the log for a gossiped checkpoint');
+        } finally {
+          this.advancing.delete(e.origin);
+        }
+      })(),
+    );
+  }
+
+  // ---------------------------------------------------------------- pair checks
+
+  private scheduleCheck(e: ViewEntry): void {
+    const view = this.views.get(e.origin)!;
+    const ref = view.reference(e);
+    if (!ref || view.knownConsistent(ref, e)) {
+      e.checked = true;
+      return;
+    }
+    const key = `${e.origin}\n${e.textHash}`;
+    if (this.pendingChecks.has(key) || this.pendingChecks.size >= MAX_PENDING_CHECKS) return;
+    // A checkpoint ahead of our own: our own witness may simply not have been told yet. Give it a moment.
+    const delay = e.checkpoint.size > ref.checkpoint.size && ref.own ? this.checkDelayMs : 0;
+    const t = setTimeout(() => {
+      this.pendingChecks.delete(key);
+      this.track(this.runCheck(e));
+    }, delay);
+    t.unref();
+    this.pendingChecks.set(key, t);
+  }
+
+  private checkResult(origin: string, result: 'consistent' | 'evidence' | 'suspect' | 'undecided', how: string): void {
+    this.metrics.check(result);
+    this.emit({ type: 'check', origin, result, how });
+  }
+
+  /** Tries to decide whether e is consistent with this node's chain; proven evidence if not. */
+  async runCheck(e: ViewEntry): Promise<void> {
+    if (this.stopped) return;
+    const view = this.views.get(e.origin);
+    if (!view || view.get(e.textHash) !== e || e.checked) return;
+    const ref = view.reference(e);
+    if (!ref || view.knownConsistent(ref, e)) {
+      e.checked = true;
+      return;
+    }
+    if (ref.checkpoint.size === e.checkpoint.size) return; // a conflict: handled when observed
+    const [small, large] = sizeOrder(ref, e);
+    const origin = e.origin;
+    const verifiers = this.trust.logKeys(origin);
+    if (!verifiers) return;
+    const source = this.opts.sources?.(origin);
+    let refused: string | undefined;
+    // 1. The log's tiles: h and the proof straight from the tree.
+    if (source?.tiles) {
+      try {
+        const current = await this.latestVerified(origin, source, verifiers);
+        const v = await provePair({ held: logSignedNote(small), submitted: logSignedNote(large) }, current, source.tiles, verifiers, AbortSignal.timeout(SYNC_TIMEOUT_MS));
+        if (v.kind === 'evidence') {
+          if (await this.proven(v.evidence, 'detected')) return this.checkResult(origin, 'evidence', 'tiles');
+        } else if (v.kind === 'consistent') {
+          e.checked = true;
+          return this.checkResult(origin, 'consistent', 'tiles');
+        }
+      } catch (err) {
+        refused = `tiles: ${(err as Error).message}`;
+      }
+    }
+    // 2. Peers: "prove" asks for the root of the first m leaves of the larger tree and a proof.
+    const fromPeers = await this.proveViaPeers(small, large);
+    if (fromPeers === 'consistent') {
+      e.checked = true;
+      return this.checkResult(origin, 'consistent', 'peer');
+    }
+    if (fromPeers === 'evidence') return this.checkResult(origin, 'evidence', 'peer');
+    // 3. The log's proof API (gives h only when m is not a power of two).
+    if (source && !source.tiles) {
+      try {
+        const attempt = await source.proof(small.checkpoint.size, large.checkpoint, { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
+        const ok = verifyConsistency(small.checkpoint.size, large.checkpoint.size, small.checkpoint.root, large.checkpoint.root, attempt.proof);
+        attempt.settle(ok);
+        if (ok) {
+          e.checked = true;
+          return this.checkResult(origin, 'consistent', 'proof-api');
+        }
+        if (!isPowerOfTwo(small.checkpoint.size)) {
+          const roots = consistencyRoots(small.checkpoint.size, large.checkpoint.size, attempt.proof);
+          if (roots && equalBytes(roots.newRoot, large.checkpoint.root) && !equalBytes(roots.oldRoot, small.checkpoint.root)) {
+            const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h: roots.oldRoot, proof: attempt.proof });
+            if (await this.proven(ev, 'detected')) return this.checkResult(origin, 'evidence', 'proof-api');
+          }
+        }
+        refused = 'the log\'s consistency proof does not verify and does not prove a split view';
+      } catch (err) {
+        refused = `proof API: ${(err as Error).message}`;
+      }
+    }
+    if (refused !== undefined) {
+      await this.recordSuspect(small, large, refused);
+      return this.checkResult(origin, 'suspect', refused);
+    }
+    this.logger.debug({ origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()] }, 'gossiped checkpoint could not be checked (no proof source)');
+    this.checkResult(origin, 'undecided', 'no proof source');
+  }
+
+  private async latestVerified(origin: string, source: LogSource, verifiers: VerifierSet): Promise<{ note: ReturnType<typeof openNote>; checkpoint: Checkpoint }> {
+    const cached = this.latestCache.get(origin);
+    if (cached && this.now() - cached.at < 1000) return cached.cp;
+    const raw = await source.latest(AbortSignal.timeout(SYNC_TIMEOUT_MS));
+    const note = openNote(raw, verifiers);
+    const cp = { note, checkpoint: parseCheckpoint(note.text) };
+    if (cp.checkpoint.origin !== origin) throw new Error('the log served a checkpoint of another origin');
+    this.latestCache.set(origin, { at: this.now(), cp });
+    return cp;
+  }
+
+  private async recordSuspect(small: ViewEntry, large: ViewEntry, reason: string): Promise<void> {
+    let b = this.suspectBudgets.get(small.origin);
+    if (!b) this.suspectBudgets.set(small.origin, (b = new TokenBucket(1 / 30, 8, this.now)));
+    if (!b.take()) return;
+    await this.opts.store.addSuspect({
+      origin: small.origin,
+      receivedAt: this.now(),
+      held: logSignedNote(small),
+      submitted: logSignedNote(large),
+      oldSize: small.checkpoint.size,
+      proof: [],
+      reason: `gossip: ${reason}`,
+    });
+    this.logger.warn({ origin: small.origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()], reason }, 'suspect: gossiped checkpoint could not be proven consistent');
+  }
+
+  private async proveViaPeers(small: ViewEntry, large: ViewEntry): Promise<'consistent' | 'evidence' | undefined> {
+    const host = this.host;
+    if (!host) return undefined;
+    const peers = host.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).slice(0, PROVE_PEERS);
+    for (const peer of peers) {
+      let res: SyncResponse;
+      try {
+        res = await this.request(peer, { type: 'prove', origin: small.origin, size: small.checkpoint.size, note: logSignedNote(large) });
+      } catch {
+        continue;
+      }
+      if (res.type !== 'prove') continue;
+      const m = small.checkpoint.size;
+      const n = large.checkpoint.size;
+      if (!verifyConsistency(m, n, res.h, large.checkpoint.root, res.proof)) continue;
+      if (equalBytes(res.h, small.checkpoint.root)) return 'consistent';
+      const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h: res.h, proof: res.proof });
+      if (await this.proven(ev, 'detected')) return 'evidence';
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- evidence
+
+  /** Verifies evidence with this node's log keys; stores, gossips and alerts. True if it verified. */
+  async proven(evidence: Evidence, via: 'detected' | 'gossip' | 'sync', bytes?: Uint8Array): Promise<boolean> {
+    const v = verifyEvidence(evidence, (o) => this.trust.logKeys(o));
+    if (!v.ok) {
+      this.logger.warn({ origin: evidence.origin, reason: v.reason }, 'evidence did not verify; dropped');
+      return false;
+    }
+    const enc = bytes ?? encodeEvidence(evidence);
+    const id = evidenceId(enc);
+    const isNew = await this.opts.witness.storeEvidence(evidence.origin, evidence);
+    if (isNew) this.metrics.evidence(via);
+    this.emit({ type: 'evidence', origin: evidence.origin, id, via, isNew, at: this.now() });
+    // The error-level alert (once per incident) is the node's, on the witness's evidence event.
+    if (isNew) this.logger.info({ origin: evidence.origin, evidence: id, via, sizes: [v.a.size.toString(), v.b.size.toString()] }, 'verified split-view evidence stored');
+    if (!this.evidenceSeen.has(id)) {
+      this.evidenceSeen.add(id);
+      // Received evidence is forwarded by gossipsub itself (accept); only our own is published.
+      if (via !== 'gossip') this.track(this.publish(EVIDENCE_TOPIC, enc, evidence.origin));
+    }
+    return true;
+  }
+
+  /** gossipsub validator for the evidence topic. */
+  async validateEvidence(data: Uint8Array, from?: string): Promise<Verdict> {
+    const r = parseEvidenceMessage(data, this.trust);
+    if (!r.ok) return this.verdict(EVIDENCE_TOPIC, r.verdict, r.reason, from);
+    const id = evidenceId(r.bytes);
+    if (this.evidenceSeen.has(id)) return this.verdict(EVIDENCE_TOPIC, 'ignore', 'evidence already held', from);
+    this.evidenceSeen.add(id);
+    await this.proven(r.evidence, 'gossip', r.bytes);
+    return this.verdict(EVIDENCE_TOPIC, 'accept', undefined, from);
+  }
+
+  // ---------------------------------------------------------------- sync protocol
+
+  private async request(peer: PeerId, req: SyncRequest): Promise<SyncResponse> {
+    const host = this.requireHost();
+    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
+    const stream = (await host.dialProtocol(peer, SYNC_PROTOCOL, { signal })) as unknown as ByteStream;
+    try {
+      await writeAll(stream, encodeRequest(req), signal);
+      const res = decodeResponse(await readAll(stream, MAX_RESPONSE_BYTES));
+      this.metrics.sync(req.type, 'out', res.type === 'error' ? res.code : 'ok');
+      return res;
+    } catch (e) {
+      this.metrics.sync(req.type, 'out', 'failed');
+      stream.abort(e as Error);
+      throw e;
+    }
+  }
+
+  private async serveSync(stream: ByteStream, _connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
+    let res: SyncResponse;
+    let type = 'invalid';
+    try {
+      const req = decodeRequest(await readAll(stream, MAX_REQUEST_BYTES));
+      type = req.type;
+      res = await this.answer(req);
+    } catch (e) {
+      res = { type: 'error', code: 'bad-request', reason: (e as Error).message };
+    }
+    this.metrics.sync(type, 'in', res.type === 'error' ? res.code : 'ok');
+    try {
+      await writeAll(stream, encodeResponse(res), signal);
+    } catch (e) {
+      stream.abort(e as Error);
+    }
+  }
+
+  private async answer(req: SyncRequest): Promise<SyncResponse> {
+    switch (req.type) {
+      case 'views': {
+        const wanted = req.origins.length > 0 ? req.origins : this.opts.logs.origins();
+        const notes: string[] = [];
+        let bytes = 0;
+        for (const origin of wanted) {
+          const v = this.views.get(origin);
+          if (!v) continue;
+          for (const e of new Set([v.ownHead(), v.head()])) {
+            if (!e) continue;
+            const m = v.message(e);
+            // Stay well inside the response limit (JSON escaping adds a little).
+            if (notes.length >= MAX_NOTES || bytes + m.length > RESPONSE_BUDGET) return { type: 'views', notes };
+            bytes += m.length;
+            notes.push(new TextDecoder().decode(m));
+          }
+        }
+        return { type: 'views', notes };
+      }
+      case 'cosigned-by': {
+        const notes: string[] = [];
+        let bytes = 0;
+        for (const v of this.views.values()) {
+          const r = v.latestCosignedBy(req.key);
+          if (!r) continue;
+          const m = formatLines(r.logNote, [r.line]);
+          if (notes.length >= MAX_NOTES || bytes + m.length > RESPONSE_BUDGET) break;
+          bytes += m.length;
+          notes.push(new TextDecoder().decode(m));
+        }
+        return { type: 'cosigned-by', notes };
+      }
+      case 'prove':
+        return this.answerProve(req);
+    }
+  }
+
+  /** Root of the first m leaves of the tree of NOTE, and the proof to NOTE's root, from this node's tiles of the log. */
+  private async answerProve(req: { origin: string; size: bigint; note: string }): Promise<SyncResponse> {
+    const verifiers = this.trust.logKeys(req.origin);
+    if (!verifiers) return { type: 'error', code: 'unknown-log', reason: 'this node does not follow that log' };
+    const r = parseCheckpointMessage(utf8(req.note), this.trust, this.verified);
+    if (!r.ok || r.message.origin !== req.origin) return { type: 'error', code: 'bad-request', reason: r.ok ? 'origin mismatch' : r.reason };
+    const n = r.message.checkpoint.size;
+    const m = req.size;
+    if (m === 0n || m >= n) return { type: 'error', code: 'bad-request', reason: 'size must be in (0, tree size)' };
+    const source = this.opts.sources?.(req.origin);
+    if (!source?.tiles) return { type: 'error', code: 'unavailable', reason: 'this node does not read this log\'s tiles' };
+    const current = await this.latestVerified(req.origin, source, verifiers).catch(() => undefined);
+    if (!current || current.checkpoint.size < n) return { type: 'error', code: 'unavailable', reason: 'the log does not serve a tree that large to this node' };
+    const session = source.tiles.session(n, current.checkpoint.size, { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
+    try {
+      const hasher = tileSubtreeHasher(n, session.fetchTile, source.tiles.height);
+      const root = await hasher(0n, n);
+      if (!equalBytes(root, r.message.checkpoint.root)) {
+        session.settle(false);
+        return { type: 'error', code: 'unavailable', reason: 'the tiles this node is served do not hash to that root' };
+      }
+      const h = await hasher(0n, m);
+      const proof = await consistencyProofAsync(m, n, hasher);
+      session.settle(true);
+      return { type: 'prove', h, proof };
+    } catch (e) {
+      session.settle(false);
+      return { type: 'error', code: 'unavailable', reason: (e as Error).message };
+    }
+  }
+
+  /** Catch-up: ask a (re)connected peer for its latest views and take them in like gossip. */
+  private async requestViews(peer: PeerId): Promise<void> {
+    const id = peer.toString();
+    const last = this.lastViewsAt.get(id) ?? -Infinity;
+    if (this.now() - last < VIEWS_MIN_INTERVAL_MS || this.stopped) return;
+    this.lastViewsAt.set(id, this.now());
+    const res = await this.request(peer, { type: 'views', origins: this.opts.logs.origins() });
+    if (res.type !== 'views') return;
+    for (const note of res.notes) {
+      const r = parseCheckpointMessage(utf8(note), this.trust, this.verified);
+      if (r.ok) this.ingest(r.message, 'sync');
+    }
+  }
+
+  /**
+   * Rollback protection: ask connected peers for the latest checkpoints they hold cosigned by this
+   * node's own keys. Such a checkpoint is log-signed and was cosigned by us, so when it is ahead of
+   * the stored state it becomes the stored state (compare-and-set, forward only), and the witness
+   * core then refuses anything below it. Waits at most startupSyncMs for the bootstrap peers.
+   */
+  async restoreOwnState(): Promise<void> {
+    const host = this.requireHost();
+    if (this.opts.p2p.bootstrap.length === 0 || this.startupSyncMs <= 0) return;
+    const deadline = this.now() + this.startupSyncMs;
+    const asked = new Set<string>();
+    const wanted = new Set(this.opts.p2p.bootstrap.map((a) => multiaddr(a).getComponents().find((c) => c.name === 'p2p')?.value).filter((x): x is string => !!x));
+    while (!this.stopped && this.now() < deadline) {
+      const peers = host.getPeers().filter((p) => !asked.has(p.toString()));
+      for (const p of peers) {
+        asked.add(p.toString());
+        for (const label of this.ownLabels) {
+          try {
+            const res = await this.request(p, { type: 'cosigned-by', key: label });
+            if (res.type === 'cosigned-by') for (const note of res.notes) await this.restoreFrom(note, p.toString());
+          } catch (e) {
+            this.logger.debug({ peer: p.toString(), err: (e as Error).message }, 'cosigned-by request failed');
+          }
+        }
+      }
+      if ([...wanted].every((w) => asked.has(w))) return;
+      await new Promise((r) => setTimeout(r, 100));
+      if (this.now() >= deadline) break;
+      await this.dialBootstrap();
+    }
+    if (![...wanted].every((w) => asked.has(w))) this.logger.warn({ asked: asked.size, bootstrap: wanted.size }, 'startup: not every bootstrap peer answered about our own cosignatures before the deadline');
+  }
+
+  private async restoreFrom(note: string, from: string): Promise<void> {
+    const r = parseCheckpointMessage(utf8(note), this.trust, this.verified);
+    if (!r.ok) return;
+    const m = r.message;
+    const mine = m.cosignatures.filter((c) => this.ownLabels.has(keyLabel(c.name, c.keyId)));
+    if (mine.length === 0) return;
+    const origin = m.origin;
+    const state = await this.opts.store.getState(origin);
+    if (state && state.size === m.checkpoint.size && !equalBytes(state.root, m.checkpoint.root)) {
+      // We cosigned two trees of one size: both are log-signed, so this is evidence.
+      const held = openNote(state.note, this.trust.logKeys(origin)!);
+      await this.proven(makeEvidence({ note: held, checkpoint: parseCheckpoint(held.text) }, { note: m.logNote, checkpoint: m.checkpoint }), 'sync');
+      return;
+    }
+    if (state && state.size >= m.checkpoint.size) return;
+    const logSigned = logSignedNote(m);
+    const next: LogState = {
+      size: m.checkpoint.size,
+      root: m.checkpoint.root,
+      note: logSigned,
+      cosigned: logSigned + mine.map((c) => `\u2014 ${c.name} ${c.base64}\n`).join(''),
+      updatedAt: this.now(),
+    };
+    const cas = await this.opts.store.compareAndSet(origin, state?.size ?? 0n, next);
+    if (!cas.ok) return;
+    this.metrics.restored();
+    this.emit({ type: 'restored', origin, size: m.checkpoint.size, from });
+    this.logger.warn({ origin, from, size: m.checkpoint.size.toString(), stored: (state?.size ?? 0n).toString() }, 'rollback protection: a peer holds a newer checkpoint cosigned by this witness; stored state moved forward to it');
+    this.observeOwnState(origin, next, false);
+  }
+}
+
+function formatLines(logNote: { text: string; verified: readonly { name: string; base64: string }[] }, extra: readonly { name: string; base64: string }[]): Uint8Array {
+  return utf8(logNote.text + '\n' + [...logNote.verified, ...extra].map((s) => `\u2014 ${s.name} ${s.base64}\n`).join(''));
+}
+
+/** The identity key file for a node whose LevelDB directory is dataDir. */
+export function identityFileFor(dataDir: string): string {
+  return join(dataDir, 'p2p-identity.key');
+}

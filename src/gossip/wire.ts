@@ -1,0 +1,216 @@
+// Gossip wire formats (docs/gossip.md is the normative description) and the pure validation that
+// maps a received message to a gossipsub verdict. No libp2p here: bytes in, verdict out.
+//
+// Topic CHECKPOINT_TOPIC carries a cosigned checkpoint: one c2sp.org/signed-note whose text is a
+// c2sp.org/tlog-checkpoint, with at least one signature line by the log and any number of
+// cosignature/v1 lines by witnesses, at most MAX_CHECKPOINT_MESSAGE bytes.
+// Topic EVIDENCE_TOPIC carries proven split-view evidence in its canonical encoding
+// (src/witness/evidence.ts), at most MAX_EVIDENCE_BYTES bytes.
+//
+// Verdicts are chosen so that honest nodes with different log or witness lists never punish each
+// other: anything this node cannot judge is IGNORED (not forwarded, no penalty); only what is
+// wrong by every reading is REJECTED (not forwarded, the sender is penalised).
+import { sha256 } from '../crypto/index.js';
+import { parseNote, keyLabel, type OpenedNote, type SignatureLine, type VerifierSet, formatSignatureLine } from '../note/note.js';
+import { NoteError } from '../note/errors.js';
+import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { decodeEvidence, EvidenceError, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import { toHex, utf8 } from '../util/bytes.js';
+
+export const WIRE_VERSION = 1;
+export const CHECKPOINT_TOPIC = '/gossip-witness/cosigned-checkpoint/1';
+export const EVIDENCE_TOPIC = '/gossip-witness/evidence/1';
+export const TOPICS = [CHECKPOINT_TOPIC, EVIDENCE_TOPIC] as const;
+/** The same cap as an add-checkpoint body (transparency-dev/witness caps it at 16 KiB). */
+export const MAX_CHECKPOINT_MESSAGE = 16 * 1024;
+export { MAX_EVIDENCE_BYTES };
+/** gossipsub's inbound data limit: the larger of the two, so oversized messages reach the validator and are rejected there. */
+export const MAX_MESSAGE_BYTES = Math.max(MAX_CHECKPOINT_MESSAGE, MAX_EVIDENCE_BYTES) + 1024;
+
+export type Verdict = 'accept' | 'ignore' | 'reject';
+
+/** What a node trusts: log keys by origin, and the cosignature/v1 keys of the witnesses it tracks (its own included). */
+export interface Trust {
+  logKeys(origin: string): VerifierSet | undefined;
+  readonly witnessKeys: VerifierSet;
+}
+
+/** Remembers signature lines already verified over a given text (merged messages repeat them). */
+export class VerifiedLines {
+  private readonly set = new Set<string>();
+  constructor(private readonly max = 65_536) {}
+  private key(textHash: string, line: SignatureLine): string {
+    return `${textHash} ${line.name} ${line.base64}`;
+  }
+  has(textHash: string, line: SignatureLine): boolean {
+    return this.set.has(this.key(textHash, line));
+  }
+  add(textHash: string, line: SignatureLine): void {
+    if (this.set.size >= this.max) {
+      // Drop the oldest quarter (Set iterates in insertion order).
+      let n = this.max >> 2;
+      for (const k of this.set) {
+        this.set.delete(k);
+        if (--n <= 0) break;
+      }
+    }
+    this.set.add(this.key(textHash, line));
+  }
+}
+
+/** A cosigned checkpoint message that passed validation. */
+export interface CheckpointMessage {
+  readonly origin: string;
+  readonly checkpoint: Checkpoint;
+  /** Lowercase hex SHA-256 of the checkpoint text: the key cosignatures merge on. */
+  readonly textHash: string;
+  /** The note opened with the log's keys: verified = the log signature lines that verified. */
+  readonly logNote: OpenedNote;
+  /** Verified cosignature lines of known witnesses, one per key (the first valid line). */
+  readonly cosignatures: readonly SignatureLine[];
+  /** Lines by keys this node does not know (neither a log key nor a tracked witness). */
+  readonly unknownLines: number;
+}
+
+export type CheckpointVerdict =
+  | { ok: true; message: CheckpointMessage }
+  | { ok: false; verdict: 'ignore' | 'reject'; reason: string };
+
+export function textHashOf(textBytes: Uint8Array): string {
+  return toHex(sha256(textBytes));
+}
+
+/**
+ * Parses and verifies a cosigned-checkpoint message:
+ *   reject: oversized; not a signed note; a known log's checkpoint text that does not parse; a
+ *           signature line by a key this node knows (log or witness) that fails to verify.
+ *   ignore: an unknown origin; no signature by a log key this node trusts; an ambiguous key.
+ * A message with lines by unknown keys passes (ok) with unknownLines > 0: the caller uses what it
+ * can verify and must not forward it (its verdict is ignore), so that a peer who knows those keys
+ * never sees a line this node passed on unchecked.
+ */
+export function parseCheckpointMessage(data: Uint8Array, trust: Trust, cache?: VerifiedLines): CheckpointVerdict {
+  if (data.length > MAX_CHECKPOINT_MESSAGE) return { ok: false, verdict: 'reject', reason: `message larger than ${MAX_CHECKPOINT_MESSAGE} bytes` };
+  let parsed;
+  try {
+    parsed = parseNote(data);
+  } catch (e) {
+    if (e instanceof NoteError) return { ok: false, verdict: 'reject', reason: 'not a signed note' };
+    throw e;
+  }
+  const nl = parsed.text.indexOf('\n');
+  const origin = parsed.text.slice(0, nl);
+  const logKeys = trust.logKeys(origin);
+  if (!logKeys) return { ok: false, verdict: 'ignore', reason: 'unknown log' };
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = parseCheckpoint(parsed.text);
+  } catch (e) {
+    if (e instanceof CheckpointError) return { ok: false, verdict: 'reject', reason: `malformed checkpoint: ${e.message}` };
+    throw e;
+  }
+  const textHash = textHashOf(parsed.textBytes);
+  const logLines: SignatureLine[] = [];
+  const cosignatures: SignatureLine[] = [];
+  const seenLog = new Set<string>();
+  const seenWitness = new Set<string>();
+  const unknown = new Set<string>();
+  for (const line of parsed.signatures) {
+    let role: 'log' | 'witness' | undefined;
+    let v;
+    try {
+      v = logKeys.lookup(line.name, line.keyId);
+      if (v) role = 'log';
+      else {
+        v = trust.witnessKeys.lookup(line.name, line.keyId);
+        if (v) role = 'witness';
+      }
+    } catch {
+      return { ok: false, verdict: 'ignore', reason: `ambiguous key ${keyLabel(line.name, line.keyId)}` };
+    }
+    if (!v || !role) {
+      unknown.add(`${line.name} ${line.base64}`);
+      continue;
+    }
+    // Every line of a known key is verified, repeated ones included (tlog-witness: a witness MUST
+    // refuse a note with any failing line of a trusted key).
+    if (!(cache?.has(textHash, line) ?? false)) {
+      if (!v.verify(parsed.textBytes, line.sig)) return { ok: false, verdict: 'reject', reason: `invalid signature for key ${keyLabel(line.name, line.keyId)}` };
+      cache?.add(textHash, line);
+    }
+    const label = keyLabel(line.name, line.keyId);
+    if (role === 'log') {
+      if (!seenLog.has(label)) logLines.push(line);
+      seenLog.add(label);
+    } else {
+      if (!seenWitness.has(label)) cosignatures.push(line);
+      seenWitness.add(label);
+    }
+  }
+  if (logLines.length === 0) return { ok: false, verdict: 'ignore', reason: 'no signature by a log key this node trusts' };
+  const logNote: OpenedNote = { text: parsed.text, textBytes: parsed.textBytes, signatures: parsed.signatures, verified: logLines, unverified: [] };
+  return { ok: true, message: { origin, checkpoint, textHash, logNote, cosignatures, unknownLines: unknown.size } };
+}
+
+/** The log-signed note: the text, a blank line and the verified log signature lines. */
+export function logSignedNote(m: { logNote: OpenedNote }): string {
+  return m.logNote.text + '\n' + m.logNote.verified.map(lineText).join('');
+}
+
+export function lineText(s: SignatureLine): string {
+  return formatSignatureLine(s.name, s.keyId, s.sig);
+}
+
+/** Formats a cosigned-checkpoint message: log lines first, then cosignatures sorted by key label (deterministic bytes). */
+export function formatCheckpointMessage(logNote: OpenedNote, cosignatures: Iterable<SignatureLine>): Uint8Array {
+  const cos = [...cosignatures].sort((a, b) => (keyLabel(a.name, a.keyId) < keyLabel(b.name, b.keyId) ? -1 : keyLabel(a.name, a.keyId) > keyLabel(b.name, b.keyId) ? 1 : 0));
+  return utf8(logNote.text + '\n' + logNote.verified.map(lineText).join('') + cos.map(lineText).join(''));
+}
+
+export type EvidenceVerdictResult =
+  | { ok: true; evidence: Evidence; origin: string; bytes: Uint8Array }
+  | { ok: false; verdict: 'ignore' | 'reject'; reason: string };
+
+/**
+ * Validates an evidence message: reject if oversized, not canonical, signed by a known log key
+ * that fails, or not proof of a split view (forged); ignore if the origin is unknown here or no
+ * signature is by a log key this node trusts (a key it has not learned yet).
+ */
+export function parseEvidenceMessage(data: Uint8Array, trust: Pick<Trust, 'logKeys'>): EvidenceVerdictResult {
+  if (data.length > MAX_EVIDENCE_BYTES) return { ok: false, verdict: 'reject', reason: `evidence larger than ${MAX_EVIDENCE_BYTES} bytes` };
+  let evidence: Evidence;
+  try {
+    evidence = decodeEvidence(data);
+  } catch (e) {
+    if (e instanceof EvidenceError) return { ok: false, verdict: 'reject', reason: e.message };
+    throw e;
+  }
+  const keys = trust.logKeys(evidence.origin);
+  if (!keys) return { ok: false, verdict: 'ignore', reason: 'unknown log' };
+  // Tell "no key of ours signed this" (ignore) apart from "a key of ours signed it badly" (reject).
+  for (const note of [evidence.a, evidence.b]) {
+    let parsed;
+    try {
+      parsed = parseNote(note);
+    } catch {
+      return { ok: false, verdict: 'reject', reason: 'evidence checkpoint is not a signed note' };
+    }
+    let known = false;
+    for (const line of parsed.signatures) {
+      try {
+        if (keys.lookup(line.name, line.keyId)) known = true;
+      } catch {
+        return { ok: false, verdict: 'ignore', reason: 'ambiguous log key' };
+      }
+    }
+    if (!known) return { ok: false, verdict: 'ignore', reason: 'evidence signed by no log key this node trusts' };
+  }
+  const v = verifyEvidence(evidence, (o) => (o === evidence.origin ? keys : undefined));
+  if (!v.ok) return { ok: false, verdict: v.code === 'unknown-origin' ? 'ignore' : 'reject', reason: v.reason };
+  return { ok: true, evidence, origin: evidence.origin, bytes: data };
+}
+
+/** gossipsub message ID: SHA-256 of the data (messages are unsigned and self-authenticating). */
+export function messageId(data: Uint8Array): Uint8Array {
+  return sha256(data).subarray(0, 20);
+}

@@ -1,0 +1,287 @@
+// Starts a local network on 127.0.0.1 from one network config (src/launcher/network.ts): the
+// local log(s) in this process, each witness as a child process running `gossip-witness serve`,
+// keys and configs generated into a temporary directory. Used by the tests, the demo and the
+// simulator's live mode. See docs/gossip.md#launcher.
+//
+//   const net = await launch({ network: parseNetworkConfig(yaml) });
+//   net.logs.get('log1')!.log.append(['x']);   // the LocalLog handle
+//   net.witnesses[0].url;                       // http://127.0.0.1:PORT
+//   await net.stop();                           // SIGTERM every process, stop the logs, remove the dir
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { generateKey, type Ed25519SignerKey } from '../note/keys.js';
+import { writeKeyFile } from '../keys/keyfile.js';
+import { startLocalLog, type LocalLog } from '../logs/local-log/index.js';
+import { loadOrCreatePeerKey } from '../gossip/host.js';
+import { identityFileFor } from '../gossip/service.js';
+import type { NetworkConfig, NetworkWitness } from './network.js';
+
+export const FORK_HEADER = 'X-Fork-Branch';
+const START_DEADLINE_MS = 30_000;
+const STOP_DEADLINE_MS = 10_000;
+
+export interface LaunchOptions {
+  readonly network: NetworkConfig;
+  /** Where keys, configs and data go (default: a new temporary directory, removed by stop()). */
+  readonly dir?: string;
+  /** The command that runs the CLI (default: tsx on src/cli/main.ts when running from source, else bin/gossip-witness.js). */
+  readonly command?: readonly string[];
+  readonly logLevel?: string;
+  /** Every stdout line of every witness (pino JSON). */
+  readonly onLine?: (witness: string, line: string) => void;
+}
+
+export interface LaunchedWitness {
+  readonly name: string;
+  /** The cosigning key's name. */
+  readonly keyName: string;
+  readonly url: string;
+  /** The cosignature/v1 vkey. */
+  readonly vkey: string;
+  readonly peerId: string;
+  /** /ip4/127.0.0.1/tcp/PORT/p2p/ID */
+  readonly p2pAddr: string;
+  readonly configFile: string;
+  readonly dataDir: string;
+  /** Parsed JSON log lines so far. */
+  readonly lines: Record<string, unknown>[];
+  readonly process: ChildProcess | undefined;
+  readonly running: boolean;
+  /** SIGTERM and wait (SIGKILL after a deadline). */
+  stop(): Promise<void>;
+  /** Starts the process again on the same config and data. */
+  start(): Promise<void>;
+}
+
+export interface LaunchedLog {
+  readonly name: string;
+  readonly origin: string;
+  readonly url: string;
+  readonly vkey: string;
+  readonly log: LocalLog;
+}
+
+export interface LaunchedNetwork {
+  readonly dir: string;
+  readonly logs: ReadonlyMap<string, LaunchedLog>;
+  readonly witnesses: readonly LaunchedWitness[];
+  witness(name: string): LaunchedWitness;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; a small race is accepted for local use). */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createNetServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    d = dirname(d);
+  }
+  throw new Error('cannot find the gossip-witness package root');
+}
+
+function defaultCommand(root: string): string[] {
+  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
+  return fromSource ? [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts')] : [process.execPath, join(root, 'bin/gossip-witness.js')];
+}
+
+/** An HTTP proxy to the log that asks for branch b (for a pulling witness that the log deceives). */
+export async function branchProxy(target: string, branch: 'a' | 'b', port: number): Promise<Server> {
+  const server = createHttpServer((req, res) => {
+    void (async () => {
+      try {
+        const r = await fetch(target + (req.url ?? '/'), { method: req.method, headers: { [FORK_HEADER]: branch }, signal: AbortSignal.timeout(10_000) });
+        const body = new Uint8Array(await r.arrayBuffer());
+        res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/octet-stream', 'content-length': body.length });
+        res.end(body);
+      } catch {
+        res.writeHead(502).end();
+      }
+    })();
+  });
+  await new Promise<void>((res) => server.listen(port, '127.0.0.1', () => res()));
+  return server;
+}
+
+interface Plan {
+  w: NetworkWitness;
+  key: Ed25519SignerKey;
+  httpPort: number;
+  p2pPort: number;
+  peerId: string;
+  dataDir: string;
+  configFile: string;
+}
+
+export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
+  const { network } = opts;
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'gw-net-'));
+  mkdirSync(dir, { recursive: true });
+  const root = repoRoot();
+  const command = opts.command ?? defaultCommand(root);
+  const servers: Server[] = [];
+  const logs = new Map<string, LaunchedLog>();
+  const witnesses: LaunchedWitness[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(witnesses.map((w) => w.stop()));
+    await Promise.allSettled([...logs.values()].map((l) => l.log.stop()));
+    await Promise.allSettled(servers.map((s) => new Promise((r) => s.close(r))));
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    // Keys, ports and peer IDs first: every config names the others.
+    const logKeys = new Map(network.logs.map((l) => [l.name, generateKey(l.origin.replace(/[^A-Za-z0-9./_-]/g, '_'))]));
+    const logPorts = new Map<string, number>();
+    for (const l of network.logs) logPorts.set(l.name, await freePort());
+    const logUrl = (name: string) => `http://127.0.0.1:${logPorts.get(name)}`;
+    const plans: Plan[] = [];
+    for (const w of network.witnesses) {
+      const key = generateKey(`${w.name}.example.local`);
+      const dataDir = join(dir, w.name, 'data');
+      mkdirSync(dataDir, { recursive: true });
+      writeKeyFile(join(dir, w.name, 'witness.key'), key);
+      const { key: pk } = await loadOrCreatePeerKey(identityFileFor(dataDir));
+      plans.push({ w, key, httpPort: w.httpPort || (await freePort()), p2pPort: w.p2pPort || (await freePort()), peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
+    }
+    const addrOf = (p: Plan) => `/ip4/127.0.0.1/tcp/${p.p2pPort}/p2p/${p.peerId}`;
+    for (const [i, p] of plans.entries()) {
+      const { w } = p;
+      const logLines: string[] = [];
+      for (const ln of w.logs) {
+        const l = network.logs.find((x) => x.name === ln)!;
+        logLines.push(`  - origin: ${JSON.stringify(l.origin)}\n    vkeys: [${JSON.stringify(logKeys.get(ln)!.vkey)}]\n`);
+        if (w.pull.includes(ln)) {
+          let url = logUrl(ln);
+          const branch = w.sees[ln] ?? 'a';
+          if (branch === 'b') {
+            const port = await freePort();
+            servers.push(await branchProxy(url, 'b', port));
+            url = `http://127.0.0.1:${port}`;
+          }
+          logLines.push(`    pull: { type: tiles, url: "${url}/", interval: ${w.pullIntervalMs}ms, timeout: 2s, maxBackoff: 1s }\n`);
+        }
+      }
+      const tracked = plans.filter((o) => o !== p && (w.tracks ? w.tracks.includes(o.w.name) : true));
+      const boot = (w.bootstrap ? plans.filter((o) => w.bootstrap!.includes(o.w.name)) : [plans[0], plans[i - 1]].filter((o) => o && o !== p)).filter((o, k, a) => a.indexOf(o) === k);
+      const yaml =
+        `name: ${p.key.name}\nkey: witness.key\ndata: data\nhttp: { listen: "127.0.0.1:${p.httpPort}" }\n` +
+        `logs:\n${logLines.join('')}` +
+        (tracked.length > 0 ? `witnesses:\n${tracked.map((o) => `  - { name: ${o.w.name}, vkey: ${JSON.stringify(o.key.cosignatureVkey)} }\n`).join('')}` : '') +
+        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/${p.p2pPort}]\n  allowLoopback: true\n  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n`;
+      writeFileSync(p.configFile, yaml);
+    }
+    for (const p of plans) witnesses.push(makeWitness(p, addrOf(p), command, root, opts));
+    await Promise.all(witnesses.map((w) => w.start()));
+    // The logs last: their first pushes find every witness listening.
+    for (const l of network.logs) {
+      const key = logKeys.get(l.name)!;
+      const pushTo = plans.filter((p) => p.w.push.includes(l.name));
+      const log = await startLocalLog({
+        origin: l.origin,
+        key,
+        host: '127.0.0.1',
+        port: logPorts.get(l.name)!,
+        intervalMs: l.intervalMs,
+        witnesses: pushTo.map((p) => ({ url: `http://127.0.0.1:${p.httpPort}`, vkey: p.key.cosignatureVkey, branch: p.w.sees[l.name] ?? 'a' })),
+        ...(l.forkAt !== undefined ? { forkAt: l.forkAt, forkHeader: FORK_HEADER } : {}),
+      });
+      logs.set(l.name, { name: l.name, origin: l.origin, url: log.url, vkey: log.vkey, log });
+    }
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    dir,
+    logs,
+    witnesses,
+    witness(name) {
+      const w = witnesses.find((x) => x.name === name);
+      if (!w) throw new Error(`no witness ${name}`);
+      return w;
+    },
+    stop: () => (stopping ??= stopAll()),
+  };
+}
+
+function makeWitness(p: Plan, p2pAddr: string, command: readonly string[], root: string, opts: LaunchOptions): LaunchedWitness {
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const lines: Record<string, unknown>[] = [];
+  const w: LaunchedWitness = {
+    name: p.w.name,
+    keyName: p.key.name,
+    url: `http://127.0.0.1:${p.httpPort}`,
+    vkey: p.key.cosignatureVkey,
+    peerId: p.peerId,
+    p2pAddr,
+    configFile: p.configFile,
+    dataDir: p.dataDir,
+    lines,
+    get process() {
+      return child;
+    },
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    async start() {
+      if (w.running) return;
+      const c = spawn(command[0], [...command.slice(1), 'serve', '--config', p.configFile, '--log-level', opts.logLevel ?? 'info'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      exited = new Promise((res) => c.once('exit', () => res()));
+      let partial = '';
+      let stderr = '';
+      c.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        const parts = (partial + d).split('\n');
+        partial = parts.pop()!;
+        for (const line of parts) {
+          opts.onLine?.(p.w.name, line);
+          try {
+            lines.push(JSON.parse(line) as Record<string, unknown>);
+          } catch {
+            // not JSON
+          }
+        }
+      });
+      c.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d.slice(0, 10_000)));
+      const deadline = Date.now() + START_DEADLINE_MS;
+      const seen = lines.length;
+      for (;;) {
+        if (lines.slice(seen).some((l) => l.msg === 'witness listening')) return;
+        if (c.exitCode !== null || c.signalCode !== null) throw new Error(`witness ${p.w.name} exited during startup: ${stderr.trim()}`);
+        if (Date.now() > deadline) {
+          c.kill('SIGKILL');
+          throw new Error(`witness ${p.w.name} did not start within ${START_DEADLINE_MS} ms: ${stderr.trim()}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop() {
+      const c = child;
+      if (!c || !w.running) return;
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), STOP_DEADLINE_MS);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  return w;
+}

@@ -1,0 +1,129 @@
+// The network config of the launcher (docs/gossip.md#launcher): one YAML file describing a local
+// log (or several) and N witnesses on 127.0.0.1, and which witness sees which branch.
+//
+//   logs:
+//     - name: log1                      # origin defaults to example.local/<name>
+//       interval: 200ms                 # checkpoint interval
+//       forkAt: 8                       # equivocate from this size on (optional)
+//   witnesses:
+//     - name: w1                        # key name w1.example.local
+//       http: 0                         # HTTP port (0: a free one)
+//       p2p: 0                          # libp2p TCP port (0: a free one)
+//       push: [log1]                    # logs that push to it (default: every log it does not pull)
+//       pull: [log2]                    # logs it pulls over tlog-tiles (default none)
+//       pullInterval: 200ms
+//       sees: { log1: b }               # branch each log shows it (default a)
+//       logs: [log1, log2]              # logs it follows (default all)
+//       bootstrap: [w0]                 # peers it dials (default: w0 and the previous witness)
+//       tracks: [w0, w2]                # witnesses whose cosignatures it tracks (default all others)
+//
+// Errors are reported as `network FILE: field: reason`.
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from '../config.js';
+import { parseTreeSize } from '../checkpoint/checkpoint.js';
+
+export interface NetworkLog {
+  readonly name: string;
+  readonly origin: string;
+  readonly intervalMs: number;
+  readonly forkAt?: bigint;
+}
+
+export interface NetworkWitness {
+  readonly name: string;
+  readonly httpPort: number;
+  readonly p2pPort: number;
+  readonly push: readonly string[];
+  readonly pull: readonly string[];
+  readonly pullIntervalMs: number;
+  readonly sees: Readonly<Record<string, 'a' | 'b'>>;
+  readonly logs: readonly string[];
+  readonly bootstrap?: readonly string[];
+  readonly tracks?: readonly string[];
+}
+
+export interface NetworkConfig {
+  readonly logs: readonly NetworkLog[];
+  readonly witnesses: readonly NetworkWitness[];
+}
+
+export class NetworkConfigError extends Error {
+  constructor(file: string, problems: { path: string; reason: string }[]) {
+    super(problems.map((p) => `network ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n'));
+    this.name = 'NetworkConfigError';
+  }
+}
+
+const name = z.string({ error: 'must be a string' }).regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: 'must be lowercase letters, digits and dashes' });
+const port = z.number({ error: 'must be a port number' }).int().min(0).max(65535);
+const Schema = z.strictObject({
+  logs: z.array(z.strictObject({ name, origin: z.string().min(1).optional(), interval: z.string().optional(), forkAt: z.union([z.number().int().min(0), z.string()]).optional() })).min(1, { error: 'at least one log' }),
+  witnesses: z
+    .array(
+      z.strictObject({
+        name,
+        http: port.optional(),
+        p2p: port.optional(),
+        push: z.array(name).optional(),
+        pull: z.array(name).optional(),
+        pullInterval: z.string().optional(),
+        sees: z.record(z.string(), z.enum(['a', 'b'])).optional(),
+        logs: z.array(name).optional(),
+        bootstrap: z.array(name).optional(),
+        tracks: z.array(name).optional(),
+      }),
+    )
+    .min(1, { error: 'at least one witness' }),
+});
+
+export function parseNetworkConfig(text: string, file = 'network.yaml'): NetworkConfig {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) throw new NetworkConfigError(file, doc.errors.map((e) => ({ path: '', reason: `YAML: ${e.message.split('\n')[0]}` })));
+  const r = Schema.safeParse(doc.toJS());
+  if (!r.success) throw new NetworkConfigError(file, r.error.issues.map((i) => ({ path: i.path.join('.'), reason: i.message })));
+  const problems: { path: string; reason: string }[] = [];
+  const logNames = new Set<string>();
+  const logs: NetworkLog[] = r.data.logs.map((l, i) => {
+    if (logNames.has(l.name)) problems.push({ path: `logs.${i}.name`, reason: `duplicate log ${l.name}` });
+    logNames.add(l.name);
+    const intervalMs = l.interval === undefined ? 200 : parseDuration(l.interval);
+    if (intervalMs === null || intervalMs < 10) problems.push({ path: `logs.${i}.interval`, reason: 'must be a duration of at least 10ms' });
+    let forkAt: bigint | undefined;
+    if (l.forkAt !== undefined) {
+      const f = parseTreeSize(String(l.forkAt));
+      if (f === null) problems.push({ path: `logs.${i}.forkAt`, reason: 'must be a tree size' });
+      else forkAt = f;
+    }
+    return { name: l.name, origin: l.origin ?? `example.local/${l.name}`, intervalMs: intervalMs ?? 200, ...(forkAt !== undefined ? { forkAt } : {}) };
+  });
+  const witnessNames = new Set(r.data.witnesses.map((w) => w.name));
+  if (witnessNames.size !== r.data.witnesses.length) problems.push({ path: 'witnesses', reason: 'duplicate witness names' });
+  const witnesses: NetworkWitness[] = r.data.witnesses.map((w, i) => {
+    const follows = w.logs ?? [...logNames];
+    const pull = w.pull ?? [];
+    const push = w.push ?? follows.filter((l) => !pull.includes(l));
+    for (const [k, list] of [['logs', follows], ['push', push], ['pull', pull], ['sees', Object.keys(w.sees ?? {})]] as const) {
+      for (const l of list) if (!logNames.has(l)) problems.push({ path: `witnesses.${i}.${k}`, reason: `unknown log ${l}` });
+    }
+    for (const [k, list] of [['bootstrap', w.bootstrap ?? []], ['tracks', w.tracks ?? []]] as const) {
+      for (const x of list) if (!witnessNames.has(x)) problems.push({ path: `witnesses.${i}.${k}`, reason: `unknown witness ${x}` });
+    }
+    const pullIntervalMs = w.pullInterval === undefined ? 200 : parseDuration(w.pullInterval);
+    if (pullIntervalMs === null || pullIntervalMs < 10) problems.push({ path: `witnesses.${i}.pullInterval`, reason: 'must be a duration of at least 10ms' });
+    return {
+      name: w.name,
+      httpPort: w.http ?? 0,
+      p2pPort: w.p2p ?? 0,
+      push,
+      pull,
+      pullIntervalMs: pullIntervalMs ?? 200,
+      sees: w.sees ?? {},
+      logs: follows,
+      ...(w.bootstrap ? { bootstrap: w.bootstrap } : {}),
+      ...(w.tracks ? { tracks: w.tracks } : {}),
+    };
+  });
+  if (problems.length > 0) throw new NetworkConfigError(file, problems);
+  return { logs, witnesses };
+}

@@ -1,0 +1,33 @@
+// gossip-witness/client: verify that a checkpoint is cosigned by enough independent witnesses
+// (c2sp.org/tlog-policy and Sigsum policies), that an entry is included in such a checkpoint,
+// and gather cosignatures from the witnesses of a policy. See docs/client.md.
+//
+// Everything here except gatherCosignatures / tilesConsistencySource is pure (no file or network
+// access) and imports no Node-only module, so it runs in browsers (dist/browser/client.js).
+export { parsePolicy, Policy, PolicyError, POLICY_LIMITS, sigsumOrigin, cosignatureKeyId } from './parse.js';
+export type { ParseOptions, PolicyDialect, PolicyErrorCode, PolicyLog, PolicyWitness, PolicyGroup, PolicyNode } from './parse.js';
+export { verifyCosignedCheckpoint } from './verify.js';
+export type { PolicyVerification, VerifyOptions, VerifyErrorCode, WitnessResult, WitnessStatus, GroupResult } from './verify.js';
+export {
+  parseInclusionProof,
+  formatInclusionProof,
+  verifyInclusionInCheckpoint,
+  verifyInclusionAgainst,
+  verifyEntryInclusion,
+  ProofFormatError,
+} from './inclusion.js';
+export type { InclusionProof, InclusionEntry, InclusionResult, EntryVerification } from './inclusion.js';
+export { gatherCosignatures, monitoringUrl, tilesConsistencySource } from './fetch.js';
+export type {
+  FetchLike,
+  FetchResponseLike,
+  ConsistencySource,
+  GatherOptions,
+  GatherResult,
+  Candidate,
+  Disagreement,
+  WitnessResponse,
+  ResponseStatus,
+} from './fetch.js';
+export { encodeEvidence, decodeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
+export { setCryptoBackend, cryptoBackend, type CryptoBackend } from '../crypto/index.js';

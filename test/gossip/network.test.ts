@@ -1,0 +1,105 @@
+// In-process libp2p networks (3-5 real nodes on 127.0.0.1): cosignatures spread and merge,
+// a split view is proven and the evidence reaches every node, catch-up on connect, rollback
+// protection from peers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestLog } from '../helpers/fork.js';
+import { Net, push, waitFor } from './helpers.js';
+import { parseNote } from '../../src/note/index.js';
+import { verifyEvidence } from '../../src/witness/evidence.js';
+import { VerifierSet } from '../../src/note/note.js';
+import { parseVkey } from '../../src/note/keys.js';
+import { MemoryStore } from '../../src/store/memory.js';
+
+let net: Net | undefined;
+afterEach(async () => {
+  await net?.stop();
+  net = undefined;
+});
+
+function logSpec(log: TestLog) {
+  return { origin: log.origin, vkey: log.key.vkey };
+}
+
+describe('gossip network (in-process libp2p)', () => {
+  it('each witness publishes its cosigned checkpoint once; every node merges all cosignatures on the same text', async () => {
+    const log = new TestLog('example.com/gossip-merge').append(5);
+    net = await Net.start(4, { logs: [logSpec(log)] });
+    await net.ready();
+    for (const n of net.nodes) expect(await push(n.node, log)).toBe('cosigned');
+    // Every node's view of the checkpoint ends with all 4 cosignatures.
+    await waitFor(() => net!.nodes.every((n) => n.node.gossip!.viewOf(log.origin)?.head()?.cosignatures.size === 4), 'all cosignatures merged everywhere');
+    for (const n of net.nodes) {
+      const published = n.events.filter((e) => e.type === 'published' && e.topic.includes('cosigned'));
+      expect(published).toHaveLength(1);
+      const head = n.node.gossip!.viewOf(log.origin)!.head()!;
+      const msg = parseNote(n.node.gossip!.viewOf(log.origin)!.message(head));
+      expect(msg.signatures).toHaveLength(5); // the log + 4 witnesses
+    }
+    // A re-push of the same checkpoint is re-cosigned by the core but not re-published.
+    expect(await push(net.nodes[0].node, log)).toBe('cosigned');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(net.nodes[0].events.filter((e) => e.type === 'published' && e.topic.includes('cosigned'))).toHaveLength(1);
+    // Peer scores stay non-negative among honest peers.
+    for (const n of net.nodes) for (const s of n.node.gossip!.scores().values()) expect(s).toBeGreaterThanOrEqual(0);
+  });
+
+  it('same size, different root: proven evidence at once, verified and stored by every node', async () => {
+    const log = new TestLog('example.com/gossip-fork').append(8);
+    net = await Net.start(4, { logs: [logSpec(log)] });
+    await net.ready();
+    for (const n of net.nodes) await push(n.node, log);
+    const fork = log.fork(8n).append(4, 'evil');
+    log.append(4);
+    const t0 = Date.now();
+    for (const n of net.nodes.slice(0, 3)) await push(n.node, log);
+    expect(await push(net.nodes[3].node, fork)).toBe('cosigned'); // the log equivocates toward node 3
+    await waitFor(async () => {
+      for (const n of net!.nodes) if ((await n.node.store.listEvidence(log.origin)).length === 0) return false;
+      return true;
+    }, 'evidence at every node', 5000);
+    const elapsed = Date.now() - t0;
+    console.log(`same-size fork -> evidence at all 4 in-process nodes: ${elapsed} ms`);
+    const keys = new VerifierSet([parseVkey(log.key.vkey)]);
+    for (const n of net.nodes) {
+      const [ev] = await n.node.store.listEvidence(log.origin);
+      expect(verifyEvidence(ev.bytes, (o) => (o === log.origin ? keys : undefined)).ok).toBe(true);
+      const res = await fetch(`${n.node.url}/evidence`);
+      expect(res.status).toBe(200);
+    }
+    // The forked witness keeps its branch; the others keep theirs (the core refuses the other).
+    expect(await push(net.nodes[0].node, fork)).toMatch(/rejected|stale/);
+  });
+
+  it('a node that joins later catches up on the views (sync on connect)', async () => {
+    const log = new TestLog('example.com/gossip-catchup').append(3);
+    net = await Net.start(2, { logs: [logSpec(log)] });
+    await net.ready();
+    await push(net.nodes[0].node, log);
+    await push(net.nodes[1].node, log);
+    await waitFor(() => net!.nodes[1].node.gossip!.viewOf(log.origin)?.head()?.cosignatures.size === 2, 'node 1 merged both cosignatures');
+    // No new message is published after this point: only the sync on connect can fill its view.
+    const late = await net.addNode({});
+    await waitFor(() => late.node.gossip!.viewOf(log.origin)?.head()?.cosignatures.size === 2, 'the late node caught up');
+    expect(late.events.some((e) => e.type === 'checkpoint' && e.via === 'sync')).toBe(true);
+  });
+
+  it('rollback protection: a witness restarted with lost state moves forward to what peers hold with its cosignature, and refuses below it', async () => {
+    const log = new TestLog('example.com/gossip-rollback').append(4);
+    net = await Net.start(3, { logs: [logSpec(log)] });
+    await net.ready();
+    const victim = net.nodes[2];
+    for (const n of net.nodes) await push(n.node, log);
+    log.append(6);
+    for (const n of net.nodes) await push(n.node, log);
+    const label = `${victim.key.name}+${victim.key.cosignatureVkey.split('+')[1]}`;
+    await waitFor(() => net!.nodes[0].node.gossip!.viewOf(log.origin)?.latestCosignedBy(label)?.size === 10n, 'peers hold the victim cosignature at 10');
+    await net.closeNode(victim);
+    // The same witness key, restarted on an empty store (a lost disk, an old backup).
+    const again = await net.addNode({ key: victim.key, store: new MemoryStore(), bootstrap: [net.nodes[0].addr, net.nodes[1].addr] });
+    expect((await again.node.store.getState(log.origin))?.size).toBe(10n);
+    expect(again.events.some((e) => e.type === 'restored' && e.size === 10n)).toBe(true);
+    // An equivocating log now tries to get an older, forked view cosigned: refused (stale, 409).
+    const fork = log.fork(4n).append(3, 'evil');
+    expect(await push(again.node, fork, 7n)).toBe('stale');
+  });
+});

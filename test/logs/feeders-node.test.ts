@@ -1,0 +1,57 @@
+// The wiring: a witness node started from a YAML config with `pull:` pulls from a tiled log,
+// exposes the feeder metrics on /metrics, rejects a bad `pull:` block at load, and stops its
+// feeders on close.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestLog } from '../helpers/fork.js';
+import { parseConfig, ConfigError } from '../../src/config.js';
+import { startWitnessNode } from '../../src/node/witness-node.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { TiledLogServer, waitFor } from './feeders-helpers.js';
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+describe('witness node with pull feeders', () => {
+  it('pulls from the configured log, counts polls in /metrics, and stops the feeders on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-feeders-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const log = new TestLog('example.com/pulled').append(5);
+    const server = await TiledLogServer.start(log);
+    closers.push(() => server.close());
+    server.publish();
+    const config = parseConfig(
+      `name: witness.example/w1\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n    pull: { type: tiles, url: "${server.url}/", interval: 20ms, timeout: 2s }\n`,
+      join(dir, 'w.yaml'),
+    );
+    const store = new MemoryStore();
+    const node = await startWitnessNode(config, { store });
+    let closed = false;
+    closers.push(async () => {
+      if (!closed) await node.close();
+    });
+    await waitFor(async () => (await store.getState(log.origin))?.size === 5n, 'the first pull');
+    log.append(300);
+    server.publish();
+    await waitFor(async () => (await store.getState(log.origin))?.size === 305n, 'the second pull (with a proof from tiles)');
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    expect(metrics).toMatch(/witness_feeder_polls_total\{origin="example\.com\/pulled",outcome="advanced"\} [2-9]/);
+    expect(node.feeders.stats()).toMatchObject([{ origin: log.origin, type: 'tiles', running: true, consecutiveFailures: 0 }]);
+    await node.close();
+    closed = true;
+    expect(node.feeders.stats()[0].running).toBe(false);
+  });
+
+  it('a bad pull block is a config error with its path', () => {
+    expect(() =>
+      parseConfig(`name: w\nkey: w.key\ndata: d\nlogs:\n  - origin: a\n    vkeys: ["${new TestLog('a').key.vkey}"]\n    pull: { type: rekor, url: "https://a/", interval: soon }\n`, '/tmp/x.yaml'),
+    ).toThrow(ConfigError);
+    expect(() =>
+      parseConfig(`name: w\nkey: w.key\ndata: d\nlogs:\n  - origin: a\n    vkeys: ["${new TestLog('a').key.vkey}"]\n    pull: { type: rekor, url: "https://a/" }\n`, '/tmp/x.yaml'),
+    ).toThrow(/^config \/tmp\/x\.yaml: logs\[0\]\.pull\.type: must be one of tiles, rekor-v1, sumdb$/);
+  });
+});

@@ -1,0 +1,120 @@
+// The client library in a real browser: the browser bundle (esbuild, noble crypto backend, the
+// same options as `npm run build:browser`) is loaded by a page served on 127.0.0.1, which
+// verifies the real staging checkpoint cosigned by three public witnesses against a 2-of-3
+// policy, and shows the result. Headless Chromium is Debian's `chromium` (.ci/install-browser.sh),
+// driven by playwright-core. Skipped with a printed reason when /usr/bin/chromium is missing,
+// unless INTEROP_REQUIRED=1, in which case the test fails.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { staging, stagingPolicy } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const required = process.env.INTEROP_REQUIRED === '1';
+const available = existsSync(CHROMIUM);
+const skipReason = available ? '' : `${CHROMIUM} is missing (install Debian's chromium: bash .ci/install-browser.sh)`;
+if (!available && !required) console.warn(`browser: headless Chromium test skipped: ${skipReason}`);
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const cases = [
+  { name: 'staging 2-of-3', note: staging.note, policy: stagingPolicy(2) },
+  { name: 'staging 3-of-3 without Mullvad', note: staging.derived_negatives.find((n) => n.name.startsWith('Mullvad line removed'))!.note, policy: stagingPolicy(3) },
+  { name: 'staging 2-of-3 with a corrupted Mullvad cosignature', note: staging.derived_negatives.find((n) => n.name.startsWith('one timestamp byte'))!.note, policy: stagingPolicy(2) },
+];
+
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>verifying</title></head>
+<body>
+<h1>gossip-witness client</h1>
+<pre id="result">running</pre>
+<script type="application/json" id="data">${JSON.stringify({ cases }).replace(/</g, '\\u003c')}</script>
+<script type="module">
+const out = document.getElementById('result');
+try {
+  const client = await import('/client.js');
+  const { cases } = JSON.parse(document.getElementById('data').textContent);
+  const lines = ['backend=' + client.cryptoBackend().name + ' Buffer=' + typeof globalThis.Buffer + ' process=' + typeof globalThis.process];
+  for (const c of cases) {
+    const v = client.verifyCosignedCheckpoint(c.note, client.parsePolicy(c.policy), { exhaustive: true });
+    lines.push(c.name + ': ' + (v.ok ? 'ACCEPT' : 'REJECT ' + v.code) + ' cosigners=' + v.cosigners.join(','));
+    lines.push('  ' + v.reason);
+  }
+  out.textContent = lines.join('\\n');
+} catch (e) {
+  out.textContent = 'ERROR ' + (e && e.stack || e);
+}
+document.title = 'done';
+</script>
+</body></html>`;
+
+let server: Server | undefined;
+let base = '';
+let bundle = '';
+
+beforeAll(async () => {
+  if (!available) return;
+  const r = await build({
+    entryPoints: [join(root, 'src/policy/index.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  bundle = r.outputFiles[0].text;
+  server = createServer((req, res) => {
+    if (req.url === '/' || req.url === '/index.html') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+describe('browser bundle in headless Chromium', () => {
+  it.skipIf(!available && !required)(`verifies the real staging checkpoint with a 2-of-3 policy${available ? '' : ` (SKIPPED: ${skipReason})`}`, async () => {
+    if (!available) throw new Error(`INTEROP_REQUIRED=1 but ${skipReason}`);
+    // The bundle must not need Node: no node: imports, no Buffer.
+    expect(bundle).not.toMatch(/from\s*["']node:/);
+    expect(bundle).not.toMatch(/\bBuffer\.from\b/);
+    const { chromium } = await import('playwright-core');
+    const userDataDir = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 30_000,
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${base}/`, { timeout: 15_000 });
+      await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 15_000 });
+      const text = (await page.textContent('#result')) ?? '';
+      expect(errors).toEqual([]);
+      expect(text).not.toMatch(/^ERROR/);
+      const lines = text.split('\n');
+      expect(lines[0]).toBe('backend=noble Buffer=undefined process=undefined');
+      expect(lines[1]).toBe('staging 2-of-3: ACCEPT cosigners=geomys,mullvad,trustfabric');
+      expect(lines[2]).toMatch(/log2025-alpha3.rekor.sigstage.dev at size 4026479: log signature verified; quorum staging satisfied/);
+      expect(lines[3]).toBe('staging 3-of-3 without Mullvad: REJECT quorum cosigners=geomys,trustfabric');
+      expect(lines[5]).toBe('staging 2-of-3 with a corrupted Mullvad cosignature: ACCEPT cosigners=geomys,trustfabric');
+      expect(lines[6]).toMatch(/cosigned by geomys, trustfabric/);
+    } finally {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    }
+  });
+});
