@@ -68,13 +68,26 @@ process.on('message', (m: Msg) => {
         });
         break;
       }
-      case 'connect':
-        await Promise.allSettled(m.links.map(([i, addr]) => nodes.get(i)!.gossip!.dial(addr)));
-        process.send!({ type: 'connected' });
+      case 'connect': {
+        // Keep the links up, like the node's bootstrap loop does for configured peers.
+        const links = m.links;
+        const redial = setInterval(() => {
+          for (const [i, addr] of links) {
+            const node = nodes.get(i);
+            const id = addr.split('/p2p/')[1];
+            if (node && !node.gossip!.libp2p.getPeers().some((p) => p.toString() === id)) void node.gossip!.dial(addr).catch(() => {});
+          }
+        }, 2000);
+        redial.unref();
+        const results = await Promise.allSettled(m.links.map(([i, addr]) => nodes.get(i)!.gossip!.dial(addr)));
+        const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason?.message ?? r));
+        process.send!({ type: 'connected', failed: failed.length, firstError: failed[0] });
         break;
+      }
       case 'stats': {
         const mem = process.memoryUsage();
-        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now() });
+        const degree = [...nodes.values()].map((n) => n.gossip!.libp2p.getPeers().length);
+        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree });
         break;
       }
       case 'evidence':

@@ -16,7 +16,7 @@ import '../src/platform.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { generateKey } from '../src/note/keys.js';
@@ -131,7 +131,9 @@ async function main(): Promise<void> {
       while (boot.size < Math.min(4, i)) boot.add(Math.floor(Math.random() * i));
       for (const j of boot) links.push([i, addrs[j]]);
     }
-    await Promise.all(workers.map((w, k) => w.ask({ type: 'connect', links: links.filter(([i]) => i % WORKERS === k) }, 'connected')));
+    const conn = await Promise.all(workers.map((w, k) => w.ask({ type: 'connect', links: links.filter(([i]) => i % WORKERS === k) }, 'connected')));
+    const failed = conn.reduce((s, c) => s + (c.failed ?? 0), 0);
+    if (failed > 0) console.log(`  ${failed} of ${links.length} dials failed, e.g. ${conn.find((c) => c.firstError)?.firstError}`);
     console.log(`  ${N} nodes started in ${fmt((now() - t0Start) / 1000, 1)} s`);
 
     for (let i = 0; i < L; i++) {
@@ -170,6 +172,8 @@ async function main(): Promise<void> {
     }
     await sleep(WARMUP_S * 1000);
     const statsA: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+    const degrees = statsA.flatMap((x: any) => x.degree as number[]);
+    console.log(`  connections per node: min ${Math.min(...degrees)}, mean ${fmt(degrees.reduce((a, b) => a + b, 0) / degrees.length, 1)}, max ${Math.max(...degrees)}`);
     const winStart = now();
     await sleep(SECONDS * 1000);
     const winEnd = now();
@@ -253,7 +257,7 @@ async function main(): Promise<void> {
       `Latencies are from the cosigning witness's publication to the first time another node holds that cosignature (any message carrying it counts). Bytes are /proc/self/io read+write of the workers (loopback TCP; the store is in memory), divided by the number of nodes.\n\n` +
       `| metric | value |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`;
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, OUT), md);
+    writeFileSync(resolve(ROOT, OUT), md);
     console.log(`  wrote ${OUT}`);
   } finally {
     for (const t of timers) clearInterval(t);

@@ -12,7 +12,8 @@
 //   --many N             logs for the open-time measurement (default 40000)
 //   --skip-sigsum / --skip-concurrent / --skip-many / --skip-sequential
 //   --runner dist|tsx    how serve runs (default dist; it is rebuilt if older than src/)
-//   --log-level L        serve's --log-level (default info, as operators run it)
+//   --log-level L        serve's --log-level: info (default, as operators run it), debug or trace
+//                        (the start-up line that carries the URL is logged at info)
 //   --cpu-prof DIR       run serve with --cpu-prof (profiles written to DIR at exit)
 //   --out FILE           also write the markdown report to FILE
 //

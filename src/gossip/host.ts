@@ -127,6 +127,10 @@ export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: p2p.maxConnections, allow },
+    // Keep measuring RTTs, but do not drop a connection over one slow ping: a busy event loop
+    // (many nodes per process, a CPU spike) otherwise tears the mesh apart. Dead peers are still
+    // found by yamux keep-alives and TCP.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     connectionGater: {
       denyDialPeer: (peer) => opts.isBanned(peer),
       denyInboundEncryptedConnection: (peer) => opts.isBanned(peer),

@@ -301,6 +301,14 @@ export class GossipService {
   onWitnessEvent(e: WitnessEvent): void {
     if (this.stopped || !this.host) return;
     if (e.type === 'cosigned') this.track(this.publishOwn(e.origin));
+    // Evidence found outside the gossip layer (the witness core on a same-size push, a pull
+    // feeder proving a suspect from tiles) is gossiped too, once, after verifying it here.
+    if (e.type === 'evidence' && !this.evidenceSeen.has(e.id)) {
+      const v = verifyEvidence(e.evidence, (o) => this.trust.logKeys(o));
+      if (!v.ok) return;
+      this.evidenceSeen.add(e.id);
+      this.track(this.publish(EVIDENCE_TOPIC, encodeEvidence(e.evidence), e.origin));
+    }
   }
 
   private observeOwnState(origin: string, s: LogState, publish: boolean): ViewEntry | undefined {
@@ -313,6 +321,8 @@ export class GossipService {
     this.emit({ type: 'checkpoint', origin, size: r.message.checkpoint.size, textHash: r.message.textHash, via: 'own', newText: res.isNewText, added: res.added.map((l) => keyLabel(l.name, l.keyId)), at: this.now() });
     for (const c of res.conflicts) this.track(this.proven(sameSizeEvidence(res.entry, c), 'detected'));
     if (publish) this.publishEntry(res.entry);
+    // Checks that were waiting for our own witness to catch up can run now.
+    if (res.isNewText) this.runPendingChecks(origin);
     return res.entry;
   }
 
@@ -420,6 +430,16 @@ export class GossipService {
     }, delay);
     t.unref();
     this.pendingChecks.set(key, t);
+  }
+
+  private runPendingChecks(origin: string): void {
+    for (const [key, t] of this.pendingChecks) {
+      if (!key.startsWith(origin + '\n')) continue;
+      clearTimeout(t);
+      this.pendingChecks.delete(key);
+      const e = this.views.get(origin)?.get(key.slice(origin.length + 1));
+      if (e) this.track(this.runCheck(e));
+    }
   }
 
   private checkResult(origin: string, result: 'consistent' | 'evidence' | 'suspect' | 'undecided', how: string): void {

@@ -23,7 +23,7 @@ witnesses:
 
 let net: LaunchedNetwork | undefined;
 beforeAll(async () => {
-  net = await launch({ network: parseNetworkConfig(NETWORK) });
+  net = await launch({ network: parseNetworkConfig(NETWORK), ...(process.env.GW_LOG_LEVEL ? { logLevel: process.env.GW_LOG_LEVEL } : {}) });
 }, 60_000);
 afterAll(async () => {
   await net?.stop();
@@ -90,7 +90,8 @@ describe('gossip between node processes (launcher)', () => {
       for (const w of n.witnesses) if (!at.has(w.name) && (await evidenceAt(w.url, origin)).length > 0) at.set(w.name, Date.now() - t0);
       return at.size === n.witnesses.length;
     }, 'evidence at every witness', 20_000);
-    if (process.env.GW_DEBUG) for (const w of n.witnesses) console.log(w.name, JSON.stringify(w.lines.filter((l) => l.component === 'gossip' || Number(l.level) >= 40).slice(-8)));
+    if (process.env.GW_DEBUG) for (const w of n.witnesses) console.log('metrics', w.name, (await (await fetch(`${w.url}/metrics`)).text()).split('\n').filter((l) => /^gossip_(messages_total|consistency|evidence)/.test(l)).join(' | '));
+    if (process.env.GW_DEBUG) for (const w of n.witnesses) console.log(w.name, JSON.stringify(w.lines.filter((l) => (l.component === 'gossip' && l.msg !== 'gossip-triggered add through the witness core') || Number(l.level) >= 40).slice(-12)));
     console.log(`fork -> evidence (different sizes 8 and 9, pull via tiles), 4 node processes: ${[...at].map(([w, ms]) => `${w} ${ms} ms`).join(', ')}`);
     const keys = [parseVkey(vkey)];
     for (const w of n.witnesses) {
