@@ -11,7 +11,7 @@ import type { GossipEvent } from '../src/gossip/service.js';
 type Msg =
   | { type: 'start'; nodes: { index: number; configFile: string; ownLabel: string }[] }
   | { type: 'stats' }
-  | { type: 'report' }
+  | { type: 'report'; from?: number; to?: number }
   | { type: 'evidence' }
   | { type: 'connect'; links: [number, string][] }
   | { type: 'stop' };
@@ -93,9 +93,15 @@ process.on('message', (m: Msg) => {
       case 'evidence':
         process.send!({ type: 'evidence', evidence });
         break;
-      case 'report':
-        process.send!({ type: 'report', published: [...published], seen: [...seen], evidence });
+      case 'report': {
+        // Only what the measurement window needs: publications in [from, to], sightings after from.
+        const from = m.from ?? 0;
+        const to = m.to ?? Infinity;
+        const pub = [...published].filter(([, t]) => t >= from && t <= to);
+        const sn = [...seen].map(([k, l]) => [k, l.filter(([, t]) => t >= from)] as const).filter(([, l]) => l.length > 0);
+        process.send!({ type: 'report', published: pub, seen: sn, evidence });
         break;
+      }
       case 'stop':
         await Promise.allSettled([...nodes.values()].map((n) => n.close()));
         process.send!({ type: 'stopped' });

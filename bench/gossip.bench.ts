@@ -35,6 +35,8 @@ const POLL = process.env.GW_BENCH_POLL ?? '10s';
 /** Each pushed log publishes a checkpoint every PERIOD_MS (default 1000). */
 const PERIOD_MS = Number(process.env.GW_BENCH_PERIOD_MS ?? 1000);
 const OUT = process.env.GW_BENCH_OUT ?? 'bench/results/gossip.md';
+/** gossipsub mesh degree D of every node (p2p.meshDegree; default 6). */
+const MESH = Number(process.env.GW_BENCH_MESH_DEGREE ?? 6);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,7 +84,7 @@ class Worker {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gw-gossip-bench-'));
   const workers: Worker[] = [];
   const logs: LocalLog[] = [];
   const servers: Server[] = [];
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
         `  - origin: "bench.example/polled"\n    vkeys: ["${polledKey.vkey}"]\n` +
         (i < W ? `    pull: { type: tiles, url: "${pullUrl}", interval: ${POLL}, timeout: 5s, maxBackoff: 10s }\n` : '') +
         `witnesses:\n${keys.slice(0, W).filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.cosignatureVkey}" }\n`).join('')}` +
-        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n`;
+        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  meshDegree: ${MESH}\n`;
       writeFileSync(join(d, 'w.yaml'), yaml);
       configs.push({ index: i, configFile: join(d, 'w.yaml'), ownLabel: labels[i] });
     }
@@ -207,7 +209,7 @@ async function main(): Promise<void> {
     const pollEvidence = await waitEvidence(workers, 'bench.example/polled', pollFork.t0, N, 45_000);
 
     for (const t of timers) clearInterval(t);
-    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report' }, 'report', 60_000)));
+    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from: winStart, to: winEnd }, 'report', 300_000)));
     const published = new Map<string, number>();
     const seen = new Map<string, [number, number][]>();
     for (const r of reports) {
@@ -236,6 +238,7 @@ async function main(): Promise<void> {
     const heap = statsB.reduce((s, b) => s + b.heap, 0);
     const rows: [string, string][] = [
       ['nodes / worker processes', `${N} / ${WORKERS} (CPU cores: ${cpus().length})`],
+      ['gossipsub mesh degree D', `${MESH}`],
       ['pushed logs × rate, witnesses', `${L} × 1 per ${PERIOD_MS / 1000} s, ${W}`],
       ['cosigned-checkpoint messages published (window)', `${pubs} in ${fmt(windowS, 1)} s (${fmt(pubs / windowS, 1)}/s)`],
       ['delivery ratio (publication × other node)', `${fmt((100 * delivered) / Math.max(1, pairs), 2)} %`],

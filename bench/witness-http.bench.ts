@@ -133,7 +133,7 @@ interface Server {
 async function startOurs(dir: string, logsYaml: string, extra = ''): Promise<Server> {
   const config = join(dir, 'witness.yaml');
   writeFileSync(config, `name: bench.example/witness\nkey: witness.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\n${logsYaml}${extra}`);
-  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', CPU_PROF] : [];
   const s: ServeChild = await startServe(RUNNER, config, { logLevel: LOG_LEVEL, nodeArgs });
   return {
     name: 'gossip-witness',

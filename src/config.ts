@@ -14,7 +14,7 @@
 // log (validated by src/logs/feeders/config.ts; see docs/feeders.md).
 //
 // Gossip (docs/gossip.md): `p2p: { listen: [multiaddr...], announce: [...], bootstrap:
-// [multiaddr/p2p/<peer id>...], allowLoopback: false, maxConnections: 100, startupSync: 5s }` starts
+// [multiaddr/p2p/<peer id>...], allowLoopback: false, maxConnections: 100, meshDegree: 6, startupSync: 5s }` starts
 // the libp2p gossip service; `witnesses: [ { name: w2, vkey: "w2+abcd1234+BA..." } ]` lists the
 // cosignature vkeys (0x04, or Ed25519 0x01) of the other witnesses this node tracks.
 //
@@ -63,6 +63,7 @@ export interface WitnessConfig {
 export const DEFAULT_P2P_LISTEN = '/ip4/127.0.0.1/tcp/7381';
 export const DEFAULT_MAX_CONNECTIONS = 100;
 export const DEFAULT_STARTUP_SYNC_MS = 5000;
+export const DEFAULT_MESH_DEGREE = 6;
 
 export interface P2pConfig {
   readonly listen: readonly string[];
@@ -71,6 +72,8 @@ export interface P2pConfig {
   readonly bootstrap: readonly string[];
   readonly allowLoopback: boolean;
   readonly maxConnections: number;
+  /** gossipsub's target mesh degree D (default 6). */
+  readonly meshDegree: number;
   /** How long startup waits for bootstrap peers' copies of this node's cosignatures (0: not at all). */
   readonly startupSyncMs: number;
 }
@@ -147,6 +150,7 @@ const ConfigSchema = z.strictObject({
       bootstrap: z.array(nonEmpty, { error: 'must be a list of multiaddrs ending in /p2p/<peer id>' }).optional(),
       allowLoopback: z.boolean({ error: 'must be true or false' }).optional(),
       maxConnections: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(100_000, { error: 'must be at most 100000' }).optional(),
+      meshDegree: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(2, { error: 'must be at least 2' }).max(32, { error: 'must be at most 32' }).optional(),
       startupSync: z.string({ error: 'must be a duration like 5s' }).optional(),
     }, { error: 'must be a mapping' })
     .optional(),
@@ -335,6 +339,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
       bootstrap: c.p2p.bootstrap ?? [],
       allowLoopback: c.p2p.allowLoopback ?? false,
       maxConnections: c.p2p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      meshDegree: c.p2p.meshDegree ?? DEFAULT_MESH_DEGREE,
       startupSyncMs,
     };
   }

@@ -25,9 +25,22 @@ export interface P2pOptions {
   /** Local networks: allow many connections from 127.0.0.0/8 and ::1, and do not score IP colocation there. */
   readonly allowLoopback: boolean;
   readonly maxConnections: number;
+  /** gossipsub's target mesh degree D (default 6, the gossipsub standard). */
+  readonly meshDegree?: number;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 100;
+export const DEFAULT_MESH_DEGREE = 6;
+
+/**
+ * gossipsub mesh bounds for a target degree D: Dlo = ceil(2D/3), Dhi = 2D, Dscore = Dlo,
+ * Dout = min(2, floor(Dlo/2)). D = 6 gives gossipsub's defaults (4, 12, 4, 2). A smaller D sends
+ * fewer duplicate copies (less CPU and bandwidth per message), at some cost in redundancy.
+ */
+export function meshParams(D: number): { D: number; Dlo: number; Dhi: number; Dscore: number; Dout: number } {
+  const Dlo = Math.max(1, Math.ceil((2 * D) / 3));
+  return { D, Dlo, Dhi: 2 * D, Dscore: Dlo, Dout: Math.min(2, Math.floor(Dlo / 2)) };
+}
 
 /**
  * Peer scoring (gossipsub v1.1). Rejected messages (P4) are the only negative topic component:
@@ -146,6 +159,7 @@ export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         globalSignaturePolicy: 'StrictNoSign',
+        ...meshParams(p2p.meshDegree ?? DEFAULT_MESH_DEGREE),
         msgIdFn: (msg) => messageId(msg.data),
         maxInboundDataLength: MAX_MESSAGE_BYTES,
         allowedTopics: [...TOPICS],

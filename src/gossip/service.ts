@@ -118,7 +118,8 @@ export class GossipService {
   private readonly published = new Map<string, Set<string>>();
   private readonly evidenceSeen = new Set<string>();
   private readonly banned = new Map<string, number>();
-  private readonly pendingChecks = new Map<string, NodeJS.Timeout>();
+  /** Pair checks waiting for their time, by origin + text hash (the entry may leave the view meanwhile). */
+  private readonly pendingChecks = new Map<string, { timer: NodeJS.Timeout; entry: ViewEntry }>();
   private readonly advancing = new Set<string>();
   private readonly lastViewsAt = new Map<string, number>();
   private readonly suspectBudgets = new Map<string, TokenBucket>();
@@ -258,7 +259,7 @@ export class GossipService {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    for (const t of this.pendingChecks.values()) clearTimeout(t);
+    for (const p of this.pendingChecks.values()) clearTimeout(p.timer);
     this.pendingChecks.clear();
     await this.host?.stop();
     await Promise.allSettled([...this.inflight]);
@@ -424,21 +425,20 @@ export class GossipService {
     if (this.pendingChecks.has(key) || this.pendingChecks.size >= MAX_PENDING_CHECKS) return;
     // A checkpoint ahead of our own: our own witness may simply not have been told yet. Give it a moment.
     const delay = e.checkpoint.size > ref.checkpoint.size && ref.own ? this.checkDelayMs : 0;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       this.pendingChecks.delete(key);
       this.track(this.runCheck(e));
     }, delay);
-    t.unref();
-    this.pendingChecks.set(key, t);
+    timer.unref();
+    this.pendingChecks.set(key, { timer, entry: e });
   }
 
   private runPendingChecks(origin: string): void {
-    for (const [key, t] of this.pendingChecks) {
+    for (const [key, p] of this.pendingChecks) {
       if (!key.startsWith(origin + '\n')) continue;
-      clearTimeout(t);
+      clearTimeout(p.timer);
       this.pendingChecks.delete(key);
-      const e = this.views.get(origin)?.get(key.slice(origin.length + 1));
-      if (e) this.track(this.runCheck(e));
+      this.track(this.runCheck(p.entry));
     }
   }
 
@@ -450,8 +450,9 @@ export class GossipService {
   /** Tries to decide whether e is consistent with this node's chain; proven evidence if not. */
   async runCheck(e: ViewEntry): Promise<void> {
     if (this.stopped) return;
+    // The entry may have left the view (a small, old checkpoint): it is still checked.
     const view = this.views.get(e.origin);
-    if (!view || view.get(e.textHash) !== e || e.checked) return;
+    if (!view || e.checked) return;
     const ref = view.reference(e);
     if (!ref || view.knownConsistent(ref, e)) {
       e.checked = true;

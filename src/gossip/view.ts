@@ -16,7 +16,7 @@ import { equalBytes } from '../util/bytes.js';
 import { makeEvidence, type Evidence } from '../witness/evidence.js';
 import { formatCheckpointMessage, logSignedNote } from './wire.js';
 
-export const DEFAULT_MAX_ENTRIES = 64;
+export const DEFAULT_MAX_ENTRIES = 32;
 
 export interface ObservedCheckpoint {
   readonly origin: string;

@@ -38,7 +38,7 @@ export interface Trust {
 /** Remembers signature lines already verified over a given text (merged messages repeat them). */
 export class VerifiedLines {
   private readonly set = new Set<string>();
-  constructor(private readonly max = 65_536) {}
+  constructor(private readonly max = 16_384) {}
   private key(textHash: string, line: SignatureLine): string {
     return `${textHash} ${line.name} ${line.base64}`;
   }
