@@ -3,13 +3,15 @@
 // input), parseCheckpoint, parseVkey, parseCosignatureVkey, parseSkey, parseTreeSize and
 // decodeBase64. A parser may only fail with its documented error class (NoteError, KeyError,
 // CheckpointError; decodeBase64 and parseTreeSize never throw), must keep its output invariants,
-// and must not take 50 ms or more on any input (re-measured before it counts).
+// and must not hang: a call taking 2 s or more (re-measured before it counts) is a failure. This is
+// a hang detector, not a speed target (those live in bench/): the bound is far above any real
+// parse so that a loaded CI machine cannot make it flaky.
 import { describe, expect, it } from 'vitest';
 import { runFuzz, formatStats, formatFailure, generateInput, TARGETS, type FuzzStats } from './fuzzer.js';
 
 const SEED = 0x5eed_2026;
 const COUNT = 100_000;
-const BOUND_MS = 50;
+const BOUND_MS = 2000;
 
 describe('parser fuzzing', () => {
   let stats: FuzzStats;

@@ -359,11 +359,9 @@ describe('LevelStore', () => {
     const N = 5000;
     await Promise.all(Array.from({ length: N }, (_, i) => store.compareAndSet(`log${i}.example/${'x'.repeat(i % 50)}`, 0n, state(i + 1))));
     await store.close();
-    const t0 = performance.now();
+    // Open time is a benchmark (bench/store.bench.ts), not asserted here.
     const again = await openStore(dir);
-    const ms = performance.now() - t0;
     expect((await again.origins()).length).toBe(N);
     expect((await again.getState('log4999.example/' + 'x'.repeat(4999 % 50)))?.size).toBe(5000n);
-    expect(ms).toBeLessThan(5000);
   });
 });
