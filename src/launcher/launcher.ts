@@ -35,6 +35,13 @@ export interface LaunchOptions {
   readonly logLevel?: string;
   /** Every stdout line of every witness (pino JSON). */
   readonly onLine?: (witness: string, line: string) => void;
+  /**
+   * Where a witness runs (default 127.0.0.1, this network namespace): the address it listens on
+   * (HTTP and libp2p) and a command prefix, e.g. ['ip', 'netns', 'exec', 'ns0'] (test/gossip/netns.test.ts).
+   */
+  readonly placement?: (witness: string) => { host: string; prefix?: readonly string[] };
+  /** The address the logs (and branch proxies) listen on (default 127.0.0.1). */
+  readonly logHost?: string;
 }
 
 export interface LaunchedWitness {
@@ -102,7 +109,7 @@ function defaultCommand(root: string): string[] {
 }
 
 /** An HTTP proxy to the log that asks for branch b (for a pulling witness that the log deceives). */
-export async function branchProxy(target: string, branch: 'a' | 'b', port: number): Promise<Server> {
+export async function branchProxy(target: string, branch: 'a' | 'b', port: number, host = '127.0.0.1'): Promise<Server> {
   const server = createHttpServer((req, res) => {
     void (async () => {
       try {
@@ -115,12 +122,14 @@ export async function branchProxy(target: string, branch: 'a' | 'b', port: numbe
       }
     })();
   });
-  await new Promise<void>((res) => server.listen(port, '127.0.0.1', () => res()));
+  await new Promise<void>((res) => server.listen(port, host, () => res()));
   return server;
 }
 
 interface Plan {
   w: NetworkWitness;
+  host: string;
+  prefix: readonly string[];
   key: Ed25519SignerKey;
   httpPort: number;
   p2pPort: number;
@@ -150,7 +159,8 @@ export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
     const logKeys = new Map(network.logs.map((l) => [l.name, generateKey(l.origin.replace(/[^A-Za-z0-9./_-]/g, '_'))]));
     const logPorts = new Map<string, number>();
     for (const l of network.logs) logPorts.set(l.name, await freePort());
-    const logUrl = (name: string) => `http://127.0.0.1:${logPorts.get(name)}`;
+    const logHost = opts.logHost ?? '127.0.0.1';
+    const logUrl = (name: string) => `http://${logHost}:${logPorts.get(name)}`;
     const plans: Plan[] = [];
     for (const w of network.witnesses) {
       const key = generateKey(`${w.name}.example.local`);
@@ -158,9 +168,10 @@ export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
       mkdirSync(dataDir, { recursive: true });
       writeKeyFile(join(dir, w.name, 'witness.key'), key);
       const { key: pk } = await loadOrCreatePeerKey(identityFileFor(dataDir));
-      plans.push({ w, key, httpPort: w.httpPort || (await freePort()), p2pPort: w.p2pPort || (await freePort()), peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
+      const place = opts.placement?.(w.name) ?? { host: '127.0.0.1' };
+      plans.push({ w, host: place.host, prefix: place.prefix ?? [], key, httpPort: w.httpPort || (await freePort()), p2pPort: w.p2pPort || (await freePort()), peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
     }
-    const addrOf = (p: Plan) => `/ip4/127.0.0.1/tcp/${p.p2pPort}/p2p/${p.peerId}`;
+    const addrOf = (p: Plan) => `/ip4/${p.host}/tcp/${p.p2pPort}/p2p/${p.peerId}`;
     for (const [i, p] of plans.entries()) {
       const { w } = p;
       const logLines: string[] = [];
@@ -172,8 +183,8 @@ export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
           const branch = w.sees[ln] ?? 'a';
           if (branch === 'b') {
             const port = await freePort();
-            servers.push(await branchProxy(url, 'b', port));
-            url = `http://127.0.0.1:${port}`;
+            servers.push(await branchProxy(url, 'b', port, logHost));
+            url = `http://${logHost}:${port}`;
           }
           logLines.push(`    pull: { type: tiles, url: "${url}/", interval: ${w.pullIntervalMs}ms, timeout: 2s, maxBackoff: 1s }\n`);
         }
@@ -181,10 +192,10 @@ export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
       const tracked = plans.filter((o) => o !== p && (w.tracks ? w.tracks.includes(o.w.name) : true));
       const boot = (w.bootstrap ? plans.filter((o) => w.bootstrap!.includes(o.w.name)) : [plans[0], plans[i - 1]].filter((o) => o && o !== p)).filter((o, k, a) => a.indexOf(o) === k);
       const yaml =
-        `name: ${p.key.name}\nkey: witness.key\ndata: data\nhttp: { listen: "127.0.0.1:${p.httpPort}" }\n` +
+        `name: ${p.key.name}\nkey: witness.key\ndata: data\nhttp: { listen: "${p.host}:${p.httpPort}" }\n` +
         `logs:\n${logLines.join('')}` +
         (tracked.length > 0 ? `witnesses:\n${tracked.map((o) => `  - { name: ${o.w.name}, vkey: ${JSON.stringify(o.key.cosignatureVkey)} }\n`).join('')}` : '') +
-        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/${p.p2pPort}]\n  allowLoopback: true\n  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n`;
+        `p2p:\n  listen: [/ip4/${p.host}/tcp/${p.p2pPort}]\n  allowLoopback: ${p.host.startsWith('127.')}\n  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n`;
       writeFileSync(p.configFile, yaml);
     }
     for (const p of plans) witnesses.push(makeWitness(p, addrOf(p), command, root, opts));
@@ -196,10 +207,10 @@ export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
       const log = await startLocalLog({
         origin: l.origin,
         key,
-        host: '127.0.0.1',
+        host: logHost,
         port: logPorts.get(l.name)!,
         intervalMs: l.intervalMs,
-        witnesses: pushTo.map((p) => ({ url: `http://127.0.0.1:${p.httpPort}`, vkey: p.key.cosignatureVkey, branch: p.w.sees[l.name] ?? 'a' })),
+        witnesses: pushTo.map((p) => ({ url: `http://${p.host}:${p.httpPort}`, vkey: p.key.cosignatureVkey, branch: p.w.sees[l.name] ?? 'a' })),
         ...(l.forkAt !== undefined ? { forkAt: l.forkAt, forkHeader: FORK_HEADER } : {}),
       });
       logs.set(l.name, { name: l.name, origin: l.origin, url: log.url, vkey: log.vkey, log });
@@ -229,7 +240,7 @@ function makeWitness(p: Plan, p2pAddr: string, command: readonly string[], root:
   const w: LaunchedWitness = {
     name: p.w.name,
     keyName: p.key.name,
-    url: `http://127.0.0.1:${p.httpPort}`,
+    url: `http://${p.host}:${p.httpPort}`,
     vkey: p.key.cosignatureVkey,
     peerId: p.peerId,
     p2pAddr,
@@ -244,7 +255,8 @@ function makeWitness(p: Plan, p2pAddr: string, command: readonly string[], root:
     },
     async start() {
       if (w.running) return;
-      const c = spawn(command[0], [...command.slice(1), 'serve', '--config', p.configFile, '--log-level', opts.logLevel ?? 'info'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = [...p.prefix, ...command];
+      const c = spawn(argv[0], [...argv.slice(1), 'serve', '--config', p.configFile, '--log-level', opts.logLevel ?? 'info'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       exited = new Promise((res) => c.once('exit', () => res()));
       let partial = '';

@@ -9,6 +9,7 @@ import { verifyEvidence } from '../../src/witness/evidence.js';
 import { VerifierSet } from '../../src/note/note.js';
 import { parseVkey } from '../../src/note/keys.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { TiledLogServer } from '../logs/feeders-helpers.js';
 
 let net: Net | undefined;
 afterEach(async () => {
@@ -101,5 +102,53 @@ describe('gossip network (in-process libp2p)', () => {
     // An equivocating log now tries to get an older, forked view cosigned: refused (stale, 409).
     const fork = log.fork(4n).append(3, 'evil');
     expect(await push(again.node, fork, 7n)).toBe('stale');
+  });
+
+  it('a checkpoint learned through gossip ahead of a pulling witness: it fetches a proof from the log and cosigns through witness.add', async () => {
+    const log = new TestLog('example.com/gossip-pull').append(5);
+    const server = await TiledLogServer.start(log);
+    try {
+      server.publish();
+      // An hour between polls: only the gossip can make nodes 1 and 2 move before the test ends.
+      const pull = `    pull: { type: tiles, url: "${server.url}/", interval: 1h, timeout: 2s }\n`;
+      net = await Net.start(3, { logs: [{ ...logSpec(log), extra: pull }] });
+      await net.ready(2);
+      await waitFor(async () => (await Promise.all(net!.nodes.map((n) => n.node.store.getState(log.origin)))).every((s) => s?.size === 5n), 'the first poll at every node');
+      log.append(300);
+      server.publish();
+      await net.nodes[0].node.feeders.get(log.origin)!.pollOnce();
+      expect((await net.nodes[0].node.store.getState(log.origin))?.size).toBe(305n);
+      await waitFor(async () => (await Promise.all(net!.nodes.map((n) => n.node.store.getState(log.origin)))).every((s) => s?.size === 305n), 'nodes 1 and 2 cosigned 305 after fetching a proof');
+      // ... and they published their own cosignatures on the same text: all three merge everywhere.
+      await waitFor(() => net!.nodes.every((n) => n.node.gossip!.viewOf(log.origin)?.head()?.cosignatures.size === 3), 'three cosignatures on 305 everywhere');
+      expect(net.nodes[1].node.feeders.get(log.origin)!.stats().polls).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('different sizes, no tiles of its own: a node gets h and the proof from a peer that reads the larger branch (sync "prove")', async () => {
+    const log = new TestLog('example.com/gossip-prove').append(6);
+    const fork = log.fork(6n);
+    const server = await TiledLogServer.start(fork); // branch b, read by node 2 only
+    try {
+      server.publish();
+      const pull = `    pull: { type: tiles, url: "${server.url}/", interval: 100ms, timeout: 2s }\n`;
+      net = await Net.start(3, { logs: (i) => [{ ...logSpec(log), ...(i === 2 ? { extra: pull } : {}) }], checkDelayMs: 100 });
+      await net.ready(2);
+      for (const n of net.nodes.slice(0, 2)) await push(n.node, log);
+      await waitFor(async () => (await net!.nodes[2].node.store.getState(log.origin))?.size === 6n, 'node 2 pulled size 6');
+      log.append(2); // branch a: 8, pushed to nodes 0 and 1
+      for (const n of net.nodes.slice(0, 2)) await push(n.node, log);
+      fork.append(3, 'evil'); // branch b: 9, pulled by node 2
+      server.publish();
+      await waitFor(() => net!.nodes[0].events.some((e) => e.type === 'check' && e.result === 'evidence' && e.how === 'peer'), 'node 0 proves the split with a proof from node 2', 10_000);
+      for (const n of net.nodes) await waitFor(async () => (await n.node.store.listEvidence(log.origin)).length > 0, `evidence at node ${n.index}`);
+      const [ev] = await net.nodes[0].node.store.listEvidence(log.origin);
+      const v = verifyEvidence(ev.bytes, () => new VerifierSet([parseVkey(log.key.vkey)]));
+      expect(v.ok && v.a.size !== v.b.size).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 });
