@@ -79,7 +79,7 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
-/** CPU seconds per thread name (main thread, libuv-worker, V8 workers, ...), from /proc/<pid>/task. */
+/** CPU seconds per thread name (main thread, libuv-worker, V8 workers, ...), and the kernel part ("<name> (sys)"), from /proc/<pid>/task. */
 function cpuByThread(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -88,6 +88,7 @@ function cpuByThread(pid: number): Map<string, number> {
       const comm = tid === String(pid) ? 'main' : s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       out.set(comm, (out.get(comm) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK);
+      out.set(`${comm} (sys)`, (out.get(`${comm} (sys)`) ?? 0) + Number(f[12]) / CLK_TCK);
     } catch {
       // the thread ended
     }

@@ -1,9 +1,11 @@
 // The witness core (c2sp.org/tlog-witness add-checkpoint), transport-free: it takes bytes and a
 // store and returns a typed result. HTTP push, pull feeders and gossip all call add().
 // Status codes live in exactly one table: src/http/status.ts.
-import { openNote, parseNote, signatureLines, formatSignatureLine, type OpenedNote, VerifierSet } from '../note/note.js';
+import { openNote, parseNote, signatureLines, formatSignatureLine, type OpenedNote, type ParsedNote, VerifierSet } from '../note/note.js';
+import { ED25519 } from '../note/sigtypes/ed25519.js';
+import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
-import type { Signer } from '../note/keys.js';
+import type { Signer, Verifier } from '../note/keys.js';
 import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
@@ -53,6 +55,74 @@ export interface WitnessOptions {
   now?: () => number;
 }
 
+/** At most this many signature lines of a note are verified off the main thread; the rest inline. */
+const MAX_PREVERIFIED = 4;
+
+/**
+ * The verifiers with the verdicts for this note's Ed25519 signature lines by trusted keys
+ * computed beforehand with cryptoBackend().ed25519VerifyAsync (node: on the libuv thread pool,
+ * so the event loop is free meanwhile; the witness is CPU-bound on signature checks). The result
+ * is used with openNote on the same note bytes, whose rules are unchanged: a wrapped verifier
+ * answers the precomputed verdict for the exact (text, signature) it was computed for, and
+ * verifies anything else inline as before.
+ */
+async function preverify(parsed: ParsedNote, verifiers: VerifierSet): Promise<VerifierSet> {
+  const jobs: { v: Verifier; sig: Uint8Array; ok: Promise<boolean> }[] = [];
+  for (const line of parsed.signatures) {
+    if (jobs.length >= MAX_PREVERIFIED) break;
+    let v: Verifier | undefined;
+    try {
+      v = verifiers.lookup(line.name, line.keyId);
+    } catch {
+      continue; // ambiguous key: openNote reports it
+    }
+    if (!v || v.type !== ED25519) continue;
+    jobs.push({ v, sig: line.sig, ok: cryptoBackend().ed25519VerifyAsync(v.key, parsed.textBytes, line.sig) });
+  }
+  if (jobs.length === 0) return verifiers;
+  const verdicts = await Promise.all(jobs.map((j) => j.ok));
+  return new PreverifiedSet(verifiers, parsed.textBytes, jobs.map((j, i) => ({ v: j.v, sig: j.sig, ok: verdicts[i] })));
+}
+
+class PreverifiedSet extends VerifierSet {
+  private readonly wrapped = new Map<Verifier, Verifier>();
+
+  constructor(
+    private readonly inner: VerifierSet,
+    private readonly text: Uint8Array,
+    private readonly verdicts: readonly { v: Verifier; sig: Uint8Array; ok: boolean }[],
+  ) {
+    super();
+  }
+
+  override lookup(name: string, keyId: number): Verifier | undefined {
+    const v = this.inner.lookup(name, keyId);
+    if (!v || !this.verdicts.some((d) => d.v === v)) return v;
+    let w = this.wrapped.get(v);
+    if (!w) {
+      const mine = this.verdicts.filter((d) => d.v === v);
+      const text = this.text;
+      w = {
+        name: v.name,
+        keyId: v.keyId,
+        type: v.type,
+        key: v.key,
+        vkey: v.vkey,
+        verify: (t, sig) => {
+          if (equalBytes(t, text)) for (const d of mine) if (equalBytes(d.sig, sig)) return d.ok;
+          return v.verify(t, sig);
+        },
+      };
+      this.wrapped.set(v, w);
+    }
+    return w;
+  }
+
+  override get size(): number {
+    return this.inner.size;
+  }
+}
+
 const reject = (code: RejectCode, reason: string, origin?: string): AddResult => ({ kind: 'rejected', code, reason, origin });
 
 export class Witness {
@@ -62,6 +132,8 @@ export class Witness {
   private readonly onEvent: (e: WitnessEvent) => void;
   private readonly now: () => number;
   private readonly locks = new KeyedMutex();
+  /** add() calls in progress (signature checks go off the main thread when there are several). */
+  private inflight = 0;
   private readonly budgets = new Map<string, TokenBucket>();
   /** Suspect records are rate-limited per origin: anyone can send a junk proof. */
   private readonly suspectBudgets = new Map<string, TokenBucket>();
@@ -89,10 +161,20 @@ export class Witness {
 
   /** The one path every checkpoint takes (push, pull, gossip-triggered fetch). */
   async add(req: AddCheckpointRequest): Promise<AddResult> {
+    this.inflight++;
+    try {
+      return await this.addNow(req);
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  private async addNow(req: AddCheckpointRequest): Promise<AddResult> {
     // 1. Parse the note's syntax; the origin is the first line of its text.
     let origin: string;
+    let parsed: ParsedNote;
     try {
-      const parsed = parseNote(req.note);
+      parsed = parseNote(req.note);
       const nl = parsed.text.indexOf('\n');
       origin = parsed.text.slice(0, nl);
     } catch (e) {
@@ -104,9 +186,14 @@ export class Witness {
     if (!log || log.disabled) return reject('unknown-log', `unknown log origin ${JSON.stringify(origin)}`, origin);
     // 3. Verify the log's signature (403). SPEC: a line whose name and key ID match a trusted
     //    key but fails to verify is rejected, as is a note with no trusted signature.
+    //    The Ed25519 verifications run off the main thread first (preverify); openNote then
+    //    applies exactly the same rules to those verdicts.
     let opened: OpenedNote;
     try {
-      opened = openNote(req.note, log.verifiers, { verifyRepeatedKnown: true });
+      // Off the main thread only when other requests are in flight: alone, the hop to the pool
+      // and back would only add latency.
+      const verifiers = this.inflight > 1 ? await preverify(parsed, log.verifiers) : log.verifiers;
+      opened = openNote(req.note, verifiers, { verifyRepeatedKnown: true });
     } catch (e) {
       if (e instanceof NoteError) return reject(e.code === 'malformed' ? 'malformed' : 'bad-signature', e.message, origin);
       throw e;

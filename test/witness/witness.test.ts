@@ -215,4 +215,35 @@ describe('witness signature rule (tlog-witness main branch)', () => {
     expect(await push(0n, good.slice(0, good.indexOf('\n\n') + 2) + bad + sigLine)).toMatchObject({ code: 'bad-signature' });
     expectCosigned(await push(0n, good + sigLine)); // an identical repeated good line is fine
   });
+
+  it('gives the same verdicts when concurrent requests verify signatures off the main thread', async () => {
+    // With several add() calls in flight the witness verifies Ed25519 lines on the thread pool
+    // first (preverify); the verdicts must be exactly those of the inline path.
+    const { log, push } = setup();
+    log.append(2);
+    const good = log.checkpoint();
+    const body = good.slice(0, good.indexOf('\n\n') + 2);
+    const sigLine = good.slice(good.indexOf('\n\n') + 2);
+    const at = sigLine.lastIndexOf(' ') + 40;
+    const bad = sigLine.slice(0, at) + (sigLine[at] === 'A' ? 'B' : 'A') + sigLine.slice(at + 1);
+    const forger = new TestLog('example.com/log', generateKey('example.com/log')).append(2).checkpoint();
+    const cases: [string, string][] = [
+      [good, 'cosigned'],
+      [body + bad, 'bad-signature'],
+      [good + bad, 'bad-signature'],
+      [body + bad + sigLine, 'bad-signature'],
+      [forger, 'bad-signature'],
+      [good + sigLine, 'cosigned'],
+    ];
+    expectCosigned(await push(0n, good));
+    for (let round = 0; round < 3; round++) {
+      // old = size: the good notes are re-cosigned; the rest fail the signature check first.
+      const results = await Promise.all(cases.map(([note]) => push(2n, note)));
+      results.forEach((r, i) => {
+        const want = cases[i][1];
+        if (want === 'cosigned') expectCosigned(r);
+        else expect(r, `case ${i}`).toMatchObject({ kind: 'rejected', code: want });
+      });
+    }
+  });
 });
