@@ -16,6 +16,8 @@ export interface WitnessMetrics {
   countRequest(origin: string, status: number): void;
   observeDuration(route: string, seconds: number): void;
   setLogSize(origin: string, size: bigint): void;
+  /** When the latest checkpoint of a log was cosigned (stored), ms since the epoch. */
+  setLogCosignedAt(origin: string, ms: number): void;
   /** The Prometheus text exposition. */
   text(): Promise<string>;
   readonly contentType: string;
@@ -24,6 +26,8 @@ export interface WitnessMetrics {
 export interface MetricsOptions {
   /** Collect prom-client's default process metrics (default true). */
   defaultMetrics?: boolean;
+  /** Milliseconds since the epoch (the witness's clock; default Date.now). */
+  now?: () => number;
 }
 
 export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics {
@@ -67,6 +71,15 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     labelNames: ['origin'] as const,
     registers: [registry],
   });
+  // For "a log stopped advancing" alerts: time() minus this. Only the state-advancing cosignature
+  // moves it (the stored state changes only then).
+  const cosignedAt = new Gauge({
+    name: 'witness_log_latest_cosigned_timestamp_seconds',
+    help: 'Unix time at which the latest (largest) checkpoint of each log was cosigned and stored',
+    labelNames: ['origin'] as const,
+    registers: [registry],
+  });
+  const now = opts.now ?? Date.now;
 
   return {
     registry,
@@ -76,6 +89,7 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
         case 'cosigned':
           cosignatures.inc({ origin: e.origin });
           logSize.set({ origin: e.origin }, Number(e.size));
+          if (e.advanced) cosignedAt.set({ origin: e.origin }, now() / 1000);
           break;
         case 'evidence':
           if (e.isNew) evidence.inc({ origin: e.origin });
@@ -93,6 +107,9 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     },
     setLogSize(origin: string, size: bigint): void {
       logSize.set({ origin }, Number(size));
+    },
+    setLogCosignedAt(origin: string, ms: number): void {
+      cosignedAt.set({ origin }, ms / 1000);
     },
     text: () => registry.metrics(),
   };

@@ -5,6 +5,7 @@
 //   GET  /suspects                   failed consistency checks (unproven), bounded per origin
 //   GET  /metrics                    Prometheus text
 //   GET  /healthz                    "ok"
+//   GET  /, /status, /status.json    the status page and its data (with a statusSource)
 // Status codes for add-checkpoint come from one table: ./status.ts. Bad input never yields a 500;
 // an unexpected exception does, and is logged.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -13,6 +14,8 @@ import type { WitnessStore } from '../witness/store.js';
 import { encodeBase64 } from '../util/bytes.js';
 import { answerFor, textAnswer, HTTP_STATUS, TEXT_PLAIN, type HttpAnswer } from './status.js';
 import { createWitnessMetrics, UNKNOWN_ORIGIN, type WitnessMetrics } from './metrics.js';
+import { renderStatusPage } from './status-page.js';
+import type { StatusSource } from './status-data.js';
 
 /** The registry view the server needs: lookups plus the hash → origin map of monitoring GET. */
 export interface ServedLogs extends LogRegistry {
@@ -38,6 +41,8 @@ export interface WitnessServerOptions {
   /** add-checkpoint body limit in bytes (default 16 KiB, as transparency-dev/witness). */
   bodyLimit?: number;
   timeouts?: WitnessServerTimeouts;
+  /** Serves the status page (GET /, /status) and GET /status.json (./status-data.ts). */
+  statusSource?: StatusSource;
 }
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
@@ -194,6 +199,26 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
   app.get('/metrics', async (_req, reply) => reply.code(200).header('content-type', metrics.contentType).send(await metrics.text()));
 
   app.get('/healthz', async (_req, reply) => reply.code(200).header('content-type', TEXT_PLAIN).send('ok\n'));
+
+  const status = opts.statusSource;
+  if (status) {
+    const page = async (_req: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .code(200)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        // No scripts at all: if escaping ever failed, injected markup still could not run.
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .send(renderStatusPage(await status.collect()));
+    app.get('/', page);
+    app.get('/status', page);
+    app.get('/status.json', async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return json(reply, await status.collect());
+    });
+  }
 
   return app;
 }

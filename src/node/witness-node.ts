@@ -14,9 +14,12 @@ import { LevelStore } from '../store/level.js';
 import { LogRegistryImpl, LogListLoadError } from '../logs/registry.js';
 import { createWitnessMetrics, type WitnessMetrics } from '../http/metrics.js';
 import { createWitnessServer } from '../http/server.js';
+import { createStatusSource, registerAgreementGauge } from '../http/status-data.js';
 import { createFeeders, type FeederSet } from '../logs/feeders/index.js';
 import { parseCosignatureVkey } from '../note/keys.js';
-import { GossipService, identityFileFor, type GossipEvent } from '../gossip/service.js';
+// Types only: the gossip stack (libp2p, gossipsub, noise, yamux) is loaded on demand below, so a
+// node without `p2p:` does not pay for importing it at every start.
+import type { GossipService, GossipEvent } from '../gossip/service.js';
 
 export interface WitnessKeys {
   readonly keys: Ed25519SignerKey[];
@@ -80,6 +83,7 @@ function urlOf(addr: AddressInfo): string {
 
 export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeOptions = {}): Promise<WitnessNode> {
   const logger = opts.logger ?? pino({ level: 'silent' });
+  const startedAt = (opts.now ?? Date.now)();
   const { keys, created } = loadWitnessKeys(config);
   for (const f of created) logger.info({ keyFile: f, name: config.name }, 'created a new witness key');
   for (const k of keys) if (k.name !== config.name) logger.warn({ keyName: k.name, name: config.name }, 'a key file holds a key with another name than the configured one (rotation?)');
@@ -110,10 +114,13 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       logger.warn({ err: (e as Error).message }, 'log list not loaded; starting with the logs known so far and retrying later');
     }
 
-    const metrics = createWitnessMetrics();
+    const metrics = createWitnessMetrics(opts.now ? { now: opts.now } : {});
     for (const origin of registry.origins()) {
       const s = await store.getState(origin);
-      if (s) metrics.setLogSize(origin, s.size);
+      if (s) {
+        metrics.setLogSize(origin, s.size);
+        metrics.setLogCosignedAt(origin, s.updatedAt);
+      }
     }
     let gossip: GossipService | undefined;
     const incidents = new Set<string>();
@@ -128,12 +135,16 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       else if (e.type === 'suspect' && e.recorded) logger.warn({ origin: e.origin, reason: e.reason }, 'suspect checkpoint recorded (a log-signed checkpoint failed a consistency check)');
     };
     const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => cosigner(k)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
-    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit });
+    // The status page reads the gossip service through a closure: it is created after the server.
+    const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, startedAt, ...(opts.now ? { now: opts.now } : {}) });
+    if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
+    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, statusSource });
     cleanup.push(() => server.close());
     let feedersRef: FeederSet | undefined;
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
       // cosignatures) moves the stored state forward before anything can be cosigned.
+      const { GossipService, identityFileFor } = await import('../gossip/service.js');
       gossip = new GossipService({
         p2p: config.p2p,
         identityFile: identityFileFor(config.data),
