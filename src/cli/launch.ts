@@ -1,8 +1,18 @@
 // `gossip-witness launch --network FILE`: a local network (logs in-process, witnesses as child
 // processes) on 127.0.0.1 until interrupted. See docs/gossip.md#launcher.
+// `--prepare compose --dir DIR` only writes keys (kept when present) and witness configs for the
+// docker compose topology (docker-compose.yml's init service) and exits.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { waitForShutdown, type ShutdownLogger } from './shutdown.js';
+
+// launch prints plain text for people, so its shutdown messages are plain lines on stderr.
+const textLogger: ShutdownLogger = {
+  info: (a: object | string, msg?: string) => process.stderr.write(`${typeof a === 'string' ? a : (msg ?? '')}\n`),
+  warn: (_a: object, msg?: string) => process.stderr.write(`${msg ?? ''}\n`),
+  error: (a: object | string, msg?: string) => process.stderr.write(`${typeof a === 'string' ? a : (msg ?? '')}\n`),
+};
 
 export function registerLaunch(program: Command): void {
   program
@@ -10,8 +20,9 @@ export function registerLaunch(program: Command): void {
     .description('start a local log and N gossiping witnesses on 127.0.0.1 from a network config (docs/gossip.md#launcher); runs until interrupted')
     .requiredOption('--network <file>', 'network config (YAML)')
     .option('--dir <dir>', 'keep keys, configs and data here (default: a temporary directory, removed on exit)')
-    .action(async (opts: { network: string; dir?: string }) => {
-      const { launch, parseNetworkConfig, NetworkConfigError } = await import('../launcher/index.js');
+    .option('--prepare <layout>', 'only write keys (kept if present) and witness configs for this layout into --dir, then exit; "compose": every log and witness is a container named after it (docker-compose.yml)')
+    .action(async (opts: { network: string; dir?: string; prepare?: string }) => {
+      const { launch, prepareNetwork, parseNetworkConfig, NetworkConfigError } = await import('../launcher/index.js');
       let text: string;
       try {
         text = readFileSync(opts.network, 'utf8');
@@ -25,18 +36,23 @@ export function registerLaunch(program: Command): void {
         if (e instanceof NetworkConfigError) throw new UsageError(e.message);
         throw e;
       }
+      if (opts.prepare !== undefined) {
+        if (opts.prepare !== 'compose' && opts.prepare !== 'local') throw new UsageError('--prepare must be compose or local');
+        if (opts.dir === undefined) throw new UsageError('--prepare needs --dir');
+        let prepared;
+        try {
+          prepared = await prepareNetwork({ network, dir: opts.dir, layout: opts.prepare });
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        for (const l of prepared.logs) process.stdout.write(`log ${l.name}: key ${l.keyFile} origin ${JSON.stringify(l.origin)} vkey ${l.key.vkey}\n`);
+        for (const w of prepared.witnesses) process.stdout.write(`witness ${w.name}: config ${w.configFile} vkey ${w.key.cosignatureVkey} p2p ${w.p2pAddr}\n`);
+        return;
+      }
       const net = await launch({ network, ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });
       for (const [name, l] of net.logs) process.stdout.write(`log ${name}: ${l.url} origin ${JSON.stringify(l.origin)} vkey ${l.vkey}\n`);
       for (const w of net.witnesses) process.stdout.write(`witness ${w.name}: ${w.url} vkey ${w.vkey} p2p ${w.p2pAddr}\n`);
       process.stdout.write(`data in ${net.dir}; Ctrl-C stops everything\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void net.stop().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await waitForShutdown(() => net.stop(), textLogger);
     });
 }

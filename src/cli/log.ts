@@ -8,10 +8,10 @@ import { startLocalLog, type LocalLog, type LocalLogWitness } from '../logs/loca
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
 import { readInput } from './io.js';
 import { RefusedError, UsageError } from './errors.js';
+import { waitForShutdown } from './shutdown.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DEFAULT_LISTEN = '127.0.0.1:7390';
-const SHUTDOWN_DEADLINE_MS = 10_000;
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 interface ServeOptions {
@@ -147,7 +147,7 @@ export function registerLog(program: Command): void {
         },
         'log listening',
       );
-      await waitForShutdown(running, logger);
+      await waitForShutdown(() => running.stop(), logger);
     });
 
   log
@@ -184,40 +184,4 @@ export function registerLog(program: Command): void {
       if (typeof index !== 'number') throw new RefusedError(`${target}: unexpected answer ${JSON.stringify(body.slice(0, 100))}`);
       process.stdout.write(`${/"index":\s*([0-9]+)/.exec(body)?.[1] ?? index}\n`);
     });
-}
-
-function waitForShutdown(running: LocalLog, logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      const deadline = setTimeout(() => {
-        logger.error('graceful shutdown took too long; exiting');
-        process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      running
-        .stop()
-        .then(
-          () => logger.info('stopped'),
-          (e) => {
-            logger.error({ err: e }, 'error during shutdown');
-            process.exitCode = 1;
-          },
-        )
-        .finally(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
-          resolve();
-        });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

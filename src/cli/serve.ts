@@ -3,10 +3,9 @@ import type { Logger } from 'pino';
 import type { WitnessConfig } from '../config.js';
 import type { WitnessNode } from '../node/witness-node.js';
 import { UsageError } from './errors.js';
+import { waitForShutdown } from './shutdown.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-/** How long a graceful shutdown may take before the process exits anyway. */
-const SHUTDOWN_DEADLINE_MS = 10_000;
 
 // The server stack (fastify, level, pino) loads only when serve runs, so other commands start fast.
 async function readConfig(file: string): Promise<WitnessConfig> {
@@ -50,43 +49,6 @@ export function registerServe(program: Command): void {
         throw new UsageError((e as Error).message);
       }
       logger.info({ url: node.url, vkeys: node.vkeys, logs: node.registry.origins().length, config: config.file }, 'witness listening');
-      await waitForShutdown(node, logger);
+      await waitForShutdown(() => node.close(), logger);
     });
-}
-
-function waitForShutdown(node: WitnessNode, logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      const deadline = setTimeout(() => {
-        logger.error('graceful shutdown took too long; exiting');
-        process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      node
-        .close()
-        .then(
-          () => logger.info('stopped'),
-          (e) => {
-            logger.error({ err: e }, 'error during shutdown');
-            process.exitCode = 1;
-          },
-        )
-        .finally(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          // Exit even if a library left a handle open.
-          setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
-          resolve();
-        });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

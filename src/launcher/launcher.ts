@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { generateKey, type Ed25519SignerKey } from '../note/keys.js';
-import { writeKeyFile } from '../keys/keyfile.js';
+import type { Ed25519SignerKey } from '../note/keys.js';
+import { loadOrCreateKeyFile } from '../keys/keyfile.js';
 import { startLocalLog, type LocalLog } from '../logs/local-log/index.js';
 import { loadOrCreatePeerKey } from '../gossip/host.js';
 import { identityFileFor } from '../gossip/service.js';
@@ -42,6 +42,8 @@ export interface LaunchOptions {
   readonly placement?: (witness: string) => { host: string; prefix?: readonly string[] };
   /** The address the logs (and branch proxies) listen on (default 127.0.0.1). */
   readonly logHost?: string;
+  /** Witnesses started at once, in config order (default all): tens of processes starting together on a small machine can miss the start deadline. */
+  readonly startConcurrency?: number;
 }
 
 export interface LaunchedWitness {
@@ -128,6 +130,7 @@ export async function branchProxy(target: string, branch: 'a' | 'b', port: numbe
 
 interface Plan {
   w: NetworkWitness;
+  /** The address others use to reach it (an IP, or a compose service name). */
   host: string;
   prefix: readonly string[];
   key: Ed25519SignerKey;
@@ -136,6 +139,128 @@ interface Plan {
   peerId: string;
   dataDir: string;
   configFile: string;
+}
+
+/**
+ * Where the processes run. 'local': every process on this machine (127.0.0.1 unless placed
+ * elsewhere), free ports. 'compose': each log and witness is a container whose hostname is its
+ * name (docker-compose.yml), listening on 0.0.0.0 at fixed ports; peers are dialled by DNS name.
+ */
+export type Layout = 'local' | 'compose';
+
+/** The fixed ports inside a compose container. */
+export const COMPOSE_PORTS = { witnessHttp: 7380, witnessP2p: 7381, log: 7390 } as const;
+
+export interface PrepareOptions {
+  readonly network: NetworkConfig;
+  readonly dir: string;
+  readonly layout?: Layout;
+  readonly placement?: LaunchOptions['placement'];
+  readonly logHost?: string;
+}
+
+export interface PreparedLog {
+  readonly name: string;
+  readonly origin: string;
+  readonly key: Ed25519SignerKey;
+  /** <dir>/<log>/log.key */
+  readonly keyFile: string;
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly forkAt?: bigint;
+  /** Witnesses this log pushes to, with the branch each one is shown. */
+  readonly pushTo: readonly { readonly witness: string; readonly url: string; readonly vkey: string; readonly branch: 'a' | 'b' }[];
+}
+
+export interface PreparedNetwork {
+  readonly dir: string;
+  readonly layout: Layout;
+  readonly logs: readonly PreparedLog[];
+  readonly witnesses: readonly (Plan & { readonly name: string; readonly p2pAddr: string; readonly url: string })[];
+  /** Branch proxies the launcher must start (local layout only): a pulling witness shown branch b. */
+  readonly proxies: readonly { readonly target: string; readonly port: number; readonly host: string }[];
+}
+
+/**
+ * Writes every key (kept when it already exists: a second run reuses them), libp2p identity and
+ * witness config of a network into dir: <dir>/<log>/log.key, <dir>/<witness>/{witness.key,
+ * witness.yaml, data/p2p-identity.key}. Starts nothing. `gossip-witness launch --prepare compose`
+ * runs this as the compose topology's init step, so compose and the launcher use one generator.
+ */
+export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetwork> {
+  const { network, dir } = opts;
+  const layout = opts.layout ?? 'local';
+  const compose = layout === 'compose';
+  mkdirSync(dir, { recursive: true });
+  const logs: PreparedLog[] = [];
+  const logHostOf = (name: string) => (compose ? name : (opts.logHost ?? '127.0.0.1'));
+  const logPorts = new Map<string, number>();
+  for (const l of network.logs) logPorts.set(l.name, compose ? COMPOSE_PORTS.log : await freePort());
+  const logUrl = (name: string) => `http://${logHostOf(name)}:${logPorts.get(name)}`;
+  const logKeys = new Map<string, { key: Ed25519SignerKey; keyFile: string }>();
+  for (const l of network.logs) {
+    mkdirSync(join(dir, l.name), { recursive: true });
+    const keyFile = join(dir, l.name, 'log.key');
+    logKeys.set(l.name, { key: loadOrCreateKeyFile(keyFile, logKeyName(l.origin)).key, keyFile });
+  }
+  const plans: Plan[] = [];
+  for (const w of network.witnesses) {
+    const dataDir = join(dir, w.name, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const { key } = loadOrCreateKeyFile(join(dir, w.name, 'witness.key'), `${w.name}.example.local`);
+    const { key: pk } = await loadOrCreatePeerKey(identityFileFor(dataDir));
+    const place = compose ? { host: w.name } : (opts.placement?.(w.name) ?? { host: '127.0.0.1' });
+    const httpPort = compose ? COMPOSE_PORTS.witnessHttp : w.httpPort || (await freePort());
+    const p2pPort = compose ? COMPOSE_PORTS.witnessP2p : w.p2pPort || (await freePort());
+    plans.push({ w, host: place.host, prefix: place.prefix ?? [], key, httpPort, p2pPort, peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
+  }
+  const addrOf = (p: Plan) => `/${compose ? 'dns4' : 'ip4'}/${p.host}/tcp/${p.p2pPort}/p2p/${p.peerId}`;
+  const listenHost = (p: Plan) => (compose ? '0.0.0.0' : p.host);
+  const proxies: { target: string; port: number; host: string }[] = [];
+  for (const [i, p] of plans.entries()) {
+    const { w } = p;
+    const logLines: string[] = [];
+    for (const ln of w.logs) {
+      const l = network.logs.find((x) => x.name === ln)!;
+      logLines.push(`  - origin: ${JSON.stringify(l.origin)}\n    vkeys: [${JSON.stringify(logKeys.get(ln)!.key.vkey)}]\n`);
+      if (w.pull.includes(ln)) {
+        let url = logUrl(ln);
+        const branch = w.sees[ln] ?? 'a';
+        if (branch === 'b') {
+          // The log shows branch b by a request header; only a proxy in front of it can add one.
+          if (compose) throw new Error(`witness ${w.name} pulls ${ln} and is shown branch b: not supported in the compose layout (let the log push to it)`);
+          const host = opts.logHost ?? '127.0.0.1';
+          const port = await freePort();
+          proxies.push({ target: url, port, host });
+          url = `http://${host}:${port}`;
+        }
+        logLines.push(`    pull: { type: tiles, url: "${url}/", interval: ${w.pullIntervalMs}ms, timeout: 2s, maxBackoff: 1s }\n`);
+      }
+    }
+    const tracked = plans.filter((o) => o !== p && (w.tracks ? w.tracks.includes(o.w.name) : true));
+    const boot = (w.bootstrap ? plans.filter((o) => w.bootstrap!.includes(o.w.name)) : [plans[0], plans[i - 1]].filter((o) => o && o !== p)).filter((o, k, a) => a.indexOf(o) === k);
+    const yaml =
+      `# Generated by gossip-witness (src/launcher/launcher.ts, layout ${layout}) from the network config; rewritten on every start.\n` +
+      `name: ${p.key.name}\nkey: witness.key\ndata: data\nhttp: { listen: "${listenHost(p)}:${p.httpPort}" }\n` +
+      `logs:\n${logLines.join('')}` +
+      (tracked.length > 0 ? `witnesses:\n${tracked.map((o) => `  - { name: ${o.w.name}, vkey: ${JSON.stringify(o.key.cosignatureVkey)} }\n`).join('')}` : '') +
+      `p2p:\n  listen: [/ip4/${listenHost(p)}/tcp/${p.p2pPort}]\n  allowLoopback: ${p.host.startsWith('127.')}\n  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n`;
+    writeFileSync(p.configFile, yaml);
+  }
+  for (const l of network.logs) {
+    const { key, keyFile } = logKeys.get(l.name)!;
+    const pushTo = plans
+      .filter((p) => p.w.push.includes(l.name))
+      .map((p) => ({ witness: p.w.name, url: `http://${p.host}:${p.httpPort}`, vkey: p.key.cosignatureVkey, branch: p.w.sees[l.name] ?? ('a' as const) }));
+    logs.push({ name: l.name, origin: l.origin, key, keyFile, host: compose ? '0.0.0.0' : logHostOf(l.name), port: logPorts.get(l.name)!, url: logUrl(l.name), ...(l.forkAt !== undefined ? { forkAt: l.forkAt } : {}), pushTo });
+  }
+  return { dir, layout, logs, witnesses: plans.map((p) => ({ ...p, name: p.w.name, p2pAddr: addrOf(p), url: `http://${p.host}:${p.httpPort}` })), proxies };
+}
+
+/** The log's key name: its origin, with characters a key name cannot hold replaced. */
+export function logKeyName(origin: string): string {
+  return origin.replace(/[^A-Za-z0-9./_-]/g, '_');
 }
 
 export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
@@ -155,62 +280,20 @@ export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    // Keys, ports and peer IDs first: every config names the others.
-    const logKeys = new Map(network.logs.map((l) => [l.name, generateKey(l.origin.replace(/[^A-Za-z0-9./_-]/g, '_'))]));
-    const logPorts = new Map<string, number>();
-    for (const l of network.logs) logPorts.set(l.name, await freePort());
-    const logHost = opts.logHost ?? '127.0.0.1';
-    const logUrl = (name: string) => `http://${logHost}:${logPorts.get(name)}`;
-    const plans: Plan[] = [];
-    for (const w of network.witnesses) {
-      const key = generateKey(`${w.name}.example.local`);
-      const dataDir = join(dir, w.name, 'data');
-      mkdirSync(dataDir, { recursive: true });
-      writeKeyFile(join(dir, w.name, 'witness.key'), key);
-      const { key: pk } = await loadOrCreatePeerKey(identityFileFor(dataDir));
-      const place = opts.placement?.(w.name) ?? { host: '127.0.0.1' };
-      plans.push({ w, host: place.host, prefix: place.prefix ?? [], key, httpPort: w.httpPort || (await freePort()), p2pPort: w.p2pPort || (await freePort()), peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
-    }
-    const addrOf = (p: Plan) => `/ip4/${p.host}/tcp/${p.p2pPort}/p2p/${p.peerId}`;
-    for (const [i, p] of plans.entries()) {
-      const { w } = p;
-      const logLines: string[] = [];
-      for (const ln of w.logs) {
-        const l = network.logs.find((x) => x.name === ln)!;
-        logLines.push(`  - origin: ${JSON.stringify(l.origin)}\n    vkeys: [${JSON.stringify(logKeys.get(ln)!.vkey)}]\n`);
-        if (w.pull.includes(ln)) {
-          let url = logUrl(ln);
-          const branch = w.sees[ln] ?? 'a';
-          if (branch === 'b') {
-            const port = await freePort();
-            servers.push(await branchProxy(url, 'b', port, logHost));
-            url = `http://${logHost}:${port}`;
-          }
-          logLines.push(`    pull: { type: tiles, url: "${url}/", interval: ${w.pullIntervalMs}ms, timeout: 2s, maxBackoff: 1s }\n`);
-        }
-      }
-      const tracked = plans.filter((o) => o !== p && (w.tracks ? w.tracks.includes(o.w.name) : true));
-      const boot = (w.bootstrap ? plans.filter((o) => w.bootstrap!.includes(o.w.name)) : [plans[0], plans[i - 1]].filter((o) => o && o !== p)).filter((o, k, a) => a.indexOf(o) === k);
-      const yaml =
-        `name: ${p.key.name}\nkey: witness.key\ndata: data\nhttp: { listen: "${p.host}:${p.httpPort}" }\n` +
-        `logs:\n${logLines.join('')}` +
-        (tracked.length > 0 ? `witnesses:\n${tracked.map((o) => `  - { name: ${o.w.name}, vkey: ${JSON.stringify(o.key.cosignatureVkey)} }\n`).join('')}` : '') +
-        `p2p:\n  listen: [/ip4/${p.host}/tcp/${p.p2pPort}]\n  allowLoopback: ${p.host.startsWith('127.')}\n  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n`;
-      writeFileSync(p.configFile, yaml);
-    }
-    for (const p of plans) witnesses.push(makeWitness(p, addrOf(p), command, root, opts));
-    await Promise.all(witnesses.map((w) => w.start()));
+    const prepared = await prepareNetwork({ network, dir, ...(opts.placement ? { placement: opts.placement } : {}), ...(opts.logHost !== undefined ? { logHost: opts.logHost } : {}) });
+    for (const x of prepared.proxies) servers.push(await branchProxy(x.target, 'b', x.port, x.host));
+    for (const p of prepared.witnesses) witnesses.push(makeWitness(p, p.p2pAddr, command, root, opts));
+    const batch = Math.max(1, opts.startConcurrency ?? witnesses.length);
+    for (let i = 0; i < witnesses.length; i += batch) await Promise.all(witnesses.slice(i, i + batch).map((w) => w.start()));
     // The logs last: their first pushes find every witness listening.
-    for (const l of network.logs) {
-      const key = logKeys.get(l.name)!;
-      const pushTo = plans.filter((p) => p.w.push.includes(l.name));
+    for (const l of prepared.logs) {
       const log = await startLocalLog({
         origin: l.origin,
-        key,
-        host: logHost,
-        port: logPorts.get(l.name)!,
-        intervalMs: l.intervalMs,
-        witnesses: pushTo.map((p) => ({ url: `http://${p.host}:${p.httpPort}`, vkey: p.key.cosignatureVkey, branch: p.w.sees[l.name] ?? 'a' })),
+        key: l.key,
+        host: l.host,
+        port: l.port,
+        intervalMs: network.logs.find((x) => x.name === l.name)!.intervalMs,
+        witnesses: l.pushTo.map((p) => ({ url: p.url, vkey: p.vkey, branch: p.branch })),
         ...(l.forkAt !== undefined ? { forkAt: l.forkAt, forkHeader: FORK_HEADER } : {}),
       });
       logs.set(l.name, { name: l.name, origin: l.origin, url: log.url, vkey: log.vkey, log });

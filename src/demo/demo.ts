@@ -1,0 +1,271 @@
+// `npm run demo`: the whole story on 127.0.0.1 in about half a minute. It starts the local log and
+// three witnesses of network-config/local-network.yaml through the launcher, grows the log while
+// it is honest (every witness cosigns, cosignatures are gossiped, a 2-of-3 client accepts), then
+// lets the log equivocate toward one witness and shows split-view evidence appearing, verified,
+// at every witness and the client refusing the forked checkpoint.
+//
+// Interactive (a terminal, CI unset): pauses before the fork, and keeps the network running at the
+// end until Ctrl-C. Unattended (CI=true, or no terminal): runs straight through and exits 0 only
+// if every witness holds verified evidence and the client refused the fork within 60 s.
+// Ctrl-C (SIGINT) or SIGTERM at any point: stops every process, removes the temporary directory,
+// exits 130.
+//
+//   node --import tsx src/demo/demo.ts [--network FILE] [--keep-running]
+// --keep-running: unattended, but keep the network up at the end until a signal (tests use it).
+import '../platform.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { launch, parseNetworkConfig, FORK_HEADER, type LaunchedNetwork, type LaunchedWitness } from '../launcher/index.js';
+import { parsePolicy, verifyCosignedCheckpoint, gatherCosignatures, monitoringUrl, type Policy } from '../policy/index.js';
+import { verifyEvidence } from '../witness/evidence.js';
+import { parseVkey } from '../note/keys.js';
+
+const BUDGET_MS = 60_000;
+const CHECKPOINT_TOPIC = '/gossip-witness/cosigned-checkpoint/1';
+
+const t0 = Date.now();
+const unattended = isTruthy(process.env.CI) || !process.stdin.isTTY || !process.stdout.isTTY;
+const deadline = t0 + BUDGET_MS - 3_000; // leave time to stop everything inside the 60 s
+
+function isTruthy(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+function say(msg: string): void {
+  const s = ((Date.now() - t0) / 1000).toFixed(1).padStart(5);
+  process.stdout.write(`[${s}s] ${msg}\n`);
+}
+
+class DemoFailure extends Error {}
+
+/** Polls cond until it is true; fails the demo past the overall deadline. */
+async function waitUntil(what: string, cond: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    if (stopping) throw new Stopped();
+    try {
+      if (await cond()) return;
+    } catch (e) {
+      if (e instanceof DemoFailure) throw e;
+      // a process still starting, a request timing out: try again
+    }
+    if (Date.now() > deadline) throw new DemoFailure(`${what}: did not happen within ${BUDGET_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+class Stopped extends Error {}
+let stopping = false;
+let launching: Promise<LaunchedNetwork> | undefined;
+let stopPromise: Promise<void> | undefined;
+
+/** Stops everything launched, waiting for a launch in progress first (its children must not leak). */
+function stopNetwork(): Promise<void> {
+  return (stopPromise ??= (async () => {
+    const n = await launching?.catch(() => undefined);
+    await n?.stop().catch(() => {});
+  })());
+}
+
+function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    d = dirname(d);
+  }
+  throw new Error('cannot find the gossip-witness package root');
+}
+
+async function text(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const r = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
+  return { status: r.status, body: await r.text() };
+}
+
+/** The size this witness last cosigned for origin (0n when none). */
+async function cosignedSize(w: LaunchedWitness, origin: string): Promise<bigint> {
+  const r = await text(monitoringUrl(w.url, origin));
+  return r.status === 200 ? BigInt(r.body.split('\n')[1]) : 0n;
+}
+
+/** A counter from the witness's /metrics, summed over series whose labels include all of `labels`. */
+async function metric(w: LaunchedWitness, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const r = await text(`${w.url}/metrics`);
+  let sum = 0;
+  for (const line of r.body.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+function short(s: string): string {
+  return s.length > 12 ? s.slice(0, 12) + '…' : s;
+}
+
+async function story(): Promise<void> {
+  const args = process.argv.slice(2);
+  const i = args.indexOf('--network');
+  const file = i >= 0 && args[i + 1] ? args[i + 1] : join(repoRoot(), 'network-config/local-network.yaml');
+  const network = parseNetworkConfig(readFileSync(file, 'utf8'), file);
+  const logCfg = network.logs[0];
+  if (logCfg.forkAt === undefined) throw new DemoFailure(`${file}: the first log needs forkAt (where it starts to equivocate)`);
+  const forkAt = Number(logCfg.forkAt);
+  const victims = network.witnesses.filter((w) => w.sees[logCfg.name] === 'b').map((w) => w.name);
+  if (victims.length === 0 || victims.length === network.witnesses.length) throw new DemoFailure(`${file}: some but not all witnesses must see branch b of ${logCfg.name}`);
+
+  say(`gossip-witness demo: ${network.witnesses.length} witnesses and a local log on 127.0.0.1 (${unattended ? 'unattended' : 'Ctrl-C stops everything'})`);
+  say(`network: ${file}`);
+  say('starting the witness processes and the log (keys are generated into a temporary directory)…');
+  launching = launch({ network });
+  const n = await launching;
+  if (stopping) throw new Stopped();
+  say(`keys, configs and data: ${n.dir} (removed on exit)`);
+  const { log, origin, vkey: logVkey, url: logUrl } = n.logs.get(logCfg.name)!;
+  say(`log ${logCfg.name}: ${logUrl}  origin "${origin}"`);
+  for (const w of n.witnesses) say(`witness ${w.name}: ${w.url}  vkey ${w.vkey.slice(0, 40)}…  peer ${short(w.peerId)}`);
+
+  // The client: a tlog-policy accepting a checkpoint of this log with cosignatures from 2 of the 3.
+  const k = Math.floor(n.witnesses.length / 2) + 1;
+  const policyText =
+    `log ${logVkey} ${logUrl}\n` +
+    n.witnesses.map((w) => `witness ${w.name} ${w.vkey} ${w.url}\n`).join('') +
+    `group quorum ${k} ${n.witnesses.map((w) => w.name).join(' ')}\nquorum quorum\n`;
+  const policy: Policy = parsePolicy(policyText);
+  say(`client policy: ${k} of ${n.witnesses.length} witnesses (${n.witnesses.map((w) => w.name).join(', ')}) must cosign a checkpoint of ${origin}`);
+
+  // 1. The honest log grows; every witness cosigns each checkpoint.
+  say(`— 1. the log is honest: ${forkAt} entries, in two batches`);
+  const half = Math.max(1, Math.floor(forkAt / 2));
+  for (const target of [half, forkAt]) {
+    const cur = Number(log.size('a'));
+    await log.append(Array.from({ length: target - cur }, (_, j) => `entry ${cur + j}`));
+    await log.publish();
+    say(`log ${logCfg.name} signed a checkpoint of size ${target} and pushed it to every witness`);
+    const seen = new Set<string>();
+    await waitUntil(`every witness cosigns size ${target}`, async () => {
+      for (const w of n.witnesses) {
+        if (seen.has(w.name) || (await cosignedSize(w, origin)) < BigInt(target)) continue;
+        seen.add(w.name);
+        say(`  ${w.name} verified the consistency proof and cosigned size ${target}`);
+      }
+      return seen.size === n.witnesses.length;
+    });
+  }
+
+  // 2. Gossip: each witness publishes its cosigned checkpoint; the others verify and merge it.
+  say('— 2. gossip: the witnesses exchange their cosignatures over libp2p (gossipsub)');
+  await waitUntil('every witness receives cosignatures from its peers', async () => {
+    const counts = await Promise.all(n.witnesses.map((w) => metric(w, 'gossip_messages_total', { topic: CHECKPOINT_TOPIC, verdict: 'accept' })));
+    return counts.every((c) => c > 0);
+  });
+  for (const w of n.witnesses) {
+    const peers = await metric(w, 'gossip_peers');
+    const accepted = await metric(w, 'gossip_messages_total', { topic: CHECKPOINT_TOPIC, verdict: 'accept' });
+    say(`  ${w.name}: ${peers} peers; accepted ${accepted} cosigned checkpoint(s) carrying other witnesses' cosignatures`);
+  }
+
+  // 3. The client accepts the honest checkpoint.
+  const honest = await gatherCosignatures(policy, origin, { timeoutMs: 3000 });
+  if (!honest.ok || !honest.best) throw new DemoFailure(`the client refused the honest checkpoint: ${honest.reason}`);
+  say(`— 3. client: ACCEPTS size ${honest.best.checkpoint.size}, cosigned by ${honest.best.verification.cosigners.join(', ')} (${k} of ${n.witnesses.length} needed)`);
+
+  if (!unattended) await pressEnter(`Press Enter to make the log equivocate toward ${victims.join(', ')} (Ctrl-C stops)… `);
+
+  // 4. Equivocation: the next entries make two branches with different roots at one size.
+  say(`— 4. the log EQUIVOCATES: from size ${forkAt} on it shows ${victims.join(', ')} another history (branch b), signed with the same key`);
+  await log.append(['entry A', 'entry B']);
+  await log.publish();
+  const size = log.size('a');
+  say(`log ${logCfg.name}: size ${size} on branch a (for ${n.witnesses.filter((w) => !victims.includes(w.name)).map((w) => w.name).join(', ')}), size ${log.size('b')} with another root on branch b (for ${victims.join(', ')})`);
+
+  // 5. Evidence at every witness, verified with the log's key as `gossip-witness evidence verify` does.
+  say('— 5. witnesses compare notes over gossip: the same size with two roots is a proven split view');
+  const keys = [parseVkey(logVkey)];
+  const verified = new Set<string>();
+  await waitUntil('verified evidence at every witness', async () => {
+    for (const w of n.witnesses) {
+      if (verified.has(w.name)) continue;
+      const list = JSON.parse((await text(`${w.url}/evidence?origin=${encodeURIComponent(origin)}`)).body) as { id: string }[];
+      if (list.length === 0) continue;
+      const bytes = new Uint8Array(await (await fetch(`${w.url}/evidence/${list[0].id}`)).arrayBuffer());
+      const v = verifyEvidence(bytes, () => keys);
+      if (!v.ok) throw new DemoFailure(`${w.name} serves evidence that does not verify: ${v.reason}`);
+      verified.add(w.name);
+      const what = v.a.size === v.b.size ? `two different roots for tree size ${v.a.size}` : `checkpoints of sizes ${v.a.size} and ${v.b.size} that are not consistent`;
+      say(`  ${w.name}: split view evidence ${list[0].id.slice(0, 16)}… VERIFIED: the log signed ${what}`);
+    }
+    return verified.size === n.witnesses.length;
+  });
+
+  // 6. The client: the forked checkpoint (what a victim of the log sees) has too few cosignatures.
+  let forked = '';
+  await waitUntil(`the forked checkpoint carries ${victims.join(', ')}'s cosignature`, async () => {
+    const r = await text(`${logUrl}/checkpoint`, { [FORK_HEADER]: 'b' });
+    forked = r.body;
+    return r.status === 200 && r.body.split('\n')[1] === String(size) && n.witnesses.filter((w) => victims.includes(w.name)).every((w) => r.body.includes(`\u2014 ${w.keyName} `));
+  });
+  const fv = verifyCosignedCheckpoint(forked, policy, { exhaustive: true });
+  if (fv.ok) throw new DemoFailure('the client ACCEPTED the forked checkpoint');
+  say(`— 6. client: REFUSES the forked checkpoint of size ${size} (cosigned only by ${fv.cosigners.join(', ') || 'nobody'}): ${fv.reason}`);
+  const after = await gatherCosignatures(policy, origin, { timeoutMs: 3000 });
+  const split = after.disagreements.find((d) => d.kind === 'split-view');
+  if (split) say(`  asking all ${n.witnesses.length} witnesses, the client also sees the disagreement itself: ${split.reason}`);
+
+  say(`OUTCOME: split view caught. Every witness (${[...verified].join(', ')}) holds verified evidence; the ${k}-of-${n.witnesses.length} client refused the forked checkpoint.`);
+}
+
+function pressEnter(prompt: string): Promise<void> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    rl.question(prompt, () => {
+      rl.close();
+      resolve();
+    });
+    rl.on('SIGINT', () => {
+      rl.close();
+      process.emit('SIGINT');
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${sig}: stopping every process and removing the temporary directory…`);
+    void stopNetwork().then(() => {
+      say('stopped');
+      process.exit(130);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const overall = setTimeout(() => {
+    if (!unattended || stopping) return;
+    say(`FAILED: the demo did not finish within ${BUDGET_MS / 1000} s`);
+    stopping = true;
+    void stopNetwork().then(() => process.exit(1));
+  }, BUDGET_MS);
+  overall.unref();
+  try {
+    await story();
+  } catch (e) {
+    if (e instanceof Stopped || stopping) return new Promise<number>(() => {}); // the signal handler exits
+    say(`FAILED: ${e instanceof DemoFailure ? e.message : ((e as Error).stack ?? String(e))}`);
+    await stopNetwork();
+    return 1;
+  }
+  if (unattended && !process.argv.includes('--keep-running')) {
+    await stopNetwork();
+    say('stopped the network; done');
+    return 0;
+  }
+  say('The network keeps running: open the witness URLs above (/evidence, /metrics). Ctrl-C stops everything.');
+  return new Promise<number>(() => {}); // until the signal handler exits
+}
+
+// Exit explicitly: idle keep-alive sockets of fetch would otherwise hold the process for a while.
+process.exit(await main());

@@ -1,0 +1,148 @@
+// `npm run demo`, unattended (CI=true) as CI runs it: exit 0, the story's words, every process
+// gone afterwards. And Ctrl-C: SIGINT stops every witness process and removes the temp directory.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../gossip/helpers.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const started: ChildProcess[] = [];
+/** pid -> its start time (from /proc), so a reused pid is not mistaken for a leftover. */
+const seenPids = new Map<number, string>();
+
+afterEach(() => {
+  // Whatever a failed test left behind.
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const [pid, start] of seenPids) if (alive(pid, start)) process.kill(pid, 'SIGKILL');
+  seenPids.clear();
+});
+
+/** Start time (field 22 of /proc/PID/stat) and state; undefined once the process is gone. */
+function stat(pid: number): { start: string; state: string } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing ')'.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0], start: f[19] };
+  } catch {
+    return undefined;
+  }
+}
+
+function startTime(pid: number): string | undefined {
+  return stat(pid)?.start;
+}
+
+/** Running (not a zombie) and the same process as when first seen (pids are reused). */
+function alive(pid: number, start: string | undefined): boolean {
+  const s = stat(pid);
+  return s !== undefined && s.start === start && s.state !== 'Z';
+}
+
+/** Every process seen is gone (helpers such as esbuild's service exit just after their parent). */
+async function allGone(pids: ReadonlyMap<number, string | undefined>): Promise<number[]> {
+  const left = () => [...pids].filter(([p, s]) => alive(p, s)).map(([p]) => p);
+  await waitFor(() => left().length === 0, 'every process to exit', 5_000).catch(() => {});
+  return left();
+}
+
+/** Every process below pid (children, grandchildren, ...), from ps. */
+function descendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
+  const out: number[] = [];
+  const queue = [pid];
+  for (let i = 0; i < queue.length && i < 10_000; i++) {
+    for (const [p, pp] of rows) if (pp === queue[i] && !queue.includes(p)) {
+      queue.push(p);
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+function run(cmd: string, args: string[], env: Record<string, string>) {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  // Sample the process tree while it runs: the witness processes must all be gone at the end.
+  const sampler = setInterval(() => {
+    if (child.pid) for (const p of descendants(child.pid)) if (!seenPids.has(p)) seenPids.set(p, startTime(p) ?? '');
+  }, 200);
+  void exited.then(() => clearInterval(sampler));
+  return { child, out: () => out, exited };
+}
+
+describe('npm run demo', () => {
+  it('CI=true: runs the story unattended, catches the split view and exits 0', async () => {
+    const r = run('npm', ['run', '--silent', 'demo'], { CI: 'true' });
+    const code = await r.exited;
+    const out = r.out();
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/client: ACCEPTS size 8, cosigned by/);
+    expect(out).toMatch(/w1: \d+ peers; accepted [1-9]\d* cosigned checkpoint/);
+    for (const w of ['w1', 'w2', 'w3']) expect(out).toMatch(new RegExp(`${w}: split view evidence [0-9a-f]{16}… VERIFIED`));
+    expect(out).toMatch(/client: REFUSES the forked checkpoint of size 10 \(cosigned only by w3\)/);
+    expect(out).toContain('OUTCOME: split view caught. Every witness (');
+    expect(out).toContain('holds verified evidence');
+    const dir = /keys, configs and data: (\S+)/.exec(out)![1];
+    expect(existsSync(dir)).toBe(false);
+    // npm, node and the three witness processes were seen; none is left.
+    expect(seenPids.size).toBeGreaterThanOrEqual(4);
+    expect(await allGone(seenPids)).toEqual([]);
+  }, 90_000);
+
+  it('exits non-zero with a clear message when it cannot show a split view', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-demo-bad-'));
+    try {
+      const file = join(dir, 'net.yaml');
+      writeFileSync(file, 'logs:\n  - { name: log1 }\nwitnesses:\n  - { name: w1 }\n  - { name: w2 }\n');
+      const r = run(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts', '--network', file], { CI: 'true' });
+      expect(await r.exited).toBe(1);
+      expect(r.out()).toContain(`FAILED: ${file}: the first log needs forkAt`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('SIGINT stops every process and removes the temporary directory', async () => {
+    const r = run(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts', '--keep-running'], { CI: 'true' });
+    await waitFor(() => r.out().includes('The network keeps running') || r.child.exitCode !== null, 'the demo to finish its story', 60_000);
+    expect(r.child.exitCode, r.out()).toBe(null);
+    const witnesses = new Map(descendants(r.child.pid!).map((p) => [p, startTime(p)]));
+    expect(witnesses.size).toBeGreaterThanOrEqual(3);
+    for (const [p, s] of witnesses) expect(alive(p, s)).toBe(true);
+    r.child.kill('SIGINT');
+    expect(await r.exited).toBe(130);
+    expect(r.out()).toContain('SIGINT: stopping every process');
+    expect(r.out()).toMatch(/stopped\n$/);
+    expect(await allGone(witnesses)).toEqual([]);
+    expect(existsSync(/keys, configs and data: (\S+)/.exec(r.out())![1])).toBe(false);
+  }, 90_000);
+
+  it('SIGINT while the network is still starting leaves no process behind either', async () => {
+    const r = run(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts', '--keep-running'], { CI: 'true' });
+    await waitFor(() => r.out().includes('starting the witness processes') || r.child.exitCode !== null, 'the demo to start launching', 30_000);
+    // Wait until a witness process exists and the network is not up yet: the signal lands mid-launch.
+    const isWitness = (p: number) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('serve');
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => descendants(r.child.pid!).some(isWitness) || r.child.exitCode !== null, 'a witness process', 30_000);
+    r.child.kill('SIGINT');
+    expect(await r.exited).toBe(130);
+    expect(seenPids.size).toBeGreaterThan(0);
+    expect(await allGone(seenPids)).toEqual([]);
+  }, 90_000);
+});
