@@ -15,7 +15,7 @@
 import '../src/platform.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
@@ -154,6 +154,10 @@ async function main(): Promise<void> {
     // Every log appends one entry and publishes once per second, staggered.
     let seq = 0;
     const busy = new Set<LocalLog>();
+    const holdTicker = async (log: LocalLog) => {
+      while (busy.has(log)) await sleep(1);
+      busy.add(log); // no await since the check: the ticker sees it and skips
+    };
     for (const [k, log] of logs.entries()) {
       const tick = async () => {
         if (busy.has(log)) return;
@@ -176,18 +180,22 @@ async function main(): Promise<void> {
     const statsA: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
     const degrees = statsA.flatMap((x: any) => x.degree as number[]);
     console.log(`  connections per node: min ${Math.min(...degrees)}, mean ${fmt(degrees.reduce((a, b) => a + b, 0) / degrees.length, 1)}, max ${Math.max(...degrees)}`);
+    const loadStart = loadavg();
     const winStart = now();
     await sleep(SECONDS * 1000);
     const winEnd = now();
     const statsB: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+    const loadEnd = loadavg();
 
     // Fork by push: log 0 shows branch b to one witness.
     const pushLog = pushed[0];
     const pushFork = { t0: 0 };
     {
+      // Hold the ticker, after its own tick (if any) finished: forking at a size read while an append
+      // was in flight forked below the witnesses' state, so the deceived witness refused branch b
+      // and no evidence could ever appear (the "none within 30 s" of earlier runs).
+      await holdTicker(pushLog);
       const size = pushLog.size('a');
-      busy.add(pushLog); // hold the ticker while forking
-      while (busy.size > 0 && [...busy].some((l) => l !== pushLog)) await sleep(1);
       pushLog.forkAt(size);
       pushLog.setWitnessBranch(urls[deceivedPush], 'b');
       pushFork.t0 = now();
@@ -199,7 +207,7 @@ async function main(): Promise<void> {
     // Fork by polling: the polled log shows branch b to one witness (over the proxy).
     const pollFork = { t0: 0 };
     {
-      busy.add(polled);
+      await holdTicker(polled);
       polled.forkAt(polled.size('a'));
       pollFork.t0 = now();
       await polled.append(['fork entry']);
@@ -238,6 +246,7 @@ async function main(): Promise<void> {
     const heap = statsB.reduce((s, b) => s + b.heap, 0);
     const rows: [string, string][] = [
       ['nodes / worker processes', `${N} / ${WORKERS} (CPU cores: ${cpus().length})`],
+      ['machine load average (1 min) at window start / end', `${fmt(loadStart[0], 1)} / ${fmt(loadEnd[0], 1)}`],
       ['gossipsub mesh degree D', `${MESH}`],
       ['pushed logs × rate, witnesses', `${L} × 1 per ${PERIOD_MS / 1000} s, ${W}`],
       ['cosigned-checkpoint messages published (window)', `${pubs} in ${fmt(windowS, 1)} s (${fmt(pubs / windowS, 1)}/s)`],
@@ -257,7 +266,8 @@ async function main(): Promise<void> {
       `# Gossip benchmark\n\n\`node --import tsx bench/gossip.bench.ts\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} CPU cores: ${cpus()[0]?.model ?? '?'}).\n\n` +
       `Nodes are full witness nodes (witness core, memory store, HTTP server, libp2p gossip on 127.0.0.1) hosted ${Math.ceil(N / WORKERS)} per worker **process** (${WORKERS} processes); the logs (src/logs/local-log) run in the orchestrating process and push over HTTP. ` +
       `Every node tracks the ${W} witnesses' keys; the ${L} pushed logs each publish one checkpoint every ${PERIOD_MS} ms to those ${W} witnesses, each of which publishes one gossip message per checkpoint. ` +
-      `Latencies are from the cosigning witness's publication to the first time another node holds that cosignature (any message carrying it counts). Bytes are /proc/self/io read+write of the workers (loopback TCP; the store is in memory), divided by the number of nodes.\n\n` +
+      `Latencies are from the cosigning witness's publication to the first time another node holds that cosignature (any message carrying it counts). Bytes are /proc/self/io read+write of the workers (loopback TCP; the store is in memory), divided by the number of nodes. ` +
+      `Every node has its own verification caches (one Ed25519 verification per signature line per checkpoint text per node); nodes sharing a worker share nothing but node:crypto's parsed public-key objects.\n\n` +
       `| metric | value |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`;
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(resolve(ROOT, OUT), md);

@@ -487,22 +487,37 @@ export class GossipService {
       return this.checkResult(origin, 'consistent', 'peer');
     }
     if (fromPeers === 'evidence') return this.checkResult(origin, 'evidence', 'peer');
-    // 3. The log's proof API (gives h only when m is not a power of two).
+    // 3. The log's proof API (Rekor-style). It gives h itself only when m is not a power of two.
     if (source && !source.tiles) {
       try {
-        const attempt = await source.proof(small.checkpoint.size, large.checkpoint, { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
-        const ok = verifyConsistency(small.checkpoint.size, large.checkpoint.size, small.checkpoint.root, large.checkpoint.root, attempt.proof);
+        const m = small.checkpoint.size;
+        const n = large.checkpoint.size;
+        const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
+        const attempt = await source.proof(m, large.checkpoint, { signal });
+        const ok = verifyConsistency(m, n, small.checkpoint.root, large.checkpoint.root, attempt.proof);
         attempt.settle(ok);
         if (ok) {
           e.checked = true;
           return this.checkResult(origin, 'consistent', 'proof-api');
         }
-        if (!isPowerOfTwo(small.checkpoint.size)) {
-          const roots = consistencyRoots(small.checkpoint.size, large.checkpoint.size, attempt.proof);
-          if (roots && equalBytes(roots.newRoot, large.checkpoint.root) && !equalBytes(roots.oldRoot, small.checkpoint.root)) {
-            const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h: roots.oldRoot, proof: attempt.proof });
-            if (await this.proven(ev, 'detected')) return this.checkResult(origin, 'evidence', 'proof-api');
-          }
+        let h: Uint8Array | undefined;
+        if (!isPowerOfTwo(m)) {
+          const roots = consistencyRoots(m, n, attempt.proof);
+          if (roots && equalBytes(roots.newRoot, large.checkpoint.root)) h = roots.oldRoot;
+        } else if (m >= 4n) {
+          // The API omits h (RFC 6962; Rekor and Sigsum do the same). The proof from m-1 to m is leaf
+          // m-1 with its inclusion proof in the tree of m leaves, so it yields a candidate h; the
+          // candidate counts only if (m, h) -> B verifies against B's signed root. (m-1 is odd and
+          // above 1, so never a power of two; for m of 1 or 2 no such proof exists.)
+          const inner = await source.proof(m - 1n, small.checkpoint, { signal });
+          const cand = consistencyRoots(m - 1n, m, inner.proof)?.newRoot;
+          const good = cand !== undefined && verifyConsistency(m, n, cand, large.checkpoint.root, attempt.proof);
+          inner.settle(good);
+          if (good) h = cand;
+        }
+        if (h && !equalBytes(h, small.checkpoint.root)) {
+          const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h, proof: attempt.proof });
+          if (await this.proven(ev, 'detected')) return this.checkResult(origin, 'evidence', 'proof-api');
         }
         refused = 'the log\'s consistency proof does not verify and does not prove a split view';
       } catch (err) {
