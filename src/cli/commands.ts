@@ -7,6 +7,7 @@ import { registerEvidence } from './evidence.js';
 import { registerLog } from './log.js';
 import { registerClient } from './fetch.js'; // verify and fetch
 import { registerLaunch } from './launch.js';
+import { registerSimulate } from './simulate.js';
 
 // One file per command; each registers its subcommands here.
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerLog(program);
   registerClient(program);
   registerLaunch(program);
+  registerSimulate(program);
 }

@@ -1,0 +1,1018 @@
+// Model mode: a deterministic discrete-event simulation of a witness network under a split-view
+// attack (docs/simulator.md#the-model). One process, simulated time, one seeded PRNG.
+//
+// Real code: the logs' trees (MemoryTree), checkpoint texts and log signatures (signNote), the
+// witness core (Witness.add over a MemoryStore, signatures real|memoised), the evidence format
+// (makeEvidence, encodeEvidence) and its verification (verifyEvidence) before a node stores or
+// forwards it, and with real signatures the clients' policy check (parsePolicy,
+// verifyCosignedCheckpoint). Modelled: the gossipsub network (mesh, heartbeat, IHAVE/IWANT, seen
+// cache, latency, loss, partitions, churn), the view's conflict rules (same size + other root:
+// evidence at once; other size: a proof request to the log), and otherwise clients (a k-of-n count).
+// State is compact: per node a bitset of the items (checkpoint texts, evidence) it has seen and one
+// of the texts its witness cosigned; texts are interned once per run.
+import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
+import { cosignatureMessage } from '../../note/sigtypes/cosignature.js';
+import { concatBytes, u64be } from '../../util/bytes.js';
+import { parsePolicy, type Policy } from '../../policy/parse.js';
+import { verifyCosignedCheckpoint } from '../../policy/verify.js';
+import { MemoryTree } from '../../merkle/memory-tree.js';
+import { formatCheckpoint, parseCheckpoint } from '../../checkpoint/checkpoint.js';
+import { signNote, openNote, VerifierSet, type OpenedNote } from '../../note/note.js';
+import { ed25519KeyFromSeed, cosigner, parseVkey, type Ed25519SignerKey, type Signer, type Verifier } from '../../note/keys.js';
+import { Witness, type WitnessLog } from '../../witness/witness.js';
+import { MemoryStore } from '../../store/memory.js';
+import { encodeEvidence, makeEvidence, verifyEvidence } from '../../witness/evidence.js';
+import { encodeBase64, utf8, toHex } from '../../util/bytes.js';
+import { sha256 } from '../../crypto/index.js';
+import type { Scenario } from '../scenario.js';
+import { EventQueue } from './heap.js';
+import { Rng, latencySampler } from './prng.js';
+
+// Event kinds.
+const PUBLISH = 0; // a = log
+const POLL = 1; // a = node, b = log
+const LEARN = 2; // a = node, b = item: the log hands a witness a checkpoint (push, poll answer, fetch)
+const DELIVER = 3; // a = node, b = item, c = from
+const HEARTBEAT = 4;
+const CHECK = 5; // a = node, b = item seen, c = own item: the answer of a proof request to the log
+const FETCH = 6; // a = client
+const DOWN = 7; // a = node
+const UP = 8; // a = node
+const IHAVE = 9; // a = node, b = item, c = from
+
+const HONEST = 0;
+const COLLUDER = 1;
+const DROPPER = 2;
+const ATTACKER = 3;
+
+/** A real node answers a checkpoint ahead of its own witness after this delay (src/gossip/service.ts DEFAULT_CHECK_DELAY_MS). */
+const CHECK_DELAY_MS = 1000;
+/** gossipsub mcache_gossip: heartbeats a message id stays in IHAVE gossip. */
+const GOSSIP_WINDOWS = 3;
+/** Bytes of one cosignature line (name, key ID, timestamp, signature), added to a checkpoint message. */
+const COSIG_LINE_BYTES = 110;
+const MSG_ID_BYTES = 20;
+const CONTROL_OVERHEAD = 16;
+const BASE_TIME_S = 1_700_000_000;
+/** Per-witness message ids per node in the seen set (node * MSG_SPACE + id stays below 2^53). */
+const MSG_SPACE = 2 ** 26;
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+interface Item {
+  readonly kind: 0 | 1; // 0 checkpoint text, 1 evidence
+  readonly log: number;
+  readonly branch: number; // 0 A, 1 B (evidence: -1)
+  readonly size: number;
+  readonly note: string; // log-signed note (text items) or canonical evidence JSON
+  readonly bytes: number; // wire size
+  opened?: OpenedNote;
+  verified?: boolean;
+  firstAt: number;
+  reachedHonest: number;
+  lastHonestAt: number;
+}
+
+interface LogState {
+  readonly origin: string;
+  readonly key: Ed25519SignerKey;
+  readonly verifiers: VerifierSet;
+  readonly trees: MemoryTree[]; // per branch
+  latest: Int32Array; // per branch: latest item, -1 none
+  forkSize: number; // -1: not forked
+  bySize: Map<number, [number, number]>;
+}
+
+export interface EngineOutput {
+  readonly honest: number[];
+  readonly detectedAt: Float64Array;
+  readonly forkAtMs: number | null;
+  readonly clientsTotal: number;
+  readonly falseAccepts: number;
+  readonly forkedAccepts: number;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly deliveryRatio: number;
+  readonly propagation: number[];
+  readonly evidence: string | null;
+  readonly evidenceCount: number;
+  readonly logVkeys: string[];
+  readonly signaturesVerified: number;
+  readonly events: number;
+  readonly roles: { honest: number; colluding: number; droppers: number; attackers: number; branchB: number };
+}
+
+export class ModelEngine {
+  private readonly s: Scenario;
+  private readonly rng: Rng;
+  private readonly lat: () => number;
+  private readonly q = new EventQueue();
+  private readonly N: number; // witnesses
+  private readonly total: number; // witnesses + attackers
+  private readonly L: number;
+  private readonly role: Uint8Array;
+  private readonly isB: Uint8Array;
+  private readonly pushed: Uint8Array;
+  private readonly down: Uint8Array;
+  // Peer graph (CSR; null for full topology) and gossipsub mesh.
+  private readonly adjOff: Int32Array | null;
+  private readonly adj: Int32Array | null;
+  private readonly mesh: Int32Array;
+  private readonly meshCnt: Uint8Array;
+  private readonly dirty = new Set<number>();
+  // Items and per-node bitsets.
+  private readonly items: Item[] = [];
+  private readonly W: number; // words per bitset
+  private readonly seen: Uint32Array;
+  private readonly cosigned: Uint32Array;
+  private readonly ownItem: Int32Array; // node*L+log
+  private readonly detectedAt: Float64Array; // per node, forked log
+  private readonly postFork: Uint8Array; // node*2+branch: cosigned a post-fork checkpoint on that branch
+  private readonly mcache = new Map<number, { item: number; at: number }[]>();
+  private readonly logs: LogState[] = [];
+  private readonly evidenceByPair = new Map<string, number>();
+  private readonly partitions: { atMs: number; untilMs: number; side: Uint8Array }[] = [];
+  // Witness cores (signatures real|memoised).
+  private readonly witnesses: (Witness | null)[] = [];
+  private readonly colluderB: (Witness | null)[] = [];
+  private readonly witnessLogs: WitnessLog[] = [];
+  private readonly memo = new Map<string, boolean>();
+  // Clients.
+  private readonly C: number;
+  private readonly clientW: Int32Array;
+  private readonly clientB: Uint8Array;
+  private readonly clientProtected: Uint8Array;
+  private readonly clientFalse: Uint8Array;
+  private readonly clientForked: Uint8Array;
+  // Per-witness messages (network.messages: per-witness).
+  private readonly perWitness: boolean;
+  private readonly NW: number; // words per witness bitset
+  private readonly tracked: Uint32Array | null; // per node: the witnesses it tracks (null: all)
+  private readonly msgText: number[] = [];
+  private readonly msgSnap: Uint32Array[] = [];
+  private readonly msgBytes: number[] = [];
+  private readonly seenMsg = new Set<number>();
+  private readonly knownCos = new Map<number, Uint32Array>();
+  // Real signatures: each witness's cosignature lines on the clients' log, and the clients' policies.
+  private readonly cosLines: Map<number, string> | null;
+  private readonly cosVkeys: string[] = [];
+  private readonly policies = new Map<number, Policy>();
+  private now = 0;
+  private messages = 0;
+  private bytes = 0;
+  private verifies = 0;
+  private events = 0;
+  private firstEvidence: number = -1;
+  private readonly advLog: number;
+  /** When the log signed its first branch-B checkpoint: detection times count from here. */
+  private forkTime = -1;
+
+  constructor(s: Scenario, seed: number) {
+    this.s = s;
+    this.rng = new Rng(seed);
+    const setup = this.rng.fork();
+    this.lat = latencySampler(s.network.latency, this.rng.fork());
+    this.N = s.network.nodes;
+    const a = s.adversary;
+    const attackers = a?.eclipse ? a.eclipse.attackers : 0;
+    this.total = this.N + attackers;
+    this.L = s.logs.count;
+    this.advLog = a ? a.log : -1;
+    this.role = new Uint8Array(this.total);
+    this.isB = new Uint8Array(this.total);
+    this.pushed = new Uint8Array(this.total);
+    this.down = new Uint8Array(this.total);
+    for (let i = this.N; i < this.total; i++) this.role[i] = ATTACKER;
+    // Roles: colluders, droppers (never the eclipse target), branch B among the rest.
+    const order = Array.from({ length: this.N }, (_, i) => i);
+    setup.shuffle(order);
+    const target = a?.eclipse ? a.eclipse.target : -1;
+    const pool = order.filter((i) => i !== target);
+    let p = 0;
+    for (let i = 0; i < (a?.colluding ?? 0) && p < pool.length; i++) this.role[pool[p++]] = COLLUDER;
+    const nDrop = a?.droppers ? Math.round(a.droppers.fraction * this.N) : 0;
+    for (let i = 0; i < nDrop && p < pool.length; i++) this.role[pool[p++]] = DROPPER;
+    if (a) {
+      if ('nodes' in a.branchB) for (const n of a.branchB.nodes) this.isB[n] = 1;
+      else {
+        const rest = order.filter((i) => this.role[i] !== COLLUDER);
+        const nb = Math.round(a.branchB.fraction * rest.length);
+        for (let i = 0; i < nb; i++) this.isB[rest[i]] = 1;
+      }
+    }
+    const pushOrder = order.slice();
+    setup.shuffle(pushOrder);
+    const nPush = Math.round(s.witnesses.push * this.N);
+    for (let i = 0; i < nPush; i++) this.pushed[pushOrder[i]] = 1;
+    // Peer graph and mesh.
+    [this.adjOff, this.adj] = this.buildGraph(setup, target, attackers);
+    this.mesh = new Int32Array(this.total * s.network.meshHigh).fill(-1);
+    this.meshCnt = new Uint8Array(this.total);
+    const meshOrder = Array.from({ length: this.total }, (_, i) => i);
+    setup.shuffle(meshOrder);
+    for (const v of meshOrder) this.graft(v, setup);
+    for (const part of s.network.partitions) {
+      const side = new Uint8Array(this.total);
+      if (part.byBranch) side.set(this.isB);
+      else {
+        const o = Array.from({ length: this.total }, (_, i) => i);
+        setup.shuffle(o);
+        const k = Math.round(part.fraction * this.total);
+        for (let i = 0; i < k; i++) side[o[i]] = 1;
+      }
+      this.partitions.push({ atMs: part.atMs, untilMs: part.untilMs, side });
+    }
+    // Items: at most one text per log, branch and publish, and evidence per forked publish pair.
+    const ticks = Math.ceil(s.durationMs / s.logs.intervalMs) + 2;
+    const maxItems = this.L * ticks * 2 + ticks * 32 + 256;
+    this.W = (maxItems + 31) >>> 5;
+    this.seen = new Uint32Array(this.total * this.W);
+    this.cosigned = new Uint32Array(this.total * this.W);
+    this.ownItem = new Int32Array(this.total * this.L).fill(-1);
+    this.detectedAt = new Float64Array(this.total).fill(-1);
+    this.postFork = new Uint8Array(this.total * 2);
+    this.cosLines = s.signatures === 'real' ? new Map() : null;
+    this.perWitness = s.network.messages === 'per-witness';
+    this.NW = (this.total + 31) >>> 5;
+    this.tracked = null;
+    if (this.perWitness && s.witnesses.knownWitnesses < this.N - 1) {
+      // Each node tracks itself and knownWitnesses others, at random.
+      const t = new Uint32Array(this.total * this.NW);
+      for (let v = 0; v < this.total; v++) {
+        t[v * this.NW + (v >>> 5)] |= 1 << (v & 31);
+        const others = order.filter((x) => x !== v);
+        for (let i = 0; i < s.witnesses.knownWitnesses; i++) {
+          const j = i + setup.int(others.length - i);
+          [others[i], others[j]] = [others[j], others[i]];
+          t[v * this.NW + (others[i] >>> 5)] |= 1 << (others[i] & 31);
+        }
+      }
+      this.tracked = t;
+    }
+    // Logs: real keys, trees and signed checkpoints.
+    for (let l = 0; l < this.L; l++) {
+      const origin = `sim.example/log${l}`;
+      const key = ed25519KeyFromSeed(origin, this.seedBytes(setup));
+      const verifiers = new VerifierSet([this.countingVerifier(key, s.signatures !== 'real')]);
+      this.logs.push({ origin, key, verifiers, trees: [new MemoryTree()], latest: new Int32Array([-1, -1]), forkSize: -1, bySize: new Map() });
+      this.witnessLogs.push({ origin, verifiers });
+    }
+    // Witness cores with real signatures (real | memoised); modelled mode applies the same rule compactly.
+    if (s.signatures !== 'modelled') {
+      const registry = { get: (o: string) => this.witnessLogs.find((w) => w.origin === o) };
+      for (let i = 0; i < this.N; i++) {
+        const key = ed25519KeyFromSeed(`w${i}.sim.example`, this.seedBytes(setup));
+        this.cosVkeys.push(key.cosignatureVkey);
+        const signer = cachedKeyCosigner(key, () => BigInt(BASE_TIME_S + Math.floor(this.now / 1000)));
+        const mk = () => new Witness({ store: new MemoryStore(), logs: registry, cosigners: [signer], now: () => BASE_TIME_S * 1000 + this.now });
+        this.witnesses.push(this.role[i] === ATTACKER ? null : mk());
+        this.colluderB.push(this.role[i] === COLLUDER ? mk() : null);
+      }
+    }
+    // Clients: each trusts n witnesses, every colluder first (the theory's c of n), then random others.
+    this.C = s.clients.count;
+    const n = s.clients.policy.n;
+    this.clientW = new Int32Array(this.C * n);
+    this.clientB = new Uint8Array(this.C);
+    this.clientProtected = new Uint8Array(this.C);
+    this.clientFalse = new Uint8Array(this.C);
+    this.clientForked = new Uint8Array(this.C);
+    const colluders = order.filter((i) => this.role[i] === COLLUDER);
+    const others = order.filter((i) => this.role[i] !== COLLUDER);
+    const nB = Math.round((a?.clientsB ?? 0) * this.C);
+    for (let c = 0; c < this.C; c++) {
+      this.clientB[c] = c < nB ? 1 : 0;
+      const pick = colluders.slice(0, n);
+      const rest = others.slice();
+      for (let i = 0; pick.length < n; i++) {
+        const j = i + setup.int(rest.length - i);
+        [rest[i], rest[j]] = [rest[j], rest[i]];
+        pick.push(rest[i]);
+      }
+      this.clientW.set(pick, c * n);
+    }
+  }
+
+  private seedBytes(r: Rng): Uint8Array {
+    const b = new Uint8Array(32);
+    for (let i = 0; i < 32; i += 4) new DataView(b.buffer).setUint32(i, r.u32());
+    return b;
+  }
+
+  /** The log's verifier, counting real Ed25519 checks; memoised: each distinct (key, message, signature) checked once per run. */
+  private countingVerifier(key: Ed25519SignerKey, memoise: boolean): Verifier {
+    const v = openNoteVerifier(key);
+    return {
+      ...v,
+      verify: (text, sig) => {
+        if (memoise) {
+          const k = `${v.vkey} ${toHex(sha256(text))} ${encodeBase64(sig)}`;
+          const hit = this.memo.get(k);
+          if (hit !== undefined) return hit;
+          this.verifies++;
+          const ok = v.verify(text, sig);
+          this.memo.set(k, ok);
+          return ok;
+        }
+        this.verifies++;
+        return v.verify(text, sig);
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------ network structure
+
+  private buildGraph(r: Rng, target: number, attackers: number): [Int32Array | null, Int32Array | null] {
+    const { topology, degree, rewire } = this.s.network;
+    const N = this.N;
+    if (topology === 'full' && attackers === 0) return [null, null];
+    const sets: Set<number>[] = Array.from({ length: this.total }, () => new Set<number>());
+    const link = (u: number, v: number) => {
+      if (u === v) return;
+      sets[u].add(v);
+      sets[v].add(u);
+    };
+    if (topology === 'full') {
+      for (let u = 0; u < N; u++) for (let v = u + 1; v < N; v++) link(u, v);
+    } else if (topology === 'small-world') {
+      const half = Math.max(1, Math.floor(degree / 2));
+      for (let u = 0; u < N; u++) {
+        for (let j = 1; j <= half; j++) {
+          let v = (u + j) % N;
+          if (r.float() < rewire) v = r.int(N);
+          link(u, v);
+        }
+      }
+    } else {
+      // Random near-regular graph: stubs matched at random, self and duplicate links skipped.
+      const stubs: number[] = [];
+      for (let u = 0; u < N; u++) for (let j = 0; j < degree; j++) stubs.push(u);
+      r.shuffle(stubs);
+      for (let i = 0; i + 1 < stubs.length; i += 2) link(stubs[i], stubs[i + 1]);
+      // Keep it connected in practice: a ring through a random order adds at most 2 links per node.
+      const o = Array.from({ length: N }, (_, i) => i);
+      r.shuffle(o);
+      for (let i = 0; i < N; i++) if (sets[o[i]].size < 2) link(o[i], o[(i + 1) % N]);
+    }
+    if (attackers > 0 && target >= 0) {
+      // Eclipse: the target's links are replaced by links to the attackers only.
+      for (const v of sets[target]) sets[v].delete(target);
+      sets[target].clear();
+      for (let i = N; i < this.total; i++) {
+        link(target, i);
+        for (let j = 0; j < Math.min(degree, N - 1); j++) {
+          const v = r.int(N);
+          if (v !== target) link(i, v);
+        }
+      }
+    }
+    const off = new Int32Array(this.total + 1);
+    for (let u = 0; u < this.total; u++) off[u + 1] = off[u] + sets[u].size;
+    const adj = new Int32Array(off[this.total]);
+    for (let u = 0; u < this.total; u++) {
+      // Sorted for determinism independent of insertion order.
+      const list = [...sets[u]].sort((x, y) => x - y);
+      adj.set(list, off[u]);
+    }
+    return [off, adj];
+  }
+
+  private peerCount(u: number): number {
+    return this.adjOff ? this.adjOff[u + 1] - this.adjOff[u] : this.total - 1;
+  }
+
+  private peerAt(u: number, i: number): number {
+    if (this.adjOff) return this.adj![this.adjOff[u] + i];
+    return i >= u ? i + 1 : i;
+  }
+
+  private inMesh(u: number, v: number): boolean {
+    const base = u * this.s.network.meshHigh;
+    for (let i = 0; i < this.meshCnt[u]; i++) if (this.mesh[base + i] === v) return true;
+    return false;
+  }
+
+  private meshAdd(u: number, v: number): void {
+    this.mesh[u * this.s.network.meshHigh + this.meshCnt[u]++] = v;
+  }
+
+  private meshRemove(u: number, v: number): void {
+    const base = u * this.s.network.meshHigh;
+    const n = this.meshCnt[u];
+    for (let i = 0; i < n; i++) {
+      if (this.mesh[base + i] === v) {
+        this.mesh[base + i] = this.mesh[base + n - 1];
+        this.meshCnt[u]--;
+        return;
+      }
+    }
+  }
+
+  /** Heartbeat mesh maintenance: drop down peers, graft up to D below Dlo, prune to D above Dhi. */
+  private graft(u: number, r: Rng): void {
+    const { meshDegree: D, meshLow, meshHigh } = this.s.network;
+    const base = u * meshHigh;
+    for (let i = this.meshCnt[u] - 1; i >= 0; i--) {
+      const v = this.mesh[base + i];
+      if (this.down[v]) {
+        this.meshRemove(u, v);
+        this.meshRemove(v, u);
+      }
+    }
+    if (this.down[u]) return;
+    if (this.meshCnt[u] < meshLow || this.meshCnt[u] === 0 || this.meshCnt[u] < D) {
+      const deg = this.peerCount(u);
+      for (let tries = 0; tries < 4 * deg + 8 && this.meshCnt[u] < D; tries++) {
+        const v = this.peerAt(u, r.int(deg));
+        if (this.down[v] || this.inMesh(u, v) || this.meshCnt[v] >= meshHigh) continue;
+        this.meshAdd(u, v);
+        this.meshAdd(v, u);
+      }
+    }
+    while (this.meshCnt[u] > D) {
+      const v = this.mesh[base + r.int(this.meshCnt[u])];
+      this.meshRemove(u, v);
+      this.meshRemove(v, u);
+    }
+  }
+
+  private cut(u: number, v: number, t: number): boolean {
+    for (const p of this.partitions) if (t >= p.atMs && t < p.untilMs && p.side[u] !== p.side[v]) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------------ bitsets
+
+  private has(set: Uint32Array, node: number, item: number): boolean {
+    return (set[node * this.W + (item >>> 5)] & (1 << (item & 31))) !== 0;
+  }
+
+  private set(set: Uint32Array, node: number, item: number): void {
+    set[node * this.W + (item >>> 5)] |= 1 << (item & 31);
+  }
+
+  // ------------------------------------------------------------------ logs
+
+  private publish(l: number): void {
+    const log = this.logs[l];
+    const s = this.s;
+    const a = s.adversary;
+    if (a && l === a.log && log.forkSize < 0 && this.now >= a.forkAtMs) {
+      // Fork: branch B shares the first forkSize leaves and then diverges.
+      const size = Number(log.trees[0].size);
+      const t = new MemoryTree();
+      for (let i = 0n; i < BigInt(size); i++) t.appendLeafHash(log.trees[0].leafHash(i));
+      log.trees.push(t);
+      log.forkSize = size;
+      this.forkTime = this.now;
+    }
+    const bySize: [number, number] = [-1, -1];
+    for (let b = 0; b < log.trees.length; b++) {
+      const tree = log.trees[b];
+      for (let i = 0; i < s.logs.batch; i++) tree.append(utf8(`${b === 0 ? 'A' : 'B'} ${l} ${tree.size}`));
+      const size = tree.size;
+      const note = signNote(formatCheckpoint({ origin: log.origin, size, root: tree.root() }), [log.key]);
+      const id = this.addItem({ kind: 0, log: l, branch: b, size: Number(size), note, bytes: note.length + COSIG_LINE_BYTES, firstAt: -1, reachedHonest: 0, lastHonestAt: -1 });
+      log.latest[b] = id;
+      bySize[b] = id;
+    }
+    log.bySize.set(this.items[bySize[0]].size, bySize);
+    // Push to the witnesses the log pushes to (each is shown its branch; colluders both).
+    for (let w = 0; w < this.N; w++) {
+      if (!this.pushed[w]) continue;
+      for (const b of this.branchesShown(w, l)) this.q.push(this.now + this.lat(), LEARN, w, log.latest[b], 0);
+    }
+    if (this.now + s.logs.intervalMs < s.durationMs) this.q.push(this.now + s.logs.intervalMs, PUBLISH, l, 0, 0);
+  }
+
+  private addItem(it: Item): number {
+    if (this.items.length >= this.W * 32) throw new Error('simulator item table full');
+    this.items.push(it);
+    return this.items.length - 1;
+  }
+
+  private branchesShown(w: number, l: number): number[] {
+    const log = this.logs[l];
+    if (log.trees.length === 1) return [0];
+    if (this.role[w] === COLLUDER) return [0, 1];
+    return [this.isB[w]];
+  }
+
+  // ------------------------------------------------------------------ witnesses
+
+  private poll(w: number, l: number): void {
+    if (!this.down[w]) for (const b of this.branchesShown(w, l)) if (this.logs[l].latest[b] >= 0) this.q.push(this.now + this.lat() + this.lat(), LEARN, w, this.logs[l].latest[b], 0);
+    const next = this.s.witnesses.pollIntervalMs * (0.5 + this.rng.float());
+    if (this.now + next < this.s.durationMs) this.q.push(this.now + next, POLL, w, l, 0);
+  }
+
+  /** The log hands witness w a checkpoint through the real witness core (add-checkpoint, old = its stored size, the log's proof). */
+  private async learnReal(w: number, item: number): Promise<void> {
+    if (this.down[w]) return;
+    const it = this.items[item];
+    const wit = this.role[w] === COLLUDER && it.branch === 1 ? this.colluderB[w]! : this.witnesses[w]!;
+    const state = await wit.latest(this.logs[it.log].origin);
+    const old = state?.size ?? 0n;
+    if (BigInt(it.size) <= old) return;
+    const tree = this.logs[it.log].trees[it.branch];
+    const proof = old > 0n ? tree.consistencyProof(old, BigInt(it.size)) : [];
+    const r = await wit.add({ oldSize: old, proof, note: utf8(it.note) });
+    if (r.kind === 'cosigned' && r.advanced) {
+      if (this.cosLines && it.log === Math.max(0, this.advLog)) this.cosLines.set(w * this.W * 32 + item, r.lines);
+      this.cosign(w, item);
+    }
+  }
+
+  /** The same rule, compactly (modelled signatures): advance only to a larger checkpoint consistent with the one held. */
+  private learnCompact(w: number, item: number): void {
+    if (this.down[w]) return;
+    const it = this.items[item];
+    if (this.role[w] === COLLUDER) {
+      // A colluder keeps one chain per branch and cosigns both.
+      const k = (w * this.L + it.log) * 2 + it.branch;
+      if (it.size <= (this.colluderSizes.get(k) ?? -1)) return;
+      this.colluderSizes.set(k, it.size);
+    } else {
+      const own = this.ownItem[w * this.L + it.log];
+      if (own >= 0) {
+        const o = this.items[own];
+        if (it.size <= o.size || (o.branch !== it.branch && o.size > this.logs[it.log].forkSize)) return;
+      }
+    }
+    this.cosign(w, item);
+  }
+
+  private readonly colluderSizes = new Map<number, number>();
+
+  /** Witness w cosigned item: record it and publish on gossip. */
+  private cosign(w: number, item: number): void {
+    const it = this.items[item];
+    const slot = w * this.L + it.log;
+    const own = this.ownItem[slot];
+    const colluder = this.role[w] === COLLUDER;
+    this.set(this.cosigned, w, item);
+    if (own < 0 || it.size > this.items[own].size) this.ownItem[slot] = item;
+    if (it.log === this.advLog && this.logs[it.log].forkSize >= 0 && it.size > this.logs[it.log].forkSize) this.postFork[w * 2 + it.branch] = 1;
+    // Colluders publish nothing about the forked log (they would only help detection).
+    if (colluder && it.log === this.advLog) return;
+    if (this.perWitness) {
+      this.receive(w, item, -1, false);
+      this.publishOwn(w, item);
+    } else this.receive(w, item, -1);
+  }
+
+  // ------------------------------------------------------------------ gossip
+
+  // Gossip ids: g >= 0 is an item (a coalesced checkpoint text, or evidence); g < 0 is the
+  // per-witness checkpoint message -g-1 (network.messages: per-witness).
+
+  private seenG(v: number, g: number): boolean {
+    return g >= 0 ? this.has(this.seen, v, g) : this.seenMsg.has(v * MSG_SPACE + (-g - 1));
+  }
+
+  private logOfG(g: number): number {
+    return this.items[g >= 0 ? g : this.msgText[-g - 1]].log;
+  }
+
+  private send(u: number, v: number, g: number, extraDelay: number): void {
+    this.messages++;
+    this.bytes += g >= 0 ? this.items[g].bytes : this.msgBytes[-g - 1];
+    if (this.s.network.loss > 0 && this.rng.float() < this.s.network.loss) return;
+    if (this.partitions.length > 0 && this.cut(u, v, this.now)) return;
+    if (this.seenG(v, g)) return; // a duplicate: dropped by v's seen cache on arrival
+    this.q.push(this.now + extraDelay + this.lat(), DELIVER, v, g, u);
+  }
+
+  private deliver(v: number, g: number, from: number): void {
+    if (g >= 0) this.receive(v, g, from, true);
+    else this.receiveMsg(v, -g - 1, from);
+  }
+
+  /** Eager push to the mesh (but not back to the sender) and into the message cache for IHAVE gossip. */
+  private forward(v: number, g: number, from: number): void {
+    // Colluders suppress everything about the forked log; droppers drop or delay.
+    const role = this.role[v];
+    if (role === COLLUDER && this.logOfG(g) === this.advLog) return;
+    let delay = 0;
+    if (role === DROPPER) {
+      const d = this.s.adversary!.droppers!;
+      if (this.rng.float() < d.dropRate) return;
+      delay = d.delayMs;
+    }
+    const base = v * this.s.network.meshHigh;
+    for (let i = 0; i < this.meshCnt[v]; i++) {
+      const p = this.mesh[base + i];
+      if (p !== from) this.send(v, p, g, delay);
+    }
+    let mc = this.mcache.get(v);
+    if (!mc) this.mcache.set(v, (mc = []));
+    mc.push({ item: g, at: this.now });
+  }
+
+  /** Witness w publishes its checkpoint message: the text, its own cosignature and every tracked one it knows (service.publishEntry). */
+  private publishOwn(w: number, item: number): void {
+    const known = this.known(w, item);
+    known[w >>> 5] |= 1 << (w & 31);
+    const m = this.msgText.length;
+    if (m >= MSG_SPACE) throw new Error('simulator message table full');
+    const snap = known.slice();
+    let cos = 0;
+    for (let i = 0; i < snap.length; i++) cos += popcount(snap[i]);
+    this.msgText.push(item);
+    this.msgSnap.push(snap);
+    this.msgBytes.push(this.items[item].bytes - COSIG_LINE_BYTES + cos * COSIG_LINE_BYTES);
+    this.seenMsg.add(w * MSG_SPACE + m);
+    this.forward(w, -m - 1, -1);
+  }
+
+  /** The cosignatures node v knows on a text (bitset over witnesses). */
+  private known(v: number, item: number): Uint32Array {
+    const k = v * this.W * 32 + item;
+    let b = this.knownCos.get(k);
+    if (!b) this.knownCos.set(k, (b = new Uint32Array(this.NW)));
+    return b;
+  }
+
+  /**
+   * A per-witness checkpoint message reaches v: the text goes to its view; tracked cosignatures
+   * merge. Verdict as validateCheckpoint: no tracked cosignature, or lines by keys v does not
+   * track: ignore (not forwarded); otherwise accept (forward) only if it brought news.
+   */
+  private receiveMsg(v: number, m: number, from: number): void {
+    const key = v * MSG_SPACE + m;
+    if (this.seenMsg.has(key)) return;
+    this.seenMsg.add(key);
+    if (this.role[v] === ATTACKER) return;
+    const item = this.msgText[m];
+    const newText = !this.has(this.seen, v, item);
+    this.receive(v, item, from, false);
+    const snap = this.msgSnap[m];
+    const known = this.known(v, item);
+    const tracked = this.tracked ? this.tracked.subarray(v * this.NW, v * this.NW + this.NW) : null;
+    let anyTracked = false;
+    let unknown = false;
+    let news = false;
+    for (let i = 0; i < this.NW; i++) {
+      const t = tracked ? tracked[i] : 0xffffffff;
+      const mine = snap[i] & t;
+      if (mine !== 0) anyTracked = true;
+      if ((snap[i] & ~t) !== 0) unknown = true;
+      if ((mine & ~known[i]) !== 0) news = true;
+      known[i] |= mine;
+    }
+    if (!anyTracked || unknown || !(news || newText)) return;
+    this.forward(v, -m - 1, from);
+  }
+
+  /** A node gets an item (from a peer, or from itself: own cosignature, detected evidence); forward: coalesced gossip. */
+  private receive(v: number, item: number, from: number, forward = true): void {
+    if (this.has(this.seen, v, item)) return;
+    const it = this.items[item];
+    const role = this.role[v];
+    if (role === ATTACKER) {
+      this.set(this.seen, v, item);
+      return;
+    }
+    // Validation before forwarding: the log signature of a checkpoint, the evidence itself.
+    if (it.kind === 0) {
+      if (this.s.signatures === 'real') openNote(it.note, this.logs[it.log].verifiers);
+      else if (!it.opened) it.opened = openNote(it.note, this.logs[it.log].verifiers);
+    } else if (!this.verifyEvidenceAt(it)) return; // invalid: not stored, not forwarded
+    this.set(this.seen, v, item);
+    if (it.firstAt < 0) it.firstAt = this.now;
+    if (role !== ATTACKER && role !== COLLUDER && role !== DROPPER) {
+      it.reachedHonest++;
+      it.lastHonestAt = this.now;
+    }
+    if (it.kind === 1) {
+      if (this.detectedAt[v] < 0 && role !== COLLUDER) this.detectedAt[v] = this.now;
+    } else if (role !== COLLUDER) {
+      this.detect(v, item);
+      this.maybeAdvance(v, item);
+    }
+    if (forward) this.forward(v, item, from);
+  }
+
+  private verifyEvidenceAt(it: Item): boolean {
+    // real: every node verifies; memoised/modelled: the verdict of the first verification is reused.
+    if (this.s.signatures !== 'real' && it.verified !== undefined) return it.verified;
+    const v = verifyEvidence(utf8(it.note), (o) => this.logs.find((l) => l.origin === o)?.verifiers);
+    it.verified = v.ok;
+    return v.ok;
+  }
+
+  /** The view's rules: same size and another root is evidence at once; another size needs a proof from the log. */
+  private detect(v: number, item: number): void {
+    const it = this.items[item];
+    const log = this.logs[it.log];
+    if (log.forkSize < 0 || it.size <= log.forkSize) return;
+    const pair = log.bySize.get(it.size);
+    const other = pair ? pair[1 - it.branch] : -1;
+    if (other >= 0 && this.has(this.seen, v, other)) {
+      this.evidence(v, item, other);
+      return;
+    }
+    const own = this.ownItem[v * this.L + it.log];
+    if (own < 0 || own === item) return;
+    const o = this.items[own];
+    if (o.branch === it.branch || o.size <= log.forkSize || o.size === it.size) return;
+    const delay = it.size > o.size ? CHECK_DELAY_MS : 0;
+    this.q.push(this.now + delay + this.lat() + this.lat(), CHECK, v, item, own);
+  }
+
+  /** A poller that sees a checkpoint ahead of its witness fetches a proof from the log and adds it (service.maybeAdvance). */
+  private maybeAdvance(v: number, item: number): void {
+    if (this.pushed[v] || this.role[v] !== HONEST && this.role[v] !== DROPPER) return;
+    const it = this.items[item];
+    const own = this.ownItem[v * this.L + it.log];
+    if (own === item || (own >= 0 && this.items[own].size >= it.size)) return;
+    // The log serves this witness its own branch only: a proof to the other branch never verifies.
+    if (!this.branchesShown(v, it.log).includes(it.branch)) return;
+    this.q.push(this.now + this.lat() + this.lat(), LEARN, v, item, 0);
+  }
+
+  /** Node v holds checkpoints x and y that the log signed on different branches: make (real) evidence and gossip it. */
+  private evidence(v: number, x: number, y: number): void {
+    const key = x < y ? `${x}:${y}` : `${y}:${x}`;
+    let id = this.evidenceByPair.get(key);
+    if (id === undefined) {
+      const a = this.items[x];
+      const b = this.items[y];
+      const log = this.logs[a.log];
+      const open = (i: Item) => (i.opened ??= openNote(i.note, log.verifiers));
+      const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+      const consistency =
+        small.size === large.size
+          ? undefined
+          : { h: log.trees[large.branch].root(BigInt(small.size)), proof: log.trees[large.branch].consistencyProof(BigInt(small.size), BigInt(large.size)) };
+      const ev = makeEvidence({ note: open(small), checkpoint: parseCheckpoint(open(small).text) }, { note: open(large), checkpoint: parseCheckpoint(open(large).text) }, consistency);
+      const enc = encodeEvidence(ev);
+      const json = new TextDecoder().decode(enc);
+      id = this.addItem({ kind: 1, log: a.log, branch: -1, size: 0, note: json, bytes: enc.length, firstAt: -1, reachedHonest: 0, lastHonestAt: -1 });
+      this.evidenceByPair.set(key, id);
+      if (this.firstEvidence < 0) this.firstEvidence = id;
+    }
+    this.receive(v, id, -1);
+  }
+
+  private heartbeat(): void {
+    const r = this.rng;
+    for (const u of [...this.dirty].sort((x, y) => x - y)) this.graft(u, r);
+    this.dirty.clear();
+    const horizon = this.now - GOSSIP_WINDOWS * this.s.network.heartbeatMs;
+    const { gossipFactor, gossipLazy } = this.s.network;
+    for (const [u, mc] of this.mcache) {
+      let k = 0;
+      while (k < mc.length && mc[k].at < horizon) k++;
+      if (k > 0) mc.splice(0, k);
+      if (mc.length === 0) {
+        this.mcache.delete(u);
+        continue;
+      }
+      if (this.down[u] || this.role[u] === ATTACKER) continue;
+      // IHAVE to Dlazy (or gossipFactor of the) non-mesh peers.
+      const deg = this.peerCount(u);
+      const nonMesh = deg - this.meshCnt[u];
+      const want = Math.min(nonMesh, Math.max(gossipLazy, Math.round(gossipFactor * nonMesh)));
+      for (let sent = 0, tries = 0; sent < want && tries < 4 * want + 8; tries++) {
+        const v = this.peerAt(u, r.int(deg));
+        if (this.inMesh(u, v)) continue;
+        sent++;
+        this.messages++;
+        this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES * mc.length;
+        if (this.s.network.loss > 0 && r.float() < this.s.network.loss) continue;
+        if (this.partitions.length > 0 && this.cut(u, v, this.now)) continue;
+        for (const { item: g } of mc) {
+          if (this.role[u] === COLLUDER && this.logOfG(g) === this.advLog) continue;
+          if (!this.seenG(v, g)) this.q.push(this.now + this.lat(), IHAVE, v, g, u);
+        }
+      }
+    }
+    if (this.now + this.s.network.heartbeatMs < this.s.durationMs) this.q.push(this.now + this.s.network.heartbeatMs, HEARTBEAT, 0, 0, 0);
+  }
+
+  /** IHAVE arrives at v: IWANT back, and the message follows (two more one-way latencies). */
+  private ihave(v: number, g: number, from: number): void {
+    if (this.down[v] || this.seenG(v, g)) return;
+    this.messages++;
+    this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES;
+    this.send(from, v, g, this.lat());
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  /** Client c's policy: the log, its n witnesses, a k-of-n group (c2sp.org/tlog-policy text). */
+  private clientPolicy(c: number): Policy {
+    let p = this.policies.get(c);
+    if (!p) {
+      const { k, n } = this.s.clients.policy;
+      const ws = Array.from(this.clientW.subarray(c * n, c * n + n));
+      const text = [`log ${this.logs[Math.max(0, this.advLog)].key.vkey}`, ...ws.map((w) => `witness w${w} ${this.cosVkeys[w]}`), `group g ${k} ${ws.map((w) => `w${w}`).join(' ')}`, 'quorum g', ''].join('\n');
+      this.policies.set(c, (p = parsePolicy(text)));
+    }
+    return p;
+  }
+
+  private fetch(c: number): void {
+    const s = this.s;
+    const l = Math.max(0, this.advLog);
+    const log = this.logs[l];
+    const b = log.trees.length > 1 ? this.clientB[c] : 0;
+    const item = log.latest[b];
+    const n = s.clients.policy.n;
+    const k = s.clients.policy.k;
+    if (item >= 0 && !this.clientProtected[c]) {
+      // Ask m of the n witnesses (a fresh random choice each time).
+      const ws = Array.from(this.clientW.subarray(c * n, c * n + n));
+      let count = 0;
+      let evidence = false;
+      let lines = '';
+      for (let i = 0; i < s.clients.fetch.witnesses; i++) {
+        const j = i + this.rng.int(n - i);
+        [ws[i], ws[j]] = [ws[j], ws[i]];
+        const w = ws[i];
+        if (this.down[w]) continue;
+        if (this.detectedAt[w] >= 0 && this.role[w] !== COLLUDER) evidence = true;
+        if (this.has(this.cosigned, w, item)) {
+          count++;
+          if (this.cosLines) lines += this.cosLines.get(w * this.W * 32 + item) ?? '';
+        }
+      }
+      let accepted = !evidence && count >= k;
+      if (this.cosLines) {
+        // Real signatures: the client's real policy check (src/policy) on the note with the
+        // cosignatures it gathered, refusing on the evidence a witness handed it.
+        const ev = evidence && this.firstEvidence >= 0 ? [utf8(this.items[this.firstEvidence].note)] : [];
+        const verdict = verifyCosignedCheckpoint(this.items[item].note + lines, this.clientPolicy(c), { knownEvidence: ev });
+        accepted = verdict.ok;
+        if (verdict.code === 'known-evidence') evidence = true;
+      }
+      if (evidence) this.clientProtected[c] = 1;
+      else if (accepted && this.items[item].branch === 1) {
+        this.clientForked[c] = 1;
+        // A split view got through this client's policy: the other branch also has a quorum of its n witnesses.
+        let quorumA = 0;
+        for (let i = 0; i < n; i++) quorumA += this.postFork[this.clientW[c * n + i] * 2];
+        if (quorumA >= k) this.clientFalse[c] = 1;
+      }
+    }
+    const next = s.clients.fetch.intervalMs * (0.5 + this.rng.float());
+    if (this.now + next < s.durationMs) this.q.push(this.now + next, FETCH, c, 0, 0);
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  async run(onProgress?: (fraction: number, simTimeMs: number) => void): Promise<EngineOutput> {
+    const s = this.s;
+    const r = this.rng;
+    for (let l = 0; l < this.L; l++) this.q.push((s.logs.intervalMs * l) / this.L, PUBLISH, l, 0, 0);
+    for (let w = 0; w < this.N; w++) {
+      if (this.pushed[w] || this.role[w] === ATTACKER) continue;
+      for (let l = 0; l < this.L; l++) this.q.push(r.float() * s.witnesses.pollIntervalMs, POLL, w, l, 0);
+    }
+    this.q.push(s.network.heartbeatMs, HEARTBEAT, 0, 0, 0);
+    for (let c = 0; c < this.C; c++) this.q.push(r.float() * s.clients.fetch.intervalMs, FETCH, c, 0, 0);
+    if (s.network.churn.rate > 0) {
+      for (let w = 0; w < this.N; w++) {
+        const t = (-Math.log(1 - r.float()) / s.network.churn.rate) * 3_600_000;
+        if (t < s.durationMs) this.q.push(t, DOWN, w, 0, 0);
+      }
+    }
+    const q = this.q;
+    let nextReport = 0;
+    while (q.pop()) {
+      if (q.t >= s.durationMs) break;
+      this.now = q.t;
+      this.events++;
+      switch (q.k) {
+        case PUBLISH:
+          this.publish(q.x);
+          break;
+        case POLL:
+          this.poll(q.x, q.y);
+          break;
+        case LEARN:
+          if (this.witnesses.length > 0) await this.learnReal(q.x, q.y);
+          else this.learnCompact(q.x, q.y);
+          break;
+        case DELIVER:
+          if (!this.down[q.x]) this.deliver(q.x, q.y, q.z);
+          break;
+        case HEARTBEAT:
+          this.heartbeat();
+          break;
+        case CHECK:
+          if (!this.down[q.x]) this.evidence(q.x, q.y, q.z);
+          break;
+        case FETCH:
+          this.fetch(q.x);
+          break;
+        case DOWN: {
+          const w = q.x;
+          this.down[w] = 1;
+          this.markNeighbours(w);
+          this.q.push(this.now + s.network.churn.downtimeMs, UP, w, 0, 0);
+          break;
+        }
+        case UP: {
+          const w = q.x;
+          this.down[w] = 0;
+          this.dirty.add(w);
+          const t = this.now + (-Math.log(1 - r.float()) / s.network.churn.rate) * 3_600_000;
+          if (t < s.durationMs) this.q.push(t, DOWN, w, 0, 0);
+          break;
+        }
+        case IHAVE:
+          this.ihave(q.x, q.y, q.z);
+          break;
+      }
+      if (onProgress && this.events >= nextReport) {
+        nextReport = this.events + 200_000;
+        onProgress(this.now / s.durationMs, this.now);
+      }
+    }
+    onProgress?.(1, s.durationMs);
+    return this.output();
+  }
+
+  private markNeighbours(w: number): void {
+    const base = w * this.s.network.meshHigh;
+    for (let i = 0; i < this.meshCnt[w]; i++) this.dirty.add(this.mesh[base + i]);
+    this.dirty.add(w);
+  }
+
+  private output(): EngineOutput {
+    const honest: number[] = [];
+    for (let i = 0; i < this.N; i++) if (this.role[i] === HONEST) honest.push(i);
+    let reached = 0;
+    let items = 0;
+    const propagation: number[] = [];
+    for (const it of this.items) {
+      items++;
+      reached += it.reachedHonest;
+      if (it.kind === 0 && it.reachedHonest === honest.length && it.firstAt >= 0) propagation.push(it.lastHonestAt - it.firstAt);
+    }
+    let falseAccepts = 0;
+    let forked = 0;
+    for (let c = 0; c < this.C; c++) {
+      falseAccepts += this.clientFalse[c];
+      forked += this.clientForked[c];
+    }
+    let nColl = 0;
+    let nDrop = 0;
+    let nB = 0;
+    for (let i = 0; i < this.N; i++) {
+      if (this.role[i] === COLLUDER) nColl++;
+      if (this.role[i] === DROPPER) nDrop++;
+      if (this.isB[i]) nB++;
+    }
+    const ev = this.firstEvidence >= 0 ? this.items[this.firstEvidence] : undefined;
+    return {
+      honest,
+      detectedAt: this.detectedAt,
+      forkAtMs: this.s.adversary ? (this.forkTime >= 0 ? this.forkTime : null) : null,
+      clientsTotal: this.C,
+      falseAccepts,
+      forkedAccepts: forked,
+      messages: this.messages,
+      bytes: this.bytes,
+      deliveryRatio: items === 0 || honest.length === 0 ? 1 : reached / (items * honest.length),
+      propagation,
+      evidence: ev ? encodeBase64(utf8(ev.note)) : null,
+      evidenceCount: this.evidenceByPair.size,
+      logVkeys: this.logs.map((l) => l.key.vkey),
+      signaturesVerified: this.verifies,
+      events: this.events,
+      roles: { honest: honest.length, colluding: nColl, droppers: nDrop, attackers: this.total - this.N, branchB: nB },
+    };
+  }
+}
+
+/** The Ed25519 verifier for a log key (its vkey parsed back, as a witness configured with it would). */
+function openNoteVerifier(key: Ed25519SignerKey): Verifier {
+  return parseVkey(key.vkey);
+}
+
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * cosigner() from src/note/keys.ts with the private KeyObject built once: node's backend caches only
+ * 64 private keys (a node has one), and rebuilding one costs ten signatures. Same bytes as cosigner().
+ */
+function cachedKeyCosigner(key: Ed25519SignerKey, clock: () => bigint): Signer {
+  const inner = cosigner(key, clock);
+  const pk = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, key.seed]), format: 'der', type: 'pkcs8' });
+  return {
+    name: inner.name,
+    keyId: inner.keyId,
+    type: inner.type,
+    sign(text) {
+      const t = clock();
+      return concatBytes(u64be(t), new Uint8Array(cryptoSign(null, cosignatureMessage(t, text), pk)));
+    },
+  };
+}
