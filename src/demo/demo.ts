@@ -132,7 +132,7 @@ async function story(): Promise<void> {
   const policyText =
     `log ${logVkey} ${logUrl}\n` +
     n.witnesses.map((w) => `witness ${w.name} ${w.vkey} ${w.url}\n`).join('') +
-    `group quorum ${k} ${n.witnesses.map((w) => w.name).join(' ')}\nquorum quorum\n`;
+    `group majority ${k} ${n.witnesses.map((w) => w.name).join(' ')}\nquorum majority\n`;
   const policy: Policy = parsePolicy(policyText);
   say(`client policy: ${k} of ${n.witnesses.length} witnesses (${n.witnesses.map((w) => w.name).join(', ')}) must cosign a checkpoint of ${origin}`);
 
