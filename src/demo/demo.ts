@@ -10,8 +10,10 @@
 // Ctrl-C (SIGINT) or SIGTERM at any point: stops every process, removes the temporary directory,
 // exits 130.
 //
-//   node --import tsx src/demo/demo.ts [--network FILE] [--keep-running]
+//   node --import tsx src/demo/demo.ts [--network FILE] [--keep-running] [--screenshot FILE.png]
 // --keep-running: unattended, but keep the network up at the end until a signal (tests use it).
+// --screenshot: after the split view is caught, photograph the first honest witness's status page
+// in headless Chromium (Debian's /usr/bin/chromium, playwright-core; docs/status-page-demo.png).
 import '../platform.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -214,7 +216,27 @@ async function story(): Promise<void> {
   const split = after.disagreements.find((d) => d.kind === 'split-view');
   if (split) say(`  asking all ${n.witnesses.length} witnesses, the client also sees the disagreement itself: ${split.reason}`);
 
+  const si = args.indexOf('--screenshot');
+  if (si >= 0 && args[si + 1]) {
+    const honest = n.witnesses.find((w) => !victims.includes(w.name))!;
+    await screenshot(`${honest.url}/`, args[si + 1]);
+    say(`  screenshot of ${honest.name}'s status page: ${args[si + 1]}`);
+  }
+
   say(`OUTCOME: split view caught. Every witness (${[...verified].join(', ')}) holds verified evidence; the ${k}-of-${n.witnesses.length} client refused the forked checkpoint.`);
+}
+
+/** The status page as a browser shows it (dev dependency, loaded only for --screenshot). */
+async function screenshot(url: string, out: string): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    await page.goto(url);
+    await page.screenshot({ path: out, fullPage: true });
+  } finally {
+    await browser.close();
+  }
 }
 
 function pressEnter(prompt: string): Promise<void> {
