@@ -442,14 +442,14 @@ export class Feeder {
     try {
       const suspects = await this.store.listSuspects(this.origin);
       const seen = new Set<string>();
-      const todo: { key: string; pair: SuspectPair }[] = [];
+      const unresolved: { key: string; pair: SuspectPair }[] = [];
       for (const pair of [...own, ...suspects.map((s) => ({ held: s.held, submitted: s.submitted }))]) {
         const key = pairKey(pair);
         if (seen.has(key) || this.resolved.has(key)) continue;
         seen.add(key);
-        todo.push({ key, pair });
+        unresolved.push({ key, pair });
       }
-      for (const { key, pair } of todo.slice(0, SUSPECTS_PER_POLL)) {
+      for (const { key, pair } of unresolved.slice(0, SUSPECTS_PER_POLL)) {
         if (signal?.aborted) return;
         const verdict = await provePair(pair, current, tiles, log.verifiers, signal);
         if (verdict.kind === 'pending') {
