@@ -38,7 +38,7 @@
 // process must restart and reload from disk.
 import { setImmediate } from 'node:timers'; // not the global: tests' fake timers must not stall commits
 import { Level } from 'level';
-import type { CasResult, LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import type { StoreHealth, CasResult, LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
 import { SUSPECT_RING_SIZE } from '../witness/store.js';
 import { decodeBase64, decodeUtf8, encodeBase64 } from '../util/bytes.js';
 import {
@@ -533,6 +533,10 @@ export class LevelStore implements WitnessStore {
       if (origin === undefined) found.sort((a, b) => a.seq - b.seq);
       return found.map((x) => x.rec);
     });
+  }
+
+  health(): StoreHealth {
+    return this.failure ? { writable: false, reason: this.failure.message } : { writable: true };
   }
 
   async origins(): Promise<string[]> {

@@ -12,7 +12,7 @@
 //  - inputs are validated (TypeError): origins and ids must be well-formed Unicode strings,
 //    sizes non-negative bigints, times finite numbers, roots/bytes/proofs Uint8Arrays.
 //  - every method rejects with StoreClosedError after close().
-import type { CasResult, LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import type { StoreHealth, CasResult, LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
 import { SUSPECT_RING_SIZE } from '../witness/store.js';
 
 /** Thrown by every store method once the store is closed. */
@@ -184,6 +184,10 @@ export class MemoryStore implements WitnessStore {
     const all = [...this.suspects.values()].flat();
     all.sort((a, b) => a.seq - b.seq);
     return all.map((x) => cloneSuspect(x.rec));
+  }
+
+  health(): StoreHealth {
+    return { writable: true };
   }
 
   async origins(): Promise<string[]> {

@@ -34,6 +34,24 @@ export interface StoredEvidence {
   readonly bytes: Uint8Array;
 }
 
+/** Whether the store can take writes now (readiness, 503 answers). */
+export type StoreHealth = { writable: true } | { writable: false; reason: string };
+
+/**
+ * The store cannot write now (disk full, I/O error, reopening after a failure): nothing was
+ * stored, and the caller must not release anything that depends on the write. Transient: the
+ * store recovers by itself once it can write again (see health()).
+ */
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`store unavailable: ${reason}`, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export type CasResult = { ok: true } | { ok: false; current: LogState | undefined };
 
 export interface WitnessStore {
@@ -50,6 +68,8 @@ export interface WitnessStore {
   /** Appends to the origin's bounded ring of suspect records (oldest dropped). */
   addSuspect(r: SuspectRecord): Promise<void>;
   listSuspects(origin?: string): Promise<SuspectRecord[]>;
+  /** Whether writes can succeed now; a write while not writable rejects with StoreUnavailableError. */
+  health(): StoreHealth;
   /** All origins with state (for status pages and metrics). */
   origins(): Promise<string[]>;
   close(): Promise<void>;
