@@ -132,6 +132,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         incidents.add(e.origin);
         logger.error({ origin: e.origin, evidence: e.id }, 'SPLIT VIEW: the log signed two inconsistent checkpoints; evidence recorded');
       } else if (e.type === 'evidence' && e.isNew) logger.info({ origin: e.origin, evidence: e.id }, 'more split-view evidence recorded');
+      else if (e.type === 'restored') logger.error({ origin: e.origin, from: e.from.toString(), to: e.to.toString(), source: e.source }, 'STATE LOST: a checkpoint cosigned by this witness is ahead of its stored state (damaged or restored data folder?); stored state moved forward to it');
       else if (e.type === 'suspect' && e.recorded) logger.warn({ origin: e.origin, reason: e.reason }, 'suspect checkpoint recorded (a log-signed checkpoint failed a consistency check)');
     };
     const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => cosigner(k)), onEvent, ...(opts.now ? { now: opts.now } : {}) });

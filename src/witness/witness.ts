@@ -1,16 +1,17 @@
 // The witness core (c2sp.org/tlog-witness add-checkpoint), transport-free: it takes bytes and a
 // store and returns a typed result. HTTP push, pull feeders and gossip all call add().
 // Status codes live in exactly one table: src/http/status.ts.
-import { openNote, parseNote, signatureLines, formatSignatureLine, type OpenedNote, type ParsedNote, VerifierSet } from '../note/note.js';
+import { openNote, parseNote, formatSignatureLine, keyLabel, type OpenedNote, type ParsedNote, VerifierSet } from '../note/note.js';
 import { ED25519 } from '../note/sigtypes/ed25519.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
-import type { Signer, Verifier } from '../note/keys.js';
+import { parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
 import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
 import { parseAddCheckpointBody, RequestError, type AddCheckpointRequest } from './request.js';
-import type { LogState, WitnessStore } from './store.js';
+import { StoreUnavailableError, type LogState, type WitnessStore } from './store.js';
+import { COSIGNATURE_V1, cosignatureTimestamp } from '../note/sigtypes/cosignature.js';
 import { KeyedMutex } from './mutex.js';
 import { TokenBucket, qpdBucket } from './ratelimit.js';
 import { encodeEvidence, evidenceId, makeEvidence, type Evidence } from './evidence.js';
@@ -34,7 +35,9 @@ export type RejectCode =
   | 'unknown-log' // 404
   | 'bad-signature' // 403: no trusted signature verifies, or a trusted key's signature fails
   | 'inconsistent' // 422: proof or root rules
-  | 'rate-limited'; // 429
+  | 'rate-limited' // 429
+  | 'unavailable' // 503: the store cannot write now (disk full, I/O error); retry later
+  | 'clock-behind'; // 503: this witness's clock is behind a timestamp it already signed
 
 export type AddResult =
   | { kind: 'cosigned'; origin: string; checkpoint: Checkpoint; lines: string; advanced: boolean }
@@ -44,7 +47,53 @@ export type AddResult =
 export type WitnessEvent =
   | { type: 'cosigned'; origin: string; size: bigint; advanced: boolean }
   | { type: 'evidence'; origin: string; id: string; evidence: Evidence; isNew: boolean }
-  | { type: 'suspect'; origin: string; reason: string; recorded: boolean };
+  | { type: 'suspect'; origin: string; reason: string; recorded: boolean; repeat?: boolean }
+  /** A store call failed: nothing that depends on it was released. */
+  | { type: 'store-error'; origin?: string; op: StoreOp; reason: string }
+  /** The clock fell behind the newest cosignature timestamp (behind: true), or passed it again. */
+  | { type: 'clock'; behind: boolean; nowSeconds: number; newestSeconds: number }
+  /** The stored state was behind a checkpoint this witness had cosigned: it was moved forward (error level). */
+  | { type: 'restored'; origin: string; from: bigint; to: bigint; source: string };
+
+/** What restoreFromOwnCosignature did. */
+export type RestoreResult = { kind: 'advanced'; from: bigint; to: bigint } | { kind: 'ignored'; reason: string } | { kind: 'evidence' };
+
+export type StoreOp = 'read' | 'write';
+
+/** Seconds a client is told to wait after a store failure (the store recovers in the background). */
+export const UNAVAILABLE_RETRY_AFTER = 10;
+/** Cap on the Retry-After of a clock-behind answer: the operator may fix the clock sooner. */
+const CLOCK_RETRY_AFTER_MAX = 300;
+/** Distinct suspect pairs remembered per log (repeats of one are counted, not stored again). */
+const SUSPECT_PAIRS_REMEMBERED = 256;
+
+/** A store call failed inside add(): answered as 'unavailable', never as a 500. */
+class StoreFailure extends Error {
+  constructor(
+    readonly op: StoreOp,
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(reason, { cause });
+    this.name = 'StoreFailure';
+  }
+}
+
+/** An unexpected error (a bug) while handling a request for a known origin: carries the origin for metrics. */
+export class WitnessInternalError extends Error {
+  constructor(
+    readonly origin: string,
+    cause: unknown,
+  ) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+    this.name = 'WitnessInternalError';
+  }
+}
+
+function storeReason(e: unknown): string {
+  if (e instanceof StoreUnavailableError) return e.reason;
+  return `store error: ${(e as Error)?.message ?? String(e)}`;
+}
 
 export interface WitnessOptions {
   store: WitnessStore;
@@ -137,6 +186,13 @@ export class Witness {
   private readonly budgets = new Map<string, TokenBucket>();
   /** Suspect records are rate-limited per origin: anyone can send a junk proof. */
   private readonly suspectBudgets = new Map<string, TokenBucket>();
+  /** The newest cosignature timestamp (Unix seconds) this witness signed; undefined until read from the store. */
+  private newestSigned: bigint | undefined;
+  private newestLoading: Promise<bigint> | undefined;
+  private clockIsBehind = false;
+  /** Per origin: suspect pairs (held + submitted note) already stored, with the repeats seen since. */
+  private readonly suspectPairs = new Map<string, Promise<Map<string, number>>>();
+  private readonly suspectRepeatCounts = new Map<string, number>();
 
   constructor(opts: WitnessOptions) {
     if (opts.cosigners.length === 0) throw new Error('a witness needs at least one cosigning key');
@@ -162,14 +218,24 @@ export class Witness {
   /** The one path every checkpoint takes (push, pull, gossip-triggered fetch). */
   async add(req: AddCheckpointRequest): Promise<AddResult> {
     this.inflight++;
+    const ctx: { origin?: string } = {};
     try {
-      return await this.addNow(req);
+      return await this.addNow(req, ctx);
+    } catch (e) {
+      // A store failure is a 503 with the reason, never a 500; nothing was signed and released.
+      if (e instanceof StoreFailure || e instanceof StoreUnavailableError) {
+        if (!(e instanceof StoreFailure)) this.storeFailed('write', ctx.origin, e);
+        const reason = e instanceof StoreFailure ? e.reason : e.reason;
+        return { kind: 'rejected', code: 'unavailable', reason: `the witness cannot use its store now (${reason}); nothing was cosigned, retry later`, ...(ctx.origin !== undefined ? { origin: ctx.origin } : {}), retryAfter: UNAVAILABLE_RETRY_AFTER };
+      }
+      if (ctx.origin !== undefined && !(e instanceof WitnessInternalError)) throw new WitnessInternalError(ctx.origin, e);
+      throw e;
     } finally {
       this.inflight--;
     }
   }
 
-  private async addNow(req: AddCheckpointRequest): Promise<AddResult> {
+  private async addNow(req: AddCheckpointRequest, ctx: { origin?: string } = {}): Promise<AddResult> {
     // 1. Parse the note's syntax; the origin is the first line of its text.
     let origin: string;
     let parsed: ParsedNote;
@@ -184,6 +250,7 @@ export class Witness {
     // 2. Look up the origin (404).
     const log = this.logs.get(origin);
     if (!log || log.disabled) return reject('unknown-log', `unknown log origin ${JSON.stringify(origin)}`, origin);
+    ctx.origin = origin;
     // 3. Verify the log's signature (403). SPEC: a line whose name and key ID match a trusted
     //    key but fails to verify is rejected, as is a note with no trusted signature.
     //    The Ed25519 verifications run off the main thread first (preverify); openNote then
@@ -205,6 +272,9 @@ export class Witness {
       if (e instanceof CheckpointError) return reject('malformed', `malformed checkpoint: ${e.message}`, origin);
       throw e;
     }
+    // Issue 13 §1: a checkpoint carrying our own cosignature above the stored size means our
+    // state was lost; move forward to it first (the request then gets its 409 or is cosigned).
+    if (this.carriesOwnLine(opened)) await this.restoreFromOwnCosignature(new TextDecoder().decode(req.note), 'add-checkpoint');
     // 4. SPEC: old > checkpoint size is a 400.
     if (req.oldSize > cp.size) return reject('old-size-too-large', `old size ${req.oldSize} is larger than the checkpoint size ${cp.size}`, origin);
     return this.locks.run(origin, () => this.addLocked(log, req, opened, cp));
@@ -212,7 +282,7 @@ export class Witness {
 
   private async addLocked(log: WitnessLog, req: AddCheckpointRequest, opened: OpenedNote, cp: Checkpoint): Promise<AddResult> {
     const origin = cp.origin;
-    const state = await this.store.getState(origin);
+    const state = await this.io('read', origin, () => this.store.getState(origin));
     const storedSize = state?.size ?? 0n;
     // 5. SPEC: old must equal the size of the latest checkpoint cosigned for the origin (0 if none): 409.
     if (req.oldSize !== storedSize) return { kind: 'stale', origin, size: storedSize };
@@ -243,15 +313,19 @@ export class Witness {
     }
     // 7-8. Sign, persist atomically and durably, then answer. A signature is never released
     // before the state that justifies it is on disk.
-    const lines = signatureLines(opened.textBytes, this.cosigners);
+    const signed = await this.signChecked(opened.textBytes, origin, state);
+    if ('kind' in signed) return signed;
+    const { lines } = signed;
     if (advances) {
       const logSigned = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
       const next: LogState = { size: cp.size, root: cp.root, note: logSigned, cosigned: logSigned + lines, updatedAt: this.now() };
-      const cas = await this.store.compareAndSet(origin, storedSize, next);
+      // A failed write rejects (StoreFailure → 503): the lines above are dropped, never released.
+      const cas = await this.io('write', origin, () => this.store.compareAndSet(origin, storedSize, next));
       // SPEC: if the compare-and-set loses, answer 409 with the new size.
       if (!cas.ok) return { kind: 'stale', origin, size: cas.current?.size ?? 0n };
       budget?.take();
     }
+    this.noteSigned(signed.latest);
     this.onEvent({ type: 'cosigned', origin, size: cp.size, advanced: advances });
     return { kind: 'cosigned', origin, checkpoint: cp, lines, advanced: advances };
   }
@@ -295,6 +369,72 @@ export class Witness {
       await this.store.addSuspect({ origin, receivedAt: this.now(), held: state.note, submitted, oldSize: req.oldSize, proof: req.proof, reason });
     }
     this.onEvent({ type: 'suspect', origin, reason, recorded });
+  }
+
+  /**
+   * Issue 13 §1, the world outside the disk: a log-signed checkpoint that carries a valid
+   * cosignature by one of this witness's own keys at a size larger than the stored one means the
+   * stored state was lost (a damaged disk, a restored backup). This witness signed it, so moving
+   * forward to it cannot fork: the state moves forward through the store's compare-and-set (never
+   * backward) and a 'restored' event is emitted (the node logs it at error level). The same size
+   * with another root is a split view of our own making and becomes evidence. Called from the
+   * add path (push and pull feeders), gossip's rollback protection and `store import`.
+   */
+  async restoreFromOwnCosignature(note: string, source: string): Promise<RestoreResult> {
+    const ignored = (reason: string): RestoreResult => ({ kind: 'ignored', reason });
+    let origin: string;
+    try {
+      const text = parseNote(note).text;
+      origin = text.slice(0, text.indexOf('\n'));
+    } catch {
+      return ignored('malformed note');
+    }
+    const log = this.logs.get(origin);
+    if (!log || log.disabled) return ignored(`unknown log origin ${JSON.stringify(origin)}`);
+    let opened: OpenedNote;
+    let mine: OpenedNote;
+    let cp: Checkpoint;
+    try {
+      opened = openNote(note, log.verifiers, { verifyRepeatedKnown: true });
+      cp = parseCheckpoint(opened.text);
+      // Throws unless at least one line by our own keys verifies and none of them fails.
+      mine = openNote(note, this.ownVerifiers(), { verifyRepeatedKnown: true });
+    } catch (e) {
+      if (e instanceof NoteError || e instanceof CheckpointError) return ignored(e.message);
+      throw e;
+    }
+    if (cp.origin !== origin) return ignored('malformed checkpoint origin');
+    return this.locks.run(origin, async (): Promise<RestoreResult> => {
+      const state = await this.store.getState(origin);
+      const from = state?.size ?? 0n;
+      if (state && state.size === cp.size && !equalBytes(state.root, cp.root)) {
+        await this.recordSameSizeConflict(log, state, opened, cp);
+        return { kind: 'evidence' };
+      }
+      // Never move backward or sideways: only a strictly larger size replaces the stored state.
+      if (state && state.size >= cp.size) return ignored(`the stored size ${state.size} is not smaller than ${cp.size}`);
+      const logSigned = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
+      const own = mine.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
+      const next: LogState = { size: cp.size, root: cp.root, note: logSigned, cosigned: logSigned + own, updatedAt: this.now() };
+      const cas = await this.store.compareAndSet(origin, from, next);
+      if (!cas.ok) return ignored('the stored state changed meanwhile');
+      this.onEvent({ type: 'restored', origin, from, to: cp.size, source });
+      return { kind: 'advanced', from, to: cp.size };
+    });
+  }
+
+  /** cosignature/v1 verifiers of this witness's own keys (signers made by cosigner() carry a vkey). */
+  private ownVerifiers(): Verifier[] {
+    return this.cosigners.flatMap((s) => {
+      const vkey = (s as Signer & { vkey?: unknown }).vkey;
+      return typeof vkey === 'string' ? [parseCosignatureVkey(vkey)] : [];
+    });
+  }
+
+  /** Whether a note carries a signature line labelled with one of this witness's own keys. */
+  private carriesOwnLine(opened: OpenedNote): boolean {
+    const labels = new Set(this.cosigners.map((s) => keyLabel(s.name, s.keyId)));
+    return opened.unverified.some((l) => labels.has(keyLabel(l.name, l.keyId)));
   }
 
   /** The latest checkpoint this witness cosigned for the origin (monitoring GET). */
