@@ -20,6 +20,8 @@ export const REJECT_STATUS: Readonly<Record<RejectCode, number>> = {
   'bad-signature': 403, // SPEC: no trusted signature verifies, or a trusted key's signature fails
   inconsistent: 422, // SPEC: proof or root rules (HEAD: same size, different root too)
   'rate-limited': 429, // not in the spec; omniwitness and Sigsum use 429
+  unavailable: 503, // not in the spec: the store cannot write now; transient, with Retry-After
+  'clock-behind': 503, // not in the spec: the clock is behind a cosignature already signed; with Retry-After
 };
 
 /** HTTP-layer failures that never reach the witness core. */
@@ -50,7 +52,8 @@ export function answerFor(result: AddResult): HttpAnswer {
     case 'rejected': {
       const status = REJECT_STATUS[result.code];
       const headers: Record<string, string> = {};
-      if (result.code === 'rate-limited') headers['retry-after'] = String(Math.max(1, Math.ceil(result.retryAfter ?? 1)));
+      // 429 and 503 tell the client when to try again (RFC 9110 §10.2.3).
+      if (status === 429 || status === 503) headers['retry-after'] = String(Math.max(1, Math.ceil(result.retryAfter ?? 1)));
       return textAnswer(status, result.reason, headers);
     }
   }

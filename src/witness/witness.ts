@@ -10,7 +10,7 @@ import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoin
 import { verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
 import { parseAddCheckpointBody, RequestError, type AddCheckpointRequest } from './request.js';
-import { StoreUnavailableError, type LogState, type WitnessStore } from './store.js';
+import { StoreUnavailableError, type LogState, type SuspectRecord, type WitnessStore } from './store.js';
 import { COSIGNATURE_V1, cosignatureTimestamp } from '../note/sigtypes/cosignature.js';
 import { KeyedMutex } from './mutex.js';
 import { TokenBucket, qpdBucket } from './ratelimit.js';
@@ -171,6 +171,11 @@ class PreverifiedSet extends VerifierSet {
     return this.inner.size;
   }
 }
+
+const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const isoSeconds = (t: bigint): string => (t <= 8_640_000_000_000n ? new Date(Number(t) * 1000).toISOString() : `${t} s`);
+/** Identifies a suspect pair: the held and the submitted note. */
+const suspectKey = (held: string, submitted: string): string => `${held}\u0000${submitted}`;
 
 const reject = (code: RejectCode, reason: string, origin?: string): AddResult => ({ kind: 'rejected', code, reason, origin });
 
@@ -348,7 +353,13 @@ export class Witness {
       return;
     }
     const evidence = makeEvidence({ note: held, checkpoint: parseCheckpoint(held.text) }, { note: opened, checkpoint: cp });
-    await this.storeEvidence(cp.origin, evidence);
+    try {
+      await this.storeEvidence(cp.origin, evidence);
+    } catch (e) {
+      // The 422 stands (the checkpoint is inconsistent either way); the log's next attempt
+      // brings the same pair again, and it is stored once the store can write.
+      this.storeFailed('write', cp.origin, e);
+    }
   }
 
   /** Stores verified evidence (callers verify it first). Returns true when new. */
@@ -361,14 +372,183 @@ export class Witness {
   }
 
   private async recordSuspect(origin: string, state: LogState, opened: OpenedNote, req: AddCheckpointRequest, reason: string): Promise<void> {
+    const submitted = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
+    await this.noteSuspect({ origin, receivedAt: this.now(), held: state.note, submitted, oldSize: req.oldSize, proof: req.proof, reason });
+  }
+
+  /**
+   * Records a suspect pair (a held and a submitted log-signed note that failed a consistency
+   * check) once: a repeat of a stored pair is counted (suspectRepeats), not stored again, and new
+   * pairs are rate-limited per log (anyone can send a junk proof). A store failure is reported as
+   * a store-error event, never thrown: the caller's answer does not depend on the record.
+   */
+  async noteSuspect(r: SuspectRecord): Promise<'recorded' | 'repeat' | 'rate-limited' | 'failed'> {
+    const { origin, reason } = r;
+    const key = suspectKey(r.held, r.submitted);
+    let pairs: Map<string, number> | undefined;
+    try {
+      pairs = await this.suspectPairsOf(origin);
+    } catch (e) {
+      this.storeFailed('read', origin, e);
+    }
+    const seen = pairs?.get(key);
+    if (pairs && seen !== undefined) {
+      pairs.set(key, seen + 1);
+      this.suspectRepeatCounts.set(origin, (this.suspectRepeatCounts.get(origin) ?? 0) + 1);
+      this.onEvent({ type: 'suspect', origin, reason, recorded: false, repeat: true });
+      return 'repeat';
+    }
     let bucket = this.suspectBudgets.get(origin);
     if (!bucket) this.suspectBudgets.set(origin, (bucket = new TokenBucket(1 / 30, 8, this.now)));
-    const recorded = bucket.take();
-    if (recorded) {
-      const submitted = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
-      await this.store.addSuspect({ origin, receivedAt: this.now(), held: state.note, submitted, oldSize: req.oldSize, proof: req.proof, reason });
+    if (!bucket.take()) {
+      this.onEvent({ type: 'suspect', origin, reason, recorded: false });
+      return 'rate-limited';
     }
-    this.onEvent({ type: 'suspect', origin, reason, recorded });
+    try {
+      await this.store.addSuspect(r);
+    } catch (e) {
+      this.storeFailed('write', origin, e);
+      this.onEvent({ type: 'suspect', origin, reason, recorded: false });
+      return 'failed';
+    }
+    if (pairs) {
+      pairs.set(key, 0);
+      if (pairs.size > SUSPECT_PAIRS_REMEMBERED) pairs.delete(pairs.keys().next().value as string);
+    }
+    this.onEvent({ type: 'suspect', origin, reason, recorded: true });
+    return 'recorded';
+  }
+
+  /** Repeats of already stored suspect pairs of a log since start (not stored again). */
+  suspectRepeats(origin: string): number {
+    return this.suspectRepeatCounts.get(origin) ?? 0;
+  }
+
+  /** The stored pairs of a log, read from the store once (so a restart does not store them again). */
+  private suspectPairsOf(origin: string): Promise<Map<string, number>> {
+    let p = this.suspectPairs.get(origin);
+    if (!p) {
+      p = this.store.listSuspects(origin).then((list) => new Map(list.slice(-SUSPECT_PAIRS_REMEMBERED).map((s) => [suspectKey(s.held, s.submitted), 0] as const)));
+      this.suspectPairs.set(origin, p);
+      p.catch(() => this.suspectPairs.delete(origin));
+    }
+    return p;
+  }
+
+  /** A store call inside add(): a failure is reported (store-error event) and becomes a StoreFailure (503). */
+  private async io<T>(op: StoreOp, origin: string | undefined, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      this.storeFailed(op, origin, e);
+      throw new StoreFailure(op, storeReason(e), e);
+    }
+  }
+
+  private storeFailed(op: StoreOp, origin: string | undefined, e: unknown): void {
+    this.onEvent({ type: 'store-error', ...(origin !== undefined ? { origin } : {}), op, reason: storeReason(e) });
+  }
+
+  /**
+   * Signs with every key, then checks the cosignatures' timestamps against the newest this
+   * witness has signed. SPEC (c2sp.org/tlog-cosignature): a v1 cosignature states that "as of the
+   * specified time" this is the largest tree observed; signing with a time before an earlier
+   * cosignature (a clock set back, a restored VM snapshot, a broken RTC) would contradict it. So
+   * nothing is released until the clock passes the newest timestamp again.
+   */
+  private async signChecked(text: Uint8Array, origin: string, state: LogState | undefined): Promise<{ lines: string; latest: bigint } | AddResult> {
+    let newest = await this.io('read', origin, () => this.newestSignedTimestamp());
+    if (state) newest = maxBig(newest, this.ownTimestamp(state.cosigned));
+    let lines = '';
+    let oldest: bigint | undefined;
+    let latest = 0n;
+    for (const s of this.cosigners) {
+      const sig = s.sign(text);
+      lines += formatSignatureLine(s.name, s.keyId, sig);
+      if (s.type === COSIGNATURE_V1 && sig.length === 72) {
+        const t = cosignatureTimestamp(sig);
+        if (oldest === undefined || t < oldest) oldest = t;
+        latest = maxBig(latest, t);
+      }
+    }
+    if (oldest === undefined) return { lines, latest };
+    if (oldest < newest) {
+      this.setClockBehind(true, oldest, newest);
+      const wait = Math.min(CLOCK_RETRY_AFTER_MAX, Math.max(1, Number(newest - oldest)));
+      return {
+        kind: 'rejected',
+        code: 'clock-behind',
+        reason: `this witness's clock (${isoSeconds(oldest)}) is behind the newest cosignature it has signed (${isoSeconds(newest)}); it cosigns again once its clock passes that time`,
+        origin,
+        retryAfter: wait,
+      };
+    }
+    this.setClockBehind(false, oldest, newest);
+    return { lines, latest };
+  }
+
+  private setClockBehind(behind: boolean, nowSeconds: bigint, newestSeconds: bigint): void {
+    if (behind === this.clockIsBehind) return;
+    this.clockIsBehind = behind;
+    this.onEvent({ type: 'clock', behind, nowSeconds: Number(nowSeconds), newestSeconds: Number(newestSeconds) });
+  }
+
+  private noteSigned(t: bigint): void {
+    if (this.newestSigned === undefined || t > this.newestSigned) this.newestSigned = t;
+  }
+
+  /** The newest cosignature timestamp in the stored states (read once), or a later one signed since. */
+  private newestSignedTimestamp(): Promise<bigint> {
+    if (this.newestSigned !== undefined) return Promise.resolve(this.newestSigned);
+    this.newestLoading ??= (async () => {
+      let max = 0n;
+      for (const origin of await this.store.origins()) {
+        const s = await this.store.getState(origin);
+        if (s) max = maxBig(max, this.ownTimestamp(s.cosigned));
+      }
+      this.noteSigned(max);
+      return this.newestSigned!;
+    })().finally(() => {
+      this.newestLoading = undefined;
+    });
+    return this.newestLoading;
+  }
+
+  /** The largest timestamp among this witness's own cosignature/v1 lines in a cosigned note (0 if none). */
+  private ownTimestamp(cosigned: string): bigint {
+    let max = 0n;
+    try {
+      for (const l of parseNote(cosigned).signatures) {
+        if (l.sig.length !== 72) continue;
+        if (this.cosigners.some((s) => s.type === COSIGNATURE_V1 && s.name === l.name && s.keyId === l.keyId)) max = maxBig(max, cosignatureTimestamp(l.sig));
+      }
+    } catch {
+      // a note that does not parse carries no timestamp of ours
+    }
+    return max;
+  }
+
+  /** Reads the newest signed timestamp from the store (at start, so the clock gauge is right at once). False if the store could not be read. */
+  async prepare(): Promise<boolean> {
+    try {
+      await this.newestSignedTimestamp();
+      return true;
+    } catch (e) {
+      this.storeFailed('read', undefined, e);
+      return false;
+    }
+  }
+
+  /** How far (seconds) the clock is behind the newest cosignature timestamp this witness signed; 0 when not. */
+  clockBehindSeconds(): number {
+    if (this.newestSigned === undefined) return 0;
+    const nowS = BigInt(Math.floor(this.now() / 1000));
+    return this.newestSigned > nowS ? Number(this.newestSigned - nowS) : 0;
+  }
+
+  /** The newest cosignature timestamp known (Unix seconds), if read yet. */
+  newestCosignatureSeconds(): number | undefined {
+    return this.newestSigned === undefined ? undefined : Number(this.newestSigned);
   }
 
   /**

@@ -48,6 +48,8 @@ describe('POST /add-checkpoint: the status table (src/http/status.ts)', () => {
       'bad-signature': 403,
       inconsistent: 422,
       'rate-limited': 429,
+      unavailable: 503,
+      'clock-behind': 503,
     });
   });
 

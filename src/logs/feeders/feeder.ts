@@ -122,6 +122,8 @@ const REJECT_REASON: Record<RejectCode, FeedFailure> = {
   'bad-signature': 'bad-signature',
   inconsistent: 'inconsistent',
   'rate-limited': 'rate-limited',
+  unavailable: 'unavailable',
+  'clock-behind': 'clock-behind',
 };
 
 const silent: FeederLogger = { info() {}, warn() {} };

@@ -18,6 +18,8 @@ export type FeedFailure =
   | 'inconsistent' // the consistency proof does not verify (the witness refused it)
   | 'rate-limited' // the witness's qpd budget for the log is spent
   | 'stale' // the witness's size kept moving under us
+  | 'unavailable' // the witness's store cannot write now (it recovers by itself)
+  | 'clock-behind' // the witness's clock is behind a cosignature it already signed
   | 'internal'; // a bug: an unexpected exception (logged with its stack)
 
 export class FeedError extends Error {
