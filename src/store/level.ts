@@ -10,6 +10,9 @@
 //                                       "cosigned":…,"updatedAt":<ms>}
 //   e!<hex(id)>                        StoredEvidence as JSON:
 //                                      {"id":…,"origin":…,"receivedAt":<ms>,"bytes":"<base64>"}
+//                                      at most maxEvidencePerOrigin per origin (the index of
+//                                      all of them is loaded on open: no read to page them)
+//   n!<hex(origin)>                    evidence refused past the cap, decimal (written lazily)
 //   x!<hex(origin)>!<seq, 16 digits>   SuspectRecord as JSON:
 //                                      {"origin":…,"receivedAt":<ms>,"held":…,"submitted":…,
 //                                       "oldSize":"<decimal>","proof":["<base64>",…],"reason":…}
@@ -38,20 +41,24 @@
 // process must restart and reload from disk.
 import { setImmediate } from 'node:timers'; // not the global: tests' fake timers must not stall commits
 import { Level } from 'level';
-import type { StoreHealth, CasResult, LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
-import { SUSPECT_RING_SIZE } from '../witness/store.js';
+import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE } from '../witness/store.js';
 import { decodeBase64, decodeUtf8, encodeBase64 } from '../util/bytes.js';
 import {
   StoreClosedError,
   checkEvidence,
   checkKeyString,
   checkLogState,
+  checkPageQuery,
   checkSuspect,
   cloneEvidence,
   cloneLogState,
   cloneSuspect,
   compareEvidence,
   compareStrings,
+  evidenceInfo,
+  evidencePageOf,
+  parseSeqCursor,
 } from './memory.js';
 
 export { StoreClosedError } from './memory.js';
@@ -60,6 +67,7 @@ export const STORE_VERSION = 'gossip-witness/store/v1';
 const VERSION_KEY = 'm!version';
 const STATE_PREFIX = 's!';
 const EVIDENCE_PREFIX = 'e!';
+const REFUSED_PREFIX = 'n!';
 const SUSPECT_PREFIX = 'x!';
 const SEQ_DIGITS = 16;
 /** One past the last key with the given prefix ending in '!' ('"' follows '!'). */
@@ -116,6 +124,8 @@ export class StoreWriteError extends Error {
 export interface LevelStoreOptions {
   /** Most writes committed in one batch (default 1024); more wait for the next batch. */
   maxGroupSize?: number;
+  /** Evidence records kept per origin (default EVIDENCE_PER_ORIGIN); later new ones are counted. */
+  maxEvidencePerOrigin?: number;
 }
 
 export interface LevelStoreStats {
@@ -278,7 +288,16 @@ interface Waiter {
 
 export class LevelStore implements WitnessStore {
   private readonly states = new Map<string, LogState>();
-  private readonly evidenceIds = new Set<string>();
+  /** Every stored evidence record without its bytes, by id. */
+  private readonly evidenceIndex = new Map<string, EvidenceInfo>();
+  /** Records that did not decode on open: known by id (idempotency), reported when read. */
+  private readonly corruptEvidence = new Map<string, StoreCorruptError>();
+  private readonly evidenceStored = new Map<string, number>();
+  private readonly evidenceRefused = new Map<string, number>();
+  private readonly refusedDirty = new Set<string>();
+  private refusedFlushing = false;
+  /** evidenceIndex in listEvidence order; rebuilt after an add. */
+  private sortedEvidence: EvidenceInfo[] | undefined;
   /** Per origin, the sequence numbers of its stored suspect records, oldest first. */
   private readonly suspectSeqs = new Map<string, number[]>();
   private lastSeq = 0;
@@ -292,6 +311,7 @@ export class LevelStore implements WitnessStore {
   private flushScheduled = false;
   private failure: StoreWriteError | undefined;
   private readonly maxGroupSize: number;
+  private readonly maxEvidence: number;
   private readonly counters: LevelStoreStats = { batches: 0, writes: 0 };
 
   private readonly pending = new Set<Promise<unknown>>();
@@ -307,6 +327,7 @@ export class LevelStore implements WitnessStore {
     opts: LevelStoreOptions,
   ) {
     this.maxGroupSize = Math.max(1, opts.maxGroupSize ?? 1024);
+    this.maxEvidence = Math.max(1, opts.maxEvidencePerOrigin ?? EVIDENCE_PER_ORIGIN);
   }
 
   /** Opens (creating if needed) the store in dir; see the errors documented at the top. */
@@ -357,10 +378,7 @@ export class LevelStore implements WitnessStore {
     } finally {
       await it.close();
     }
-    // Evidence ids (for idempotency without a read).
-    for (const key of await db.keys(rangeOf(EVIDENCE_PREFIX)).all()) {
-      this.evidenceIds.add(new Decoder(this.dir, key).hexString(key.slice(EVIDENCE_PREFIX.length), 'id'));
-    }
+    await this.loadEvidenceIndex();
     // Suspect ring positions.
     for (const key of await db.keys(rangeOf(SUSPECT_PREFIX)).all()) {
       const d = new Decoder(this.dir, key);
@@ -373,6 +391,65 @@ export class LevelStore implements WitnessStore {
       seqs.push(seq); // key order: ascending within the origin
       if (seq > this.lastSeq) this.lastSeq = seq;
     }
+  }
+
+  /** The evidence index and refused counts (idempotency, the cap and paging without reads). */
+  private async loadEvidenceIndex(): Promise<void> {
+    const it = this.database.iterator(rangeOf(EVIDENCE_PREFIX));
+    try {
+      for (;;) {
+        const entries = await it.nextv(1000);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const d = new Decoder(this.dir, key);
+          const id = d.hexString(key.slice(EVIDENCE_PREFIX.length), 'id');
+          try {
+            this.indexEvidence(decodeEvidence(d, value, id));
+          } catch (err) {
+            if (!(err instanceof StoreCorruptError)) throw err;
+            this.corruptEvidence.set(id, err);
+          }
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    for (const [key, value] of await this.database.iterator(rangeOf(REFUSED_PREFIX)).all()) {
+      const origin = new Decoder(this.dir, key).hexString(key.slice(REFUSED_PREFIX.length), 'origin');
+      // A damaged counter is only a statistic: it restarts from 0 rather than refusing the open.
+      if (DECIMAL_RE.test(value) && value.length < 16) this.evidenceRefused.set(origin, Number(value));
+    }
+  }
+
+  private indexEvidence(e: EvidenceInfo): void {
+    this.evidenceIndex.set(e.id, evidenceInfo(e));
+    this.evidenceStored.set(e.origin, (this.evidenceStored.get(e.origin) ?? 0) + 1);
+    this.sortedEvidence = undefined;
+  }
+
+  /** Counts a refused record; the counters are written in the background, coalesced. */
+  private countRefused(origin: string): void {
+    this.evidenceRefused.set(origin, (this.evidenceRefused.get(origin) ?? 0) + 1);
+    this.refusedDirty.add(origin);
+    if (this.refusedFlushing) return;
+    this.refusedFlushing = true;
+    void this.op(async () => {
+      try {
+        while (this.refusedDirty.size > 0) {
+          const origins = [...this.refusedDirty];
+          this.refusedDirty.clear();
+          const ops: Op[] = origins.map((o) => ({ type: 'put', key: REFUSED_PREFIX + hexOf(o), value: String(this.evidenceRefused.get(o) ?? 0) }));
+          try {
+            await this.commit(ops);
+          } catch {
+            for (const o of origins) this.refusedDirty.add(o); // retried with the next refusal
+            return;
+          }
+        }
+      } finally {
+        this.refusedFlushing = false;
+      }
+    });
   }
 
   /** Counters for tests and benchmarks. */
@@ -468,14 +545,37 @@ export class LevelStore implements WitnessStore {
     this.assertOpen();
     checkEvidence(e);
     const snap = cloneEvidence(e);
+    // Origin lock (the cap), then id lock (idempotency); always in this order.
     return this.op(() =>
-      this.evidenceLocks.run(snap.id, async () => {
-        if (this.evidenceIds.has(snap.id)) return false;
-        await this.commit([{ type: 'put', key: evidenceKey(snap.id), value: encodeEvidence(snap) }]);
-        this.evidenceIds.add(snap.id);
-        return true;
-      }),
+      this.evidenceLocks.run(`o${snap.origin}`, () =>
+        this.evidenceLocks.run(`i${snap.id}`, async () => {
+          if (this.evidenceIndex.has(snap.id) || this.corruptEvidence.has(snap.id)) return false;
+          if ((this.evidenceStored.get(snap.origin) ?? 0) >= this.maxEvidence) {
+            this.countRefused(snap.origin);
+            return false;
+          }
+          await this.commit([{ type: 'put', key: evidenceKey(snap.id), value: encodeEvidence(snap) }]);
+          this.indexEvidence(snap);
+          return true;
+        }),
+      ),
     );
+  }
+
+  async pageEvidence(q: PageQuery): Promise<Page<EvidenceInfo>> {
+    this.assertOpen();
+    const { origin, limit, after } = checkPageQuery(q);
+    for (const err of this.corruptEvidence.values()) throw err;
+    const cursor = after === undefined ? undefined : this.evidenceIndex.get(after);
+    if (after !== undefined && !cursor) throw new TypeError('unknown cursor');
+    const sorted = (this.sortedEvidence ??= [...this.evidenceIndex.values()].sort(compareEvidence));
+    return evidencePageOf(origin === undefined ? sorted : sorted.filter((e) => e.origin === origin), limit, cursor);
+  }
+
+  async evidenceCounts(): Promise<EvidenceCount[]> {
+    this.assertOpen();
+    const origins = new Set([...this.evidenceStored.keys(), ...this.evidenceRefused.keys()]);
+    return [...origins].sort(compareStrings).map((origin) => ({ origin, stored: this.evidenceStored.get(origin) ?? 0, refused: this.evidenceRefused.get(origin) ?? 0 }));
   }
 
   async listEvidence(origin?: string): Promise<StoredEvidence[]> {
@@ -532,6 +632,25 @@ export class LevelStore implements WitnessStore {
       }
       if (origin === undefined) found.sort((a, b) => a.seq - b.seq);
       return found.map((x) => x.rec);
+    });
+  }
+
+  async pageSuspects(q: PageQuery): Promise<Page<SuspectRecord>> {
+    this.assertOpen();
+    const { origin, limit, after } = checkPageQuery(q);
+    const from = parseSeqCursor(after);
+    // Select from the in-memory ring positions, then read only the page.
+    const cand: { seq: number; origin: string }[] = [];
+    for (const [o, seqs] of this.suspectSeqs) if (origin === undefined || o === origin) for (const seq of seqs) if (seq > from) cand.push({ seq, origin: o });
+    cand.sort((a, b) => a.seq - b.seq);
+    const page = cand.slice(0, limit);
+    return this.op(async () => {
+      const keys = page.map((c) => suspectKey(c.origin, c.seq));
+      const values = keys.length > 0 ? await this.database.getMany(keys) : [];
+      const items: SuspectRecord[] = [];
+      // A record missing here was pushed out of its ring meanwhile.
+      values.forEach((v, i) => v !== undefined && items.push(decodeSuspect(new Decoder(this.dir, keys[i]), v, page[i].origin)));
+      return cand.length > limit ? { items, next: String(page[page.length - 1].seq) } : { items };
     });
   }
 

@@ -4,16 +4,18 @@
 // Semantics shared by both stores (test/store/conformance.ts checks them against both):
 //  - compareAndSet stores `next` iff the current size (0 when there is no state) equals
 //    expectedSize; `next` is snapshotted when the call is made.
-//  - addEvidence is idempotent by id: a second record with a known id is ignored (false).
-//  - listEvidence is ordered by receivedAt, then id.
+//  - addEvidence is idempotent by id: a second record with a known id is ignored (false); an
+//    origin keeps its first maxEvidencePerOrigin records, later new ids are counted, not stored.
+//  - listEvidence is ordered by receivedAt, then id; pageEvidence pages that order, its cursor
+//    is the last item's id. pageSuspects' cursor is the last item's store-wide sequence number.
 //  - each origin keeps its newest SUSPECT_RING_SIZE suspect records; listSuspects returns them
 //    oldest first, and across origins in the order they were added.
 //  - origins() is sorted (UTF-16 code-unit order).
 //  - inputs are validated (TypeError): origins and ids must be well-formed Unicode strings,
 //    sizes non-negative bigints, times finite numbers, roots/bytes/proofs Uint8Arrays.
 //  - every method rejects with StoreClosedError after close().
-import type { StoreHealth, CasResult, LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
-import { SUSPECT_RING_SIZE } from '../witness/store.js';
+import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE } from '../witness/store.js';
 
 /** Thrown by every store method once the store is closed. */
 export class StoreClosedError extends Error {
@@ -79,6 +81,44 @@ export function checkSuspect(r: SuspectRecord): void {
   checkString('suspect.reason', r.reason);
 }
 
+/** Validates a page query; `after` stays a string for the store to interpret. */
+export function checkPageQuery(q: PageQuery): { origin: string | undefined; limit: number; after: string | undefined } {
+  if (typeof q !== 'object' || q === null) throw new TypeError('page query must be an object');
+  if (q.origin !== undefined) checkKeyString('origin', q.origin);
+  if (!Number.isSafeInteger(q.limit) || q.limit < 1) throw new TypeError('limit must be a positive integer');
+  if (q.after !== undefined) checkKeyString('after', q.after);
+  return { origin: q.origin, limit: q.limit, after: q.after };
+}
+
+const SEQ_CURSOR = /^[1-9][0-9]{0,15}$/;
+
+/** A suspect cursor: the decimal sequence number of the previous page's last record. */
+export function parseSeqCursor(after: string | undefined): number {
+  if (after === undefined) return 0;
+  if (!SEQ_CURSOR.test(after)) throw new TypeError('unknown cursor');
+  return Number(after);
+}
+
+export const evidenceInfo = (e: EvidenceInfo): EvidenceInfo => ({ id: e.id, origin: e.origin, receivedAt: e.receivedAt });
+
+/** The page of `sorted` (listEvidence order) after the record with id `after`. */
+export function evidencePageOf(sorted: EvidenceInfo[], limit: number, after: EvidenceInfo | undefined): Page<EvidenceInfo> {
+  let start = 0;
+  if (after) {
+    // First index strictly after the cursor record (binary search; the order is total).
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareEvidenceInfo(sorted[mid], after) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    start = lo;
+  }
+  const items = sorted.slice(start, start + limit).map(evidenceInfo);
+  return start + limit < sorted.length ? { items, next: items[items.length - 1].id } : { items };
+}
+
 /** A fresh copy holding exactly the LogState fields (extra properties are dropped). */
 export function cloneLogState(s: LogState): LogState {
   return { size: s.size, root: new Uint8Array(s.root), note: s.note, cosigned: s.cosigned, updatedAt: s.updatedAt };
@@ -106,19 +146,32 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /** listEvidence order: receivedAt, then id. */
-export function compareEvidence(a: StoredEvidence, b: StoredEvidence): number {
+export function compareEvidence(a: EvidenceInfo, b: EvidenceInfo): number {
   return a.receivedAt - b.receivedAt || compareStrings(a.id, b.id);
 }
 
+const compareEvidenceInfo = compareEvidence;
+
 // ---- the store ----
+
+export interface MemoryStoreOptions {
+  /** Evidence records kept per origin (default EVIDENCE_PER_ORIGIN). */
+  maxEvidencePerOrigin?: number;
+}
 
 export class MemoryStore implements WitnessStore {
   private readonly states = new Map<string, LogState>();
   private readonly evidence = new Map<string, StoredEvidence>();
+  private readonly evidenceCount = new Map<string, { stored: number; refused: number }>();
+  private readonly maxEvidence: number;
   /** Per origin, oldest first, each tagged with a store-wide insertion sequence number. */
   private readonly suspects = new Map<string, { seq: number; rec: SuspectRecord }[]>();
   private seq = 0;
   private closed = false;
+
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.maxEvidence = Math.max(1, opts.maxEvidencePerOrigin ?? EVIDENCE_PER_ORIGIN);
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
@@ -147,8 +200,29 @@ export class MemoryStore implements WitnessStore {
     this.assertOpen();
     checkEvidence(e);
     if (this.evidence.has(e.id)) return false;
+    let n = this.evidenceCount.get(e.origin);
+    if (!n) this.evidenceCount.set(e.origin, (n = { stored: 0, refused: 0 }));
+    if (n.stored >= this.maxEvidence) {
+      n.refused++;
+      return false;
+    }
+    n.stored++;
     this.evidence.set(e.id, cloneEvidence(e));
     return true;
+  }
+
+  async pageEvidence(q: PageQuery): Promise<Page<EvidenceInfo>> {
+    this.assertOpen();
+    const { origin, limit, after } = checkPageQuery(q);
+    const cursor = after === undefined ? undefined : this.evidence.get(after);
+    if (after !== undefined && !cursor) throw new TypeError('unknown cursor');
+    const all = [...this.evidence.values()].filter((e) => origin === undefined || e.origin === origin).sort(compareEvidence);
+    return evidencePageOf(all, limit, cursor);
+  }
+
+  async evidenceCounts(): Promise<EvidenceCount[]> {
+    this.assertOpen();
+    return [...this.evidenceCount].map(([origin, n]) => ({ origin, ...n })).sort((a, b) => compareStrings(a.origin, b.origin));
   }
 
   async listEvidence(origin?: string): Promise<StoredEvidence[]> {
@@ -184,6 +258,17 @@ export class MemoryStore implements WitnessStore {
     const all = [...this.suspects.values()].flat();
     all.sort((a, b) => a.seq - b.seq);
     return all.map((x) => cloneSuspect(x.rec));
+  }
+
+  async pageSuspects(q: PageQuery): Promise<Page<SuspectRecord>> {
+    this.assertOpen();
+    const { origin, limit, after } = checkPageQuery(q);
+    const from = parseSeqCursor(after);
+    const pool = origin === undefined ? [...this.suspects.values()].flat() : (this.suspects.get(origin) ?? []);
+    const sorted = pool.filter((x) => x.seq > from).sort((a, b) => a.seq - b.seq);
+    const page = sorted.slice(0, limit);
+    const items = page.map((x) => cloneSuspect(x.rec));
+    return sorted.length > limit ? { items, next: String(page[page.length - 1].seq) } : { items };
   }
 
   health(): StoreHealth {

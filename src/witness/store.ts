@@ -61,13 +61,24 @@ export interface WitnessStore {
    * (a log with no state has size 0). Resolves only once the write is durable.
    */
   compareAndSet(origin: string, expectedSize: bigint, next: LogState): Promise<CasResult>;
-  /** Adds evidence (idempotent by id); resolves true if it was new, once durable. */
+  /**
+   * Adds evidence (idempotent by id); resolves true if it was new, once durable. An origin keeps
+   * its first maxEvidencePerOrigin records (default EVIDENCE_PER_ORIGIN): past that a new id is
+   * not stored, only counted (EvidenceCount.refused), and the call resolves false.
+   */
   addEvidence(e: StoredEvidence): Promise<boolean>;
+  /** Every stored record (bounded by the per-origin cap), ordered by receivedAt, then id. */
   listEvidence(origin?: string): Promise<StoredEvidence[]>;
+  /** One page of listEvidence's order, without the bytes (getEvidence has them). */
+  pageEvidence(q: PageQuery): Promise<Page<EvidenceInfo>>;
+  /** Per origin with evidence (stored or refused), sorted by origin. */
+  evidenceCounts(): Promise<EvidenceCount[]>;
   getEvidence(id: string): Promise<StoredEvidence | undefined>;
   /** Appends to the origin's bounded ring of suspect records (oldest dropped). */
   addSuspect(r: SuspectRecord): Promise<void>;
   listSuspects(origin?: string): Promise<SuspectRecord[]>;
+  /** One page of listSuspects' order. */
+  pageSuspects(q: PageQuery): Promise<Page<SuspectRecord>>;
   /** Whether writes can succeed now; a write while not writable rejects with StoreUnavailableError. */
   health(): StoreHealth;
   /** All origins with state (for status pages and metrics). */
@@ -77,3 +88,29 @@ export interface WitnessStore {
 
 /** How many suspect records a store keeps per origin. */
 export const SUSPECT_RING_SIZE = 32;
+
+/** How many evidence records a store keeps per origin: the first proofs are all a client needs. */
+export const EVIDENCE_PER_ORIGIN = 32;
+
+export type EvidenceInfo = Omit<StoredEvidence, 'bytes'>;
+
+export interface EvidenceCount {
+  readonly origin: string;
+  readonly stored: number;
+  /** New records refused past the cap (the count survives restarts; the last few may be lost in a crash). */
+  readonly refused: number;
+}
+
+export interface PageQuery {
+  origin?: string;
+  /** At most this many items (a positive integer). */
+  limit: number;
+  /** The previous page's `next`: the page starts after that item. A cursor the store did not make is a TypeError. */
+  after?: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Present when more items may follow: pass it as `after`. */
+  readonly next?: string;
+}
