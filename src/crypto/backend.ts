@@ -1,6 +1,7 @@
 // The one small crypto interface the rest of the code uses. Two implementations:
 // node.ts (node:crypto, fast, Node only) and noble.ts (portable, for browsers).
-// Both must give Go's crypto/ed25519 verdict on every input (see test/crypto).
+// Both must give Go's crypto/ed25519 verdict on every input, on every runtime: the rule is in
+// ed25519-rules.ts (see test/crypto).
 
 export interface CryptoBackend {
   readonly name: string;

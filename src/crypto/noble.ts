@@ -23,7 +23,8 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * follow in either mode: S must be canonical (< L); A is decoded leniently (non-canonical y and
  * x = 0 with the sign bit set are accepted, small-order A is allowed); k = SHA-512(R || A || M)
  * over the bytes as given; the check is cofactorless, comparing the encoding of [S]B - [k]A with
- * the R bytes (so a non-canonical R never verifies).
+ * the R bytes (so a non-canonical R never verifies). This is the project's rule for every backend
+ * (ed25519-rules.ts); the node backend calls it for the inputs where node:crypto may differ.
  */
 export function goEd25519Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (pub.length !== 32 || sig.length !== 64) return false;

@@ -9,6 +9,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { CryptoBackend } from './backend.js';
+import { ed25519MayDifferFromGo } from './ed25519-rules.js';
+import { goEd25519Verify } from './noble.js';
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -90,7 +92,9 @@ export const nodeBackend: CryptoBackend = {
     return u8(nodeSign(null, msg, seedKey(seed)));
   },
   ed25519Verify(pub, msg, sig) {
-    if (sig.length !== 64) return false;
+    if (sig.length !== 64 || pub.length !== 32) return false;
+    // Go's rule (ed25519-rules.ts): node:crypto's verdict on these inputs depends on the OpenSSL version.
+    if (ed25519MayDifferFromGo(pub, sig)) return goEd25519Verify(pub, msg, sig);
     const key = ed25519Key(pub);
     if (!key) return false;
     try {
@@ -100,7 +104,8 @@ export const nodeBackend: CryptoBackend = {
     }
   },
   ed25519VerifyAsync(pub, msg, sig) {
-    if (sig.length !== 64) return Promise.resolve(false);
+    if (sig.length !== 64 || pub.length !== 32) return Promise.resolve(false);
+    if (ed25519MayDifferFromGo(pub, sig)) return Promise.resolve(goEd25519Verify(pub, msg, sig));
     const key = ed25519Key(pub);
     if (!key) return Promise.resolve(false);
     return new Promise((resolve) => {
