@@ -64,6 +64,8 @@ export const DEFAULT_P2P_LISTEN = '/ip4/127.0.0.1/tcp/7381';
 export const DEFAULT_MAX_CONNECTIONS = 100;
 export const DEFAULT_STARTUP_SYNC_MS = 5000;
 export const DEFAULT_MESH_DEGREE = 6;
+export const DEFAULT_MAX_INBOUND_STREAMS = 256;
+export const DEFAULT_MAX_INBOUND_STREAM_BYTES = 32 * 1024 * 1024;
 
 export interface P2pConfig {
   readonly listen: readonly string[];
@@ -74,6 +76,12 @@ export interface P2pConfig {
   readonly maxConnections: number;
   /** gossipsub's target mesh degree D (default 6). */
   readonly meshDegree: number;
+  /** Node-wide cap on inbound sync streams open at once (default 256). */
+  readonly maxInboundStreams: number;
+  /** Node-wide cap on the bytes inbound sync streams may hold at once (default 32 MiB). */
+  readonly maxInboundStreamBytes: number;
+  /** Connection slots kept for bootstrap peers and bound tracked witnesses (default: their number, at most half of maxConnections). */
+  readonly reservedSlots?: number;
   /** How long startup waits for bootstrap peers' copies of this node's cosignatures (0: not at all). */
   readonly startupSyncMs: number;
 }
@@ -151,6 +159,9 @@ const ConfigSchema = z.strictObject({
       allowLoopback: z.boolean({ error: 'must be true or false' }).optional(),
       maxConnections: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(100_000, { error: 'must be at most 100000' }).optional(),
       meshDegree: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(2, { error: 'must be at least 2' }).max(32, { error: 'must be at most 32' }).optional(),
+      maxInboundStreams: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(100_000, { error: 'must be at most 100000' }).optional(),
+      maxInboundStreamBytes: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024 * 1024, { error: 'must be at least 1 MiB (one response)' }).max(1024 * 1024 * 1024, { error: 'must be at most 1 GiB' }).optional(),
+      reservedSlots: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).optional(),
       startupSync: z.string({ error: 'must be a duration like 5s' }).optional(),
     }, { error: 'must be a mapping' })
     .optional(),
@@ -340,6 +351,9 @@ export function parseConfig(text: string, file: string): WitnessConfig {
       allowLoopback: c.p2p.allowLoopback ?? false,
       maxConnections: c.p2p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       meshDegree: c.p2p.meshDegree ?? DEFAULT_MESH_DEGREE,
+      maxInboundStreams: c.p2p.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
+      maxInboundStreamBytes: c.p2p.maxInboundStreamBytes ?? DEFAULT_MAX_INBOUND_STREAM_BYTES,
+      ...(c.p2p.reservedSlots !== undefined ? { reservedSlots: c.p2p.reservedSlots } : {}),
       startupSyncMs,
     };
   }

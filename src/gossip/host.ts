@@ -13,7 +13,7 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PeerId, PrivateKey } from '@libp2p/interface';
 import { decodeBase64, encodeBase64 } from '../util/bytes.js';
-import { MAX_MESSAGE_BYTES, messageId, TOPICS } from './wire.js';
+import { messageId, TOPICS } from './wire.js';
 
 export interface P2pOptions {
   /** Multiaddrs to listen on, e.g. /ip4/127.0.0.1/tcp/0. */
@@ -27,10 +27,24 @@ export interface P2pOptions {
   readonly maxConnections: number;
   /** gossipsub's target mesh degree D (default 6, the gossipsub standard). */
   readonly meshDegree?: number;
+  /** Node-wide cap on inbound sync streams open at once (default 256). */
+  readonly maxInboundStreams?: number;
+  /** Node-wide cap on the bytes inbound sync streams may hold at once (default 32 MiB). */
+  readonly maxInboundStreamBytes?: number;
+  /** Connection slots kept for bootstrap peers and bound tracked witnesses (default: one per such peer, at most half of maxConnections). */
+  readonly reservedSlots?: number;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 100;
 export const DEFAULT_MESH_DEGREE = 6;
+export const DEFAULT_MAX_INBOUND_STREAMS = 256;
+export const DEFAULT_MAX_INBOUND_STREAM_BYTES = 32 * 1024 * 1024;
+/**
+ * gossipsub's per-RPC frame limit. Well above the topics' message limits, so an oversized message
+ * reaches the validator and is rejected (a P4 penalty), and above honest control frames (IHAVE
+ * lists of up to 5,000 IDs); a frame beyond it is penalised by the service (oversize).
+ */
+export const MAX_RPC_BYTES = 1024 * 1024;
 
 /**
  * gossipsub mesh bounds for a target degree D: Dlo = ceil(2D/3), Dhi = 2D, Dscore = Dlo,
@@ -80,11 +94,12 @@ export const TOPIC_SCORE = {
 
 export const LOOPBACK_IPS = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
 
-export function scoreParams(allowLoopback: boolean, retainMs: number) {
+export function scoreParams(allowLoopback: boolean, retainMs: number, appScore: (peer: string) => number = () => 0) {
   return {
     topics: Object.fromEntries(TOPICS.map((t) => [t, { ...TOPIC_SCORE }])),
     topicScoreCap: 10,
-    appSpecificScore: () => 0,
+    // The service's own penalties (held streams, oversized frames): see src/gossip/limits.ts.
+    appSpecificScore: appScore,
     appSpecificWeight: 1,
     IPColocationFactorWeight: -5,
     IPColocationFactorThreshold: 10,
@@ -128,18 +143,22 @@ export interface HostOptions {
   readonly isBanned: (peer: PeerId) => boolean;
   /** How long gossipsub remembers a disconnected peer's score. */
   readonly retainScoreMs: number;
+  /** Application penalties (≤ 0) added to a peer's gossipsub score. */
+  readonly appScore?: (peer: string) => number;
 }
 
 export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
   const { p2p } = opts;
-  const allow = p2p.allowLoopback ? ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'] : [];
+  // No allow list even for loopback: libp2p exempts allow-listed addresses from maxConnections,
+  // which let a slot-filler on an allowed address hold more connections than the limit. Local
+  // networks get a higher per-address inbound rate instead.
   return createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: [...p2p.listen], ...(p2p.announce.length > 0 ? { announce: [...p2p.announce] } : {}) },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: p2p.maxConnections, allow },
+    connectionManager: { maxConnections: p2p.maxConnections, ...(p2p.allowLoopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 64 } : {}) },
     // Keep measuring RTTs, but do not drop a connection over one slow ping: a busy event loop
     // (many nodes per process, a CPU spike) otherwise tears the mesh apart. Dead peers are still
     // found by yamux keep-alives and TCP.
@@ -161,9 +180,9 @@ export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
         globalSignaturePolicy: 'StrictNoSign',
         ...meshParams(p2p.meshDegree ?? DEFAULT_MESH_DEGREE),
         msgIdFn: (msg) => messageId(msg.data),
-        maxInboundDataLength: MAX_MESSAGE_BYTES,
+        maxInboundDataLength: MAX_RPC_BYTES,
         allowedTopics: [...TOPICS],
-        scoreParams: scoreParams(p2p.allowLoopback, opts.retainScoreMs),
+        scoreParams: scoreParams(p2p.allowLoopback, opts.retainScoreMs, opts.appScore),
         scoreThresholds: { ...SCORE_THRESHOLDS },
       }),
     },

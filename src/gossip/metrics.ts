@@ -11,6 +11,7 @@ export interface GossipMetrics {
   banned(): void;
   sync(type: string, direction: 'in' | 'out', outcome: string): void;
   restored(): void;
+  penalised(reason: string): void;
 }
 
 export function registerGossipMetrics(registry: Registry): GossipMetrics {
@@ -42,7 +43,15 @@ export function registerGossipMetrics(registry: Registry): GossipMetrics {
     registers: [registry],
   });
   const restored = new Counter({ name: 'gossip_state_restored_total', help: 'logs whose stored state was moved forward from a checkpoint peers held with this node\'s cosignature (rollback protection)', registers: [registry] });
+  const penalties = new Counter({
+    name: 'gossip_peer_penalties_total',
+    help: 'penalties given to peers, by reason (held-stream, too-many-streams, oversized)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of ['held-stream', 'too-many-streams', 'oversized']) penalties.inc({ reason }, 0);
   return {
+    penalised: (reason) => penalties.inc({ reason }),
     setPeers: (n) => peers.set(n),
     message: (topic, verdict) => messages.inc({ topic, verdict }),
     published: (topic) => published.inc({ topic }),
@@ -63,4 +72,5 @@ export const NO_METRICS: GossipMetrics = {
   banned() {},
   sync() {},
   restored() {},
+  penalised() {},
 };

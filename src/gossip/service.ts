@@ -24,14 +24,16 @@ import type { Verifier } from '../note/keys.js';
 import { parseCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { consistencyRoots, verifyConsistency, isPowerOfTwo, consistencyProofAsync } from '../merkle/proof.js';
 import { tileSubtreeHasher } from '../merkle/tiles.js';
-import { equalBytes, utf8 } from '../util/bytes.js';
+import { equalBytes, toHex, utf8 } from '../util/bytes.js';
 import type { Witness, WitnessEvent, LogRegistry } from '../witness/witness.js';
 import type { LogState, WitnessStore } from '../witness/store.js';
 import { encodeEvidence, evidenceId, makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { TokenBucket } from '../witness/ratelimit.js';
 import type { LogSource } from '../logs/feeders/source.js';
 import { provePair } from '../logs/feeders/evidence.js';
-import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, type GossipHost, type P2pOptions } from './host.js';
+import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES, type GossipHost, type P2pOptions } from './host.js';
+import { BAN_POINTS, Deadline, KeyedLimiter, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER, PENALTY, PenaltyBook, StreamCounter } from './limits.js';
+import { signBinding, verifyBinding, type BindingKey, type BindingRecord } from './binding.js';
 import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, logSignedNote, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
 import { LogView, sameSizeEvidence, type ViewEntry } from './view.js';
 import { NO_METRICS, registerGossipMetrics, type GossipMetrics } from './metrics.js';
@@ -47,6 +49,7 @@ import {
   encodeResponse,
   readAll,
   writeAll,
+  ByteBudget,
   type ByteStream,
   type SyncRequest,
   type SyncResponse,
@@ -62,6 +65,15 @@ const VIEWS_MIN_INTERVAL_MS = 10_000;
 const MAX_PENDING_CHECKS = 256;
 const PROVE_PEERS = 3;
 const RESPONSE_BUDGET = MAX_RESPONSE_BYTES - 64 * 1024;
+/** One overall deadline for a pair check's sources (peers and the log's proof API, asked at once). */
+const CHECK_DEADLINE_MS = 2 * SYNC_TIMEOUT_MS;
+/** Pair-check results kept (one check per pair, however often it is triggered). */
+const PAIR_CACHE_MAX = 4096;
+/** Undecided and suspect results are retried after this long (a proof source may appear). */
+const PAIR_RETRY_MS = 10 * 60_000;
+/** A new, unprotected peer may stay this long past the slot limit while its binding is asked for. */
+const PROBATION_MS = 5000;
+const PROBATION_MAX = 8;
 
 export interface GossipLogger {
   error(obj: object, msg: string): void;
@@ -79,6 +91,9 @@ export type GossipEvent =
   | { type: 'evidence'; origin: string; id: string; via: 'detected' | 'gossip' | 'sync'; isNew: boolean; at: number }
   | { type: 'check'; origin: string; result: 'consistent' | 'evidence' | 'suspect' | 'undecided'; how: string }
   | { type: 'banned'; peer: string; score: number }
+  | { type: 'penalised'; peer: string; reason: 'held-stream' | 'too-many-streams' | 'oversized'; points: number }
+  | { type: 'bound'; peer: string; witness: string }
+  | { type: 'pruned'; peer: string }
   | { type: 'restored'; origin: string; size: bigint; from: string }
   | { type: 'published'; topic: string; origin: string };
 
@@ -103,6 +118,8 @@ export interface GossipServiceOptions {
   readonly checkDelayMs?: number;
   /** How long start() waits for peers' copies of this node's cosignatures (default 5 s). */
   readonly startupSyncMs?: number;
+  /** This node's witness keys, to sign its peer bindings (src/gossip/binding.ts); without them it presents none. */
+  readonly bindingKeys?: readonly BindingKey[];
 }
 
 function sizeOrder(a: ViewEntry, b: ViewEntry): [ViewEntry, ViewEntry] {
@@ -131,6 +148,22 @@ export class GossipService {
   private readonly checkDelayMs: number;
   private readonly startupSyncMs: number;
   private stopped = false;
+  private readonly penalties: PenaltyBook;
+  private readonly inbound: StreamCounter;
+  private readonly inboundBytes: ByteBudget;
+  private readonly outbound = new KeyedLimiter(MAX_OUTBOUND_PER_PEER);
+  /** Pair-check results and checks in flight, by origin + both sizes and roots. */
+  private readonly pairResults = new Map<string, { result: 'consistent' | 'evidence' | 'suspect' | 'undecided'; at: number }>();
+  private readonly pairInflight = new Map<string, Promise<'consistent' | 'evidence' | 'suspect' | 'undecided'>>();
+  /** Tracked witnesses by cosignature key label. */
+  private readonly tracked = new Map<string, Verifier>();
+  /** Bound peers: tracked-witness label -> the newest valid binding's peer and time, and the reverse. */
+  private readonly boundByLabel = new Map<string, { peer: string; time: bigint }>();
+  private readonly boundPeers = new Map<string, string>();
+  private readonly bindingAsked = new Map<string, number>();
+  private readonly bootstrapIds: Set<string>;
+  private ownBindings: BindingRecord[] = [];
+  private slotsQueued = false;
   private latestCache = new Map<string, { at: number; cp: { note: ReturnType<typeof openNote>; checkpoint: Checkpoint } }>();
 
   constructor(private readonly opts: GossipServiceOptions) {
@@ -155,6 +188,45 @@ export class GossipService {
     this.now = opts.now ?? Date.now;
     this.checkDelayMs = opts.checkDelayMs ?? DEFAULT_CHECK_DELAY_MS;
     this.startupSyncMs = opts.startupSyncMs ?? DEFAULT_STARTUP_SYNC_MS;
+    this.penalties = new PenaltyBook(this.now);
+    this.inbound = new StreamCounter(opts.p2p.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS, MAX_INBOUND_PER_PEER);
+    this.inboundBytes = new ByteBudget(opts.p2p.maxInboundStreamBytes ?? DEFAULT_MAX_INBOUND_STREAM_BYTES);
+    for (const v of opts.witnesses) this.tracked.set(keyLabel(v.name, v.keyId), v);
+    this.bootstrapIds = new Set(opts.p2p.bootstrap.map((a) => peerIdOf(a)).filter((x): x is string => !!x));
+  }
+
+  /** Connection slots kept for bootstrap peers and bound tracked witnesses. */
+  get reservedSlots(): number {
+    const max = this.opts.p2p.maxConnections;
+    return Math.min(this.opts.p2p.reservedSlots ?? this.bootstrapIds.size + this.tracked.size, Math.floor(max / 2));
+  }
+
+  /** A bootstrap peer, or a peer holding a valid binding of a tracked witness: never pruned, has a reserved slot. */
+  isProtected(peer: string): boolean {
+    return this.bootstrapIds.has(peer) || this.boundPeers.has(peer);
+  }
+
+  /** The tracked witness (key label) a peer proved it runs, if any. */
+  boundWitness(peer: string): string | undefined {
+    return this.boundPeers.get(peer);
+  }
+
+  /** Penalty points a peer currently carries (held streams, oversized frames, too many streams). */
+  penaltyOf(peer: string): number {
+    return this.penalties.get(peer);
+  }
+
+  /** Inbound sync streams open right now (node-wide). */
+  get inboundStreams(): number {
+    return this.inbound.open;
+  }
+
+  private penalise(peer: string, reason: 'held-stream' | 'too-many-streams' | 'oversized'): void {
+    const pts = reason === 'held-stream' ? PENALTY.heldStream : reason === 'too-many-streams' ? PENALTY.tooManyStreams : PENALTY.oversized;
+    const total = this.penalties.add(peer, pts);
+    this.metrics.penalised(reason);
+    this.emit({ type: 'penalised', peer, reason, points: total });
+    this.logger.info({ peer, reason, points: Math.round(total) }, 'peer penalised');
   }
 
   /** The peer ID (after start). */
@@ -228,21 +300,41 @@ export class GossipService {
   async start(): Promise<void> {
     const { key, created } = await loadOrCreatePeerKey(this.opts.identityFile);
     if (created) this.logger.info({ file: this.opts.identityFile }, 'created a new libp2p identity key');
-    const host = await createGossipHost({ p2p: this.opts.p2p, privateKey: key, isBanned: (p) => this.isBanned(p), retainScoreMs: BAN_MS });
+    const host = await createGossipHost({ p2p: this.opts.p2p, privateKey: key, isBanned: (p) => this.isBanned(p), retainScoreMs: BAN_MS, appScore: (p) => this.penalties.score(p) });
     this.host = host;
     const pubsub = host.services.pubsub;
+    // A gossipsub frame over the RPC limit ends that peer's stream unread: make it cost the sender.
+    const ps = pubsub as unknown as { handlePeerReadStreamError(err: Error, peer: PeerId): void };
+    const onReadError = ps.handlePeerReadStreamError.bind(pubsub);
+    ps.handlePeerReadStreamError = (err, peer) => {
+      if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') this.penalise(peer.toString(), 'oversized');
+      onReadError(err, peer);
+    };
+    const nowS = BigInt(Math.floor(this.now() / 1000));
+    this.ownBindings = (this.opts.bindingKeys ?? []).map((k) => signBinding(k, host.peerId.toString(), nowS));
+    for (const id of this.bootstrapIds) this.tag(id);
     // TopicValidatorResult's values are exactly the Verdict strings.
     pubsub.topicValidators.set(CHECKPOINT_TOPIC, (peer, msg) => this.validateCheckpoint(msg.data, peer.toString()) as TopicValidatorResult);
     pubsub.topicValidators.set(EVIDENCE_TOPIC, async (peer, msg) => (await this.validateEvidence(msg.data, peer.toString())) as TopicValidatorResult);
     pubsub.subscribe(CHECKPOINT_TOPIC);
     pubsub.subscribe(EVIDENCE_TOPIC);
-    await host.handle(SYNC_PROTOCOL, (stream, connection) => this.track(this.serveSync(stream as unknown as ByteStream, connection)), { maxInboundStreams: 32, maxOutboundStreams: 32 });
+    // libp2p's per-connection limit is a backstop; the node-wide and per-peer caps are serveSync's.
+    await host.handle(SYNC_PROTOCOL, (stream, connection) => this.track(this.serveSync(stream as unknown as ByteStream, connection)), { maxInboundStreams: 2 * MAX_INBOUND_PER_PEER, maxOutboundStreams: 2 * MAX_OUTBOUND_PER_PEER });
     host.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols } = evt.detail;
-      if (protocols.includes(SYNC_PROTOCOL)) this.track(this.requestViews(peerId));
+      if (!protocols.includes(SYNC_PROTOCOL)) return;
+      this.track(this.requestViews(peerId));
+      if (this.tracked.size > 0) this.track(this.requestBinding(peerId));
     });
-    host.addEventListener('connection:open', () => this.metrics.setPeers(host.getPeers().length));
+    host.addEventListener('connection:open', () => {
+      this.metrics.setPeers(host.getPeers().length);
+      this.queueSlotCheck();
+    });
     host.addEventListener('connection:close', () => this.metrics.setPeers(host.getPeers().length));
+    host.addEventListener('peer:disconnect', (evt) => {
+      const id = evt.detail.toString();
+      this.bindingAsked.delete(id);
+    });
     for (const origin of this.opts.logs.origins()) {
       const s = await this.opts.store.getState(origin);
       if (s) this.observeOwnState(origin, s, false);
@@ -250,7 +342,12 @@ export class GossipService {
     this.logger.info({ peerId: host.peerId.toString(), addrs: this.multiaddrs }, 'gossip listening');
     await this.dialBootstrap();
     this.timers.push(setInterval(() => void this.dialBootstrap(), BOOTSTRAP_INTERVAL_MS));
-    this.timers.push(setInterval(() => this.checkScores(), SCORE_CHECK_INTERVAL_MS));
+    this.timers.push(
+      setInterval(() => {
+        this.checkScores();
+        this.enforceSlots();
+      }, SCORE_CHECK_INTERVAL_MS),
+    );
     for (const t of this.timers) t.unref();
     await this.restoreOwnState();
   }
@@ -263,6 +360,95 @@ export class GossipService {
     this.pendingChecks.clear();
     await this.host?.stop();
     await Promise.allSettled([...this.inflight]);
+  }
+
+  // ---------------------------------------------------------------- connection slots
+
+  /** Tags a peer so libp2p's own pruner keeps it too. */
+  private tag(peer: string): void {
+    const host = this.host;
+    if (!host) return;
+    void host.peerStore.merge(peerIdFromString(peer), { tags: { 'gossip-witness-reserved': { value: 100 } } }).catch(() => undefined);
+  }
+
+  private queueSlotCheck(): void {
+    if (this.slotsQueued) return;
+    this.slotsQueued = true;
+    setImmediate(() => {
+      this.slotsQueued = false;
+      this.enforceSlots();
+    });
+  }
+
+  /**
+   * Keeps unprotected peers within maxConnections - reservedSlots, so that bootstrap peers and bound
+   * tracked witnesses always find a slot, and the total within maxConnections. Protected peers are
+   * never closed. Among unprotected peers the lowest gossipsub score goes first, then the newest;
+   * a peer that connected in the last PROBATION_MS and has not answered our binding request yet is
+   * spared (at most PROBATION_MAX of them), since it may be a tracked witness.
+   */
+  enforceSlots(): void {
+    const host = this.host;
+    if (!host || this.stopped) return;
+    const max = this.opts.p2p.maxConnections;
+    const openedAt = new Map<string, number>();
+    for (const c of host.getConnections()) {
+      const id = c.remotePeer.toString();
+      openedAt.set(id, Math.min(openedAt.get(id) ?? Infinity, c.timeline.open));
+    }
+    const unprotected = [...openedAt.keys()].filter((p) => !this.isProtected(p));
+    const excess = Math.max(unprotected.length - (max - this.reservedSlots), openedAt.size - max);
+    if (excess <= 0) return;
+    const scores = this.scores();
+    const now = Date.now();
+    let probation = 0;
+    const inProbation = new Set<string>();
+    for (const p of unprotected.sort((a, b) => openedAt.get(b)! - openedAt.get(a)!)) {
+      const asked = this.bindingAsked.get(p);
+      if (this.tracked.size > 0 && now - openedAt.get(p)! < PROBATION_MS && asked !== -1 && probation < PROBATION_MAX) {
+        inProbation.add(p);
+        probation++;
+      }
+    }
+    const order = unprotected
+      .filter((p) => !inProbation.has(p))
+      .sort((a, b) => (scores.get(a) ?? 0) - (scores.get(b) ?? 0) || openedAt.get(b)! - openedAt.get(a)!);
+    for (const p of order.slice(0, excess)) {
+      this.emit({ type: 'pruned', peer: p });
+      this.logger.debug({ peer: p }, 'connection slots full: closing an unprotected peer');
+      this.track(host.hangUp(peerIdFromString(p)));
+    }
+  }
+
+  /** Asks a peer for its bindings; a valid one for a tracked witness gives it that witness's reserved slot. */
+  private async requestBinding(peer: PeerId): Promise<void> {
+    const id = peer.toString();
+    if (this.bindingAsked.has(id)) return;
+    this.bindingAsked.set(id, this.now());
+    let res: SyncResponse;
+    try {
+      res = await this.request(peer, { type: 'binding' });
+    } finally {
+      this.bindingAsked.set(id, -1);
+    }
+    if (res.type !== 'binding') return;
+    const nowS = BigInt(Math.floor(this.now() / 1000));
+    for (const r of res.records) {
+      const v = verifyBinding(r, id, this.tracked, nowS);
+      if (!v.ok) {
+        if (this.tracked.has(r.key)) this.logger.info({ peer: id, witness: r.key, reason: v.reason }, 'peer binding refused');
+        continue;
+      }
+      const prev = this.boundByLabel.get(v.label);
+      if (prev && prev.time > r.time) continue; // a newer binding names another peer ID
+      if (prev && prev.peer !== id) this.boundPeers.delete(prev.peer);
+      this.boundByLabel.set(v.label, { peer: id, time: r.time });
+      this.boundPeers.set(id, v.label);
+      this.tag(id);
+      this.emit({ type: 'bound', peer: id, witness: v.label });
+      this.logger.debug({ peer: id, witness: v.label }, 'peer bound to a tracked witness');
+    }
+    this.queueSlotCheck();
   }
 
   /** Connects to a peer (multiaddr with /p2p/<id>). */
@@ -286,7 +472,10 @@ export class GossipService {
   private checkScores(): void {
     const host = this.host;
     if (!host || this.stopped) return;
-    for (const [peer, score] of this.scores()) {
+    const scores = this.scores();
+    // Peers that do not speak gossipsub have no gossipsub score: their penalties count directly.
+    for (const p of this.penalties.peers()) if (!scores.has(p) && this.penalties.get(p) >= BAN_POINTS) scores.set(p, -this.penalties.get(p));
+    for (const [peer, score] of scores) {
       if (score >= SCORE_THRESHOLDS.graylistThreshold || this.isBanned(peer)) continue;
       this.banned.set(peer, this.now() + BAN_MS);
       this.metrics.banned();
@@ -340,7 +529,7 @@ export class GossipService {
     if (set.has(e.textHash)) return;
     if (set.size >= 256) set.clear();
     set.add(e.textHash);
-    const data = this.views.get(e.origin)!.message(e);
+    const data = this.views.get(e.origin)!.message(e, this.ownLabels);
     this.track(this.publish(CHECKPOINT_TOPIC, data, e.origin));
   }
 
@@ -442,9 +631,10 @@ export class GossipService {
     }
   }
 
-  private checkResult(origin: string, result: 'consistent' | 'evidence' | 'suspect' | 'undecided', how: string): void {
+  private checkResult<R extends 'consistent' | 'evidence' | 'suspect' | 'undecided'>(origin: string, result: R, how: string): R {
     this.metrics.check(result);
     this.emit({ type: 'check', origin, result, how });
+    return result;
   }
 
   /** Tries to decide whether e is consistent with this node's chain; proven evidence if not. */
@@ -460,9 +650,36 @@ export class GossipService {
     }
     if (ref.checkpoint.size === e.checkpoint.size) return; // a conflict: handled when observed
     const [small, large] = sizeOrder(ref, e);
-    const origin = e.origin;
+    // One check per pair however often it is triggered (replayed or re-evicted messages): the
+    // result is cached, a check in flight is joined.
+    const key = `${e.origin}\n${small.checkpoint.size}\n${toHex(small.checkpoint.root)}\n${large.checkpoint.size}\n${toHex(large.checkpoint.root)}`;
+    const cached = this.pairResults.get(key);
+    if (cached && (cached.result === 'consistent' || cached.result === 'evidence' || this.now() - cached.at < PAIR_RETRY_MS)) {
+      if (cached.result === 'consistent') e.checked = true;
+      return;
+    }
+    let p = this.pairInflight.get(key);
+    if (!p) {
+      p = this.checkPair(small, large).finally(() => this.pairInflight.delete(key));
+      this.pairInflight.set(key, p);
+      const result = await p;
+      this.pairResults.delete(key);
+      this.pairResults.set(key, { result, at: this.now() });
+      if (this.pairResults.size > PAIR_CACHE_MAX) this.pairResults.delete(this.pairResults.keys().next().value!);
+      if (result === 'consistent') e.checked = true;
+      return;
+    }
+    if ((await p) === 'consistent') e.checked = true;
+  }
+
+  /**
+   * Decides one pair. Sources: the log's tiles first (the log itself); then, at once and under one
+   * overall deadline, peers ("prove") and the log's proof API; the first decisive answer wins.
+   */
+  private async checkPair(small: ViewEntry, large: ViewEntry): Promise<'consistent' | 'evidence' | 'suspect' | 'undecided'> {
+    const origin = small.origin;
     const verifiers = this.trust.logKeys(origin);
-    if (!verifiers) return;
+    if (!verifiers) return 'undecided';
     const source = this.opts.sources?.(origin);
     let refused: string | undefined;
     // 1. The log's tiles: h and the proof straight from the tree.
@@ -473,63 +690,74 @@ export class GossipService {
         if (v.kind === 'evidence') {
           if (await this.proven(v.evidence, 'detected')) return this.checkResult(origin, 'evidence', 'tiles');
         } else if (v.kind === 'consistent') {
-          e.checked = true;
           return this.checkResult(origin, 'consistent', 'tiles');
         }
       } catch (err) {
         refused = `tiles: ${(err as Error).message}`;
       }
     }
-    // 2. Peers: "prove" asks for the root of the first m leaves of the larger tree and a proof.
-    const fromPeers = await this.proveViaPeers(small, large);
-    if (fromPeers === 'consistent') {
-      e.checked = true;
-      return this.checkResult(origin, 'consistent', 'peer');
-    }
-    if (fromPeers === 'evidence') return this.checkResult(origin, 'evidence', 'peer');
-    // 3. The log's proof API (Rekor-style). It gives h itself only when m is not a power of two.
-    if (source && !source.tiles) {
-      try {
-        const m = small.checkpoint.size;
-        const n = large.checkpoint.size;
-        const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
-        const attempt = await source.proof(m, large.checkpoint, { signal });
-        const ok = verifyConsistency(m, n, small.checkpoint.root, large.checkpoint.root, attempt.proof);
-        attempt.settle(ok);
-        if (ok) {
-          e.checked = true;
-          return this.checkResult(origin, 'consistent', 'proof-api');
-        }
-        let h: Uint8Array | undefined;
-        if (!isPowerOfTwo(m)) {
-          const roots = consistencyRoots(m, n, attempt.proof);
-          if (roots && equalBytes(roots.newRoot, large.checkpoint.root)) h = roots.oldRoot;
-        } else if (m >= 4n) {
-          // The API omits h (RFC 6962; Rekor and Sigsum do the same). The proof from m-1 to m is leaf
-          // m-1 with its inclusion proof in the tree of m leaves, so it yields a candidate h; the
-          // candidate counts only if (m, h) -> B verifies against B's signed root. (m-1 is odd and
-          // above 1, so never a power of two; for m of 1 or 2 no such proof exists.)
-          const inner = await source.proof(m - 1n, small.checkpoint, { signal });
-          const cand = consistencyRoots(m - 1n, m, inner.proof)?.newRoot;
-          const good = cand !== undefined && verifyConsistency(m, n, cand, large.checkpoint.root, attempt.proof);
-          inner.settle(good);
-          if (good) h = cand;
-        }
-        if (h && !equalBytes(h, small.checkpoint.root)) {
-          const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h, proof: attempt.proof });
-          if (await this.proven(ev, 'detected')) return this.checkResult(origin, 'evidence', 'proof-api');
-        }
-        refused = 'the log\'s consistency proof does not verify and does not prove a split view';
-      } catch (err) {
-        refused = `proof API: ${(err as Error).message}`;
+    // 2 and 3 at once: peers, and (for a log read through its proof API) the log.
+    const all = new AbortController();
+    const timer = setTimeout(() => all.abort(new Error('pair check deadline')), CHECK_DEADLINE_MS);
+    timer.unref();
+    try {
+      const peers = this.proveViaPeers(small, large, all.signal).then((r) => (r ? { how: 'peer', r } : undefined));
+      const api = source && !source.tiles
+        ? this.proveViaProofApi(small, large, source, all.signal).then((r) => {
+            if (r.kind === 'refused') refused = r.reason;
+            return r.kind === 'refused' ? undefined : { how: 'proof-api', r: r.kind };
+          })
+        : Promise.resolve(undefined);
+      const first = await firstDefined([peers, api]);
+      if (first) {
+        all.abort(new Error('decided'));
+        return this.checkResult(origin, first.r, first.how);
       }
+    } finally {
+      clearTimeout(timer);
+      all.abort(new Error('pair check over'));
     }
     if (refused !== undefined) {
       await this.recordSuspect(small, large, refused);
       return this.checkResult(origin, 'suspect', refused);
     }
     this.logger.debug({ origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()] }, 'gossiped checkpoint could not be checked (no proof source)');
-    this.checkResult(origin, 'undecided', 'no proof source');
+    return this.checkResult(origin, 'undecided', 'no proof source');
+  }
+
+  /** The log's proof API (Rekor-style). It gives h itself only when m is not a power of two. */
+  private async proveViaProofApi(small: ViewEntry, large: ViewEntry, source: LogSource, signal: AbortSignal): Promise<{ kind: 'consistent' | 'evidence' } | { kind: 'refused'; reason: string }> {
+    try {
+      const m = small.checkpoint.size;
+      const n = large.checkpoint.size;
+      const sig = AbortSignal.any([signal, AbortSignal.timeout(SYNC_TIMEOUT_MS)]);
+      const attempt = await source.proof(m, large.checkpoint, { signal: sig });
+      const ok = verifyConsistency(m, n, small.checkpoint.root, large.checkpoint.root, attempt.proof);
+      attempt.settle(ok);
+      if (ok) return { kind: 'consistent' };
+      let h: Uint8Array | undefined;
+      if (!isPowerOfTwo(m)) {
+        const roots = consistencyRoots(m, n, attempt.proof);
+        if (roots && equalBytes(roots.newRoot, large.checkpoint.root)) h = roots.oldRoot;
+      } else if (m >= 4n) {
+        // The API omits h (RFC 6962; Rekor and Sigsum do the same). The proof from m-1 to m is leaf
+        // m-1 with its inclusion proof in the tree of m leaves, so it yields a candidate h; the
+        // candidate counts only if (m, h) -> B verifies against B's signed root. (m-1 is odd and
+        // above 1, so never a power of two; for m of 1 or 2 no such proof exists.)
+        const inner = await source.proof(m - 1n, small.checkpoint, { signal: sig });
+        const cand = consistencyRoots(m - 1n, m, inner.proof)?.newRoot;
+        const good = cand !== undefined && verifyConsistency(m, n, cand, large.checkpoint.root, attempt.proof);
+        inner.settle(good);
+        if (good) h = cand;
+      }
+      if (h && !equalBytes(h, small.checkpoint.root)) {
+        const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h, proof: attempt.proof });
+        if (await this.proven(ev, 'detected')) return { kind: 'evidence' };
+      }
+      return { kind: 'refused', reason: 'the log\'s consistency proof does not verify and does not prove a split view' };
+    } catch (err) {
+      return { kind: 'refused', reason: `proof API: ${(err as Error).message}` };
+    }
   }
 
   private async latestVerified(origin: string, source: LogSource, verifiers: VerifierSet): Promise<{ note: ReturnType<typeof openNote>; checkpoint: Checkpoint }> {
@@ -559,26 +787,28 @@ export class GossipService {
     this.logger.warn({ origin: small.origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()], reason }, 'suspect: gossiped checkpoint could not be proven consistent');
   }
 
-  private async proveViaPeers(small: ViewEntry, large: ViewEntry): Promise<'consistent' | 'evidence' | undefined> {
+  /** Asks up to PROVE_PEERS peers at once; the first verified answer decides. */
+  private async proveViaPeers(small: ViewEntry, large: ViewEntry, signal: AbortSignal): Promise<'consistent' | 'evidence' | undefined> {
     const host = this.host;
     if (!host) return undefined;
     const peers = host.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).slice(0, PROVE_PEERS);
-    for (const peer of peers) {
+    const note = logSignedNote(large);
+    const askOne = async (peer: PeerId): Promise<'consistent' | 'evidence' | undefined> => {
       let res: SyncResponse;
       try {
-        res = await this.request(peer, { type: 'prove', origin: small.origin, size: small.checkpoint.size, note: logSignedNote(large) });
+        res = await this.request(peer, { type: 'prove', origin: small.origin, size: small.checkpoint.size, note }, signal);
       } catch {
-        continue;
+        return undefined;
       }
-      if (res.type !== 'prove') continue;
+      if (res.type !== 'prove' || signal.aborted) return undefined;
       const m = small.checkpoint.size;
       const n = large.checkpoint.size;
-      if (!verifyConsistency(m, n, res.h, large.checkpoint.root, res.proof)) continue;
+      if (!verifyConsistency(m, n, res.h, large.checkpoint.root, res.proof)) return undefined;
       if (equalBytes(res.h, small.checkpoint.root)) return 'consistent';
       const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h: res.h, proof: res.proof });
-      if (await this.proven(ev, 'detected')) return 'evidence';
-    }
-    return undefined;
+      return (await this.proven(ev, 'detected')) ? 'evidence' : undefined;
+    };
+    return firstDefined(peers.map(askOne));
   }
 
   // ---------------------------------------------------------------- evidence
@@ -618,38 +848,86 @@ export class GossipService {
 
   // ---------------------------------------------------------------- sync protocol
 
-  private async request(peer: PeerId, req: SyncRequest): Promise<SyncResponse> {
+  /**
+   * One exchange with a peer, under one deadline (SYNC_TIMEOUT_MS) for the dial, the write and the
+   * read; `signal` can end it sooner. At most MAX_OUTBOUND_PER_PEER requests to one peer at once,
+   * so an honest node never reaches a peer's per-peer stream cap.
+   */
+  private async request(peer: PeerId, req: SyncRequest, signal?: AbortSignal): Promise<SyncResponse> {
     const host = this.requireHost();
-    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
-    const stream = (await host.dialProtocol(peer, SYNC_PROTOCOL, { signal })) as unknown as ByteStream;
+    const deadline = new Deadline(SYNC_TIMEOUT_MS);
+    const sig = signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal;
+    const id = peer.toString();
+    let stream: ByteStream | undefined;
     try {
-      await writeAll(stream, encodeRequest(req), signal);
-      const res = decodeResponse(await readAll(stream, MAX_RESPONSE_BYTES));
+      await this.outbound.acquire(id, sig);
+    } catch (e) {
+      deadline.clear();
+      this.metrics.sync(req.type, 'out', 'failed');
+      throw e;
+    }
+    try {
+      stream = (await host.dialProtocol(peer, SYNC_PROTOCOL, { signal: sig })) as unknown as ByteStream;
+      await writeAll(stream, encodeRequest(req), sig);
+      const res = decodeResponse(await readAll(stream, MAX_RESPONSE_BYTES, { signal: sig }));
       this.metrics.sync(req.type, 'out', res.type === 'error' ? res.code : 'ok');
       return res;
     } catch (e) {
-      this.metrics.sync(req.type, 'out', 'failed');
-      stream.abort(e as Error);
+      this.metrics.sync(req.type, 'out', deadline.signal.aborted ? 'timeout' : 'failed');
+      stream?.abort(e as Error);
       throw e;
+    } finally {
+      deadline.clear();
+      this.outbound.release(id);
     }
   }
 
-  private async serveSync(stream: ByteStream, _connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
+  /**
+   * Answers one inbound request. Node-wide and per-peer stream caps, a memory cap on what requests
+   * hold while they are read, and a deadline on the read and on the write: a peer that opens
+   * streams and never finishes its request (or never reads the answer) is penalised.
+   */
+  private async serveSync(stream: ByteStream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const slot = this.inbound.acquire(peer);
+    if (slot !== 'ok') {
+      this.metrics.sync('any', 'in', 'busy');
+      if (slot === 'peer-full') this.penalise(peer, 'too-many-streams');
+      else this.logger.debug({ peer, open: this.inbound.open }, 'inbound sync stream refused: node-wide cap reached');
+      stream.abort(new Error('busy'));
+      return;
+    }
     let res: SyncResponse;
     let type = 'invalid';
     try {
-      const req = decodeRequest(await readAll(stream, MAX_REQUEST_BYTES));
-      type = req.type;
-      res = await this.answer(req);
-    } catch (e) {
-      res = { type: 'error', code: 'bad-request', reason: (e as Error).message };
-    }
-    this.metrics.sync(type, 'in', res.type === 'error' ? res.code : 'ok');
-    try {
-      await writeAll(stream, encodeResponse(res), signal);
-    } catch (e) {
-      stream.abort(e as Error);
+      const readDeadline = new Deadline(SYNC_TIMEOUT_MS);
+      try {
+        const req = decodeRequest(await readAll(stream, MAX_REQUEST_BYTES, { signal: readDeadline.signal, budget: this.inboundBytes }));
+        type = req.type;
+        res = await this.answer(req);
+      } catch (e) {
+        if (readDeadline.signal.aborted) {
+          this.metrics.sync(type, 'in', 'timeout');
+          if (readDeadline.firedOnTime) this.penalise(peer, 'held-stream');
+          stream.abort(e as Error);
+          return;
+        }
+        res = { type: 'error', code: (e as Error).message.includes('memory cap') ? 'busy' : 'bad-request', reason: (e as Error).message };
+      } finally {
+        readDeadline.clear();
+      }
+      this.metrics.sync(type, 'in', res.type === 'error' ? res.code : 'ok');
+      const writeDeadline = new Deadline(SYNC_TIMEOUT_MS);
+      try {
+        await writeAll(stream, encodeResponse(res), writeDeadline.signal);
+      } catch (e) {
+        if (writeDeadline.firedOnTime) this.penalise(peer, 'held-stream');
+        stream.abort(e as Error);
+      } finally {
+        writeDeadline.clear();
+      }
+    } finally {
+      this.inbound.release(peer);
     }
   }
 
@@ -664,7 +942,7 @@ export class GossipService {
           if (!v) continue;
           for (const e of new Set([v.ownHead(), v.head()])) {
             if (!e) continue;
-            const m = v.message(e);
+            const m = v.message(e, this.ownLabels);
             // Stay well inside the response limit (JSON escaping adds a little).
             if (notes.length >= MAX_NOTES || bytes + m.length > RESPONSE_BUDGET) return { type: 'views', notes };
             bytes += m.length;
@@ -688,6 +966,8 @@ export class GossipService {
       }
       case 'prove':
         return this.answerProve(req);
+      case 'binding':
+        return { type: 'binding', records: this.ownBindings };
     }
   }
 
@@ -745,28 +1025,52 @@ export class GossipService {
   async restoreOwnState(): Promise<void> {
     const host = this.requireHost();
     if (this.opts.p2p.bootstrap.length === 0 || this.startupSyncMs <= 0) return;
-    const deadline = this.now() + this.startupSyncMs;
+    // One deadline for the whole wait, whatever peers do: every peer is asked at once, and what has
+    // not answered by then is abandoned (its request aborted).
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(new Error('startup sync deadline')), this.startupSyncMs);
+    timer.unref();
     const asked = new Set<string>();
-    const wanted = new Set(this.opts.p2p.bootstrap.map((a) => multiaddr(a).getComponents().find((c) => c.name === 'p2p')?.value).filter((x): x is string => !!x));
-    while (!this.stopped && this.now() < deadline) {
-      const peers = host.getPeers().filter((p) => !asked.has(p.toString()));
-      for (const p of peers) {
-        asked.add(p.toString());
-        for (const label of this.ownLabels) {
-          try {
-            const res = await this.request(p, { type: 'cosigned-by', key: label });
-            if (res.type === 'cosigned-by') for (const note of res.notes) await this.restoreFrom(note, p.toString());
-          } catch (e) {
-            this.logger.debug({ peer: p.toString(), err: (e as Error).message }, 'cosigned-by request failed');
-          }
+    const answered = new Set<string>();
+    const pending = new Set<Promise<void>>();
+    const wanted = this.bootstrapIds;
+    const ask = async (p: PeerId): Promise<void> => {
+      for (const label of this.ownLabels) {
+        try {
+          const res = await this.request(p, { type: 'cosigned-by', key: label }, stop.signal);
+          if (stop.signal.aborted) return;
+          if (res.type === 'cosigned-by') for (const note of res.notes) await this.restoreFrom(note, p.toString());
+        } catch (e) {
+          this.logger.debug({ peer: p.toString(), err: (e as Error).message }, 'cosigned-by request failed');
+          return;
         }
       }
-      if ([...wanted].every((w) => asked.has(w))) return;
-      await new Promise((r) => setTimeout(r, 100));
-      if (this.now() >= deadline) break;
-      await this.dialBootstrap();
+      answered.add(p.toString());
+    };
+    try {
+      while (!this.stopped && !stop.signal.aborted) {
+        for (const p of host.getPeers()) {
+          if (asked.has(p.toString())) continue;
+          asked.add(p.toString());
+          const q: Promise<void> = ask(p).finally(() => pending.delete(q));
+          pending.add(q);
+        }
+        if ([...wanted].every((w) => asked.has(w)) && pending.size === 0) break;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 100);
+          stop.signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            r();
+          }, { once: true });
+        });
+        if (!stop.signal.aborted && ![...wanted].every((w) => asked.has(w))) void this.dialBootstrap();
+      }
+    } finally {
+      clearTimeout(timer);
+      stop.abort(new Error('startup sync over'));
+      await Promise.allSettled([...pending]);
     }
-    if (![...wanted].every((w) => asked.has(w))) this.logger.warn({ asked: asked.size, bootstrap: wanted.size }, 'startup: not every bootstrap peer answered about our own cosignatures before the deadline');
+    if (![...wanted].every((w) => answered.has(w))) this.logger.warn({ answered: [...wanted].filter((w) => answered.has(w)).length, bootstrap: wanted.size, waitedMs: this.startupSyncMs }, 'startup: not every bootstrap peer answered about our own cosignatures before the deadline');
   }
 
   private async restoreFrom(note: string, from: string): Promise<void> {
@@ -803,6 +1107,33 @@ export class GossipService {
 
 function formatLines(logNote: { text: string; verified: readonly { name: string; base64: string }[] }, extra: readonly { name: string; base64: string }[]): Uint8Array {
   return utf8(logNote.text + '\n' + [...logNote.verified, ...extra].map((s) => `\u2014 ${s.name} ${s.base64}\n`).join(''));
+}
+
+/** The first promise to resolve to a defined value, or undefined once all have settled. */
+function firstDefined<T>(ps: Promise<T | undefined>[]): Promise<T | undefined> {
+  if (ps.length === 0) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let left = ps.length;
+    for (const p of ps) {
+      p.then(
+        (v) => {
+          if (v !== undefined) resolve(v);
+          else if (--left === 0) resolve(undefined);
+        },
+        () => {
+          if (--left === 0) resolve(undefined);
+        },
+      );
+    }
+  });
+}
+
+function peerIdOf(addr: string): string | undefined {
+  try {
+    return multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The identity key file for a node whose LevelDB directory is dataDir. */

@@ -169,9 +169,9 @@ export class LogView {
     return this.byCosigner.get(label);
   }
 
-  /** The message to publish for an entry: log lines and every cosignature known on its text. */
-  message(e: ViewEntry): Uint8Array {
-    return formatCheckpointMessage(e.logNote, e.cosignatures.values());
+  /** The message to publish for an entry: log lines and the cosignatures known on its text, capped to what a peer accepts (formatCheckpointMessage). */
+  message(e: ViewEntry, prefer?: ReadonlySet<string>): Uint8Array {
+    return formatCheckpointMessage(e.logNote, e.cosignatures.values(), prefer);
   }
 
   /** Keeps the maxEntries largest checkpoints, and always this node's own head. */

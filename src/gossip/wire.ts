@@ -11,7 +11,7 @@
 // other: anything this node cannot judge is IGNORED (not forwarded, no penalty); only what is
 // wrong by every reading is REJECTED (not forwarded, the sender is penalised).
 import { sha256 } from '../crypto/index.js';
-import { parseNote, keyLabel, type OpenedNote, type SignatureLine, type VerifierSet, formatSignatureLine } from '../note/note.js';
+import { parseNote, keyLabel, MAX_SIGNATURE_LINES, type OpenedNote, type SignatureLine, type VerifierSet, formatSignatureLine } from '../note/note.js';
 import { NoteError } from '../note/errors.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { decodeEvidence, EvidenceError, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
@@ -161,10 +161,29 @@ export function lineText(s: SignatureLine): string {
   return formatSignatureLine(s.name, s.keyId, s.sig);
 }
 
-/** Formats a cosigned-checkpoint message: log lines first, then cosignatures sorted by key label (deterministic bytes). */
-export function formatCheckpointMessage(logNote: OpenedNote, cosignatures: Iterable<SignatureLine>): Uint8Array {
-  const cos = [...cosignatures].sort((a, b) => (keyLabel(a.name, a.keyId) < keyLabel(b.name, b.keyId) ? -1 : keyLabel(a.name, a.keyId) > keyLabel(b.name, b.keyId) ? 1 : 0));
-  return utf8(logNote.text + '\n' + logNote.verified.map(lineText).join('') + cos.map(lineText).join(''));
+/**
+ * Formats a cosigned-checkpoint message: log lines first, then cosignatures sorted by key label
+ * (deterministic bytes). Capped so that no honest node ever sends what a peer must reject: at most
+ * MAX_SIGNATURE_LINES lines (the note limit) and MAX_CHECKPOINT_MESSAGE bytes. When cosignatures
+ * must be left out, those whose labels are in `prefer` (this node's own) are kept first, then the
+ * rest in label order; what is left out still reaches peers through the nodes that made them.
+ */
+export function formatCheckpointMessage(logNote: OpenedNote, cosignatures: Iterable<SignatureLine>, prefer?: ReadonlySet<string>): Uint8Array {
+  const byLabel = (a: SignatureLine, b: SignatureLine) => (keyLabel(a.name, a.keyId) < keyLabel(b.name, b.keyId) ? -1 : keyLabel(a.name, a.keyId) > keyLabel(b.name, b.keyId) ? 1 : 0);
+  const all = [...cosignatures];
+  const head = logNote.text + '\n' + logNote.verified.map(lineText).join('');
+  let room = MAX_SIGNATURE_LINES - logNote.verified.length;
+  let bytes = utf8(head).length;
+  const ordered = [...all.filter((c) => prefer?.has(keyLabel(c.name, c.keyId))).sort(byLabel), ...all.filter((c) => !prefer?.has(keyLabel(c.name, c.keyId))).sort(byLabel)];
+  const kept: SignatureLine[] = [];
+  for (const c of ordered) {
+    const len = utf8(lineText(c)).length;
+    if (room <= 0 || bytes + len > MAX_CHECKPOINT_MESSAGE) continue;
+    kept.push(c);
+    room--;
+    bytes += len;
+  }
+  return utf8(head + kept.sort(byLabel).map(lineText).join(''));
 }
 
 export type EvidenceVerdictResult =
