@@ -9,6 +9,7 @@
 //     - { origin: example.com/log, vkeys: [ "example.com/log+1234abcd+AT..." ], qpd: 86400 }
 //   logList: logs.txt                 # a logs/v0 file, or an http(s) URL
 //   logListRefresh: 1h
+//   store: { unwritableExitAfter: 5m }  # exit 75 after this long unable to write (0s: never); for systemd's Restart=
 //
 // Per log, `pull: { type: tiles|rekor-v1|sumdb, url, interval, ... }` makes the node pull from the
 // log (validated by src/logs/feeders/config.ts; see docs/feeders.md).
@@ -58,6 +59,16 @@ export interface WitnessConfig {
   readonly p2p?: P2pConfig;
   /** Other witnesses this node tracks (their cosignatures are verified and merged). */
   readonly witnesses?: readonly TrackedWitness[];
+  /** Store settings (absent: the defaults). */
+  readonly store?: StoreConfig;
+}
+
+/** How long the node runs with a store that cannot write before it exits non-zero (default 5 min). */
+export const DEFAULT_UNWRITABLE_EXIT_AFTER_MS = 5 * 60 * 1000;
+
+export interface StoreConfig {
+  /** Exit (status 75) after this long unable to write, so a process manager restarts the node; 0: never. */
+  readonly unwritableExitAfterMs: number;
 }
 
 export const DEFAULT_P2P_LISTEN = '/ip4/127.0.0.1/tcp/7381';
@@ -163,6 +174,11 @@ const ConfigSchema = z.strictObject({
       maxInboundStreamBytes: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024 * 1024, { error: 'must be at least 1 MiB (one response)' }).max(1024 * 1024 * 1024, { error: 'must be at most 1 GiB' }).optional(),
       reservedSlots: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).optional(),
       startupSync: z.string({ error: 'must be a duration like 5s' }).optional(),
+    }, { error: 'must be a mapping' })
+    .optional(),
+  store: z
+    .strictObject({
+      unwritableExitAfter: z.string({ error: 'must be a duration like 5m (0s: never exit)' }).optional(),
     }, { error: 'must be a mapping' })
     .optional(),
   witnesses: z
@@ -378,6 +394,17 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     witnesses.push({ ...(w.name !== undefined ? { name: w.name } : {}), vkey: w.vkey.trim(), verifier });
   });
 
+  let store: StoreConfig | undefined;
+  if (c.store !== undefined) {
+    let unwritableExitAfterMs = DEFAULT_UNWRITABLE_EXIT_AFTER_MS;
+    if (c.store.unwritableExitAfter !== undefined) {
+      const d = parseDuration(c.store.unwritableExitAfter);
+      if (d === null) problems.push({ path: 'store.unwritableExitAfter', reason: `must be a duration like 5m (0s: never exit), got ${JSON.stringify(c.store.unwritableExitAfter)}` });
+      else unwritableExitAfterMs = d;
+    }
+    store = { unwritableExitAfterMs };
+  }
+
   if ((c.logs ?? []).length === 0 && c.logList === undefined) problems.push({ path: 'logs', reason: 'no logs configured: set logs, logList, or both' });
 
   if (problems.length > 0) throw new ConfigError(file, problems);
@@ -392,6 +419,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     logListRefreshMs,
     ...(p2p ? { p2p } : {}),
     ...(c.witnesses !== undefined ? { witnesses } : {}),
+    ...(store ? { store } : {}),
   };
 }
 

@@ -43,7 +43,15 @@ export function registerServe(program: Command): void {
       const logger: Logger = pino({ level: opts.logLevel, base: { pid: process.pid } }, pino.destination({ dest: 1, sync: true }));
       let node: WitnessNode;
       try {
-        node = await startWitnessNode(config, { logger });
+        node = await startWitnessNode(config, {
+          logger,
+          // store.unwritableExitAfter elapsed: a graceful stop, then exit 75 (EX_TEMPFAIL), so that
+          // systemd's Restart=on-failure (or any process manager) restarts the node.
+          onUnwritableTooLong: () => {
+            process.exitCode = 75;
+            process.kill(process.pid, 'SIGTERM');
+          },
+        });
       } catch (e) {
         // Unusable setup (key file, data directory, port, log list): exit 2 with the reason.
         throw new UsageError((e as Error).message);

@@ -4,7 +4,8 @@
 // Label cardinality is bounded: `origin` is only ever a configured origin (or "unknown"), `status`
 // an HTTP status code, `route` a route pattern.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { WitnessEvent } from '../witness/witness.js';
+import type { StoreOp, WitnessEvent } from '../witness/witness.js';
+import type { StoreHealth } from '../witness/store.js';
 
 export const UNKNOWN_ORIGIN = 'unknown';
 
@@ -18,10 +19,26 @@ export interface WitnessMetrics {
   setLogSize(origin: string, size: bigint): void;
   /** When the latest checkpoint of a log was cosigned (stored), ms since the epoch. */
   setLogCosignedAt(origin: string, ms: number): void;
+  /**
+   * What the scrape-time gauges read, and the followed origins: every labelled counter an alert
+   * rule reads exists at 0 for each of them from start-up (else increase() misses the first event).
+   */
+  attach(sources: MetricSources): void;
   /** The Prometheus text exposition. */
   text(): Promise<string>;
   readonly contentType: string;
 }
+
+export interface MetricSources {
+  /** The followed origins (read at every scrape: log lists add origins at run time). */
+  readonly origins?: () => readonly string[];
+  readonly store?: { health(): StoreHealth };
+  readonly witness?: { clockBehindSeconds(): number };
+}
+
+const STORE_OPS: readonly StoreOp[] = ['read', 'write'];
+/** add-checkpoint statuses an alert reads (5xx), created at 0 per origin. */
+const ALERTED_STATUSES = ['500', '503'];
 
 export interface MetricsOptions {
   /** Collect prom-client's default process metrics (default true). */
@@ -39,6 +56,9 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     help: 'add-checkpoint requests by log origin (configured origins only, else "unknown") and HTTP status',
     labelNames: ['origin', 'status'] as const,
     registers: [registry],
+    collect() {
+      for (const origin of origins()) for (const status of ALERTED_STATUSES) this.inc({ origin, status }, 0);
+    },
   });
   const cosignatures = new Counter({
     name: 'witness_cosignatures_total',
@@ -51,12 +71,18 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     help: 'new split-view evidence records stored, by log origin',
     labelNames: ['origin'] as const,
     registers: [registry],
+    collect() {
+      zeroPerOrigin(this);
+    },
   });
   const suspects = new Counter({
     name: 'witness_suspects_total',
     help: 'log-signed checkpoints that failed a consistency check (suspect, unproven), by log origin',
     labelNames: ['origin'] as const,
     registers: [registry],
+    collect() {
+      zeroPerOrigin(this);
+    },
   });
   const duration = new Histogram({
     name: 'witness_request_duration_seconds',
@@ -80,6 +106,44 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     registers: [registry],
   });
   const now = opts.now ?? Date.now;
+  let sources: MetricSources = {};
+  const origins = (): readonly string[] => sources.origins?.() ?? [];
+  // Series at 0 for every followed origin, created at scrape time (collect runs before reading).
+  const zeroPerOrigin = (c: Counter<'origin'>) => {
+    for (const origin of origins()) c.inc({ origin }, 0);
+  };
+  const storeErrors = new Counter({
+    name: 'witness_store_errors_total',
+    help: 'store calls that failed (disk full, I/O error, store reopening), by operation (read, write); nothing that depended on them was released',
+    labelNames: ['op'] as const,
+    registers: [registry],
+  });
+  for (const op of STORE_OPS) storeErrors.inc({ op }, 0);
+  new Gauge({
+    name: 'witness_store_writable',
+    help: '1 when the store can write now, 0 while it cannot (add-checkpoint answers 503, GET /readyz is not ready)',
+    registers: [registry],
+    collect() {
+      this.set(sources.store ? (sources.store.health().writable ? 1 : 0) : 1);
+    },
+  });
+  new Gauge({
+    name: 'witness_clock_behind_seconds',
+    help: 'how far the clock is behind the newest cosignature timestamp this witness signed (0 when not); while above 0 it refuses to cosign',
+    registers: [registry],
+    collect() {
+      this.set(sources.witness?.clockBehindSeconds() ?? 0);
+    },
+  });
+  const suspectRepeats = new Counter({
+    name: 'witness_suspect_repeats_total',
+    help: 'suspect pairs seen again after being recorded once (counted, not stored again), by log origin',
+    labelNames: ['origin'] as const,
+    registers: [registry],
+    collect() {
+      zeroPerOrigin(this);
+    },
+  });
 
   return {
     registry,
@@ -96,6 +160,10 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
           break;
         case 'suspect':
           suspects.inc({ origin: e.origin });
+          if (e.repeat) suspectRepeats.inc({ origin: e.origin });
+          break;
+        case 'store-error':
+          storeErrors.inc({ op: e.op });
           break;
       }
     },
@@ -110,6 +178,9 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     },
     setLogCosignedAt(origin: string, ms: number): void {
       cosignedAt.set({ origin }, ms / 1000);
+    },
+    attach(s: MetricSources): void {
+      sources = { ...sources, ...s };
     },
     text: () => registry.metrics(),
   };

@@ -4,12 +4,13 @@
 //   GET  /evidence, /evidence/<id>   proven split-view evidence (list; canonical bytes)
 //   GET  /suspects                   failed consistency checks (unproven), bounded per origin
 //   GET  /metrics                    Prometheus text
-//   GET  /healthz                    "ok"
+//   GET  /healthz                    liveness: "ok" while the process serves HTTP
+//   GET  /readyz                     readiness: 200 "ready", or 503 with why it cannot cosign now
 //   GET  /, /status, /status.json    the status page and its data (with a statusSource)
 // Status codes for add-checkpoint come from one table: ./status.ts. Bad input never yields a 500;
 // an unexpected exception does, and is logged.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { LogRegistry, Witness } from '../witness/witness.js';
+import { UNAVAILABLE_RETRY_AFTER, WitnessInternalError, type LogRegistry, type Witness } from '../witness/witness.js';
 import type { WitnessStore } from '../witness/store.js';
 import { encodeBase64 } from '../util/bytes.js';
 import { answerFor, textAnswer, HTTP_STATUS, TEXT_PLAIN, type HttpAnswer } from './status.js';
@@ -64,6 +65,16 @@ function send(reply: FastifyReply, a: HttpAnswer): FastifyReply {
 
 function json(reply: FastifyReply, value: unknown): FastifyReply {
   return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value) + '\n');
+}
+
+/** Whether the witness can cosign now: its store can write and its clock is not behind its newest cosignature. */
+export function readiness(store: Pick<WitnessStore, 'health'>, witness: Pick<Witness, 'clockBehindSeconds' | 'newestCosignatureSeconds'>): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  const h = store.health();
+  if (!h.writable) reasons.push(`the store cannot write (${h.reason})`);
+  const behind = witness.clockBehindSeconds();
+  if (behind > 0) reasons.push(`the clock is ${behind} s behind the newest cosignature this witness signed (${new Date((witness.newestCosignatureSeconds() ?? 0) * 1000).toISOString()})`);
+  return { ready: reasons.length === 0, reasons };
 }
 
 export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance {
@@ -125,7 +136,14 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
     async (req, reply) => {
       const body = req.body;
       if (!Buffer.isBuffer(body) || body.length === 0) return send(reply, textAnswer(HTTP_STATUS.emptyBody, 'empty request body: expected "old <size>", proof lines, a blank line and a signed checkpoint'));
-      const result = await witness.addCheckpoint(body);
+      let result;
+      try {
+        result = await witness.addCheckpoint(body);
+      } catch (e) {
+        // A bug (500): still counted under the request's origin.
+        if (e instanceof WitnessInternalError && logs.get(e.origin) !== undefined) originLabel.set(req, e.origin);
+        throw e;
+      }
       const origin = result.origin;
       if (origin !== undefined && logs.get(origin) !== undefined) originLabel.set(req, origin);
       const answer = answerFor(result);
@@ -198,7 +216,13 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
 
   app.get('/metrics', async (_req, reply) => reply.code(200).header('content-type', metrics.contentType).send(await metrics.text()));
 
+  // Liveness only: a restart does not fix a full disk or a clock set back. Readiness is /readyz.
   app.get('/healthz', async (_req, reply) => reply.code(200).header('content-type', TEXT_PLAIN).send('ok\n'));
+  app.get('/readyz', async (_req, reply) => {
+    const r = readiness(store, witness);
+    if (r.ready) return reply.code(200).header('content-type', TEXT_PLAIN).header('cache-control', 'no-store').send('ready\n');
+    return send(reply, textAnswer(HTTP_STATUS.unavailable, `not ready: ${r.reasons.join('; ')}`, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER), 'cache-control': 'no-store' }));
+  });
 
   const status = opts.statusSource;
   if (status) {

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import type { WitnessConfig } from '../config.js';
+import { DEFAULT_UNWRITABLE_EXIT_AFTER_MS, type WitnessConfig } from '../config.js';
 import { cosigner, generateKey, type Ed25519SignerKey } from '../note/keys.js';
 import { readKeyFile, writeKeyFile } from '../keys/keyfile.js';
 import { Witness, type WitnessEvent } from '../witness/witness.js';
@@ -54,6 +54,14 @@ export interface WitnessNodeOptions {
   store?: WitnessStore;
   /** Milliseconds since the epoch (tests). */
   now?: () => number;
+  /**
+   * Called once when the store has been unable to write for config.store.unwritableExitAfter
+   * (default 5 min): `serve` exits non-zero so a process manager restarts the node. Without it the
+   * node only logs.
+   */
+  onUnwritableTooLong?: (reason: string) => void;
+  /** How often the store's health is checked, ms (default 1000; tests). */
+  healthCheckMs?: number;
   /** Gossip observers and tuning (tests, benchmarks). */
   gossip?: { onEvent?: (e: GossipEvent) => void; checkDelayMs?: number };
 }
@@ -79,6 +87,37 @@ export interface WitnessNode {
 function urlOf(addr: AddressInfo): string {
   const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   return `http://${host}:${addr.port}`;
+}
+
+/**
+ * Watches the store's health: logs when it stops and starts writing again, and calls onTooLong
+ * once after exitAfterMs unable to write (0: never). Under systemd, which cannot probe /readyz,
+ * exiting is what makes `Restart=` act. Returns a stop function.
+ */
+function watchStore(store: WitnessStore, exitAfterMs: number, everyMs: number, logger: Logger, onTooLong?: (reason: string) => void): () => void {
+  let since: number | undefined;
+  let fired = false;
+  const timer = setInterval(() => {
+    const h = store.health();
+    const t = performance.now();
+    if (h.writable) {
+      if (since !== undefined) logger.info({ unwritableSeconds: Math.round((t - since) / 1000) }, 'store writable again: cosigning resumed');
+      since = undefined;
+      fired = false;
+      return;
+    }
+    if (since === undefined) {
+      since = t;
+      logger.error({ reason: h.reason, exitAfterSeconds: exitAfterMs / 1000 }, 'store cannot write: add-checkpoint answers 503 and /readyz is not ready until it can');
+    }
+    if (!fired && exitAfterMs > 0 && t - since >= exitAfterMs) {
+      fired = true;
+      logger.fatal({ reason: h.reason, unwritableSeconds: Math.round((t - since) / 1000) }, 'store unable to write for too long: exiting so that the process manager restarts the node');
+      onTooLong?.(h.reason);
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeOptions = {}): Promise<WitnessNode> {
@@ -124,7 +163,22 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     }
     let gossip: GossipService | undefined;
     const incidents = new Set<string>();
+    // Store errors at error level, at most once a minute (a full disk fails every request).
+    let storeErrorLoggedAt = -Infinity;
+    let storeErrorsUnlogged = 0;
     const onEvent = (e: WitnessEvent) => {
+      if (e.type === 'store-error') {
+        const t = performance.now();
+        if (t - storeErrorLoggedAt >= 60_000) {
+          logger.error({ op: e.op, origin: e.origin, reason: e.reason, suppressed: storeErrorsUnlogged }, 'store error: nothing was cosigned; add-checkpoint answers 503 until the store can write again');
+          storeErrorLoggedAt = t;
+          storeErrorsUnlogged = 0;
+        } else storeErrorsUnlogged++;
+      } else if (e.type === 'clock') {
+        const fields = { now: new Date(e.nowSeconds * 1000).toISOString(), newestSigned: new Date(e.newestSeconds * 1000).toISOString(), behindSeconds: e.newestSeconds - e.nowSeconds };
+        if (e.behind) logger.error(fields, 'clock behind: the clock is earlier than the newest cosignature this witness signed; refusing to cosign until it passes it (fix the clock: NTP, RTC)');
+        else logger.info(fields, 'clock caught up: cosigning again');
+      }
       metrics.onWitnessEvent(e);
       gossip?.onWitnessEvent(e);
       // Error level once per incident (the first evidence for a log); later evidence at info.
@@ -135,7 +189,14 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       else if (e.type === 'restored') logger.error({ origin: e.origin, from: e.from.toString(), to: e.to.toString(), source: e.source }, 'STATE LOST: a checkpoint cosigned by this witness is ahead of its stored state (damaged or restored data folder?); stored state moved forward to it');
       else if (e.type === 'suspect' && e.recorded) logger.warn({ origin: e.origin, reason: e.reason }, 'suspect checkpoint recorded (a log-signed checkpoint failed a consistency check)');
     };
-    const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => cosigner(k)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
+    // The cosignature timestamps come from the same clock as the witness's (tests inject one).
+    const now = opts.now;
+    const clock = now ? () => BigInt(Math.floor(now() / 1000)) : undefined;
+    const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => cosigner(k, clock)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
+    await witness.prepare();
+    metrics.attach({ origins: () => registry.origins(), store, witness });
+    const stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);
+    cleanup.push(stopWatchdog);
     // The status page reads the gossip service through a closure: it is created after the server.
     const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
@@ -166,6 +227,9 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       const g = gossip;
       cleanup.push(() => g.stop());
       await g.start();
+      // Alert rules read increase() of these: the series exist at 0 from start-up.
+      const ev = metrics.registry.getSingleMetric('gossip_evidence_total') as { inc?: (l: Record<string, string>, v: number) => void } | undefined;
+      for (const via of ['detected', 'gossip', 'sync']) ev?.inc?.({ via }, 0);
     }
     await server.listen({ host: config.http.host, port: config.http.port });
     const url = urlOf(server.server.address() as AddressInfo);
@@ -188,6 +252,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       ...(gossip ? { gossip } : {}),
       close() {
         closing ??= (async () => {
+          stopWatchdog();
           await feeders.stop();
           await gossip?.stop();
           registry.stop();
