@@ -1073,35 +1073,26 @@ export class GossipService {
     if (![...wanted].every((w) => answered.has(w))) this.logger.warn({ answered: [...wanted].filter((w) => answered.has(w)).length, bootstrap: wanted.size, waitedMs: this.startupSyncMs }, 'startup: not every bootstrap peer answered about our own cosignatures before the deadline');
   }
 
+  /**
+   * A checkpoint a peer holds with this node's cosignature: handed to the witness core
+   * (restoreFromOwnCosignature), which moves the stored state forward through compare-and-set,
+   * never backward, and records same-size conflicts as evidence.
+   */
   private async restoreFrom(note: string, from: string): Promise<void> {
     const r = parseCheckpointMessage(utf8(note), this.trust, this.verified);
     if (!r.ok) return;
     const m = r.message;
-    const mine = m.cosignatures.filter((c) => this.ownLabels.has(keyLabel(c.name, c.keyId)));
-    if (mine.length === 0) return;
-    const origin = m.origin;
-    const state = await this.opts.store.getState(origin);
-    if (state && state.size === m.checkpoint.size && !equalBytes(state.root, m.checkpoint.root)) {
-      // We cosigned two trees of one size: both are log-signed, so this is evidence.
-      const held = openNote(state.note, this.trust.logKeys(origin)!);
-      await this.proven(makeEvidence({ note: held, checkpoint: parseCheckpoint(held.text) }, { note: m.logNote, checkpoint: m.checkpoint }), 'sync');
+    if (!m.cosignatures.some((c) => this.ownLabels.has(keyLabel(c.name, c.keyId)))) return;
+    const res = await this.opts.witness.restoreFromOwnCosignature(note, `gossip peer ${from}`);
+    if (res.kind !== 'advanced') {
+      if (res.kind === 'ignored') this.logger.debug({ origin: m.origin, from, reason: res.reason }, 'rollback protection: peer\'s copy not used');
       return;
     }
-    if (state && state.size >= m.checkpoint.size) return;
-    const logSigned = logSignedNote(m);
-    const next: LogState = {
-      size: m.checkpoint.size,
-      root: m.checkpoint.root,
-      note: logSigned,
-      cosigned: logSigned + mine.map((c) => `\u2014 ${c.name} ${c.base64}\n`).join(''),
-      updatedAt: this.now(),
-    };
-    const cas = await this.opts.store.compareAndSet(origin, state?.size ?? 0n, next);
-    if (!cas.ok) return;
     this.metrics.restored();
-    this.emit({ type: 'restored', origin, size: m.checkpoint.size, from });
-    this.logger.warn({ origin, from, size: m.checkpoint.size.toString(), stored: (state?.size ?? 0n).toString() }, 'rollback protection: a peer holds a newer checkpoint cosigned by this witness; stored state moved forward to it');
-    this.observeOwnState(origin, next, false);
+    this.emit({ type: 'restored', origin: m.origin, size: res.to, from });
+    this.logger.warn({ origin: m.origin, from, size: res.to.toString(), stored: res.from.toString() }, 'rollback protection: a peer holds a newer checkpoint cosigned by this witness; stored state moved forward to it');
+    const next = await this.opts.store.getState(m.origin);
+    if (next) this.observeOwnState(m.origin, next, false);
   }
 }
 
