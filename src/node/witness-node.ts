@@ -128,7 +128,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
   for (const k of keys) if (k.name !== config.name) logger.warn({ keyName: k.name, name: config.name }, 'a key file holds a key with another name than the configured one (rotation?)');
   const vkeys = keys.map((k) => k.cosignatureVkey);
 
-  const store = opts.store ?? (await LevelStore.open(config.data));
+  const store = opts.store ?? (await LevelStore.open(config.data, { onWarning: (m) => logger.warn(m) }));
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   const fail = async (e: unknown): Promise<never> => {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});

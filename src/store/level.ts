@@ -36,14 +36,29 @@
 // is serialised per id and addSuspect per origin the same way, so no batch ever holds two
 // writes of one key.
 //
-// If a batch fails, the store refuses all later writes (StoreWriteError): after a failed
-// fsync the on-disk state is unknown (LevelDB itself also stops accepting writes), so the
-// process must restart and reload from disk.
+// Integrity (issue 13 §1; src/store/highwater.ts, src/store/integrity.ts): every group that
+// changes a state also writes m!hwseq = <group number> and, after LevelDB synced it, appends a
+// checksummed record to the high-water journal outside LevelDB's files, fdatasync()ed before any
+// writer is answered. On open: a directory is created fresh only when it does not exist or holds
+// neither LevelDB files nor a journal; otherwise every stored state must be the checkpoint note it
+// claims, and LevelDB must hold at least what the journal says was acknowledged (it may be ahead
+// by one group after a crash); anything else refuses the open (StoreDamagedError, naming the way
+// out). LevelDB's repair() is never called. A v1 store (no journal, marker v1) is adopted once.
+//
+// If a batch fails (ENOSPC, EIO, a failed fsync), the store becomes unwritable: health() says
+// why and every write rejects with StoreUnavailableError. LevelDB's background error is sticky,
+// so the store reopens LevelDB in the background (backoff 1 s doubling to 30 s), re-runs every
+// open check, and also checks that LevelDB holds every state acknowledged in this process
+// (no rollback); then it takes writes again. Damage found then keeps it unwritable for good.
+// Reads of evidence and suspects during a reopen may fail; states are served from memory.
 import { setImmediate } from 'node:timers'; // not the global: tests' fake timers must not stall commits
 import { Level } from 'level';
 import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
 import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE } from '../witness/store.js';
-import { decodeBase64, decodeUtf8, encodeBase64 } from '../util/bytes.js';
+import { decodeBase64, decodeUtf8, encodeBase64, equalBytes } from '../util/bytes.js';
+import { StoreUnavailableError } from '../witness/store.js';
+import { HighwaterError, HighwaterJournal, entryOf, readHighwater, removeStaleTemp, highwaterPath, type HighwaterEntry } from './highwater.js';
+import { StoreDamagedError, dirProblems, inspectDir, journalProblems, stateProblem } from './integrity.js';
 import {
   StoreClosedError,
   checkEvidence,
@@ -62,9 +77,13 @@ import {
 } from './memory.js';
 
 export { StoreClosedError } from './memory.js';
+export { StoreDamagedError } from './integrity.js';
 
-export const STORE_VERSION = 'gossip-witness/store/v1';
+/** v2: the high-water journal exists and m!hwseq counts state-changing groups. */
+export const STORE_VERSION = 'gossip-witness/store/v2';
+const STORE_VERSION_V1 = 'gossip-witness/store/v1';
 const VERSION_KEY = 'm!version';
+const HWSEQ_KEY = 'm!hwseq';
 const STATE_PREFIX = 's!';
 const EVIDENCE_PREFIX = 'e!';
 const REFUSED_PREFIX = 'n!';
@@ -126,6 +145,14 @@ export interface LevelStoreOptions {
   maxGroupSize?: number;
   /** Evidence records kept per origin (default EVIDENCE_PER_ORIGIN); later new ones are counted. */
   maxEvidencePerOrigin?: number;
+  /** Check on open that every stored note is a checkpoint matching its record (default true). */
+  verifyNotes?: boolean;
+  /** Warnings (a v1 store adopted, a write failure, recovery); the node passes its logger. */
+  onWarning?: (message: string) => void;
+  /** Backoff of the background reopen after a failed write (default 1000 → 30000 ms). */
+  retryMs?: { min: number; max: number };
+  /** Fault injection for tests: a returned error fails that step as if the disk had. */
+  faults?: { batch?: () => Error | undefined; journal?: () => Error | undefined; reopen?: () => Error | undefined };
 }
 
 export interface LevelStoreStats {
@@ -280,9 +307,52 @@ class KeyedMutex {
 
 interface Waiter {
   ops: Op[];
+  /** The state this write stores (for the high-water journal). */
+  state?: [string, LogState];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
+
+/** Reads every stored state. */
+async function readStates(db: Db, dir: string): Promise<Map<string, LogState>> {
+  const states = new Map<string, LogState>();
+  const it = db.iterator(rangeOf(STATE_PREFIX));
+  try {
+    for (;;) {
+      const entries = await it.nextv(5000);
+      if (entries.length === 0) break;
+      for (const [key, value] of entries) {
+        const d = new Decoder(dir, key);
+        states.set(d.hexString(key.slice(STATE_PREFIX.length), 'origin'), decodeState(d, value));
+      }
+    }
+  } finally {
+    await it.close();
+  }
+  return states;
+}
+
+/** Opens LevelDB; it may create a database only in a fresh directory (never over damage). */
+async function openDb(dir: string, fresh: boolean): Promise<Db> {
+  const db: Db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  try {
+    await db.open({ createIfMissing: fresh });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(dir, err);
+    throw new Error(`cannot open data directory ${dir}: ${(cause as Error | undefined)?.message ?? (err as Error).message}`, { cause: err });
+  }
+  return db;
+}
+
+/** The ts-merged high-water entries for what LevelDB holds (≥ the journal's, checked before). */
+function entriesOf(states: ReadonlyMap<string, LogState>, prev: ReadonlyMap<string, HighwaterEntry> | undefined): Map<string, HighwaterEntry> {
+  const out = new Map<string, HighwaterEntry>();
+  for (const [o, st] of states) out.set(o, entryOf(st, prev?.get(o)));
+  return out;
+}
+
+type Version = 'new' | 'v1' | 'v2';
 
 // ---- the store ----
 
@@ -309,7 +379,15 @@ export class LevelStore implements WitnessStore {
   private queue: Waiter[] = [];
   private flushing = false;
   private flushScheduled = false;
-  private failure: StoreWriteError | undefined;
+  /** Why writes are refused now (a failed write, a reopen in progress, damage found). */
+  private unavailable: { reason: string; permanent: boolean } | undefined;
+  private recovery: Promise<void> | undefined;
+  private wakeRecovery: (() => void) | undefined;
+  private journal: HighwaterJournal | undefined;
+  /** What the journal holds (merged), and its last group. */
+  private hw = new Map<string, HighwaterEntry>();
+  private hwSeq = 0;
+  private db: Db;
   private readonly maxGroupSize: number;
   private readonly maxEvidence: number;
   private readonly counters: LevelStoreStats = { batches: 0, writes: 0 };
@@ -318,66 +396,143 @@ export class LevelStore implements WitnessStore {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    /**
-     * The underlying level database, exposed for diagnostics and tests (which spy on its
-     * batch method). Writing through it bypasses every invariant of this store.
-     */
-    readonly database: Db,
+    db: Db,
     readonly dir: string,
-    opts: LevelStoreOptions,
+    private readonly opts: LevelStoreOptions,
   ) {
+    this.db = db;
     this.maxGroupSize = Math.max(1, opts.maxGroupSize ?? 1024);
     this.maxEvidence = Math.max(1, opts.maxEvidencePerOrigin ?? EVIDENCE_PER_ORIGIN);
   }
 
-  /** Opens (creating if needed) the store in dir; see the errors documented at the top. */
+  /**
+   * The underlying level database, exposed for diagnostics and tests (which spy on its batch
+   * method). Writing through it bypasses every invariant of this store. A new object after a
+   * background reopen.
+   */
+  get database(): Db {
+    return this.db;
+  }
+
+  /** Opens (creating only in a fresh directory) the store in dir; see the errors documented at the top. */
   static async open(dir: string, opts: LevelStoreOptions = {}): Promise<LevelStore> {
-    const db: Db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const contents = await inspectDir(dir);
+    const problems = dirProblems(contents);
+    if (problems.length > 0) throw new StoreDamagedError(dir, problems);
+    const store = new LevelStore(await openDb(dir, contents.fresh), dir, opts);
     try {
-      await db.open({ createIfMissing: true });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause;
-      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(dir, err);
-      throw new Error(`cannot open data directory ${dir}: ${(cause as Error | undefined)?.message ?? (err as Error).message}`, { cause: err });
-    }
-    const store = new LevelStore(db, dir, opts);
-    try {
-      await store.checkVersion();
+      await store.attach(contents.fresh, undefined);
       await store.load();
     } catch (err) {
-      await db.close().catch(() => {});
+      await store.journal?.close().catch(() => {});
+      await store.db.close().catch(() => {});
       throw err;
     }
     return store;
   }
 
-  private async checkVersion(): Promise<void> {
-    const db = this.database;
+  private async checkVersion(fresh: boolean): Promise<Version> {
+    const db = this.db;
     const found = await db.get(VERSION_KEY);
-    if (found === STORE_VERSION) return;
+    if (found === STORE_VERSION) return 'v2';
+    if (found === STORE_VERSION_V1) return 'v1';
     if (found !== undefined) throw new StoreVersionError(this.dir, found);
     const any = await db.keys({ limit: 1 }).all();
     if (any.length > 0) throw new StoreVersionError(this.dir, undefined);
-    await db.put(VERSION_KEY, STORE_VERSION, { sync: true });
+    // An existing LevelDB that holds nothing at all lost everything, even its marker.
+    if (!fresh) throw new StoreDamagedError(this.dir, ['LevelDB holds no records at all, not even its format marker']);
+    await db.batch(
+      [
+        { type: 'put', key: VERSION_KEY, value: STORE_VERSION },
+        { type: 'put', key: HWSEQ_KEY, value: '0' },
+      ],
+      { sync: true },
+    );
+    return 'new';
   }
 
+  /** The last state-changing group LevelDB holds (0 for a v1 store, which never counted). */
+  private async readSeq(version: Version, problems: string[]): Promise<number> {
+    const v = await this.db.get(HWSEQ_KEY);
+    if (v === undefined && version === 'v1') return 0;
+    if (v === undefined || !DECIMAL_RE.test(v) || !Number.isSafeInteger(Number(v))) {
+      problems.push(`LevelDB's group counter ${HWSEQ_KEY} is ${v === undefined ? 'missing' : 'malformed'}`);
+      return -1;
+    }
+    return Number(v);
+  }
+
+  /**
+   * Reads and checks the states on a just-opened database, then re-records them as the
+   * journal's snapshot. acked: the states acknowledged by this process before a reopen.
+   * SPEC (issue 13): start "with exactly the state it acknowledged, or refuse"; never repair().
+   */
+  private async attach(fresh: boolean, acked: ReadonlyMap<string, LogState> | undefined): Promise<void> {
+    const version = await this.checkVersion(fresh);
+    const states = await readStates(this.db, this.dir);
+    const problems: string[] = [];
+    if (this.opts.verifyNotes !== false) for (const [o, st] of states) problems.push(...[stateProblem(o, st)].filter((p): p is string => !!p));
+    const dbSeq = await this.readSeq(version, problems);
+    let hw;
+    try {
+      hw = await readHighwater(this.dir);
+    } catch (e) {
+      if (!(e instanceof HighwaterError)) throw e;
+      problems.push(e.message);
+    }
+    if (hw) problems.push(...journalProblems(dbSeq, states, hw));
+    else if (problems.length === 0 && version === 'v2' && (dbSeq !== 0 || states.size > 0)) {
+      problems.push(`the high-water journal ${highwaterPath(this.dir)} is missing, but LevelDB holds acknowledged states`);
+    }
+    if (acked) problems.push(...this.rollbackProblems(acked, states));
+    if (problems.length > 0) throw new StoreDamagedError(this.dir, problems);
+    if (version === 'v1' && !hw) this.opts.onWarning?.(`data directory ${this.dir}: adopting a v1 store (no high-water journal yet) once; its states are now recorded in ${highwaterPath(this.dir)}`);
+    await removeStaleTemp(this.dir);
+    // Re-record: one snapshot of what LevelDB holds (≥ the journal), which bounds the journal.
+    const entries = entriesOf(states, hw?.logs ?? this.hw);
+    this.journal = await HighwaterJournal.rewrite(this.dir, dbSeq, entries);
+    if (version === 'v1') {
+      await this.db.batch(
+        [
+          { type: 'put', key: VERSION_KEY, value: STORE_VERSION },
+          { type: 'put', key: HWSEQ_KEY, value: String(dbSeq) },
+        ],
+        { sync: true },
+      );
+    }
+    this.hw = entries;
+    this.hwSeq = dbSeq;
+    this.states.clear();
+    for (const [o, st] of states) this.states.set(o, st);
+  }
+
+  /** After a reopen: LevelDB must hold every state this process acknowledged (no rollback). */
+  private rollbackProblems(acked: ReadonlyMap<string, LogState>, states: ReadonlyMap<string, LogState>): string[] {
+    const out: string[] = [];
+    for (const [o, a] of acked) {
+      const st = states.get(o);
+      if (!st || st.size < a.size || (st.size === a.size && !equalBytes(st.root, a.root))) {
+        out.push(`log ${JSON.stringify(o)}: after reopening, LevelDB holds ${st ? `size ${st.size}` : 'nothing'}, but size ${a.size} was acknowledged`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The largest cosignature/v1 timestamp (Unix seconds) in the states this store holds or held
+   * (kept in the high-water journal, so a damaged LevelDB cannot lower it); undefined when no
+   * stored state carries one. Re-cosignatures of an unchanged size are not stored, so this is a
+   * lower bound of what the witness signed.
+   */
+  maxSignedTimestamp(): number | undefined {
+    let max: number | undefined;
+    for (const e of this.hw.values()) if (e.ts !== undefined) max = Math.max(max ?? 0, e.ts);
+    return max;
+  }
+
+  /** Evidence and suspect indexes (states are read and checked by attach()). */
   private async load(): Promise<void> {
     const db = this.database;
-    // States, in full.
-    const it = db.iterator(rangeOf(STATE_PREFIX));
-    try {
-      for (;;) {
-        const entries = await it.nextv(5000);
-        if (entries.length === 0) break;
-        for (const [key, value] of entries) {
-          const d = new Decoder(this.dir, key);
-          const origin = d.hexString(key.slice(STATE_PREFIX.length), 'origin');
-          this.states.set(origin, decodeState(d, value));
-        }
-      }
-    } finally {
-      await it.close();
-    }
     await this.loadEvidenceIndex();
     // Suspect ring positions.
     for (const key of await db.keys(rangeOf(SUSPECT_PREFIX)).all()) {
@@ -460,10 +615,10 @@ export class LevelStore implements WitnessStore {
   // ---- group commit ----
 
   /** Resolves once ops are durably committed (as part of some group's synced batch). */
-  private commit(ops: Op[]): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+  private commit(ops: Op[], state?: [string, LogState]): Promise<void> {
+    if (this.unavailable) return Promise.reject(new StoreUnavailableError(this.unavailable.reason));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, resolve, reject });
+      this.queue.push({ ops, resolve, reject, ...(state ? { state } : {}) });
       this.scheduleFlush();
     });
   }
@@ -483,20 +638,87 @@ export class LevelStore implements WitnessStore {
     this.flushing = true;
     const group = this.queue.splice(0, this.maxGroupSize);
     try {
-      if (this.failure) throw this.failure;
-      await this.database.batch(
-        group.flatMap((w) => w.ops),
-        { sync: true },
-      );
+      if (this.unavailable) throw new StoreUnavailableError(this.unavailable.reason);
+      await this.write(group);
       this.counters.batches++;
       this.counters.writes += group.length;
       for (const w of group) w.resolve();
     } catch (err) {
-      this.failure ??= err instanceof StoreWriteError ? err : new StoreWriteError(this.dir, err);
-      for (const w of group) w.reject(this.failure);
+      const e = err instanceof StoreUnavailableError ? err : this.failed(err);
+      for (const w of group) w.reject(e);
     } finally {
       this.flushing = false;
       this.scheduleFlush();
+    }
+  }
+
+  /**
+   * One group: the LevelDB batch (with the group number when states change), synced; then the
+   * journal record, fdatasync()ed. INVARIANT: no cosignature leaves before its state is durable
+   * in both, so the caller resolves the writers only after this returns.
+   */
+  private async write(group: Waiter[]): Promise<void> {
+    const changed = new Map<string, HighwaterEntry>();
+    for (const w of group) if (w.state) changed.set(w.state[0], entryOf(w.state[1], this.hw.get(w.state[0])));
+    const ops = group.flatMap((w) => w.ops);
+    const seq = this.hwSeq + 1;
+    if (changed.size > 0) ops.push({ type: 'put', key: HWSEQ_KEY, value: String(seq) });
+    const injected = this.opts.faults?.batch?.();
+    if (injected) throw injected;
+    await this.db.batch(ops, { sync: true });
+    if (changed.size === 0) return;
+    const jInjected = this.opts.faults?.journal?.();
+    if (jInjected) throw jInjected;
+    await this.journal!.append(seq, changed);
+    this.hwSeq = seq;
+    for (const [o, e] of changed) this.hw.set(o, e);
+  }
+
+  /** A write failed: refuse writes, say why, and start reopening in the background. */
+  private failed(err: unknown): StoreUnavailableError {
+    const reason = `a synced write failed (${(err as Error)?.message ?? String(err)}); reopening the store in the background`;
+    this.unavailable ??= { reason, permanent: false };
+    this.opts.onWarning?.(`data directory ${this.dir}: ${reason}`);
+    this.startRecovery();
+    return new StoreUnavailableError(this.unavailable.reason, { cause: err });
+  }
+
+  private startRecovery(): void {
+    if (this.recovery || this.closing) return;
+    this.recovery = (async () => {
+      const { min, max } = this.opts.retryMs ?? { min: 1000, max: 30_000 };
+      for (let delay = min; !this.closing; delay = Math.min(max, delay * 2)) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay);
+          this.wakeRecovery = () => (clearTimeout(t), r());
+        });
+        if (this.closing || (await this.tryReopen())) break;
+      }
+      this.recovery = undefined;
+    })();
+  }
+
+  /** One reopen attempt: true when done (recovered, or damage found: unwritable for good). */
+  private async tryReopen(): Promise<boolean> {
+    const acked = new Map(this.states);
+    try {
+      await this.journal?.close().catch(() => {});
+      await this.db.close().catch(() => {});
+      const injected = this.opts.faults?.reopen?.();
+      if (injected) throw injected;
+      const problems = dirProblems(await inspectDir(this.dir));
+      if (problems.length > 0) throw new StoreDamagedError(this.dir, problems);
+      this.db = await openDb(this.dir, false);
+      await this.attach(false, acked);
+      this.unavailable = undefined;
+      this.opts.onWarning?.(`data directory ${this.dir}: reopened and verified after a failed write; taking writes again`);
+      this.scheduleFlush();
+      return true;
+    } catch (err) {
+      const permanent = err instanceof StoreDamagedError || err instanceof StoreVersionError;
+      this.unavailable = { reason: permanent ? (err as Error).message : `${this.unavailable?.reason ?? 'reopening'}; last attempt: ${(err as Error).message}`, permanent };
+      if (permanent) this.opts.onWarning?.((err as Error).message);
+      return permanent;
     }
   }
 
@@ -534,7 +756,7 @@ export class LevelStore implements WitnessStore {
       this.stateLocks.run(origin, async (): Promise<CasResult> => {
         const cur = this.states.get(origin);
         if ((cur?.size ?? 0n) !== expectedSize) return { ok: false, current: cur && cloneLogState(cur) };
-        await this.commit([{ type: 'put', key: stateKey(origin), value: encodeState(snap) }]);
+        await this.commit([{ type: 'put', key: stateKey(origin), value: encodeState(snap) }], [origin, snap]);
         this.states.set(origin, snap);
         return { ok: true };
       }),
@@ -655,7 +877,7 @@ export class LevelStore implements WitnessStore {
   }
 
   health(): StoreHealth {
-    return this.failure ? { writable: false, reason: this.failure.message } : { writable: true };
+    return this.unavailable ? { writable: false, reason: this.unavailable.reason } : { writable: true };
   }
 
   async origins(): Promise<string[]> {
@@ -667,7 +889,10 @@ export class LevelStore implements WitnessStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
-      await this.database.close();
+      this.wakeRecovery?.();
+      await this.recovery;
+      await this.journal?.close().catch(() => {});
+      await this.db.close();
     })();
     return this.closing;
   }

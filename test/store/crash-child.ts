@@ -13,8 +13,10 @@ if (!dir) {
 const ORIGINS = ['crash.example/a', 'crash.example/b', 'crash.example/c', 'crash.example/d'];
 const PAD = 'p'.repeat(4096); // bigger values make LevelDB rotate its log and compact meanwhile
 
-function noteFor(origin: string, size: bigint): string {
-  return `${origin}\n${size}\n`;
+/** A checkpoint note (with a dummy log signature line) that matches the stored size and root. */
+function noteFor(origin: string, size: bigint, root: Uint8Array): string {
+  const sig = Buffer.alloc(68, 7).toString('base64');
+  return `${origin}\n${size}\n${Buffer.from(root).toString('base64')}\n\n\u2014 crash.example ${sig}\n`;
 }
 
 const store = await LevelStore.open(dir);
@@ -28,7 +30,7 @@ await Promise.all(
     for (;;) {
       const next = size + 1n;
       const root = new Uint8Array(32).fill(Number(next % 256n));
-      const note = noteFor(origin, next);
+      const note = noteFor(origin, next, root);
       const r = await store.compareAndSet(origin, size, { size: next, root, note, cosigned: note + PAD, updatedAt: Date.now() });
       if (!r.ok) {
         process.stderr.write(`unexpected CAS failure for ${origin} at ${size}\n`);
