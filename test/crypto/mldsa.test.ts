@@ -129,7 +129,7 @@ describe('speed (informational)', () => {
     b.sign(seed, msg);
     const N = 20;
     let t = performance.now();
-    let sig = new Uint8Array();
+    let sig: Uint8Array = new Uint8Array();
     for (let i = 0; i < N; i++) sig = b.sign(seed, msg);
     const signMs = (performance.now() - t) / N;
     t = performance.now();
