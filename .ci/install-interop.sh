@@ -2,7 +2,8 @@
 # Install the third-party tools the interop tests (test/interop/) run against.
 # See shared/interop/README.md. Idempotent; needs root (CI and dev machines run as root).
 #
-#   Debian main:               golang-go (Go 1.19), golang-golang-x-mod-dev (golang.org/x/mod 0.7.0 source)
+#   Debian main:               golang-go (Go 1.19), golang-golang-x-mod-dev (golang.org/x/mod 0.7.0 source),
+#                              prometheus (for promtool: test/http/alerts-promtool.test.ts)
 #   Debian bookworm-backports: sigsum-go 0.11.1, golang-1.23-go, golang-sigsum-sigsum-go-dev
 #
 # The backports suite is added using the mirror already configured in debian.sources, and only
@@ -10,7 +11,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-MAIN_PKGS=(golang-go golang-golang-x-mod-dev)
+MAIN_PKGS=(golang-go golang-golang-x-mod-dev prometheus)
 BPO_PKGS=(sigsum-go golang-1.23-go golang-sigsum-sigsum-go-dev)
 
 have_all() {

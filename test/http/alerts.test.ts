@@ -127,9 +127,9 @@ describe('deploy/prometheus/alerts.yml', () => {
     }
   });
 
-  it('covers evidence, logs not advancing, lost peers and quorum at risk, with the metrics of this node', () => {
+  it('covers evidence, logs not advancing, lost peers, quorum at risk, store and clock faults, with the metrics of this node', () => {
     const used = new Set(rules.flatMap((r) => analyse(r.expr).selectors.map((s) => s.metric)));
-    for (const m of ['witness_evidence_total', 'gossip_evidence_total', 'witness_log_latest_cosigned_timestamp_seconds', 'gossip_peers', 'gossip_log_agreeing_witnesses']) expect(used, m).toContain(m);
+    for (const m of ['witness_evidence_total', 'gossip_evidence_total', 'witness_log_latest_cosigned_timestamp_seconds', 'gossip_peers', 'gossip_log_agreeing_witnesses', 'witness_store_errors_total', 'witness_store_writable', 'witness_clock_behind_seconds']) expect(used, m).toContain(m);
   });
 
   it('every metric and label the rules select is exported by a started node (GET /metrics)', () => {
