@@ -35,10 +35,11 @@ RUN chmod 0755 /usr/local/bin/gossip-witness-entrypoint \
  && mkdir -p /var/lib/gossip-witness /etc/gossip-witness \
  && chown node:node /var/lib/gossip-witness
 USER node
-# 7380: HTTP (add-checkpoint, monitoring, /metrics, /healthz); 7381: libp2p gossip.
+# 7380: HTTP (add-checkpoint, monitoring, /metrics, /healthz, /readyz); 7381: libp2p gossip.
 EXPOSE 7380 7381
-# Slim images have no curl: Node's fetch checks /healthz. GW_HEALTH_URL moves it (the local log: 7390).
-ENV GW_HEALTH_URL=http://127.0.0.1:7380/healthz
+# Slim images have no curl: Node's fetch checks readiness, /readyz: unhealthy while the witness
+# cannot cosign (its store cannot write, its clock is behind). GW_HEALTH_URL moves it (the local log: 7390/healthz).
+ENV GW_HEALTH_URL=http://127.0.0.1:7380/readyz
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.GW_HEALTH_URL,{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["gossip-witness-entrypoint"]
