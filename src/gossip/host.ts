@@ -119,11 +119,17 @@ export async function loadOrCreatePeerKey(file: string): Promise<{ key: PrivateK
     const text = readFileSync(file, 'utf8').trim();
     const raw = decodeBase64(text);
     if (raw === null) throw new Error(`${file}: not a base64 libp2p private key`);
+    let key: PrivateKey;
     try {
-      return { key: privateKeyFromProtobuf(raw), created: false };
+      key = privateKeyFromProtobuf(raw);
     } catch (e) {
       throw new Error(`${file}: not a libp2p private key: ${(e as Error).message}`);
     }
+    // A flipped byte inside the key material still decodes: check that the key signs for its
+    // own public half, so a damaged identity refuses start instead of failing every handshake.
+    const probe = new TextEncoder().encode('gossip-witness identity check');
+    if (!(await key.publicKey.verify(probe, await key.sign(probe)))) throw new Error(`${file}: damaged libp2p private key (its private and public halves do not match); delete it to get a new peer identity`);
+    return { key, created: false };
   }
   const key = await generateKeyPair('Ed25519');
   mkdirSync(dirname(file), { recursive: true });
