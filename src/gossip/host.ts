@@ -2,6 +2,7 @@
 // peer identity key (separate from the cosigning key); connection limits, a loopback allow-list,
 // and gossipsub peer scoring tuned so that rejected messages cost the sender.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readPrivateFile } from '../keys/keyfile.js';
 import { dirname } from 'node:path';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
@@ -116,7 +117,7 @@ export function scoreParams(allowLoopback: boolean, retainMs: number, appScore: 
 /** Loads the libp2p identity key (protobuf, base64, one line) or creates it with mode 0600. */
 export async function loadOrCreatePeerKey(file: string): Promise<{ key: PrivateKey; created: boolean }> {
   if (existsSync(file)) {
-    const text = readFileSync(file, 'utf8').trim();
+    const text = readPrivateFile(file, 'p2p identity key').trim(); // type, mode 0600 and size, as the witness key
     const raw = decodeBase64(text);
     if (raw === null) throw new Error(`${file}: not a base64 libp2p private key`);
     let key: PrivateKey;

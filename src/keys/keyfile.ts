@@ -1,5 +1,6 @@
-// Private key files: one skey line, mode 0600. Refused when group- or world-readable.
-import { openSync, writeSync, closeSync, readFileSync, statSync, existsSync } from 'node:fs';
+// Private key files: one skey line, mode 0600. Refused when not a regular file, group- or
+// world-readable, or larger than a key file can be (readPrivateFile, also used for the p2p key).
+import { openSync, writeSync, closeSync, readSync, fstatSync, existsSync, constants } from 'node:fs';
 import { parseSkey, generateKey, type Ed25519SignerKey } from '../note/keys.js';
 
 export class KeyFileError extends Error {
@@ -25,17 +26,44 @@ export function writeKeyFile(path: string, key: Ed25519SignerKey): void {
   }
 }
 
-export function readKeyFile(path: string): Ed25519SignerKey {
-  let st;
+/** More than any one-line key file needs (an skey is under 200 bytes, a libp2p key under 3 KiB). */
+export const MAX_KEY_FILE_BYTES = 16 * 1024;
+
+/**
+ * Reads a private key file's text: the type is checked first (a device, FIFO or directory is not
+ * a key file), then the mode (no group or other access), then the size, before anything is read.
+ * `what` names the file in errors ("key file", "p2p identity key").
+ */
+export function readPrivateFile(path: string, what = 'key file'): string {
+  let fd: number;
   try {
-    st = statSync(path);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
-    throw new KeyFileError(`cannot read key file ${path}: ${(e as Error).message}`);
+    throw new KeyFileError(`cannot read ${what} ${path}: ${(e as Error).message}`);
   }
-  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-    throw new KeyFileError(`key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new KeyFileError(`${what} ${path} is not a regular file`);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      throw new KeyFileError(`${what} ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+    }
+    if (st.size > MAX_KEY_FILE_BYTES) throw new KeyFileError(`${what} ${path} is ${st.size} bytes: not a key file (at most ${MAX_KEY_FILE_BYTES})`);
+    const buf = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    if (n > MAX_KEY_FILE_BYTES) throw new KeyFileError(`${what} ${path} grew past ${MAX_KEY_FILE_BYTES} bytes while being read`);
+    return buf.subarray(0, n).toString('utf8');
+  } catch (e) {
+    if (e instanceof KeyFileError) throw e;
+    throw new KeyFileError(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
-  const text = readFileSync(path, 'utf8').trim();
+}
+
+export function readKeyFile(path: string): Ed25519SignerKey {
+  const text = readPrivateFile(path).trim();
   try {
     return parseSkey(text);
   } catch (e) {
