@@ -125,7 +125,7 @@ export class StoreCorruptError extends Error {
     readonly key: string,
     detail: string,
   ) {
-    super(`data directory ${dir}: stored record ${key} is corrupt: ${detail}`);
+    super(`data directory ${dir}: stored record ${key} is corrupt: ${detail} (see docs/operator-guide.md, "When things break")`);
     this.name = 'StoreCorruptError';
   }
 }
@@ -340,7 +340,10 @@ async function openDb(dir: string, fresh: boolean): Promise<Db> {
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(dir, err);
-    throw new Error(`cannot open data directory ${dir}: ${(cause as Error | undefined)?.message ?? (err as Error).message}`, { cause: err });
+    const msg = (cause as Error | undefined)?.message ?? (err as Error).message;
+    // An existing database that LevelDB cannot open (damaged CURRENT or MANIFEST, missing files).
+    if (!fresh) throw new StoreDamagedError(dir, [`LevelDB cannot open it (${msg})`]);
+    throw new Error(`cannot open data directory ${dir}: ${msg}`, { cause: err });
   }
   return db;
 }
@@ -353,6 +356,13 @@ function entriesOf(states: ReadonlyMap<string, LogState>, prev: ReadonlyMap<stri
 }
 
 type Version = 'new' | 'v1' | 'v2';
+
+/** Errors of this store pass; anything else while reading (LevelDB "Corruption: …") is damage. */
+function readFailure(dir: string, err: unknown): unknown {
+  if (err instanceof StoreDamagedError || err instanceof StoreCorruptError || err instanceof StoreVersionError || err instanceof StoreLockedError) return err;
+  if (/^E[A-Z]+$/.test(String((err as { code?: unknown })?.code))) return err; // ENOSPC, EACCES, EIO: the system's error, as it is
+  return new StoreDamagedError(dir, [`LevelDB could not read its data (${(err as Error)?.message ?? String(err)})`]);
+}
 
 // ---- the store ----
 
@@ -426,7 +436,7 @@ export class LevelStore implements WitnessStore {
     } catch (err) {
       await store.journal?.close().catch(() => {});
       await store.db.close().catch(() => {});
-      throw err;
+      throw readFailure(dir, err);
     }
     return store;
   }
