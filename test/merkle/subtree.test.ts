@@ -13,46 +13,65 @@ import {
   subtreeHash,
   verifySubtreeConsistency,
 } from '../../src/merkle/subtree.js';
-import { b64, toHex } from './helpers.js';
+import { b64, big, fixture, hex, toHex } from './helpers.js';
 
 // The tree of the draft's "Subtree Test Vectors" appendix: d[i] = the single byte i.
 const VECTOR_MAX = 130;
 const vectorTree = new MemoryTree(Array.from({ length: VECTOR_MAX }, (_, i) => Uint8Array.of(i)));
 
-describe('accumulated vectors (draft-ietf-plants-merkle-tree-certs editor\'s copy, appendix "Subtree Test Vectors")', () => {
-  // Source: ietf-plants-wg/merkle-tree-certs:draft-ietf-plants-merkle-tree-certs.md@d7362d6c441463b4e9c7064fa8bb48ee65929585.
-  // The appendix postdates -05 and uses the later definition that admits [x, x) (allowEmpty).
-  it('subtree hashes: b82806ad…', () => {
+const vectors = fixture('subtree-vectors.json');
+
+const accumulated: Array<[string, any]> = vectors.accumulated.map((v: any) => [v.source, v]);
+describe.each(accumulated)('accumulated vectors: %s', (_source, v) => {
+  const opts = { allowEmpty: v.allow_empty as boolean };
+  const max = BigInt(v.max);
+  it(`subtree hashes: ${v.subtree_hashes.slice(0, 8)}…`, () => {
     const h = createHash('sha256');
-    for (let end = 0n; end <= BigInt(VECTOR_MAX); end++) {
+    for (let end = 0n; end <= max; end++) {
       for (let start = 0n; start <= end; start++) {
-        if (!isValidSubtree(start, end, { allowEmpty: true })) continue;
-        h.update(`[${start}, ${end}) ${toHex(subtreeHash(start, end, vectorTree.hasher, { allowEmpty: true }))}\n`);
+        if (!isValidSubtree(start, end, opts)) continue;
+        h.update(`[${start}, ${end}) ${toHex(subtreeHash(start, end, vectorTree.hasher, opts))}\n`);
       }
     }
-    expect(h.digest('hex')).toBe('b82806ad4265bb151c1119c0f4db437bb4d1a1f887b3a7fba1cd4ebf552e3e81');
+    expect(h.digest('hex')).toBe(v.subtree_hashes);
   });
 
-  it('subtree consistency proofs: 10fa99b3…, and every one of them verifies', () => {
+  it(`subtree consistency proofs: ${v.consistency_proofs.slice(0, 8)}…, and every one of them verifies`, () => {
     const h = createHash('sha256');
     let count = 0;
-    for (let n = 0n; n <= BigInt(VECTOR_MAX); n++) {
+    for (let n = 0n; n <= max; n++) {
       const root = vectorTree.root(n);
       for (let end = 0n; end <= n; end++) {
         for (let start = 0n; start <= end; start++) {
-          if (!isValidSubtree(start, end, { allowEmpty: true })) continue;
-          const proof = subtreeConsistencyProof(start, end, n, vectorTree.hasher, { allowEmpty: true });
+          if (!isValidSubtree(start, end, opts)) continue;
+          const proof = subtreeConsistencyProof(start, end, n, vectorTree.hasher, opts);
           h.update(`[${start}, ${end}) ${n}${proof.map((p) => ' ' + toHex(p)).join('')}\n`);
-          const node = subtreeHash(start, end, vectorTree.hasher, { allowEmpty: true });
-          if (!verifySubtreeConsistency(start, end, n, proof, node, root, { allowEmpty: true })) {
+          const node = subtreeHash(start, end, vectorTree.hasher, opts);
+          if (!verifySubtreeConsistency(start, end, n, proof, node, root, opts)) {
             throw new Error(`proof for [${start}, ${end}) in ${n} does not verify`);
           }
           count++;
         }
       }
     }
-    expect(h.digest('hex')).toBe('10fa99b37bf9bf9ffa26b412fbd98bd75363256d0b75d61bc4538b9c9c5a0a74');
+    expect(h.digest('hex')).toBe(v.consistency_proofs);
     expect(count).toBeGreaterThan(10_000);
+  });
+});
+
+describe(`validity cases (${vectors.validity.source})`, () => {
+  const cases: Array<[bigint, bigint, boolean]> = vectors.validity.cases.map((c: any[]) => [big(c[0]), big(c[1]), c[2]]);
+  it.each(cases)('[%s, %s) → %s', (start, end, want) => {
+    expect(isValidSubtree(start, end)).toBe(want);
+  });
+});
+
+describe(`RFC 6962 reference roots as subtree hashes (${vectors.rfc6962_roots.source})`, () => {
+  it('[0, n) for n = 0..8', () => {
+    const t = new MemoryTree(vectors.rfc6962_roots.entries_hex.map(hex));
+    vectors.rfc6962_roots.roots_hex.forEach((want: string, n: number) => {
+      expect(toHex(n === 0 ? subtreeHash(0n, 0n, t.hasher, { allowEmpty: true }) : subtreeHash(0n, BigInt(n), t.hasher))).toBe(want);
+    });
   });
 });
 

@@ -70,6 +70,20 @@ describe('cosigned_message layout (tlog-cosignature "ML-DSA-44 signed message"),
       '42'.repeat(32);
     expect(hex(cosignedMessage('oid/1.3.6.1.4.1.44363.47.1', 0n, { origin: 'l', start: 8n, end: 13n, hash }))).toBe(want);
   });
+  it('letsencrypt/boulder vector (test/fixtures/subtree-vectors.json): our bytes differ from its malformed encodings by exactly the emptied field', () => {
+    const v = fixture('subtree-vectors.json').cosigned_message;
+    const f = v.fields;
+    const ours = hex(cosignedMessage(f.cosigner_name, BigInt(f.timestamp), { origin: f.log_origin, start: BigInt(f.start), end: BigInt(f.end), hash: fromHex(f.hash_hex) }));
+    // Put "Debut" back into the empty-cosigner encoding, "Post" into the empty-origin one.
+    const label = '737562747265652f76310a00';
+    expect(v.empty_cosigner_hex.startsWith(label + '00')).toBe(true);
+    expect(ours).toBe(label + '05' + hex(utf8('Debut')) + v.empty_cosigner_hex.slice(label.length + 2));
+    const originAt = label.length + 2 + 10 + 16;
+    expect(v.empty_log_origin_hex.slice(originAt, originAt + 2)).toBe('00');
+    expect(ours).toBe(v.empty_log_origin_hex.slice(0, originAt) + '04' + hex(utf8('Post')) + v.empty_log_origin_hex.slice(originAt + 2));
+    // The layout judges no values: [11, 22) with a timestamp is encodable, but never signable or accepted.
+    expect(() => witness.signSubtree({ origin: 'Post', start: 11n, end: 22n, hash: new Uint8Array(32) }, 55555n)).toThrow(RangeError);
+  });
   it('255-byte name and origin are the limit; empty or longer cannot be encoded', () => {
     const s = { origin: 'o'.repeat(255), start: 0n, end: 1n, hash: new Uint8Array(32) };
     expect(cosignedMessage('n'.repeat(255), 0n, s).length).toBe(12 + 256 + 8 + 256 + 48);
