@@ -16,7 +16,7 @@ import { encodeBase64 } from '../util/bytes.js';
 import { answerFor, textAnswer, HTTP_STATUS, TEXT_PLAIN, type HttpAnswer } from './status.js';
 import { createWitnessMetrics, UNKNOWN_ORIGIN, type WitnessMetrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';
-import type { StatusSource } from './status-data.js';
+import { readiness, type StatusSource } from './status-data.js';
 
 /** The registry view the server needs: lookups plus the hash → origin map of monitoring GET. */
 export interface ServedLogs extends LogRegistry {
@@ -65,16 +65,6 @@ function send(reply: FastifyReply, a: HttpAnswer): FastifyReply {
 
 function json(reply: FastifyReply, value: unknown): FastifyReply {
   return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value) + '\n');
-}
-
-/** Whether the witness can cosign now: its store can write and its clock is not behind its newest cosignature. */
-export function readiness(store: Pick<WitnessStore, 'health'>, witness: Pick<Witness, 'clockBehindSeconds' | 'newestCosignatureSeconds'>): { ready: boolean; reasons: string[] } {
-  const reasons: string[] = [];
-  const h = store.health();
-  if (!h.writable) reasons.push(`the store cannot write (${h.reason})`);
-  const behind = witness.clockBehindSeconds();
-  if (behind > 0) reasons.push(`the clock is ${behind} s behind the newest cosignature this witness signed (${new Date((witness.newestCosignatureSeconds() ?? 0) * 1000).toISOString()})`);
-  return { ready: reasons.length === 0, reasons };
 }
 
 export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance {

@@ -11,7 +11,8 @@ import type { Witness, WitnessLog } from '../witness/witness.js';
 import type { LogState, WitnessStore } from '../witness/store.js';
 // Types only: a node without p2p: never loads the gossip stack.
 import type { LogView } from '../gossip/view.js';
-import type { LogStatus, StatusData, WitnessAgreement } from './status-page.js';
+import type { FeederStatus, LogStatus, StatusData, WitnessAgreement } from './status-page.js';
+import type { FeederStats } from '../logs/feeders/feeder.js';
 
 /** The read-only part of the gossip service the status needs (GossipService satisfies it). */
 export interface GossipStatusView {
@@ -24,8 +25,10 @@ export interface GossipStatusView {
 export interface StatusSourceOptions {
   readonly name: string;
   readonly vkeys: readonly string[];
-  readonly witness: Pick<Witness, 'latest'>;
-  readonly store: Pick<WitnessStore, 'listEvidence' | 'listSuspects'>;
+  readonly witness: Pick<Witness, 'latest'> & Partial<Pick<Witness, 'clockBehindSeconds' | 'newestCosignatureSeconds' | 'suspectRepeats'>>;
+  readonly store: Pick<WitnessStore, 'listEvidence' | 'listSuspects'> & Partial<Pick<WitnessStore, 'health'>>;
+  /** The pull feeders' stats (a getter: the node creates the feeders after the server). */
+  readonly feeders?: () => readonly FeederStats[];
   readonly logs: { origins(): string[]; get(origin: string): WitnessLog | undefined };
   /** The other witnesses this node tracks (config `witnesses:`). */
   readonly witnesses?: readonly { readonly name?: string; readonly verifier: Verifier }[];
@@ -45,6 +48,35 @@ export interface StatusSource {
 }
 
 const MAX_EVIDENCE_ITEMS = 10;
+/** A feeder is shown as failing (and named in the banner) after this many failed polls in a row. */
+export const FEEDER_FAILING_AFTER = 3;
+
+/** Whether the witness can cosign now: its store can write and its clock is not behind its newest cosignature (GET /readyz). */
+export function readiness(
+  store: Partial<Pick<WitnessStore, 'health'>>,
+  witness: Partial<Pick<Witness, 'clockBehindSeconds' | 'newestCosignatureSeconds'>>,
+): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  const h = store.health?.();
+  if (h && !h.writable) reasons.push(`the store cannot write (${h.reason})`);
+  const behind = witness.clockBehindSeconds?.() ?? 0;
+  if (behind > 0) reasons.push(`the clock is ${behind} s behind the newest cosignature this witness signed (${new Date((witness.newestCosignatureSeconds?.() ?? 0) * 1000).toISOString()})`);
+  return { ready: reasons.length === 0, reasons };
+}
+
+function feederStatus(s: FeederStats, t: number): FeederStatus {
+  const status = s.polls === 0 ? 'waiting' : s.consecutiveFailures === 0 ? 'ok' : s.consecutiveFailures < FEEDER_FAILING_AFTER ? 'retrying' : 'failing';
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    type: s.type,
+    url: s.url,
+    status,
+    consecutiveFailures: s.consecutiveFailures,
+    ...(s.lastPollAt !== undefined ? { lastPollAt: iso(s.lastPollAt) } : {}),
+    ...(s.lastSuccessAt !== undefined ? { lastSuccessAt: iso(s.lastSuccessAt), lastSuccessAgeSeconds: Math.max(0, Math.floor((t - s.lastSuccessAt) / 1000)) } : {}),
+    ...(s.lastError ? { lastError: { reason: s.lastError.reason, message: s.lastError.message, at: iso(s.lastError.at) } } : {}),
+  };
+}
 
 interface Tracked {
   readonly name?: string;
@@ -114,6 +146,12 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
     const suspects = new Map<string, number>();
     for (const s of await opts.store.listSuspects()) suspects.set(s.origin, (suspects.get(s.origin) ?? 0) + 1);
     const logs: LogStatus[] = [];
+    const feeders = new Map((opts.feeders?.() ?? []).map((f) => [f.origin, feederStatus(f, t)] as const));
+    const problems = readiness(opts.store, opts.witness).reasons;
+    for (const origin of origins) {
+      const f = feeders.get(origin);
+      if (f?.status === 'failing') problems.push(`pulling ${origin} fails: ${f.consecutiveFailures} polls in a row (${f.lastError?.reason ?? 'unknown'}: ${(f.lastError?.message ?? '').slice(0, 200)})`);
+    }
     for (const origin of origins) {
       const state = await opts.witness.latest(origin);
       const ev = evidence.get(origin) ?? [];
@@ -121,6 +159,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
       logs.push({
         origin,
         disabled: opts.logs.get(origin)?.disabled === true,
+        ...(feeders.has(origin) ? { feeder: feeders.get(origin)! } : {}),
         ...(state
           ? { cosigned: { size: state.size.toString(), root: encodeBase64(state.root), at: new Date(state.updatedAt).toISOString(), ageSeconds: Math.max(0, Math.floor((t - state.updatedAt) / 1000)), url: `/${originHash(origin)}/checkpoint` } }
           : {}),
@@ -130,7 +169,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
           items: ev.slice(-MAX_EVIDENCE_ITEMS).reverse().map((e) => ({ id: e.id, url: `/evidence/${e.id}`, receivedAt: new Date(e.receivedAt).toISOString() })),
           url: `/evidence?origin=${q}`,
         },
-        suspects: { count: suspects.get(origin) ?? 0, url: `/suspects?origin=${q}` },
+        suspects: { count: suspects.get(origin) ?? 0, url: `/suspects?origin=${q}`, ...(opts.witness.suspectRepeats ? { repeats: opts.witness.suspectRepeats(origin) } : {}) },
       });
     }
     // Evidence of logs no longer followed still counts for the alarm.
@@ -140,6 +179,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
     return {
       node: { name: opts.name, vkeys: [...opts.vkeys], startedAt: new Date(startedAt).toISOString(), now: new Date(t).toISOString(), uptimeSeconds: Math.max(0, Math.floor((t - startedAt) / 1000)) },
       splitView: evidenceTotal > 0,
+      health: { ready: readiness(opts.store, opts.witness).ready, problems },
       evidenceTotal,
       suspectsTotal,
       ...(g ? { gossip: { peerId: g.peerId, peerCount: scores.length, peers: scores.map(([id, score]) => ({ id, score })) } } : {}),

@@ -21,9 +21,25 @@ export interface WitnessAgreement {
   readonly size?: string;
 }
 
+/** How a log's pull feeder is doing (src/logs/feeders): `failing` after FEEDER_FAILING_AFTER failed polls in a row. */
+export type FeederHealth = 'ok' | 'retrying' | 'failing' | 'waiting';
+
+export interface FeederStatus {
+  readonly type: string;
+  readonly url: string;
+  readonly status: FeederHealth;
+  readonly consecutiveFailures: number;
+  readonly lastPollAt?: string;
+  readonly lastSuccessAt?: string;
+  readonly lastSuccessAgeSeconds?: number;
+  readonly lastError?: { readonly reason: string; readonly message: string; readonly at: string };
+}
+
 export interface LogStatus {
   readonly origin: string;
   readonly disabled: boolean;
+  /** The log's pull feeder, when it has a `pull:` block. */
+  readonly feeder?: FeederStatus;
   /** The latest checkpoint this witness cosigned, if any. */
   readonly cosigned?: {
     readonly size: string;
@@ -49,7 +65,8 @@ export interface LogStatus {
     readonly items: readonly { readonly id: string; readonly url: string; readonly receivedAt: string }[];
     readonly url: string;
   };
-  readonly suspects: { readonly count: number; readonly url: string };
+  /** repeats: the same suspect pair seen again since start (counted, not stored again). */
+  readonly suspects: { readonly count: number; readonly url: string; readonly repeats?: number };
 }
 
 export interface StatusData {
@@ -62,6 +79,11 @@ export interface StatusData {
   };
   /** True when any log has proven split-view evidence. */
   readonly splitView: boolean;
+  /**
+   * ready: the witness can cosign now (the store can write, the clock is not behind; GET /readyz).
+   * problems: why not, and every failing pull feeder.
+   */
+  readonly health?: { readonly ready: boolean; readonly problems: readonly string[] };
   readonly evidenceTotal: number;
   readonly suspectsTotal: number;
   /** Absent when the node runs without `p2p:`. */
@@ -130,12 +152,22 @@ function evidenceCell(l: LogStatus): string {
   return `<td>${ev}${sus}</td>`;
 }
 
+const FEEDER_TEXT: Record<FeederHealth, string> = { ok: 'ok', retrying: 'retrying', failing: 'FAILING', waiting: 'not polled yet' };
+
+function feederLine(f: FeederStatus): string {
+  const cls = f.status === 'failing' ? 'bad' : f.status === 'retrying' ? 'warn' : 'muted';
+  const success = f.lastSuccessAgeSeconds !== undefined ? `, last success ${formatDuration(f.lastSuccessAgeSeconds)} ago` : f.status === 'waiting' ? '' : ', no success yet';
+  const failures = f.consecutiveFailures > 0 ? ` (${f.consecutiveFailures} failed in a row)` : '';
+  const err = f.consecutiveFailures > 0 && f.lastError ? `<div class="${cls}">${escapeHtml(f.lastError.reason)}: ${escapeHtml(f.lastError.message.slice(0, 200))}</div>` : '';
+  return `<div class="feeder ${cls}">pull (${escapeHtml(f.type)}): ${FEEDER_TEXT[f.status]}${failures}${success}</div>${err}`;
+}
+
 function logRow(l: LogStatus): string {
   const c = l.cosigned;
   const size = c ? `<a href="${escapeHtml(c.url)}">${escapeHtml(c.size)}</a>` : '<span class="muted">nothing cosigned yet</span>';
   const age = c ? `${formatDuration(c.ageSeconds)} ago` : '';
   const seen = l.agreement?.largestSeen !== undefined && l.agreement.largestSeen !== c?.size ? `<div class="muted">largest seen: ${escapeHtml(l.agreement.largestSeen)}</div>` : '';
-  const origin = `${escapeHtml(l.origin)}${l.disabled ? ' <span class="muted">(disabled)</span>' : ''}`;
+  const origin = `${escapeHtml(l.origin)}${l.disabled ? ' <span class="muted">(disabled)</span>' : ''}${l.feeder ? feederLine(l.feeder) : ''}`;
   return `<tr class="log${l.evidence.count > 0 ? ' split' : ''}"><td class="origin">${origin}</td><td class="num">${size}${seen}</td><td>${age}</td>${agreementCell(l)}${evidenceCell(l)}</tr>`;
 }
 
@@ -150,6 +182,9 @@ header .meta{color:#c9d1d9;font-size:13px;margin-top:4px;word-break:break-all}
 .banner.split a{color:#fff}
 .banner.healthy{background:#dafbe1;color:#116329}
 .banner.suspect{background:#fff8c5;color:#7d4e00}
+.banner.trouble{background:#ffe2cc;color:#953800}
+.banner.trouble ul{font-weight:400}
+div.feeder{font-family:system-ui,sans-serif;font-size:13px;margin-top:4px}
 table{border-collapse:collapse;width:100%;background:#fff;margin:8px 0 16px}
 th,td{border:1px solid #d0d7de;padding:8px 10px;text-align:left;vertical-align:top}
 th{background:#eaeef2;font-size:13px}
@@ -171,7 +206,9 @@ export function renderStatusPage(d: StatusData): string {
   const split = d.logs.filter((l) => l.evidence.count > 0);
   const banner = d.splitView
     ? `<div class="banner split" role="alert">SPLIT VIEW: evidence of log misbehaviour — ${d.evidenceTotal} proven evidence record${d.evidenceTotal === 1 ? '' : 's'} for ${split.map((l) => `<a href="${escapeHtml(l.evidence.url)}">${escapeHtml(l.origin)}</a>`).join(', ')}</div>`
-    : d.suspectsTotal > 0
+    : d.health && (d.health.problems.length > 0 || !d.health.ready)
+      ? `<div class="banner trouble" role="alert">${d.health.ready ? 'Degraded' : 'NOT READY: this witness cannot cosign now'}<ul>${d.health.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>${d.suspectsTotal > 0 ? `No proven split view; ${d.suspectsTotal} suspect record${d.suspectsTotal === 1 ? '' : 's'}: <a href="/suspects">/suspects</a>` : 'No split view detected.'}</div>`
+      : d.suspectsTotal > 0
       ? `<div class="banner suspect">No proven split view. ${d.suspectsTotal} suspect record${d.suspectsTotal === 1 ? '' : 's'} (failed consistency checks, unproven): <a href="/suspects">/suspects</a></div>`
       : '<div class="banner healthy">No split view detected.</div>';
   const g = d.gossip;

@@ -197,12 +197,12 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     metrics.attach({ origins: () => registry.origins(), store, witness });
     const stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);
     cleanup.push(stopWatchdog);
+    let feedersRef: FeederSet | undefined;
     // The status page reads the gossip service through a closure: it is created after the server.
-    const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, startedAt, ...(opts.now ? { now: opts.now } : {}) });
+    const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, feeders: () => feedersRef?.stats() ?? [], startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
     const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, statusSource });
     cleanup.push(() => server.close());
-    let feedersRef: FeederSet | undefined;
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
       // cosignatures) moves the stored state forward before anything can be cosigned.

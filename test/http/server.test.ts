@@ -12,6 +12,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { Witness } from '../../src/witness/witness.js';
 import { LogRegistryImpl } from '../../src/logs/registry.js';
 import { createWitnessServer } from '../../src/http/server.js';
+import { createWitnessMetrics } from '../../src/http/metrics.js';
 import { cosigner } from '../../src/note/index.js';
 import { parseConfig } from '../../src/config.js';
 import { startWitnessNode } from '../../src/node/witness-node.js';
@@ -346,9 +347,30 @@ describe('qpd budget', () => {
 });
 
 describe('unexpected failures', () => {
-  it('an exception inside the witness is a logged 500 with a plain-text body', async () => {
+  it('an exception inside the witness is a logged 500 with a plain-text body, counted under its origin', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const log = new TestLog(ORIGIN).append(1);
+    const store = new MemoryStore();
+    const logs = new LogRegistryImpl({ inline: [{ origin: ORIGIN, verifiers: [parseVkey(log.key.vkey)] }] });
+    const signer = cosigner(generateKey('w'));
+    const broken = { ...signer, sign: (): Uint8Array => { throw new Error('signer on fire'); } };
+    const witness = new Witness({ store, logs, cosigners: [broken] });
+    const metrics = createWitnessMetrics({ defaultMetrics: false });
+    const app = createWitnessServer({ witness, store, logs, logger, metrics });
+    try {
+      const r = await app.inject({ method: 'POST', url: '/add-checkpoint', payload: addBody(0, [], log.checkpoint()) });
+      expect(r.statusCode).toBe(500);
+      expect(r.body).toBe('internal error\n');
+      expect(r.body).not.toContain('signer on fire');
+      expect(lines.some((l) => l.includes('"level":50') && l.includes('signer on fire'))).toBe(true);
+      expect(await metrics.text()).toContain(`witness_add_checkpoint_requests_total{origin="${ORIGIN}",status="500"} 1`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('an exception from the store is a 503 with the reason and Retry-After, never a 500 (issue 13)', async () => {
     const log = new TestLog(ORIGIN).append(1);
     const store = new MemoryStore();
     store.getState = async () => {
@@ -356,13 +378,12 @@ describe('unexpected failures', () => {
     };
     const logs = new LogRegistryImpl({ inline: [{ origin: ORIGIN, verifiers: [parseVkey(log.key.vkey)] }] });
     const witness = new Witness({ store, logs, cosigners: [cosigner(generateKey('w'))] });
-    const app = createWitnessServer({ witness, store, logs, logger });
+    const app = createWitnessServer({ witness, store, logs });
     try {
       const r = await app.inject({ method: 'POST', url: '/add-checkpoint', payload: addBody(0, [], log.checkpoint()) });
-      expect(r.statusCode).toBe(500);
-      expect(r.body).toBe('internal error\n');
-      expect(r.body).not.toContain('disk on fire');
-      expect(lines.some((l) => l.includes('"level":50') && l.includes('disk on fire'))).toBe(true);
+      expect(r.statusCode).toBe(503);
+      expect(r.body).toContain('disk on fire');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
     } finally {
       await app.close();
     }

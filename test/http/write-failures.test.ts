@@ -200,3 +200,51 @@ describe('clock behind the newest signed timestamp', () => {
     expect((await get(node, '/readyz')).status).toBe(200);
   });
 });
+
+describe('the status page shows feeder health and readiness problems', () => {
+  it('a feeder that keeps failing turns the page from green to "degraded", and status.json says why', async () => {
+    const log = new TestLog('example.com/pulled');
+    // A port nothing listens on: every poll fails with a network error.
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const yamlLog = `logs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n    pull: { type: tiles, url: "http://127.0.0.1:${port}/", interval: 20ms, maxBackoff: 40ms, timeout: 2s }\n`;
+    const dir = mkdtempSync(join(tmpdir(), 'gw-feederhealth-'));
+    dirs.push(dir);
+    const node = await startWitnessNode(parseConfig(`name: w0.example\nkey: ${join(dir, 'w0.key')}\ndata: ${join(dir, 'data')}\nhttp: { listen: "127.0.0.1:0" }\n${yamlLog}`, join(dir, 'w0.yaml')), { store: new MemoryStore() });
+    nodes.push(node);
+    type Status = { health: { ready: boolean; problems: string[] }; logs: { origin: string; feeder?: { status: string; consecutiveFailures: number; lastError?: { reason: string } } }[] };
+    let status: Status | undefined;
+    await waitFor(async () => {
+      status = (await (await fetch(`${node.url}/status.json`)).json()) as Status;
+      return status.logs[0].feeder?.status === 'failing';
+    }, 'the feeder to be reported as failing');
+    const f = status!.logs[0].feeder!;
+    expect(f.consecutiveFailures).toBeGreaterThanOrEqual(3);
+    expect(f.lastError?.reason).toBe('network');
+    // Still ready (the witness can cosign pushes), but the problem is named.
+    expect(status!.health.ready).toBe(true);
+    expect(status!.health.problems.join('\n')).toContain(`pulling ${log.origin} fails`);
+    const page = await (await fetch(`${node.url}/`)).text();
+    expect(page).toContain('class="banner trouble"');
+    expect(page).not.toContain('class="banner healthy"');
+    expect(page).toContain('FAILING');
+  });
+
+  it('a store that cannot write makes the page say NOT READY', async () => {
+    const log = new TestLog('example.com/page').append(1);
+    const store = new FlakyStore();
+    const node = await start([log], { store });
+    let page = await (await fetch(`${node.url}/`)).text();
+    expect(page).toContain('class="banner healthy"');
+    store.failure = { kind: 'unavailable', reason: 'ENOSPC: no space left on device' };
+    await waitFor(async () => (await (await fetch(`${node.url}/`)).text()).includes('NOT READY'), 'the page to report the store');
+    page = await (await fetch(`${node.url}/`)).text();
+    expect(page).toContain('ENOSPC: no space left on device');
+  });
+});

@@ -108,6 +108,7 @@ export function createFeeders(opts: FeederSetOptions): FeederSet {
     metrics?.onFeederEvent(e);
     opts.onEvent?.(e);
   };
+  for (const { origin } of pulls) metrics?.init(origin);
   const feeders = pulls.map(({ origin, pull }) => {
     const http: HttpSettings = { timeoutMs: pull.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
     return new Feeder({

@@ -7,6 +7,8 @@ import type { FeederEvent } from './feeder.js';
 export interface FeederMetrics {
   /** Pass as (or call from) the feeders' onEvent. */
   onFeederEvent(e: FeederEvent): void;
+  /** Creates the log's series an alert reads (consecutive failures) at 0 before its first poll. */
+  init(origin: string): void;
 }
 
 export function registerFeederMetrics(registry: Registry): FeederMetrics {
@@ -41,6 +43,10 @@ export function registerFeederMetrics(registry: Registry): FeederMetrics {
     registers: [registry],
   });
   return {
+    init(origin: string): void {
+      failures.set({ origin }, 0);
+      evidence.inc({ origin }, 0);
+    },
     onFeederEvent(e: FeederEvent): void {
       switch (e.type) {
         case 'poll':
