@@ -10,6 +10,7 @@ import {
   type MlDsa44Backend,
 } from '../../src/crypto/mldsa.js';
 import { nodeHasMlDsa44, nodeMlDsa44 } from '../../src/crypto/mldsa-node.js';
+import { fixture } from '../helpers/fixtures.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const seeds = [new Uint8Array(32), Uint8Array.from({ length: 32 }, (_, i) => i), Uint8Array.from({ length: 32 }, (_, i) => 255 - i * 7)];
@@ -61,6 +62,27 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s backend', (_name, b
     expect(() => b.sign(new Uint8Array(33), msgs[0])).toThrow(RangeError);
     await expect(b.signAsync(new Uint8Array(64), msgs[0])).rejects.toThrow(RangeError);
   });
+});
+
+describe('public key vectors (test/fixtures/mldsa44-keys.json)', () => {
+  for (const v of fixture('mldsa44-keys.json').keygen) {
+    const spki = new Uint8Array(Buffer.from(v.spki_b64, 'base64'));
+    const pkcs8 = new Uint8Array(Buffer.from(v.pkcs8_seed_only_b64, 'base64'));
+    it.each(backends.map((b) => [b.name, b] as const))(`%s derives ${v.source.split(':')[0]}'s public key for ${v.key_name}`, (_n, b) => {
+      const seed = new Uint8Array(Buffer.from(v.seed_hex, 'hex'));
+      expect(hex(pkcs8.subarray(pkcs8.length - 32))).toBe(v.seed_hex);
+      // RFC 9881 SubjectPublicKeyInfo: the fixed 22-byte prefix our node backend uses, then the key.
+      expect(hex(spki.subarray(0, 22))).toBe('30820532300b06096086480165030403110382052100');
+      expect(hex(b.publicKey(seed))).toBe(hex(spki.subarray(22)));
+    });
+    it.skipIf(node === null)('node:crypto imports the same PKCS#8 bytes we build (seed-only form)', async () => {
+      const { createPrivateKey, createPublicKey, sign } = await import('node:crypto');
+      const k = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+      expect(hex(createPublicKey(k).export({ format: 'der', type: 'spki' }))).toBe(hex(spki));
+      const msg = new Uint8Array([1, 2, 3]);
+      expect(nobleMlDsa44.verify(spki.subarray(22), msg, sign(null, msg, k))).toBe(true);
+    });
+  }
 });
 
 describe('noble, deterministic mode', () => {
