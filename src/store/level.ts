@@ -151,6 +151,11 @@ export interface LevelStoreOptions {
   onWarning?: (message: string) => void;
   /** Backoff of the background reopen after a failed write (default 1000 → 30000 ms). */
   retryMs?: { min: number; max: number };
+  /**
+   * `gossip-witness store import`: states (log-signed, cosigned by this witness, checked by the
+   * caller) that move their logs forward; written as one group at open. May create a fresh store.
+   */
+  imports?: ReadonlyMap<string, LogState>;
   /** Fault injection for tests: a returned error fails that step as if the disk had. */
   faults?: { batch?: () => Error | undefined; journal?: () => Error | undefined; reopen?: () => Error | undefined };
 }
@@ -357,6 +362,21 @@ function entriesOf(states: ReadonlyMap<string, LogState>, prev: ReadonlyMap<stri
 
 type Version = 'new' | 'v1' | 'v2';
 
+/**
+ * `store import`: each imported state must move its log forward, past what LevelDB holds and at
+ * least to what the journal says was acknowledged (the same tree when the size is equal).
+ */
+function importProblems(imports: ReadonlyMap<string, LogState>, states: ReadonlyMap<string, LogState>, journaled: ReadonlyMap<string, HighwaterEntry> | undefined): string[] {
+  const out: string[] = [];
+  for (const [o, st] of imports) {
+    const cur = states.get(o);
+    const j = journaled?.get(o);
+    if (cur && cur.size >= st.size) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: the store already holds size ${cur.size}`);
+    else if (j && (st.size < j.size || (st.size === j.size && !equalBytes(st.root, j.root)))) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: below (or another tree than) the acknowledged size ${j.size}`);
+  }
+  return out;
+}
+
 /** Errors of this store pass; anything else while reading (LevelDB "Corruption: …") is damage. */
 function readFailure(dir: string, err: unknown): unknown {
   if (err instanceof StoreDamagedError || err instanceof StoreCorruptError || err instanceof StoreVersionError || err instanceof StoreLockedError) return err;
@@ -481,8 +501,7 @@ export class LevelStore implements WitnessStore {
     const version = await this.checkVersion(fresh);
     const states = await readStates(this.db, this.dir);
     const problems: string[] = [];
-    if (this.opts.verifyNotes !== false) for (const [o, st] of states) problems.push(...[stateProblem(o, st)].filter((p): p is string => !!p));
-    const dbSeq = await this.readSeq(version, problems);
+    let dbSeq = await this.readSeq(version, problems);
     let hw;
     try {
       hw = await readHighwater(this.dir);
@@ -490,16 +509,32 @@ export class LevelStore implements WitnessStore {
       if (!(e instanceof HighwaterError)) throw e;
       problems.push(e.message);
     }
+    const imports = acked ? undefined : this.opts.imports; // only at the first open
+    if (imports && imports.size > 0) {
+      problems.push(...importProblems(imports, states, hw?.logs));
+      for (const [o, st] of imports) states.set(o, st);
+      // The imported states form one new group, after everything LevelDB or the journal knew.
+      dbSeq = Math.max(dbSeq, hw?.seq ?? 0) + 1;
+    }
+    if (this.opts.verifyNotes !== false) for (const [o, st] of states) problems.push(...[stateProblem(o, st)].filter((p): p is string => !!p));
     if (hw) problems.push(...journalProblems(dbSeq, states, hw));
-    else if (problems.length === 0 && version === 'v2' && (dbSeq !== 0 || states.size > 0)) {
+    else if (problems.length === 0 && version === 'v2' && (dbSeq !== 0 || states.size > 0) && !imports?.size) {
       problems.push(`the high-water journal ${highwaterPath(this.dir)} is missing, but LevelDB holds acknowledged states`);
     }
     if (acked) problems.push(...this.rollbackProblems(acked, states));
     if (problems.length > 0) throw new StoreDamagedError(this.dir, problems);
     if (version === 'v1' && !hw) this.opts.onWarning?.(`data directory ${this.dir}: adopting a v1 store (no high-water journal yet) once; its states are now recorded in ${highwaterPath(this.dir)}`);
+    if (imports && imports.size > 0) {
+      const ops: Op[] = [...imports].map(([o, st]) => ({ type: 'put' as const, key: stateKey(o), value: encodeState(st) }));
+      await this.db.batch([...ops, { type: 'put', key: HWSEQ_KEY, value: String(dbSeq) }], { sync: true });
+    }
+    await this.record(version, states, dbSeq, hw?.logs);
+  }
+
+  /** Re-records what LevelDB holds (≥ the journal) as the journal's one snapshot, which also bounds its size. */
+  private async record(version: Version, states: Map<string, LogState>, dbSeq: number, journaled: ReadonlyMap<string, HighwaterEntry> | undefined): Promise<void> {
     await removeStaleTemp(this.dir);
-    // Re-record: one snapshot of what LevelDB holds (≥ the journal), which bounds the journal.
-    const entries = entriesOf(states, hw?.logs ?? this.hw);
+    const entries = entriesOf(states, journaled ?? this.hw);
     this.journal = await HighwaterJournal.rewrite(this.dir, dbSeq, entries);
     if (version === 'v1') {
       await this.db.batch(
