@@ -137,6 +137,10 @@ describe('deploy/prometheus/alerts.yml', () => {
     // The new gauges have samples on a node that cosigned something.
     expect(exposition).toMatch(new RegExp(`^witness_log_latest_cosigned_timestamp_seconds\\{origin="${log.origin}"\\} \\d+`, 'm'));
     expect(exposition).toMatch(new RegExp(`^gossip_log_agreeing_witnesses\\{origin="${log.origin}"\\} 0$`, 'm'));
+    // Counters that alerts read with increase() exist at 0 before their first event.
+    expect(exposition).toMatch(new RegExp(`^witness_evidence_total\\{origin="${log.origin}"\\} 0$`, 'm'));
+    for (const via of ['detected', 'gossip', 'sync']) expect(exposition).toMatch(new RegExp(`^gossip_evidence_total\\{via="${via}"\\} 0$`, 'm'));
+    expect(exposition).toMatch(/^witness_store_errors_total\{op="write"\} 0$/m);
     const found = rules.flatMap((r) => problems(r.expr, fams).map((p) => `${r.alert}: ${p}`));
     expect(found).toEqual([]);
   });
