@@ -8,6 +8,7 @@ import { registerLog } from './log.js';
 import { registerClient } from './fetch.js'; // verify and fetch
 import { registerLaunch } from './launch.js';
 import { registerSimulate } from './simulate.js';
+import { registerStore } from './store.js';
 
 // One file per command; each registers its subcommands here.
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerClient(program);
   registerLaunch(program);
   registerSimulate(program);
+  registerStore(program);
 }
