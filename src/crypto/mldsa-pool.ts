@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { nodeMlDsa44 } from './mldsa-node.js';
 import { MLDSA44_PUBLIC_KEY_SIZE, MLDSA44_SEED_SIZE, MLDSA44_SIGNATURE_SIZE, makeNobleMlDsa44, type MlDsa44Backend } from './mldsa.js';
 
 // Runs as a CommonJS eval script; loads noble (an ES module) by absolute URL.
@@ -62,6 +63,14 @@ export interface MlDsa44Pool extends MlDsa44Backend {
   close(): Promise<void>;
 }
 
+/**
+ * The ML-DSA-44 backend for a Node entry point: node:crypto where the runtime has ML-DSA,
+ * otherwise noble with async calls on a worker pool (started lazily).
+ */
+export function nodeDefaultMlDsa44(): MlDsa44Backend {
+  return nodeMlDsa44() ?? makeMlDsa44WorkerPool();
+}
+
 export function makeMlDsa44WorkerPool(opts: MlDsa44PoolOptions = {}): MlDsa44Pool {
   const size = Math.max(1, opts.size ?? Math.min(2, availableParallelism() - 1));
   const local = makeNobleMlDsa44({ deterministic: opts.deterministic });
@@ -91,10 +100,10 @@ export function makeMlDsa44WorkerPool(opts: MlDsa44PoolOptions = {}): MlDsa44Poo
     worker.on('exit', (code) => fail(new Error(`ML-DSA-44 worker exited (${code})`)));
     return slot;
   };
-  for (let i = 0; i < size; i++) slots.push(spawn(i));
-
   const call = <T>(req: Record<string, unknown>): Promise<T> => {
     if (closed) return Promise.reject(new Error('ML-DSA-44 worker pool is closed'));
+    // Workers start on first use: making a pool costs nothing until something is signed.
+    while (slots.length < size) slots.push(spawn(slots.length));
     let slot = slots[0];
     for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = nextId++;
