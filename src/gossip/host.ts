@@ -41,11 +41,12 @@ export const DEFAULT_MESH_DEGREE = 6;
 export const DEFAULT_MAX_INBOUND_STREAMS = 256;
 export const DEFAULT_MAX_INBOUND_STREAM_BYTES = 32 * 1024 * 1024;
 /**
- * gossipsub's per-RPC frame limit. Well above the topics' message limits, so an oversized message
- * reaches the validator and is rejected (a P4 penalty), and above honest control frames (IHAVE
- * lists of up to 5,000 IDs); a frame beyond it is penalised by the service (oversize).
+ * gossipsub's per-RPC frame limit (it-length-prefixed's default). Far above the topics' message
+ * limits, so an oversized message reaches the validator and is rejected (a P4 penalty). A frame
+ * beyond it ends the sender's stream and costs it PENALTY.oversized (src/gossip/limits.ts); not a
+ * ban on the first one, since an IWANT answer bundles many messages in one frame.
  */
-export const MAX_RPC_BYTES = 1024 * 1024;
+export const MAX_RPC_BYTES = 4 * 1024 * 1024;
 
 /**
  * gossipsub mesh bounds for a target degree D: Dlo = ceil(2D/3), Dhi = 2D, Dscore = Dlo,

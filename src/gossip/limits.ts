@@ -14,12 +14,12 @@ export const MAX_INBOUND_PER_PEER = 16;
 
 /** Penalty points per offence (the graylist threshold is -100). */
 export const PENALTY = {
-  /** A request not received in full before the deadline (a held stream). */
+  /** A request not received in full before the deadline, or an answer not read (a held stream). */
   heldStream: 20,
   /** A stream opened beyond the per-peer cap. */
   tooManyStreams: 10,
-  /** A gossipsub frame beyond the RPC limit. */
-  oversized: 50,
+  /** A gossipsub frame beyond the 4 MiB RPC limit (four within a few seconds: banned). */
+  oversized: 25,
 } as const;
 /** Points decay by this factor per second (as gossipsub's invalid-message counter, 0.98). */
 export const PENALTY_DECAY = 0.98;

@@ -14,6 +14,7 @@
 //
 // A checkpoint learned only through gossip is never cosigned on that basis.
 import { join } from 'node:path';
+import { setMaxListeners } from 'node:events';
 import type { Registry } from 'prom-client';
 import type { PeerId, Connection } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -698,6 +699,7 @@ export class GossipService {
     }
     // 2 and 3 at once: peers, and (for a log read through its proof API) the log.
     const all = new AbortController();
+    setMaxListeners(Infinity, all.signal);
     const timer = setTimeout(() => all.abort(new Error('pair check deadline')), CHECK_DEADLINE_MS);
     timer.unref();
     try {
@@ -1028,6 +1030,7 @@ export class GossipService {
     // One deadline for the whole wait, whatever peers do: every peer is asked at once, and what has
     // not answered by then is abandoned (its request aborted).
     const stop = new AbortController();
+    setMaxListeners(Infinity, stop.signal); // one listener per request in flight
     const timer = setTimeout(() => stop.abort(new Error('startup sync deadline')), this.startupSyncMs);
     timer.unref();
     const asked = new Set<string>();

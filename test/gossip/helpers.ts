@@ -45,6 +45,8 @@ export interface NetOptions {
   checkDelayMs?: number;
   /** Extra witness vkeys every node tracks. */
   extraWitnesses?: string[];
+  /** Extra p2p: lines for node i (YAML, each indented two spaces and ending in a newline). */
+  p2pExtra?: (i: number) => string;
 }
 
 export class Net {
@@ -72,7 +74,7 @@ export class Net {
   }
 
   /** Starts one more node (index = count so far), or a replacement with a given key and store. */
-  async addNode(o: { key?: Ed25519SignerKey; store?: MemoryStore; bootstrap?: string[]; startupSync?: string }): Promise<NetNode> {
+  async addNode(o: { key?: Ed25519SignerKey; store?: MemoryStore; bootstrap?: string[]; startupSync?: string; p2pExtra?: string }): Promise<NetNode> {
     const opts = this.opts;
     const i = this.nodes.length;
     const key = o.key ?? this.keys[i] ?? generateKey(`w${i}.example`);
@@ -90,7 +92,7 @@ export class Net {
       `name: ${key.name}\nkey: ${keyFile}\ndata: ${join(this.dir, `d${i}`)}\nhttp: { listen: "127.0.0.1:0" }\n` +
       `logs:\n${logs.map((l) => `  - origin: ${l.origin}\n    vkeys: ["${l.vkey}"]\n${l.extra ?? ''}`).join('')}` +
       (witnesses ? `witnesses:\n${witnesses}` : '') +
-      `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: ${o.startupSync ?? '3s'}\n  bootstrap: [${bootstrap.join(', ')}]\n`;
+      `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: ${o.startupSync ?? '3s'}\n  bootstrap: [${bootstrap.join(', ')}]\n` + (o.p2pExtra ?? opts.p2pExtra?.(i) ?? '');
     const config = parseConfig(yaml, join(this.dir, `w${i}.yaml`));
     const events: GossipEvent[] = [];
     const node = await startWitnessNode(config, { store: o.store ?? new MemoryStore(), gossip: { onEvent: (e) => events.push(e), ...(opts.checkDelayMs !== undefined ? { checkDelayMs: opts.checkDelayMs } : {}) } });

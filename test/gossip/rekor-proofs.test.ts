@@ -12,10 +12,14 @@ import type { MemoryTree } from '../../src/merkle/memory-tree.js';
 import { verifyEvidence } from '../../src/witness/evidence.js';
 import { VerifierSet } from '../../src/note/note.js';
 import { parseVkey } from '../../src/note/keys.js';
+import { CHECKPOINT_TOPIC } from '../../src/gossip/wire.js';
+import { dialAll, silentPeer, type Attacker } from './attackers.js';
 
 let net: Net | undefined;
 const closers: (() => Promise<void>)[] = [];
+const silent: Attacker[] = [];
 afterEach(async () => {
+  await Promise.allSettled(silent.splice(0).map((a) => a.stop()));
   await net?.stop();
   net = undefined;
   while (closers.length) await closers.pop()!();
@@ -68,7 +72,7 @@ async function metric(n: NetNode, line: string): Promise<string | undefined> {
  * Node 0 pulls the log over its Rekor-style API and is pushed branch a at size 8 (a power of
  * two); node 1 is pushed branch b at size 11 and gossips it. Both branches share 6 leaves.
  */
-async function splitAt8(origin: string, opts: { answer?: FakeRekor['answer']; tilesOfB?: boolean } = {}) {
+async function splitAt8(origin: string, opts: { answer?: FakeRekor['answer']; tilesOfB?: boolean; beforeSplit?: () => Promise<void> } = {}) {
   const log = new TestLog(origin).append(6);
   const rekor = await fakeRekor(log.checkpoint(), log.tree);
   if (opts.answer) rekor.answer = opts.answer;
@@ -87,6 +91,7 @@ async function splitAt8(origin: string, opts: { answer?: FakeRekor['answer']; ti
   await net.ready(2);
   await waitFor(async () => (await stateSize(net!.nodes[0], origin)) === 6n, 'node 0 pulled the shared size 6');
   if (tiles) await waitFor(async () => (await stateSize(net!.nodes[2], origin)) === 6n, 'node 2 pulled the shared size 6');
+  await opts.beforeSplit?.();
   log.append(2); // branch a: 8 leaves
   fork.append(5, 'evil'); // branch b: 11 leaves
   rekor.tree = fork.tree; // the API answers from branch b
@@ -160,5 +165,22 @@ describe('different sizes, Rekor-style proof API (h omitted for power-of-two m)'
     const suspects = (await (await fetch(`${n0.node.url}/suspects?origin=${encodeURIComponent(origin)}`)).json()) as { reason: string }[];
     expect(suspects.filter((s) => s.reason.startsWith('gossip: '))).toEqual([]);
     expect(await metric(net!.nodes[2], 'gossip_sync_requests_total{type="prove",direction="in",outcome="ok"}')).toMatch(/ [1-9]\d*$/);
+  });
+
+  it('(d) silent peers (they read "prove" and never answer) cannot stall the check: the proof API is asked at the same time', async () => {
+    const origin = 'example.com/rekor-silent-peers';
+    await splitAt8(origin, {
+      beforeSplit: async () => {
+        for (let i = 0; i < 3; i++) silent.push(await silentPeer());
+        const n0 = net!.nodes[0];
+        for (const a of silent) await dialAll(a, [n0.addr]);
+        await waitFor(() => silent.every((a) => n0.node.gossip!.libp2p.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.toString() === a.id)), 'silent peers subscribed at node 0');
+      },
+    });
+    const n0 = net!.nodes[0];
+    // Without deadlines the check waited on a silent peer for ever and never reached the API.
+    await waitFor(() => checks(n0, origin).some((c) => c.result !== 'undecided'), 'node 0 decided the pair', 30_000);
+    expect(checks(n0, origin).filter((c) => c.result !== 'undecided')).toEqual([{ type: 'check', origin, result: 'evidence', how: 'proof-api' }]);
+    await evidenceEverywhere(origin);
   });
 });
