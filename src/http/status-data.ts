@@ -138,13 +138,23 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
     const origins = opts.logs.origins();
     // One pass over evidence and suspects, grouped by origin (a per-origin listing scans anyway).
     const evidence = new Map<string, { id: string; receivedAt: number }[]>();
-    for (const e of await opts.store.listEvidence()) {
+    // A store that cannot be read still gets a page that says so (not a 500).
+    const unreadable: string[] = [];
+    const read = async <T>(what: string, f: () => Promise<T>, fallback: T): Promise<T> => {
+      try {
+        return await f();
+      } catch (e) {
+        if (unreadable.length === 0) unreadable.push(`the store cannot be read (${what}: ${(e as Error)?.message ?? String(e)})`);
+        return fallback;
+      }
+    };
+    for (const e of await read('evidence', () => opts.store.listEvidence(), [])) {
       let list = evidence.get(e.origin);
       if (!list) evidence.set(e.origin, (list = []));
       list.push({ id: e.id, receivedAt: e.receivedAt });
     }
     const suspects = new Map<string, number>();
-    for (const s of await opts.store.listSuspects()) suspects.set(s.origin, (suspects.get(s.origin) ?? 0) + 1);
+    for (const s of await read('suspects', () => opts.store.listSuspects(), [])) suspects.set(s.origin, (suspects.get(s.origin) ?? 0) + 1);
     const logs: LogStatus[] = [];
     const feeders = new Map((opts.feeders?.() ?? []).map((f) => [f.origin, feederStatus(f, t)] as const));
     const problems = readiness(opts.store, opts.witness).reasons;
@@ -153,7 +163,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
       if (f?.status === 'failing') problems.push(`pulling ${origin} fails: ${f.consecutiveFailures} polls in a row (${f.lastError?.reason ?? 'unknown'}: ${(f.lastError?.message ?? '').slice(0, 200)})`);
     }
     for (const origin of origins) {
-      const state = await opts.witness.latest(origin);
+      const state = await read('state', () => opts.witness.latest(origin), undefined);
       const ev = evidence.get(origin) ?? [];
       const q = encodeURIComponent(origin);
       logs.push({
@@ -179,7 +189,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
     return {
       node: { name: opts.name, vkeys: [...opts.vkeys], startedAt: new Date(startedAt).toISOString(), now: new Date(t).toISOString(), uptimeSeconds: Math.max(0, Math.floor((t - startedAt) / 1000)) },
       splitView: evidenceTotal > 0,
-      health: { ready: readiness(opts.store, opts.witness).ready, problems },
+      health: { ready: readiness(opts.store, opts.witness).ready, problems: [...unreadable, ...problems] },
       evidenceTotal,
       suspectsTotal,
       ...(g ? { gossip: { peerId: g.peerId, peerCount: scores.length, peers: scores.map(([id, score]) => ({ id, score })) } } : {}),
