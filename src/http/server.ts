@@ -1,14 +1,15 @@
 // The witness's HTTP API (fastify):
 //   POST /add-checkpoint             c2sp.org/tlog-witness submission (raw body, any content type)
 //   GET  /<hex SHA-256(origin)>/checkpoint   monitoring read path (tlog-witness HEAD)
-//   GET  /evidence, /evidence/<id>   proven split-view evidence (list; canonical bytes)
-//   GET  /suspects                   failed consistency checks (unproven), bounded per origin
+//   GET  /evidence, /evidence/<id>   proven split-view evidence (list, paged; canonical bytes)
+//   GET  /suspects                   failed consistency checks (unproven), bounded per origin, paged
 //   GET  /metrics                    Prometheus text
 //   GET  /healthz                    liveness: "ok" while the process serves HTTP
 //   GET  /readyz                     readiness: 200 "ready", or 503 with why it cannot cosign now
 //   GET  /, /status, /status.json    the status page and its data (with a statusSource)
 // Status codes for add-checkpoint come from one table: ./status.ts. Bad input never yields a 500;
 // an unexpected exception does, and is logged.
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { UNAVAILABLE_RETRY_AFTER, WitnessInternalError, type LogRegistry, type Witness } from '../witness/witness.js';
 import type { WitnessStore } from '../witness/store.js';
@@ -25,7 +26,7 @@ export interface ServedLogs extends LogRegistry {
 }
 
 export interface WitnessServerTimeouts {
-  /** Whole-request deadline, ms (default 30 s). */
+  /** Deadline for receiving a whole request, headers and body, ms (default 30 s): answered 408. */
   requestTimeout?: number;
   /** Socket inactivity timeout, ms (default 120 s). */
   connectionTimeout?: number;
@@ -42,11 +43,19 @@ export interface WitnessServerOptions {
   /** add-checkpoint body limit in bytes (default 16 KiB, as transparency-dev/witness). */
   bodyLimit?: number;
   timeouts?: WitnessServerTimeouts;
+  /** Most simultaneous connections (default DEFAULT_MAX_CONNECTIONS); more are closed at once. */
+  maxConnections?: number;
   /** Serves the status page (GET /, /status) and GET /status.json (./status-data.ts). */
   statusSource?: StatusSource;
 }
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** GET /evidence and /suspects pages: ?limit= default and most. */
+export const EVIDENCE_PAGE = { default: 100, max: 1000 } as const;
+export const SUSPECT_PAGE = { default: 32, max: 100 } as const;
+/** After an early answer (413), how long the rest of the body is read and dropped before closing. */
+const LINGER_MS = 5_000;
 const HASH_PATH = /^[0-9a-f]{64}$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -55,6 +64,48 @@ function originFilter(q: unknown): string | undefined | null {
   if (q === undefined) return undefined;
   if (typeof q !== 'string' || LONE_SURROGATE.test(q)) return null;
   return q;
+}
+
+/** ?limit=: a decimal in [1, max], default when absent; null when bad. */
+function pageLimit(q: unknown, page: { default: number; max: number }): number | null {
+  if (q === undefined) return page.default;
+  if (typeof q !== 'string' || !/^[1-9][0-9]{0,6}$/.test(q) || Number(q) > page.max) return null;
+  return Number(q);
+}
+
+/** ?after=: the `next` cursor of the previous page (evidence ids and suspect numbers are short). */
+function pageCursor(q: unknown): string | undefined | null {
+  if (q === undefined) return undefined;
+  if (typeof q !== 'string' || !/^[0-9a-zA-Z_-]{1,128}$/.test(q)) return null;
+  return q;
+}
+
+/** The Link header of a page with more after it (RFC 8288). */
+function nextLink(path: string, origin: string | undefined, limit: number, next: string): string {
+  const q = new URLSearchParams();
+  if (origin !== undefined) q.set('origin', origin);
+  q.set('limit', String(limit));
+  q.set('after', next);
+  return `<${path}?${q.toString()}>; rel="next"`;
+}
+
+/**
+ * An answer sent before the request body was read (413): node then closes the socket while the
+ * client is still sending, the client gets a reset, and its kernel may drop our answer unread.
+ * Instead send FIN after the answer, read and drop what still comes for up to LINGER_MS, then
+ * close (a "lingering close", as nginx does). Node calls destroySoon() after the last response.
+ */
+function lingerOnClose(req: FastifyRequest): void {
+  const socket = req.raw.socket as (Socket & { destroySoon?: () => void }) | null;
+  if (!socket || socket.destroyed || req.raw.complete) return;
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => this.destroy());
+    this.once('close', () => clearTimeout(timer));
+  };
+  req.raw.resume();
 }
 
 function send(reply: FastifyReply, a: HttpAnswer): FastifyReply {
@@ -72,13 +123,17 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
   const metrics = opts.metrics ?? createWitnessMetrics();
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const t = opts.timeouts ?? {};
+  const requestTimeout = t.requestTimeout ?? 30_000;
 
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit,
-    requestTimeout: t.requestTimeout ?? 30_000,
+    requestTimeout,
     connectionTimeout: t.connectionTimeout ?? 120_000,
     keepAliveTimeout: t.keepAliveTimeout ?? 65_000,
+    // Node enforces requestTimeout (and headersTimeout) only when it checks its connections, by
+    // default every 30 s, and headers get 60 s: slow bodies lasted ~90 s. Check every second.
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))), headersTimeout: requestTimeout },
     // close(): stop accepting, close idle keep-alive sockets, let in-flight requests finish.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -86,6 +141,9 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { caseSensitive: true, maxParamLength: 128 },
   });
+
+  // Beyond this node closes new connections at once (each costs a socket and its buffers).
+  app.server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
   const started = new WeakMap<FastifyRequest, bigint>();
   const originLabel = new WeakMap<FastifyRequest, string>();
@@ -107,7 +165,8 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-      return send(reply, textAnswer(HTTP_STATUS.bodyTooLarge, `request body too large: the limit is ${bodyLimit} bytes`));
+      lingerOnClose(req);
+      return send(reply, textAnswer(HTTP_STATUS.bodyTooLarge, `request body too large: the limit is ${bodyLimit} bytes`, { connection: 'close' }));
     }
     if (status >= 400 && status < 500) return send(reply, textAnswer(status, err.message || 'bad request'));
     req.log.error({ err, url: req.url, method: req.method }, 'internal error');
@@ -168,13 +227,26 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
     return reply.code(200).header('content-type', TEXT_PLAIN).send(state.cosigned);
   });
 
-  app.get<{ Querystring: { origin?: string } }>('/evidence', async (req, reply) => {
+  // Lists page: ?limit= (EVIDENCE_PAGE, SUSPECT_PAGE) and ?after=<cursor>; when more follow,
+  // a Link: <...>; rel="next" header carries the next page's URL. The body stays a JSON array.
+  app.get<{ Querystring: { origin?: string; limit?: string; after?: string } }>('/evidence', async (req, reply) => {
     const origin = originFilter(req.query.origin);
     if (origin === null) return send(reply, textAnswer(400, 'bad origin filter'));
-    const list = await store.listEvidence(origin);
+    const limit = pageLimit(req.query.limit, EVIDENCE_PAGE);
+    if (limit === null) return send(reply, textAnswer(400, `bad limit: expected 1 to ${EVIDENCE_PAGE.max}`));
+    const after = pageCursor(req.query.after);
+    if (after === null) return send(reply, textAnswer(400, 'bad cursor: use the after= of a Link rel="next" header'));
+    let page;
+    try {
+      page = await store.pageEvidence({ origin, limit, after });
+    } catch (e) {
+      if (e instanceof TypeError) return send(reply, textAnswer(400, 'unknown cursor: use the after= of a Link rel="next" header'));
+      throw e;
+    }
+    if (page.next !== undefined) reply.header('link', nextLink('/evidence', origin, limit, page.next));
     return json(
       reply,
-      list.map((e) => ({ id: e.id, origin: e.origin, receivedAt: new Date(e.receivedAt).toISOString() })),
+      page.items.map((e) => ({ id: e.id, origin: e.origin, receivedAt: new Date(e.receivedAt).toISOString() })),
     );
   });
 
@@ -186,13 +258,24 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
     return reply.code(200).header('content-type', 'application/json').send(Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength));
   });
 
-  app.get<{ Querystring: { origin?: string } }>('/suspects', async (req, reply) => {
+  app.get<{ Querystring: { origin?: string; limit?: string; after?: string } }>('/suspects', async (req, reply) => {
     const origin = originFilter(req.query.origin);
     if (origin === null) return send(reply, textAnswer(400, 'bad origin filter'));
-    const list = await store.listSuspects(origin);
+    const limit = pageLimit(req.query.limit, SUSPECT_PAGE);
+    if (limit === null) return send(reply, textAnswer(400, `bad limit: expected 1 to ${SUSPECT_PAGE.max}`));
+    const after = pageCursor(req.query.after);
+    if (after === null) return send(reply, textAnswer(400, 'bad cursor: use the after= of a Link rel="next" header'));
+    let page;
+    try {
+      page = await store.pageSuspects({ origin, limit, after });
+    } catch (e) {
+      if (e instanceof TypeError) return send(reply, textAnswer(400, 'unknown cursor: use the after= of a Link rel="next" header'));
+      throw e;
+    }
+    if (page.next !== undefined) reply.header('link', nextLink('/suspects', origin, limit, page.next));
     return json(
       reply,
-      list.map((s) => ({
+      page.items.map((s) => ({
         origin: s.origin,
         receivedAt: new Date(s.receivedAt).toISOString(),
         reason: s.reason,
