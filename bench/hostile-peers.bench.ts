@@ -1,0 +1,332 @@
+// Hostile-peer benchmark (issue 13): `node --import tsx bench/hostile-peers.bench.ts`
+//
+// A 10-node honest network (full witness nodes hosted by bench/gossip-worker.ts, 5 per worker
+// process) under a steady load: GW_HB_LOGS pushed logs (default 3) each publish one checkpoint per
+// second to all 10 witnesses. Two windows of GW_HB_SECONDS (default 30): first without attackers,
+// then with 30 attacker identities in this process (6 of each kind, all dialling every node):
+//   silent          subscribes, reads sync requests and never answers
+//   stream-holding  opens 12 sync streams to every node every 2 s and never writes
+//   slot-filling    connects and stays (redials every 2 s), filling connection slots
+//   replaying       republishes checkpoints it saw, each with a fresh unknown-key line (ignored)
+//   oversize        publishes 100 KiB messages and writes 5 MiB gossipsub frames
+// Victims run with maxConnections GW_HB_MAX_CONN (default 24), so 9 honest peers + 30 attackers
+// exceed it. Reported per window: honest delivery ratio, fork -> evidence at every honest node (a
+// pushed log equivocates toward one witness), and the victims' RSS growth.
+// Port these attackers to whatever gossip protocol ships next and keep what they assert.
+import '../src/platform.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { generateKey } from '../src/note/keys.js';
+import { keyLabel, formatSignatureLine } from '../src/note/note.js';
+import { writeKeyFile } from '../src/keys/keyfile.js';
+import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
+import { CHECKPOINT_TOPIC } from '../src/gossip/wire.js';
+import type { ByteStream } from '../src/gossip/sync.js';
+import { attackerHost, dialAll, holdStreams, publish, silentPeer, type Attacker, type AttackerKind } from '../test/gossip/attackers.js';
+
+const N = 10;
+const WORKERS = 2;
+const L = Number(process.env.GW_HB_LOGS ?? 3);
+const SECONDS = Number(process.env.GW_HB_SECONDS ?? 30);
+const MAX_CONN = Number(process.env.GW_HB_MAX_CONN ?? 24);
+const PER_KIND = 6;
+const WARMUP_S = 10;
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+/** The same worker protocol as bench/gossip.bench.ts (bench/gossip-worker.ts). */
+class Worker {
+  readonly child: ChildProcess;
+  private waiters: { type: string; resolve: (m: any) => void }[] = [];
+  constructor() {
+    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: any) => {
+      if (m.type === 'error') {
+        console.error('worker error:', m.message);
+        for (const w of this.waiters.splice(0)) w.resolve({ type: 'error', message: m.message });
+        return;
+      }
+      const i = this.waiters.findIndex((w) => w.type === m.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+    });
+  }
+  next(type: string, ms = 120_000): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`worker: no ${type} within ${ms} ms`)), ms);
+      this.waiters.push({ type, resolve: (m) => (clearTimeout(t), resolve(m)) });
+    });
+  }
+  async ask(msg: object, reply: string, ms?: number): Promise<any> {
+    const p = this.next(reply, ms);
+    this.child.send(msg);
+    return p;
+  }
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/** Starts the 30 attackers and their behaviour loops; returns a stop function and counters. */
+async function startAttackers(addrs: string[]) {
+  const kinds: AttackerKind[] = ['silent', 'stream-holding', 'slot-filling', 'replaying', 'oversize'];
+  const all: Attacker[] = [];
+  for (const kind of kinds) for (let i = 0; i < PER_KIND; i++) all.push(kind === 'silent' ? await silentPeer() : await attackerHost(kind));
+  const counts = { streamsOpened: 0, replayed: 0, oversize: 0, connectedAtEnd: 0 };
+  const seen: string[] = [];
+  for (const a of all.filter((x) => x.kind === 'replaying')) {
+    a.host.services.pubsub.addEventListener('message', (e) => {
+      if (e.detail.topic === CHECKPOINT_TOPIC && seen.length < 2000) seen.push(new TextDecoder().decode(e.detail.data));
+    });
+  }
+  const peers = addrs.map((a) => peerIdFromString(a.split('/p2p/')[1]));
+  let stopped = false;
+  const loops: Promise<void>[] = [];
+  const every = (ms: number, f: () => Promise<void>) =>
+    loops.push(
+      (async () => {
+        while (!stopped) {
+          const t = Date.now();
+          await f().catch(() => undefined);
+          await sleep(Math.max(0, ms - (Date.now() - t)));
+        }
+      })(),
+    );
+  for (const a of all) every(2000, () => dialAll(a, addrs)); // every kind keeps (re)connecting
+  for (const a of all.filter((x) => x.kind === 'stream-holding')) {
+    every(2000, async () => {
+      for (const p of peers) counts.streamsOpened += await holdStreams(a, p, 12);
+    });
+  }
+  const junk = generateKey('junk.example');
+  let k = 0;
+  for (const a of all.filter((x) => x.kind === 'replaying')) {
+    every(50, async () => {
+      if (seen.length === 0) return;
+      const old = seen[Math.floor(Math.random() * seen.length)];
+      const line = formatSignatureLine(junk.name, junk.keyId, new Uint8Array(64).fill(++k % 251));
+      await publish(a, CHECKPOINT_TOPIC, new TextEncoder().encode(old + line));
+      counts.replayed++;
+    });
+  }
+  for (const a of all.filter((x) => x.kind === 'oversize')) {
+    every(1000, async () => {
+      await publish(a, CHECKPOINT_TOPIC, new Uint8Array(100 * 1024 + (++k % 1000)).fill(65));
+      for (const p of peers) {
+        try {
+          const s = (await a.host.dialProtocol(p, '/meshsub/1.1.0', { signal: AbortSignal.timeout(2000) })) as unknown as ByteStream;
+          s.send(Uint8Array.from([...varint(5 * 1024 * 1024), ...new Uint8Array(1024).fill(66)]));
+          counts.oversize++;
+        } catch {
+          // refused (banned) or closed
+        }
+      }
+    });
+  }
+  return {
+    all,
+    counts,
+    async stop() {
+      counts.connectedAtEnd = all.reduce((s, a) => s + a.host.getPeers().length, 0);
+      stopped = true;
+      await Promise.allSettled(loops);
+      await Promise.allSettled(all.map((a) => a.stop()));
+    },
+  };
+}
+
+interface WindowResult {
+  pubs: number;
+  ratio: number;
+  p99: number;
+  rss: number[];
+  degreeMax: number;
+  degreeMin: number;
+  load: [number, number];
+  evidence: number[];
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-hostile-bench-'));
+  const workers: Worker[] = [];
+  const logs: LocalLog[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  let attackers: Awaited<ReturnType<typeof startAttackers>> | undefined;
+  try {
+    console.log(`hostile-peer bench: ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1/s, windows of ${SECONDS} s, maxConnections ${MAX_CONN}, ${PER_KIND * 5} attackers`);
+    const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.hostile`));
+    const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
+    // L logs under load plus one per fork (without / with attackers).
+    const logKeys = Array.from({ length: L + 2 }, (_, i) => generateKey(`hostile.example/log${i}`));
+    const configs: { index: number; configFile: string; ownLabel: string }[] = [];
+    for (let i = 0; i < N; i++) {
+      const d = join(dir, `n${i}`);
+      mkdirSync(join(d, 'data'), { recursive: true });
+      writeKeyFile(join(d, 'w.key'), keys[i]);
+      const yaml =
+        `name: ${keys[i].name}\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n` +
+        logKeys.map((k) => `  - { origin: "${k.name}", vkeys: ["${k.vkey}"] }\n`).join('') +
+        `witnesses:\n${keys.filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.cosignatureVkey}" }\n`).join('')}` +
+        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  maxConnections: ${MAX_CONN}\n`;
+      writeFileSync(join(d, 'w.yaml'), yaml);
+      configs.push({ index: i, configFile: join(d, 'w.yaml'), ownLabel: labels[i] });
+    }
+    for (let k = 0; k < WORKERS; k++) workers.push(new Worker());
+    await Promise.all(workers.map((w) => w.next('ready')));
+    const started = await Promise.all(workers.map((w, k) => w.ask({ type: 'start', nodes: configs.filter((c) => c.index % WORKERS === k) }, 'started')));
+    if (started.some((s) => s.type === 'error')) throw new Error('a worker failed to start its nodes');
+    const urls: Record<number, string> = Object.assign({}, ...started.map((s) => s.urls));
+    const addrs: Record<number, string> = Object.assign({}, ...started.map((s) => s.addrs));
+    const links: [number, string][] = [];
+    for (let i = 1; i < N; i++) {
+      const boot = new Set<number>();
+      while (boot.size < Math.min(4, i)) boot.add(Math.floor(Math.random() * i));
+      for (const j of boot) links.push([i, addrs[j]]);
+    }
+    await Promise.all(workers.map((w, k) => w.ask({ type: 'connect', links: links.filter(([i]) => i % WORKERS === k) }, 'connected')));
+    for (let i = 0; i < L + 2; i++) {
+      logs.push(await startLocalLog({ origin: logKeys[i].name, key: logKeys[i], host: '127.0.0.1', port: 0, intervalMs: 0, witnesses: Array.from({ length: N }, (_, j) => ({ url: urls[j], vkey: keys[j].cosignatureVkey })) }));
+    }
+    let seq = 0;
+    const busy = new Set<LocalLog>();
+    for (const log of logs.slice(0, L)) {
+      const tick = async () => {
+        if (busy.has(log)) return;
+        busy.add(log);
+        try {
+          await log.append([`entry ${seq++}`]);
+          await log.publish();
+        } catch {
+          // stopping
+        } finally {
+          busy.delete(log);
+        }
+      };
+      await sleep(1000 / L);
+      timers.push(setInterval(() => void tick(), 1000));
+    }
+    // The two fork logs get a first checkpoint cosigned everywhere before their window.
+    for (const log of logs.slice(L)) {
+      await log.append(['first']);
+      await log.publish();
+    }
+    await sleep(WARMUP_S * 1000);
+
+    const window = async (label: string, forkLog: LocalLog, forkOrigin: string): Promise<WindowResult> => {
+      const loadStart = loadavg()[0];
+      const from = now();
+      await sleep(SECONDS * 1000);
+      const to = now();
+      const stats = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+      const loadEnd = loadavg()[0];
+      const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from, to }, 'report', 300_000)));
+      const published = new Map<string, number>();
+      const seen = new Map<string, [number, number][]>();
+      for (const r of reports) {
+        for (const [k, t] of r.published as [string, number][]) published.set(k, t);
+        for (const [k, l] of r.seen as [string, [number, number][]][]) seen.set(k, [...(seen.get(k) ?? []), ...l]);
+      }
+      let pairs = 0;
+      let delivered = 0;
+      let pubs = 0;
+      const lat: number[] = [];
+      // A publication in the last 5 s of the window may still be on its way: those are left out.
+      for (const [k, t] of published) {
+        if (t < from || t > to - 5000) continue;
+        pubs++;
+        const got = new Map<number, number>();
+        for (const [i, ts] of seen.get(k) ?? []) if (!got.has(i) || got.get(i)! > ts) got.set(i, ts);
+        pairs += N - 1;
+        delivered += got.size;
+        for (const ts of got.values()) lat.push(ts - t);
+      }
+      // Fork by push: the log shows branch b to the last witness.
+      forkLog.forkAt(forkLog.size('a'));
+      forkLog.setWitnessBranch(urls[N - 1], 'b');
+      const t0 = now();
+      await forkLog.append(['fork entry']);
+      await forkLog.publish();
+      const evidence = await waitEvidence(workers, forkOrigin, t0, N, 30_000);
+      const degrees = stats.flatMap((x: any) => x.degree as number[]);
+      console.log(`  ${label}: ${pubs} publications, delivery ${fmt((100 * delivered) / Math.max(1, pairs), 2)} %, evidence at ${evidence.length}/${N} nodes, last ${fmt(Math.max(...evidence))} ms`);
+      return { pubs, ratio: delivered / Math.max(1, pairs), p99: pct(lat, 99), rss: stats.map((s: any) => s.rss), degreeMax: Math.max(...degrees), degreeMin: Math.min(...degrees), load: [loadStart, loadEnd], evidence };
+    };
+
+    const quiet = await window('without attackers', logs[L], logKeys[L].name);
+    attackers = await startAttackers(Object.values(addrs));
+    await sleep(5000);
+    const hostile = await window('with 30 attackers', logs[L + 1], logKeys[L + 1].name);
+    const counts = attackers.counts;
+    await attackers.stop();
+    attackers = undefined;
+
+    const rssGrowth = hostile.rss.map((r, k) => (r - quiet.rss[k]) / 1e6);
+    const evRow = (ev: number[]) => (ev.length === 0 ? 'none within 30 s' : `${ev.length}/${N} nodes; p50 ${fmt(pct(ev, 50))} ms, last ${fmt(Math.max(...ev))} ms`);
+    const rows: [string, string, string][] = [
+      ['machine load average (1 min), window start / end', `${fmt(quiet.load[0], 1)} / ${fmt(quiet.load[1], 1)}`, `${fmt(hostile.load[0], 1)} / ${fmt(hostile.load[1], 1)}`],
+      ['cosigned-checkpoint publications in the window', `${quiet.pubs}`, `${hostile.pubs}`],
+      ['honest delivery ratio (goal ≥ 99 %)', `${fmt(100 * quiet.ratio, 2)} %`, `${fmt(100 * hostile.ratio, 2)} %`],
+      ['per-delivery latency p99', `${fmt(quiet.p99)} ms`, `${fmt(hostile.p99)} ms`],
+      ['fork -> evidence at every honest node, push (goal < 2 s)', evRow(quiet.evidence), evRow(hostile.evidence)],
+      ['worker RSS at window end (5 nodes each)', quiet.rss.map((r) => `${fmt(r / 1e6)} MB`).join(', '), hostile.rss.map((r) => `${fmt(r / 1e6)} MB`).join(', ')],
+      ['victims\' RSS growth, attack window vs quiet (goal ≤ 50 MB)', '—', `${rssGrowth.map((g) => `${fmt(g, 1)} MB`).join(', ')} per worker (${fmt(Math.max(...rssGrowth) / (N / WORKERS), 1)} MB per node at most)`],
+      ['connections per honest node min / max (maxConnections ' + MAX_CONN + ')', `${quiet.degreeMin} / ${quiet.degreeMax}`, `${hostile.degreeMin} / ${hostile.degreeMax}`],
+    ];
+    const md =
+      `### Hostile peers (issue 13)\n\n\`node --import tsx bench/hostile-peers.bench.ts\` (${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${cpus().length} CPU cores: ${cpus()[0]?.model ?? '?'}; the machine was shared with other work, see the load average).\n\n` +
+      `${N} full witness nodes, ${N / WORKERS} per worker process, each tracking the other ${N - 1}; ${L} pushed logs at one checkpoint per second to all ${N}; p2p.maxConnections ${MAX_CONN}. ` +
+      `Two ${SECONDS}-s windows, the second with ${PER_KIND * 5} attacker identities (${PER_KIND} each: silent, stream-holding, slot-filling, replaying, oversize) dialling every node. ` +
+      `During the attack window the attackers opened ${counts.streamsOpened} held streams, replayed ${counts.replayed} messages and wrote ${counts.oversize} oversized frames; at the end they held ${counts.connectedAtEnd} connections to honest nodes in all.\n\n` +
+      `| metric | without attackers | with attackers |\n|---|---|---|\n${rows.map(([a, b, c]) => `| ${a} | ${b} | ${c} |`).join('\n')}\n`;
+    console.log('\n' + md);
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/hostile-peers.md'), md);
+  } finally {
+    for (const t of timers) clearInterval(t);
+    await attackers?.stop();
+    await Promise.allSettled(workers.map((w) => w.ask({ type: 'stop' }, 'stopped', 30_000)));
+    await Promise.all(
+      workers.map((w) =>
+        w.child.exitCode !== null
+          ? undefined
+          : new Promise<void>((res) => {
+              const t = setTimeout(() => (w.child.kill('SIGKILL'), res()), 15_000);
+              w.child.once('exit', () => (clearTimeout(t), res()));
+            }),
+      ),
+    );
+    await Promise.allSettled(logs.map((l) => l.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Milliseconds from t0 to each node's first new evidence for origin. */
+async function waitEvidence(workers: Worker[], origin: string, t0: number, n: number, ms: number): Promise<number[]> {
+  const deadline = now() + ms;
+  for (;;) {
+    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'evidence' }, 'evidence', 60_000)));
+    const first = new Map<number, number>();
+    for (const r of reports) for (const [i, o, t] of r.evidence as [number, string, number][]) if (o === origin && t >= t0 && (!first.has(i) || first.get(i)! > t)) first.set(i, t);
+    if (first.size >= n || now() > deadline) return [...first.values()].map((t) => t - t0);
+    await sleep(200);
+  }
+}
+
+await main();
