@@ -202,6 +202,9 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** The open journal: appends one record per group commit. */
 export class HighwaterJournal {
+  /** Bytes appended since the last rewrite (the owner rewrites the journal when it grows large). */
+  appended = 0;
+
   private constructor(
     private fh: FileHandle | undefined,
     readonly file: string,
@@ -230,6 +233,7 @@ export class HighwaterJournal {
     const { bytesWritten } = await this.fh.write(rec);
     if (bytesWritten !== rec.length) throw new Error(`short write to ${this.file} (${bytesWritten} of ${rec.length} bytes)`);
     await this.fh.datasync();
+    this.appended += rec.length;
   }
 
   async close(): Promise<void> {

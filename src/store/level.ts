@@ -84,6 +84,8 @@ export const STORE_VERSION = 'gossip-witness/store/v2';
 const STORE_VERSION_V1 = 'gossip-witness/store/v1';
 const VERSION_KEY = 'm!version';
 const HWSEQ_KEY = 'm!hwseq';
+/** The journal is rewritten as one snapshot once this much was appended to it (and on every open). */
+const JOURNAL_REWRITE_BYTES = 4 * 1024 * 1024;
 const STATE_PREFIX = 's!';
 const EVIDENCE_PREFIX = 'e!';
 const REFUSED_PREFIX = 'n!';
@@ -688,6 +690,7 @@ export class LevelStore implements WitnessStore {
       this.counters.batches++;
       this.counters.writes += group.length;
       for (const w of group) w.resolve();
+      if (this.journal!.appended > JOURNAL_REWRITE_BYTES) await this.rewriteJournal();
     } catch (err) {
       const e = err instanceof StoreUnavailableError ? err : this.failed(err);
       for (const w of group) w.reject(e);
@@ -717,6 +720,13 @@ export class LevelStore implements WitnessStore {
     await this.journal!.append(seq, changed);
     this.hwSeq = seq;
     for (const [o, e] of changed) this.hw.set(o, e);
+  }
+
+  /** The journal as one snapshot again (between groups: nothing else writes it meanwhile). */
+  private async rewriteJournal(): Promise<void> {
+    await this.journal!.close();
+    this.journal = undefined;
+    this.journal = await HighwaterJournal.rewrite(this.dir, this.hwSeq, this.hw);
   }
 
   /** A write failed: refuse writes, say why, and start reopening in the background. */
