@@ -3,8 +3,10 @@
 // itself and the witness cosigns again on top of what it had acknowledged. Needs root (mount);
 // skipped with a printed reason otherwise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config.js';
@@ -101,5 +103,58 @@ describe.skipIf(why !== '')('a full disk under a real LevelDB store (tmpfs)', ()
     const m = await (await fetch(`${node!.url}/metrics`)).text();
     expect(m).toMatch(new RegExp(`^witness_add_checkpoint_requests_total\\{origin="${log.origin}",status="503"\\} [1-9]`, 'm'));
     expect(m).toMatch(/^witness_store_errors_total\{op="write"\} [1-9]/m);
+  });
+
+  it('`serve` exits with status 75 after store.unwritableExitAfter unable to write (what systemd restarts)', async () => {
+    const cliLog = new TestLog('example.com/fulldisk-cli').append(2);
+    const dir = join(mnt, 'cli');
+    mkdirSync(dir);
+    const config = join(dir, 'w.yaml');
+    writeFileSync(
+      config,
+      `name: w1.example\nkey: ${join(dir, 'w1.key')}\ndata: ${join(dir, 'data')}\nhttp: { listen: "127.0.0.1:0" }\nstore: { unwritableExitAfter: 500ms }\n` +
+        `logs:\n  - origin: ${cliLog.origin}\n    vkeys: ["${cliLog.key.vkey}"]\n`,
+    );
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      const parts = (partial + d).split('\n');
+      partial = parts.pop()!;
+      for (const l of parts) {
+        try {
+          lines.push(JSON.parse(l) as Record<string, unknown>);
+        } catch {
+          // not JSON
+        }
+      }
+    });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      await waitFor(() => lines.some((l) => l.msg === 'witness listening'), 'serve to listen', 30_000);
+      const url = lines.find((l) => l.msg === 'witness listening')!.url as string;
+      const push = (old: bigint) => fetch(`${url}/add-checkpoint`, { method: 'POST', body: formatAddCheckpointBody(old, old === 0n ? [] : cliLog.tree.consistencyProof(old, cliLog.tree.size), cliLog.checkpoint()) });
+      expect((await push(0n)).status).toBe(200);
+      const filler = fill(mnt);
+      try {
+        let size = 2n;
+        await waitFor(async () => {
+          cliLog.append(1);
+          const r = await push(size);
+          if (r.status === 200) size = cliLog.tree.size;
+          return r.status === 503;
+        }, 'a write to fail on the full disk', 20_000);
+        let code: number | null | undefined;
+        void exited.then((c) => (code = c));
+        await waitFor(() => code !== undefined, 'serve to exit', 30_000);
+        expect(code).toBe(75);
+        expect(lines.some((l) => l.level === 60 && String(l.msg).startsWith('store unable to write for too long'))).toBe(true);
+      } finally {
+        unlinkSync(filler);
+      }
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
