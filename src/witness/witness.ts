@@ -3,6 +3,7 @@
 // Status codes live in exactly one table: src/http/status.ts.
 import { openNote, parseNote, formatSignatureLine, keyLabel, type OpenedNote, type ParsedNote, VerifierSet } from '../note/note.js';
 import { ED25519 } from '../note/sigtypes/ed25519.js';
+import { schemeFor } from '../note/sigtypes/registry.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
 import { parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
@@ -277,6 +278,12 @@ export class Witness {
       if (e instanceof CheckpointError) return reject('malformed', `malformed checkpoint: ${e.message}`, origin);
       throw e;
     }
+    // Our cosignature/v1 signs the whole text. A log signature that does not cover extension
+    // lines (ML-DSA-44 subtree/v1, RFC 6962 STH) lets anyone rewrite them, so we would vouch for
+    // text the log never signed. tlog-cosignature is silent here: refuse (403).
+    if (cp.extensions.length > 0 && !this.logSignedWholeText(log, opened)) {
+      return reject('bad-signature', 'the checkpoint has extension lines, but no trusted log signature on it covers them (e.g. only ML-DSA-44 subtree/v1 or RFC 6962 signatures): refusing to cosign text the log did not sign', origin);
+    }
     // Issue 13 §1: a checkpoint carrying our own cosignature above the stored size means our
     // state was lost; move forward to it first (the request then gets its 409 or is cosigned).
     if (this.carriesOwnLine(opened)) await this.restoreFromOwnCosignature(new TextDecoder().decode(req.note), 'add-checkpoint');
@@ -360,6 +367,14 @@ export class Witness {
       // brings the same pair again, and it is stored once the store can write.
       this.storeFailed('write', cp.origin, e);
     }
+  }
+
+  /** Whether some verified log signature on the note covers its whole text (extension lines too). */
+  private logSignedWholeText(log: WitnessLog, opened: OpenedNote): boolean {
+    return opened.verified.some((l) => {
+      const v = log.verifiers.lookup(l.name, l.keyId);
+      return v !== undefined && schemeFor(v.type)?.coversText === true;
+    });
   }
 
   /** Stores verified evidence (callers verify it first). Returns true when new. */

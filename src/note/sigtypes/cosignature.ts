@@ -19,6 +19,7 @@ export function cosignatureMessage(timestamp: bigint, checkpointText: Uint8Array
 export const cosignatureScheme: SignatureScheme = {
   type: COSIGNATURE_V1,
   label: 'cosignature/v1',
+  coversText: true,
   checkKey(key) {
     if (key.length !== 32) throw new Error('cosignature/v1 key must be 32 bytes');
   },

@@ -12,6 +12,7 @@ export const ECDSA = 0x02;
 export const ecdsaScheme: SignatureScheme = {
   type: ECDSA,
   label: 'ECDSA',
+  coversText: true,
   checkKey: checkDerSequence,
   keyId: (_name, key) => readU32be(sha256(key)),
   verify: (key, _name, text, sig) => cryptoBackend().ecdsaSha256Verify(key, text, sig),

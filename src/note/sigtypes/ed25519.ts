@@ -8,6 +8,7 @@ export const ED25519 = 0x01;
 export const ed25519Scheme: SignatureScheme = {
   type: ED25519,
   label: 'Ed25519',
+  coversText: true,
   checkKey(key) {
     if (key.length !== 32) throw new Error('Ed25519 key must be 32 bytes');
   },

@@ -127,6 +127,7 @@ export function verifyCheckpointSignature(key: Uint8Array, name: string, text: U
 export const mlDsa44Scheme: SignatureScheme = {
   type: MLDSA44,
   label: 'ML-DSA-44 subtree/v1',
+  coversText: false,
   checkKey(key) {
     if (key.length !== MLDSA44_PUBLIC_KEY_SIZE) throw new Error(`ML-DSA-44 key must be ${MLDSA44_PUBLIC_KEY_SIZE} bytes`);
   },

@@ -16,6 +16,7 @@ const MAX_INT64 = (1n << 63n) - 1n;
 export const rfc6962Scheme: SignatureScheme = {
   type: RFC6962,
   label: 'RFC 6962 STH',
+  coversText: false,
   checkKey: checkDerSequence,
   keyId: (name, key) => standardKeyId(name, RFC6962, sha256(key)),
   verify(key, name, text, sig) {

@@ -4,6 +4,12 @@
 export interface SignatureScheme {
   readonly type: number;
   readonly label: string;
+  /**
+   * Whether a signature of this type covers the whole note text, extension lines included.
+   * ML-DSA-44 subtree/v1 (0x06) and RFC 6962 STH (0x05) sign a fixed struct instead, so anyone
+   * can change a checkpoint's extension lines without breaking them.
+   */
+  readonly coversText: boolean;
   /** Checks the public key material (the bytes after the type byte); throws a message on error. */
   checkKey(key: Uint8Array): void;
   /** The 32-bit key ID for (name, key material); see signed-note §Key IDs. */
