@@ -71,7 +71,7 @@ witnesses: [ { name: w2, vkey: "${LOG2.vkey}" } ]
     expect(c.logs[1]).toMatchObject({ origin: 'go.sum database tree', disabled: true });
     expect(c.logList).toEqual({ kind: 'file', path: join(dir, 'lists/logs.txt') });
     expect(c.logListRefreshMs).toBe(5 * 60_000);
-    expect(c.p2p).toEqual({ listen: ['/ip4/0.0.0.0/tcp/0'], announce: [], bootstrap: [], allowLoopback: false, maxConnections: 100, meshDegree: 6, startupSyncMs: 5000 });
+    expect(c.p2p).toEqual({ listen: ['/ip4/0.0.0.0/tcp/0'], announce: [], bootstrap: [], allowLoopback: false, maxConnections: 100, meshDegree: 6, maxInboundStreams: 256, maxInboundStreamBytes: 32 * 1024 * 1024, startupSyncMs: 5000 });
     expect(c.witnesses?.map((w) => w.name)).toEqual(['w2']);
   });
 
