@@ -149,8 +149,13 @@ describe('write failures: 503 with a reason, readiness, metrics, recovery withou
   });
 
   it('parses store.unwritableExitAfter (0s: never) and rejects a bad duration', () => {
-    const base = 'name: w\nkey: k\ndata: d\nlogs:\n  - { origin: o, vkeys: ["x"] }\n';
+    const l = new TestLog('example.com/cfg');
+    const base = `name: w\nkey: k\ndata: d\nlogs:\n  - { origin: ${l.origin}, vkeys: ["${l.key.vkey}"] }\n`;
     expect(() => parseConfig(base + 'store: { unwritableExitAfter: soon }\n', '/tmp/w.yaml')).toThrow(/store\.unwritableExitAfter: must be a duration/);
+    expect(parseConfig(base, '/tmp/w.yaml').store).toBeUndefined();
+    expect(parseConfig(base + 'store: {}\n', '/tmp/w.yaml').store).toEqual({ unwritableExitAfterMs: 5 * 60_000 });
+    expect(parseConfig(base + 'store: { unwritableExitAfter: 0s }\n', '/tmp/w.yaml').store).toEqual({ unwritableExitAfterMs: 0 });
+    expect(parseConfig(base + 'store: { unwritableExitAfter: 2m }\n', '/tmp/w.yaml').store).toEqual({ unwritableExitAfterMs: 120_000 });
   });
 });
 
