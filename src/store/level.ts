@@ -771,7 +771,8 @@ export class LevelStore implements WitnessStore {
       return true;
     } catch (err) {
       const permanent = err instanceof StoreDamagedError || err instanceof StoreVersionError;
-      this.unavailable = { reason: permanent ? (err as Error).message : `${this.unavailable?.reason ?? 'reopening'}; last attempt: ${(err as Error).message}`, permanent };
+      const first = this.unavailable?.reason.split('; last attempt: ')[0] ?? 'reopening the store';
+      this.unavailable = { reason: permanent ? (err as Error).message : `${first}; last attempt: ${(err as Error).message}`, permanent };
       if (permanent) this.opts.onWarning?.((err as Error).message);
       return permanent;
     }

@@ -77,6 +77,7 @@ describe('LevelStore write failures', () => {
     const h = s.health();
     expect(h.writable).toBe(false);
     expect(!h.writable && h.reason).toMatch(/last attempt: ENOSPC/);
+    expect(!h.writable && h.reason.split("last attempt").length).toBe(2); // the reason does not grow with each attempt
     await until(() => s.health().writable, 'recovery');
     expect(await s.getState(log.origin)).toBeUndefined();
     expect(await s.compareAndSet(log.origin, 0n, real(1))).toEqual({ ok: true });
