@@ -348,8 +348,9 @@ async function openDb(dir: string, fresh: boolean): Promise<Db> {
     const cause = (err as { cause?: { code?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(dir, err);
     const msg = (cause as Error | undefined)?.message ?? (err as Error).message;
-    // An existing database that LevelDB cannot open (damaged CURRENT or MANIFEST, missing files).
-    if (!fresh) throw new StoreDamagedError(dir, [`LevelDB cannot open it (${msg})`]);
+    // An existing database that LevelDB cannot open (damaged CURRENT or MANIFEST, missing files)
+    // is damage; a full disk or a failing device is not (the background reopen retries it).
+    if (!fresh && !TRANSIENT_IO_RE.test(msg)) throw new StoreDamagedError(dir, [`LevelDB cannot open it (${msg})`]);
     throw new Error(`cannot open data directory ${dir}: ${msg}`, { cause: err });
   }
   return db;
@@ -379,10 +380,14 @@ function importProblems(imports: ReadonlyMap<string, LogState>, states: Readonly
   return out;
 }
 
+/** LevelDB's messages for system conditions that pass (not damage to the files). */
+const TRANSIENT_IO_RE = /No space left|Input\/output error|Read-only file system|Permission denied|Too many open files|Disk quota/i;
+
 /** Errors of this store pass; anything else while reading (LevelDB "Corruption: …") is damage. */
 function readFailure(dir: string, err: unknown): unknown {
   if (err instanceof StoreDamagedError || err instanceof StoreCorruptError || err instanceof StoreVersionError || err instanceof StoreLockedError) return err;
   if (/^E[A-Z]+$/.test(String((err as { code?: unknown })?.code))) return err; // ENOSPC, EACCES, EIO: the system's error, as it is
+  if (TRANSIENT_IO_RE.test((err as Error)?.message ?? '')) return err;
   return new StoreDamagedError(dir, [`LevelDB could not read its data (${(err as Error)?.message ?? String(err)})`]);
 }
 

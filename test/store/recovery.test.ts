@@ -143,6 +143,13 @@ describe('LevelStore on a full disk (tmpfs)', () => {
     expect((refused as Error).message).toMatch(/ENOSPC|space|IO error/i);
     expect(s.health().writable).toBe(false);
     expect((await s.getState(log.origin))?.size).toBeGreaterThanOrEqual(BigInt(acked));
+    // While the disk stays full, reopening fails and is retried (a full disk is not damage).
+    await until(() => {
+      const h = s.health();
+      return !h.writable && /last attempt/.test(h.reason);
+    }, 'a failed reopen on the full disk');
+    expect(s.health()).toMatchObject({ writable: false, reason: expect.not.stringMatching(/is damaged/) });
+    process.stdout.write(`tmpfs: while full: ${(s.health() as { reason: string }).reason}\n`);
     // Space comes back.
     await unlink(filler);
     await until(() => s.health().writable, 'recovery after space came back', 30_000);
