@@ -199,13 +199,19 @@ export class Witness {
   /** Per origin: suspect pairs (held + submitted note) already stored, with the repeats seen since. */
   private readonly suspectPairs = new Map<string, Promise<Map<string, number>>>();
   private readonly suspectRepeatCounts = new Map<string, number>();
+  /** Logs with proven split-view evidence: their suspects are recorded once per held state. */
+  private readonly provenLogs = new Set<string>();
 
   constructor(opts: WitnessOptions) {
     if (opts.cosigners.length === 0) throw new Error('a witness needs at least one cosigning key');
     this.store = opts.store;
     this.logs = opts.logs;
     this.cosigners = opts.cosigners;
-    this.onEvent = opts.onEvent ?? (() => {});
+    const onEvent = opts.onEvent ?? (() => {});
+    this.onEvent = (e) => {
+      if (e.type === 'evidence') this.provenLogs.add(e.origin);
+      onEvent(e);
+    };
     this.now = opts.now ?? Date.now;
   }
 
@@ -399,6 +405,8 @@ export class Witness {
    */
   async noteSuspect(r: SuspectRecord): Promise<'recorded' | 'repeat' | 'rate-limited' | 'failed'> {
     const { origin, reason } = r;
+    // Once a split view of the log is proven, a forked branch that keeps growing brings a new
+    // submitted note at every poll against the same held state: one record per held state then.
     const key = suspectKey(r.held, r.submitted);
     let pairs: Map<string, number> | undefined;
     try {
@@ -406,9 +414,11 @@ export class Witness {
     } catch (e) {
       this.storeFailed('read', origin, e);
     }
-    const seen = pairs?.get(key);
-    if (pairs && seen !== undefined) {
-      pairs.set(key, seen + 1);
+    const heldKey = suspectKey(r.held, '*');
+    const seenKey = pairs?.has(key) ? key : this.provenLogs.has(origin) && pairs?.has(heldKey) ? heldKey : undefined;
+    const seen = seenKey === undefined ? undefined : pairs!.get(seenKey);
+    if (pairs && seenKey !== undefined && seen !== undefined) {
+      pairs.set(seenKey, seen + 1);
       this.suspectRepeatCounts.set(origin, (this.suspectRepeatCounts.get(origin) ?? 0) + 1);
       this.onEvent({ type: 'suspect', origin, reason, recorded: false, repeat: true });
       return 'repeat';
@@ -428,7 +438,8 @@ export class Witness {
     }
     if (pairs) {
       pairs.set(key, 0);
-      if (pairs.size > SUSPECT_PAIRS_REMEMBERED) pairs.delete(pairs.keys().next().value as string);
+      if (!pairs.has(heldKey)) pairs.set(heldKey, 0);
+      while (pairs.size > 2 * SUSPECT_PAIRS_REMEMBERED) pairs.delete(pairs.keys().next().value as string);
     }
     this.onEvent({ type: 'suspect', origin, reason, recorded: true });
     return 'recorded';
@@ -443,7 +454,11 @@ export class Witness {
   private suspectPairsOf(origin: string): Promise<Map<string, number>> {
     let p = this.suspectPairs.get(origin);
     if (!p) {
-      p = this.store.listSuspects(origin).then((list) => new Map(list.slice(-SUSPECT_PAIRS_REMEMBERED).map((s) => [suspectKey(s.held, s.submitted), 0] as const)));
+      p = (async () => {
+        if ((await this.store.evidenceCounts()).some((c) => c.origin === origin && c.stored > 0)) this.provenLogs.add(origin);
+        const list = await this.store.listSuspects(origin);
+        return new Map(list.slice(-SUSPECT_PAIRS_REMEMBERED).flatMap((s) => [[suspectKey(s.held, s.submitted), 0] as const, [suspectKey(s.held, '*'), 0] as const]));
+      })();
       this.suspectPairs.set(origin, p);
       p.catch(() => this.suspectPairs.delete(origin));
     }

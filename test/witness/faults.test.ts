@@ -102,4 +102,29 @@ describe('witness core faults', () => {
     expect(await store.listSuspects(log.origin)).toHaveLength(2);
     expect(again.witness.suspectRepeats(log.origin)).toBe(1);
   });
+
+  it('once a split view is proven, a growing forked branch is recorded once per held state, not at every poll', async () => {
+    const log = new TestLog('example.com/log').append(3);
+    const store = new MemoryStore();
+    const w = witnessFor(log, store, generateKey('w.example/w1'), { t: Date.UTC(2026, 0, 1) });
+    expect((await w.push(0n)).kind).toBe('cosigned');
+    // Before proof: each new forked checkpoint is a new suspect pair.
+    const evil = log.fork(1n).append(2, 'evil'); // size 3, another root
+    evil.append(3);
+    expect(await w.push(3n, evil, [new Uint8Array(32)])).toMatchObject({ code: 'inconsistent' });
+    evil.append(1);
+    expect(await w.push(3n, evil, [new Uint8Array(32)])).toMatchObject({ code: 'inconsistent' });
+    expect(await store.listSuspects(log.origin)).toHaveLength(2);
+    // The same size, another root: proven evidence.
+    const sameSize = log.fork(1n).append(2, 'evil');
+    expect(await w.witness.addCheckpoint(enc(formatAddCheckpointBody(3n, [], sameSize.checkpoint())))).toMatchObject({ code: 'inconsistent' });
+    expect(await store.listEvidence(log.origin)).toHaveLength(1);
+    // The forked branch keeps growing: no new record, only repeats.
+    for (let i = 0; i < 5; i++) {
+      evil.append(1);
+      expect(await w.push(3n, evil, [new Uint8Array(32)])).toMatchObject({ code: 'inconsistent' });
+    }
+    expect(await store.listSuspects(log.origin)).toHaveLength(2);
+    expect(w.witness.suspectRepeats(log.origin)).toBeGreaterThanOrEqual(5);
+  });
 });
