@@ -27,7 +27,8 @@ if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
   exit 2
 fi
 
-cache=${GOSSIP_WITNESS_CI_CACHE:-$HOME/.cache/gossip-witness-ci}
+home=${HOME:-$(eval echo ~"$(id -un)")}
+cache=${GOSSIP_WITNESS_CI_CACHE:-$home/.cache/gossip-witness-ci}
 dest=$cache/node-$v
 if [ -x "$dest/bin/node" ] && [ "$("$dest/bin/node" --version 2>/dev/null)" = "v$v" ]; then
   echo "install-node: v$v cached in $dest" >&2
