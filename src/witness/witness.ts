@@ -195,6 +195,8 @@ export class Witness {
   /** The newest cosignature timestamp (Unix seconds) this witness signed; undefined until read from the store. */
   private newestSigned: bigint | undefined;
   private newestLoading: Promise<bigint> | undefined;
+  /** Whether every stored state was scanned for newestSigned (once per process). */
+  private newestLoaded = false;
   private clockIsBehind = false;
   /** Per origin: suspect pairs (held + submitted note) already stored, with the repeats seen since. */
   private readonly suspectPairs = new Map<string, Promise<Map<string, number>>>();
@@ -237,7 +239,7 @@ export class Witness {
       // A store failure is a 503 with the reason, never a 500; nothing was signed and released.
       if (e instanceof StoreFailure || e instanceof StoreUnavailableError) {
         if (!(e instanceof StoreFailure)) this.storeFailed('write', ctx.origin, e);
-        const reason = e instanceof StoreFailure ? e.reason : e.reason;
+        const reason = e.reason;
         return { kind: 'rejected', code: 'unavailable', reason: `the witness cannot use its store now (${reason}); nothing was cosigned, retry later`, ...(ctx.origin !== undefined ? { origin: ctx.origin } : {}), retryAfter: UNAVAILABLE_RETRY_AFTER };
       }
       if (ctx.origin !== undefined && !(e instanceof WitnessInternalError)) throw new WitnessInternalError(ctx.origin, e);
@@ -487,8 +489,9 @@ export class Witness {
    * nothing is released until the clock passes the newest timestamp again.
    */
   private async signChecked(text: Uint8Array, origin: string, state: LogState | undefined): Promise<{ lines: string; latest: bigint } | AddResult> {
-    let newest = await this.io('read', origin, () => this.newestSignedTimestamp());
-    if (state) newest = maxBig(newest, this.ownTimestamp(state.cosigned));
+    // The stored state may carry a newer own cosignature than any seen so far (restored from peers).
+    if (state) this.noteSigned(this.ownTimestamp(state.cosigned));
+    const newest = await this.io('read', origin, () => this.newestSignedTimestamp());
     let lines = '';
     let oldest: bigint | undefined;
     let latest = 0n;
@@ -529,7 +532,7 @@ export class Witness {
 
   /** The newest cosignature timestamp in the stored states (read once), or a later one signed since. */
   private newestSignedTimestamp(): Promise<bigint> {
-    if (this.newestSigned !== undefined) return Promise.resolve(this.newestSigned);
+    if (this.newestLoaded) return Promise.resolve(this.newestSigned ?? 0n);
     this.newestLoading ??= (async () => {
       let max = 0n;
       for (const origin of await this.store.origins()) {
@@ -537,6 +540,7 @@ export class Witness {
         if (s) max = maxBig(max, this.ownTimestamp(s.cosigned));
       }
       this.noteSigned(max);
+      this.newestLoaded = true;
       return this.newestSigned!;
     })().finally(() => {
       this.newestLoading = undefined;

@@ -127,4 +127,23 @@ describe('witness core faults', () => {
     expect(await store.listSuspects(log.origin)).toHaveLength(2);
     expect(w.witness.suspectRepeats(log.origin)).toBeGreaterThanOrEqual(5);
   });
+
+  it('the newest signed time counts across logs: a cosignature of one log blocks a set-back clock for another', async () => {
+    const a = new TestLog('example.com/a').append(1);
+    const b = new TestLog('example.com/b').append(1);
+    const store = new MemoryStore();
+    const key = generateKey('w.example/w1');
+    const t0 = Date.UTC(2026, 0, 1, 12);
+    const both = (clock: { t: number }) =>
+      new Witness({
+        store,
+        logs: new Map<string, WitnessLog>([a, b].map((l) => [l.origin, { origin: l.origin, verifiers: new VerifierSet([parseVkey(l.key.vkey)]) }])),
+        cosigners: [cosigner(key, () => BigInt(Math.floor(clock.t / 1000)))],
+        now: () => clock.t,
+      });
+    expect(await both({ t: t0 }).addCheckpoint(enc(formatAddCheckpointBody(0n, [], b.checkpoint())))).toMatchObject({ kind: 'cosigned' });
+    const later = both({ t: t0 - 60_000 });
+    expect(await later.addCheckpoint(enc(formatAddCheckpointBody(0n, [], a.checkpoint())))).toMatchObject({ kind: 'rejected', code: 'clock-behind' });
+    expect(await store.getState(a.origin)).toBeUndefined();
+  });
 });
