@@ -4,7 +4,7 @@
 //   name: witness.example/w1          # the witness's key name
 //   key: w1.key                       # Ed25519 skey file, or a list of them (rotation); created 0600 if missing
 //   data: w1-data                     # LevelDB directory
-//   http: { listen: 127.0.0.1:7380, bodyLimit: 16384 }
+//   http: { listen: 127.0.0.1:7380, bodyLimit: 16384, maxConnections: 1024 }
 //   logs:                             # inline logs
 //     - { origin: example.com/log, vkeys: [ "example.com/log+1234abcd+AT..." ], qpd: 86400 }
 //   logList: logs.txt                 # a logs/v0 file, or an http(s) URL
@@ -20,14 +20,15 @@
 // cosignature vkeys (0x04, or Ed25519 0x01) of the other witnesses this node tracks.
 //
 // These key names are an interface other tools use. Relative paths are relative to the config
-// file's directory. Unknown keys are errors.
-import { readFileSync } from 'node:fs';
+// file's directory. Unknown keys are errors. A config file is at most MAX_CONFIG_BYTES (1 MiB),
+// checked before it is parsed, and YAML aliases are limited (an alias bomb is an error).
+import { readFileCappedSync, FileTooLargeError } from './util/read-capped.js';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { isValidKeyName, parseVkey, parseCosignatureVkey, type Verifier } from './note/keys.js';
+import { describeKeyInput, isValidKeyName, looksLikePrivateKey, parseVkey, parseCosignatureVkey, type Verifier } from './note/keys.js';
 import { keyLabel } from './note/note.js';
 import { MAX_QPD } from './logs/loglist.js';
 import type { InlineLog, LogListSource } from './logs/registry.js';
@@ -35,6 +36,12 @@ import { parsePullConfig } from './logs/feeders/config.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7380';
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
+/** HTTP connections held at once; more are closed as they arrive. */
+export const DEFAULT_HTTP_MAX_CONNECTIONS = 1024;
+/** A config file is small; a larger one is refused before it is parsed. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** YAML aliases resolved at most (an alias bomb expands exponentially). */
+const MAX_YAML_ALIASES = 100;
 export const DEFAULT_LOG_LIST_REFRESH_MS = 60 * 60 * 1000;
 
 export interface ConfiguredLog extends InlineLog {
@@ -51,7 +58,7 @@ export interface WitnessConfig {
   readonly keyFiles: readonly string[];
   /** Absolute LevelDB directory. */
   readonly data: string;
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number };
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly maxConnections: number };
   readonly logs: readonly ConfiguredLog[];
   readonly logList?: LogListSource;
   readonly logListRefreshMs: number;
@@ -157,6 +164,7 @@ const ConfigSchema = z.strictObject({
     .strictObject({
       listen: z.string({ error: 'must be a string like 127.0.0.1:7380' }).optional(),
       bodyLimit: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024, { error: 'must be at least 1024' }).max(16 * 1024 * 1024, { error: 'must be at most 16 MiB' }).optional(),
+      maxConnections: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
     }, { error: 'must be a mapping' })
     .optional(),
   logs: z.array(LogSchema, { error: 'must be a list of logs' }).optional(),
@@ -242,6 +250,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
   const absFile = resolve(file);
   const base = dirname(absFile);
   const problems: { path: string; reason: string }[] = [];
+  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError(file, [{ path: '', reason: `larger than ${MAX_CONFIG_BYTES} bytes: not a config file` }]);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
@@ -251,14 +260,20 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     }
     throw new ConfigError(file, problems);
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // yaml throws a ReferenceError for an alias bomb.
+    throw new ConfigError(file, [{ path: '', reason: `YAML: ${(e as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} aliases are resolved)` }]);
+  }
   const parsed = ConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error, raw ?? {}));
   const c = parsed.data;
 
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
 
-  if (!isValidKeyName(c.name)) problems.push({ path: 'name', reason: `invalid key name ${JSON.stringify(c.name)} (no "+", no spaces)` });
+  if (!isValidKeyName(c.name)) problems.push({ path: 'name', reason: `invalid key name ${looksLikePrivateKey(c.name) ? `(${describeKeyInput(c.name)})` : JSON.stringify(c.name.slice(0, 100))} (no "+", no spaces)` });
 
   const keyFiles = (typeof c.key === 'string' ? [c.key] : c.key).map(abs);
   const seenKeys = new Set<string>();
@@ -289,7 +304,8 @@ export function parseConfig(text: string, file: string): WitnessConfig {
       try {
         v = parseVkey(vk.trim());
       } catch (e) {
-        problems.push({ path: `${where}.vkeys[${j}]`, reason: `log ${JSON.stringify(l.origin)}: ${(e as Error).message}: ${JSON.stringify(vk.slice(0, 80))}` });
+        // Never the input itself: it may be a private key pasted by mistake.
+        problems.push({ path: `${where}.vkeys[${j}]`, reason: `log ${JSON.stringify(l.origin)}: ${(e as Error).message}${looksLikePrivateKey(vk) ? '' : `: ${describeKeyInput(vk)}`}` });
         return;
       }
       if (seen.get(keyLabel(v.name, v.keyId)) === v.vkey) return; // the same key twice: one verifier
@@ -381,7 +397,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     try {
       verifier = parseCosignatureVkey(w.vkey.trim());
     } catch (e) {
-      problems.push({ path: `witnesses[${i}].vkey`, reason: `${(e as Error).message}: ${JSON.stringify(w.vkey.slice(0, 80))}` });
+      problems.push({ path: `witnesses[${i}].vkey`, reason: `${(e as Error).message}${looksLikePrivateKey(w.vkey) ? '' : `: ${describeKeyInput(w.vkey)}`}` });
       return;
     }
     const label = keyLabel(verifier.name, verifier.keyId);
@@ -413,7 +429,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     name: c.name,
     keyFiles,
     data: abs(c.data),
-    http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT },
+    http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT, maxConnections: c.http?.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS },
     logs,
     ...(logList ? { logList } : {}),
     logListRefreshMs,
@@ -427,8 +443,9 @@ export function parseConfig(text: string, file: string): WitnessConfig {
 export function loadConfig(file: string): WitnessConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileCappedSync(file, MAX_CONFIG_BYTES).toString('utf8');
   } catch (e) {
+    if (e instanceof FileTooLargeError) throw new ConfigError(file, [{ path: '', reason: `larger than ${MAX_CONFIG_BYTES} bytes: not a config file` }]);
     throw new ConfigError(file, [{ path: '', reason: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` }]);
   }
   return parseConfig(text, file);

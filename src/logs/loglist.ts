@@ -12,7 +12,7 @@
 // lines and lines starting with "#" are ignored. Only Ed25519 (0x01) vkeys are allowed.
 // An optional `revision <decimal>` line right after the header (older drafts of the format) is
 // accepted and returned.
-import { parseVkey, type Verifier } from '../note/keys.js';
+import { parseVkey, quoteInput, type Verifier } from '../note/keys.js';
 import { ED25519 } from '../note/sigtypes/ed25519.js';
 
 export interface LogListEntry {
@@ -67,7 +67,7 @@ export function parseLogList(text: string): LogList {
     const line = lines[i].trim();
     if (line === '' || line.startsWith('#')) continue;
     if (!header) {
-      if (line !== LOG_LIST_HEADER) throw new LogListError(n, `the first line must be "${LOG_LIST_HEADER}", got ${JSON.stringify(line.slice(0, 60))}`);
+      if (line !== LOG_LIST_HEADER) throw new LogListError(n, `the first line must be "${LOG_LIST_HEADER}", got ${quoteInput(line, 60)}`);
       header = true;
       continue;
     }
@@ -82,7 +82,7 @@ export function parseLogList(text: string): LogList {
       sawEntryOrRevision = true;
       continue;
     }
-    if (!(ORDER as readonly string[]).includes(keyword)) throw new LogListError(n, `unknown keyword ${JSON.stringify(keyword.slice(0, 40))}`);
+    if (!(ORDER as readonly string[]).includes(keyword)) throw new LogListError(n, `unknown keyword ${quoteInput(keyword, 40)}`);
     const kw = keyword as Keyword;
     if (arg === '') throw new LogListError(n, `"${kw}" needs a value`);
     if (kw === 'vkey') {
@@ -108,7 +108,7 @@ export function parseLogList(text: string): LogList {
     if (kw === 'origin') {
       cur.origin = arg;
     } else if (kw === 'qpd') {
-      if (!/^[1-9][0-9]{0,9}$/.test(arg) || Number(arg) > MAX_QPD) throw new LogListError(n, `qpd must be an integer in [1, 2^31), got ${JSON.stringify(arg.slice(0, 40))}`);
+      if (!/^[1-9][0-9]{0,9}$/.test(arg) || Number(arg) > MAX_QPD) throw new LogListError(n, `qpd must be an integer in [1, 2^31), got ${quoteInput(arg, 40)}`);
       cur.qpd = Number(arg);
     } else {
       cur.contact = arg;

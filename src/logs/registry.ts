@@ -10,7 +10,8 @@
 //    refused (it would make every signature by that name+ID ambiguous).
 //  - with a cache file, everything ever learned from the list survives restarts, so a log dropped
 //    from the list stays followed across a restart too.
-import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
+import { writeFile, rename, mkdir } from 'node:fs/promises';
+import { readFileCapped, FileTooLargeError } from '../util/read-capped.js';
 import { dirname } from 'node:path';
 import { VerifierSet, keyLabel } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
@@ -42,7 +43,7 @@ export interface LogRegistryOptions {
   /** Where to keep everything learned from the list (logs/v0 text), so restarts never drop logs. */
   cachePath?: string;
   logger?: RegistryLogger;
-  /** Largest list accepted, in bytes (default 32 MiB). */
+  /** Largest list accepted, in bytes (default DEFAULT_MAX_LIST_BYTES). */
   maxListBytes?: number;
   /** Fetch timeout in milliseconds (default 30 s). */
   fetchTimeoutMs?: number;
@@ -72,6 +73,10 @@ interface Entry {
 }
 
 const DEFAULT_REFRESH_MS = 60 * 60 * 1000;
+/** A log list is a few KiB; anything near this is not one (and is refused while being read). */
+export const DEFAULT_MAX_LIST_BYTES = 4 * 1024 * 1024;
+/** Same-origin redirects followed when fetching a log list. */
+const MAX_LIST_REDIRECTS = 5;
 const silent: RegistryLogger = { info() {}, warn() {} };
 
 function buildLog(e: Omit<Entry, 'log'>): WitnessLog {
@@ -205,23 +210,42 @@ export class LogRegistryImpl implements LogRegistry {
   }
 
   private async readSource(src: LogListSource): Promise<string> {
-    const max = this.opts.maxListBytes ?? 32 * 1024 * 1024;
+    const max = this.opts.maxListBytes ?? DEFAULT_MAX_LIST_BYTES;
     if (src.kind === 'file') {
-      let buf: Buffer;
       try {
-        buf = await readFile(src.path);
+        // Capped while reading: /dev/zero or a pipe cannot make it read without end.
+        return (await readFileCapped(src.path, max)).toString('utf8');
       } catch (e) {
         throw new LogListLoadError(`log list ${src.path}: ${(e as Error).message}`);
       }
-      if (buf.length > max) throw new LogListLoadError(`log list ${src.path}: larger than ${max} bytes`);
-      return buf.toString('utf8');
     }
     const f = this.opts.fetch ?? fetch;
+    const signal = AbortSignal.timeout(this.opts.fetchTimeoutMs ?? 30_000);
     let res: Response;
-    try {
-      res = await f(src.url, { signal: AbortSignal.timeout(this.opts.fetchTimeoutMs ?? 30_000), redirect: 'follow' });
-    } catch (e) {
-      throw new LogListLoadError(`log list ${src.url}: ${(e as Error).message}`);
+    let url = src.url;
+    // Redirects are followed only within the list's own scheme, host and port: a redirect must
+    // not hand the choice of trusted log keys to another server.
+    for (let hops = 0; ; hops++) {
+      try {
+        res = await f(url, { signal, redirect: 'manual' });
+      } catch (e) {
+        throw new LogListLoadError(`log list ${src.url}: ${(e as Error).message}`);
+      }
+      if (res.status < 300 || res.status >= 400 || res.status === 304) break;
+      await res.body?.cancel().catch(() => {});
+      const location = res.headers.get('location');
+      let next: URL;
+      try {
+        next = new URL(location ?? '', url);
+      } catch {
+        throw new LogListLoadError(`log list ${src.url}: HTTP ${res.status} with a bad Location`);
+      }
+      if (location === null) throw new LogListLoadError(`log list ${src.url}: HTTP ${res.status} without a Location`);
+      if (next.origin !== new URL(src.url).origin) {
+        throw new LogListLoadError(`log list ${src.url}: redirect to another host refused (${next.origin}); configure the list's final URL`);
+      }
+      if (hops >= MAX_LIST_REDIRECTS) throw new LogListLoadError(`log list ${src.url}: more than ${MAX_LIST_REDIRECTS} redirects`);
+      url = next.href;
     }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
@@ -261,9 +285,10 @@ export class LogRegistryImpl implements LogRegistry {
     if (!path) return undefined;
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = (await readFileCapped(path, this.opts.maxListBytes ?? DEFAULT_MAX_LIST_BYTES)).toString('utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ cache: path, err: (e as Error).message }, 'cannot read the log list cache');
+      if (e instanceof FileTooLargeError) this.logger.warn({ cache: path, err: e.message }, 'ignoring an oversized log list cache');
+      else if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ cache: path, err: (e as Error).message }, 'cannot read the log list cache');
       return undefined;
     }
     try {

@@ -201,7 +201,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     // The status page reads the gossip service through a closure: it is created after the server.
     const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, feeders: () => feedersRef?.stats() ?? [], startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
-    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, statusSource });
+    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource });
     cleanup.push(() => server.close());
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our

@@ -69,11 +69,53 @@ function makeVerifier(name: string, keyId: number, type: number, key: Uint8Array
   };
 }
 
+const VKEY_SHAPE = /^([^+\s]{1,128})\+([0-9a-fA-F]{8})\+[A-Za-z0-9+/]+=*$/;
+/** For input that already failed to parse: anything that may be a secret. */
+const SECRET_HINT = /PRIVATE|SECRET|BEGIN /i;
+
+function isShortAndHarmless(s: string): boolean {
+  return s.length <= 20 && !SECRET_HINT.test(s);
+}
+
+/** Whether a string is a private key: a Go skey (PRIVATE+KEY+…) or a PEM private key block. */
+export function looksLikePrivateKey(s: string): boolean {
+  return s.trimStart().startsWith('PRIVATE+KEY+') || /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(s);
+}
+
+/**
+ * How an error may quote a string that should have been a vkey. It may be a private key pasted
+ * by mistake, so its key material is never shown: a private key is named as such, a vkey-shaped
+ * string is shown as NAME+KEYID+… (its public parts), a short harmless one as is, anything
+ * else only by its length.
+ */
+export function describeKeyInput(s: string): string {
+  const t = s.trim();
+  const privateKey = 'this looks like a private key (PRIVATE+KEY+…; not shown), but a vkey is expected: keep private keys out of configs and policies, and rotate one that was shared';
+  if (looksLikePrivateKey(t)) return privateKey;
+  const m = VKEY_SHAPE.exec(t);
+  if (m) return JSON.stringify(`${m[1]}+${m[2]}+…`);
+  if (SECRET_HINT.test(t)) return privateKey;
+  if (isShortAndHarmless(t)) return JSON.stringify(t);
+  return `a ${t.length}-character string that is not NAME+KEYID+BASE64 (not shown)`;
+}
+
+/**
+ * Quotes untrusted input in an error (a line of a log list or policy file), at most max
+ * characters, unless it may be key material: a private key, or one long base64/hex token.
+ */
+export function quoteInput(s: string, max = 60): string {
+  if (looksLikePrivateKey(s) || SECRET_HINT.test(s)) return '(this looks like a private key: not shown)';
+  if (/^[A-Za-z0-9+/=_-]{24,}$/.test(s.trim())) return `(a ${s.trim().length}-character token: not shown, it may be key material)`;
+  return JSON.stringify(s.slice(0, max));
+}
+
 /** Parses a vkey, recomputing and checking its key ID. Throws KeyError with the reason. */
 export function parseVkey(vkey: string): Verifier {
+  if (looksLikePrivateKey(vkey)) throw new KeyError(`invalid vkey: ${describeKeyInput(vkey)}`);
   const [name, rest] = chop(vkey, '+');
   const [hex, b64] = chop(rest, '+');
-  if (!isValidKeyName(name)) throw new KeyError(`invalid vkey: bad key name ${JSON.stringify(name)}`);
+  // The name is public in a vkey, but a bad one may be a pasted secret: quoted only when short and harmless.
+  if (!isValidKeyName(name)) throw new KeyError(`invalid vkey: bad key name${isShortAndHarmless(name) ? ` ${JSON.stringify(name)}` : ''}`);
   const id = parseHex8(hex);
   if (id === null) throw new KeyError('invalid vkey: key ID must be 8 hex digits');
   const material = decodeBase64(b64);

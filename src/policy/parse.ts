@@ -12,7 +12,7 @@
 // are matched by key ID whatever key name they carry: Sigsum names are local labels).
 //
 // Pure: no file or network access, no Node-only module (this runs in browsers).
-import { formatKeyId, parseCosignatureVkey, parseVkey, type Verifier } from '../note/keys.js';
+import { formatKeyId, parseCosignatureVkey, parseVkey, quoteInput, type Verifier } from '../note/keys.js';
 import { KeyError } from '../note/errors.js';
 import { keyLabel } from '../note/note.js';
 import { ED25519 } from '../note/sigtypes/ed25519.js';
@@ -410,7 +410,7 @@ export function parsePolicy(input: string | Uint8Array, opts: ParseOptions = {})
         break;
       }
       default:
-        throw new PolicyError('syntax', no, `unknown keyword ${JSON.stringify(keyword)} (expected log, witness, group, quorum${strict ? '' : ' or origin'})`);
+        throw new PolicyError('syntax', no, `unknown keyword ${quoteInput(keyword, 40)} (expected log, witness, group, quorum${strict ? '' : ' or origin'})`);
     }
     previous = l;
   }
