@@ -341,7 +341,14 @@ export class GossipService {
       if (s) this.observeOwnState(origin, s, false);
     }
     this.logger.info({ peerId: host.peerId.toString(), addrs: this.multiaddrs }, 'gossip listening');
-    await this.dialBootstrap();
+    // Not awaited: an address that never answers would hold start() for the dial timeout on top of
+    // startupSync; restoreOwnState waits for the bootstrap peers within its own deadline.
+    // The first dials count against startupSync: an address that never answers must not hold
+    // start() for the dial timeout on top of it.
+    const started = this.now();
+    const dialing = this.dialBootstrap();
+    this.track(dialing);
+    await raceTimeout(dialing, this.startupSyncMs > 0 ? this.startupSyncMs : SYNC_TIMEOUT_MS);
     this.timers.push(setInterval(() => void this.dialBootstrap(), BOOTSTRAP_INTERVAL_MS));
     this.timers.push(
       setInterval(() => {
@@ -350,7 +357,7 @@ export class GossipService {
       }, SCORE_CHECK_INTERVAL_MS),
     );
     for (const t of this.timers) t.unref();
-    await this.restoreOwnState();
+    await this.restoreOwnState(Math.max(0, this.startupSyncMs - (this.now() - started)));
   }
 
   async stop(): Promise<void> {
@@ -1024,14 +1031,14 @@ export class GossipService {
    * the stored state it becomes the stored state (compare-and-set, forward only), and the witness
    * core then refuses anything below it. Waits at most startupSyncMs for the bootstrap peers.
    */
-  async restoreOwnState(): Promise<void> {
+  async restoreOwnState(budgetMs = this.startupSyncMs): Promise<void> {
     const host = this.requireHost();
     if (this.opts.p2p.bootstrap.length === 0 || this.startupSyncMs <= 0) return;
     // One deadline for the whole wait, whatever peers do: every peer is asked at once, and what has
     // not answered by then is abandoned (its request aborted).
     const stop = new AbortController();
     setMaxListeners(Infinity, stop.signal); // one listener per request in flight
-    const timer = setTimeout(() => stop.abort(new Error('startup sync deadline')), this.startupSyncMs);
+    const timer = setTimeout(() => stop.abort(new Error('startup sync deadline')), budgetMs);
     timer.unref();
     const asked = new Set<string>();
     const answered = new Set<string>();
@@ -1101,6 +1108,13 @@ export class GossipService {
 
 function formatLines(logNote: { text: string; verified: readonly { name: string; base64: string }[] }, extra: readonly { name: string; base64: string }[]): Uint8Array {
   return utf8(logNote.text + '\n' + [...logNote.verified, ...extra].map((s) => `\u2014 ${s.name} ${s.base64}\n`).join(''));
+}
+
+/** Waits for p, or ms at most (p goes on). */
+async function raceTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
+  clearTimeout(t);
 }
 
 /** The first promise to resolve to a defined value, or undefined once all have settled. */
