@@ -9,7 +9,8 @@
 //   "gossip-witness/highwater/v1\n"                       header
 //   record*                                               appended, never rewritten in place
 //   record = u32be(n) || payload (n bytes, UTF-8 JSON) || SHA-256(header || u32be(n) || payload)
-//   payload = {"seq":<int>,"snapshot":<bool>,"logs":{"<origin>":{"size":"<dec>","root":"<b64>","ts":<int|null>}}}
+//   payload = {"seq":<int>,"snapshot":<bool>,"logs":{"<origin>":{"size":"<dec>","root":"<b64>","ts":<int|null>}},
+//              "evidence":["<id>",…]}   (evidence ids stored by the group; optional)
 //
 // The first record is a snapshot (every log); each later one holds the logs one group commit
 // changed, with seq one more than the previous record. seq is also written, in the same LevelDB
@@ -48,6 +49,8 @@ export interface HighwaterRead {
   /** seq of the last complete record. */
   readonly seq: number;
   readonly logs: Map<string, HighwaterEntry>;
+  /** Ids of every evidence record acknowledged. */
+  readonly evidence: Set<string>;
   readonly records: number;
   /** Set when the file ends inside a record (see tornTailIsSafe in level.ts). */
   readonly tornTail?: string;
@@ -96,10 +99,11 @@ function checksum(len: Buffer, payload: Buffer): Buffer {
   return createHash('sha256').update(HEADER).update(len).update(payload).digest();
 }
 
-export function encodeRecord(seq: number, snapshot: boolean, logs: Iterable<[string, HighwaterEntry]>): Buffer {
+export function encodeRecord(seq: number, snapshot: boolean, logs: Iterable<[string, HighwaterEntry]>, evidence: Iterable<string> = []): Buffer {
   const o: Record<string, { size: string; root: string; ts: number | null }> = {};
   for (const [origin, e] of logs) o[origin] = { size: e.size.toString(), root: encodeBase64(e.root), ts: e.ts ?? null };
-  const payload = Buffer.from(JSON.stringify({ seq, snapshot, logs: o }), 'utf8');
+  const ids = [...evidence];
+  const payload = Buffer.from(JSON.stringify({ seq, snapshot, logs: o, ...(ids.length > 0 ? { evidence: ids } : {}) }), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32BE(payload.length);
   return Buffer.concat([len, payload, checksum(len, payload)]);
@@ -111,6 +115,7 @@ interface Payload {
   seq: number;
   snapshot: boolean;
   logs: Map<string, HighwaterEntry>;
+  evidence: string[];
 }
 
 function decodePayload(fail: (d: string) => never, payload: Buffer): Payload {
@@ -120,7 +125,7 @@ function decodePayload(fail: (d: string) => never, payload: Buffer): Payload {
   } catch {
     fail('a record with a valid checksum is not JSON');
   }
-  const o = v as { seq?: unknown; snapshot?: unknown; logs?: unknown };
+  const o = v as { seq?: unknown; snapshot?: unknown; logs?: unknown; evidence?: unknown };
   if (typeof o !== 'object' || o === null || !Number.isSafeInteger(o.seq) || (o.seq as number) < 0 || typeof o.snapshot !== 'boolean') fail('malformed record');
   if (typeof o.logs !== 'object' || o.logs === null || Array.isArray(o.logs)) fail('malformed record (logs)');
   const logs = new Map<string, HighwaterEntry>();
@@ -131,7 +136,9 @@ function decodePayload(fail: (d: string) => never, payload: Buffer): Payload {
     if (e.ts !== null && (!Number.isSafeInteger(e.ts) || (e.ts as number) < 0)) fail(`malformed timestamp for ${JSON.stringify(origin)}`);
     logs.set(origin, { size: BigInt(e.size), root: new Uint8Array(root), ts: (e.ts as number | null) ?? undefined });
   }
-  return { seq: o.seq as number, snapshot: o.snapshot, logs };
+  const evidence = o.evidence ?? [];
+  if (!Array.isArray(evidence) || !evidence.every((id) => typeof id === 'string')) fail('malformed record (evidence)');
+  return { seq: o.seq as number, snapshot: o.snapshot, logs, evidence: evidence as string[] };
 }
 
 /** Applies one record; the journal itself must never record a rollback. */
@@ -150,6 +157,7 @@ export function parseHighwater(file: string, buf: Buffer): HighwaterRead {
   };
   if (buf.length < HEADER.length || !buf.subarray(0, HEADER.length).equals(HEADER)) fail(buf.length === 0 ? 'the file is empty' : 'bad header');
   const logs = new Map<string, HighwaterEntry>();
+  const evidence = new Set<string>();
   let off = HEADER.length;
   let seq = -1;
   let records = 0;
@@ -165,6 +173,7 @@ export function parseHighwater(file: string, buf: Buffer): HighwaterRead {
     if (records === 0 && !p.snapshot) fail('the first record is not a snapshot');
     if (records > 0 && (p.snapshot || p.seq !== seq + 1)) fail(`record at offset ${off} has seq ${p.seq} after ${seq}`);
     apply(fail, logs, p);
+    for (const id of p.evidence) evidence.add(id);
     seq = p.seq;
     records++;
     off += 4 + n + HASH_LEN;
@@ -173,7 +182,7 @@ export function parseHighwater(file: string, buf: Buffer): HighwaterRead {
 
   function done(tornTail: string | undefined): HighwaterRead {
     if (records === 0) fail(tornTail ? `no complete record (${tornTail})` : 'no records');
-    return { seq, logs, records, ...(tornTail ? { tornTail } : {}) };
+    return { seq, logs, evidence, records, ...(tornTail ? { tornTail } : {}) };
   }
 }
 
@@ -211,12 +220,12 @@ export class HighwaterJournal {
   ) {}
 
   /** Replaces the journal by one snapshot record (temp file, fsync, rename, fsync dir) and opens it for appending. */
-  static async rewrite(dir: string, seq: number, logs: Map<string, HighwaterEntry>): Promise<HighwaterJournal> {
+  static async rewrite(dir: string, seq: number, logs: Map<string, HighwaterEntry>, evidence: Iterable<string> = []): Promise<HighwaterJournal> {
     const file = highwaterPath(dir);
     const tmp = `${file}.tmp`;
     const fh = await open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(Buffer.concat([HEADER, encodeRecord(seq, true, logs)]));
+      await fh.writeFile(Buffer.concat([HEADER, encodeRecord(seq, true, logs, evidence)]));
       await fh.sync();
     } finally {
       await fh.close();
@@ -227,9 +236,9 @@ export class HighwaterJournal {
   }
 
   /** ONE write() of the record, then fdatasync(): resolves once the record is durable. */
-  async append(seq: number, logs: Map<string, HighwaterEntry>): Promise<void> {
+  async append(seq: number, logs: Map<string, HighwaterEntry>, evidence: readonly string[] = []): Promise<void> {
     if (!this.fh) throw new Error(`high-water journal ${this.file} is closed`);
-    const rec = encodeRecord(seq, false, logs);
+    const rec = encodeRecord(seq, false, logs, evidence);
     const { bytesWritten } = await this.fh.write(rec);
     if (bytesWritten !== rec.length) throw new Error(`short write to ${this.file} (${bytesWritten} of ${rec.length} bytes)`);
     await this.fh.datasync();

@@ -316,6 +316,8 @@ interface Waiter {
   ops: Op[];
   /** The state this write stores (for the high-water journal). */
   state?: [string, LogState];
+  /** The evidence id this write stores (for the high-water journal). */
+  evidence?: string;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -423,7 +425,10 @@ export class LevelStore implements WitnessStore {
   private journal: HighwaterJournal | undefined;
   /** What the journal holds (merged), and its last group. */
   private hw = new Map<string, HighwaterEntry>();
+  private hwEvidence = new Set<string>();
   private hwSeq = 0;
+  /** Damage found on open that cannot lead to a fork (lost evidence records): reported, not refused. */
+  private readonly warnings: string[] = [];
   private db: Db;
   private readonly maxGroupSize: number;
   private readonly maxEvidence: number;
@@ -530,19 +535,44 @@ export class LevelStore implements WitnessStore {
     }
     if (acked) problems.push(...this.rollbackProblems(acked, states));
     if (problems.length > 0) throw new StoreDamagedError(this.dir, problems);
+    const evidence = await this.checkEvidence(hw?.evidence);
     if (version === 'v1' && !hw) this.opts.onWarning?.(`data directory ${this.dir}: adopting a v1 store (no high-water journal yet) once; its states are now recorded in ${highwaterPath(this.dir)}`);
     if (imports && imports.size > 0) {
       const ops: Op[] = [...imports].map(([o, st]) => ({ type: 'put' as const, key: stateKey(o), value: encodeState(st) }));
       await this.db.batch([...ops, { type: 'put', key: HWSEQ_KEY, value: String(dbSeq) }], { sync: true });
     }
-    await this.record(version, states, dbSeq, hw?.logs);
+    await this.record(version, states, dbSeq, hw?.logs, evidence);
+  }
+
+  /**
+   * Evidence the journal acknowledged must still be in LevelDB. A lost record cannot lead to a
+   * fork (evidence is what the witness proved about a log, not what it signed) and peers gossip
+   * it again, so this is reported loudly (warnings(), onWarning, `store verify`), not refused.
+   * The lost ids stay in the journal until the records come back. Returns the ids to record.
+   */
+  private async checkEvidence(journaled: ReadonlySet<string> | undefined): Promise<Set<string>> {
+    const present = new Set<string>();
+    for (const key of await this.db.keys(rangeOf(EVIDENCE_PREFIX)).all()) present.add(Buffer.from(key.slice(EVIDENCE_PREFIX.length), 'hex').toString('utf8'));
+    const lost = [...(journaled ?? [])].filter((id) => !present.has(id));
+    if (lost.length > 0) {
+      const w = `data directory ${this.dir}: ${lost.length} acknowledged evidence record(s) missing from LevelDB (damaged files?): ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''}`;
+      this.warnings.push(w);
+      this.opts.onWarning?.(w);
+    }
+    return new Set([...present, ...lost]);
+  }
+
+  /** Damage found on open that does not refuse it (lost evidence records). */
+  integrityWarnings(): string[] {
+    return [...this.warnings];
   }
 
   /** Re-records what LevelDB holds (≥ the journal) as the journal's one snapshot, which also bounds its size. */
-  private async record(version: Version, states: Map<string, LogState>, dbSeq: number, journaled: ReadonlyMap<string, HighwaterEntry> | undefined): Promise<void> {
+  private async record(version: Version, states: Map<string, LogState>, dbSeq: number, journaled: ReadonlyMap<string, HighwaterEntry> | undefined, evidence: Set<string>): Promise<void> {
     await removeStaleTemp(this.dir);
     const entries = entriesOf(states, journaled ?? this.hw);
-    this.journal = await HighwaterJournal.rewrite(this.dir, dbSeq, entries);
+    this.journal = await HighwaterJournal.rewrite(this.dir, dbSeq, entries, evidence);
+    this.hwEvidence = evidence;
     if (version === 'v1') {
       await this.db.batch(
         [
@@ -667,10 +697,10 @@ export class LevelStore implements WitnessStore {
   // ---- group commit ----
 
   /** Resolves once ops are durably committed (as part of some group's synced batch). */
-  private commit(ops: Op[], state?: [string, LogState]): Promise<void> {
+  private commit(ops: Op[], journal: Pick<Waiter, 'state' | 'evidence'> = {}): Promise<void> {
     if (this.unavailable) return Promise.reject(new StoreUnavailableError(this.unavailable.reason));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, resolve, reject, ...(state ? { state } : {}) });
+      this.queue.push({ ops, resolve, reject, ...journal });
       this.scheduleFlush();
     });
   }
@@ -713,25 +743,28 @@ export class LevelStore implements WitnessStore {
   private async write(group: Waiter[]): Promise<void> {
     const changed = new Map<string, HighwaterEntry>();
     for (const w of group) if (w.state) changed.set(w.state[0], entryOf(w.state[1], this.hw.get(w.state[0])));
+    const evidence = group.flatMap((w) => (w.evidence === undefined ? [] : [w.evidence]));
+    const journaled = changed.size > 0 || evidence.length > 0;
     const ops = group.flatMap((w) => w.ops);
     const seq = this.hwSeq + 1;
-    if (changed.size > 0) ops.push({ type: 'put', key: HWSEQ_KEY, value: String(seq) });
+    if (journaled) ops.push({ type: 'put', key: HWSEQ_KEY, value: String(seq) });
     const injected = this.opts.faults?.batch?.();
     if (injected) throw injected;
     await this.db.batch(ops, { sync: true });
-    if (changed.size === 0) return;
+    if (!journaled) return;
     const jInjected = this.opts.faults?.journal?.();
     if (jInjected) throw jInjected;
-    await this.journal!.append(seq, changed);
+    await this.journal!.append(seq, changed, evidence);
     this.hwSeq = seq;
     for (const [o, e] of changed) this.hw.set(o, e);
+    for (const id of evidence) this.hwEvidence.add(id);
   }
 
   /** The journal as one snapshot again (between groups: nothing else writes it meanwhile). */
   private async rewriteJournal(): Promise<void> {
     await this.journal!.close();
     this.journal = undefined;
-    this.journal = await HighwaterJournal.rewrite(this.dir, this.hwSeq, this.hw);
+    this.journal = await HighwaterJournal.rewrite(this.dir, this.hwSeq, this.hw, this.hwEvidence);
   }
 
   /** A write failed: refuse writes, say why, and start reopening in the background. */
@@ -817,7 +850,7 @@ export class LevelStore implements WitnessStore {
       this.stateLocks.run(origin, async (): Promise<CasResult> => {
         const cur = this.states.get(origin);
         if ((cur?.size ?? 0n) !== expectedSize) return { ok: false, current: cur && cloneLogState(cur) };
-        await this.commit([{ type: 'put', key: stateKey(origin), value: encodeState(snap) }], [origin, snap]);
+        await this.commit([{ type: 'put', key: stateKey(origin), value: encodeState(snap) }], { state: [origin, snap] });
         this.states.set(origin, snap);
         return { ok: true };
       }),
@@ -837,7 +870,7 @@ export class LevelStore implements WitnessStore {
             this.countRefused(snap.origin);
             return false;
           }
-          await this.commit([{ type: 'put', key: evidenceKey(snap.id), value: encodeEvidence(snap) }]);
+          await this.commit([{ type: 'put', key: evidenceKey(snap.id), value: encodeEvidence(snap) }], { evidence: snap.id });
           this.indexEvidence(snap);
           return true;
         }),

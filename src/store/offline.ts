@@ -50,7 +50,7 @@ export async function verifyDataDir(dir: string, opts: VerifyOptions = {}): Prom
       return { sound: false, problems: e instanceof StoreDamagedError ? e.problems.map(fix) : [fix((e as Error).message)], summary: '' };
     }
     try {
-      const problems: string[] = [];
+      const problems: string[] = [...store.integrityWarnings()];
       const summary = await checkContents(store, opts, problems);
       const id = join(copy, 'p2p-identity.key');
       if (opts.checkIdentity && existsSync(id)) await opts.checkIdentity(id).catch((e: Error) => problems.push(fix(e.message)));

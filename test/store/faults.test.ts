@@ -151,6 +151,8 @@ interface CaseResult {
   damage: string;
   outcome: Outcome;
   detail: string;
+  /** Evidence records missing after an 'exact' reopen: 'reported' (integrityWarnings) or 'silent'. */
+  evidenceLoss?: 'reported' | 'silent';
 }
 
 /** A refusal is clear when it names the folder or the file and is not a programming error. */
@@ -165,7 +167,7 @@ function refusal(e: unknown, dir: string): { outcome: Outcome; detail: string } 
  * SIGKILL one more (never acknowledged) state may be stored. Every case then tries to get a fork
  * cosigned at the acknowledged size: a success is a silent rollback.
  */
-async function reopen(dir: string, acked: Map<string, bigint>, mayBeAhead: boolean): Promise<{ outcome: Outcome; detail: string }> {
+async function reopen(dir: string, acked: Map<string, bigint>, mayBeAhead: boolean, evidence = 0): Promise<{ outcome: Outcome; detail: string; evidenceLoss?: 'reported' | 'silent' }> {
   let store: LevelStore;
   try {
     store = await LevelStore.open(dir);
@@ -178,6 +180,13 @@ async function reopen(dir: string, acked: Map<string, bigint>, mayBeAhead: boole
     } catch (e) {
       return refusal(e, dir);
     }
+    // Evidence is not signing state: a lost record must be reported, never silent.
+    let stored = 0;
+    await store.listEvidence().then(
+      (l) => (stored = l.length),
+      () => {},
+    );
+    const evidenceLoss = stored >= evidence ? undefined : store.integrityWarnings().length > 0 ? ('reported' as const) : ('silent' as const);
     const logs = faultLogs();
     const witness = new Witness({ store, logs: registryOf(logs), cosigners: [cosigner(faultWitnessKey())] });
     let exact = true;
@@ -200,7 +209,7 @@ async function reopen(dir: string, acked: Map<string, bigint>, mayBeAhead: boole
           : await witness.addCheckpoint(enc(formatAddCheckpointBody(size, [], log.fork(size - 1n).append(1, 'evil').checkpoint(size))));
       if (r.kind === 'cosigned') return { outcome: 'rollback', detail: `cosigned a fork of ${log.origin} at ${want} (stored ${size})` };
     }
-    return exact ? { outcome: 'exact', detail: sizes.join(' ') } : { outcome: 'rollback', detail: `opened at ${sizes.join(' ')} (no fork cosigned)` };
+    return exact ? { outcome: 'exact', detail: sizes.join(' '), ...(evidenceLoss ? { evidenceLoss } : {}) } : { outcome: 'rollback', detail: `opened at ${sizes.join(' ')} (no fork cosigned)` };
   } finally {
     await store.close();
   }
@@ -210,7 +219,7 @@ async function reopen(dir: string, acked: Map<string, bigint>, mayBeAhead: boole
 
 describe(`fault injection on the data folder (${FULL ? 'full matrix' : 'fast sample'})`, () => {
   let work: string;
-  const bases: { mode: string; dir: string; acked: Map<string, bigint>; mayBeAhead: boolean }[] = [];
+  const bases: { mode: string; dir: string; acked: Map<string, bigint>; mayBeAhead: boolean; evidence: number }[] = [];
   let older: string;
   const children: ChildProcess[] = [];
   const results: CaseResult[] = [];
@@ -228,7 +237,7 @@ describe(`fault injection on the data folder (${FULL ? 'full matrix' : 'fast sam
     const second = startChild(clean, '60');
     children.push(second.child);
     expect(await second.exited).toBe(0);
-    bases.push({ mode: 'clean stop', dir: clean, acked: new Map(second.acked), mayBeAhead: false });
+    bases.push({ mode: 'clean stop', dir: clean, acked: new Map(second.acked), mayBeAhead: false, evidence: 1 });
     // SIGKILL mid-load: well past a compaction, writes in flight.
     const killed = join(work, 'killed');
     await cp(older, killed, { recursive: true });
@@ -238,7 +247,7 @@ describe(`fault injection on the data folder (${FULL ? 'full matrix' : 'fast sam
     third.child.kill('SIGKILL');
     await third.exited;
     const acked = new Map([...olderAcked].map(([o, s]) => [o, third.acked.get(o) ?? s]));
-    bases.push({ mode: 'kill -9 mid-load', dir: killed, acked, mayBeAhead: true });
+    bases.push({ mode: 'kill -9 mid-load', dir: killed, acked, mayBeAhead: true, evidence: 1 });
   }, 120_000);
 
   afterAll(async () => {
@@ -254,7 +263,9 @@ describe(`fault injection on the data folder (${FULL ? 'full matrix' : 'fast sam
       // Undamaged, each folder reopens with exactly what was acknowledged.
       const copy = join(work, `undamaged-${bases.indexOf(b)}`);
       await cp(b.dir, copy, { recursive: true });
-      expect(await reopen(copy, b.acked, b.mayBeAhead)).toMatchObject({ outcome: 'exact' });
+      const r = await reopen(copy, b.acked, b.mayBeAhead, b.evidence);
+      expect(r).toMatchObject({ outcome: 'exact' });
+      expect(r.evidenceLoss).toBeUndefined();
     }
   });
 
@@ -270,13 +281,13 @@ describe(`fault injection on the data folder (${FULL ? 'full matrix' : 'fast sam
           const dir = join(work, `case-${n++}`);
           await cp(b.dir, dir, { recursive: true });
           await applyDamage(join(dir, name), d, olderName && join(older, olderName));
-          const r = await reopen(dir, b.acked, b.mayBeAhead);
+          const r = await reopen(dir, b.acked, b.mayBeAhead, b.evidence);
           results.push({ mode: b.mode, file: name, type, damage: d.kind === 'flip' ? `flip@${d.at}^${d.mask}` : d.kind === 'truncate' ? `truncate@${d.at}` : d.kind, ...r });
           await rm(dir, { recursive: true, force: true });
         }
       }
     }
-    const bad = results.filter((r) => r.outcome === 'rollback' || r.outcome === 'unclear-error');
+    const bad = results.filter((r) => r.outcome === 'rollback' || r.outcome === 'unclear-error' || r.evidenceLoss === 'silent');
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
     expect(results.length).toBeGreaterThan(FULL ? 150 : 40);
   });
@@ -327,14 +338,15 @@ function matrix(results: CaseResult[]): string {
     if (!outcomes.has(key)) outcomes.set(key, new Map());
     outcomes.get(key)!.set(r.outcome, (outcomes.get(key)!.get(r.outcome) ?? 0) + 1);
   }
-  let out = `\n| start | file | ${kinds.join(' | ')} | cases | exact state | refused | rollback / unclear |\n|---|---|${kinds.map(() => '---:').join('|')}|---:|---:|---:|---:|\n`;
+  let out = `\n| start | file | ${kinds.join(' | ')} | cases | exact state | refused | rollback / unclear | evidence loss (reported / silent) |\n|---|---|${kinds.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|\n`;
+  const loss = (rs: CaseResult[]) => `${rs.filter((r) => r.evidenceLoss === 'reported').length} / ${rs.filter((r) => r.evidenceLoss === 'silent').length}`;
   for (const [key, counts] of rows) {
     const o = outcomes.get(key)!;
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    out += `| ${key} | ${kinds.map((k) => counts.get(k) ?? 0).join(' | ')} | ${total} | ${o.get('exact') ?? 0} | ${o.get('refused') ?? 0} | ${(o.get('rollback') ?? 0) + (o.get('unclear-error') ?? 0)} |\n`;
+    out += `| ${key} | ${kinds.map((k) => counts.get(k) ?? 0).join(' | ')} | ${total} | ${o.get('exact') ?? 0} | ${o.get('refused') ?? 0} | ${(o.get('rollback') ?? 0) + (o.get('unclear-error') ?? 0)} | ${loss(results.filter((r) => `${r.mode} | ${r.type}` === key))} |\n`;
   }
   const sum = (oc: Outcome) => results.filter((r) => r.outcome === oc).length;
-  out += `| **all** | | ${kinds.map((k) => results.filter((r) => r.damage.split('@')[0] === k).length).join(' | ')} | ${results.length} | ${sum('exact')} | ${sum('refused')} | ${sum('rollback') + sum('unclear-error')} |\n`;
-  if (process.env.GOSSIP_WITNESS_FAULTS_DETAIL) for (const r of results) out += `${r.mode}\t${r.file}\t${r.damage}\t${r.outcome}\t${r.detail}\n`;
+  out += `| **all** | | ${kinds.map((k) => results.filter((r) => r.damage.split('@')[0] === k).length).join(' | ')} | ${results.length} | ${sum('exact')} | ${sum('refused')} | ${sum('rollback') + sum('unclear-error')} | ${loss(results)} |\n`;
+  if (process.env.GOSSIP_WITNESS_FAULTS_DETAIL) for (const r of results) out += `${r.mode}\t${r.file}\t${r.damage}\t${r.outcome}${r.evidenceLoss ? ` (evidence loss ${r.evidenceLoss})` : ''}\t${r.detail}\n`;
   return out;
 }

@@ -161,6 +161,30 @@ describe('LevelStore integrity on open', () => {
     await refusal(dir);
   });
 
+  it('a lost evidence record is reported (never silent) but does not refuse: it cannot lead to a fork', async () => {
+    const dir = await newDir();
+    const s = await open(dir);
+    await advance(s, 0, 2);
+    expect(await s.addEvidence({ id: 'ev1', origin: log.origin, receivedAt: 1, bytes: new Uint8Array([1, 2, 3]) })).toBe(true);
+    await s.close();
+    const raw = new Level<string, string>(dir);
+    await raw.open();
+    await raw.del(`e!${hex('ev1')}`);
+    await raw.close();
+    const warnings: string[] = [];
+    const r = await open(dir, { onWarning: (m) => warnings.push(m) });
+    expect((await r.getState(log.origin))?.size).toBe(2n);
+    expect(r.integrityWarnings()).toEqual([expect.stringMatching(/1 acknowledged evidence record\(s\) missing from LevelDB .*ev1/)]);
+    expect(warnings).toEqual(r.integrityWarnings());
+    // It stays reported on later starts, until the record comes back (e.g. gossiped again).
+    await r.close();
+    const again = await open(dir);
+    expect(again.integrityWarnings()).toHaveLength(1);
+    expect(await again.addEvidence({ id: 'ev1', origin: log.origin, receivedAt: 1, bytes: new Uint8Array([1, 2, 3]) })).toBe(true);
+    await again.close();
+    expect((await open(dir)).integrityWarnings()).toEqual([]);
+  });
+
   it('maxSignedTimestamp: the newest cosignature timestamp stored, kept by the journal across reopens', async () => {
     const dir = await newDir();
     const s = await open(dir);
