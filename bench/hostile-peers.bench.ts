@@ -156,7 +156,9 @@ interface WindowResult {
   pubs: number;
   ratio: number;
   p99: number;
+  rssStart: number[];
   rss: number[];
+  cpuCores: number;
   degreeMax: number;
   degreeMin: number;
   load: [number, number];
@@ -231,10 +233,12 @@ async function main(): Promise<void> {
 
     const window = async (label: string, forkLog: LocalLog, forkOrigin: string): Promise<WindowResult> => {
       const loadStart = loadavg()[0];
+      const statsA = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
       const from = now();
       await sleep(SECONDS * 1000);
       const to = now();
       const stats = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+      const cpuUs = stats.reduce((sum: number, b: any, k: number) => sum + (b.cpu.user - statsA[k].cpu.user) + (b.cpu.system - statsA[k].cpu.system), 0);
       const loadEnd = loadavg()[0];
       const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from, to }, 'report', 300_000)));
       const published = new Map<string, number>();
@@ -266,7 +270,7 @@ async function main(): Promise<void> {
       const evidence = await waitEvidence(workers, forkOrigin, t0, N, 30_000);
       const degrees = stats.flatMap((x: any) => x.degree as number[]);
       console.log(`  ${label}: ${pubs} publications, delivery ${fmt((100 * delivered) / Math.max(1, pairs), 2)} %, evidence at ${evidence.length}/${N} nodes, last ${fmt(Math.max(...evidence))} ms`);
-      return { pubs, ratio: delivered / Math.max(1, pairs), p99: pct(lat, 99), rss: stats.map((s: any) => s.rss), degreeMax: Math.max(...degrees), degreeMin: Math.min(...degrees), load: [loadStart, loadEnd], evidence };
+      return { pubs, ratio: delivered / Math.max(1, pairs), p99: pct(lat, 99), rssStart: statsA.map((s: any) => s.rss), rss: stats.map((s: any) => s.rss), cpuCores: cpuUs / 1e6 / ((to - from) / 1000), degreeMax: Math.max(...degrees), degreeMin: Math.min(...degrees), load: [loadStart, loadEnd], evidence };
     };
 
     const quiet = await window('without attackers', logs[L], logKeys[L].name);
@@ -276,6 +280,9 @@ async function main(): Promise<void> {
     const counts = attackers.counts;
     await attackers.stop();
     attackers = undefined;
+    // Memory after they left (issue 13 saw 272 MB of 336 still held six minutes later).
+    await sleep(15_000);
+    const after = (await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')))).map((x: any) => x.rss as number);
 
     const rssGrowth = hostile.rss.map((r, k) => (r - quiet.rss[k]) / 1e6);
     const evRow = (ev: number[]) => (ev.length === 0 ? 'none within 30 s' : `${ev.length}/${N} nodes; p50 ${fmt(pct(ev, 50))} ms, last ${fmt(Math.max(...ev))} ms`);
@@ -285,8 +292,9 @@ async function main(): Promise<void> {
       ['honest delivery ratio (goal ≥ 99 %)', `${fmt(100 * quiet.ratio, 2)} %`, `${fmt(100 * hostile.ratio, 2)} %`],
       ['per-delivery latency p99', `${fmt(quiet.p99)} ms`, `${fmt(hostile.p99)} ms`],
       ['fork -> evidence at every honest node, push (goal < 2 s)', evRow(quiet.evidence), evRow(hostile.evidence)],
-      ['worker RSS at window end (5 nodes each)', quiet.rss.map((r) => `${fmt(r / 1e6)} MB`).join(', '), hostile.rss.map((r) => `${fmt(r / 1e6)} MB`).join(', ')],
-      ['victims\' RSS growth, attack window vs quiet (goal ≤ 50 MB)', '—', `${rssGrowth.map((g) => `${fmt(g, 1)} MB`).join(', ')} per worker (${fmt(Math.max(...rssGrowth) / (N / WORKERS), 1)} MB per node at most)`],
+      ['honest nodes\' CPU (both workers)', `${fmt(quiet.cpuCores, 2)} cores`, `${fmt(hostile.cpuCores, 2)} cores`],
+      ['worker RSS at window start → end (5 nodes each)', quiet.rss.map((r, k) => `${fmt(quiet.rssStart[k] / 1e6)} → ${fmt(r / 1e6)} MB`).join(', '), hostile.rss.map((r, k) => `${fmt(hostile.rssStart[k] / 1e6)} → ${fmt(r / 1e6)} MB`).join(', ')],
+      ['victims\' RSS growth vs the end of the quiet window (goal ≤ 50 MB)', '—', `${rssGrowth.map((g) => `${fmt(g, 1)} MB`).join(', ')} per worker, i.e. ${fmt(Math.max(...rssGrowth) / (N / WORKERS), 1)} MB per node at most; 15 s after the attackers left: ${after.map((r) => `${fmt(r / 1e6)} MB`).join(', ')}`],
       ['connections per honest node min / max (maxConnections ' + MAX_CONN + ')', `${quiet.degreeMin} / ${quiet.degreeMax}`, `${hostile.degreeMin} / ${hostile.degreeMax}`],
     ];
     const md =
