@@ -339,7 +339,8 @@ export class Witness {
     if (advances) {
       const logSigned = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
       const next: LogState = { size: cp.size, root: cp.root, note: logSigned, cosigned: logSigned + lines, updatedAt: this.now() };
-      // A failed write rejects (StoreFailure → 503): the lines above are dropped, never released.
+      // SPEC: "The witness MUST persist the new checkpoint before responding." A failed write
+      // rejects (StoreFailure → 503): the lines above are dropped, never released.
       const cas = await this.io('write', origin, () => this.store.compareAndSet(origin, storedSize, next));
       // SPEC: if the compare-and-set loses, answer 409 with the new size.
       if (!cas.ok) return { kind: 'stale', origin, size: cas.current?.size ?? 0n };
