@@ -70,6 +70,16 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       fx = undefined;
     });
 
+    describe('health', () => {
+      it('a store that can write says so, before and after writes and across a reopen', async () => {
+        const f = await open();
+        expect(f.store.health()).toEqual({ writable: true });
+        expect((await f.store.compareAndSet('o', 0n, state(1))).ok).toBe(true);
+        expect(f.store.health()).toEqual({ writable: true });
+        if (f.reopen) expect((await f.reopen()).health()).toEqual({ writable: true });
+      });
+    });
+
     describe('state and compare-and-set', () => {
       it('has no state or origins when empty', async () => {
         const { store } = await open();
