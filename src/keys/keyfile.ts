@@ -2,6 +2,7 @@
 // world-readable, or larger than a key file can be (readPrivateFile, also used for the p2p key).
 import { openSync, writeSync, closeSync, readSync, fstatSync, existsSync, constants } from 'node:fs';
 import { parseSkey, generateKey, type Ed25519SignerKey } from '../note/keys.js';
+import { parseMlDsa44Skey, type MlDsa44Key } from '../note/mldsa-keys.js';
 
 export class KeyFileError extends Error {
   constructor(message: string) {
@@ -10,8 +11,8 @@ export class KeyFileError extends Error {
   }
 }
 
-/** Writes a new key file (fails if it exists). */
-export function writeKeyFile(path: string, key: Ed25519SignerKey): void {
+/** Writes a new key file (fails if it exists): the skey line of an Ed25519 or ML-DSA-44 key, mode 0600. */
+export function writeKeyFile(path: string, key: Pick<Ed25519SignerKey | MlDsa44Key, 'skey'>): void {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);
@@ -66,6 +67,19 @@ export function readKeyFile(path: string): Ed25519SignerKey {
   const text = readPrivateFile(path).trim();
   try {
     return parseSkey(text);
+  } catch (e) {
+    throw new KeyFileError(`key file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Reads an ML-DSA-44 (0x06) key file: the same file checks as readKeyFile (readPrivateFile), then
+ * the transparency-dev/formats skey (PRIVATE+KEY+name+keyid+base64(0x06 || 32-byte seed)).
+ */
+export function readMlDsa44KeyFile(path: string): MlDsa44Key {
+  const text = readPrivateFile(path).trim();
+  try {
+    return parseMlDsa44Skey(text);
   } catch (e) {
     throw new KeyFileError(`key file ${path}: ${(e as Error).message}`);
   }

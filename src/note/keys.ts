@@ -3,12 +3,13 @@
 //   skey = "PRIVATE+KEY+" name "+" hex8(keyID) "+" b64(type || private key material)
 // Split at the first two "+" only: base64 key material often contains "+".
 import { cryptoBackend } from '../crypto/index.js';
-import { decodeBase64, encodeBase64, concatBytes, u64be } from '../util/bytes.js';
+import { decodeBase64, encodeBase64, concatBytes, readU64be, u64be } from '../util/bytes.js';
 import { KeyError } from './errors.js';
 import { schemeFor } from './sigtypes/registry.js';
 import { ED25519 } from './sigtypes/ed25519.js';
 import { COSIGNATURE_V1, cosignatureMessage, MAX_TIMESTAMP } from './sigtypes/cosignature.js';
 import { standardKeyId } from './sigtypes/keyid.js';
+import { MLDSA44, TIMESTAMPED_MLDSA44_SIZE } from './sigtypes/mldsa44.js';
 
 export interface Verifier {
   readonly name: string;
@@ -135,14 +136,31 @@ export function parseVkey(vkey: string): Verifier {
 }
 
 /**
- * The cosignature/v1 verifier of a witness key. Accepts a 0x04 vkey, or an Ed25519 (0x01) vkey
- * as witnesses often publish, from which the 0x04 key ID is re-derived (tlog-cosignature).
+ * The verifier of a witness key's cosignature lines. Accepts a 0x04 vkey, or an Ed25519 (0x01)
+ * vkey as witnesses often publish, from which the 0x04 key ID is re-derived (tlog-cosignature);
+ * or an ML-DSA-44 (0x06) vkey, returned as is: its lines verify as subtree/v1 cosignatures with
+ * start 0 and end = the checkpoint size. Both kinds of line carry their timestamp in the first
+ * 8 bytes of the signature (cosignatureLineTimestamp).
  */
 export function parseCosignatureVkey(vkey: string): Verifier {
   const v = parseVkey(vkey);
-  if (v.type === COSIGNATURE_V1) return v;
-  if (v.type !== ED25519) throw new KeyError('invalid witness vkey: must be Ed25519 (0x01) or cosignature/v1 (0x04)');
+  if (v.type === COSIGNATURE_V1 || v.type === MLDSA44) return v;
+  if (v.type !== ED25519) throw new KeyError('invalid witness vkey: must be Ed25519 (0x01), cosignature/v1 (0x04) or ML-DSA-44 (0x06)');
   return makeVerifier(v.name, standardKeyId(v.name, COSIGNATURE_V1, v.key), COSIGNATURE_V1, v.key);
+}
+
+/** cosignature/v1: u64 timestamp || 64-byte Ed25519 signature. */
+const COSIGNATURE_V1_SIG_SIZE = 72;
+
+/**
+ * The timestamp (POSIX seconds; 0 = none given) of a witness cosignature line of the given
+ * signature type (sig = the bytes after the key ID), or null when the type carries none or the
+ * length is wrong for it. Type 0x04 and 0x06 both start with a big-endian u64 timestamp.
+ */
+export function cosignatureLineTimestamp(type: number, sig: Uint8Array): bigint | null {
+  if (type === COSIGNATURE_V1 && sig.length === COSIGNATURE_V1_SIG_SIZE) return readU64be(sig, 0);
+  if (type === MLDSA44 && sig.length === TIMESTAMPED_MLDSA44_SIZE) return readU64be(sig, 0);
+  return null;
 }
 
 export interface Ed25519SignerKey extends Signer {

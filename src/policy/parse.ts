@@ -11,11 +11,17 @@
 // note key name = origin) and `witness <name> <hex Ed25519 key> [<url>]` (cosignature/v1 lines
 // are matched by key ID whatever key name they carry: Sigsum names are local labels).
 //
+// ML-DSA-44 (signature type 0x06): a witness vkey of type 0x06 verifies subtree/v1 cosignatures
+// (start 0, end = size); a log vkey of type 0x06 verifies the log's own subtree/v1 signature.
+// Sigsum hex keys are Ed25519 only, so a Sigsum policy (extension) may list an ML-DSA-44 log or
+// witness by its 0x06 vkey: `witness <name> <0x06 vkey> [<url>]`, `log <0x06 vkey> [<url>]`.
+//
 // Pure: no file or network access, no Node-only module (this runs in browsers).
 import { formatKeyId, parseCosignatureVkey, parseVkey, quoteInput, type Verifier } from '../note/keys.js';
 import { KeyError } from '../note/errors.js';
 import { keyLabel } from '../note/note.js';
 import { ED25519 } from '../note/sigtypes/ed25519.js';
+import { MLDSA44 } from '../note/sigtypes/mldsa44.js';
 import { COSIGNATURE_V1 } from '../note/sigtypes/cosignature.js';
 import { standardKeyId } from '../note/sigtypes/keyid.js';
 import { sha256 } from '../crypto/index.js';
@@ -48,7 +54,7 @@ export class PolicyError extends Error {
 }
 
 export interface PolicyLog {
-  /** Verifies the log's own signature lines (Ed25519, ECDSA or RFC 6962 STH). */
+  /** Verifies the log's own signature lines (Ed25519, ECDSA, RFC 6962 STH or ML-DSA-44 subtree/v1). */
   readonly verifier: Verifier;
   /** The vkey as written, or for a Sigsum hex key the equivalent Ed25519 vkey. */
   readonly vkey: string;
@@ -62,11 +68,12 @@ export interface PolicyLog {
 
 export interface PolicyWitness {
   readonly name: string;
-  /** The witness's Ed25519 public key (32 bytes). */
+  /** The witness's public key: Ed25519 (32 bytes), or ML-DSA-44 (1312 bytes) when verifier.type is 0x06. */
   readonly publicKey: Uint8Array;
   /**
-   * The cosignature/v1 verifier, whose key name the note's lines must carry (tlog-policy vkeys;
-   * a 0x01 vkey is turned into its 0x04 form). Undefined for a Sigsum hex key: its lines are
+   * The cosignature/v1 (0x04) or ML-DSA-44 subtree/v1 (0x06) verifier, whose key name the note's
+   * lines must carry (tlog-policy vkeys; a 0x01 vkey is turned into its 0x04 form, a 0x06 vkey is
+   * kept). Undefined for a Sigsum hex key: its lines are
    * recognised by key ID, SHA-256(line name || 0x0A || 0x04 || key)[0:4], for any line name.
    */
   readonly verifier?: Verifier;
@@ -108,7 +115,7 @@ export const POLICY_LIMITS = {
 const NONE = 'none';
 const HEX_KEY = /^[0-9a-fA-F]{64}$/;
 const THRESHOLD = /^[1-9][0-9]{0,8}$/;
-const LOG_TYPES = new Set([0x01, 0x02, 0x05]);
+const LOG_TYPES = new Set([0x01, 0x02, 0x05, MLDSA44]);
 
 /** A parsed, checked policy. Build one with parsePolicy. */
 export class Policy {
@@ -245,10 +252,20 @@ function lines(input: Uint8Array, sigsumComments: boolean): Line[] {
   return out;
 }
 
+/** Whether a key field is an ML-DSA-44 (0x06) vkey, which both dialects accept. */
+function isMlDsa44Vkey(key: string): boolean {
+  try {
+    return parseVkey(key).type === MLDSA44;
+  } catch {
+    return false;
+  }
+}
+
 function detectDialect(ls: Line[]): PolicyDialect {
   for (const l of ls) {
     const key = l.fields[0] === 'log' ? l.fields[1] : l.fields[0] === 'witness' ? l.fields[2] : undefined;
-    if (key !== undefined) return HEX_KEY.test(key) ? 'sigsum' : 'tlog-policy';
+    // 0x06 vkeys appear in both dialects: the first other key decides.
+    if (key !== undefined && !isMlDsa44Vkey(key)) return HEX_KEY.test(key) ? 'sigsum' : 'tlog-policy';
   }
   return 'tlog-policy';
 }
@@ -331,7 +348,11 @@ export function parsePolicy(input: string | Uint8Array, opts: ParseOptions = {})
         const [key, url] = args;
         let verifier: Verifier;
         let origin: string;
-        if (dialect === 'sigsum') {
+        if (dialect === 'sigsum' && !HEX_KEY.test(key) && isMlDsa44Vkey(key)) {
+          // Extension: an ML-DSA-44 log in a Sigsum policy; its origin is its key name.
+          verifier = parseVkey(key);
+          origin = verifier.name;
+        } else if (dialect === 'sigsum') {
           const pub = hexKey(no, key, 'log');
           origin = sigsumOrigin(pub);
           const id = standardKeyId(origin, ED25519, pub);
@@ -339,7 +360,7 @@ export function parsePolicy(input: string | Uint8Array, opts: ParseOptions = {})
         } else {
           verifier = vkeyOf(no, key, 'log', parseVkey);
           if (!LOG_TYPES.has(verifier.type)) {
-            throw new PolicyError('bad-key', no, `log key has signature type 0x${verifier.type.toString(16).padStart(2, '0')}; a log signs with Ed25519 (0x01), ECDSA (0x02) or RFC 6962 (0x05)`);
+            throw new PolicyError('bad-key', no, `log key has signature type 0x${verifier.type.toString(16).padStart(2, '0')}; a log signs with Ed25519 (0x01), ECDSA (0x02), RFC 6962 (0x05) or ML-DSA-44 (0x06)`);
           }
           origin = verifier.name;
         }
@@ -360,7 +381,12 @@ export function parsePolicy(input: string | Uint8Array, opts: ParseOptions = {})
         if (witnesses.length >= POLICY_LIMITS.witnesses) throw new PolicyError('limit', no, `more than ${POLICY_LIMITS.witnesses} witnesses`);
         const [name, key, url] = args;
         let w: PolicyWitness;
-        if (dialect === 'sigsum') {
+        if (dialect === 'sigsum' && !HEX_KEY.test(key) && isMlDsa44Vkey(key)) {
+          // Extension: an ML-DSA-44 witness in a Sigsum policy, matched by key name and key ID.
+          const v = parseVkey(key);
+          checkKeyUnique(no, `witness ${JSON.stringify(name)}`, v.key, keyLabel(v.name, v.keyId));
+          w = { name, publicKey: v.key, verifier: v, vkey: key, url, line: no };
+        } else if (dialect === 'sigsum') {
           const pub = hexKey(no, key, 'witness');
           checkKeyUnique(no, `witness ${JSON.stringify(name)}`, pub, undefined);
           w = { name, publicKey: pub, url, line: no };
@@ -419,7 +445,7 @@ export function parsePolicy(input: string | Uint8Array, opts: ParseOptions = {})
 }
 
 function hexKey(no: number, key: string, role: string): Uint8Array {
-  if (!HEX_KEY.test(key)) throw new PolicyError('bad-key', no, `${role} key must be 64 hex digits (a Sigsum Ed25519 public key) in a Sigsum policy`);
+  if (!HEX_KEY.test(key)) throw new PolicyError('bad-key', no, `${role} key must be 64 hex digits (a Sigsum Ed25519 public key) or an ML-DSA-44 (0x06) vkey in a Sigsum policy`);
   return fromHex(key)!;
 }
 

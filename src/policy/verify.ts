@@ -6,6 +6,9 @@
 // 3. Witness lines are checked one witness at a time. A witness counts once however many lines it
 //    has; a cosignature that does not verify counts as absent (it does not reject the checkpoint);
 //    with a freshness limit, a cosignature that is too old or in the future counts as absent too.
+//    Witness keys may be Ed25519 (cosignature/v1, 0x04) or ML-DSA-44 (subtree/v1, 0x06); both
+//    carry a u64 timestamp first. Timestamp 0 (legal for 0x06, which MTC and sign-subtree use)
+//    claims no time: with a freshness limit it never counts ('undated'); without one it counts.
 // 4. Groups are evaluated bottom-up (each refers only to earlier names); verification stops as
 //    soon as the quorum is decided either way, unless `exhaustive` is set.
 //
@@ -15,8 +18,8 @@ import { NoteError } from '../note/errors.js';
 import { schemeFor } from '../note/sigtypes/registry.js';
 import { COSIGNATURE_V1 } from '../note/sigtypes/cosignature.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { readU64be, utf8 } from '../util/bytes.js';
-import { formatKeyId } from '../note/keys.js';
+import { utf8 } from '../util/bytes.js';
+import { cosignatureLineTimestamp, formatKeyId } from '../note/keys.js';
 import { decodeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { cosignatureKeyId, type Policy, type PolicyLog, type PolicyNode } from './parse.js';
 
@@ -31,7 +34,7 @@ export type VerifyErrorCode =
   | 'known-evidence'
   /** Not enough valid cosignatures for the quorum. */
   | 'quorum'
-  /** The quorum is met only if cosignatures that are too old (or in the future) are counted. */
+  /** The quorum is met only if cosignatures that are too old, in the future or undated (timestamp 0) are counted. */
   | 'stale';
 
 export type WitnessStatus =
@@ -41,6 +44,11 @@ export type WitnessStatus =
   | 'stale'
   /** Valid but dated after now + skew: counts as absent. */
   | 'future'
+  /**
+   * Valid but with timestamp 0 (no time claimed; ML-DSA-44 subtree/v1 allows it), while a
+   * freshness limit (maxAge) is set: counts as absent. Without maxAge such a cosignature is 'verified'.
+   */
+  | 'undated'
   /** Lines with this witness's key name and key ID, none of which verifies: counts as absent. */
   | 'invalid'
   /** No line for this witness. */
@@ -53,7 +61,7 @@ export interface WitnessResult {
   readonly status: WitnessStatus;
   /** Signature lines attributed to this witness. */
   readonly lines: number;
-  /** Timestamp (POSIX seconds) of the cosignature that decided the status, when one verified. */
+  /** Timestamp (POSIX seconds; 0 = none claimed) of the cosignature that decided the status, when one verified. */
   readonly timestamp?: bigint;
   /** Key name and key ID of that line ("name+hex8"). */
   readonly key?: string;
@@ -80,6 +88,13 @@ export interface PolicyVerification {
   readonly log?: { readonly vkey: string; readonly origin: string; readonly line: number };
   /** Parsed after the log signature verified. */
   readonly checkpoint?: Checkpoint;
+  /**
+   * Whether the log signature that verified covers the checkpoint's extension lines (true when
+   * there are none). An ML-DSA-44 (0x06) or RFC 6962 (0x05) log signature signs a fixed struct
+   * (origin, size, root), not the text: anyone can change the extension lines under it, so do
+   * not act on them when this is false.
+   */
+  readonly extensionsAuthenticated?: boolean;
   /** One entry per policy witness, in policy order. */
   readonly witnesses: readonly WitnessResult[];
   /** Names of the witnesses whose cosignature counted. */
@@ -92,7 +107,10 @@ export interface PolicyVerification {
 }
 
 export interface VerifyOptions {
-  /** Maximum cosignature age in seconds. Off by default. */
+  /**
+   * Maximum cosignature age in seconds. Off by default. When set, a cosignature with timestamp 0
+   * (no time claimed) never counts: it says nothing about when the witness saw the checkpoint.
+   */
   readonly maxAge?: number;
   /** Clock skew allowance in seconds, for maxAge and for the future check (default 60). */
   readonly clockSkew?: number;
@@ -119,6 +137,8 @@ interface WitnessState {
 }
 
 const DEFAULT_SKEW = 60;
+/** cosignature/v1 signature bytes: u64 timestamp || 64-byte Ed25519 signature. */
+const COSIGNATURE_V1_SIG_SIZE = 72;
 
 function fail(
   code: VerifyErrorCode,
@@ -268,7 +288,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
       states[w].lines.push(line);
       matched = true;
     }
-    if (anyName.length > 0 && line.sig.length === 72) {
+    if (anyName.length > 0 && line.sig.length === COSIGNATURE_V1_SIG_SIZE) {
       for (const i of anyName) {
         if (cosignatureKeyId(line.name, policy.witnesses[i].publicKey) === line.keyId) {
           states[i].lines.push(line);
@@ -290,21 +310,29 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
     const s = states[i];
     const w = policy.witnesses[i];
     // Newest first: with freshness, the newest valid cosignature decides.
+    const type = w.verifier?.type ?? COSIGNATURE_V1;
+    const when = (l: SignatureLine): bigint => cosignatureLineTimestamp(type, l.sig) ?? -1n;
     const lines = [...s.lines].sort((a, b) => {
-      const ta = a.sig.length === 72 ? readU64be(a.sig, 0) : -1n;
-      const tb = b.sig.length === 72 ? readU64be(b.sig, 0) : -1n;
+      const ta = when(a);
+      const tb = when(b);
       return ta > tb ? -1 : ta < tb ? 1 : 0;
     });
     let status: WitnessStatus = 'invalid';
     for (const line of lines) {
       const ok = w.verifier ? w.verifier.verify(parsed.textBytes, line.sig) : scheme.verify(w.publicKey, line.name, parsed.textBytes, line.sig);
       if (!ok) continue;
-      const ts = readU64be(line.sig, 0);
+      const ts = when(line);
+      if (ts < 0n) continue; // a verifying line always has a timestamp; never trust one that does not
       s.timestamp = ts;
       s.key = `${line.name}+${formatKeyId(line.keyId)}`;
       if (freshness && ts > now + skew) {
         status = 'future';
         continue;
+      }
+      if (freshness && ts === 0n) {
+        // Sorted newest first: nothing dated is left to try.
+        status = 'undated';
+        break;
       }
       status = freshness && ts + maxAge + skew < now ? 'stale' : 'verified';
       break;
@@ -367,6 +395,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
     logVerified: true,
     log: logInfo,
     checkpoint,
+    extensionsAuthenticated: checkpoint.extensions.length === 0 || schemeFor(log.verifier.type)?.coversText === true,
     witnesses,
     cosigners,
     groups,
@@ -382,9 +411,9 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
   // 6. Explain the failure.
   const explain = explainFailure(policy, states, result.groups);
   if (freshness) {
-    const lenient = evaluate((s) => (s.status === 'verified' || s.status === 'stale' || s.status === 'future' ? true : s.status === 'unchecked' ? null : false));
+    const lenient = evaluate((s) => (s.status === 'verified' || s.status === 'stale' || s.status === 'future' || s.status === 'undated' ? true : s.status === 'unchecked' ? null : false));
     if (lenient.quorum === true) {
-      return { ok: false, code: 'stale', reason: `${where}: quorum ${policy.quorumName} is met only by counting cosignatures outside the freshness limit (max age ${opts.maxAge} s, skew ${skew} s): ${explain}`, ...base };
+      return { ok: false, code: 'stale', reason: `${where}: quorum ${policy.quorumName} is met only by counting cosignatures outside the freshness limit (max age ${opts.maxAge} s, skew ${skew} s${states.some((s) => s.status === 'undated') ? '; a timestamp of 0 claims no time' : ''}): ${explain}`, ...base };
     }
   }
   return { ok: false, code: 'quorum', reason: `${where}: quorum ${policy.quorumName} not satisfied: ${explain}`, ...base };
@@ -394,6 +423,7 @@ const STATUS_WORDS: Record<WitnessStatus, string> = {
   verified: 'verified',
   stale: 'too old',
   future: 'dated in the future',
+  undated: 'timestamp 0: no time claimed, cannot meet max age',
   invalid: 'does not verify',
   absent: 'no cosignature',
   unchecked: 'not checked',

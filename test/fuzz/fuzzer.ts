@@ -727,7 +727,7 @@ function plans(input: FuzzInput, seeds: Seeds): [Target, () => Check | null, (e:
       'parseCosignatureVkey',
       () => {
         const v = parseCosignatureVkey(str);
-        return () => (v.type === 0x04 && parseVkey(v.vkey).keyId === v.keyId ? null : 'not a consistent cosignature/v1 verifier');
+        return () => ((v.type === 0x04 || v.type === 0x06) && parseVkey(v.vkey).keyId === v.keyId ? null : 'not a consistent cosignature/v1 or subtree/v1 verifier');
       },
       isKeyError,
     ],
