@@ -480,6 +480,9 @@ export class GossipService {
   private checkScores(): void {
     const host = this.host;
     if (!host || this.stopped) return;
+    // Per-peer maps stay bounded however many fresh identities come and go.
+    if (this.lastViewsAt.size > 1024) for (const [p, t] of this.lastViewsAt) if (this.now() - t >= VIEWS_MIN_INTERVAL_MS) this.lastViewsAt.delete(p);
+    if (this.banned.size > 1024) for (const p of [...this.banned.keys()]) this.isBanned(p);
     const scores = this.scores();
     // Peers that do not speak gossipsub have no gossipsub score: their penalties count directly.
     for (const p of this.penalties.peers()) if (!scores.has(p) && this.penalties.get(p) >= BAN_POINTS) scores.set(p, -this.penalties.get(p));
