@@ -26,7 +26,7 @@ export interface StatusSourceOptions {
   readonly name: string;
   readonly vkeys: readonly string[];
   readonly witness: Pick<Witness, 'latest'> & Partial<Pick<Witness, 'clockBehindSeconds' | 'newestCosignatureSeconds' | 'suspectRepeats'>>;
-  readonly store: Pick<WitnessStore, 'listEvidence' | 'listSuspects'> & Partial<Pick<WitnessStore, 'health'>>;
+  readonly store: Pick<WitnessStore, 'listEvidence' | 'listSuspects'> & Partial<Pick<WitnessStore, 'health' | 'evidenceCounts'>>;
   /** The pull feeders' stats (a getter: the node creates the feeders after the server). */
   readonly feeders?: () => readonly FeederStats[];
   readonly logs: { origins(): string[]; get(origin: string): WitnessLog | undefined };
@@ -155,6 +155,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
     }
     const suspects = new Map<string, number>();
     for (const s of await read('suspects', () => opts.store.listSuspects(), [])) suspects.set(s.origin, (suspects.get(s.origin) ?? 0) + 1);
+    const refused = new Map((await read('evidence counts', async () => (await opts.store.evidenceCounts?.()) ?? [], [])).map((c) => [c.origin, c.refused] as const));
     const logs: LogStatus[] = [];
     const feeders = new Map((opts.feeders?.() ?? []).map((f) => [f.origin, feederStatus(f, t)] as const));
     const problems = readiness(opts.store, opts.witness).reasons;
@@ -178,6 +179,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
           count: ev.length,
           items: ev.slice(-MAX_EVIDENCE_ITEMS).reverse().map((e) => ({ id: e.id, url: `/evidence/${e.id}`, receivedAt: new Date(e.receivedAt).toISOString() })),
           url: `/evidence?origin=${q}`,
+          ...((refused.get(origin) ?? 0) > 0 ? { refused: refused.get(origin) } : {}),
         },
         suspects: { count: suspects.get(origin) ?? 0, url: `/suspects?origin=${q}`, ...(opts.witness.suspectRepeats ? { repeats: opts.witness.suspectRepeats(origin) } : {}) },
       });

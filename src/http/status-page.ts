@@ -64,6 +64,8 @@ export interface LogStatus {
     /** The most recent ones (at most 10). */
     readonly items: readonly { readonly id: string; readonly url: string; readonly receivedAt: string }[];
     readonly url: string;
+    /** Records past the per-log cap (the first 32 are kept), counted but not stored. */
+    readonly refused?: number;
   };
   /** repeats: the same suspect pair seen again since start (counted, not stored again). */
   readonly suspects: { readonly count: number; readonly url: string; readonly repeats?: number };
@@ -147,7 +149,7 @@ function evidenceCell(l: LogStatus): string {
   const ev =
     e.count === 0
       ? '<span class="ok">none</span>'
-      : `<a class="bad" href="${escapeHtml(e.url)}">${e.count} proven</a><ul class="ev">${e.items.map((i) => `<li><a href="${escapeHtml(i.url)}"><code>${escapeHtml(i.id.slice(0, 16))}…</code></a></li>`).join('')}</ul>`;
+      : `<a class="bad" href="${escapeHtml(e.url)}">${e.count} proven</a>${e.refused ? ` (${e.refused} more not stored)` : ''}<ul class="ev">${e.items.map((i) => `<li><a href="${escapeHtml(i.url)}"><code>${escapeHtml(i.id.slice(0, 16))}…</code></a></li>`).join('')}</ul>`;
   const sus = l.suspects.count === 0 ? '' : `<div><a class="warn" href="${escapeHtml(l.suspects.url)}">${l.suspects.count} suspect (unproven)</a></div>`;
   return `<td>${ev}${sus}</td>`;
 }

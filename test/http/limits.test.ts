@@ -11,6 +11,8 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { Witness } from '../../src/witness/witness.js';
 import { LogRegistryImpl } from '../../src/logs/registry.js';
 import { createWitnessServer, EVIDENCE_PAGE, SUSPECT_PAGE, type WitnessServerOptions } from '../../src/http/server.js';
+import { createStatusSource } from '../../src/http/status-data.js';
+import { EVIDENCE_PER_ORIGIN } from '../../src/witness/store.js';
 import { cosigner, generateKey, parseVkey } from '../../src/note/index.js';
 import { originHash } from '../../src/checkpoint/checkpoint.js';
 
@@ -38,7 +40,8 @@ async function serve(opts: Partial<Pick<WitnessServerOptions, 'timeouts' | 'maxC
   const store = new MemoryStore();
   const registry = new LogRegistryImpl({ inline: [{ origin: ORIGIN, verifiers: [parseVkey(log.key.vkey)] }] });
   const witness = new Witness({ store, logs: registry, cosigners: [cosigner(generateKey('witness.example/w'))] });
-  const app = createWitnessServer({ witness, store, logs: registry, ...opts });
+  const statusSource = createStatusSource({ name: 'witness.example/w', vkeys: [], witness, store, logs: registry, cacheMs: 0 });
+  const app = createWitnessServer({ witness, store, logs: registry, statusSource, ...opts });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as net.AddressInfo).port;
   served = { app, store, port, url: `http://127.0.0.1:${port}`, log };
@@ -232,5 +235,18 @@ describe('GET /evidence and /suspects page', () => {
       expect((await fetch(`${s.url}/suspects?${q}`)).status, q).toBe(400);
     }
     for (const q of ['limit=0', `limit=${EVIDENCE_PAGE.max + 1}`, `after=${hex(999)}`, 'after=%00']) expect((await fetch(`${s.url}/evidence?${q}`)).status, q).toBe(400);
+  });
+});
+
+describe('a flood of evidence for one log', () => {
+  it('keeps the first records, counts the rest in /status.json, and the lists stay small', async () => {
+    const s = await serve();
+    const hex = (i: number) => i.toString(16).padStart(64, '0');
+    for (let i = 0; i < 500; i++) await s.store.addEvidence({ id: hex(i), origin: ORIGIN, receivedAt: 1000 + i, bytes: new Uint8Array(512) });
+    const list = (await (await fetch(`${s.url}/evidence`)).json()) as { id: string }[];
+    expect(list.map((e) => e.id)).toEqual(Array.from({ length: EVIDENCE_PER_ORIGIN }, (_, i) => hex(i))); // the first ones
+    const status = (await (await fetch(`${s.url}/status.json`)).json()) as { logs: { origin: string; evidence: { count: number; refused?: number } }[] };
+    expect(status.logs.find((l) => l.origin === ORIGIN)!.evidence).toMatchObject({ count: EVIDENCE_PER_ORIGIN, refused: 500 - EVIDENCE_PER_ORIGIN });
+    expect(await (await fetch(`${s.url}/`)).text()).toContain(`(${500 - EVIDENCE_PER_ORIGIN} more not stored)`);
   });
 });
