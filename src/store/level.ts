@@ -465,6 +465,7 @@ export class LevelStore implements WitnessStore {
     try {
       await store.attach(contents.fresh, undefined);
       await store.load();
+      store.reportCorruptEvidence();
     } catch (err) {
       await store.journal?.close().catch(() => {});
       await store.db.close().catch(() => {});
@@ -560,6 +561,14 @@ export class LevelStore implements WitnessStore {
       this.opts.onWarning?.(w);
     }
     return new Set([...present, ...lost]);
+  }
+
+  /** Evidence records that do not decode (kept by id, reported when read) are also reported at open. */
+  private reportCorruptEvidence(): void {
+    if (this.corruptEvidence.size === 0) return;
+    const w = `data directory ${this.dir}: ${this.corruptEvidence.size} evidence record(s) do not decode (damaged files?): ${[...this.corruptEvidence.keys()].slice(0, 5).join(', ')}`;
+    this.warnings.push(w);
+    this.opts.onWarning?.(w);
   }
 
   /** Damage found on open that does not refuse it (lost evidence records). */

@@ -184,7 +184,7 @@ async function reopen(dir: string, acked: Map<string, bigint>, mayBeAhead: boole
     let stored = 0;
     await store.listEvidence().then(
       (l) => (stored = l.length),
-      () => {},
+      () => {}, // a record that does not decode: it must be in integrityWarnings
     );
     const evidenceLoss = stored >= evidence ? undefined : store.integrityWarnings().length > 0 ? ('reported' as const) : ('silent' as const);
     const logs = faultLogs();
