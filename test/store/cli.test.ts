@@ -95,6 +95,16 @@ describe('gossip-witness store verify / import', () => {
     expect(cli(['store', 'import', '--config', config, '--checkpoint', join(dir, 'c30')]).code).toBe(1);
   });
 
+  it('serve refuses to start on a damaged folder, naming the damage and the way out', async () => {
+    const { data, config } = await setup();
+    const logFile = readdirSync(data).filter((f) => f.endsWith('.log')).sort().pop()!;
+    truncateSync(join(data, logFile), Math.floor(statSync(join(data, logFile)).size / 2));
+    const r = cli(['serve', '--config', config]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is damaged: .*below the acknowledged size 30/);
+    expect(r.stderr).toMatch(/store import/);
+  });
+
   it('import into an empty folder creates a store holding just that state', async () => {
     const { data, config, dir, cosigned } = await setup();
     rmSync(data, { recursive: true });

@@ -292,6 +292,17 @@ describe(`fault injection on the data folder (${FULL ? 'full matrix' : 'fast sam
     expect(results.length).toBeGreaterThan(FULL ? 150 : 40);
   });
 
+  it('an older copy of the database restored beside the newest journal is refused', async () => {
+    for (const b of bases) {
+      const dir = join(work, `older-db-${bases.indexOf(b)}`);
+      await cp(older, dir, { recursive: true });
+      await cp(join(b.dir, HIGHWATER_FILE), join(dir, HIGHWATER_FILE));
+      const r = await reopen(dir, b.acked, b.mayBeAhead);
+      expect(r.outcome, r.detail).toBe('refused');
+      expect(r.detail).toMatch(/below the acknowledged size/);
+    }
+  });
+
   it('a restored older copy of the whole folder moves forward to a checkpoint it had cosigned', async () => {
     const b = bases[0];
     // What the newest folder holds: the cosigned notes (a client or a peer has them).
