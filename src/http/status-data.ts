@@ -8,7 +8,7 @@ import type { Verifier } from '../note/keys.js';
 import { originHash, parseCheckpoint } from '../checkpoint/checkpoint.js';
 import { encodeBase64, equalBytes } from '../util/bytes.js';
 import type { Witness, WitnessLog } from '../witness/witness.js';
-import type { LogState, WitnessStore } from '../witness/store.js';
+import { EVIDENCE_PER_ORIGIN, type LogState, type WitnessStore } from '../witness/store.js';
 // Types only: a node without p2p: never loads the gossip stack.
 import type { LogView } from '../gossip/view.js';
 import type { FeederStatus, LogStatus, StatusData, WitnessAgreement } from './status-page.js';
@@ -26,7 +26,7 @@ export interface StatusSourceOptions {
   readonly name: string;
   readonly vkeys: readonly string[];
   readonly witness: Pick<Witness, 'latest'> & Partial<Pick<Witness, 'clockBehindSeconds' | 'newestCosignatureSeconds' | 'suspectRepeats'>>;
-  readonly store: Pick<WitnessStore, 'listEvidence' | 'listSuspects'> & Partial<Pick<WitnessStore, 'health' | 'evidenceCounts'>>;
+  readonly store: Pick<WitnessStore, 'listEvidence' | 'listSuspects'> & Partial<Pick<WitnessStore, 'health' | 'evidenceCounts' | 'pageEvidence'>>;
   /** The pull feeders' stats (a getter: the node creates the feeders after the server). */
   readonly feeders?: () => readonly FeederStats[];
   readonly logs: { origins(): string[]; get(origin: string): WitnessLog | undefined };
@@ -148,14 +148,26 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
         return fallback;
       }
     };
-    for (const e of await read('evidence', () => opts.store.listEvidence(), [])) {
-      let list = evidence.get(e.origin);
-      if (!list) evidence.set(e.origin, (list = []));
-      list.push({ id: e.id, receivedAt: e.receivedAt });
+    const counts = await read('evidence counts', async () => await opts.store.evidenceCounts?.(), undefined);
+    const refused = new Map((counts ?? []).map((c) => [c.origin, c.refused] as const));
+    const stored = new Map((counts ?? []).map((c) => [c.origin, c.stored] as const));
+    const pageEvidence = opts.store.pageEvidence?.bind(opts.store);
+    if (counts && pageEvidence) {
+      // Bounded whatever the store holds (even one filled before the per-log cap): one page per log.
+      for (const c of counts) {
+        if (c.stored === 0) continue;
+        const page = await read('evidence', () => pageEvidence({ origin: c.origin, limit: EVIDENCE_PER_ORIGIN }), { items: [] });
+        evidence.set(c.origin, page.items.map((e) => ({ id: e.id, receivedAt: e.receivedAt })));
+      }
+    } else {
+      for (const e of await read('evidence', () => opts.store.listEvidence(), [])) {
+        let list = evidence.get(e.origin);
+        if (!list) evidence.set(e.origin, (list = []));
+        list.push({ id: e.id, receivedAt: e.receivedAt });
+      }
     }
     const suspects = new Map<string, number>();
     for (const s of await read('suspects', () => opts.store.listSuspects(), [])) suspects.set(s.origin, (suspects.get(s.origin) ?? 0) + 1);
-    const refused = new Map((await read('evidence counts', async () => (await opts.store.evidenceCounts?.()) ?? [], [])).map((c) => [c.origin, c.refused] as const));
     const logs: LogStatus[] = [];
     const feeders = new Map((opts.feeders?.() ?? []).map((f) => [f.origin, feederStatus(f, t)] as const));
     const problems = readiness(opts.store, opts.witness).reasons;
@@ -176,7 +188,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
           : {}),
         ...(g ? { agreement: agreementOf(g.viewOf(origin), state, tracked) } : {}),
         evidence: {
-          count: ev.length,
+          count: stored.get(origin) ?? ev.length,
           items: ev.slice(-MAX_EVIDENCE_ITEMS).reverse().map((e) => ({ id: e.id, url: `/evidence/${e.id}`, receivedAt: new Date(e.receivedAt).toISOString() })),
           url: `/evidence?origin=${q}`,
           ...((refused.get(origin) ?? 0) > 0 ? { refused: refused.get(origin) } : {}),
@@ -185,7 +197,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
       });
     }
     // Evidence of logs no longer followed still counts for the alarm.
-    const evidenceTotal = [...evidence.values()].reduce((n, l) => n + l.length, 0);
+    const evidenceTotal = [...evidence].reduce((n, [origin, l]) => n + (stored.get(origin) ?? l.length), 0);
     const suspectsTotal = [...suspects.values()].reduce((n, c) => n + c, 0);
     const scores = g ? [...g.scores()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
     return {
