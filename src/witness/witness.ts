@@ -386,7 +386,12 @@ export class Witness {
     });
   }
 
-  /** Stores verified evidence (callers verify it first). Returns true when new. */
+  /**
+   * Stores verified evidence (callers verify it first). Returns true when new and stored; false
+   * for a known record, or past the log's cap (the store keeps the first EVIDENCE_PER_ORIGIN and
+   * only counts later ones), so a log that signs thousands of forks is neither stored nor
+   * re-gossiped thousands of times.
+   */
   async storeEvidence(origin: string, evidence: Evidence): Promise<boolean> {
     const bytes = encodeEvidence(evidence);
     const id = evidenceId(bytes);
