@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { parseDuration, parseListen } from '../config.js';
-import { startLocalLog, type LocalLog, type LocalLogWitness } from '../logs/local-log/index.js';
+import { LOCAL_LOG_KEY_TYPES, startLocalLog, type LocalLog, type LocalLogKeyType, type LocalLogWitness } from '../logs/local-log/index.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
 import { readInput } from './io.js';
 import { RefusedError, UsageError } from './errors.js';
@@ -18,6 +18,7 @@ interface ServeOptions {
   origin: string;
   key?: string;
   keyName?: string;
+  keyType?: string;
   listen: string;
   dir?: string;
   interval: string;
@@ -37,7 +38,9 @@ Endpoints (tlog-tiles under the listen URL):
   POST /add            body = one entry (at most 65524 bytes); answers {"index":N}
                        once sequenced (persisted); it appears in the next checkpoint
 
-Checkpoints are signed every --interval, only when the tree grew since the last one.
+Checkpoints are signed every --interval, only when the tree grew since the last one,
+with Ed25519 (0x01) or, with --key-type ml-dsa-44, ML-DSA-44 (0x06 subtree/v1 over the
+whole tree, timestamped; it does not cover extension lines, and this log writes none).
 Each one is pushed to every --witness (tlog-witness add-checkpoint, following 409 up
 to 3 times), and the cosignatures returned on that exact text are added to the served
 checkpoint (verified when the witness's --witness-vkey is given).
@@ -83,8 +86,9 @@ export function registerLog(program: Command): void {
     .command('serve')
     .description('run a local tlog-tiles log that signs checkpoints, pushes them to witnesses and can equivocate')
     .requiredOption('--origin <origin>', 'checkpoint origin (first line of every checkpoint)')
-    .option('--key <file>', 'Ed25519 key file (skey), created 0600 with a fresh key when missing (default: an ephemeral key)')
+    .option('--key <file>', 'key file (skey), created 0600 with a fresh key of --key-type when missing (default: an ephemeral key)')
     .option('--key-name <name>', 'key name for a created key (default: the origin)')
+    .option('--key-type <type>', `signature type of the log's checkpoints: ${LOCAL_LOG_KEY_TYPES.join(' or ')} (default: ed25519, or the type of an existing --key file)`)
     .option('--listen <host:port>', 'HTTP listen address; port 0 picks a free port', DEFAULT_LISTEN)
     .option('--dir <dir>', 'persist entries and write the tlog-tiles layout (checkpoint, tile/...) here (default: memory only)')
     .option('--interval <duration>', 'checkpoint interval (e.g. 500ms, 1s, 1m); a checkpoint is signed only when the tree grew', '1s')
@@ -99,6 +103,9 @@ export function registerLog(program: Command): void {
     .addHelpText('after', SERVE_HELP)
     .action(async (opts: ServeOptions) => {
       if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+      if (opts.keyType !== undefined && !(LOCAL_LOG_KEY_TYPES as readonly string[]).includes(opts.keyType)) {
+        throw new UsageError(`--key-type must be ${LOCAL_LOG_KEY_TYPES.join(' or ')}, got ${JSON.stringify(opts.keyType)}`);
+      }
       const listen = parseListen(opts.listen);
       if (!listen) throw new UsageError(`--listen must be HOST:PORT, got ${JSON.stringify(opts.listen)}`);
       const interval = parseDuration(opts.interval);
@@ -117,6 +124,7 @@ export function registerLog(program: Command): void {
           origin: opts.origin,
           ...(opts.key !== undefined ? { keyFile: opts.key } : {}),
           ...(opts.keyName !== undefined ? { keyName: opts.keyName } : {}),
+          ...(opts.keyType !== undefined ? { keyType: opts.keyType as LocalLogKeyType } : {}),
           host: listen.host,
           port: listen.port,
           ...(opts.dir !== undefined ? { dir: opts.dir } : {}),

@@ -60,7 +60,7 @@ export function policyOptions(cmd: Command): Command {
     .requiredOption('--policy <file>', 'policy file: C2SP tlog-policy (vkeys) or Sigsum (hex keys)')
     .option('--strict', 'accept only C2SP tlog-policy: no "origin" extension, no Sigsum hex keys')
     .option('--dialect <dialect>', 'auto (default), tlog-policy or sigsum')
-    .option('--max-age <seconds>', 'refuse cosignatures older than this (counted as absent)')
+    .option('--max-age <seconds>', 'refuse cosignatures older than this (counted as absent; a timestamp of 0 never meets it)')
     .option('--clock-skew <seconds>', 'clock skew allowance for --max-age and future timestamps (default 60)')
     .option('--now <seconds>', 'the current time as POSIX seconds (default: the system clock)')
     .option('--evidence <file>', 'proven split-view evidence: refuse its origin (repeatable)', collect, []);

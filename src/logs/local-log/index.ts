@@ -8,15 +8,18 @@
 //   log.forkAt(8n);                 // equivocate from size 8 on (branch b)
 //   await log.stop();
 import { pino, type Logger } from 'pino';
-import { generateKey, parseSkey, parseCosignatureVkey, isValidKeyName, type Ed25519SignerKey, type Verifier } from '../../note/keys.js';
+import { existsSync } from 'node:fs';
+import { generateKey, parseSkey, parseCosignatureVkey, isValidKeyName, unixSeconds, type Ed25519SignerKey, type Verifier } from '../../note/keys.js';
+import { generateMlDsa44Key, parseMlDsa44Skey, type MlDsa44Key } from '../../note/mldsa-keys.js';
+import { MLDSA44 } from '../../note/sigtypes/mldsa44.js';
 import { keyLabel } from '../../note/note.js';
-import { loadOrCreateKeyFile } from '../../keys/keyfile.js';
-import { utf8 } from '../../util/bytes.js';
-import { AddRefused, LocalLogCore, LocalLogError, MAX_ENTRY_SIZE, type AppendTarget, type BranchName, type PublishedCheckpoint, type SequenceItem, type SequenceResult } from './log.js';
+import { KeyFileError, loadOrCreateKeyFile, readMlDsa44KeyFile, writeKeyFile } from '../../keys/keyfile.js';
+import { decodeBase64, utf8 } from '../../util/bytes.js';
+import { AddRefused, LocalLogCore, LocalLogError, MAX_ENTRY_SIZE, type AppendTarget, type BranchName, type LocalLogKey, type PublishedCheckpoint, type SequenceItem, type SequenceResult } from './log.js';
 import { pushCheckpoint, type PushOutcome } from './push.js';
 import { startLocalLogServer, type LocalLogServer } from './server.js';
 
-export { AddRefused, LocalLogCore, LocalLogError, FORK_MARKER, MAX_ENTRY_SIZE, type AppendTarget, type BranchName, type PublishedCheckpoint } from './log.js';
+export { AddRefused, LocalLogCore, LocalLogError, FORK_MARKER, MAX_ENTRY_SIZE, type AppendTarget, type BranchName, type LocalLogKey, type PublishedCheckpoint } from './log.js';
 export { pushCheckpoint, filterCosignatures, addCheckpointUrl, MAX_409_RETRIES, type PushOutcome, type PushTarget } from './push.js';
 export { answerTlogTiles, selectBranch, normalizeAddress, startLocalLogServer } from './server.js';
 export { hashTile, entryBundle, encodeEntryRecords, decodeEntryRecords, TileDirWriter, type TileSource } from './tiles.js';
@@ -29,7 +32,7 @@ const MAX_BACKOFF_MS = 60_000;
 export interface LocalLogWitness {
   /** Submission prefix: add-checkpoint is POSTed to <url>/add-checkpoint. */
   url: string;
-  /** The witness's vkey (0x01 or 0x04); when set, only cosignatures verifying under it are kept. */
+  /** The witness's vkey (0x01, 0x04 or ML-DSA-44 0x06); when set, only cosignatures verifying under it are kept. */
   vkey?: string;
   /** The branch pushed to this witness (default a). Before the fork, b is the same as a. */
   branch?: BranchName;
@@ -38,10 +41,18 @@ export interface LocalLogWitness {
 export interface LocalLogOptions {
   /** Checkpoint origin (first line). */
   origin: string;
-  /** The log's signing key: a key, an skey string, or (with keyFile) none. Default: a fresh key. */
-  key?: Ed25519SignerKey | string;
-  /** Key file, created (0600) with a fresh key when missing. */
+  /**
+   * The log's signing key: an Ed25519 or ML-DSA-44 key, an skey string (either type), or (with
+   * keyFile) none. Default: a fresh key of keyType.
+   */
+  key?: Ed25519SignerKey | MlDsa44Key | string;
+  /** Key file, created (0600) with a fresh key of keyType when missing; an existing file's type must match keyType when given. */
   keyFile?: string;
+  /**
+   * Signature type of the log's checkpoint signatures: 'ed25519' (0x01, the default) or
+   * 'ml-dsa-44' (0x06 subtree/v1 over [0, size), timestamped with the signing time).
+   */
+  keyType?: LocalLogKeyType;
   /** Key name for a created key (default: the origin, which must then be a valid key name). */
   keyName?: string;
   host?: string;
@@ -86,7 +97,7 @@ export interface LocalLog {
   /** Base URL of the HTTP API (tlog-tiles prefix). */
   readonly url: string;
   readonly origin: string;
-  /** The log's Ed25519 vkey. */
+  /** The log's vkey: Ed25519 (0x01) or ML-DSA-44 (0x06). */
   readonly vkey: string;
   /** The transport-free core: trees, entries, proofs, published checkpoints. */
   readonly core: LocalLogCore;
@@ -138,15 +149,75 @@ function normalizeWitnessUrl(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function resolveKey(opts: LocalLogOptions): Ed25519SignerKey {
+export type LocalLogKeyType = 'ed25519' | 'ml-dsa-44';
+export const LOCAL_LOG_KEY_TYPES: readonly LocalLogKeyType[] = ['ed25519', 'ml-dsa-44'];
+
+/** The signature type byte of an skey (PRIVATE+KEY+name+keyid+base64(type || ...)), or undefined. */
+function skeyType(skey: string): number | undefined {
+  const m = /^PRIVATE\+KEY\+[^+]*\+[^+]*\+(.*)$/s.exec(skey.trim());
+  const material = m ? decodeBase64(m[1]) : null;
+  return material && material.length > 0 ? material[0] : undefined;
+}
+
+/** An ML-DSA-44 key as a log signer: 0x06 signatures timestamped with the signing time. */
+function mlDsaLogKey(k: MlDsa44Key): LocalLogKey {
+  return k.logSigner(unixSeconds);
+}
+
+function typeOf(skey: string): LocalLogKeyType {
+  return skeyType(skey) === MLDSA44 ? 'ml-dsa-44' : 'ed25519';
+}
+
+function resolveKey(opts: LocalLogOptions): LocalLogKey {
   const name = opts.keyName ?? opts.origin;
-  if (typeof opts.key === 'string') return parseSkey(opts.key.trim());
-  if (opts.key !== undefined) return opts.key;
+  const wanted = opts.keyType;
+  if (wanted !== undefined && !LOCAL_LOG_KEY_TYPES.includes(wanted)) throw new LocalLogError(`unknown key type ${JSON.stringify(wanted)} (${LOCAL_LOG_KEY_TYPES.join(' or ')})`);
+  const mismatch = (have: LocalLogKeyType, what: string) => {
+    if (wanted !== undefined && wanted !== have) throw new LocalLogError(`${what} is an ${have === 'ed25519' ? 'Ed25519' : 'ML-DSA-44'} key, but the key type asked for is ${wanted}`);
+  };
+  if (typeof opts.key === 'string') {
+    const t = typeOf(opts.key);
+    mismatch(t, 'the given skey');
+    return t === 'ml-dsa-44' ? mlDsaLogKey(parseMlDsa44Skey(opts.key.trim())) : parseSkey(opts.key.trim());
+  }
+  if (opts.key !== undefined) {
+    if ('logSigner' in opts.key) {
+      mismatch('ml-dsa-44', 'the given key');
+      return mlDsaLogKey(opts.key);
+    }
+    mismatch('ed25519', 'the given key');
+    return opts.key;
+  }
   if (!isValidKeyName(name)) {
     throw new LocalLogError(`the origin ${JSON.stringify(opts.origin)} is not a valid key name (no "+" or spaces): give a key name`);
   }
-  if (opts.keyFile !== undefined) return loadOrCreateKeyFile(opts.keyFile, name).key;
-  return generateKey(name);
+  if (opts.keyFile !== undefined) {
+    const file = opts.keyFile;
+    if (existsSync(file)) {
+      // An existing key file decides the type (checked against keyType when given).
+      let k: MlDsa44Key | undefined;
+      try {
+        k = readMlDsa44KeyFile(file);
+      } catch (e) {
+        // Not a 0x06 key: the Ed25519 reader gives its own errors (mode, size, format).
+        if (!(e instanceof KeyFileError) || !/not an ML-DSA-44/.test(e.message)) throw e;
+      }
+      if (k !== undefined) {
+        mismatch('ml-dsa-44', `key file ${file}`);
+        if (k.name !== name) throw new KeyFileError(`key file ${file} holds a key named ${k.name}, but the configured name is ${name}`);
+        return mlDsaLogKey(k);
+      }
+      mismatch('ed25519', `key file ${file}`);
+      return loadOrCreateKeyFile(file, name).key;
+    }
+    if (wanted === 'ml-dsa-44') {
+      const k = generateMlDsa44Key(name);
+      writeKeyFile(file, k);
+      return mlDsaLogKey(k);
+    }
+    return loadOrCreateKeyFile(file, name).key;
+  }
+  return wanted === 'ml-dsa-44' ? mlDsaLogKey(generateMlDsa44Key(name)) : generateKey(name);
 }
 
 export async function startLocalLog(opts: LocalLogOptions): Promise<LocalLog> {

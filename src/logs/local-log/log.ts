@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { MemoryTree } from '../../merkle/memory-tree.js';
 import { formatCheckpoint } from '../../checkpoint/checkpoint.js';
 import { signNote } from '../../note/note.js';
-import type { Ed25519SignerKey } from '../../note/keys.js';
+import type { Signer } from '../../note/keys.js';
+
+/**
+ * The log's signing key: an Ed25519 key (Ed25519SignerKey) or an ML-DSA-44 log signer
+ * (MlDsa44Key.logSigner(), signature type 0x06), with the vkey its checkpoints open with.
+ */
+export type LocalLogKey = Signer & { readonly vkey: string };
 import { concatBytes, equalBytes, utf8 } from '../../util/bytes.js';
 import { MAX_BUNDLE_ENTRY, TileDirWriter, decodeEntryRecords, encodeEntryRecords, type TileSource } from './tiles.js';
 
@@ -156,7 +162,7 @@ class Branch {
 
 export interface LocalLogCoreOptions {
   origin: string;
-  key: Ed25519SignerKey;
+  key: LocalLogKey;
   /** Persist entries here and write the tlog-tiles layout (branch b under <dir>/branch-b). */
   dir?: string;
   /** Fork at this size (also restored from <dir> when it was set before). */
@@ -173,7 +179,7 @@ export type SequenceResult = { a?: bigint; b?: bigint } | { error: string };
 
 export class LocalLogCore {
   readonly origin: string;
-  readonly key: Ed25519SignerKey;
+  readonly key: LocalLogKey;
   readonly dir: string | undefined;
   readonly #a = new Branch('a');
   #b: Branch | undefined;
