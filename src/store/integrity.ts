@@ -30,7 +30,7 @@ export class StoreDamagedError extends Error {
 const LEVEL_FILE_RE = /^(?:CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(?:log|ldb|sst))$/;
 
 export interface DirContents {
-  /** The directory does not exist, or holds neither LevelDB files nor a journal: create a new store. */
+  /** The directory does not exist, or holds neither LevelDB data files nor a journal: create a new store. */
   readonly fresh: boolean;
   readonly levelFiles: string[];
   readonly hasJournal: boolean;
@@ -47,13 +47,15 @@ export async function inspectDir(dir: string): Promise<DirContents> {
   }
   const levelFiles = names.filter((n) => LEVEL_FILE_RE.test(n));
   const hasJournal = names.includes(HIGHWATER_FILE);
-  return { fresh: levelFiles.length === 0 && !hasJournal, levelFiles, hasJournal };
+  // LOCK and LOG alone hold no data (LevelDB stopped while first creating the folder).
+  const dataFiles = levelFiles.filter((n) => !/^(?:LOCK|LOG|LOG\.old)$/.test(n));
+  return { fresh: dataFiles.length === 0 && !hasJournal, levelFiles, hasJournal };
 }
 
 /** Problems that refuse opening a directory before LevelDB is opened. */
 export function dirProblems(c: DirContents): string[] {
   if (c.fresh) return [];
-  if (c.levelFiles.length === 0) return [`it holds a high-water journal (${HIGHWATER_FILE}) but no LevelDB database: the database was deleted or moved`];
+  if (!c.levelFiles.some((n) => n !== 'LOCK' && !n.startsWith('LOG'))) return [`it holds a high-water journal (${HIGHWATER_FILE}) but no LevelDB database: the database was deleted or moved`];
   if (!c.levelFiles.includes('CURRENT')) return [`LevelDB's CURRENT file is missing (files present: ${c.levelFiles.join(', ')})`];
   return [];
 }

@@ -58,6 +58,12 @@ describe('LevelStore integrity on open', () => {
     await advance(s, 0, 3);
     await s.close();
     expect((await (await open(b)).getState(log.origin))?.size).toBe(3n);
+    // LevelDB stopped while first creating the folder: LOCK and LOG hold no data.
+    const c = await newDir();
+    await mkdir(c);
+    await writeFile(join(c, 'LOCK'), '');
+    await writeFile(join(c, 'LOG'), 'x');
+    expect((await open(c)).health()).toEqual({ writable: true });
   });
 
   it('refuses a journal without LevelDB, and LevelDB without its journal', async () => {
