@@ -598,7 +598,8 @@ export class Witness {
    * forward to it cannot fork: the state moves forward through the store's compare-and-set (never
    * backward) and a 'restored' event is emitted (the node logs it at error level). The same size
    * with another root is a split view of our own making and becomes evidence. Called from the
-   * add path (push and pull feeders), gossip's rollback protection and `store import`.
+   * add path (push and pull feeders) and gossip's rollback protection; `store import` applies the
+   * same rule offline (src/store/offline.ts).
    */
   async restoreFromOwnCosignature(note: string, source: string): Promise<RestoreResult> {
     const ignored = (reason: string): RestoreResult => ({ kind: 'ignored', reason });
