@@ -1,0 +1,173 @@
+// The browser bundle verifying ML-DSA-44 (signature type 0x06) in headless Chromium, as
+// test/policy/browser.test.ts does for Ed25519: the bundle (esbuild, the options of
+// `npm run build:browser`) is loaded by a page on 127.0.0.1 that verifies checkpoints made here:
+// an ML-DSA-44 log cosigned by an ML-DSA-44 and an Ed25519 witness (accept), the same with the
+// ML-DSA cosignature corrupted (reject), and a timestamp-0 cosignature under maxAge (stale).
+// Also prints the minified bundle size with and without the ML-DSA code. Skipped with a
+// printed reason when /usr/bin/chromium is missing, unless INTEROP_REQUIRED=1.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build, type Plugin } from 'esbuild';
+import { cosigner, generateKey, parseNote, signatureLines, signNote } from '../../src/note/index.js';
+import { mlDsa44KeyFromSeed } from '../../src/note/mldsa-keys.js';
+import { formatCheckpoint } from '../../src/checkpoint/checkpoint.js';
+import { MemoryTree } from '../../src/merkle/memory-tree.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const required = process.env.INTEROP_REQUIRED === '1';
+const available = existsSync(CHROMIUM);
+const skipReason = available ? '' : `${CHROMIUM} is missing (install Debian's chromium: bash .ci/install-browser.sh)`;
+if (!available && !required) console.warn(`browser-mldsa: headless Chromium test skipped: ${skipReason}`);
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const T = 1_700_000_000;
+
+function makeCases() {
+  const log = mlDsa44KeyFromSeed('pq.example/browser-log', new Uint8Array(32).fill(11));
+  const pq = mlDsa44KeyFromSeed('pq.witness.example', new Uint8Array(32).fill(12));
+  const ed = generateKey('ed.witness.example');
+  const tree = new MemoryTree();
+  for (let i = 0; i < 7; i++) tree.append(new TextEncoder().encode(`entry ${i}`));
+  const text = formatCheckpoint({ origin: log.name, size: tree.size, root: tree.root() });
+  const logNote = signNote(text, [log.logSigner(() => BigInt(T))]);
+  const textBytes = parseNote(logNote).textBytes;
+  const both = logNote + signatureLines(textBytes, [pq.cosigner(() => BigInt(T)), cosigner(ed, () => BigInt(T))]);
+  const lines = both.split('\n');
+  const i = lines.findIndex((l) => l.startsWith('\u2014 pq.witness.example '));
+  const mid = Math.floor(lines[i].length / 2);
+  lines[i] = lines[i].slice(0, mid) + (lines[i][mid] === 'A' ? 'B' : 'A') + lines[i].slice(mid + 1);
+  const corrupted = lines.join('\n');
+  const undated = logNote + signatureLines(textBytes, [pq.logSigner(() => 0n)]);
+  const policy = `log ${log.vkey}\nwitness pq ${pq.vkey}\nwitness ed ${ed.vkey}\ngroup g all pq ed\nquorum g\n`;
+  const pqOnly = `log ${log.vkey}\nwitness pq ${pq.vkey}\nquorum pq\n`;
+  return [
+    { name: 'ML-DSA log, ML-DSA + Ed25519 witnesses, 2 of 2', note: both, policy, opts: {} },
+    { name: 'the ML-DSA cosignature corrupted', note: corrupted, policy, opts: {} },
+    { name: 'timestamp 0 without maxAge', note: undated, policy: pqOnly, opts: {} },
+    { name: 'timestamp 0 with maxAge', note: undated, policy: pqOnly, opts: { maxAge: 3600, now: T } },
+  ];
+}
+
+function page(cases: ReturnType<typeof makeCases>): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>verifying</title></head>
+<body>
+<pre id="result">running</pre>
+<script type="application/json" id="data">${JSON.stringify({ cases }).replace(/</g, '\\u003c')}</script>
+<script type="module">
+const out = document.getElementById('result');
+try {
+  const client = await import('/client.js');
+  const { cases } = JSON.parse(document.getElementById('data').textContent);
+  const lines = ['backend=' + client.cryptoBackend().name + ' Buffer=' + typeof globalThis.Buffer + ' process=' + typeof globalThis.process];
+  for (const c of cases) {
+    const opts = { exhaustive: true, ...c.opts };
+    if (c.opts.now !== undefined) opts.now = () => c.opts.now;
+    const t0 = performance.now();
+    const v = client.verifyCosignedCheckpoint(c.note, client.parsePolicy(c.policy), opts);
+    const ms = performance.now() - t0;
+    lines.push(c.name + ': ' + (v.ok ? 'ACCEPT' : 'REJECT ' + v.code) + ' cosigners=' + v.cosigners.join(',') + ' statuses=' + v.witnesses.map((w) => w.status).join(',') + ' ms=' + ms.toFixed(1));
+  }
+  out.textContent = lines.join('\\n');
+} catch (e) {
+  out.textContent = 'ERROR ' + (e && e.stack || e);
+}
+document.title = 'done';
+</script>
+</body></html>`;
+}
+
+const noMlDsa: Plugin = {
+  name: 'no-mldsa',
+  setup(b) {
+    b.onResolve({ filter: /^@noble\/post-quantum\// }, (a) => ({ path: a.path, namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export const ml_dsa44 = {};', loader: 'js' }));
+  },
+};
+
+async function bundle(minify: boolean, plugins: Plugin[] = []): Promise<string> {
+  const r = await build({
+    entryPoints: [join(root, 'src/policy/index.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify,
+    write: false,
+    logLevel: 'silent',
+    plugins,
+  });
+  return r.outputFiles[0].text;
+}
+
+let server: Server | undefined;
+let base = '';
+let code = '';
+
+beforeAll(async () => {
+  if (!available) return;
+  code = await bundle(false);
+  const html = page(makeCases());
+  server = createServer((req, res) => {
+    if (req.url === '/' || req.url === '/index.html') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(code);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+describe('browser bundle with ML-DSA-44 in headless Chromium', () => {
+  it('bundle size, minified, with and without the ML-DSA code (informational; docs/formats.md)', async () => {
+    const withPq = Buffer.from(await bundle(true));
+    const without = Buffer.from(await bundle(true, [noMlDsa]));
+    const gz = (b: Buffer) => gzipSync(b, { level: 9 }).length;
+    console.log(`browser bundle minified: ${withPq.length} B (gzip -9 ${gz(withPq)} B) with ML-DSA-44; ${without.length} B (gzip -9 ${gz(without)} B) without @noble/post-quantum`);
+    expect(withPq.length).toBeGreaterThan(without.length);
+    expect(gz(withPq)).toBeLessThan(64 * 1024);
+  });
+
+  it.skipIf(!available && !required)(`verifies ML-DSA-44 log signatures and cosignatures${available ? '' : ` (SKIPPED: ${skipReason})`}`, { timeout: 60_000 }, async () => {
+    if (!available) throw new Error(`INTEROP_REQUIRED=1 but ${skipReason}`);
+    expect(code).not.toMatch(/from\s*["']node:/);
+    expect(code).not.toMatch(/\bBuffer\.from\b/);
+    const { chromium } = await import('playwright-core');
+    const userDataDir = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 30_000,
+    });
+    try {
+      const p = context.pages()[0] ?? (await context.newPage());
+      const errors: string[] = [];
+      p.on('pageerror', (e) => errors.push(String(e)));
+      await p.goto(`${base}/`, { timeout: 15_000 });
+      await p.waitForFunction(() => document.title === 'done', undefined, { timeout: 30_000 });
+      const text = (await p.textContent('#result')) ?? '';
+      console.log(text);
+      expect(errors).toEqual([]);
+      expect(text).not.toMatch(/^ERROR/);
+      const lines = text.split('\n').map((l) => l.replace(/ ms=[0-9.]+$/, ''));
+      expect(lines[0]).toBe('backend=noble Buffer=undefined process=undefined');
+      expect(lines[1]).toBe('ML-DSA log, ML-DSA + Ed25519 witnesses, 2 of 2: ACCEPT cosigners=pq,ed statuses=verified,verified');
+      expect(lines[2]).toBe('the ML-DSA cosignature corrupted: REJECT quorum cosigners=ed statuses=invalid,verified');
+      expect(lines[3]).toBe('timestamp 0 without maxAge: ACCEPT cosigners=pq statuses=verified');
+      expect(lines[4]).toBe('timestamp 0 with maxAge: REJECT stale cosigners= statuses=undated');
+    } finally {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    }
+  });
+});
