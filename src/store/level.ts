@@ -890,7 +890,8 @@ export class LevelStore implements WitnessStore {
   async pageEvidence(q: PageQuery): Promise<Page<EvidenceInfo>> {
     this.assertOpen();
     const { origin, limit, after } = checkPageQuery(q);
-    for (const err of this.corruptEvidence.values()) throw err;
+    // Records that do not decode are not in the index: reported on open and by getEvidence, and
+    // the intact ones stay listable.
     const cursor = after === undefined ? undefined : this.evidenceIndex.get(after);
     if (after !== undefined && !cursor) throw new TypeError('unknown cursor');
     const sorted = (this.sortedEvidence ??= [...this.evidenceIndex.values()].sort(compareEvidence));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.js';
+import { Level } from 'level';
 import { LevelStore } from '../../src/store/level.js';
 import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE, type EvidenceInfo, type Page, type SuspectRecord, type WitnessStore } from '../../src/witness/store.js';
 import { evidence, suspect } from './conformance.js';
@@ -112,6 +113,23 @@ for (const [name, make] of factories) {
           { origin: 'o', stored: 3, refused: 8 },
           { origin: 'p', stored: 1, refused: 0 },
         ]);
+      });
+    }
+
+    if (name === 'LevelStore') {
+      it('a record that does not decode is reported when read; the intact ones still page', async () => {
+        fx = await make();
+        await fx.store.addEvidence(evidence('good', 'o', 1));
+        const dir = (fx.store as LevelStore).dir;
+        await fx.store.close();
+        const db = new Level<string, string>(dir);
+        await db.open();
+        await db.put(`e!${Buffer.from('bad').toString('hex')}`, '{"id":"bad"');
+        await db.close();
+        const store = await fx.reopen!();
+        expect(ids((await store.pageEvidence({ limit: 10 })).items)).toEqual(['good']);
+        await expect(store.getEvidence('bad')).rejects.toThrow(/corrupt/);
+        expect(await store.addEvidence(evidence('bad', 'o', 2))).toBe(false); // still known by id
       });
     }
 
