@@ -9,6 +9,8 @@
 //   slot-filling    connects and stays (redials every 2 s), filling connection slots
 //   replaying       republishes checkpoints it saw, each with a fresh unknown-key line (ignored)
 //   oversize        publishes 100 KiB messages and writes 5 MiB gossipsub frames
+// The attackers run in a child process of their own, so that their work neither slows the logs
+// (in this process) nor counts in the victims' memory (worker processes).
 // Victims run with maxConnections GW_HB_MAX_CONN (default 24), so 9 honest peers + 30 attackers
 // exceed it. Reported per window: honest delivery ratio, fork -> evidence at every honest node (a
 // pushed log equivocates toward one witness), and the victims' RSS growth.
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   const logs: LocalLog[] = [];
   const timers: NodeJS.Timeout[] = [];
-  let attackers: Awaited<ReturnType<typeof startAttackers>> | undefined;
+  let attackers: AttackerProcess | undefined;
   try {
     console.log(`hostile-peer bench: ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1/s, windows of ${SECONDS} s, maxConnections ${MAX_CONN}, ${PER_KIND * 5} attackers`);
     const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.hostile`));
@@ -274,11 +276,11 @@ async function main(): Promise<void> {
     };
 
     const quiet = await window('without attackers', logs[L], logKeys[L].name);
-    attackers = await startAttackers(Object.values(addrs));
+    attackers = new AttackerProcess(Object.values(addrs));
+    await attackers.started;
     await sleep(5000);
     const hostile = await window('with 30 attackers', logs[L + 1], logKeys[L + 1].name);
-    const counts = attackers.counts;
-    await attackers.stop();
+    const counts = await attackers.stop();
     attackers = undefined;
     // Memory after they left (issue 13 saw 272 MB of 336 still held six minutes later).
     await sleep(15_000);
@@ -325,6 +327,46 @@ async function main(): Promise<void> {
   }
 }
 
+/** The attackers in a child process (this file run with --attackers). */
+class AttackerProcess {
+  private readonly child: ChildProcess;
+  readonly started: Promise<void>;
+  private counts: Promise<Awaited<ReturnType<typeof startAttackers>>['counts']>;
+  constructor(addrs: string[]) {
+    this.child = fork(fileURLToPath(import.meta.url), ['--attackers'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.started = new Promise((res) => this.child.once('message', () => res()));
+    this.counts = new Promise((res) => this.child.on('message', (m: any) => m.type === 'counts' && res(m.counts)));
+    this.child.send({ type: 'start', addrs });
+  }
+  async stop() {
+    if (this.child.connected) this.child.send({ type: 'stop' });
+    const none = { streamsOpened: NaN, replayed: NaN, oversize: NaN, connectedAtEnd: NaN };
+    const c = await Promise.race([this.counts, sleep(30_000).then(() => none)]);
+    await new Promise<void>((res) => {
+      if (this.child.exitCode !== null) return res();
+      const t = setTimeout(() => (this.child.kill('SIGKILL'), res()), 15_000);
+      this.child.once('exit', () => (clearTimeout(t), res()));
+    });
+    return c;
+  }
+}
+
+async function attackerMain(): Promise<void> {
+  let a: Awaited<ReturnType<typeof startAttackers>> | undefined;
+  process.on('message', (m: any) => {
+    void (async () => {
+      if (m.type === 'start') {
+        a = await startAttackers(m.addrs);
+        process.send!({ type: 'started' });
+      } else if (m.type === 'stop') {
+        await a?.stop();
+        process.send!({ type: 'counts', counts: a?.counts });
+        process.exit(0);
+      }
+    })();
+  });
+}
+
 /** Milliseconds from t0 to each node's first new evidence for origin. */
 async function waitEvidence(workers: Worker[], origin: string, t0: number, n: number, ms: number): Promise<number[]> {
   const deadline = now() + ms;
@@ -337,4 +379,5 @@ async function waitEvidence(workers: Worker[], origin: string, t0: number, n: nu
   }
 }
 
-await main();
+if (process.argv.includes('--attackers')) await attackerMain();
+else await main();
