@@ -31,3 +31,6 @@ export type {
 } from './fetch.js';
 export { encodeEvidence, decodeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
 export { setCryptoBackend, cryptoBackend, type CryptoBackend } from '../crypto/index.js';
+// ML-DSA-44 (0x06) verification: noble by default; Node >= 24.7 can use node:crypto
+// (gossip-witness/client/node-mldsa: setMlDsa44Backend(nodeMlDsa44() ?? nobleMlDsa44)).
+export { setMlDsa44Backend, mlDsa44, nobleMlDsa44, type MlDsa44Backend } from '../crypto/mldsa.js';

@@ -25,6 +25,7 @@ import { formatCheckpoint, parseCheckpoint } from '../../src/checkpoint/checkpoi
 import { decodeEvidence, encodeEvidence, makeEvidence, verifyEvidence } from '../../src/witness/evidence.js';
 import { MemoryTree } from '../../src/merkle/memory-tree.js';
 import { toHex } from '../../src/util/bytes.js';
+import { readFileSync } from 'node:fs';
 
 const seed = (n: number) => new Uint8Array(32).fill(n);
 const T = 1_700_000_000n;
@@ -206,6 +207,29 @@ describe('policies with 0x06 keys', () => {
     for (const aKey of [edCosigner(opEd, T), pqCosigner(opPq, T)]) {
       expect(verifyCosignedCheckpoint(cosigned(edText, edLog, [aKey, edCosigner(other, T)]), right)).toMatchObject({ ok: true });
     }
+  });
+});
+
+describe('the dual-key policy of docs/client.md', () => {
+  it('parses with real keys in place of the placeholders; geomys alone (both keys) does not meet 2 of 3', () => {
+    const md = readFileSync(new URL('../../docs/client.md', import.meta.url), 'utf8');
+    const block = /```\n(log <the log's vkey>\n[\s\S]*?)```/.exec(md)![1];
+    const geomysEd = generateKey('witness.example.org/geomys');
+    const geomysPq = mlDsa44KeyFromSeed('witness.example.org/geomys', seed(21));
+    const mullvad = generateKey('witness.stagemole.eu');
+    const google = generateKey('staging.witness.transparency.goog/ring-any-bells');
+    const text = block
+      .replace("<the log's vkey>", edLog.vkey)
+      .replace("<geomys's Ed25519 vkey (0x01 or 0x04)>", geomysEd.vkey)
+      .replace("<geomys's ML-DSA-44 vkey (0x06)>", geomysPq.vkey)
+      .replace(/^witness mullvad \S+/m, `witness mullvad ${mullvad.vkey}`)
+      .replace(/^witness google \S+/m, `witness google ${google.vkey}`);
+    const policy = parsePolicy(text, { strict: true });
+    const cp = checkpointText(edLog.name, tree(3));
+    expect(verifyCosignedCheckpoint(cosigned(cp, edLog, [edCosigner(geomysEd, T), pqCosigner(geomysPq, T)]), policy)).toMatchObject({ ok: false, code: 'quorum' });
+    expect(verifyCosignedCheckpoint(cosigned(cp, edLog, [pqCosigner(geomysPq, T), edCosigner(google, T)]), policy)).toMatchObject({ ok: true });
+    const wrong = parsePolicy(text.replace('group staging 2 geomys mullvad google', 'group staging 2 geomys-ed geomys-pq mullvad google').replace(/^group geomys .*$/m, ''));
+    expect(verifyCosignedCheckpoint(cosigned(cp, edLog, [edCosigner(geomysEd, T), pqCosigner(geomysPq, T)]), wrong).ok).toBe(true);
   });
 });
 
