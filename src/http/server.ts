@@ -151,6 +151,8 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
   app.addHook('onRequest', async (req) => {
     started.set(req, process.hrtime.bigint());
   });
+  // Any answer sent before the body was read (413, 404, 405 with a body): the client reads it.
+  app.addHook('onSend', async (req) => lingerOnClose(req));
   app.addHook('onResponse', async (req, reply) => {
     const t0 = started.get(req);
     const route = req.routeOptions.url ?? 'unmatched';
@@ -165,7 +167,6 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-      lingerOnClose(req);
       return send(reply, textAnswer(HTTP_STATUS.bodyTooLarge, `request body too large: the limit is ${bodyLimit} bytes`, { connection: 'close' }));
     }
     if (status >= 400 && status < 500) return send(reply, textAnswer(status, err.message || 'bad request'));

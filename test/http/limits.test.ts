@@ -106,11 +106,12 @@ describe('an oversized body', () => {
   // the race that resets the connection does not happen.
   const CLIENTS = `
     import { execFile } from 'node:child_process';
-    const [port, n] = process.argv.slice(1).map(Number);
+    const [port, n] = process.argv.slice(1, 3).map(Number);
+    const path = process.argv[3];
     const big = Buffer.alloc(8 << 20, 0x61);
     const sizes = [1 << 20, 8 << 20];
     const viaHttp = (size) => new Promise((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/add-checkpoint', headers: { 'content-length': size }, agent: false }, (res) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers: { 'content-length': size }, agent: false }, (res) => {
         res.resume();
         res.on('end', () => resolve(String(res.statusCode)));
         res.on('error', (e) => resolve(e.code ?? e.message));
@@ -120,7 +121,7 @@ describe('an oversized body', () => {
     });
     const viaFetch = async (size) => {
       try {
-        const r = await fetch('http://127.0.0.1:' + port + '/add-checkpoint', { method: 'POST', body: big.subarray(0, size) });
+        const r = await fetch('http://127.0.0.1:' + port + path, { method: 'POST', body: big.subarray(0, size) });
         await r.text();
         return String(r.status);
       } catch (e) {
@@ -130,9 +131,9 @@ describe('an oversized body', () => {
     const results = await Promise.all(Array.from({ length: n }, (_, i) => (i % 2 ? viaHttp : viaFetch)(sizes[(i >> 1) % 2])));
     process.stdout.write(JSON.stringify(results));
   `;
-  const clients = (port: number, n: number) =>
+  const clients = (port: number, n: number, path = '/add-checkpoint') =>
     new Promise<string[]>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', CLIENTS, String(port), String(n)], { timeout: 120_000 }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as string[])));
+      execFile(process.execPath, ['--input-type=module', '-e', CLIENTS, String(port), String(n), path], { timeout: 120_000 }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as string[])));
     });
 
   it('gets 413, read by the client, never a reset: 1 MiB and 8 MiB bodies, 40 at a time, with honest requests beside them', async () => {
@@ -140,6 +141,12 @@ describe('an oversized body', () => {
     await honestAdd(s, 0n, 5n);
     expect(await clients(s.port, 40)).toEqual(Array.from({ length: 40 }, () => '413'));
     await honestAdd(s, 5n, 8n);
+  });
+
+  it('on any path: a large body sent to an unknown path gets its 413 too', async () => {
+    const s = await serve();
+    expect(await clients(s.port, 10, '/no-such-path')).toEqual(Array.from({ length: 10 }, () => '413'));
+    await honestAdd(s, 0n, 5n);
   });
 
   it('with chunked transfer encoding too', async () => {
