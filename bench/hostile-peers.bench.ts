@@ -11,8 +11,8 @@
 //   oversize        publishes 100 KiB messages and writes 5 MiB gossipsub frames
 // The attackers run in a child process of their own, so that their work neither slows the logs
 // (in this process) nor counts in the victims' memory (worker processes).
-// Victims run with maxConnections GW_HB_MAX_CONN (default 24), so 9 honest peers + 30 attackers
-// exceed it. Reported per window: honest delivery ratio, fork -> evidence at every honest node (a
+// Victims run with maxConnections GW_HB_MAX_CONN (default 32): 9 honest peers + 30 attackers exceed
+// it, and the 30 attackers compete for the 23 unprotected slots. Reported per window: honest delivery ratio, fork -> evidence at every honest node (a
 // pushed log equivocates toward one witness), and the victims' RSS growth.
 // Port these attackers to whatever gossip protocol ships next and keep what they assert.
 import '../src/platform.js';
@@ -34,7 +34,7 @@ const N = 10;
 const WORKERS = 2;
 const L = Number(process.env.GW_HB_LOGS ?? 3);
 const SECONDS = Number(process.env.GW_HB_SECONDS ?? 30);
-const MAX_CONN = Number(process.env.GW_HB_MAX_CONN ?? 24);
+const MAX_CONN = Number(process.env.GW_HB_MAX_CONN ?? 32);
 const PER_KIND = 6;
 const WARMUP_S = 10;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -91,7 +91,7 @@ async function startAttackers(addrs: string[]) {
   const kinds: AttackerKind[] = ['silent', 'stream-holding', 'slot-filling', 'replaying', 'oversize'];
   const all: Attacker[] = [];
   for (const kind of kinds) for (let i = 0; i < PER_KIND; i++) all.push(kind === 'silent' ? await silentPeer() : await attackerHost(kind));
-  const counts = { streamsOpened: 0, replayed: 0, oversize: 0, connectedAtEnd: 0 };
+  const counts = { streamsOpened: 0, replayed: 0, oversize: 0, connectedAtEnd: 0, byKind: {} as Record<string, number> };
   const seen: string[] = [];
   for (const a of all.filter((x) => x.kind === 'replaying')) {
     a.host.services.pubsub.addEventListener('message', (e) => {
@@ -147,6 +147,7 @@ async function startAttackers(addrs: string[]) {
     counts,
     async stop() {
       counts.connectedAtEnd = all.reduce((s, a) => s + a.host.getPeers().length, 0);
+      for (const a of all) counts.byKind[a.kind] = (counts.byKind[a.kind] ?? 0) + a.host.getPeers().length;
       stopped = true;
       await Promise.allSettled(loops);
       await Promise.allSettled(all.map((a) => a.stop()));
@@ -303,7 +304,7 @@ async function main(): Promise<void> {
       `### Hostile peers (issue 13)\n\n\`node --import tsx bench/hostile-peers.bench.ts\` (${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${cpus().length} CPU cores: ${cpus()[0]?.model ?? '?'}; the machine was shared with other work, see the load average).\n\n` +
       `${N} full witness nodes, ${N / WORKERS} per worker process, each tracking the other ${N - 1}; ${L} pushed logs at one checkpoint per second to all ${N}; p2p.maxConnections ${MAX_CONN}. ` +
       `Two ${SECONDS}-s windows, the second with ${PER_KIND * 5} attacker identities (${PER_KIND} each: silent, stream-holding, slot-filling, replaying, oversize) dialling every node. ` +
-      `During the attack window the attackers opened ${counts.streamsOpened} held streams, replayed ${counts.replayed} messages and wrote ${counts.oversize} oversized frames; at the end they held ${counts.connectedAtEnd} connections to honest nodes in all.\n\n` +
+      `During the attack window the attackers opened ${counts.streamsOpened} held streams, replayed ${counts.replayed} messages and wrote ${counts.oversize} oversized frames; at the end they held ${counts.connectedAtEnd} connections to honest nodes in all (${Object.entries(counts.byKind).map(([k, v]) => `${k} ${v}`).join(', ')}).\n\n` +
       `| metric | without attackers | with attackers |\n|---|---|---|\n${rows.map(([a, b, c]) => `| ${a} | ${b} | ${c} |`).join('\n')}\n`;
     console.log('\n' + md);
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
@@ -340,7 +341,7 @@ class AttackerProcess {
   }
   async stop() {
     if (this.child.connected) this.child.send({ type: 'stop' });
-    const none = { streamsOpened: NaN, replayed: NaN, oversize: NaN, connectedAtEnd: NaN };
+    const none = { streamsOpened: NaN, replayed: NaN, oversize: NaN, connectedAtEnd: NaN, byKind: {} as Record<string, number> };
     const c = await Promise.race([this.counts, sleep(30_000).then(() => none)]);
     await new Promise<void>((res) => {
       if (this.child.exitCode !== null) return res();

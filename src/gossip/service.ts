@@ -42,6 +42,7 @@ import {
   SYNC_PROTOCOL,
   SYNC_TIMEOUT_MS,
   MAX_NOTES,
+  MAX_ORIGINS,
   MAX_REQUEST_BYTES,
   MAX_RESPONSE_BYTES,
   decodeRequest,
@@ -1020,7 +1021,10 @@ export class GossipService {
     const last = this.lastViewsAt.get(id) ?? -Infinity;
     if (this.now() - last < VIEWS_MIN_INTERVAL_MS || this.stopped) return;
     this.lastViewsAt.set(id, this.now());
-    const res = await this.request(peer, { type: 'views', origins: this.opts.logs.origins() });
+    // Cap what is sent: a list over the request limits would only earn an error, so ask for all.
+    let origins = this.opts.logs.origins();
+    if (origins.length > MAX_ORIGINS || encodeRequest({ type: 'views', origins }).length > MAX_REQUEST_BYTES - 1024) origins = [];
+    const res = await this.request(peer, { type: 'views', origins });
     if (res.type !== 'views') return;
     for (const note of res.notes) {
       const r = parseCheckpointMessage(utf8(note), this.trust, this.verified);
