@@ -3,7 +3,7 @@
 // `--prepare compose --dir DIR` only writes keys (kept when present) and witness configs for the
 // docker compose topology (docker-compose.yml's init service) and exits.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileCappedSync } from '../util/read-capped.js';
 import { UsageError } from './errors.js';
 import { waitForShutdown, type ShutdownLogger } from './shutdown.js';
 
@@ -25,7 +25,7 @@ export function registerLaunch(program: Command): void {
       const { launch, prepareNetwork, parseNetworkConfig, NetworkConfigError } = await import('../launcher/index.js');
       let text: string;
       try {
-        text = readFileSync(opts.network, 'utf8');
+        text = readFileCappedSync(opts.network, 1024 * 1024).toString('utf8'); // 1 MiB, like a witness config
       } catch (e) {
         throw new UsageError(`cannot read ${opts.network}: ${(e as Error).message}`);
       }

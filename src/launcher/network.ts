@@ -5,6 +5,7 @@
 //     - name: log1                      # origin defaults to example.local/<name>
 //       interval: 200ms                 # checkpoint interval
 //       forkAt: 8                       # equivocate from this size on (optional)
+//       keyType: ml-dsa-44              # the log's signature type: ed25519 (default) or ml-dsa-44
 //   witnesses:
 //     - name: w1                        # key name w1.example.local
 //       http: 0                         # HTTP port (0: a free one)
@@ -28,6 +29,8 @@ export interface NetworkLog {
   readonly origin: string;
   readonly intervalMs: number;
   readonly forkAt?: bigint;
+  /** The log's key type; absent means Ed25519. */
+  readonly keyType?: 'ed25519' | 'ml-dsa-44';
 }
 
 export interface NetworkWitness {
@@ -58,7 +61,7 @@ export class NetworkConfigError extends Error {
 const name = z.string({ error: 'must be a string' }).regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: 'must be lowercase letters, digits and dashes' });
 const port = z.number({ error: 'must be a port number' }).int().min(0).max(65535);
 const Schema = z.strictObject({
-  logs: z.array(z.strictObject({ name, origin: z.string().min(1).optional(), interval: z.string().optional(), forkAt: z.union([z.number().int().min(0), z.string()]).optional() })).min(1, { error: 'at least one log' }),
+  logs: z.array(z.strictObject({ name, origin: z.string().min(1).optional(), interval: z.string().optional(), forkAt: z.union([z.number().int().min(0), z.string()]).optional(), keyType: z.enum(['ed25519', 'ml-dsa-44'], { error: 'must be ed25519 or ml-dsa-44' }).optional() })).min(1, { error: 'at least one log' }),
   witnesses: z
     .array(
       z.strictObject({
@@ -80,7 +83,14 @@ const Schema = z.strictObject({
 export function parseNetworkConfig(text: string, file = 'network.yaml'): NetworkConfig {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) throw new NetworkConfigError(file, doc.errors.map((e) => ({ path: '', reason: `YAML: ${e.message.split('\n')[0]}` })));
-  const r = Schema.safeParse(doc.toJS());
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml throws a ReferenceError for an alias bomb: report it like any other problem.
+    throw new NetworkConfigError(file, [{ path: '', reason: `YAML: ${(e as Error).message.split('\n')[0]}` }]);
+  }
+  const r = Schema.safeParse(raw);
   if (!r.success) throw new NetworkConfigError(file, r.error.issues.map((i) => ({ path: i.path.join('.'), reason: i.message })));
   const problems: { path: string; reason: string }[] = [];
   const logNames = new Set<string>();
@@ -95,7 +105,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
       if (f === null) problems.push({ path: `logs.${i}.forkAt`, reason: 'must be a tree size' });
       else forkAt = f;
     }
-    return { name: l.name, origin: l.origin ?? `example.local/${l.name}`, intervalMs: intervalMs ?? 200, ...(forkAt !== undefined ? { forkAt } : {}) };
+    return { name: l.name, origin: l.origin ?? `example.local/${l.name}`, intervalMs: intervalMs ?? 200, ...(forkAt !== undefined ? { forkAt } : {}), ...(l.keyType !== undefined ? { keyType: l.keyType } : {}) };
   });
   const witnessNames = new Set(r.data.witnesses.map((w) => w.name));
   if (witnessNames.size !== r.data.witnesses.length) problems.push({ path: 'witnesses', reason: 'duplicate witness names' });

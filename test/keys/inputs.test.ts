@@ -12,6 +12,8 @@ import { parseLogList } from '../../src/logs/loglist.js';
 import { LogRegistryImpl, DEFAULT_MAX_LIST_BYTES } from '../../src/logs/registry.js';
 import { generateKey, parseVkey } from '../../src/note/keys.js';
 import { parsePolicy } from '../../src/policy/parse.js';
+import { parseNetworkConfig, NetworkConfigError } from '../../src/launcher/network.js';
+import { readFileSync } from 'node:fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-inputs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +58,17 @@ describe('config files are bounded', () => {
     expect(msg).toMatch(/^config .*w\.yaml: YAML: .*alias.* \(at most 100 aliases are resolved\)$/i);
     const withAlias = `name: witness.example/w1\nkey: w1.key\ndata: w1-data\nlogs:\n  - &log { origin: example.com/log, vkeys: ["${LOG.vkey}"] }\nwitnesses: [ { name: w2, vkey: "${WITNESS.vkey}" } ]\n`;
     expect(parseConfig(withAlias, join(dir, 'w.yaml')).logs).toHaveLength(1);
+  });
+});
+
+describe('the launcher network config', () => {
+  it('an alias bomb is a NetworkConfigError naming the file; the shipped example still parses', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 0; i < 9; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`);
+    expect(() => parseNetworkConfig(bomb.join('\n') + '\n', 'net.yaml')).toThrow(NetworkConfigError);
+    expect(() => parseNetworkConfig(bomb.join('\n') + '\n', 'net.yaml')).toThrow(/^network net\.yaml: YAML: .*alias/i);
+    const file = join(__dirname, '../../network-config/local-network.yaml');
+    expect(parseNetworkConfig(readFileSync(file, 'utf8'), file).witnesses.length).toBeGreaterThan(0);
   });
 });
 
