@@ -2,7 +2,7 @@
 // world-readable, or larger than a key file can be (readPrivateFile, also used for the p2p key).
 import { openSync, writeSync, closeSync, readSync, fstatSync, existsSync, constants } from 'node:fs';
 import { parseSkey, generateKey, type Ed25519SignerKey } from '../note/keys.js';
-import { parseMlDsa44Skey, type MlDsa44Key } from '../note/mldsa-keys.js';
+import { generateMlDsa44Key, parseMlDsa44Skey, type MlDsa44Key } from '../note/mldsa-keys.js';
 
 export class KeyFileError extends Error {
   constructor(message: string) {
@@ -83,6 +83,21 @@ export function readMlDsa44KeyFile(path: string): MlDsa44Key {
   } catch (e) {
     throw new KeyFileError(`key file ${path}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * loadOrCreateKeyFile for ML-DSA-44 (0x06) keys: reads the key file (refusing any other key type),
+ * creating it with a fresh key named `name` when missing.
+ */
+export function loadOrCreateMlDsa44KeyFile(path: string, name: string): { key: MlDsa44Key; created: boolean } {
+  if (!existsSync(path)) {
+    const key = generateMlDsa44Key(name);
+    writeKeyFile(path, key);
+    return { key, created: true };
+  }
+  const key = readMlDsa44KeyFile(path);
+  if (key.name !== name) throw new KeyFileError(`key file ${path} holds a key named ${key.name}, but the configured name is ${name}`);
+  return { key, created: false };
 }
 
 /** Reads the key file, creating it with a fresh key named `name` when missing. */

@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Ed25519SignerKey } from '../note/keys.js';
-import { loadOrCreateKeyFile } from '../keys/keyfile.js';
+import { loadOrCreateKeyFile, loadOrCreateMlDsa44KeyFile } from '../keys/keyfile.js';
+import type { MlDsa44Key } from '../note/mldsa-keys.js';
 import { startLocalLog, type LocalLog } from '../logs/local-log/index.js';
 import { loadOrCreatePeerKey } from '../gossip/host.js';
 import { identityFileFor } from '../gossip/service.js';
@@ -162,7 +163,8 @@ export interface PrepareOptions {
 export interface PreparedLog {
   readonly name: string;
   readonly origin: string;
-  readonly key: Ed25519SignerKey;
+  /** Ed25519, or ML-DSA-44 for a log with keyType ml-dsa-44 (0x06 log signatures). */
+  readonly key: Ed25519SignerKey | MlDsa44Key;
   /** <dir>/<log>/log.key */
   readonly keyFile: string;
   readonly host: string;
@@ -198,11 +200,12 @@ export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetw
   const logPorts = new Map<string, number>();
   for (const l of network.logs) logPorts.set(l.name, compose ? COMPOSE_PORTS.log : await freePort());
   const logUrl = (name: string) => `http://${logHostOf(name)}:${logPorts.get(name)}`;
-  const logKeys = new Map<string, { key: Ed25519SignerKey; keyFile: string }>();
+  const logKeys = new Map<string, { key: Ed25519SignerKey | MlDsa44Key; keyFile: string }>();
   for (const l of network.logs) {
     mkdirSync(join(dir, l.name), { recursive: true });
     const keyFile = join(dir, l.name, 'log.key');
-    logKeys.set(l.name, { key: loadOrCreateKeyFile(keyFile, logKeyName(l.origin)).key, keyFile });
+    const key = l.keyType === 'ml-dsa-44' ? loadOrCreateMlDsa44KeyFile(keyFile, logKeyName(l.origin)).key : loadOrCreateKeyFile(keyFile, logKeyName(l.origin)).key;
+    logKeys.set(l.name, { key, keyFile });
   }
   const plans: Plan[] = [];
   for (const w of network.witnesses) {
