@@ -4,7 +4,8 @@
 // lines under a 0x06 log signature, and evidence made from 0x06-signed checkpoints.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, verifyCosignedCheckpoint, PolicyError } from '../../src/policy/index.js';
+import { gatherCosignatures, parsePolicy, verifyCosignedCheckpoint, PolicyError } from '../../src/policy/index.js';
+import { FakeWitnesses } from './helpers.js';
 import {
   cosignatureLineTimestamp,
   cosigner,
@@ -206,6 +207,26 @@ describe('policies with 0x06 keys', () => {
     // Both operators: a with either key.
     for (const aKey of [edCosigner(opEd, T), pqCosigner(opPq, T)]) {
       expect(verifyCosignedCheckpoint(cosigned(edText, edLog, [aKey, edCosigner(other, T)]), right)).toMatchObject({ ok: true });
+    }
+  });
+});
+
+describe('gathering cosignatures from 0x06 witnesses (policy fetch)', () => {
+  it('merges an ML-DSA and an Ed25519 cosignature on one ML-DSA-signed checkpoint', async () => {
+    const server = await new FakeWitnesses().start();
+    try {
+      const text = checkpointText(pqLogKey.name, tree(6));
+      const note = signNote(text, [pqLogKey.logSigner()]);
+      const bytes = parseNote(note).textBytes;
+      server.answers.set(0, note + signatureLines(bytes, [pqCosigner(pqWitness, T)]));
+      server.answers.set(1, note + signatureLines(bytes, [edCosigner(edWitness, T)]));
+      const policy = parsePolicy(`log ${pqLogKey.vkey}\nwitness pq ${pqWitness.vkey} ${server.url(0)}\nwitness ed ${edWitness.vkey} ${server.url(1)}\ngroup g all pq ed\nquorum g\n`);
+      const r = await gatherCosignatures(policy, pqLogKey.name);
+      expect(r.ok, r.reason).toBe(true);
+      expect(r.best!.verification.cosigners).toEqual(['pq', 'ed']);
+      expect(r.responses.map((x) => x.status)).toEqual(['ok', 'ok']);
+    } finally {
+      await server.stop();
     }
   });
 });
