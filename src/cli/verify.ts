@@ -78,7 +78,7 @@ export function formatReport(v: PolicyVerification): string {
   out.push(`log: ${v.logVerified ? `verified (${v.log?.vkey.split('+').slice(0, 2).join('+') ?? ''})` : 'NOT verified'}`);
   if (v.logVerified) {
     for (const w of v.witnesses) {
-      const when = w.timestamp !== undefined ? ` at ${iso(w.timestamp)}` : '';
+      const when = w.timestamp === undefined ? '' : w.timestamp === 0n ? ' with timestamp 0 (no time claimed)' : ` at ${iso(w.timestamp)}`;
       const key = w.key ? ` [${w.key}]` : '';
       out.push(`witness ${w.name}: ${w.status}${when}${key}`);
     }
@@ -87,6 +87,7 @@ export function formatReport(v: PolicyVerification): string {
       out.push(`group ${g.name} (${g.k} of ${g.n}): ${sat}${g.satisfiedMembers.length ? ` by ${g.satisfiedMembers.join(', ')}` : ''}`);
     }
     out.push(`quorum ${v.quorum.name}: ${v.quorum.satisfied === null ? 'undecided' : v.quorum.satisfied ? 'satisfied' : 'not satisfied'}`);
+    if (v.checkpoint && v.extensionsAuthenticated === false) out.push(`extension lines: NOT covered by the log signature (ML-DSA-44 or RFC 6962 signs origin, size and root only): do not rely on them`);
     if (v.ignoredLines > 0) out.push(`ignored: ${v.ignoredLines} signature line${v.ignoredLines === 1 ? '' : 's'} from keys not in the policy`);
   }
   return out.join('\n') + '\n';

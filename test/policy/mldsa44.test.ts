@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { gatherCosignatures, parsePolicy, verifyCosignedCheckpoint, PolicyError } from '../../src/policy/index.js';
 import { FakeWitnesses } from './helpers.js';
+import { formatReport } from '../../src/cli/verify.js';
 import {
   cosignatureLineTimestamp,
   cosigner,
@@ -276,6 +277,14 @@ describe('timestamp 0 and maxAge (docs/client.md)', () => {
         expect(v.reason).toMatch(/timestamp 0/);
       }
     }
+  });
+
+  it('the CLI report names timestamp 0 and unauthenticated extension lines', () => {
+    const v = verifyCosignedCheckpoint(zero, pqOnly, { maxAge: 60, now: () => Number(T) });
+    expect(formatReport(v)).toContain('witness pq: undated with timestamp 0 (no time claimed)');
+    const ext = signNote(checkpointText(pqLogKey.name, t, ['ext']), [pqLogKey.logSigner()]);
+    expect(formatReport(verifyCosignedCheckpoint(ext, parsePolicy(`log ${pqLogKey.vkey}\nquorum none\n`)))).toMatch(/extension lines: NOT covered by the log signature/);
+    expect(formatReport(verifyCosignedCheckpoint(cosigned(text, edLog, [pqCosigner(pqWitness, T)]), pqOnly))).toMatch(/witness pq: verified at 2023-11-14T22:13:20Z/);
   });
 
   it('a dated cosignature by another witness still satisfies the freshness limit', () => {
