@@ -91,7 +91,9 @@ async function startAttackers(addrs: string[]) {
   const kinds: AttackerKind[] = ['silent', 'stream-holding', 'slot-filling', 'replaying', 'oversize'];
   const all: Attacker[] = [];
   for (const kind of kinds) for (let i = 0; i < PER_KIND; i++) all.push(kind === 'silent' ? await silentPeer() : await attackerHost(kind));
-  const counts = { streamsOpened: 0, replayed: 0, oversize: 0, connectedAtEnd: 0, byKind: {} as Record<string, number> };
+  const counts = { streamsOpened: 0, replayed: 0, oversize: 0, connectedAtEnd: 0, byKind: {} as Record<string, number>, cpuCores: 0 };
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
   const seen: string[] = [];
   for (const a of all.filter((x) => x.kind === 'replaying')) {
     a.host.services.pubsub.addEventListener('message', (e) => {
@@ -146,6 +148,8 @@ async function startAttackers(addrs: string[]) {
     all,
     counts,
     async stop() {
+      const cpu = process.cpuUsage(cpu0);
+      counts.cpuCores = (cpu.user + cpu.system) / 1e3 / (Date.now() - t0);
       counts.connectedAtEnd = all.reduce((s, a) => s + a.host.getPeers().length, 0);
       for (const a of all) counts.byKind[a.kind] = (counts.byKind[a.kind] ?? 0) + a.host.getPeers().length;
       stopped = true;
@@ -156,6 +160,8 @@ async function startAttackers(addrs: string[]) {
 }
 
 interface WindowResult {
+  /** CPU of this process (the logs) during the window, in cores. */
+  logsCpu: number;
   pubs: number;
   ratio: number;
   p99: number;
@@ -237,10 +243,12 @@ async function main(): Promise<void> {
     const window = async (label: string, forkLog: LocalLog, forkOrigin: string): Promise<WindowResult> => {
       const loadStart = loadavg()[0];
       const statsA = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+      const ownCpu0 = process.cpuUsage();
       const from = now();
       await sleep(SECONDS * 1000);
       const to = now();
       const stats = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
+      const ownCpu = process.cpuUsage(ownCpu0);
       const cpuUs = stats.reduce((sum: number, b: any, k: number) => sum + (b.cpu.user - statsA[k].cpu.user) + (b.cpu.system - statsA[k].cpu.system), 0);
       const loadEnd = loadavg()[0];
       const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from, to }, 'report', 300_000)));
@@ -273,7 +281,7 @@ async function main(): Promise<void> {
       const evidence = await waitEvidence(workers, forkOrigin, t0, N, 30_000);
       const degrees = stats.flatMap((x: any) => x.degree as number[]);
       console.log(`  ${label}: ${pubs} publications, delivery ${fmt((100 * delivered) / Math.max(1, pairs), 2)} %, evidence at ${evidence.length}/${N} nodes, last ${fmt(Math.max(...evidence))} ms`);
-      return { pubs, ratio: delivered / Math.max(1, pairs), p99: pct(lat, 99), rssStart: statsA.map((s: any) => s.rss), rss: stats.map((s: any) => s.rss), cpuCores: cpuUs / 1e6 / ((to - from) / 1000), degreeMax: Math.max(...degrees), degreeMin: Math.min(...degrees), load: [loadStart, loadEnd], evidence };
+      return { pubs, ratio: delivered / Math.max(1, pairs), p99: pct(lat, 99), rssStart: statsA.map((s: any) => s.rss), rss: stats.map((s: any) => s.rss), cpuCores: cpuUs / 1e6 / ((to - from) / 1000), logsCpu: (ownCpu.user + ownCpu.system) / 1e6 / ((to - from) / 1000), degreeMax: Math.max(...degrees), degreeMin: Math.min(...degrees), load: [loadStart, loadEnd], evidence };
     };
 
     const quiet = await window('without attackers', logs[L], logKeys[L].name);
@@ -295,7 +303,7 @@ async function main(): Promise<void> {
       ['honest delivery ratio (goal ≥ 99 %)', `${fmt(100 * quiet.ratio, 2)} %`, `${fmt(100 * hostile.ratio, 2)} %`],
       ['per-delivery latency p99', `${fmt(quiet.p99)} ms`, `${fmt(hostile.p99)} ms`],
       ['fork -> evidence at every honest node, push (goal < 2 s)', evRow(quiet.evidence), evRow(hostile.evidence)],
-      ['honest nodes\' CPU (both workers)', `${fmt(quiet.cpuCores, 2)} cores`, `${fmt(hostile.cpuCores, 2)} cores`],
+      ['CPU: honest nodes (both workers) / logs process / attackers process', `${fmt(quiet.cpuCores, 2)} / ${fmt(quiet.logsCpu, 2)} / — cores`, `${fmt(hostile.cpuCores, 2)} / ${fmt(hostile.logsCpu, 2)} / ${fmt(counts.cpuCores, 2)} cores`],
       ['worker RSS at window start → end (5 nodes each)', quiet.rss.map((r, k) => `${fmt(quiet.rssStart[k] / 1e6)} → ${fmt(r / 1e6)} MB`).join(', '), hostile.rss.map((r, k) => `${fmt(hostile.rssStart[k] / 1e6)} → ${fmt(r / 1e6)} MB`).join(', ')],
       ['victims\' RSS growth vs the end of the quiet window (goal ≤ 50 MB)', '—', `${rssGrowth.map((g) => `${fmt(g, 1)} MB`).join(', ')} per worker, i.e. ${fmt(Math.max(...rssGrowth) / (N / WORKERS), 1)} MB per node at most; 15 s after the attackers left: ${after.map((r) => `${fmt(r / 1e6)} MB`).join(', ')}`],
       ['connections per honest node min / max (maxConnections ' + MAX_CONN + ')', `${quiet.degreeMin} / ${quiet.degreeMax}`, `${hostile.degreeMin} / ${hostile.degreeMax}`],
@@ -341,7 +349,7 @@ class AttackerProcess {
   }
   async stop() {
     if (this.child.connected) this.child.send({ type: 'stop' });
-    const none = { streamsOpened: NaN, replayed: NaN, oversize: NaN, connectedAtEnd: NaN, byKind: {} as Record<string, number> };
+    const none = { streamsOpened: NaN, replayed: NaN, oversize: NaN, connectedAtEnd: NaN, byKind: {} as Record<string, number>, cpuCores: NaN };
     const c = await Promise.race([this.counts, sleep(30_000).then(() => none)]);
     await new Promise<void>((res) => {
       if (this.child.exitCode !== null) return res();
