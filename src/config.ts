@@ -2,9 +2,9 @@
 // `config FILE: <field path>: <reason>` before anything starts.
 //
 //   name: witness.example/w1          # the witness's key name
-//   key: w1.key                       # Ed25519 skey file, or a list of them (rotation); created 0600 if missing
+//   key: w1.key                       # Ed25519 or ML-DSA-44 skey file, or a list (both types; rotation); a missing one is created (Ed25519, 0600)
 //   data: w1-data                     # LevelDB directory
-//   http: { listen: 127.0.0.1:7380, bodyLimit: 16384, maxConnections: 1024 }
+//   http: { listen: 127.0.0.1:7380, bodyLimit: 524288, maxConnections: 1024 }
 //   logs:                             # inline logs
 //     - { origin: example.com/log, vkeys: [ "example.com/log+1234abcd+AT..." ], qpd: 86400 }
 //   logList: logs.txt                 # a logs/v0 file, or an http(s) URL
@@ -35,7 +35,8 @@ import type { InlineLog, LogListSource } from './logs/registry.js';
 import { parsePullConfig } from './logs/feeders/config.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7380';
-export const DEFAULT_BODY_LIMIT = 16 * 1024;
+/** HTTP body limit: a checkpoint with 100 ML-DSA-44 signature lines (about 330 KB) fits (issue 14). */
+export const DEFAULT_BODY_LIMIT = 512 * 1024;
 /** HTTP connections held at once; more are closed as they arrive. */
 export const DEFAULT_HTTP_MAX_CONNECTIONS = 1024;
 /** A config file is small; a larger one is refused before it is parsed. */

@@ -1,7 +1,14 @@
-// Node.js platform setup: the Promise.withResolvers polyfill and the node:crypto backend.
-// Every Node entry point (CLI, server, tests) imports this first. The browser build does not.
+// Node.js platform setup: the Promise.withResolvers polyfill and the node:crypto backends.
+// Every Node entry point (CLI, server, tests) imports this first. The browser build does not
+// (it keeps @noble/post-quantum on the calling thread; src/crypto/mldsa.ts stays free of node:).
 import './polyfill.js';
 import { setCryptoBackend } from './crypto/index.js';
 import { nodeBackend } from './crypto/node.js';
+import { setMlDsa44Backend } from './crypto/mldsa.js';
+import { nodeDefaultMlDsa44 } from './crypto/mldsa-pool.js';
 
 setCryptoBackend(nodeBackend);
+// ML-DSA-44: node:crypto where the runtime has it (Node >= 24.7; signAsync on the libuv pool),
+// else noble with signAsync/verifyAsync on a small worker pool (started on first use), so that
+// signing never blocks the event loop for milliseconds.
+setMlDsa44Backend(nodeDefaultMlDsa44());

@@ -77,7 +77,7 @@ witnesses: [ { name: w2, vkey: "${LOG2.vkey}" } ]
 
   it('defaults: listen 127.0.0.1:7380, 16 KiB bodies, refresh 1h; a single key file; a URL log list', () => {
     const c = parseConfig(`name: w\nkey: /k\ndata: /d\nlogList: https://example.org/log-list.1\n`, '/etc/w.yaml');
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 7380, bodyLimit: 16384, maxConnections: 1024 });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 7380, bodyLimit: 512 * 1024, maxConnections: 1024 });
     expect(c.keyFiles).toEqual(['/k']);
     expect(c.logs).toEqual([]);
     expect(c.logList).toEqual({ kind: 'url', url: 'https://example.org/log-list.1' });

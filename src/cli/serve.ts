@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run a witness: c2sp.org/tlog-witness add-checkpoint, monitoring, evidence and metrics over HTTP')
     .requiredOption('--config <file>', 'YAML config file (see docs/operator-quickstart.md)')
-    .option('--print-vkey', "print the witness's cosignature vkey(s), one per line, and exit (creates a missing key)")
+    .option('--print-vkey', "print the witness's vkeys, one per line (cosignature/v1 for Ed25519 keys, 0x06 for ML-DSA-44 keys), and exit (creates a missing key as Ed25519)")
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
     .action(async (opts: { config: string; printVkey?: boolean; logLevel: string }) => {
       if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
@@ -36,7 +36,8 @@ export function registerServe(program: Command): void {
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        process.stdout.write(keys.map((k) => k.cosignatureVkey + '\n').join(''));
+        const { witnessVkey } = await import('../keys/keyfile.js');
+        process.stdout.write(keys.map((k) => witnessVkey(k) + '\n').join(''));
         return;
       }
       const { pino } = await import('pino');

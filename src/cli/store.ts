@@ -17,17 +17,17 @@ async function readConfig(file: string): Promise<WitnessConfig> {
   }
 }
 
-/** The configured logs (inline and the log list, or its cached copy) and this witness's cosignature keys. */
+/** The configured logs (inline and the log list, or its cached copy) and this witness's cosignature keys (Ed25519 and ML-DSA-44). */
 async function keysOf(config: WitnessConfig): Promise<{ logs: LogRegistry; ownKeys: Verifier[]; stop: () => void }> {
   const { existsSync } = await import('node:fs');
-  const { readKeyFile } = await import('../keys/keyfile.js');
+  const { readWitnessKeyFile, witnessVkey } = await import('../keys/keyfile.js');
   const { parseCosignatureVkey } = await import('../note/keys.js');
   const { LogRegistryImpl } = await import('../logs/registry.js');
   const ownKeys: Verifier[] = [];
   for (const f of config.keyFiles) {
     if (!existsSync(f)) throw new UsageError(`key file ${f} does not exist`);
     try {
-      ownKeys.push(parseCosignatureVkey(readKeyFile(f).cosignatureVkey));
+      ownKeys.push(parseCosignatureVkey(witnessVkey(readWitnessKeyFile(f))));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }

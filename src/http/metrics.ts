@@ -15,6 +15,8 @@ export interface WitnessMetrics {
   onWitnessEvent(e: WitnessEvent): void;
   /** One add-checkpoint request answered (origin must already be bounded: configured or "unknown"). */
   countRequest(origin: string, status: number): void;
+  /** One sign-subtree request answered; cached: served from the answer cache. */
+  countSubtreeRequest(status: number, cached: boolean): void;
   observeDuration(route: string, seconds: number): void;
   setLogSize(origin: string, size: bigint): void;
   /** When the latest checkpoint of a log was cosigned (stored), ms since the epoch. */
@@ -59,6 +61,12 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     collect() {
       for (const origin of origins()) for (const status of ALERTED_STATUSES) this.inc({ origin, status }, 0);
     },
+  });
+  const subtreeRequests = new Counter({
+    name: 'witness_sign_subtree_requests_total',
+    help: 'sign-subtree requests by HTTP status, and whether a 200 came from the answer cache',
+    labelNames: ['status', 'cached'] as const,
+    registers: [registry],
   });
   const cosignatures = new Counter({
     name: 'witness_cosignatures_total',
@@ -166,6 +174,9 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
           storeErrors.inc({ op: e.op });
           break;
       }
+    },
+    countSubtreeRequest(status: number, cached: boolean): void {
+      subtreeRequests.inc({ status: String(status), cached: String(cached) });
     },
     countRequest(origin: string, status: number): void {
       requests.inc({ origin, status: String(status) });

@@ -1,5 +1,6 @@
 // The witness's HTTP API (fastify):
 //   POST /add-checkpoint             c2sp.org/tlog-witness submission (raw body, any content type)
+//   POST /sign-subtree               c2sp.org/tlog-witness subtree cosignature (ML-DSA-44 keys only; else 404)
 //   GET  /<hex SHA-256(origin)>/checkpoint   monitoring read path (tlog-witness HEAD)
 //   GET  /evidence, /evidence/<id>   proven split-view evidence (list, paged; canonical bytes)
 //   GET  /suspects                   failed consistency checks (unproven), bounded per origin, paged
@@ -14,7 +15,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { UNAVAILABLE_RETRY_AFTER, WitnessInternalError, type LogRegistry, type Witness } from '../witness/witness.js';
 import type { WitnessStore } from '../witness/store.js';
 import { encodeBase64 } from '../util/bytes.js';
-import { answerFor, textAnswer, HTTP_STATUS, TEXT_PLAIN, type HttpAnswer } from './status.js';
+import { answerFor, answerForSubtree, textAnswer, HTTP_STATUS, TEXT_PLAIN, type HttpAnswer } from './status.js';
+import type { SubtreeSigner } from '../witness/sign-subtree.js';
 import { createWitnessMetrics, UNKNOWN_ORIGIN, type WitnessMetrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';
 import { readiness, type StatusSource } from './status-data.js';
@@ -40,16 +42,22 @@ export interface WitnessServerOptions {
   logs: ServedLogs;
   metrics?: WitnessMetrics;
   logger?: FastifyBaseLogger;
-  /** add-checkpoint body limit in bytes (default 16 KiB, as transparency-dev/witness). */
+  /** add-checkpoint and sign-subtree body limit in bytes (default DEFAULT_BODY_LIMIT, 512 KiB). */
   bodyLimit?: number;
   timeouts?: WitnessServerTimeouts;
   /** Most simultaneous connections (default DEFAULT_MAX_CONNECTIONS); more are closed at once. */
   maxConnections?: number;
   /** Serves the status page (GET /, /status) and GET /status.json (./status-data.ts). */
   statusSource?: StatusSource;
+  /** Answers POST /sign-subtree (src/witness/sign-subtree.ts); without it (or without an ML-DSA-44 key) 404. */
+  subtreeSigner?: SubtreeSigner;
 }
 
-export const DEFAULT_BODY_LIMIT = 16 * 1024;
+/**
+ * Request body limit in bytes: 512 KiB, so that a checkpoint with 100 signature lines of the
+ * largest type fits (an ML-DSA-44 line is about 3.3 KB: 100 of them about 330 KB), with 63 proof lines.
+ */
+export const DEFAULT_BODY_LIMIT = 512 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** GET /evidence and /suspects pages: ?limit= default and most. */
 export const EVIDENCE_PAGE = { default: 100, max: 1000 } as const;
@@ -118,6 +126,20 @@ function json(reply: FastifyReply, value: unknown): FastifyReply {
   return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value) + '\n');
 }
 
+/** Any Content-Type (or none, or a malformed one) is accepted: the body is parsed as bytes. */
+async function rawBody(req: FastifyRequest): Promise<void> {
+  req.headers['content-type'] = 'application/octet-stream';
+}
+
+/** A sign-subtree answer (the client is its IP address, for the rate limit); x-cached marks a cache hit. */
+async function subtreeAnswer(signer: SubtreeSigner, body: Buffer, req: FastifyRequest): Promise<HttpAnswer> {
+  const result = await signer.signSubtree(body, req.ip);
+  const answer = answerForSubtree(result);
+  if (result.kind === 'signed') req.log.debug({ origin: result.origin, cached: result.cached }, 'sign-subtree: signed');
+  else req.log.debug({ origin: result.origin, status: answer.status, code: result.code, reason: result.reason }, 'sign-subtree rejected');
+  return result.kind === 'signed' && result.cached ? { ...answer, headers: { ...answer.headers, 'x-cached': 'true' } } : answer;
+}
+
 export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance {
   const { witness, store, logs } = opts;
   const metrics = opts.metrics ?? createWitnessMetrics();
@@ -177,12 +199,7 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
 
   app.post(
     '/add-checkpoint',
-    {
-      onRequest: async (req) => {
-        // Any Content-Type (or none, or a malformed one) is accepted: the body is parsed as bytes.
-        req.headers['content-type'] = 'application/octet-stream';
-      },
-    },
+    { onRequest: rawBody },
     async (req, reply) => {
       const body = req.body;
       if (!Buffer.isBuffer(body) || body.length === 0) return send(reply, textAnswer(HTTP_STATUS.emptyBody, 'empty request body: expected "old <size>", proof lines, a blank line and a signed checkpoint'));
@@ -208,12 +225,26 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
       return send(reply, answer);
     },
   );
-  for (const method of ['GET', 'PUT', 'DELETE', 'PATCH'] as const) {
-    app.route({
-      method,
-      url: '/add-checkpoint',
-      handler: async (_req, reply) => send(reply, textAnswer(HTTP_STATUS.methodNotAllowed, 'use POST', { allow: 'POST' })),
-    });
+  app.post('/sign-subtree', { onRequest: rawBody }, async (req, reply) => {
+    const body = req.body;
+    const signer = opts.subtreeSigner;
+    const answer =
+      signer === undefined || !signer.enabled
+        ? textAnswer(HTTP_STATUS.notFound, 'sign-subtree is not enabled: this witness has no ML-DSA-44 key')
+        : !Buffer.isBuffer(body) || body.length === 0
+          ? textAnswer(HTTP_STATUS.emptyBody, 'empty request body: expected "subtree <start> <end>", the subtree hash, proof lines, a blank line and a cosigned checkpoint')
+          : await subtreeAnswer(signer, body, req);
+    metrics.countSubtreeRequest(answer.status, answer.headers['x-cached'] === 'true');
+    return send(reply, answer);
+  });
+  for (const url of ['/add-checkpoint', '/sign-subtree']) {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH'] as const) {
+      app.route({
+        method,
+        url,
+        handler: async (_req, reply) => send(reply, textAnswer(HTTP_STATUS.methodNotAllowed, 'use POST', { allow: 'POST' })),
+      });
+    }
   }
 
   // Monitoring read path: the latest checkpoint this witness cosigned, with the log's verified

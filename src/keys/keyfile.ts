@@ -3,6 +3,7 @@
 import { openSync, writeSync, closeSync, readSync, fstatSync, existsSync, constants } from 'node:fs';
 import { parseSkey, generateKey, type Ed25519SignerKey } from '../note/keys.js';
 import { generateMlDsa44Key, parseMlDsa44Skey, type MlDsa44Key } from '../note/mldsa-keys.js';
+import { MLDSA44 } from '../note/sigtypes/mldsa44.js';
 
 export class KeyFileError extends Error {
   constructor(message: string) {
@@ -98,6 +99,33 @@ export function loadOrCreateMlDsa44KeyFile(path: string, name: string): { key: M
   const key = readMlDsa44KeyFile(path);
   if (key.name !== name) throw new KeyFileError(`key file ${path} holds a key named ${key.name}, but the configured name is ${name}`);
   return { key, created: false };
+}
+
+/** A witness key: Ed25519 (cosignature/v1 lines) or ML-DSA-44 (subtree/v1 lines). */
+export type WitnessKey = Ed25519SignerKey | MlDsa44Key;
+
+/** The type byte of an skey's key material, or undefined when the text is not PRIVATE+KEY+name+id+base64. */
+function skeyType(text: string): number | undefined {
+  const m = /^PRIVATE\+KEY\+[^+]*\+[^+]*\+([A-Za-z0-9+/]{4})/.exec(text);
+  return m ? Buffer.from(m[1], 'base64')[0] : undefined;
+}
+
+/**
+ * Reads a witness key file of either type, told apart by content (the skey's type byte): an
+ * ML-DSA-44 (0x06) skey, else an Ed25519 one (whose errors are reported as before).
+ */
+export function readWitnessKeyFile(path: string): WitnessKey {
+  const text = readPrivateFile(path).trim();
+  try {
+    return skeyType(text) === MLDSA44 ? parseMlDsa44Skey(text) : parseSkey(text);
+  } catch (e) {
+    throw new KeyFileError(`key file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The vkey a witness key publishes: cosignature/v1 (0x04) for Ed25519, the 0x06 vkey for ML-DSA-44. */
+export function witnessVkey(key: WitnessKey): string {
+  return 'cosignatureVkey' in key ? key.cosignatureVkey : key.vkey;
 }
 
 /** Reads the key file, creating it with a fresh key named `name` when missing. */

@@ -6,9 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_UNWRITABLE_EXIT_AFTER_MS, type WitnessConfig } from '../config.js';
-import { cosigner, generateKey, type Ed25519SignerKey } from '../note/keys.js';
-import { readKeyFile, writeKeyFile } from '../keys/keyfile.js';
+import { cosigner, generateKey, type Signer } from '../note/keys.js';
+import { readWitnessKeyFile, witnessVkey, writeKeyFile, type WitnessKey } from '../keys/keyfile.js';
 import { Witness, type WitnessEvent } from '../witness/witness.js';
+import { SubtreeSigner } from '../witness/sign-subtree.js';
+import type { MlDsa44Key } from '../note/mldsa-keys.js';
 import type { WitnessStore } from '../witness/store.js';
 import { LevelStore } from '../store/level.js';
 import { LogRegistryImpl, LogListLoadError } from '../logs/registry.js';
@@ -22,21 +24,24 @@ import { parseCosignatureVkey } from '../note/keys.js';
 import type { GossipService, GossipEvent } from '../gossip/service.js';
 
 export interface WitnessKeys {
-  readonly keys: Ed25519SignerKey[];
+  /** Ed25519 and ML-DSA-44 keys, in the order of `key:`. */
+  readonly keys: WitnessKey[];
   /** Files created because they were missing. */
   readonly created: string[];
 }
 
 /**
- * Loads every configured key file; a missing one is created (mode 0600) with the configured name.
- * During a rotation the files may hold keys with different names: each key cosigns under its own.
+ * Loads every configured key file, Ed25519 or ML-DSA-44 (told apart by content); a missing one is
+ * created (mode 0600) as an Ed25519 key with the configured name (ML-DSA-44 keys are made with
+ * `keygen --type ml-dsa-44`). During a rotation the files may hold keys with different names:
+ * each key cosigns under its own.
  */
 export function loadWitnessKeys(config: Pick<WitnessConfig, 'name' | 'keyFiles'>): WitnessKeys {
-  const keys: Ed25519SignerKey[] = [];
+  const keys: WitnessKey[] = [];
   const created: string[] = [];
   for (const file of config.keyFiles) {
     if (existsSync(file)) {
-      keys.push(readKeyFile(file));
+      keys.push(readWitnessKeyFile(file));
       continue;
     }
     mkdirSync(dirname(file), { recursive: true });
@@ -46,6 +51,13 @@ export function loadWitnessKeys(config: Pick<WitnessConfig, 'name' | 'keyFiles'>
     created.push(file);
   }
   return { keys, created };
+}
+
+export const isMlDsa44Key = (k: WitnessKey): k is MlDsa44Key => !('cosignatureVkey' in k);
+
+/** The add-checkpoint cosigner of a witness key: cosignature/v1 (Ed25519) or subtree/v1 [0, size) (ML-DSA-44). */
+export function witnessCosigner(key: WitnessKey, clock?: () => bigint): Signer {
+  return 'cosignatureVkey' in key ? cosigner(key, clock) : key.cosigner(clock);
 }
 
 export interface WitnessNodeOptions {
@@ -126,7 +138,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
   const { keys, created } = loadWitnessKeys(config);
   for (const f of created) logger.info({ keyFile: f, name: config.name }, 'created a new witness key');
   for (const k of keys) if (k.name !== config.name) logger.warn({ keyName: k.name, name: config.name }, 'a key file holds a key with another name than the configured one (rotation?)');
-  const vkeys = keys.map((k) => k.cosignatureVkey);
+  const vkeys = keys.map(witnessVkey);
 
   const store = opts.store ?? (await LevelStore.open(config.data, { onWarning: (m) => logger.warn(m) }));
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
@@ -192,7 +204,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     // The cosignature timestamps come from the same clock as the witness's (tests inject one).
     const now = opts.now;
     const clock = now ? () => BigInt(Math.floor(now() / 1000)) : undefined;
-    const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => cosigner(k, clock)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
+    const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => witnessCosigner(k, clock)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
     await witness.prepare();
     metrics.attach({ origins: () => registry.origins(), store, witness });
     const stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);
@@ -201,7 +213,9 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     // The status page reads the gossip service through a closure: it is created after the server.
     const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, feeders: () => feedersRef?.stats() ?? [], startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
-    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource });
+    // POST /sign-subtree: signed by the ML-DSA-44 keys (none: 404), for checkpoints any own key cosigned.
+    const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...(opts.now ? { now: opts.now } : {}) });
+    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner });
     cleanup.push(() => server.close());
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
@@ -214,7 +228,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         store,
         logs: registry,
         ownKeys: vkeys.map((v) => parseCosignatureVkey(v)),
-        bindingKeys: keys, // signs this node's peer bindings (src/gossip/binding.ts)
+        bindingKeys: keys.filter((k) => 'cosignatureVkey' in k), // Ed25519 keys sign this node's peer bindings (src/gossip/binding.ts)
         witnesses: (config.witnesses ?? []).map((w) => w.verifier),
         sources: (origin) => feedersRef?.get(origin)?.source,
         metricsRegistry: metrics.registry,

@@ -15,7 +15,7 @@
 // The first record is a snapshot (every log); each later one holds the logs one group commit
 // changed, with seq one more than the previous record. seq is also written, in the same LevelDB
 // batch as the states, under m!hwseq: both sides name the last group they hold. ts is the largest
-// cosignature/v1 timestamp (Unix seconds) in the stored cosigned notes of that log.
+// cosignature timestamp (cosignature/v1 or ML-DSA-44 subtree/v1; Unix seconds) in the stored cosigned notes of that log.
 //
 // Order (src/store/level.ts): the LevelDB batch syncs first, then ONE write() of the record and
 // fdatasync(), and only then do the writers' promises resolve: no cosignature leaves before both
@@ -69,9 +69,14 @@ export class HighwaterError extends Error {
 
 // ---- timestamps ----
 
+/** Decoded own-line lengths: key ID (4) || u64 timestamp || Ed25519 (64) or ML-DSA-44 (2420) signature. */
+const OWN_LINE_COSIG_V1 = 4 + 8 + 64;
+const OWN_LINE_MLDSA44 = 4 + 8 + 2420;
+
 /**
- * The largest cosignature/v1 timestamp among the witness's own lines of a stored state (the lines
- * of `cosigned` after `note`): base64 of keyID(4) || u64be timestamp || Ed25519 signature(64).
+ * The largest cosignature timestamp among the witness's own lines of a stored state (the lines
+ * of `cosigned` after `note`): base64 of keyID(4) || u64be timestamp || signature, where the
+ * signature is Ed25519 (64 bytes, cosignature/v1) or ML-DSA-44 (2420 bytes, subtree/v1).
  */
 export function cosignedTimestamp(s: Pick<LogState, 'note' | 'cosigned'>): number | undefined {
   if (!s.cosigned.startsWith(s.note)) return undefined;
@@ -79,7 +84,7 @@ export function cosignedTimestamp(s: Pick<LogState, 'note' | 'cosigned'>): numbe
   for (const line of s.cosigned.slice(s.note.length).split('\n')) {
     const m = /^\u2014 \S+ (\S+)$/.exec(line);
     const raw = m ? decodeBase64(m[1]) : null;
-    if (!raw || raw.length !== 76) continue;
+    if (!raw || (raw.length !== OWN_LINE_COSIG_V1 && raw.length !== OWN_LINE_MLDSA44)) continue;
     const t = readU64be(raw, 4);
     if (t > BigInt(Number.MAX_SAFE_INTEGER)) continue;
     max = Math.max(max ?? 0, Number(t));

@@ -6,13 +6,12 @@ import { ED25519 } from '../note/sigtypes/ed25519.js';
 import { schemeFor } from '../note/sigtypes/registry.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
-import { parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
+import { cosignatureLineTimestamp, parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
 import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
 import { parseAddCheckpointBody, RequestError, type AddCheckpointRequest } from './request.js';
 import { StoreUnavailableError, type LogState, type SuspectRecord, type WitnessStore } from './store.js';
-import { COSIGNATURE_V1, cosignatureTimestamp } from '../note/sigtypes/cosignature.js';
 import { KeyedMutex } from './mutex.js';
 import { TokenBucket, qpdBucket } from './ratelimit.js';
 import { encodeEvidence, evidenceId, makeEvidence, type Evidence } from './evidence.js';
@@ -99,7 +98,7 @@ function storeReason(e: unknown): string {
 export interface WitnessOptions {
   store: WitnessStore;
   logs: LogRegistry;
-  /** cosignature/v1 signers (one per witness key; several during key rotation). */
+  /** Cosigners, one per witness key: cosignature/v1 (Ed25519) and ML-DSA-44 subtree/v1 (with signAsync); several during key rotation. */
   cosigners: Signer[];
   onEvent?: (e: WitnessEvent) => void;
   now?: () => number;
@@ -174,6 +173,12 @@ class PreverifiedSet extends VerifierSet {
 }
 
 const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/** A cosigner's signature, off the event loop when the signer can (ML-DSA-44 signAsync). */
+function signOffLoop(s: Signer, text: Uint8Array): Promise<Uint8Array> | Uint8Array {
+  const a = (s as Signer & { signAsync?: (t: Uint8Array) => Promise<Uint8Array> }).signAsync;
+  return typeof a === 'function' ? a.call(s, text) : s.sign(text);
+}
 const isoSeconds = (t: bigint): string => (t <= 8_640_000_000_000n ? new Date(Number(t) * 1000).toISOString() : `${t} s`);
 /** Identifies a suspect pair: the held and the submitted note. */
 const suspectKey = (held: string, submitted: string): string => `${held}\u0000${submitted}`;
@@ -498,18 +503,20 @@ export class Witness {
     // The stored state may carry a newer own cosignature than any seen so far (restored from peers).
     if (state) this.noteSigned(this.ownTimestamp(state.cosigned));
     const newest = await this.io('read', origin, () => this.newestSignedTimestamp());
+    // Issue 14: one line per key (cosignature/v1 and ML-DSA-44 subtree/v1 with start 0, end =
+    // size), all computed here, before the caller's one durable write. ML-DSA-44 signs off the
+    // event loop (signAsync: libuv pool or worker threads); Ed25519 inline (tens of µs).
+    const sigs = await Promise.all(this.cosigners.map((s) => signOffLoop(s, text)));
     let lines = '';
     let oldest: bigint | undefined;
     let latest = 0n;
-    for (const s of this.cosigners) {
-      const sig = s.sign(text);
-      lines += formatSignatureLine(s.name, s.keyId, sig);
-      if (s.type === COSIGNATURE_V1 && sig.length === 72) {
-        const t = cosignatureTimestamp(sig);
-        if (oldest === undefined || t < oldest) oldest = t;
-        latest = maxBig(latest, t);
-      }
-    }
+    this.cosigners.forEach((s, i) => {
+      lines += formatSignatureLine(s.name, s.keyId, sigs[i]);
+      const t = cosignatureLineTimestamp(s.type, sigs[i]);
+      if (t === null) return;
+      if (oldest === undefined || t < oldest) oldest = t;
+      latest = maxBig(latest, t);
+    });
     if (oldest === undefined) return { lines, latest };
     if (oldest < newest) {
       this.setClockBehind(true, oldest, newest);
@@ -554,13 +561,14 @@ export class Witness {
     return this.newestLoading;
   }
 
-  /** The largest timestamp among this witness's own cosignature/v1 lines in a cosigned note (0 if none). */
+  /** The largest timestamp among this witness's own lines (cosignature/v1 and ML-DSA-44) in a cosigned note (0 if none). */
   private ownTimestamp(cosigned: string): bigint {
     let max = 0n;
     try {
       for (const l of parseNote(cosigned).signatures) {
-        if (l.sig.length !== 72) continue;
-        if (this.cosigners.some((s) => s.type === COSIGNATURE_V1 && s.name === l.name && s.keyId === l.keyId)) max = maxBig(max, cosignatureTimestamp(l.sig));
+        const own = this.cosigners.find((s) => s.name === l.name && s.keyId === l.keyId);
+        const t = own ? cosignatureLineTimestamp(own.type, l.sig) : null;
+        if (t !== null) max = maxBig(max, t);
       }
     } catch {
       // a note that does not parse carries no timestamp of ours
@@ -644,7 +652,7 @@ export class Witness {
     });
   }
 
-  /** cosignature/v1 verifiers of this witness's own keys (signers made by cosigner() carry a vkey). */
+  /** Verifiers of this witness's own keys, cosignature/v1 and ML-DSA-44 (signers made by cosigner() carry a vkey). */
   private ownVerifiers(): Verifier[] {
     return this.cosigners.flatMap((s) => {
       const vkey = (s as Signer & { vkey?: unknown }).vkey;
