@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestLog } from '../helpers/fork.js';
 import { makeWitness, addBody, b64, type TestWitness } from './helpers.js';
 import { MAX_SIGNATURE_LINES } from '../../src/note/note.js';
+import { DEFAULT_BODY_LIMIT } from '../../src/http/server.js';
 
 /** mulberry32: a small deterministic PRNG. */
 function prng(seed: number) {
@@ -51,7 +52,7 @@ describe('fuzzed add-checkpoint bodies', () => {
       const b = r.pick([advancing, stale]);
       return b.slice(0, r.int(b.length));
     },
-    oversized: () => advancing + 'x'.repeat(16 * 1024 + r.int(4096)),
+    oversized: () => advancing + 'x'.repeat(DEFAULT_BODY_LIMIT + r.int(4096)),
     'wrong base64 proof': () => {
       const lines = advancing.split('\n');
       const i = 1 + r.int(log.tree.consistencyProof(5n, 8n).length);

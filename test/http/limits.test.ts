@@ -1,6 +1,7 @@
 // The HTTP server's bounds, each with a hostile client beside an honest one: the request deadline
 // holds for slow bodies, endless chunked uploads and silent connections; an oversized body gets
 // its 413 (never a reset); connections are capped; evidence and suspect lists page.
+import { DEFAULT_BODY_LIMIT } from '../../src/http/server.js';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -151,6 +152,7 @@ describe('an oversized body', () => {
 
   it('with chunked transfer encoding too', async () => {
     const s = await serve();
+    // 1 MiB in 16 KiB chunks: twice the default limit.
     const chunks = Array.from({ length: 64 }, () => new Uint8Array(16384).fill(0x61));
     const body = new ReadableStream<Uint8Array>({
       pull(c) {
@@ -161,7 +163,7 @@ describe('an oversized body', () => {
     });
     const r = await fetch(`${s.url}/add-checkpoint`, { method: 'POST', body, duplex: 'half' } as RequestInit);
     expect(r.status).toBe(413);
-    expect(await r.text()).toMatch(/request body too large: the limit is 16384 bytes/);
+    expect(await r.text()).toBe(`request body too large: the limit is ${DEFAULT_BODY_LIMIT} bytes\n`);
     await honestAdd(s, 0n, 5n);
   });
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_BODY_LIMIT } from '../../src/http/server.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestLog } from '../helpers/fork.js';
 import { makeWitness, addBody, type TestWitness } from './helpers.js';
@@ -143,9 +144,9 @@ describe('POST /add-checkpoint: the status table (src/http/status.ts)', () => {
 
   it('413 for a body over the limit, with a clear message', async () => {
     const { log, w } = await atFive();
-    const r = await w.post(addBody(5, [], log.checkpoint(5n)) + 'x'.repeat(16 * 1024));
+    const r = await w.post(addBody(5, [], log.checkpoint(5n)) + 'x'.repeat(DEFAULT_BODY_LIMIT));
     expect(r.statusCode).toBe(413);
-    expect(r.body).toBe('request body too large: the limit is 16384 bytes\n');
+    expect(r.body).toBe(`request body too large: the limit is ${DEFAULT_BODY_LIMIT} bytes\n`);
     const small = makeWitness({ logs: [{ origin: ORIGIN, vkeys: [log.key.vkey] }], bodyLimit: 2048 });
     try {
       expect((await small.post('y'.repeat(2049))).statusCode).toBe(413);
