@@ -44,5 +44,8 @@ export class TokenBucket {
  * refilling at qpd/86400 per second that holds up to an hour's worth (at least 1).
  */
 export function qpdBucket(qpd: number, now: () => number = Date.now): TokenBucket {
-  return new TokenBucket(qpd / 86400, Math.max(1, Math.ceil(qpd / 24)), now);
+  return new TokenBucket(qpd / 86400, qpdCapacity(qpd), now);
 }
+
+/** A qpd bucket's capacity: an hour's worth, at least 1. */
+export const qpdCapacity = (qpd: number): number => Math.max(1, Math.ceil(qpd / 24));

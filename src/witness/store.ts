@@ -81,6 +81,12 @@ export interface WitnessStore {
   pageSuspects(q: PageQuery): Promise<Page<SuspectRecord>>;
   /** Whether writes can succeed now; a write while not writable rejects with StoreUnavailableError. */
   health(): StoreHealth;
+  /**
+   * Optional: a token bucket shared by every instance on the store (PostgreSQL), for the qpd
+   * budgets and the suspect rate limit. Takes one token from bucket `key` (created full); resolves
+   * 0 when taken, else the seconds until one is. Without it the witness keeps buckets in memory.
+   */
+  takeToken?(key: string, ratePerSecond: number, capacity: number, now: number): Promise<number>;
   /** All origins with state (for status pages and metrics). */
   origins(): Promise<string[]>;
   close(): Promise<void>;

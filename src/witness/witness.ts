@@ -13,7 +13,7 @@ import { equalBytes } from '../util/bytes.js';
 import { parseAddCheckpointBody, RequestError, type AddCheckpointRequest } from './request.js';
 import { StoreUnavailableError, type LogState, type SuspectRecord, type WitnessStore } from './store.js';
 import { KeyedMutex } from './mutex.js';
-import { TokenBucket, qpdBucket } from './ratelimit.js';
+import { TokenBucket, qpdBucket, qpdCapacity } from './ratelimit.js';
 import { encodeEvidence, evidenceId, makeEvidence, type Evidence } from './evidence.js';
 
 /** A log this witness follows: its origin and the keys trusted to sign its checkpoints. */
@@ -185,6 +185,10 @@ const suspectKey = (held: string, submitted: string): string => `${held}\u0000${
 
 const reject = (code: RejectCode, reason: string, origin?: string): AddResult => ({ kind: 'rejected', code, reason, origin });
 
+/** Suspect records per log: one per 30 s, bursts of 8 (anyone can send a junk proof). */
+const SUSPECT_RATE = 1 / 30;
+const SUSPECT_BURST = 8;
+
 export class Witness {
   private readonly store: WitnessStore;
   private readonly logs: LogRegistry;
@@ -336,6 +340,9 @@ export class Witness {
     if (budget && !budget.canTake()) {
       return { kind: 'rejected', code: 'rate-limited', reason: `log ${origin} is over its qpd budget`, origin, retryAfter: budget.secondsUntil() };
     }
+    // A store shared by several instances keeps the budget (a lost compare-and-set then costs a token too).
+    const wait = advances && log.qpd !== undefined && this.store.takeToken ? await this.io('write', origin, () => this.store.takeToken!(`qpd:${origin}`, log.qpd! / 86400, qpdCapacity(log.qpd!), this.now())) : 0;
+    if (wait > 0) return { kind: 'rejected', code: 'rate-limited', reason: `log ${origin} is over its qpd budget`, origin, retryAfter: wait };
     // 7-8. Sign, persist atomically and durably, then answer. A signature is never released
     // before the state that justifies it is on disk.
     const signed = await this.signChecked(opened.textBytes, origin, state);
@@ -357,7 +364,7 @@ export class Witness {
   }
 
   private budget(log: WitnessLog): TokenBucket | undefined {
-    if (log.qpd === undefined) return undefined;
+    if (log.qpd === undefined || this.store.takeToken) return undefined;
     let b = this.budgets.get(log.origin);
     if (!b) this.budgets.set(log.origin, (b = qpdBucket(log.qpd, this.now)));
     return b;
@@ -437,8 +444,8 @@ export class Witness {
       return 'repeat';
     }
     let bucket = this.suspectBudgets.get(origin);
-    if (!bucket) this.suspectBudgets.set(origin, (bucket = new TokenBucket(1 / 30, 8, this.now)));
-    if (!bucket.take()) {
+    if (!bucket) this.suspectBudgets.set(origin, (bucket = new TokenBucket(SUSPECT_RATE, SUSPECT_BURST, this.now)));
+    if (!(this.store.takeToken ? (await this.store.takeToken(`suspect:${origin}`, SUSPECT_RATE, SUSPECT_BURST, this.now()).catch(() => 1)) === 0 : bucket.take())) {
       this.onEvent({ type: 'suspect', origin, reason, recorded: false });
       return 'rate-limited';
     }
