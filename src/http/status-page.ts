@@ -107,6 +107,15 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESC[c]);
 }
 
+/** What kind of lines a witness vkey's key signs, from its type byte (every key is shown, issue 14). */
+function keyTypeLabel(vkey: string): string {
+  const b64 = vkey.split('+').slice(2).join('+').slice(0, 4);
+  const type = /^[A-Za-z0-9+/]{4}$/.test(b64) ? Buffer.from(b64, 'base64')[0] : undefined;
+  if (type === 0x04 || type === 0x01) return 'Ed25519 (cosignature/v1)';
+  if (type === 0x06) return 'ML-DSA-44 (subtree/v1)';
+  return 'key';
+}
+
 /** 3725 -> "1h 2m"; 42 -> "42s". */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
@@ -227,7 +236,7 @@ export function renderStatusPage(d: StatusData): string {
 <style>${CSS}</style></head>
 <body>
 <header><h1>gossip-witness ${escapeHtml(n.name)}</h1>
-<div class="meta">${n.vkeys.map((v) => `<code>${escapeHtml(v)}</code>`).join('<br>')}</div>
+<div class="meta">${n.vkeys.map((v) => `${keyTypeLabel(v)} <code>${escapeHtml(v)}</code>`).join('<br>')}</div>
 <div class="meta">up ${formatDuration(n.uptimeSeconds)} · ${g ? `${g.peerCount} peer${g.peerCount === 1 ? '' : 's'}` : 'no gossip'} · ${d.logs.length} log${d.logs.length === 1 ? '' : 's'} · ${escapeHtml(n.now)}</div></header>
 ${banner}
 <main>
