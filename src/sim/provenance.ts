@@ -1,5 +1,6 @@
 // Provenance of a simulator result (src/sim/result.ts): project version, commit, runtime.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,18 @@ export function projectVersion(): { version: string; commit: string | null } {
   return (cached = { version, commit });
 }
 
+/** JSON with object keys sorted (a canonical form for hashing). */
+export function canonicalJson(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonicalJson).join(',')}]`;
+  if (x && typeof x === 'object') return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((x as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(x ?? null);
+}
+
+/** sha256 (hex) of the canonical JSON of a parsed scenario: the scenario's identity in results. */
+export function scenarioHash(scenario: unknown): string {
+  return createHash('sha256').update(canonicalJson(scenario)).digest('hex');
+}
+
 export function makeProvenance(o: { seed: number; mode: 'model' | 'live'; scenarioFile: string | null; scenario: unknown; command?: string }): Provenance {
   const { version, commit } = projectVersion();
   return {
@@ -46,6 +59,7 @@ export function makeProvenance(o: { seed: number; mode: 'model' | 'live'; scenar
     mode: o.mode,
     scenarioFile: o.scenarioFile,
     scenario: o.scenario,
+    scenarioHash: scenarioHash(o.scenario),
     startedAt: new Date().toISOString(),
     runtime: `node ${process.version} ${process.platform}/${process.arch}`,
     ...(o.command ? { command: o.command } : {}),

@@ -12,6 +12,8 @@ export interface Provenance {
   /** Path of the scenario file (as given) and its full parsed content, after defaults. */
   readonly scenarioFile: string | null;
   readonly scenario: unknown;
+  /** sha256 of the parsed scenario's canonical JSON (keys sorted): what was run, independent of spelling. */
+  readonly scenarioHash?: string;
   /** ISO time the run started (wall clock; not part of the simulated outcome). */
   readonly startedAt: string;
   /** Node.js version, platform/arch. */
@@ -39,12 +41,30 @@ export interface RunResult {
     readonly fractionDetected: number;
     /** P(every honest node detected within T) for the listed T values (ms) — 0 or 1 for one run. */
     readonly withinMs: Readonly<Record<string, number>>;
+    /** Wilson 95% interval of fractionDetected (honest nodes as trials). */
+    readonly fractionDetectedCI?: readonly [number, number];
   };
+  /** Non-witness gossip nodes (network.monitors): ms from the fork to evidence per node (null: never). */
+  readonly monitors?: { readonly count: number; readonly fractionDetected: number; readonly perNodeMs: readonly (number | null)[] };
+  /** Event trace lines (--trace): fork, evidence, client decisions. */
+  readonly trace?: readonly string[];
   readonly clients: {
     readonly total: number;
     /** Clients that accepted a checkpoint of the branch they were not supposed to see... precisely: accepted a forked (minority-branch) checkpoint under their k-of-n policy before refusing on evidence. */
     readonly falseAccepts: number;
     readonly falseAcceptRate: number;
+    /** Wilson 95% interval of falseAcceptRate (clients as trials). */
+    readonly falseAcceptRateCI?: readonly [number, number];
+    /** Per client (model mode), columns: population index, branch shown (0 = A), colluders among its n, ms from the fork to its first accept of a post-fork checkpoint and to learning evidence (null: never), and whether it falsely / forked-accepted (0/1). */
+    readonly perClient?: {
+      readonly population: readonly string[];
+      readonly branch: readonly number[];
+      readonly trustedColluders: readonly number[];
+      readonly acceptMs: readonly (number | null)[];
+      readonly detectMs: readonly (number | null)[];
+      readonly falseAccept: readonly number[];
+      readonly forkedAccept: readonly number[];
+    };
   };
   readonly traffic: {
     readonly messagesPerNodePerHour: number;

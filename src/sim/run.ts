@@ -5,6 +5,7 @@ import type { Scenario } from './scenario.js';
 import type { RunResult } from './result.js';
 import { makeProvenance } from './provenance.js';
 import { ModelEngine } from './model/engine.js';
+import { wilson } from './stats.js';
 
 export interface RunOptions {
   /** Overrides scenario.seed. */
@@ -13,6 +14,8 @@ export interface RunOptions {
   readonly scenarioFile?: string | null;
   /** The command line, recorded in the provenance (reports show it to rerun). */
   readonly command?: string;
+  /** Record an event trace in the result (trace). */
+  readonly trace?: boolean;
   /** Called every few hundred thousand events and at the end. */
   readonly onProgress?: (fractionDone: number, simTimeMs: number) => void;
 }
@@ -31,6 +34,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const provenance = makeProvenance({ seed, mode: 'model', scenarioFile: opts.scenarioFile ?? null, scenario, ...(opts.command ? { command: opts.command } : {}) });
   const t0 = performance.now();
   const engine = new ModelEngine(scenario, seed);
+  if (opts.trace) engine.enableTrace();
   const out = await engine.run(opts.onProgress);
   const wallMs = performance.now() - t0;
   const fork = out.forkAtMs;
@@ -41,6 +45,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const withinMs: Record<string, number> = {};
   if (fork !== null) for (const t of WITHIN_MS) withinMs[String(t)] = allMs !== null && allMs <= t ? 1 : 0;
   const hours = scenario.durationMs / 3_600_000;
+  const pc = out.perClient;
+  const since = (t: number) => (fork !== null && t >= 0 ? Math.max(0, t - fork) : null);
   const prop = [...out.propagation].sort((a, b) => a - b);
   return {
     provenance,
@@ -54,8 +60,33 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       perNodeMs,
       fractionDetected: perNodeMs.length === 0 ? 0 : detected.length / perNodeMs.length,
       withinMs,
+      fractionDetectedCI: wilson(detected.length, perNodeMs.length),
     },
-    clients: { total: out.clientsTotal, falseAccepts: out.falseAccepts, falseAcceptRate: out.clientsTotal === 0 ? 0 : out.falseAccepts / out.clientsTotal },
+    clients: {
+      total: out.clientsTotal,
+      falseAccepts: out.falseAccepts,
+      falseAcceptRate: out.clientsTotal === 0 ? 0 : out.falseAccepts / out.clientsTotal,
+      falseAcceptRateCI: wilson(out.falseAccepts, out.clientsTotal),
+      perClient: {
+        population: Array.from(pc.population, (i) => scenario.clients.populations[i].name),
+        branch: Array.from(pc.branch),
+        trustedColluders: Array.from(pc.colluders),
+        acceptMs: Array.from(pc.acceptAt, since),
+        detectMs: Array.from(pc.detectAt, since),
+        falseAccept: Array.from(pc.falseAccept),
+        forkedAccept: Array.from(pc.forkedAccept),
+      },
+    },
+    ...(scenario.network.monitors.count > 0
+      ? {
+          monitors: {
+            count: scenario.network.monitors.count,
+            fractionDetected: Array.from(out.monitorsDetectedAt).filter((x) => x >= 0).length / scenario.network.monitors.count,
+            perNodeMs: Array.from(out.monitorsDetectedAt, since),
+          },
+        }
+      : {}),
+    ...(opts.trace ? { trace: [...out.trace] } : {}),
     traffic: {
       messagesPerNodePerHour: out.messages / scenario.network.nodes / hours,
       bytesPerNodePerHour: out.bytes / scenario.network.nodes / hours,

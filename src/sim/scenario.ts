@@ -55,6 +55,52 @@ export type LatencyModel =
   | { readonly distribution: 'uniform'; readonly minMs: number; readonly maxMs: number }
   | { readonly distribution: 'fixed'; readonly medianMs: number };
 
+/** A branch the forked log shows besides A (B is the first; C, D, ... follow). */
+export interface Branch {
+  /** Witnesses shown this branch: a fraction of the non-colluding witnesses, or node ids. */
+  readonly witnesses: { readonly fraction: number } | { readonly nodes: readonly number[] };
+  /** Fraction of the clients shown this branch. */
+  readonly clients: number;
+  /** The branch starts at the log's first publish at or after this time (ms; default: the fork). */
+  readonly atMs: number;
+  /** A transient branch: after this time the log shows its witnesses and clients branch A again (ms; null: never). */
+  readonly untilMs: number | null;
+  /** Leaves per checkpoint on this branch (default logs.batch: the same sizes as A). */
+  readonly batch: number;
+  /** Late serving: its checkpoints reach witnesses this much later (push and poll answers). */
+  readonly lagMs: number;
+}
+
+export interface Partition {
+  readonly atMs: number;
+  readonly untilMs: number;
+  readonly fraction: number;
+  readonly byBranch: boolean;
+  /** gossip: links between groups are cut; client-witness: clients cannot reach the nodes; log-witness: the log cannot reach them. */
+  readonly kind: 'gossip' | 'client-witness' | 'log-witness';
+  /** Explicit groups of node ids (nodes in no group form group 0), or null (fraction / byBranch). */
+  readonly groups: readonly (readonly number[])[] | null;
+}
+
+export interface Behaviour {
+  readonly witnesses: { readonly fraction: number } | { readonly nodes: readonly number[] };
+  /** What the node drops when it should relay it. */
+  readonly drop: 'all' | 'evidence' | 'checkpoints';
+  readonly dropRate: number;
+  readonly delayMs: number;
+}
+
+export interface Population {
+  readonly name: string;
+  readonly count: number;
+  readonly policy: { readonly k: number; readonly n: number; readonly group: string | null };
+  readonly fetch: { readonly witnesses: number; readonly intervalMs: number; readonly delayMs: number };
+  /** uniform: n random witnesses each; popular: one of `sets` shared sets, chosen with Zipf weight 1/rank^zipf. */
+  readonly witnessSets: { readonly kind: 'uniform' } | { readonly kind: 'popular'; readonly sets: number; readonly zipf: number };
+  /** Clients hand what they fetched (and evidence they got) to the witnesses they asked (STH pollination). */
+  readonly report: boolean;
+}
+
 export interface Scenario {
   readonly name: string;
   readonly seed: number;
@@ -73,9 +119,17 @@ export interface Scenario {
     readonly latency: LatencyModel;
     readonly loss: number;
     /** Nodes cut off from the rest: a random fraction, or (byBranch) the witnesses shown branch B. */
-    readonly partitions: readonly { readonly atMs: number; readonly untilMs: number; readonly fraction: number; readonly byBranch: boolean }[];
+    readonly partitions: readonly Partition[];
     readonly churn: { readonly rate: number; readonly downtimeMs: number };
     readonly messages: 'per-witness' | 'coalesced';
+    /** Latency by region pair (null: the global latency for every link). */
+    readonly regions: { readonly names: readonly string[]; readonly fractions: readonly number[]; readonly latency: Readonly<Record<string, LatencyModel>>; readonly logRegion: string } | null;
+    /** Per-node behaviour classes (droppers of everything, of evidence only, ...). */
+    readonly behaviours: readonly Behaviour[];
+    /** Gossip nodes that are not witnesses: monitors poll the log and gossip what they see, distributors only relay. */
+    readonly monitors: { readonly count: number; readonly pollIntervalMs: number | null };
+    /** gossipsub v1.1 peer scoring (P3 mesh delivery deficit, P3b, P4 invalid messages; prune and no graft below 0), or null. */
+    readonly scoring: { readonly meshDeliveryThreshold: number; readonly meshDeliveryWeight: number; readonly activationMs: number; readonly decay: number; readonly graylist: number } | null;
   };
   readonly logs: { readonly count: number; readonly intervalMs: number; readonly batch: number };
   readonly witnesses: {
@@ -94,11 +148,27 @@ export interface Scenario {
     readonly colluding: number;
     readonly eclipse: { readonly target: number; readonly attackers: number } | null;
     readonly droppers: { readonly fraction: number; readonly dropRate: number; readonly delayMs: number } | null;
+    /** Schedules and sizes of branch B (and of later branches, `branches`). */
+    readonly branchSchedule: { readonly atMs: number; readonly untilMs: number | null; readonly batch: number; readonly lagMs: number };
+    /** Further branches C, D, ... */
+    readonly branches: readonly Branch[];
+    /** How the attacker picks the clients shown a forked branch: random, those trusting most witnesses that cosign it, those trusting an eclipsed witness. */
+    readonly targeting: 'random' | 'trusted' | 'eclipse';
+    /** silent: publish and relay nothing about the forked log; selective: gossip branch A only; leak: relay/publish with probability leakRate. trust first: clients trust every colluder first (worst case), random: colluders are part of the random choice. */
+    readonly collusion: { readonly behaviour: 'silent' | 'selective' | 'leak'; readonly leakRate: number; readonly trust: 'first' | 'random' };
+    /** The log refuses consistency proofs after the fork (no evidence from checkpoints of different sizes). */
+    readonly refuseProofs: boolean;
+    /** Windows in which the log is offline: no publishing, pushes, poll answers, proofs or client fetches. */
+    readonly offline: readonly { readonly atMs: number; readonly untilMs: number }[];
+    /** Eclipses with start and heal times: attackers surround the targets, whose other links are cut in the window. */
+    readonly eclipses: readonly { readonly targets: readonly number[]; readonly attackers: number; readonly atMs: number; readonly untilMs: number }[];
   } | null;
   readonly clients: {
     readonly count: number;
     readonly policy: { readonly k: number; readonly n: number; readonly group: string | null };
     readonly fetch: { readonly witnesses: number; readonly intervalMs: number };
+    /** Client populations (the fields above describe the first; a file without populations has one). */
+    readonly populations: readonly Population[];
   };
   readonly signatures: 'real' | 'memoised' | 'modelled';
 }
@@ -117,6 +187,25 @@ const dur = z.string({ error: 'must be a duration like 500ms, 30s, 10m, 1h' });
 const frac = z.number({ error: 'must be a number between 0 and 1' }).min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' });
 const count = (min: number) => z.number({ error: 'must be an integer' }).int({ error: 'must be an integer' }).min(min, { error: `must be at least ${min}` });
 
+const nodeSel = z.union([z.strictObject({ fraction: frac }), z.strictObject({ nodes: z.array(count(0)).min(1) })], { error: 'must be { fraction: F } or { nodes: [ids] }' });
+const latencySchema = z.strictObject({
+  distribution: z.enum(['lognormal', 'uniform', 'fixed'], { error: 'must be lognormal, uniform or fixed' }),
+  median: dur.optional(),
+  p99: dur.optional(),
+  min: dur.optional(),
+  max: dur.optional(),
+});
+const policySchema = z.union([z.strictObject({ k: count(1), n: count(1) }), z.strictObject({ group: z.string().min(1) })], { error: 'must be { k, n } or { group: "k-of-n" }' });
+const branchSchema = z.strictObject({
+  fraction: frac.optional(),
+  nodes: z.array(count(0)).min(1).optional(),
+  clients: frac.optional(),
+  at: dur.optional(),
+  until: dur.optional(),
+  batch: count(1).max(1_000_000).optional(),
+  lag: dur.optional(),
+});
+
 const Schema = z.strictObject({
   name: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
   seed: count(0).optional(),
@@ -133,17 +222,50 @@ const Schema = z.strictObject({
       heartbeat: dur.optional(),
       gossipFactor: frac.optional(),
       gossipLazy: count(0).optional(),
-      latency: z
+      latency: latencySchema.optional(),
+      loss: frac.optional(),
+      partitions: z
+        .array(
+          z.strictObject({
+            at: dur,
+            until: dur,
+            fraction: frac.optional(),
+            byBranch: z.boolean({ error: 'must be true or false' }).optional(),
+            groups: z.array(z.array(count(0)).min(1)).min(1).optional(),
+            nodes: z.array(count(0)).min(1).optional(),
+            kind: z.enum(['gossip', 'client-witness', 'log-witness'], { error: 'must be gossip, client-witness or log-witness' }).optional(),
+          }),
+        )
+        .optional(),
+      regions: z
         .strictObject({
-          distribution: z.enum(['lognormal', 'uniform', 'fixed'], { error: 'must be lognormal, uniform or fixed' }),
-          median: dur.optional(),
-          p99: dur.optional(),
-          min: dur.optional(),
-          max: dur.optional(),
+          names: z.array(z.string().min(1)).min(1),
+          fractions: z.array(frac).min(1).optional(),
+          latency: z.record(z.string(), latencySchema),
+          logRegion: z.string().optional(),
         })
         .optional(),
-      loss: frac.optional(),
-      partitions: z.array(z.strictObject({ at: dur, until: dur, fraction: frac.optional(), byBranch: z.boolean({ error: 'must be true or false' }).optional() })).optional(),
+      behaviours: z
+        .array(
+          z.strictObject({
+            fraction: frac.optional(),
+            nodes: z.array(count(0)).min(1).optional(),
+            drop: z.enum(['all', 'evidence', 'checkpoints'], { error: 'must be all, evidence or checkpoints' }).optional(),
+            dropRate: frac.optional(),
+            delay: dur.optional(),
+          }),
+        )
+        .optional(),
+      monitors: z.strictObject({ count: count(0), pollInterval: dur.optional() }).optional(),
+      scoring: z
+        .strictObject({
+          meshDeliveryThreshold: z.number().min(0).optional(),
+          meshDeliveryWeight: z.number().max(0, { error: 'must be negative or 0 (a penalty)' }).optional(),
+          activation: dur.optional(),
+          decay: frac.optional(),
+          graylist: z.number().max(0).optional(),
+        })
+        .optional(),
       messages: z.enum(['per-witness', 'coalesced'], { error: 'must be per-witness or coalesced' }).optional(),
       churn: z.strictObject({ rate: z.number({ error: 'must be a number (failures per node per hour)' }).min(0, { error: 'must not be negative' }), downtime: dur }).optional(),
     })
@@ -160,18 +282,47 @@ const Schema = z.strictObject({
     .strictObject({
       forkAt: dur,
       log: count(0).optional(),
-      branchB: z.union([z.strictObject({ fraction: frac }), z.strictObject({ nodes: z.array(count(0)).min(1) })], { error: 'must be { fraction: F } or { nodes: [ids] }' }).optional(),
+      branchB: z
+        .strictObject({ fraction: frac.optional(), nodes: z.array(count(0)).min(1).optional(), at: dur.optional(), until: dur.optional(), batch: count(1).max(1_000_000).optional(), lag: dur.optional() })
+        .optional(),
       clientsB: frac.optional(),
       colluding: count(0).optional(),
       eclipse: z.strictObject({ target: count(0), attackers: count(1) }).optional(),
       droppers: z.strictObject({ fraction: frac, dropRate: frac.optional(), delay: dur.optional() }).optional(),
+      branches: z.array(branchSchema).optional(),
+      targeting: z.enum(['random', 'trusted', 'eclipse'], { error: 'must be random, trusted or eclipse' }).optional(),
+      collusion: z
+        .strictObject({
+          behaviour: z.enum(['silent', 'selective', 'leak'], { error: 'must be silent, selective or leak' }).optional(),
+          leakRate: frac.optional(),
+          trust: z.enum(['first', 'random'], { error: 'must be first or random' }).optional(),
+        })
+        .optional(),
+      refuseProofs: z.boolean({ error: 'must be true or false' }).optional(),
+      offline: z.array(z.strictObject({ at: dur, until: dur })).optional(),
+      eclipses: z.array(z.strictObject({ target: count(0).optional(), targets: z.array(count(0)).min(1).optional(), attackers: count(1), at: dur.optional(), until: dur.optional() })).optional(),
     })
     .optional(),
   clients: z
     .strictObject({
       count: count(0).optional(),
-      policy: z.union([z.strictObject({ k: count(1), n: count(1) }), z.strictObject({ group: z.string().min(1) })], { error: 'must be { k, n } or { group: "k-of-n" }' }).optional(),
-      fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional() }).optional(),
+      policy: policySchema.optional(),
+      fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional() }).optional(),
+      witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
+      report: z.boolean({ error: 'must be true or false' }).optional(),
+      populations: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1).optional(),
+            count: count(0),
+            policy: policySchema.optional(),
+            fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional() }).optional(),
+            witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
+            report: z.boolean({ error: 'must be true or false' }).optional(),
+          }),
+        )
+        .min(1)
+        .optional(),
     })
     .optional(),
   signatures: z.enum(['real', 'memoised', 'modelled'], { error: 'must be real, memoised or modelled' }).optional(),
@@ -188,6 +339,24 @@ function ms(problems: Problems, path: string, s: string | undefined, dflt: numbe
   }
   if (v < min) problems.push({ path, reason: `must be at least ${min}ms` });
   return v;
+}
+
+function parseLatency(p: Problems, path: string, l: z.infer<typeof latencySchema>): LatencyModel {
+  if (l.distribution === 'uniform') {
+    if (l.min === undefined || l.max === undefined) p.push({ path, reason: 'uniform needs min and max' });
+    const minMs = ms(p, `${path}.min`, l.min, 10);
+    const maxMs = ms(p, `${path}.max`, l.max, 100);
+    if (maxMs < minMs) p.push({ path: `${path}.max`, reason: 'must be at least min' });
+    return { distribution: 'uniform', minMs, maxMs };
+  }
+  if (l.distribution === 'fixed') {
+    if (l.median === undefined) p.push({ path: `${path}.median`, reason: 'fixed needs median (the latency)' });
+    return { distribution: 'fixed', medianMs: ms(p, `${path}.median`, l.median, 50) };
+  }
+  const medianMs = ms(p, `${path}.median`, l.median, 50, 1);
+  const p99Ms = ms(p, `${path}.p99`, l.p99, Math.max(300, medianMs), 1);
+  if (p99Ms < medianMs) p.push({ path: `${path}.p99`, reason: 'must be at least median' });
+  return { distribution: 'lognormal', medianMs, p99Ms };
 }
 
 /** Parses a k-of-n group string ("3-of-5" or "3 of 5"). */
@@ -218,32 +387,64 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
   if (meshLow > meshDegree) p.push({ path: 'network.meshLow', reason: `must not exceed meshDegree (${meshDegree})` });
   if (meshHigh > 255) p.push({ path: 'network.meshHigh', reason: 'must be at most 255' });
   if (meshHigh < meshDegree) p.push({ path: 'network.meshHigh', reason: `must be at least meshDegree (${meshDegree})` });
-  let latency: LatencyModel = { distribution: 'lognormal', medianMs: 50, p99Ms: 300 };
-  if (net.latency) {
-    const l = net.latency;
-    if (l.distribution === 'uniform') {
-      if (l.min === undefined || l.max === undefined) p.push({ path: 'network.latency', reason: 'uniform needs min and max' });
-      const minMs = ms(p, 'network.latency.min', l.min, 10);
-      const maxMs = ms(p, 'network.latency.max', l.max, 100);
-      if (maxMs < minMs) p.push({ path: 'network.latency.max', reason: 'must be at least min' });
-      latency = { distribution: 'uniform', minMs, maxMs };
-    } else if (l.distribution === 'fixed') {
-      if (l.median === undefined) p.push({ path: 'network.latency.median', reason: 'fixed needs median (the latency)' });
-      latency = { distribution: 'fixed', medianMs: ms(p, 'network.latency.median', l.median, 50) };
-    } else {
-      const medianMs = ms(p, 'network.latency.median', l.median, 50, 1);
-      const p99Ms = ms(p, 'network.latency.p99', l.p99, Math.max(300, medianMs), 1);
-      if (p99Ms < medianMs) p.push({ path: 'network.latency.p99', reason: 'must be at least median' });
-      latency = { distribution: 'lognormal', medianMs, p99Ms };
-    }
-  }
-  const partitions = (net.partitions ?? []).map((x, i) => {
+  const latency: LatencyModel = net.latency ? parseLatency(p, 'network.latency', net.latency) : { distribution: 'lognormal', medianMs: 50, p99Ms: 300 };
+  const monitorCount = net.monitors?.count ?? 0;
+  const gossipNodes = nodes + monitorCount;
+  const checkNodes = (path: string, ids: readonly number[] | undefined, limit = gossipNodes) =>
+    ids?.forEach((n, i) => n >= limit && p.push({ path: `${path}.${i}`, reason: `node ${n} does not exist (nodes: ${limit})` }));
+  const partitions = (net.partitions ?? []).map((x, i): Partition => {
     const atMs = ms(p, `network.partitions.${i}.at`, x.at, 0);
     const untilMs = ms(p, `network.partitions.${i}.until`, x.until, 0);
     if (untilMs <= atMs) p.push({ path: `network.partitions.${i}.until`, reason: 'must be after at' });
-    if (x.fraction === undefined && !x.byBranch) p.push({ path: `network.partitions.${i}`, reason: 'needs fraction, or byBranch: true' });
-    return { atMs, untilMs, fraction: x.fraction ?? 0, byBranch: x.byBranch ?? false };
+    const ways = [x.fraction !== undefined, !!x.byBranch, x.groups !== undefined, x.nodes !== undefined].filter(Boolean).length;
+    if (ways === 0) p.push({ path: `network.partitions.${i}`, reason: 'needs fraction, byBranch: true, groups or nodes' });
+    if (ways > 1) p.push({ path: `network.partitions.${i}`, reason: 'give one of fraction, byBranch, groups, nodes' });
+    x.groups?.forEach((g, j) => checkNodes(`network.partitions.${i}.groups.${j}`, g));
+    checkNodes(`network.partitions.${i}.nodes`, x.nodes);
+    const kind = x.kind ?? 'gossip';
+    if (kind !== 'gossip' && x.groups) p.push({ path: `network.partitions.${i}.groups`, reason: `${kind} cuts take nodes, fraction or byBranch (the nodes cut off from the ${kind === 'log-witness' ? 'log' : 'clients'})` });
+    return { atMs, untilMs, fraction: x.fraction ?? 0, byBranch: x.byBranch ?? false, kind, groups: x.groups ?? (x.nodes ? [x.nodes] : null) };
   });
+  let regions: Scenario['network']['regions'] = null;
+  if (net.regions) {
+    const r = net.regions;
+    const names = r.names;
+    const fractions = r.fractions ?? names.map(() => 1 / names.length);
+    if (fractions.length !== names.length) p.push({ path: 'network.regions.fractions', reason: `must have one fraction per name (${names.length})` });
+    else if (Math.abs(fractions.reduce((a, b) => a + b, 0) - 1) > 1e-9) p.push({ path: 'network.regions.fractions', reason: 'must sum to 1' });
+    const lat: Record<string, LatencyModel> = {};
+    for (const [key, l] of Object.entries(r.latency)) {
+      const parts = key.split('-');
+      if (parts.length !== 2 || !names.includes(parts[0]) || !names.includes(parts[1])) {
+        p.push({ path: `network.regions.latency.${key}`, reason: `must be a pair REGION-REGION of ${names.join(', ')}` });
+        continue;
+      }
+      lat[key] = parseLatency(p, `network.regions.latency.${key}`, l);
+    }
+    for (const a of names) for (const b of names) if (!lat[`${a}-${b}`] && !lat[`${b}-${a}`]) p.push({ path: 'network.regions.latency', reason: `missing the pair ${a}-${b}` });
+    const logRegion = r.logRegion ?? names[0];
+    if (!names.includes(logRegion)) p.push({ path: 'network.regions.logRegion', reason: `must be one of ${names.join(', ')}` });
+    regions = { names, fractions, latency: lat, logRegion };
+  }
+  const behaviours = (net.behaviours ?? []).map((b, i): Behaviour => {
+    if ((b.fraction === undefined) === (b.nodes === undefined)) p.push({ path: `network.behaviours.${i}`, reason: 'needs one of fraction or nodes' });
+    checkNodes(`network.behaviours.${i}.nodes`, b.nodes, nodes);
+    return {
+      witnesses: b.nodes ? { nodes: b.nodes } : { fraction: b.fraction ?? 0 },
+      drop: b.drop ?? 'all',
+      dropRate: b.dropRate ?? 1,
+      delayMs: ms(p, `network.behaviours.${i}.delay`, b.delay, 0),
+    };
+  });
+  const scoring = net.scoring
+    ? {
+        meshDeliveryThreshold: net.scoring.meshDeliveryThreshold ?? 1,
+        meshDeliveryWeight: net.scoring.meshDeliveryWeight ?? -1,
+        activationMs: ms(p, 'network.scoring.activation', net.scoring.activation, 5000),
+        decay: net.scoring.decay ?? 0.9,
+        graylist: net.scoring.graylist ?? -1,
+      }
+    : null;
   const durationMs = ms(p, 'duration', d.duration, 600_000, 1000);
   const logs = { count: d.logs?.count ?? 1, intervalMs: ms(p, 'logs.interval', d.logs?.interval, 60_000, 100), batch: d.logs?.batch ?? 16 };
   const w = d.witnesses ?? {};
@@ -254,36 +455,97 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
     const a = d.adversary;
     const log = a.log ?? 0;
     if (log >= logs.count) p.push({ path: 'adversary.log', reason: `must be a log index below logs.count (${logs.count})` });
-    const branchB = a.branchB ?? { fraction: 0.5 };
-    if ('nodes' in branchB) branchB.nodes.forEach((n, i) => n >= nodes && p.push({ path: `adversary.branchB.nodes.${i}`, reason: `node ${n} does not exist (nodes: ${nodes})` }));
+    const bb = a.branchB ?? {};
+    if (bb.fraction !== undefined && bb.nodes !== undefined) p.push({ path: 'adversary.branchB', reason: 'give one of fraction or nodes' });
+    const branchB: { fraction: number } | { nodes: readonly number[] } = bb.nodes ? { nodes: bb.nodes } : { fraction: bb.fraction ?? 0.5 };
+    checkNodes('adversary.branchB.nodes', bb.nodes, nodes);
     const colluding = a.colluding ?? 0;
     if (colluding > nodes) p.push({ path: 'adversary.colluding', reason: `more than the ${nodes} nodes` });
     if (a.eclipse && a.eclipse.target >= nodes) p.push({ path: 'adversary.eclipse.target', reason: `node ${a.eclipse.target} does not exist (nodes: ${nodes})` });
     const forkAtMs = ms(p, 'adversary.forkAt', a.forkAt, 0);
     if (forkAtMs >= durationMs) p.push({ path: 'adversary.forkAt', reason: 'must be before the end of the run (duration)' });
+    const schedule = (path: string, x: { at?: string; until?: string; batch?: number; lag?: string }) => {
+      const atMs = Math.max(forkAtMs, ms(p, `${path}.at`, x.at, forkAtMs));
+      const untilMs = x.until === undefined ? null : ms(p, `${path}.until`, x.until, 0);
+      if (untilMs !== null && untilMs <= atMs) p.push({ path: `${path}.until`, reason: 'must be after the branch starts (forkAt, at)' });
+      return { atMs, untilMs, batch: x.batch ?? logs.batch, lagMs: ms(p, `${path}.lag`, x.lag, 0) };
+    };
+    const branches = (a.branches ?? []).map((x, i): Branch => {
+      const path = `adversary.branches.${i}`;
+      if ((x.fraction === undefined) === (x.nodes === undefined)) p.push({ path, reason: 'needs one of fraction or nodes' });
+      checkNodes(`${path}.nodes`, x.nodes, nodes);
+      return { witnesses: x.nodes ? { nodes: x.nodes } : { fraction: x.fraction ?? 0 }, clients: x.clients ?? 0, ...schedule(path, x) };
+    });
+    if (branches.length > 5) p.push({ path: 'adversary.branches', reason: 'at most 5 further branches' });
+    const clientsB = a.clientsB ?? 0.5;
+    if (clientsB + branches.reduce((t, b) => t + b.clients, 0) > 1 + 1e-9) p.push({ path: 'adversary.branches', reason: 'clientsB and the branches\' clients add up to more than 1' });
+    const eclipses = (a.eclipses ?? []).map((e, i) => {
+      const path = `adversary.eclipses.${i}`;
+      const targets = e.targets ?? (e.target !== undefined ? [e.target] : []);
+      if (targets.length === 0) p.push({ path, reason: 'needs target or targets' });
+      checkNodes(`${path}.targets`, targets, nodes);
+      const atMs = ms(p, `${path}.at`, e.at, 0);
+      const untilMs = ms(p, `${path}.until`, e.until, durationMs);
+      if (untilMs <= atMs) p.push({ path: `${path}.until`, reason: 'must be after at' });
+      return { targets, attackers: e.attackers, atMs, untilMs };
+    });
+    const targeting = a.targeting ?? 'random';
+    if (targeting === 'eclipse' && !a.eclipse && eclipses.length === 0) p.push({ path: 'adversary.targeting', reason: 'eclipse targeting needs adversary.eclipse or adversary.eclipses' });
+    const offline = (a.offline ?? []).map((o, i) => {
+      const atMs = ms(p, `adversary.offline.${i}.at`, o.at, 0);
+      const untilMs = ms(p, `adversary.offline.${i}.until`, o.until, 0);
+      if (untilMs <= atMs) p.push({ path: `adversary.offline.${i}.until`, reason: 'must be after at' });
+      return { atMs, untilMs };
+    });
     adversary = {
       forkAtMs,
       log,
       branchB,
-      clientsB: a.clientsB ?? 0.5,
+      clientsB,
       colluding,
       eclipse: a.eclipse ?? null,
       droppers: a.droppers ? { fraction: a.droppers.fraction, dropRate: a.droppers.dropRate ?? 1, delayMs: ms(p, 'adversary.droppers.delay', a.droppers.delay, 0) } : null,
+      branchSchedule: schedule('adversary.branchB', bb),
+      branches,
+      targeting,
+      collusion: { behaviour: a.collusion?.behaviour ?? 'silent', leakRate: a.collusion?.leakRate ?? 0, trust: a.collusion?.trust ?? 'first' },
+      refuseProofs: a.refuseProofs ?? false,
+      offline,
+      eclipses,
     };
   }
   const c = d.clients ?? {};
-  let policy = { k: 1, n: Math.min(3, nodes), group: null as string | null };
-  if (c.policy) {
-    if ('group' in c.policy) {
-      const g = parseGroup(c.policy.group);
-      if (!g) p.push({ path: 'clients.policy.group', reason: 'must be "K-of-N", e.g. "3-of-5"' });
-      else policy = { ...g, group: c.policy.group };
-    } else policy = { k: c.policy.k, n: c.policy.n, group: null };
-  }
-  if (policy.k > policy.n) p.push({ path: 'clients.policy.k', reason: `must not exceed n (${policy.n})` });
-  if (policy.n > nodes) p.push({ path: 'clients.policy.n', reason: `must not exceed network.nodes (${nodes})` });
-  const fetchW = c.fetch?.witnesses ?? policy.n;
-  if (fetchW > policy.n) p.push({ path: 'clients.fetch.witnesses', reason: `must not exceed policy n (${policy.n})` });
+  type RawPop = { name?: string; count: number; policy?: z.infer<typeof policySchema>; fetch?: { witnesses?: number; interval?: string; delay?: string }; witnessSets?: 'uniform' | { popular: number; zipf?: number }; report?: boolean };
+  const rawPops: RawPop[] = c.populations ?? [{ count: c.count ?? 0 }];
+  if (c.populations && c.count !== undefined) p.push({ path: 'clients.count', reason: 'give the counts in populations (not both)' });
+  const populations = rawPops.map((r, i): Population => {
+    const path = c.populations ? `clients.populations.${i}` : 'clients';
+    const pol = r.policy ?? c.policy;
+    let policy = { k: 1, n: Math.min(3, nodes), group: null as string | null };
+    if (pol) {
+      if ('group' in pol) {
+        const g = parseGroup(pol.group);
+        if (!g) p.push({ path: `${path}.policy.group`, reason: 'must be "K-of-N", e.g. "3-of-5"' });
+        else policy = { ...g, group: pol.group };
+      } else policy = { k: pol.k, n: pol.n, group: null };
+    }
+    if (policy.k > policy.n) p.push({ path: `${path}.policy.k`, reason: `must not exceed n (${policy.n})` });
+    if (policy.n > nodes) p.push({ path: `${path}.policy.n`, reason: `must not exceed network.nodes (${nodes})` });
+    const f = { ...c.fetch, ...r.fetch };
+    const fetchW = f.witnesses ?? policy.n;
+    if (fetchW > policy.n) p.push({ path: `${path}.fetch.witnesses`, reason: `must not exceed policy n (${policy.n})` });
+    const ws = r.witnessSets ?? c.witnessSets ?? 'uniform';
+    return {
+      name: r.name ?? (c.populations ? `p${i}` : 'clients'),
+      count: r.count,
+      policy,
+      fetch: { witnesses: fetchW, intervalMs: ms(p, `${path}.fetch.interval`, f.interval, 60_000, 100), delayMs: ms(p, `${path}.fetch.delay`, f.delay, 0) },
+      witnessSets: ws === 'uniform' ? { kind: 'uniform' } : { kind: 'popular', sets: ws.popular, zipf: ws.zipf ?? 1 },
+      report: r.report ?? c.report ?? false,
+    };
+  });
+  const policy = populations[0].policy;
+  const fetchW = populations[0].fetch.witnesses;
   const scenario: Scenario = {
     name: d.name,
     seed: d.seed ?? 1,
@@ -303,12 +565,16 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       loss: net.loss ?? 0,
       partitions,
       messages: net.messages ?? 'per-witness',
+      regions,
+      behaviours,
+      monitors: { count: monitorCount, pollIntervalMs: net.monitors?.pollInterval === undefined ? null : ms(p, 'network.monitors.pollInterval', net.monitors.pollInterval, 30_000, 100) },
+      scoring,
       churn: net.churn ? { rate: net.churn.rate, downtimeMs: ms(p, 'network.churn.downtime', net.churn.downtime, 120_000) } : { rate: 0, downtimeMs: 0 },
     },
     logs,
     witnesses: { pollIntervalMs: ms(p, 'witnesses.pollInterval', w.pollInterval, 30_000, 100), push, knownWitnesses },
     adversary,
-    clients: { count: c.count ?? 0, policy, fetch: { witnesses: fetchW, intervalMs: ms(p, 'clients.fetch.interval', c.fetch?.interval, 60_000, 100) } },
+    clients: { count: populations.reduce((t, x) => t + x.count, 0), policy, fetch: { witnesses: fetchW, intervalMs: populations[0].fetch.intervalMs }, populations },
     signatures: d.signatures ?? 'memoised',
   };
   if (p.length > 0) throw new ScenarioError(file, p);

@@ -120,3 +120,17 @@ function kolmogorovQ(lambda: number): number {
   }
   return 1;
 }
+
+/**
+ * Wilson score interval for a binomial proportion (95%, z = 1.959964): successes x of n trials.
+ * n = 0 gives [0, 1] (no information).
+ */
+export function wilson(x: number, n: number, z = 1.959963984540054): [number, number] {
+  if (n <= 0) return [0, 1];
+  const p = x / n;
+  const z2 = z * z;
+  const den = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / den;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}

@@ -2,7 +2,7 @@
 // e.g. "network.nodes" or "adversary.fraction"), several seeds each, and summarise every metric
 // as a mean with a 95% Student-t confidence interval over the seeds.
 import type { RunResult, SweepPoint, SweepResult } from './result.js';
-import { parseScenario, ScenarioError, withParameter as setYamlParameter, type Scenario } from './scenario.js';
+import { parseScenario, ScenarioError, withParameter as setYamlParameter, type LatencyModel, type Population, type Scenario } from './scenario.js';
 import { tInterval } from './stats.js';
 
 export class SweepError extends Error {
@@ -74,15 +74,35 @@ const ms = (x: number) => `${x}ms`;
  * parseScenario. Fields that were derived from the node count are left out when they still equal
  * their derivation, so sweeping network.nodes re-derives them ("all" stays all).
  */
+function latYaml(l: LatencyModel): Record<string, unknown> {
+  return l.distribution === 'uniform'
+    ? { distribution: 'uniform', min: ms(l.minMs), max: ms(l.maxMs) }
+    : l.distribution === 'fixed'
+      ? { distribution: 'fixed', median: ms(l.medianMs) }
+      : { distribution: 'lognormal', median: ms(l.medianMs), p99: ms(l.p99Ms) };
+}
+
+const sel = (w: { fraction: number } | { nodes: readonly number[] }) => ('nodes' in w ? { nodes: [...w.nodes] } : { fraction: w.fraction });
+
 export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
   const n = s.network;
-  const lat =
-    n.latency.distribution === 'uniform'
-      ? { distribution: 'uniform', min: ms(n.latency.minMs), max: ms(n.latency.maxMs) }
-      : n.latency.distribution === 'fixed'
-        ? { distribution: 'fixed', median: ms(n.latency.medianMs) }
-        : { distribution: 'lognormal', median: ms(n.latency.medianMs), p99: ms(n.latency.p99Ms) };
+  const lat = latYaml(n.latency);
   const a = s.adversary;
+  const sched = (x: { atMs: number; untilMs: number | null; batch: number; lagMs: number }) => ({
+    ...(a && x.atMs !== a.forkAtMs ? { at: ms(x.atMs) } : {}),
+    ...(x.untilMs !== null ? { until: ms(x.untilMs) } : {}),
+    ...(x.batch !== s.logs.batch ? { batch: x.batch } : {}),
+    ...(x.lagMs > 0 ? { lag: ms(x.lagMs) } : {}),
+  });
+  const pops = s.clients.populations;
+  const popYaml = (p: Population) => ({
+    name: p.name,
+    count: p.count,
+    policy: { k: p.policy.k, n: p.policy.n },
+    fetch: { witnesses: p.fetch.witnesses, interval: ms(p.fetch.intervalMs), ...(p.fetch.delayMs > 0 ? { delay: ms(p.fetch.delayMs) } : {}) },
+    ...(p.witnessSets.kind === 'popular' ? { witnessSets: { popular: p.witnessSets.sets, zipf: p.witnessSets.zipf } } : {}),
+    ...(p.report ? { report: true } : {}),
+  });
   return {
     name: s.name,
     seed: s.seed,
@@ -100,8 +120,21 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
       gossipLazy: n.gossipLazy,
       latency: lat,
       loss: n.loss,
-      partitions: n.partitions.map((p) => ({ at: ms(p.atMs), until: ms(p.untilMs), ...(p.byBranch ? { byBranch: true } : { fraction: p.fraction }) })),
+      partitions: n.partitions.map((p) => ({
+        at: ms(p.atMs),
+        until: ms(p.untilMs),
+        ...(p.byBranch ? { byBranch: true } : p.groups ? (p.kind === 'gossip' ? { groups: p.groups.map((g) => [...g]) } : { nodes: [...p.groups[0]] }) : { fraction: p.fraction }),
+        ...(p.kind !== 'gossip' ? { kind: p.kind } : {}),
+      })),
       messages: n.messages,
+      ...(n.regions
+        ? { regions: { names: [...n.regions.names], fractions: [...n.regions.fractions], latency: Object.fromEntries(Object.entries(n.regions.latency).map(([k, v]) => [k, latYaml(v)])), logRegion: n.regions.logRegion } }
+        : {}),
+      ...(n.behaviours.length > 0 ? { behaviours: n.behaviours.map((b) => ({ ...sel(b.witnesses), drop: b.drop, dropRate: b.dropRate, delay: ms(b.delayMs) })) } : {}),
+      ...(n.monitors.count > 0 ? { monitors: { count: n.monitors.count, ...(n.monitors.pollIntervalMs !== null ? { pollInterval: ms(n.monitors.pollIntervalMs) } : {}) } } : {}),
+      ...(n.scoring
+        ? { scoring: { meshDeliveryThreshold: n.scoring.meshDeliveryThreshold, meshDeliveryWeight: n.scoring.meshDeliveryWeight, activation: ms(n.scoring.activationMs), decay: n.scoring.decay, graylist: n.scoring.graylist } }
+        : {}),
       ...(n.churn.rate > 0 ? { churn: { rate: n.churn.rate, downtime: ms(n.churn.downtimeMs) } } : {}),
     },
     logs: { count: s.logs.count, interval: ms(s.logs.intervalMs), batch: s.logs.batch },
@@ -111,7 +144,13 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
           adversary: {
             forkAt: ms(a.forkAtMs),
             log: a.log,
-            branchB: 'nodes' in a.branchB ? { nodes: [...a.branchB.nodes] } : { fraction: a.branchB.fraction },
+            branchB: { ...sel(a.branchB), ...sched(a.branchSchedule) },
+            ...(a.branches.length > 0 ? { branches: a.branches.map((b) => ({ ...sel(b.witnesses), clients: b.clients, ...sched(b) })) } : {}),
+            ...(a.targeting !== 'random' ? { targeting: a.targeting } : {}),
+            ...(a.collusion.behaviour !== 'silent' || a.collusion.trust !== 'first' ? { collusion: { ...a.collusion } } : {}),
+            ...(a.refuseProofs ? { refuseProofs: true } : {}),
+            ...(a.offline.length > 0 ? { offline: a.offline.map((o) => ({ at: ms(o.atMs), until: ms(o.untilMs) })) } : {}),
+            ...(a.eclipses.length > 0 ? { eclipses: a.eclipses.map((e) => ({ targets: [...e.targets], attackers: e.attackers, at: ms(e.atMs), until: ms(e.untilMs) })) } : {}),
             clientsB: a.clientsB,
             colluding: a.colluding,
             ...(a.eclipse ? { eclipse: { ...a.eclipse } } : {}),
@@ -119,7 +158,10 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
           },
         }
       : {}),
-    clients: { count: s.clients.count, policy: { k: s.clients.policy.k, n: s.clients.policy.n }, fetch: { witnesses: s.clients.fetch.witnesses, interval: ms(s.clients.fetch.intervalMs) } },
+    clients:
+      pops.length === 1 && pops[0].name === 'clients'
+        ? (({ name: _n, ...rest }) => rest)(popYaml(pops[0]))
+        : { populations: pops.map(popYaml) },
     signatures: s.signatures,
   };
 }

@@ -39,11 +39,13 @@ const FETCH = 6; // a = client
 const DOWN = 7; // a = node
 const UP = 8; // a = node
 const IHAVE = 9; // a = node, b = item, c = from
+const ANSWER = 10; // a = client, b = item: the answers of a fetch arrive (clients' fetch.delay)
 
 const HONEST = 0;
 const COLLUDER = 1;
 const DROPPER = 2;
 const ATTACKER = 3;
+const MONITOR = 4;
 
 /** A real node answers a checkpoint ahead of its own witness after this delay (src/gossip/service.ts DEFAULT_CHECK_DELAY_MS). */
 const CHECK_DELAY_MS = 1000;
@@ -81,10 +83,11 @@ interface LogState {
   readonly origin: string;
   readonly key: Ed25519SignerKey;
   readonly verifiers: VerifierSet;
-  readonly trees: MemoryTree[]; // per branch
+  readonly trees: (MemoryTree | null)[]; // per branch (null: not started)
   latest: Int32Array; // per branch: latest item, -1 none
-  forkSize: number; // -1: not forked
-  bySize: Map<number, [number, number]>;
+  forkSize: number; // -1: not forked; else the size where the first branch left A
+  forkSizes: Float64Array; // per branch: the size where it left A (A: Infinity)
+  bySize: Map<number, Int32Array>;
 }
 
 export interface EngineOutput {
@@ -104,6 +107,14 @@ export interface EngineOutput {
   readonly signaturesVerified: number;
   readonly events: number;
   readonly roles: { honest: number; colluding: number; droppers: number; attackers: number; branchB: number };
+  /** Per client: population index, branch shown, colluders among its n, first post-fork accept and evidence times (absolute ms, -1 never). */
+  readonly perClient: { population: Int32Array; branch: Uint8Array; colluders: Int32Array; acceptAt: Float64Array; detectAt: Float64Array; falseAccept: Uint8Array; forkedAccept: Uint8Array };
+  /** Monitors (non-witness gossip nodes): when each held evidence (absolute ms, -1 never). */
+  readonly monitorsDetectedAt: Float64Array;
+  /** Per witness: its role (0 honest, 1 colluding, 2 behaviour class, 3 attacker) and branch. */
+  readonly nodeRole: Uint8Array;
+  readonly nodeBranch: Uint8Array;
+  readonly trace: readonly string[];
 }
 
 export class ModelEngine {
@@ -112,7 +123,31 @@ export class ModelEngine {
   private readonly lat: () => number;
   private readonly q = new EventQueue();
   private readonly N: number; // witnesses
-  private readonly total: number; // witnesses + attackers
+  private readonly G: number; // witnesses + monitors (the gossip nodes of the peer graph)
+  private readonly total: number; // witnesses + monitors + attackers
+  private readonly xr: Rng;
+  /** Branches of the forked log (A, B, C, ...); their start, end, leaves per checkpoint, serving lag. */
+  private readonly NB: number;
+  private readonly brAt: Float64Array;
+  private readonly brUntil: Float64Array;
+  private readonly brBatch: Int32Array;
+  private readonly brLag: Float64Array;
+  private readonly behaviour: Int8Array;
+  private readonly classes: { drop: 'all' | 'evidence' | 'checkpoints'; dropRate: number; delayMs: number }[] = [];
+  private readonly logCuts: { atMs: number; untilMs: number; side: Uint8Array }[] = [];
+  private readonly clientCuts: { atMs: number; untilMs: number; side: Uint8Array }[] = [];
+  private readonly eclipseCuts: { atMs: number; untilMs: number; isTarget: Uint8Array; lo: number; hi: number }[] = [];
+  private readonly region: Uint8Array;
+  private readonly R: number;
+  private logRegion: number;
+  private latM: (() => number)[] | null = null;
+  private readonly cK: Int32Array;
+  private readonly cN: Int32Array;
+  private readonly cOff: Int32Array;
+  private readonly cPop: Int32Array;
+  private readonly clientAcceptAt: Float64Array;
+  private readonly clientDetectAt: Float64Array;
+  private readonly traces: string[] | null = null;
   private readonly L: number;
   private readonly role: Uint8Array;
   private readonly isB: Uint8Array;
@@ -174,19 +209,39 @@ export class ModelEngine {
   constructor(s: Scenario, seed: number) {
     this.s = s;
     this.rng = new Rng(seed);
+    // New features draw from their own stream, so that scenarios without them run as before.
+    this.xr = new Rng((seed ^ 0x5eed1e55) >>> 0);
     const setup = this.rng.fork();
     this.lat = latencySampler(s.network.latency, this.rng.fork());
     this.N = s.network.nodes;
+    this.G = this.N + s.network.monitors.count;
     const a = s.adversary;
-    const attackers = a?.eclipse ? a.eclipse.attackers : 0;
-    this.total = this.N + attackers;
+    const legacyAttackers = a?.eclipse ? a.eclipse.attackers : 0;
+    const eclipseAttackers = a ? a.eclipses.reduce((t, e) => t + e.attackers, 0) : 0;
+    this.total = this.G + legacyAttackers + eclipseAttackers;
     this.L = s.logs.count;
     this.advLog = a ? a.log : -1;
+    this.NB = a ? 2 + a.branches.length : 1;
+    this.brAt = new Float64Array(this.NB);
+    this.brUntil = new Float64Array(this.NB).fill(Infinity);
+    this.brBatch = new Int32Array(this.NB).fill(s.logs.batch);
+    this.brLag = new Float64Array(this.NB);
+    if (a) {
+      const scheds = [a.branchSchedule, ...a.branches];
+      scheds.forEach((x, i) => {
+        this.brAt[i + 1] = x.atMs;
+        this.brUntil[i + 1] = x.untilMs ?? Infinity;
+        this.brBatch[i + 1] = x.batch;
+        this.brLag[i + 1] = x.lagMs;
+      });
+    }
     this.role = new Uint8Array(this.total);
     this.isB = new Uint8Array(this.total);
     this.pushed = new Uint8Array(this.total);
     this.down = new Uint8Array(this.total);
-    for (let i = this.N; i < this.total; i++) this.role[i] = ATTACKER;
+    this.behaviour = new Int8Array(this.total).fill(-1);
+    for (let i = this.N; i < this.G; i++) this.role[i] = MONITOR;
+    for (let i = this.G; i < this.total; i++) this.role[i] = ATTACKER;
     // Roles: colluders, droppers (never the eclipse target), branch B among the rest.
     const order = Array.from({ length: this.N }, (_, i) => i);
     setup.shuffle(order);
@@ -195,21 +250,52 @@ export class ModelEngine {
     let p = 0;
     for (let i = 0; i < (a?.colluding ?? 0) && p < pool.length; i++) this.role[pool[p++]] = COLLUDER;
     const nDrop = a?.droppers ? Math.round(a.droppers.fraction * this.N) : 0;
-    for (let i = 0; i < nDrop && p < pool.length; i++) this.role[pool[p++]] = DROPPER;
+    if (a?.droppers) this.classes.push({ drop: 'all', dropRate: a.droppers.dropRate, delayMs: a.droppers.delayMs });
+    for (let i = 0; i < nDrop && p < pool.length; i++) {
+      this.role[pool[p]] = DROPPER;
+      this.behaviour[pool[p++]] = 0;
+    }
+    for (const b of s.network.behaviours) {
+      const cls = this.classes.length;
+      this.classes.push({ drop: b.drop, dropRate: b.dropRate, delayMs: b.delayMs });
+      const mark = (v: number) => {
+        if (this.role[v] === COLLUDER) return;
+        this.role[v] = DROPPER;
+        this.behaviour[v] = cls;
+      };
+      if ('nodes' in b.witnesses) b.witnesses.nodes.forEach(mark);
+      else {
+        const k = Math.round(b.witnesses.fraction * this.N);
+        for (let i = 0; i < k && p < pool.length; i++) mark(pool[p++]);
+      }
+    }
     if (a) {
       if ('nodes' in a.branchB) for (const n of a.branchB.nodes) this.isB[n] = 1;
-      else {
-        const rest = order.filter((i) => this.role[i] !== COLLUDER);
+      const rest = order.filter((i) => this.role[i] !== COLLUDER);
+      let r0 = 0;
+      if (!('nodes' in a.branchB)) {
         const nb = Math.round(a.branchB.fraction * rest.length);
         for (let i = 0; i < nb; i++) this.isB[rest[i]] = 1;
+        r0 = nb;
       }
+      a.branches.forEach((br, j) => {
+        if ('nodes' in br.witnesses) for (const n of br.witnesses.nodes) this.isB[n] = j + 2;
+        else {
+          const nb = Math.round(br.witnesses.fraction * rest.length);
+          for (let i = 0; i < nb && r0 < rest.length; r0++) {
+            if (this.isB[rest[r0]] !== 0) continue;
+            this.isB[rest[r0]] = j + 2;
+            i++;
+          }
+        }
+      });
     }
     const pushOrder = order.slice();
     setup.shuffle(pushOrder);
     const nPush = Math.round(s.witnesses.push * this.N);
     for (let i = 0; i < nPush; i++) this.pushed[pushOrder[i]] = 1;
     // Peer graph and mesh.
-    [this.adjOff, this.adj] = this.buildGraph(setup, target, attackers);
+    [this.adjOff, this.adj] = this.buildGraph(setup, target, legacyAttackers);
     this.mesh = new Int32Array(this.total * s.network.meshHigh).fill(-1);
     this.meshCnt = new Uint8Array(this.total);
     const meshOrder = Array.from({ length: this.total }, (_, i) => i);
@@ -218,23 +304,59 @@ export class ModelEngine {
     for (const part of s.network.partitions) {
       const side = new Uint8Array(this.total);
       if (part.byBranch) side.set(this.isB);
+      else if (part.groups) part.groups.forEach((g, j) => g.forEach((v) => (side[v] = j + 1)));
       else {
-        const o = Array.from({ length: this.total }, (_, i) => i);
+        const o = Array.from({ length: part.kind === 'gossip' ? this.total : this.N }, (_, i) => i);
         setup.shuffle(o);
-        const k = Math.round(part.fraction * this.total);
+        const k = Math.round(part.fraction * o.length);
         for (let i = 0; i < k; i++) side[o[i]] = 1;
       }
-      this.partitions.push({ atMs: part.atMs, untilMs: part.untilMs, side });
+      const cut = { atMs: part.atMs, untilMs: part.untilMs, side };
+      if (part.kind === 'gossip') this.partitions.push(cut);
+      else if (part.kind === 'log-witness') this.logCuts.push(cut);
+      else this.clientCuts.push(cut);
+    }
+    // Eclipses with a schedule: the targets' links to anyone but their attackers are cut in the window.
+    if (a && a.eclipses.length > 0) {
+      let next = this.G + legacyAttackers;
+      for (const e of a.eclipses) {
+        const isTarget = new Uint8Array(this.total);
+        for (const t of e.targets) isTarget[t] = 1;
+        this.eclipseCuts.push({ atMs: e.atMs, untilMs: e.untilMs, isTarget, lo: next, hi: next + e.attackers });
+        next += e.attackers;
+      }
+    }
+    this.cutting = this.partitions.length > 0 || this.eclipseCuts.length > 0;
+    // Regions: latency by region pair.
+    const reg = s.network.regions;
+    this.region = new Uint8Array(this.total);
+    this.R = reg ? reg.names.length : 1;
+    this.logRegion = 0;
+    if (reg) {
+      const o = Array.from({ length: this.G }, (_, i) => i);
+      this.xr.shuffle(o);
+      let at = 0;
+      reg.fractions.forEach((f, ri) => {
+        const k = ri === reg.fractions.length - 1 ? o.length - at : Math.round(f * this.G);
+        for (let i = 0; i < k && at < o.length; i++) this.region[o[at++]] = ri;
+      });
+      this.logRegion = reg.names.indexOf(reg.logRegion);
+      this.latM = [];
+      for (let x = 0; x < this.R; x++)
+        for (let y = 0; y < this.R; y++) {
+          const m = reg.latency[`${reg.names[x]}-${reg.names[y]}`] ?? reg.latency[`${reg.names[y]}-${reg.names[x]}`];
+          this.latM.push(latencySampler(m, this.xr.fork()));
+        }
     }
     // Items: at most one text per log, branch and publish, and evidence per forked publish pair.
     const ticks = Math.ceil(s.durationMs / s.logs.intervalMs) + 2;
-    const maxItems = this.L * ticks * 2 + ticks * 32 + 256;
+    const maxItems = this.L * ticks * this.NB + ticks * 16 * this.NB * this.NB + 256;
     this.W = (maxItems + 31) >>> 5;
     this.seen = new Uint32Array(this.total * this.W);
     this.cosigned = new Uint32Array(this.total * this.W);
     this.ownItem = new Int32Array(this.total * this.L).fill(-1);
     this.detectedAt = new Float64Array(this.total).fill(-1);
-    this.postFork = new Uint8Array(this.total * 2);
+    this.postFork = new Uint8Array(this.total * this.NB);
     this.cosLines = s.signatures === 'real' ? new Map() : null;
     this.perWitness = s.network.messages === 'per-witness';
     this.NW = (this.total + 31) >>> 5;
@@ -258,7 +380,9 @@ export class ModelEngine {
       const origin = `sim.example/log${l}`;
       const key = ed25519KeyFromSeed(origin, this.seedBytes(setup));
       const verifiers = new VerifierSet([this.countingVerifier(key, s.signatures !== 'real')]);
-      this.logs.push({ origin, key, verifiers, trees: [new MemoryTree()], latest: new Int32Array([-1, -1]), forkSize: -1, bySize: new Map() });
+      const trees: (MemoryTree | null)[] = Array.from({ length: this.NB }, () => null);
+      trees[0] = new MemoryTree();
+      this.logs.push({ origin, key, verifiers, trees, latest: new Int32Array(Math.max(2, this.NB)).fill(-1), forkSize: -1, forkSizes: new Float64Array(this.NB).fill(Infinity), bySize: new Map() });
       this.witnessLogs.push({ origin, verifiers });
     }
     // Witness cores with real signatures (real | memoised); modelled mode applies the same rule compactly.
@@ -273,27 +397,93 @@ export class ModelEngine {
         this.colluderB.push(this.role[i] === COLLUDER ? mk() : null);
       }
     }
-    // Clients: each trusts n witnesses, every colluder first (the theory's c of n), then random others.
+    // Clients, by population: each trusts n witnesses (with trust: first, every colluder first: the
+    // theory's c of n; then random others), or one of a few popular shared sets.
+    const pops = s.clients.populations;
     this.C = s.clients.count;
-    const n = s.clients.policy.n;
-    this.clientW = new Int32Array(this.C * n);
+    this.cK = new Int32Array(this.C);
+    this.cN = new Int32Array(this.C);
+    this.cOff = new Int32Array(this.C + 1);
+    this.cPop = new Int32Array(this.C);
+    for (let c = 0, pi = 0, left = pops[0]?.count ?? 0; c < this.C; c++) {
+      while (left === 0) left = pops[++pi].count;
+      left--;
+      this.cPop[c] = pi;
+      this.cK[c] = pops[pi].policy.k;
+      this.cN[c] = pops[pi].policy.n;
+      this.cOff[c + 1] = this.cOff[c] + this.cN[c];
+    }
+    this.clientW = new Int32Array(this.cOff[this.C]);
     this.clientB = new Uint8Array(this.C);
     this.clientProtected = new Uint8Array(this.C);
     this.clientFalse = new Uint8Array(this.C);
     this.clientForked = new Uint8Array(this.C);
+    this.clientAcceptAt = new Float64Array(this.C).fill(-1);
+    this.clientDetectAt = new Float64Array(this.C).fill(-1);
     const colluders = order.filter((i) => this.role[i] === COLLUDER);
     const others = order.filter((i) => this.role[i] !== COLLUDER);
-    const nB = Math.round((a?.clientsB ?? 0) * this.C);
-    for (let c = 0; c < this.C; c++) {
-      this.clientB[c] = c < nB ? 1 : 0;
-      const pick = colluders.slice(0, n);
-      const rest = others.slice();
+    const trustFirst = !a || a.collusion.trust === 'first';
+    const drawSet = (n: number, r: Rng): number[] => {
+      const pick = trustFirst ? colluders.slice(0, n) : [];
+      const rest = trustFirst ? others.slice() : order.slice();
       for (let i = 0; pick.length < n; i++) {
-        const j = i + setup.int(rest.length - i);
+        const j = i + r.int(rest.length - i);
         [rest[i], rest[j]] = [rest[j], rest[i]];
         pick.push(rest[i]);
       }
-      this.clientW.set(pick, c * n);
+      return pick;
+    };
+    const popularSets = pops.map((pp) => (pp.witnessSets.kind === 'popular' ? Array.from({ length: pp.witnessSets.sets }, () => drawSet(pp.policy.n, this.xr)) : null));
+    const zipfCdf = pops.map((pp) => {
+      if (pp.witnessSets.kind !== 'popular') return null;
+      const z = pp.witnessSets.zipf;
+      const w = Array.from({ length: pp.witnessSets.sets }, (_, i) => 1 / (i + 1) ** z);
+      const tot = w.reduce((x, y) => x + y, 0);
+      let acc = 0;
+      return w.map((x) => (acc += x / tot));
+    });
+    for (let c = 0; c < this.C; c++) {
+      const pi = this.cPop[c];
+      let set: number[];
+      const sets = popularSets[pi];
+      if (sets) {
+        const u = this.xr.float();
+        const cdf = zipfCdf[pi]!;
+        let j = 0;
+        while (j < cdf.length - 1 && u >= cdf[j]) j++;
+        set = sets[j];
+      } else set = drawSet(this.cN[c], setup);
+      this.clientW.set(set, this.cOff[c]);
+    }
+    // Which clients are shown which branch: the first ones (random: the sets are random), or the
+    // attacker's pick: those trusting most witnesses that cosign the branch, or an eclipsed witness.
+    if (a) {
+      const counts = [Math.round(a.clientsB * this.C), ...a.branches.map((b) => Math.round(b.clients * this.C))];
+      if (a.targeting === 'random') {
+        let c = 0;
+        counts.forEach((k, j) => {
+          for (let i = 0; i < k && c < this.C; i++) this.clientB[c++] = j + 1;
+        });
+      } else {
+        const eclipsed = new Uint8Array(this.total);
+        if (a.eclipse) eclipsed[a.eclipse.target] = 1;
+        for (const e of a.eclipses) for (const t of e.targets) eclipsed[t] = 1;
+        counts.forEach((k, j) => {
+          const b = j + 1;
+          const score = (c: number) => {
+            let x = 0;
+            for (let i = this.cOff[c]; i < this.cOff[c + 1]; i++) {
+              const w = this.clientW[i];
+              x += a.targeting === 'eclipse' ? eclipsed[w] : this.role[w] === COLLUDER || this.isB[w] === b ? 1 : 0;
+            }
+            return x;
+          };
+          const free = Array.from({ length: this.C }, (_, c) => c).filter((c) => this.clientB[c] === 0);
+          const sc = free.map(score);
+          const idx = free.map((_, i) => i).sort((x, y) => sc[y] - sc[x] || free[x] - free[y]);
+          for (let i = 0; i < Math.min(k, idx.length); i++) this.clientB[free[idx[i]]] = b;
+        });
+      }
     }
   }
 
@@ -328,8 +518,9 @@ export class ModelEngine {
 
   private buildGraph(r: Rng, target: number, attackers: number): [Int32Array | null, Int32Array | null] {
     const { topology, degree, rewire } = this.s.network;
-    const N = this.N;
-    if (topology === 'full' && attackers === 0) return [null, null];
+    const N = this.G;
+    const extra = this.s.adversary ? this.s.adversary.eclipses.length : 0;
+    if (topology === 'full' && attackers === 0 && extra === 0 && this.G === this.total) return [null, null];
     const sets: Set<number>[] = Array.from({ length: this.total }, () => new Set<number>());
     const link = (u: number, v: number) => {
       if (u === v) return;
@@ -362,12 +553,23 @@ export class ModelEngine {
       // Eclipse: the target's links are replaced by links to the attackers only.
       for (const v of sets[target]) sets[v].delete(target);
       sets[target].clear();
-      for (let i = N; i < this.total; i++) {
+      for (let i = N; i < N + attackers; i++) {
         link(target, i);
         for (let j = 0; j < Math.min(degree, N - 1); j++) {
           const v = r.int(N);
           if (v !== target) link(i, v);
         }
+      }
+    }
+    // Scheduled eclipses: each attacker links to its targets and to random others (the cut comes later).
+    if (extra > 0) {
+      let next = N + attackers;
+      for (const e of this.s.adversary!.eclipses) {
+        for (let i = next; i < next + e.attackers; i++) {
+          for (const t of e.targets) link(t, i);
+          for (let j = 0; j < Math.min(degree, N - 1); j++) link(i, this.xr.int(N));
+        }
+        next += e.attackers;
       }
     }
     const off = new Int32Array(this.total + 1);
@@ -442,8 +644,15 @@ export class ModelEngine {
 
   private cut(u: number, v: number, t: number): boolean {
     for (const p of this.partitions) if (t >= p.atMs && t < p.untilMs && p.side[u] !== p.side[v]) return true;
+    for (const e of this.eclipseCuts) {
+      if (t < e.atMs || t >= e.untilMs) continue;
+      if (e.isTarget[u] && !(v >= e.lo && v < e.hi)) return true;
+      if (e.isTarget[v] && !(u >= e.lo && u < e.hi)) return true;
+    }
     return false;
   }
+
+  private cutting = false;
 
   // ------------------------------------------------------------------ bitsets
 
@@ -461,32 +670,101 @@ export class ModelEngine {
     const log = this.logs[l];
     const s = this.s;
     const a = s.adversary;
-    if (a && l === a.log && log.forkSize < 0 && this.now >= a.forkAtMs) {
-      // Fork: branch B shares the first forkSize leaves and then diverges.
-      const size = Number(log.trees[0].size);
-      const t = new MemoryTree();
-      for (let i = 0n; i < BigInt(size); i++) t.appendLeafHash(log.trees[0].leafHash(i));
-      log.trees.push(t);
-      log.forkSize = size;
-      this.forkTime = this.now;
+    if (this.now + s.logs.intervalMs < s.durationMs) this.q.push(this.now + s.logs.intervalMs, PUBLISH, l, 0, 0);
+    if (l === this.advLog && !this.logOnline(this.now)) return;
+    if (a && l === a.log) {
+      for (let b = 1; b < this.NB; b++) {
+        if (log.trees[b] || this.now < this.brAt[b] || this.now >= this.brUntil[b]) continue;
+        // Fork: this branch shares A's first leaves and then diverges.
+        const size = Number(log.trees[0]!.size);
+        const t = new MemoryTree();
+        for (let i = 0n; i < BigInt(size); i++) t.appendLeafHash(log.trees[0]!.leafHash(i));
+        log.trees[b] = t;
+        log.forkSizes[b] = size;
+        if (log.forkSize < 0) {
+          log.forkSize = size;
+          this.forkTime = this.now;
+        }
+      }
     }
-    const bySize: [number, number] = [-1, -1];
-    for (let b = 0; b < log.trees.length; b++) {
+    for (let b = 0; b < this.NB; b++) {
       const tree = log.trees[b];
-      for (let i = 0; i < s.logs.batch; i++) tree.append(utf8(`${b === 0 ? 'A' : 'B'} ${l} ${tree.size}`));
+      if (!tree || (b > 0 && this.now >= this.brUntil[b])) continue;
+      const batch = this.brBatch[b];
+      for (let i = 0; i < batch; i++) tree.append(utf8(`${b === 0 ? 'A' : String.fromCharCode(65 + b)} ${l} ${tree.size}`));
       const size = tree.size;
       const note = signNote(formatCheckpoint({ origin: log.origin, size, root: tree.root() }), [log.key]);
       const id = this.addItem({ kind: 0, log: l, branch: b, size: Number(size), note, bytes: note.length + COSIG_LINE_BYTES, firstAt: -1, reachedHonest: 0, lastHonestAt: -1 });
       log.latest[b] = id;
-      bySize[b] = id;
+      let bs = log.bySize.get(Number(size));
+      if (!bs) log.bySize.set(Number(size), (bs = new Int32Array(this.NB).fill(-1)));
+      bs[b] = id;
+      if (b > 0) this.trace(`t=${this.now} log ${l} signs branch ${String.fromCharCode(65 + b)} size ${size}`);
     }
-    log.bySize.set(this.items[bySize[0]].size, bySize);
-    // Push to the witnesses the log pushes to (each is shown its branch; colluders both).
+    // Push to the witnesses the log pushes to (each is shown its branch; colluders every branch).
     for (let w = 0; w < this.N; w++) {
       if (!this.pushed[w]) continue;
-      for (const b of this.branchesShown(w, l)) this.q.push(this.now + this.lat(), LEARN, w, log.latest[b], 0);
+      if (this.logCuts.length > 0 && this.logCut(w)) continue;
+      for (const b of this.branchesShown(w, l)) if (log.latest[b] >= 0) this.q.push(this.now + this.brLag[b] + this.latLog(w), LEARN, w, log.latest[b], 0);
     }
-    if (this.now + s.logs.intervalMs < s.durationMs) this.q.push(this.now + s.logs.intervalMs, PUBLISH, l, 0, 0);
+  }
+
+  /** Is the forked log reachable now (adversary.offline windows)? */
+  private logOnline(t: number): boolean {
+    const a = this.s.adversary;
+    if (!a) return true;
+    for (const o of a.offline) if (t >= o.atMs && t < o.untilMs) return false;
+    return true;
+  }
+
+  /** Is witness w cut off from the logs now (log-witness partitions)? */
+  private logCut(w: number): boolean {
+    for (const c of this.logCuts) if (this.now >= c.atMs && this.now < c.untilMs && c.side[w]) return true;
+    return false;
+  }
+
+  /** Are clients cut off from witness w now (client-witness partitions)? */
+  private clientCut(w: number): boolean {
+    for (const c of this.clientCuts) if (this.now >= c.atMs && this.now < c.untilMs && c.side[w]) return true;
+    return false;
+  }
+
+  /** One-way latency between two nodes (by region pair when regions are set). */
+  private lat2(u: number, v: number): number {
+    return this.latM ? this.latM[this.region[u] * this.R + this.region[v]]() : this.lat();
+  }
+
+  /** One-way latency between the log and node w. */
+  private latLog(w: number): number {
+    return this.latM ? this.latM[this.logRegion * this.R + this.region[w]]() : this.lat();
+  }
+
+  /** Record a trace line (--trace). */
+  private trace(line: string): void {
+    if (this.traceOn) this.traceLines.push(line);
+  }
+
+  private traceOn = false;
+  readonly traceLines: string[] = [];
+
+  /** Turn on event traces (fork, evidence, detection, client decisions). */
+  enableTrace(): void {
+    this.traceOn = true;
+  }
+
+  /** The branch the log shows node w (or a client) now: its own while that branch runs, else A. */
+  private branchNow(b: number): number {
+    return b > 0 && (this.now < this.brAt[b] || this.now >= this.brUntil[b] || this.logs[this.advLog].trees[b] === null) ? 0 : b;
+  }
+
+  /** Are two checkpoints of one log consistent (one a prefix of the other)? */
+  private consistent(x: number, y: number): boolean {
+    const a = this.items[x];
+    const b = this.items[y];
+    if (a.branch === b.branch) return true;
+    const log = this.logs[a.log];
+    const div = Math.min(log.forkSizes[a.branch], log.forkSizes[b.branch]);
+    return Math.min(a.size, b.size) <= div;
   }
 
   private addItem(it: Item): number {
@@ -497,16 +775,22 @@ export class ModelEngine {
 
   private branchesShown(w: number, l: number): number[] {
     const log = this.logs[l];
-    if (log.trees.length === 1) return [0];
-    if (this.role[w] === COLLUDER) return [0, 1];
-    return [this.isB[w]];
+    if (l !== this.advLog || log.forkSize < 0) return [0];
+    if (this.role[w] === COLLUDER) {
+      const out = [0];
+      for (let b = 1; b < this.NB; b++) if (log.trees[b] && this.now < this.brUntil[b]) out.push(b);
+      return out;
+    }
+    return [this.branchNow(this.isB[w])];
   }
 
   // ------------------------------------------------------------------ witnesses
 
   private poll(w: number, l: number): void {
-    if (!this.down[w]) for (const b of this.branchesShown(w, l)) if (this.logs[l].latest[b] >= 0) this.q.push(this.now + this.lat() + this.lat(), LEARN, w, this.logs[l].latest[b], 0);
-    const next = this.s.witnesses.pollIntervalMs * (0.5 + this.rng.float());
+    const reachable = (l !== this.advLog || this.logOnline(this.now)) && !(this.logCuts.length > 0 && this.logCut(w));
+    if (!this.down[w] && reachable)
+      for (const b of this.branchesShown(w, l)) if (this.logs[l].latest[b] >= 0) this.q.push(this.now + this.brLag[b] + this.latLog(w) + this.latLog(w), LEARN, w, this.logs[l].latest[b], 0);
+    const next = (this.role[w] === MONITOR ? this.s.network.monitors.pollIntervalMs! : this.s.witnesses.pollIntervalMs) * (0.5 + this.rng.float());
     if (this.now + next < this.s.durationMs) this.q.push(this.now + next, POLL, w, l, 0);
   }
 
@@ -518,7 +802,7 @@ export class ModelEngine {
     const state = await wit.latest(this.logs[it.log].origin);
     const old = state?.size ?? 0n;
     if (BigInt(it.size) <= old) return;
-    const tree = this.logs[it.log].trees[it.branch];
+    const tree = this.logs[it.log].trees[it.branch]!;
     const proof = old > 0n ? tree.consistencyProof(old, BigInt(it.size)) : [];
     const r = await wit.add({ oldSize: old, proof, note: utf8(it.note) });
     if (r.kind === 'cosigned' && r.advanced) {
@@ -533,14 +817,14 @@ export class ModelEngine {
     const it = this.items[item];
     if (this.role[w] === COLLUDER) {
       // A colluder keeps one chain per branch and cosigns both.
-      const k = (w * this.L + it.log) * 2 + it.branch;
+      const k = (w * this.L + it.log) * this.NB + it.branch;
       if (it.size <= (this.colluderSizes.get(k) ?? -1)) return;
       this.colluderSizes.set(k, it.size);
     } else {
       const own = this.ownItem[w * this.L + it.log];
       if (own >= 0) {
         const o = this.items[own];
-        if (it.size <= o.size || (o.branch !== it.branch && o.size > this.logs[it.log].forkSize)) return;
+        if (it.size <= o.size || !this.consistent(own, item)) return;
       }
     }
     this.cosign(w, item);
@@ -556,9 +840,9 @@ export class ModelEngine {
     const colluder = this.role[w] === COLLUDER;
     this.set(this.cosigned, w, item);
     if (own < 0 || it.size > this.items[own].size) this.ownItem[slot] = item;
-    if (it.log === this.advLog && this.logs[it.log].forkSize >= 0 && it.size > this.logs[it.log].forkSize) this.postFork[w * 2 + it.branch] = 1;
-    // Colluders publish nothing about the forked log (they would only help detection).
-    if (colluder && it.log === this.advLog) return;
+    if (it.log === this.advLog && this.logs[it.log].forkSize >= 0 && it.size > Math.min(this.logs[it.log].forkSize, this.logs[it.log].forkSizes[it.branch])) this.postFork[w * this.NB + it.branch] = 1;
+    // Colluders publish nothing about the forked log (they would only help detection), or per collusion.behaviour.
+    if (colluder && it.log === this.advLog && !this.colluderRelays(item)) return;
     if (this.perWitness) {
       this.receive(w, item, -1, false);
       this.publishOwn(w, item);
@@ -574,6 +858,14 @@ export class ModelEngine {
     return g >= 0 ? this.has(this.seen, v, g) : this.seenMsg.has(v * MSG_SPACE + (-g - 1));
   }
 
+  /** Does a colluder pass on this item of the forked log (collusion.behaviour)? */
+  private colluderRelays(item: number, evidence = false): boolean {
+    const c = this.s.adversary!.collusion;
+    if (c.behaviour === 'silent') return false;
+    if (c.behaviour === 'selective') return !evidence && this.items[item].branch === 0;
+    return this.xr.float() < c.leakRate;
+  }
+
   private logOfG(g: number): number {
     return this.items[g >= 0 ? g : this.msgText[-g - 1]].log;
   }
@@ -582,9 +874,9 @@ export class ModelEngine {
     this.messages++;
     this.bytes += g >= 0 ? this.items[g].bytes : this.msgBytes[-g - 1];
     if (this.s.network.loss > 0 && this.rng.float() < this.s.network.loss) return;
-    if (this.partitions.length > 0 && this.cut(u, v, this.now)) return;
+    if (this.cutting && this.cut(u, v, this.now)) return;
     if (this.seenG(v, g)) return; // a duplicate: dropped by v's seen cache on arrival
-    this.q.push(this.now + extraDelay + this.lat(), DELIVER, v, g, u);
+    this.q.push(this.now + extraDelay + this.lat2(u, v), DELIVER, v, g, u);
   }
 
   private deliver(v: number, g: number, from: number): void {
@@ -596,12 +888,15 @@ export class ModelEngine {
   private forward(v: number, g: number, from: number): void {
     // Colluders suppress everything about the forked log; droppers drop or delay.
     const role = this.role[v];
-    if (role === COLLUDER && this.logOfG(g) === this.advLog) return;
+    if (role === COLLUDER && this.logOfG(g) === this.advLog && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) return;
     let delay = 0;
     if (role === DROPPER) {
-      const d = this.s.adversary!.droppers!;
-      if (this.rng.float() < d.dropRate) return;
-      delay = d.delayMs;
+      const d = this.classes[this.behaviour[v]];
+      const isEvidence = g >= 0 && this.items[g].kind === 1;
+      if (d.drop === 'all' || (d.drop === 'evidence') === isEvidence) {
+        if (this.rng.float() < d.dropRate) return;
+        delay = d.delayMs;
+      }
     }
     const base = v * this.s.network.meshHigh;
     for (let i = 0; i < this.meshCnt[v]; i++) {
@@ -684,12 +979,15 @@ export class ModelEngine {
     } else if (!this.verifyEvidenceAt(it)) return; // invalid: not stored, not forwarded
     this.set(this.seen, v, item);
     if (it.firstAt < 0) it.firstAt = this.now;
-    if (role !== ATTACKER && role !== COLLUDER && role !== DROPPER) {
+    if (role === HONEST) {
       it.reachedHonest++;
       it.lastHonestAt = this.now;
     }
     if (it.kind === 1) {
-      if (this.detectedAt[v] < 0 && role !== COLLUDER) this.detectedAt[v] = this.now;
+      if (this.detectedAt[v] < 0 && role !== COLLUDER) {
+        this.detectedAt[v] = this.now;
+        if (this.traceOn) this.trace(`t=${this.now} node ${v} holds evidence${from >= 0 ? ` (from ${from})` : ''}`);
+      }
     } else if (role !== COLLUDER) {
       this.detect(v, item);
       this.maybeAdvance(v, item);
@@ -710,29 +1008,36 @@ export class ModelEngine {
     const it = this.items[item];
     const log = this.logs[it.log];
     if (log.forkSize < 0 || it.size <= log.forkSize) return;
-    const pair = log.bySize.get(it.size);
-    const other = pair ? pair[1 - it.branch] : -1;
-    if (other >= 0 && this.has(this.seen, v, other)) {
-      this.evidence(v, item, other);
-      return;
+    const same = log.bySize.get(it.size);
+    if (same) {
+      for (let b = 0; b < same.length; b++) {
+        const other = same[b];
+        if (other >= 0 && other !== item && this.has(this.seen, v, other) && !this.consistent(item, other)) {
+          this.evidence(v, item, other);
+          return;
+        }
+      }
     }
     const own = this.ownItem[v * this.L + it.log];
     if (own < 0 || own === item) return;
     const o = this.items[own];
-    if (o.branch === it.branch || o.size <= log.forkSize || o.size === it.size) return;
+    if (o.size === it.size || this.consistent(own, item)) return;
+    // The log may refuse the proof that would expose it (adversary.refuseProofs): no evidence then.
+    if (it.log === this.advLog && this.s.adversary!.refuseProofs) return;
     const delay = it.size > o.size ? CHECK_DELAY_MS : 0;
-    this.q.push(this.now + delay + this.lat() + this.lat(), CHECK, v, item, own);
+    this.q.push(this.now + delay + this.latLog(v) + this.latLog(v), CHECK, v, item, own);
   }
 
   /** A poller that sees a checkpoint ahead of its witness fetches a proof from the log and adds it (service.maybeAdvance). */
   private maybeAdvance(v: number, item: number): void {
-    if (this.pushed[v] || this.role[v] !== HONEST && this.role[v] !== DROPPER) return;
+    if (this.pushed[v] || (this.role[v] !== HONEST && this.role[v] !== DROPPER)) return;
     const it = this.items[item];
     const own = this.ownItem[v * this.L + it.log];
     if (own === item || (own >= 0 && this.items[own].size >= it.size)) return;
     // The log serves this witness its own branch only: a proof to the other branch never verifies.
     if (!this.branchesShown(v, it.log).includes(it.branch)) return;
-    this.q.push(this.now + this.lat() + this.lat(), LEARN, v, item, 0);
+    if (it.log === this.advLog && !this.logOnline(this.now)) return;
+    this.q.push(this.now + this.latLog(v) + this.latLog(v), LEARN, v, item, 0);
   }
 
   /** Node v holds checkpoints x and y that the log signed on different branches: make (real) evidence and gossip it. */
@@ -748,7 +1053,7 @@ export class ModelEngine {
       const consistency =
         small.size === large.size
           ? undefined
-          : { h: log.trees[large.branch].root(BigInt(small.size)), proof: log.trees[large.branch].consistencyProof(BigInt(small.size), BigInt(large.size)) };
+          : { h: log.trees[large.branch]!.root(BigInt(small.size)), proof: log.trees[large.branch]!.consistencyProof(BigInt(small.size), BigInt(large.size)) };
       const ev = makeEvidence({ note: open(small), checkpoint: parseCheckpoint(open(small).text) }, { note: open(large), checkpoint: parseCheckpoint(open(large).text) }, consistency);
       const enc = encodeEvidence(ev);
       const json = new TextDecoder().decode(enc);
@@ -785,10 +1090,10 @@ export class ModelEngine {
         this.messages++;
         this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES * mc.length;
         if (this.s.network.loss > 0 && r.float() < this.s.network.loss) continue;
-        if (this.partitions.length > 0 && this.cut(u, v, this.now)) continue;
+        if (this.cutting && this.cut(u, v, this.now)) continue;
         for (const { item: g } of mc) {
-          if (this.role[u] === COLLUDER && this.logOfG(g) === this.advLog) continue;
-          if (!this.seenG(v, g)) this.q.push(this.now + this.lat(), IHAVE, v, g, u);
+          if (this.role[u] === COLLUDER && this.logOfG(g) === this.advLog && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) continue;
+          if (!this.seenG(v, g)) this.q.push(this.now + this.lat2(u, v), IHAVE, v, g, u);
         }
       }
     }
@@ -800,7 +1105,7 @@ export class ModelEngine {
     if (this.down[v] || this.seenG(v, g)) return;
     this.messages++;
     this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES;
-    this.send(from, v, g, this.lat());
+    this.send(from, v, g, this.lat2(v, from));
   }
 
   // ------------------------------------------------------------------ clients
@@ -809,8 +1114,8 @@ export class ModelEngine {
   private clientPolicy(c: number): Policy {
     let p = this.policies.get(c);
     if (!p) {
-      const { k, n } = this.s.clients.policy;
-      const ws = Array.from(this.clientW.subarray(c * n, c * n + n));
+      const k = this.cK[c];
+      const ws = Array.from(this.clientW.subarray(this.cOff[c], this.cOff[c + 1]));
       const text = [`log ${this.logs[Math.max(0, this.advLog)].key.vkey}`, ...ws.map((w) => `witness w${w} ${this.cosVkeys[w]}`), `group g ${k} ${ws.map((w) => `w${w}`).join(' ')}`, 'quorum g', ''].join('\n');
       this.policies.set(c, (p = parsePolicy(text)));
     }
@@ -819,49 +1124,83 @@ export class ModelEngine {
 
   private fetch(c: number): void {
     const s = this.s;
+    const pop = s.clients.populations[this.cPop[c]];
     const l = Math.max(0, this.advLog);
     const log = this.logs[l];
-    const b = log.trees.length > 1 ? this.clientB[c] : 0;
+    const b = this.advLog >= 0 && log.forkSize >= 0 ? this.branchNow(this.clientB[c]) : 0;
     const item = log.latest[b];
-    const n = s.clients.policy.n;
-    const k = s.clients.policy.k;
-    if (item >= 0 && !this.clientProtected[c]) {
-      // Ask m of the n witnesses (a fresh random choice each time).
-      const ws = Array.from(this.clientW.subarray(c * n, c * n + n));
-      let count = 0;
-      let evidence = false;
-      let lines = '';
-      for (let i = 0; i < s.clients.fetch.witnesses; i++) {
-        const j = i + this.rng.int(n - i);
-        [ws[i], ws[j]] = [ws[j], ws[i]];
-        const w = ws[i];
-        if (this.down[w]) continue;
-        if (this.detectedAt[w] >= 0 && this.role[w] !== COLLUDER) evidence = true;
-        if (this.has(this.cosigned, w, item)) {
-          count++;
-          if (this.cosLines) lines += this.cosLines.get(w * this.W * 32 + item) ?? '';
-        }
-      }
-      let accepted = !evidence && count >= k;
-      if (this.cosLines) {
-        // Real signatures: the client's real policy check (src/policy) on the note with the
-        // cosignatures it gathered, refusing on the evidence a witness handed it.
-        const ev = evidence && this.firstEvidence >= 0 ? [utf8(this.items[this.firstEvidence].note)] : [];
-        const verdict = verifyCosignedCheckpoint(this.items[item].note + lines, this.clientPolicy(c), { knownEvidence: ev });
-        accepted = verdict.ok;
-        if (verdict.code === 'known-evidence') evidence = true;
-      }
-      if (evidence) this.clientProtected[c] = 1;
-      else if (accepted && this.items[item].branch === 1) {
-        this.clientForked[c] = 1;
-        // A split view got through this client's policy: the other branch also has a quorum of its n witnesses.
-        let quorumA = 0;
-        for (let i = 0; i < n; i++) quorumA += this.postFork[this.clientW[c * n + i] * 2];
-        if (quorumA >= k) this.clientFalse[c] = 1;
+    const online = this.advLog < 0 || this.logOnline(this.now);
+    if (item >= 0 && !this.clientProtected[c] && online) {
+      if (pop.fetch.delayMs > 0) this.q.push(this.now + pop.fetch.delayMs, ANSWER, c, item, 0);
+      else this.answer(c, item);
+    }
+    const next = pop.fetch.intervalMs * (0.5 + this.rng.float());
+    if (this.now + next < s.durationMs) this.q.push(this.now + next, FETCH, c, 0, 0);
+  }
+
+  /** Client c asks m of its n witnesses (a fresh random choice each time) for cosignatures on item. */
+  private answer(c: number, item: number): void {
+    if (this.clientProtected[c]) return;
+    const s = this.s;
+    const pop = s.clients.populations[this.cPop[c]];
+    const n = this.cN[c];
+    const k = this.cK[c];
+    const off = this.cOff[c];
+    const ws = Array.from(this.clientW.subarray(off, off + n));
+    let count = 0;
+    let evidence = false;
+    let lines = '';
+    const m = pop.fetch.witnesses;
+    for (let i = 0; i < m; i++) {
+      const j = i + this.rng.int(n - i);
+      [ws[i], ws[j]] = [ws[j], ws[i]];
+      const w = ws[i];
+      if (this.down[w]) continue;
+      if (this.clientCuts.length > 0 && this.clientCut(w)) continue;
+      if (this.detectedAt[w] >= 0 && this.role[w] !== COLLUDER) evidence = true;
+      if (this.has(this.cosigned, w, item)) {
+        count++;
+        if (this.cosLines) lines += this.cosLines.get(w * this.W * 32 + item) ?? '';
       }
     }
-    const next = s.clients.fetch.intervalMs * (0.5 + this.rng.float());
-    if (this.now + next < s.durationMs) this.q.push(this.now + next, FETCH, c, 0, 0);
+    let accepted = !evidence && count >= k;
+    if (this.cosLines) {
+      // Real signatures: the client's real policy check (src/policy) on the note with the
+      // cosignatures it gathered, refusing on the evidence a witness handed it.
+      const ev = evidence && this.firstEvidence >= 0 ? [utf8(this.items[this.firstEvidence].note)] : [];
+      const verdict = verifyCosignedCheckpoint(this.items[item].note + lines, this.clientPolicy(c), { knownEvidence: ev });
+      accepted = verdict.ok;
+      if (verdict.code === 'known-evidence') evidence = true;
+    }
+    const it = this.items[item];
+    const log = this.logs[it.log];
+    if (evidence) {
+      this.clientProtected[c] = 1;
+      if (this.clientDetectAt[c] < 0) this.clientDetectAt[c] = this.now;
+      if (this.traceOn) this.trace(`t=${this.now} client ${c} refuses log ${it.log} on evidence`);
+    } else if (accepted) {
+      if (log.forkSize >= 0 && it.size > log.forkSize && this.clientAcceptAt[c] < 0) this.clientAcceptAt[c] = this.now;
+      if (it.branch !== 0) {
+        if (this.traceOn && !this.clientForked[c]) this.trace(`t=${this.now} client ${c} accepts branch ${String.fromCharCode(65 + it.branch)} size ${it.size} (${count} of ${m} asked cosigned)`);
+        this.clientForked[c] = 1;
+        // A split view got through this client's policy: another branch also has a quorum of its n witnesses.
+        for (let ob = 0; ob < this.NB && !this.clientFalse[c]; ob++) {
+          if (ob === it.branch) continue;
+          let quorum = 0;
+          for (let i = 0; i < n; i++) quorum += this.postFork[this.clientW[off + i] * this.NB + ob];
+          if (quorum >= k) this.clientFalse[c] = 1;
+        }
+      }
+    }
+    // Reporting clients hand what they fetched (and the evidence they got) to the witnesses they asked.
+    if (pop.report) {
+      for (let i = 0; i < m; i++) {
+        const w = ws[i];
+        if (this.down[w] || (this.clientCuts.length > 0 && this.clientCut(w))) continue;
+        const give = evidence && this.firstEvidence >= 0 ? this.firstEvidence : item;
+        if (!this.has(this.seen, w, give)) this.q.push(this.now + this.lat(), DELIVER, w, give, -1);
+      }
+    }
   }
 
   // ------------------------------------------------------------------ the loop
@@ -875,7 +1214,9 @@ export class ModelEngine {
       for (let l = 0; l < this.L; l++) this.q.push(r.float() * s.witnesses.pollIntervalMs, POLL, w, l, 0);
     }
     this.q.push(s.network.heartbeatMs, HEARTBEAT, 0, 0, 0);
-    for (let c = 0; c < this.C; c++) this.q.push(r.float() * s.clients.fetch.intervalMs, FETCH, c, 0, 0);
+    for (let c = 0; c < this.C; c++) this.q.push(r.float() * s.clients.populations[this.cPop[c]].fetch.intervalMs, FETCH, c, 0, 0);
+    if (s.network.monitors.pollIntervalMs !== null)
+      for (let m = this.N; m < this.G; m++) for (let l = 0; l < this.L; l++) this.q.push(this.xr.float() * s.network.monitors.pollIntervalMs, POLL, m, l, 0);
     if (s.network.churn.rate > 0) {
       for (let w = 0; w < this.N; w++) {
         const t = (-Math.log(1 - r.float()) / s.network.churn.rate) * 3_600_000;
@@ -896,7 +1237,9 @@ export class ModelEngine {
           this.poll(q.x, q.y);
           break;
         case LEARN:
-          if (this.witnesses.length > 0) await this.learnReal(q.x, q.y);
+          if (this.role[q.x] === MONITOR) {
+            if (!this.down[q.x]) this.receive(q.x, q.y, -1);
+          } else if (this.witnesses.length > 0) await this.learnReal(q.x, q.y);
           else this.learnCompact(q.x, q.y);
           break;
         case DELIVER:
@@ -906,7 +1249,10 @@ export class ModelEngine {
           this.heartbeat();
           break;
         case CHECK:
-          if (!this.down[q.x]) this.evidence(q.x, q.y, q.z);
+          if (!this.down[q.x] && (this.items[q.y].log !== this.advLog || this.logOnline(this.now))) this.evidence(q.x, q.y, q.z);
+          break;
+        case ANSWER:
+          this.answer(q.x, q.y);
           break;
         case FETCH:
           this.fetch(q.x);
@@ -987,7 +1333,24 @@ export class ModelEngine {
       logVkeys: this.logs.map((l) => l.key.vkey),
       signaturesVerified: this.verifies,
       events: this.events,
-      roles: { honest: honest.length, colluding: nColl, droppers: nDrop, attackers: this.total - this.N, branchB: nB },
+      roles: { honest: honest.length, colluding: nColl, droppers: nDrop, attackers: this.total - this.G, branchB: nB },
+      perClient: {
+        population: this.cPop,
+        branch: this.clientB,
+        colluders: Int32Array.from({ length: this.C }, (_, c) => {
+          let x = 0;
+          for (let i = this.cOff[c]; i < this.cOff[c + 1]; i++) x += this.role[this.clientW[i]] === COLLUDER ? 1 : 0;
+          return x;
+        }),
+        acceptAt: this.clientAcceptAt,
+        detectAt: this.clientDetectAt,
+        falseAccept: this.clientFalse,
+        forkedAccept: this.clientForked,
+      },
+      monitorsDetectedAt: this.detectedAt.slice(this.N, this.G),
+      nodeRole: this.role.slice(0, this.N),
+      nodeBranch: this.isB.slice(0, this.N),
+      trace: this.traceLines,
     };
   }
 }
