@@ -3,13 +3,16 @@
 //
 //   name: witness.example/w1          # the witness's key name
 //   key: w1.key                       # Ed25519 or ML-DSA-44 skey file, or a list (both types; rotation); a missing one is created (Ed25519, 0600)
-//   data: w1-data                     # LevelDB directory
+//   data: w1-data                     # LevelDB directory, or instead:
+//   store: postgres://USER@HOST:PORT/DB  # PostgreSQL (docs/operator-guide.md; exactly one of data/store URL)
 //   http: { listen: 127.0.0.1:7380, bodyLimit: 524288, maxConnections: 1024 }
 //   logs:                             # inline logs
 //     - { origin: example.com/log, vkeys: [ "example.com/log+1234abcd+AT..." ], qpd: 86400 }
 //   logList: logs.txt                 # a logs/v0 file, or an http(s) URL
 //   logListRefresh: 1h
 //   store: { unwritableExitAfter: 5m }  # exit 75 after this long unable to write (0s: never); for systemd's Restart=
+//   store: { url: postgres://…, passwordFile: FILE, poolSize: 10, timeout: 5s, unwritableExitAfter: 5m }
+//   p2p: { identity: FILE, … }        # the libp2p identity key; required with a store URL (default: in data:)
 //
 // Per log, `pull: { type: tiles|rekor-v1|sumdb, url, interval, ... }` makes the node pull from the
 // log (validated by src/logs/feeders/config.ts; see docs/feeders.md).
@@ -57,8 +60,8 @@ export interface WitnessConfig {
   readonly name: string;
   /** Absolute key file paths; every key cosigns. */
   readonly keyFiles: readonly string[];
-  /** Absolute LevelDB directory. */
-  readonly data: string;
+  /** Absolute LevelDB directory; absent when store.postgres is set (exactly one of the two). */
+  readonly data?: string;
   readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly maxConnections: number };
   readonly logs: readonly ConfiguredLog[];
   readonly logList?: LogListSource;
@@ -77,6 +80,8 @@ export const DEFAULT_UNWRITABLE_EXIT_AFTER_MS = 5 * 60 * 1000;
 export interface StoreConfig {
   /** Exit (status 75) after this long unable to write, so a process manager restarts the node; 0: never. */
   readonly unwritableExitAfterMs: number;
+  /** PostgreSQL instead of LevelDB (src/store/postgres.ts). The URL may hold a password: never log it. */
+  readonly postgres?: { readonly url: string; readonly passwordFile?: string; readonly poolSize?: number; readonly timeoutMs?: number };
 }
 
 export const DEFAULT_P2P_LISTEN = '/ip4/127.0.0.1/tcp/7381';
@@ -103,6 +108,8 @@ export interface P2pConfig {
   readonly reservedSlots?: number;
   /** How long startup waits for bootstrap peers' copies of this node's cosignatures (0: not at all). */
   readonly startupSyncMs: number;
+  /** The libp2p identity key file (absolute); absent: p2p-identity.key in data:. */
+  readonly identity?: string;
 }
 
 export interface TrackedWitness {
@@ -160,7 +167,7 @@ const LogSchema = z.strictObject({
 const ConfigSchema = z.strictObject({
   name: nonEmpty,
   key: z.union([nonEmpty, z.array(nonEmpty).min(1, { error: 'at least one key file is required' })], { error: 'must be a file name or a list of file names' }),
-  data: nonEmpty,
+  data: nonEmpty.optional(),
   http: z
     .strictObject({
       listen: z.string({ error: 'must be a string like 127.0.0.1:7380' }).optional(),
@@ -183,12 +190,20 @@ const ConfigSchema = z.strictObject({
       maxInboundStreamBytes: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024 * 1024, { error: 'must be at least 1 MiB (one response)' }).max(1024 * 1024 * 1024, { error: 'must be at most 1 GiB' }).optional(),
       reservedSlots: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).optional(),
       startupSync: z.string({ error: 'must be a duration like 5s' }).optional(),
+      identity: nonEmpty.optional(),
     }, { error: 'must be a mapping' })
     .optional(),
   store: z
-    .strictObject({
-      unwritableExitAfter: z.string({ error: 'must be a duration like 5m (0s: never exit)' }).optional(),
-    }, { error: 'must be a mapping' })
+    .union([
+      nonEmpty,
+      z.strictObject({
+        url: nonEmpty.optional(),
+        passwordFile: nonEmpty.optional(),
+        poolSize: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1000, { error: 'must be at most 1000' }).optional(),
+        timeout: z.string({ error: 'must be a duration like 5s' }).optional(),
+        unwritableExitAfter: z.string({ error: 'must be a duration like 5m (0s: never exit)' }).optional(),
+      }),
+    ], { error: 'must be a postgres:// URL or a mapping' })
     .optional(),
   witnesses: z
     .array(z.strictObject({ name: nonEmpty.optional(), vkey: nonEmpty }, { error: 'must be a mapping with vkey (and optionally name)' }), { error: 'must be a list of witnesses' })
@@ -388,6 +403,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
       maxInboundStreamBytes: c.p2p.maxInboundStreamBytes ?? DEFAULT_MAX_INBOUND_STREAM_BYTES,
       ...(c.p2p.reservedSlots !== undefined ? { reservedSlots: c.p2p.reservedSlots } : {}),
       startupSyncMs,
+      ...(c.p2p.identity !== undefined ? { identity: abs(c.p2p.identity) } : {}),
     };
   }
 
@@ -413,14 +429,31 @@ export function parseConfig(text: string, file: string): WitnessConfig {
 
   let store: StoreConfig | undefined;
   if (c.store !== undefined) {
+    const sc = typeof c.store === 'string' ? { url: c.store } : c.store;
+    const urlPath = typeof c.store === 'string' ? 'store' : 'store.url';
     let unwritableExitAfterMs = DEFAULT_UNWRITABLE_EXIT_AFTER_MS;
-    if (c.store.unwritableExitAfter !== undefined) {
-      const d = parseDuration(c.store.unwritableExitAfter);
-      if (d === null) problems.push({ path: 'store.unwritableExitAfter', reason: `must be a duration like 5m (0s: never exit), got ${JSON.stringify(c.store.unwritableExitAfter)}` });
+    if (sc.unwritableExitAfter !== undefined) {
+      const d = parseDuration(sc.unwritableExitAfter);
+      if (d === null) problems.push({ path: 'store.unwritableExitAfter', reason: `must be a duration like 5m (0s: never exit), got ${JSON.stringify(sc.unwritableExitAfter)}` });
       else unwritableExitAfterMs = d;
     }
-    store = { unwritableExitAfterMs };
+    let timeoutMs: number | undefined;
+    if (sc.timeout !== undefined) {
+      const d = parseDuration(sc.timeout);
+      if (d === null || d < 100) problems.push({ path: 'store.timeout', reason: `must be a duration of at least 100ms like 5s, got ${JSON.stringify(sc.timeout)}` });
+      else timeoutMs = d;
+    }
+    // Never echo the URL: it may carry a password.
+    if (sc.url !== undefined && !/^postgres(ql)?:\/\//i.test(sc.url)) problems.push({ path: urlPath, reason: 'must be a postgres://USER@HOST:PORT/DB URL (or a mapping)' });
+    if (sc.url === undefined && (sc.passwordFile !== undefined || sc.poolSize !== undefined || sc.timeout !== undefined)) problems.push({ path: 'store', reason: 'passwordFile, poolSize and timeout need store.url' });
+    store = {
+      unwritableExitAfterMs,
+      ...(sc.url !== undefined ? { postgres: { url: sc.url, ...(sc.passwordFile !== undefined ? { passwordFile: abs(sc.passwordFile) } : {}), ...(sc.poolSize !== undefined ? { poolSize: sc.poolSize } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) } } : {}),
+    };
   }
+  if (store?.postgres && c.data !== undefined) problems.push({ path: 'data', reason: 'set either data (a LevelDB directory) or a store URL (PostgreSQL), not both' });
+  if (!store?.postgres && c.data === undefined) problems.push({ path: 'data', reason: 'required: a LevelDB directory (or set store: postgres://USER@HOST:PORT/DB)' });
+  if (store?.postgres && p2p && p2p.identity === undefined) problems.push({ path: 'p2p.identity', reason: 'required with a store URL: each instance needs its own libp2p identity key file' });
 
   if ((c.logs ?? []).length === 0 && c.logList === undefined) problems.push({ path: 'logs', reason: 'no logs configured: set logs, logList, or both' });
 
@@ -429,7 +462,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     file: absFile,
     name: c.name,
     keyFiles,
-    data: abs(c.data),
+    ...(c.data !== undefined ? { data: abs(c.data) } : {}),
     http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT, maxConnections: c.http?.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS },
     logs,
     ...(logList ? { logList } : {}),

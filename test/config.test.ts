@@ -103,7 +103,7 @@ describe('config: every error names the file and the field', () => {
   const cases: [string, string, RegExp][] = [
     ['missing name', `key: k\ndata: d\nlogList: l`, /^name: required$/],
     ['missing key and data', `name: w\nlogList: l`, /^key: required$/],
-    ['missing data', `name: w\nkey: k\nlogList: l`, /^data: required$/],
+    ['missing data', `name: w\nkey: k\nlogList: l`, /^data: required: a LevelDB directory \(or set store: postgres:/],
     ['missing origin', `name: w\nkey: k\ndata: d\nlogs:\n  - { vkeys: ["${LOG.vkey}"] }`, /^logs\[0\]\.origin: required$/],
     ['unknown top-level key', base('colour: blue'), /^colour: unknown key$/],
     ['misspelt key', base('logListRefresh: 1h\nlogListRefrsh: 1h'), /^logListRefrsh: unknown key$/],

@@ -42,6 +42,9 @@ async function checkIdentity(file: string): Promise<void> {
   await loadOrCreatePeerKey(file);
 }
 
+/** The offline commands work on a LevelDB folder; a PostgreSQL witness does both online. */
+const PG_OFFLINE = 'this config uses a PostgreSQL store (store: URL): the offline store commands are for LevelDB data folders; a running witness moves a log forward by itself when a checkpoint cosigned by its own key is POSTed to /add-checkpoint (docs/operator-guide.md, "PostgreSQL")';
+
 export function registerStore(program: Command): void {
   const store = program.command('store').description("check or move forward a STOPPED witness's data folder (docs/operator-guide.md, \"When things break\")");
   store
@@ -53,6 +56,7 @@ export function registerStore(program: Command): void {
       if (!opts.config && !opts.data) throw new UsageError('store verify needs --config FILE or --data DIR');
       const config = opts.config ? await readConfig(opts.config) : undefined;
       const dir = opts.data ?? config!.data;
+      if (dir === undefined) throw new UsageError(PG_OFFLINE);
       const keys = config ? await keysOf(config) : undefined;
       const { verifyDataDir } = await import('../store/offline.js');
       try {
@@ -70,6 +74,8 @@ export function registerStore(program: Command): void {
     .requiredOption('--checkpoint <file...>', 'a log-signed checkpoint note carrying a cosignature line by this witness (one per log; repeatable)')
     .action(async (opts: { config: string; checkpoint: string[] }) => {
       const config = await readConfig(opts.config);
+      const dataDir = config.data;
+      if (dataDir === undefined) throw new UsageError(PG_OFFLINE);
       const notes = opts.checkpoint.map((f) => {
         const text = readInput(f).toString('utf8');
         if (text.length === 0) throw new UsageError(`${f} is empty`);
@@ -78,7 +84,7 @@ export function registerStore(program: Command): void {
       const keys = await keysOf(config);
       const { importCheckpoints, ImportRefusedError } = await import('../store/offline.js');
       try {
-        const done = await importCheckpoints(config.data, notes, keys.logs, keys.ownKeys);
+        const done = await importCheckpoints(dataDir, notes, keys.logs, keys.ownKeys);
         for (const d of done) process.stdout.write(`imported: log ${d.origin} moved forward to size ${d.size}\n`);
       } catch (e) {
         if (e instanceof ImportRefusedError) throw new RefusedError(`store import: ${e.message}`);

@@ -140,7 +140,12 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
   for (const k of keys) if (k.name !== config.name) logger.warn({ keyName: k.name, name: config.name }, 'a key file holds a key with another name than the configured one (rotation?)');
   const vkeys = keys.map(witnessVkey);
 
-  const store = opts.store ?? (await LevelStore.open(config.data, { onWarning: (m) => logger.warn(m) }));
+  const pgConf = config.store?.postgres;
+  const store =
+    opts.store ??
+    (pgConf
+      ? await (await import('../store/postgres.js')).PostgresStore.open({ url: pgConf.url, ...(pgConf.passwordFile ? { passwordFile: pgConf.passwordFile } : {}), ...(pgConf.poolSize ? { poolSize: pgConf.poolSize } : {}), ...(pgConf.timeoutMs ? { statementTimeoutMs: pgConf.timeoutMs, connectTimeoutMs: pgConf.timeoutMs } : {}), onWarning: (m) => logger.warn(m) })
+      : await LevelStore.open(config.data!, { onWarning: (m) => logger.warn(m) }));
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   const fail = async (e: unknown): Promise<never> => {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
@@ -153,7 +158,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       logList: config.logList,
       refreshMs: config.logListRefreshMs,
       // Everything ever learned from the list, so a restart never drops a log the list removed.
-      cachePath: config.logList ? `${config.data}.loglist` : undefined,
+      cachePath: config.logList && config.data ? `${config.data}.loglist` : undefined,
       logger: logger.child({ component: 'logs' }),
     });
     cleanup.push(() => registry.stop());
@@ -207,6 +212,8 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => witnessCosigner(k, clock)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
     await witness.prepare();
     metrics.attach({ origins: () => registry.origins(), store, witness });
+    const shared = store instanceof (await import('../store/postgres.js')).PostgresStore ? store : undefined;
+    shared?.registerMetrics(metrics.registry);
     const stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);
     cleanup.push(stopWatchdog);
     let feedersRef: FeederSet | undefined;
@@ -223,7 +230,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       const { GossipService, identityFileFor } = await import('../gossip/service.js');
       gossip = new GossipService({
         p2p: config.p2p,
-        identityFile: identityFileFor(config.data),
+        identityFile: config.p2p.identity ?? identityFileFor(config.data!),
         witness,
         store,
         logs: registry,
@@ -251,7 +258,16 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const feeders = createFeeders({ logs: config.logs, witness, store, registry, metricsRegistry: metrics.registry, logger: logger.child({ component: 'feeders' }) });
     cleanup.push(() => feeders.stop());
     feedersRef = feeders;
-    feeders.start();
+    // Instances sharing a database: only the one holding the leader lock runs the feeders.
+    const stopLeading = shared && feeders.feeders.length > 0
+      ? shared.leadership((leader) => {
+          logger.info({ leader }, leader ? 'feeder leader: running the pull feeders' : 'lost the feeder leader lock: feeders stopped until it is regained');
+          if (leader) feeders.start();
+          else void feeders.stop();
+        })
+      : undefined;
+    if (stopLeading) cleanup.push(stopLeading);
+    else feeders.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -267,6 +283,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       close() {
         closing ??= (async () => {
           stopWatchdog();
+          await stopLeading?.();
           await feeders.stop();
           await gossip?.stop();
           registry.stop();
