@@ -31,6 +31,8 @@ import { hashChildren, hashLeaf, treeHash } from '../../src/merkle/hash.js';
 import { formatCheckpoint, originHash, parseCheckpoint } from '../../src/checkpoint/checkpoint.js';
 import { generateKey, openNote, parseCosignatureVkey, parseVkey, signNote, VerifierSet, type Ed25519SignerKey } from '../../src/note/index.js';
 import { equalBytes } from '../../src/util/bytes.js';
+import { generateMlDsa44Key } from '../../src/note/mldsa-keys.js';
+import { writeKeyFile } from '../../src/keys/keyfile.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const START_DEADLINE_MS = 30_000;
@@ -55,6 +57,11 @@ export interface CrashOptions {
   dir?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Also give the witness an ML-DSA-44 key (`key: [witness.key, witness-pq.key]`, issue 14): every
+   * 200 must then carry one verifying line per key, and the stored note both lines.
+   */
+  mlDsaKey?: boolean;
 }
 
 export interface CrashReport {
@@ -345,10 +352,12 @@ export async function runCrashScenario(opts: CrashOptions): Promise<CrashReport>
   logs.push(fork);
 
   const config = join(dir, 'witness.yaml');
+  // The ML-DSA-44 key file is made beforehand (as `keygen --type ml-dsa-44` does); witness.key is created by serve.
+  if (opts.mlDsaKey && !existsSync(join(dir, 'witness-pq.key'))) writeKeyFile(join(dir, 'witness-pq.key'), generateMlDsa44Key('crash.example/witness'));
   writeFileSync(
     config,
     `name: crash.example/witness
-key: witness.key
+key: ${opts.mlDsaKey ? '[witness.key, witness-pq.key]' : 'witness.key'}
 data: witness-data
 http: { listen: "127.0.0.1:0" }
 logs:
@@ -379,6 +388,8 @@ ${logs.map((l) => `  - { origin: "${l.origin}", vkeys: [ "${l.key.vkey}" ] }`).j
     try {
       const opened = openNote(text + '\n' + lines, witnessVerifiers!);
       if (opened.verified.length !== nLines || opened.unverified.length !== 0) throw new Error(`${opened.verified.length} of ${nLines} lines verified`);
+      // One line per witness key (Ed25519 and, with mlDsaKey, ML-DSA-44).
+      if (nLines !== firstVkeys!.length) throw new Error(`${nLines} lines for ${firstVkeys!.length} keys`);
     } catch (e) {
       violation(`${log.origin}: a 200 for size ${size} carries lines that do not verify with the witness key: ${(e as Error).message}: ${JSON.stringify(lines)}`);
       return false;
@@ -420,7 +431,7 @@ ${logs.map((l) => `  - { origin: "${l.origin}", vkeys: [ "${l.key.vkey}" ] }`).j
     try {
       const byLog = openNote(text, [parseVkey(log.key.vkey)]);
       const byWitness = openNote(text, witnessVerifiers!);
-      if (byWitness.verified.length === 0) throw new Error('no witness cosignature');
+      if (byWitness.verified.length !== firstVkeys!.length) throw new Error(`${byWitness.verified.length} witness cosignatures for ${firstVkeys!.length} keys`);
       const cp = parseCheckpoint(byLog.text);
       return { size: cp.size, root: cp.root };
     } catch (e) {
