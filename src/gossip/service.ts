@@ -166,6 +166,7 @@ export class GossipService {
   private readonly bootstrapIds: Set<string>;
   private ownBindings: BindingRecord[] = [];
   private slotsQueued = false;
+  private readonly dialing = new Set<string>();
   private latestCache = new Map<string, { at: number; cp: { note: ReturnType<typeof openNote>; checkpoint: Checkpoint } }>();
 
   constructor(private readonly opts: GossipServiceOptions) {
@@ -344,12 +345,12 @@ export class GossipService {
     this.logger.info({ peerId: host.peerId.toString(), addrs: this.multiaddrs }, 'gossip listening');
     // Not awaited: an address that never answers would hold start() for the dial timeout on top of
     // startupSync; restoreOwnState waits for the bootstrap peers within its own deadline.
-    // The first dials count against startupSync: an address that never answers must not hold
-    // start() for the dial timeout on top of it.
+    // With startupSync, the dials run within its deadline (restoreOwnState asks each peer as soon
+    // as it connects): an address that never answers must not hold start() for the dial timeout.
     const started = this.now();
     const dialing = this.dialBootstrap();
     this.track(dialing);
-    await raceTimeout(dialing, this.startupSyncMs > 0 ? this.startupSyncMs : SYNC_TIMEOUT_MS);
+    if (this.startupSyncMs <= 0 || this.opts.p2p.bootstrap.length === 0) await raceTimeout(dialing, SYNC_TIMEOUT_MS);
     this.timers.push(setInterval(() => void this.dialBootstrap(), BOOTSTRAP_INTERVAL_MS));
     this.timers.push(
       setInterval(() => {
@@ -472,8 +473,14 @@ export class GossipService {
     await Promise.allSettled(
       this.opts.p2p.bootstrap.map(async (addr) => {
         const id = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
-        if (!id || connected.has(id) || this.isBanned(id) || id === host.peerId.toString()) return;
-        await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
+        // One dial per peer at a time: overlapping dials could open two connections to one peer.
+        if (!id || connected.has(id) || this.dialing.has(id) || this.isBanned(id) || id === host.peerId.toString()) return;
+        this.dialing.add(id);
+        try {
+          await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
+        } finally {
+          this.dialing.delete(id);
+        }
       }),
     );
   }

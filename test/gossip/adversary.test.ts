@@ -43,6 +43,8 @@ describe('gossip peer scoring', () => {
     const evil = await attacker();
     for (const n of net.nodes) await evil.dial(multiaddr(n.addr));
     await waitFor(() => net!.nodes.every((n) => n.node.gossip!.libp2p.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.equals(evil.peerId))), 'the attacker is subscribed at every honest node');
+    // And the other way round: the forger's floodPublish only reaches peers it knows are subscribed.
+    await waitFor(() => net!.nodes.every((n) => evil.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.toString() === n.node.gossip!.peerId)), 'every honest node is subscribed at the forger');
     const victimKey = parseCosignatureVkey(net.nodes[0].key.cosignatureVkey);
     const send = async (topic: string, data: Uint8Array) => {
       await evil.services.pubsub.publish(topic, data).catch(() => {});

@@ -2,6 +2,9 @@
 // stay connected to each other and keep agreeing, and that the hostile behaviour costs the hostile
 // peer. Conditions are waited on with (generous) deadlines; no fixed sleeps.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { TestLog } from '../helpers/fork.js';
 import { Net, push, waitFor, type NetNode } from './helpers.js';
 import { MemoryStore } from '../../src/store/memory.js';
@@ -34,6 +37,12 @@ function varint(n: number): number[] {
   }
   out.push(n);
   return out;
+}
+
+/** Both ways: the attacker is a subscriber at each node, and each node at the attacker (floodPublish reaches only those). */
+async function subscribedBothWays(a: Attacker, nodes: NetNode[]): Promise<void> {
+  await waitFor(() => nodes.every((n) => n.node.gossip!.libp2p.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.toString() === a.id)), 'the attacker is subscribed at the nodes');
+  await waitFor(() => nodes.every((n) => a.host.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.toString() === peerId(n))), 'the nodes are subscribed at the attacker');
 }
 
 async function keep<T extends Attacker>(a: Promise<T>): Promise<T> {
@@ -73,6 +82,31 @@ describe('no peer can stall the node (issue 13 §3)', () => {
     // Without read deadlines start() never returned; the bound is generous for a loaded machine.
     expect(took).toBeLessThan(30_000);
     await honestAgree(log, [net.nodes[0], again]);
+  }, 90_000);
+
+  it('start-up with a bootstrap address that accepts TCP and never speaks waits at most startupSync', async () => {
+    const log = new TestLog('example.com/hostile-blackhole').append(5);
+    net = await Net.start(2, { logs: [spec(log)] });
+    await net.ready();
+    for (const n of net.nodes) await push(n.node, log);
+    const victim = net.nodes[1];
+    await waitFor(() => net!.nodes[0].node.gossip!.viewOf(log.origin)?.latestCosignedBy(labelOf(victim))?.size === 5n, 'node 0 holds the victim cosignature');
+    const sockets: Socket[] = [];
+    const hole = createServer((sock) => sockets.push(sock)); // accepts, never answers
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    try {
+      const port = (hole.address() as AddressInfo).port;
+      await net.closeNode(victim);
+      const t0 = Date.now();
+      const again = await net.addNode({ key: victim.key, store: new MemoryStore(), bootstrap: [`/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPrivateKey(await generateKeyPair('Ed25519'))}`, net.nodes[0].addr], startupSync: '2s' });
+      expect(sockets.length).toBeGreaterThan(0); // it was dialled
+      expect((await again.node.store.getState(log.origin))?.size).toBe(5n);
+      expect(Date.now() - t0).toBeLessThan(30_000); // generous: the bound is startupSync, not the dial timeout
+      await honestAgree(log, [net.nodes[0], again]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hole.close(r));
+    }
   }, 90_000);
 
   it('a peer holding sync streams open is penalised and banned; the node\'s inbound streams drain; honest nodes keep agreeing', async () => {
@@ -187,7 +221,7 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
     // A third party (behaving correctly) publishes 40 valid cosignatures per message.
     const relay = await keep(attackerHost('replaying'));
     await dialAll(relay, net.nodes.map((n) => n.addr));
-    await waitFor(() => net!.nodes.every((n) => n.node.gossip!.libp2p.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.toString() === relay.id)), 'relay subscribed');
+    await subscribedBothWays(relay, net.nodes);
     for (let i = 0; i < 3; i++) await publish(relay, CHECKPOINT_TOPIC, new TextEncoder().encode(log.checkpoint() + lines.slice(40 * i, 40 * i + 40).join('')));
     await waitFor(() => net!.nodes.every((n) => (n.node.gossip!.viewOf(log.origin)?.head()?.cosignatures.size ?? 0) >= 120), 'both nodes merged 120 cosignatures');
     // Now both witnesses cosign the same checkpoint and publish it with what they merged.
@@ -210,7 +244,7 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
     for (const n of net.nodes) await push(n.node, log);
     const replayer = await keep(attackerHost('replaying'));
     await dialAll(replayer, net.nodes.map((n) => n.addr));
-    await waitFor(() => net!.nodes.every((n) => n.node.gossip!.libp2p.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.toString() === replayer.id)), 'replayer subscribed');
+    await subscribedBothWays(replayer, net.nodes);
     log.append(40);
     const sizes = Array.from({ length: 40 }, (_, i) => BigInt(11 + i));
     const junk = generateKey('junk.example');
@@ -243,7 +277,7 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
     const big = await keep(attackerHost('oversize'));
     const huge = await keep(attackerHost('oversize'));
     for (const a of [big, huge]) await dialAll(a, [victim.addr]);
-    await waitFor(() => [big, huge].every((a) => victim.node.gossip!.libp2p.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).some((p) => p.toString() === a.id)), 'attackers subscribed');
+    for (const a of [big, huge]) await subscribedBothWays(a, [victim]);
     // 100 KiB messages: over the topic's 16 KiB, within the frame limit: validated and rejected (P4).
     for (let i = 0; i < 6 && !banned(victim, big); i++) {
       await publish(big, CHECKPOINT_TOPIC, new Uint8Array(100 * 1024 + i).fill(65));
