@@ -5,7 +5,8 @@
 //   peer message ─► parse + verify (wire.ts) ─► view (view.ts) ─► verdict accept/ignore/reject
 //                                                  ├─ same size, other root ─► evidence at once
 //                                                  ├─ other size, no shared cosigner ─► pair check:
-//                                                  │    log tiles, peers (sync "prove"), log proof API
+//                                                  │    log tiles, then peers (sync "prove") and the log's
+//                                                  │    proof API at once, one check per pair (cached)
 //                                                  │    ─► evidence | consistent | suspect | undecided
 //                                                  └─ ahead of our witness + a pull source ─► fetch a
 //                                                       proof from the log, witness.add (never cosigned
@@ -13,6 +14,11 @@
 //   evidence message ─► verify against our log keys ─► witness.storeEvidence ─► accept (forwarded)
 //
 // A checkpoint learned only through gossip is never cosigned on that basis.
+//
+// Hostile peers (issue 13): every sync exchange has deadlines both ways; inbound streams are capped
+// per peer and node-wide (limits.ts) and holding them is penalised; connection slots are kept for
+// bootstrap peers and tracked witnesses that prove their peer ID (binding.ts); what is sent is
+// capped to what peers accept.
 import { join } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import type { Registry } from 'prom-client';
