@@ -747,6 +747,16 @@ export class ModelEngine {
   private traceOn = false;
   readonly traceLines: string[] = [];
 
+  /** Node u's mesh peers now (for tests and traces). */
+  meshOf(u: number): number[] {
+    return Array.from(this.mesh.subarray(u * this.s.network.meshHigh, u * this.s.network.meshHigh + this.meshCnt[u]));
+  }
+
+  /** Each gossip node's region index (network.regions; all 0 without). */
+  regions(): Uint8Array {
+    return this.region.slice(0, this.G);
+  }
+
   /** Turn on event traces (fork, evidence, detection, client decisions). */
   enableTrace(): void {
     this.traceOn = true;
