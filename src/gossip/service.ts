@@ -35,7 +35,6 @@ import { equalBytes, toHex, utf8 } from '../util/bytes.js';
 import type { Witness, WitnessEvent, LogRegistry } from '../witness/witness.js';
 import type { LogState, WitnessStore } from '../witness/store.js';
 import { encodeEvidence, evidenceId, makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
-import { TokenBucket } from '../witness/ratelimit.js';
 import type { LogSource } from '../logs/feeders/source.js';
 import { provePair } from '../logs/feeders/evidence.js';
 import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES, type GossipHost, type P2pOptions } from './host.js';
@@ -147,7 +146,6 @@ export class GossipService {
   private readonly pendingChecks = new Map<string, { timer: NodeJS.Timeout; entry: ViewEntry }>();
   private readonly advancing = new Set<string>();
   private readonly lastViewsAt = new Map<string, number>();
-  private readonly suspectBudgets = new Map<string, TokenBucket>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly metrics: GossipMetrics;
@@ -797,11 +795,9 @@ export class GossipService {
     return cp;
   }
 
+  /** Through the witness core, the only writer of suspect records (it dedupes pairs and rate-limits). */
   private async recordSuspect(small: ViewEntry, large: ViewEntry, reason: string): Promise<void> {
-    let b = this.suspectBudgets.get(small.origin);
-    if (!b) this.suspectBudgets.set(small.origin, (b = new TokenBucket(1 / 30, 8, this.now)));
-    if (!b.take()) return;
-    await this.opts.store.addSuspect({
+    const outcome = await this.opts.witness.noteSuspect({
       origin: small.origin,
       receivedAt: this.now(),
       held: logSignedNote(small),
@@ -810,7 +806,7 @@ export class GossipService {
       proof: [],
       reason: `gossip: ${reason}`,
     });
-    this.logger.warn({ origin: small.origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()], reason }, 'suspect: gossiped checkpoint could not be proven consistent');
+    if (outcome === 'recorded') this.logger.warn({ origin: small.origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()], reason }, 'suspect: gossiped checkpoint could not be proven consistent');
   }
 
   /** Asks up to PROVE_PEERS peers at once; the first verified answer decides. */
