@@ -11,7 +11,9 @@ import { UsageError } from './errors.js';
 interface Opts {
   out: string;
   seed?: string;
-  sweep?: string;
+  sweep?: string[];
+  shard?: string;
+  trace?: boolean;
   seeds?: string;
   live?: boolean;
   calibrate?: boolean;
@@ -62,18 +64,97 @@ function parseIntArg(name: string, v: string): number {
   return Number(v);
 }
 
+/** Every combination of the values, the first list varying slowest (as gridPoints). */
+function combos<T>(lists: readonly (readonly T[])[]): T[][] {
+  let out: T[][] = [[]];
+  for (const l of lists) out = out.flatMap((c) => l.map((v) => [...c, v]));
+  return out;
+}
+
+/**
+ * The outputs of a complete sweep (unsharded, or merged from shards: the same function over the
+ * same records in run order, hence the same bytes): the tidy files (src/sim/grid.ts), result.json,
+ * and for a sweep of one numeric parameter the report of earlier versions (runs.csv, summary.csv,
+ * plots, index.html).
+ */
+async function writeSweepOutputs(
+  dir: string,
+  spec: import('../sim/grid.js').SweepSpec,
+  points: readonly { index: number; values: readonly import('../sim/grid.js').SweepValue[] }[],
+  records: readonly import('../sim/grid.js').RunRecord[],
+  timing: readonly { run: number; wallMs: number; peakRssBytes: number; load1: number }[],
+): Promise<string[]> {
+  const { writeTidy } = await import('../sim/grid.js');
+  const { summarise } = await import('../sim/sweep.js');
+  mkdirSync(dir, { recursive: true });
+  const files = writeTidy(dir, spec, points, records, timing);
+  const first = records[0].result.provenance;
+  const { seed: _s, ...prov } = first;
+  void _s;
+  const provenance = { ...prov, scenario: spec.scenario, scenarioHash: spec.scenarioHash, seeds: [...spec.seeds] };
+  const legacy = spec.params.length === 1 && spec.params[0].values.every((v) => typeof v === 'number');
+  if (legacy) {
+    const result = {
+      provenance,
+      parameter: spec.params[0].path,
+      points: points.map((p) => {
+        const runs = records.filter((r) => r.point === p.index).map((r) => r.result);
+        return { value: p.values[0] as number, runs, summary: summarise(runs) };
+      }),
+    };
+    writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+    const { writeReport } = await import('../sim/report/index.js');
+    files.push(join(dir, 'result.json'), ...(await writeReport(dir, result)));
+  } else {
+    const result = {
+      provenance,
+      parameters: spec.params,
+      points: points.map((p) => ({ index: p.index, values: p.values, summary: summarise(records.filter((r) => r.point === p.index).map((r) => r.result)) })),
+    };
+    writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+    files.push(join(dir, 'result.json'));
+  }
+  return files;
+}
+
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description('simulate a split-view attack on a witness network from a scenario (docs/simulator.md); writes DIR/result.json and a report')
-    .argument('<scenario>', 'scenario file (YAML), e.g. network-config/scenarios/small.yaml')
+    .argument('<scenario>', 'scenario file (YAML), e.g. network-config/scenarios/small.yaml; or "merge" followed by shard directories')
+    .argument('[dirs...]', 'with merge: directories holding shard-I-of-N.json files')
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'PRNG seed (default: the scenario seed)')
-    .option('--sweep <param=v1,v2,...>', 'sweep one numeric scenario parameter (dotted path of the parsed scenario, e.g. network.nodes=100,1000)')
+    .option(
+      '--sweep <path=values>',
+      'sweep a scenario path over values: v1,v2,... (numbers, true/false, strings) or a JSON array; repeat for a grid of every combination (e.g. --sweep adversary.colluding=0,1,2 --sweep adversary.targeting=random,trusted)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--shard <I/N>', 'with --sweep: run only shard I of N (I from 1) and write DIR/shard-I-of-N.json')
+    .option('--trace', 'record an event trace (fork, evidence, client decisions) in result.json and DIR/trace.txt')
     .option('--seeds <n>', 'seeds per sweep point (seed, seed+1, ...)', '5')
     .option('--live', 'live mode: real node processes and libp2p on 127.0.0.1 (tens of nodes)')
     .option('--calibrate', 'run the scenario in model and live mode for --seeds seeds and compare them (DIR/calibration.md)')
-    .action(async (file: string, opts: Opts) => {
+    .action(async (file: string, dirs: string[], opts: Opts) => {
+      if (file === 'merge') {
+        if (dirs.length === 0) throw new UsageError('simulate merge DIR... --out DIR: give the directories holding the shard files');
+        const grid = await import('../sim/grid.js');
+        const { SweepError } = await import('../sim/sweep.js');
+        try {
+          const { spec, records, timing } = grid.readShards(dirs);
+          const points = combos(spec.params.map((p) => p.values)).map((values, index) => ({ index, values }));
+          const files = await writeSweepOutputs(opts.out, spec, points, records, timing);
+          process.stdout.write(`merged ${records.length} runs from ${dirs.length} director${dirs.length === 1 ? 'y' : 'ies'}; wrote ${files.length} files to ${opts.out}\n`);
+        } catch (e) {
+          if (e instanceof SweepError) throw new UsageError(e.message);
+          throw e;
+        }
+        return;
+      }
+      if (dirs.length > 0) throw new UsageError(`unexpected arguments after the scenario: ${dirs.join(' ')}`);
+      const sweeps = opts.sweep ?? [];
+      if (opts.shard !== undefined && sweeps.length === 0) throw new UsageError('--shard splits a sweep: give --sweep too');
       const { loadScenario, loadScenarioObject, ScenarioError } = await import('../sim/scenario.js');
       let scenario;
       let raw: unknown;
@@ -92,11 +173,11 @@ export function registerSimulate(program: Command): void {
           const { runLive } = await import('../sim/live/index.js');
           return runLive(s, { seed: sd, scenarioFile: file, command, onProgress: (f, phase) => progress.update(base + f * span, `${prefix}${phase}`) });
         }
-        return runScenario(s, { seed: sd, scenarioFile: file, command, onProgress: (f, t) => progress.update(base + f * span, `${prefix}${simTime(t)}`) });
+        return runScenario(s, { seed: sd, scenarioFile: file, command, trace: opts.trace === true, onProgress: (f, t) => progress.update(base + f * span, `${prefix}${simTime(t)}`) });
       };
       mkdirSync(opts.out, { recursive: true });
       if (opts.calibrate) {
-        if (opts.sweep !== undefined || opts.live) throw new UsageError('--calibrate runs both modes itself: not with --sweep or --live');
+        if (sweeps.length > 0 || opts.live) throw new UsageError('--calibrate runs both modes itself: not with --sweep or --live');
         const nSeeds = parseIntArg('--seeds', opts.seeds ?? '5');
         if (nSeeds < 1) throw new UsageError('--seeds must be at least 1');
         const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
@@ -126,33 +207,39 @@ export function registerSimulate(program: Command): void {
         return;
       }
       let result;
-      if (opts.sweep !== undefined) {
-        const m = /^([A-Za-z0-9_.]+)=(.+)$/.exec(opts.sweep);
-        if (!m) throw new UsageError('--sweep must be param=v1,v2,... e.g. adversary.colluding=0,1,2');
-        const values = m[2].split(',').map((v) => {
-          const x = Number(v.trim());
-          if (v.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--sweep value ${JSON.stringify(v)} is not a number`);
-          return x;
-        });
+      if (sweeps.length > 0) {
+        const grid = await import('../sim/grid.js');
+        const { SweepError } = await import('../sim/sweep.js');
         const nSeeds = parseIntArg('--seeds', opts.seeds ?? '5');
         if (nSeeds < 1) throw new UsageError('--seeds must be at least 1');
         const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
-        const { runSweep, SweepError } = await import('../sim/sweep.js');
-        const total = values.length * seeds.length;
-        const progress = new Progress(`sweep ${m[1]}`);
-        let done = 0;
         try {
-          result = await runSweep(scenario, m[1], values, seeds, (s, sd) => runOne(s, sd, progress, `run ${done + 1}/${total} `, done / total, 1 / total), {
-            raw,
-            onProgress: (d) => {
-              done = d;
-            },
-          });
+          const params = sweeps.map(grid.parseSweepArg);
+          const points = grid.gridPoints(scenario, raw, params);
+          const total = points.length * seeds.length;
+          const shard = opts.shard !== undefined ? grid.parseShard(opts.shard) : { index: 1, count: 1 };
+          const runs = grid.shardRuns(total, shard);
+          const spec = grid.sweepSpec(scenario, file, params, seeds, opts.live ? 'live' : 'model');
+          const label = opts.shard !== undefined ? `shard ${shard.index}/${shard.count}` : `sweep ${params.map((x) => x.path).join(' x ')}`;
+          const progress = new Progress(label);
+          let done = 0;
+          let out;
+          try {
+            out = await grid.runGrid(points, seeds, runs, (s, sd) => runOne(s, sd, progress, `run ${done + 1}/${runs.length} `, done / runs.length, 1 / runs.length), (d) => (done = d));
+          } finally {
+            progress.stop();
+          }
+          if (opts.shard !== undefined) {
+            const f = grid.writeShard(opts.out, { format: 'gossip-witness/sim-shard/v1', spec, shard, totalRuns: total, records: out.records, timing: out.timing });
+            process.stdout.write(`wrote ${f}: ${out.records.length} of ${total} runs; merge the shards with: gossip-witness simulate merge DIR... --out DIR\n`);
+            return;
+          }
+          const files = await writeSweepOutputs(opts.out, spec, points, out.records, out.timing);
+          process.stdout.write(`wrote ${files.length} files to ${opts.out} (${total} runs: ${points.length} points x ${seeds.length} seeds)\n`);
+          return;
         } catch (e) {
           if (e instanceof SweepError) throw new UsageError(e.message);
           throw e;
-        } finally {
-          progress.stop();
         }
       } else {
         const progress = new Progress(scenario.name);
@@ -163,6 +250,7 @@ export function registerSimulate(program: Command): void {
         }
       }
       writeFileSync(join(opts.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+      if (!('points' in result) && result.trace) writeFileSync(join(opts.out, 'trace.txt'), result.trace.join('\n') + '\n');
       const { writeReport } = await import('../sim/report/index.js');
       const files = await writeReport(opts.out, result);
       process.stdout.write(`wrote ${join(opts.out, 'result.json')}${files.length > 0 ? ` and ${files.length} report files` : ''}\n`);
