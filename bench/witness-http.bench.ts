@@ -16,6 +16,8 @@
 //                        (the start-up line that carries the URL is logged at info)
 //   --cpu-prof DIR       run serve with --cpu-prof (profiles written to DIR at exit)
 //   --out FILE           also write the markdown report to FILE
+//   --ml-dsa             give the witness an ML-DSA-44 key beside its Ed25519 one (issue 14): every
+//                        answer then carries two lines, both verified by the load generator
 //
 // Workloads:
 //   (1) one log (a sigsum-style origin, no extension lines, so sigsum-witness can follow it),
@@ -42,6 +44,8 @@ import { ed25519KeyFromSeed, generateKey, signNote, signatureLines, cosigner } f
 import { formatCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { LevelStore } from '../src/store/level.js';
 import { writeKeyFile } from '../src/keys/keyfile.js';
+import { generateMlDsa44Key } from '../src/note/mldsa-keys.js';
+import { existsSync } from 'node:fs';
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -58,6 +62,7 @@ const DURATION_S = Number(opt('duration', '20'));
 const BODIES_PER_LOG = Number(opt('bodies-per-log', '2500'));
 const MANY = Number(opt('many', '40000'));
 const RUNNER = opt('runner', 'dist') as Runner;
+const ML_DSA = flag('ml-dsa');
 const LOG_LEVEL = opt('log-level', 'info');
 const CPU_PROF = process.argv.includes('--cpu-prof') ? opt('cpu-prof', '') : '';
 const OUT = opt('out', '');
@@ -133,7 +138,8 @@ interface Server {
 
 async function startOurs(dir: string, logsYaml: string, extra = ''): Promise<Server> {
   const config = join(dir, 'witness.yaml');
-  writeFileSync(config, `name: bench.example/witness\nkey: witness.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\n${logsYaml}${extra}`);
+  if (ML_DSA && !existsSync(join(dir, 'witness-pq.key'))) writeKeyFile(join(dir, 'witness-pq.key'), generateMlDsa44Key('bench.example/witness'));
+  writeFileSync(config, `name: bench.example/witness\nkey: ${ML_DSA ? '[witness.key, witness-pq.key]' : 'witness.key'}\ndata: data\nhttp: { listen: "127.0.0.1:0" }\n${logsYaml}${extra}`);
   const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', CPU_PROF] : [];
   const s: ServeChild = await startServe(RUNNER, config, { logLevel: LOG_LEVEL, nodeArgs });
   return {
@@ -375,6 +381,7 @@ async function main(): Promise<void> {
 
   const out: string[] = [];
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, sigsum-go ${m.sigsum} (Debian). Load average before: ${loadBefore}; after: ${loadAfter}.`);
+  out.push(`Witness keys: ${ML_DSA ? 'Ed25519 + ML-DSA-44 (two lines per answer, both verified)' : 'Ed25519'}.`);
   out.push(`serve: \`${RUNNER === 'dist' ? 'node dist/src/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve'}\`, --log-level ${LOG_LEVEL}, LevelDB with synced writes, data under ${BASE}.`);
   out.push('');
   if (seq) {
