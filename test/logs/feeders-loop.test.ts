@@ -1,6 +1,7 @@
 // The feeder loop: independence (a slow, lying or broken log never stalls the others), every error
 // caught with its reason, exponential backoff with jitter, metrics, stop() without leftovers,
 // forwarding to other witnesses (following 409), the stale retry, and the `pull:` config.
+import { MAX_CHECKPOINT_BYTES } from '../../src/logs/feeders/tiles.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import type { AddressInfo } from 'node:net';
@@ -44,7 +45,7 @@ describe('feeders run independently', () => {
     closers.push(() => slow.close());
     const garbage = await startServer((_q, res) => send(res, 200, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x0a])));
     closers.push(() => garbage.close());
-    const huge = await startServer((_q, res) => send(res, 200, 'x'.repeat(300 * 1024)));
+    const huge = await startServer((_q, res) => send(res, 200, 'x'.repeat(MAX_CHECKPOINT_BYTES + 1024)));
     closers.push(() => huge.close());
 
     const forged = new TestLog('example.com/forged').append(4);

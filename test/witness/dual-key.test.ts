@@ -140,3 +140,11 @@ describe('add-checkpoint with an Ed25519 and an ML-DSA-44 key', () => {
     expect(CONFIG_BODY_LIMIT).toBe(DEFAULT_BODY_LIMIT);
   });
 });
+
+describe('size limits elsewhere admit 100 ML-DSA-44 lines', () => {
+  it('the tiled feeder reads checkpoints of that size', async () => {
+    const { MAX_CHECKPOINT_BYTES } = await import('../../src/logs/feeders/tiles.js');
+    const line = formatSignatureLine('witness.example/some-rather-long-witness-name-0123456789', 0x01020304, new Uint8Array(TIMESTAMPED_MLDSA44_SIZE));
+    expect(100 * line.length + 1000).toBeLessThan(MAX_CHECKPOINT_BYTES);
+  });
+});

@@ -20,8 +20,11 @@ import { makeEvidence, type Evidence } from '../../witness/evidence.js';
 import { FeedAbortedError, FeedError, httpGet, httpRequest, joinUrl, displayUrl, type HttpSettings } from './http.js';
 import { DEFAULT_TILE_CACHE_ENTRIES, type LogSource, type ProofAttempt, type ProofOptions, type PullType, type TileAccess, type TileSession } from './source.js';
 
-/** Largest checkpoint answer accepted (a checkpoint with 100 signature lines is ~20 KiB). */
-export const MAX_CHECKPOINT_BYTES = 256 * 1024;
+/**
+ * Largest checkpoint answer accepted: a checkpoint with 100 signature lines of the largest type
+ * (ML-DSA-44, about 3.3 KB a line: about 330 KB) fits; 100 Ed25519 lines are about 11 KB.
+ */
+export const MAX_CHECKPOINT_BYTES = 512 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // The cache
