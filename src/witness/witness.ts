@@ -510,9 +510,13 @@ export class Witness {
     // The stored state may carry a newer own cosignature than any seen so far (restored from peers).
     if (state) this.noteSigned(this.ownTimestamp(state.cosigned));
     const newest = await this.io('read', origin, () => this.newestSignedTimestamp());
-    // Issue 14: one line per key (cosignature/v1 and ML-DSA-44 subtree/v1 with start 0, end =
-    // size), all computed here, before the caller's one durable write. ML-DSA-44 signs off the
-    // event loop (signAsync: libuv pool or worker threads); Ed25519 inline (tens of µs).
+    // Issue 14: one line per key (cosignature/v1 and ML-DSA-44 subtree/v1), all computed here,
+    // before the caller's one durable write. SPEC (tlog-witness): "If the cosignature format
+    // supports subtrees, the cosignature returned by the witness MUST be for the entire tree in
+    // the submitted checkpoint, i.e. start MUST be zero and end MUST be the checkpoint size. The
+    // cosignature MUST NOT omit the timestamp, i.e. the timestamp MUST NOT be zero." (MlDsa44Key
+    // .cosigner signs [0, size) and refuses a zero clock.) ML-DSA-44 signs off the event loop
+    // (signAsync: libuv pool or worker threads); Ed25519 inline (tens of µs).
     const sigs = await Promise.all(this.cosigners.map((s) => signOffLoop(s, text)));
     let lines = '';
     let oldest: bigint | undefined;
