@@ -86,4 +86,12 @@ describe('a witness node with an Ed25519 and an ML-DSA-44 key', () => {
     // An ML-DSA-44 key file is read by content, never rewritten.
     expect(readFileSync(join(f.dir, 'pq.key'), 'utf8')).toBe(f.pq.skey + '\n');
   });
+
+  it('takes the names MTC uses (oid/…) for the witness and its logs', () => {
+    const log = new TestLog('oid/1.3.6.1.4.1.44363.47.1');
+    const c = parseConfig(`name: oid/1.3.6.1.4.1.44363.47.2\nkey: [w.key, w-pq.key]\ndata: d\nlogs:\n  - { origin: ${log.origin}, vkeys: ["${log.key.vkey}"] }\n`, join(tmpdir(), 'oid.yaml'));
+    expect(c.name).toBe('oid/1.3.6.1.4.1.44363.47.2');
+    expect(c.logs.map((l) => l.origin)).toEqual([log.origin]);
+    expect(c.keyFiles).toHaveLength(2);
+  });
 });
