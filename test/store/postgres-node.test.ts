@@ -45,9 +45,47 @@ describe.skipIf(!!why)(`witness node on PostgreSQL${why ? ` (SKIPPED: ${why})` :
       }
       const metrics = await (await fetch(node.url + '/metrics')).text();
       expect(metrics).toMatch(/witness_store_pg_pool_connections\{state="total"\} \d/);
+      expect(metrics).toMatch(/witness_store_pg_cas_conflicts_total 0/);
       expect((await fetch(node.url + '/readyz')).status).toBe(200);
     } finally {
       await node.close();
+    }
+  });
+
+  it('pull feeders run on one instance at a time (the leader lock); another takes over when the leader stops', { timeout: 60_000 }, async () => {
+    const url = await pgs.freshDb();
+    const log = generateKey('pg.example/pulled');
+    const cfg = (i: number) =>
+      parseConfig(
+        `name: pg.example/w
+key: w.key
+store: "${url}"
+http: { listen: "127.0.0.1:0" }
+logs:
+  - { origin: pg.example/pulled, vkeys: ["${log.vkey}"], pull: { type: tiles, url: "http://127.0.0.1:9/", interval: 1s } }
+`,
+        join(dir, `f${i}.yaml`),
+      );
+    const until = async (pred: () => boolean, what: string) => {
+      const end = Date.now() + 20_000;
+      while (!pred()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const a = await startWitnessNode(cfg(0));
+    const running = (n: typeof a) => n.feeders.feeders.some((f) => f.running);
+    await until(() => running(a), 'the first node to lead');
+    const b = await startWitnessNode(cfg(1));
+    try {
+      const t = Date.now();
+      await until(() => Date.now() - t > 2500, 'a leader-lock round'); // b has tried at least once
+      expect([running(a), running(b)]).toEqual([true, false]);
+      await a.close();
+      await until(() => running(b), 'the second node to take over');
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });
