@@ -84,8 +84,10 @@ export interface Partition {
 
 export interface Behaviour {
   readonly witnesses: { readonly fraction: number } | { readonly nodes: readonly number[] };
-  /** What the node drops when it should relay it. */
-  readonly drop: 'all' | 'evidence' | 'checkpoints';
+  /** What the node drops when it should relay it ('none': relays everything). */
+  readonly drop: 'all' | 'evidence' | 'checkpoints' | 'none';
+  /** Invalid messages per second it sends to each mesh peer (P4 of peer scoring). */
+  readonly invalidRate: number;
   readonly dropRate: number;
   readonly delayMs: number;
 }
@@ -128,8 +130,27 @@ export interface Scenario {
     readonly behaviours: readonly Behaviour[];
     /** Gossip nodes that are not witnesses: monitors poll the log and gossip what they see, distributors only relay. */
     readonly monitors: { readonly count: number; readonly pollIntervalMs: number | null };
-    /** gossipsub v1.1 peer scoring (P3 mesh delivery deficit, P3b, P4 invalid messages; prune and no graft below 0), or null. */
-    readonly scoring: { readonly meshDeliveryThreshold: number; readonly meshDeliveryWeight: number; readonly activationMs: number; readonly decay: number; readonly graylist: number } | null;
+    /**
+     * gossipsub v1.1 peer scoring as the node configures it (docs/gossip.md#peer-scoring): P1 time in
+     * mesh, P2 first deliveries, P3 mesh delivery deficit (off unless meshDeliveryWeight < 0), P4
+     * invalid messages; below 0 a peer is pruned and not grafted, below graylist it is disconnected
+     * for graylistFor. Null: no scoring.
+     */
+    readonly scoring: {
+      readonly timeInMeshWeight: number;
+      readonly firstDeliveryWeight: number;
+      readonly firstDeliveryCap: number;
+      readonly firstDeliveryDecay: number;
+      readonly meshDeliveryThreshold: number;
+      readonly meshDeliveryWeight: number;
+      readonly meshDeliveryDecay: number;
+      readonly activationMs: number;
+      readonly invalidWeight: number;
+      readonly invalidDecay: number;
+      readonly topicCap: number;
+      readonly graylist: number;
+      readonly graylistForMs: number;
+    } | null;
   };
   readonly logs: { readonly count: number; readonly intervalMs: number; readonly batch: number };
   readonly witnesses: {
@@ -250,20 +271,29 @@ const Schema = z.strictObject({
           z.strictObject({
             fraction: frac.optional(),
             nodes: z.array(count(0)).min(1).optional(),
-            drop: z.enum(['all', 'evidence', 'checkpoints'], { error: 'must be all, evidence or checkpoints' }).optional(),
+            drop: z.enum(['all', 'evidence', 'checkpoints', 'none'], { error: 'must be all, evidence, checkpoints or none' }).optional(),
             dropRate: frac.optional(),
             delay: dur.optional(),
+            invalidRate: z.number().min(0).optional(),
           }),
         )
         .optional(),
       monitors: z.strictObject({ count: count(0), pollInterval: dur.optional() }).optional(),
       scoring: z
         .strictObject({
+          timeInMeshWeight: z.number().min(0).optional(),
+          firstDeliveryWeight: z.number().min(0).optional(),
+          firstDeliveryCap: z.number().min(0).optional(),
+          firstDeliveryDecay: frac.optional(),
           meshDeliveryThreshold: z.number().min(0).optional(),
           meshDeliveryWeight: z.number().max(0, { error: 'must be negative or 0 (a penalty)' }).optional(),
+          meshDeliveryDecay: frac.optional(),
           activation: dur.optional(),
-          decay: frac.optional(),
-          graylist: z.number().max(0).optional(),
+          invalidWeight: z.number().max(0, { error: 'must be negative or 0 (a penalty)' }).optional(),
+          invalidDecay: frac.optional(),
+          topicCap: z.number().min(0).optional(),
+          graylist: z.number().max(0, { error: 'must be negative or 0' }).optional(),
+          graylistFor: dur.optional(),
         })
         .optional(),
       messages: z.enum(['per-witness', 'coalesced'], { error: 'must be per-witness or coalesced' }).optional(),
@@ -434,15 +464,24 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       drop: b.drop ?? 'all',
       dropRate: b.dropRate ?? 1,
       delayMs: ms(p, `network.behaviours.${i}.delay`, b.delay, 0),
+      invalidRate: b.invalidRate ?? 0,
     };
   });
   const scoring = net.scoring
     ? {
+        timeInMeshWeight: net.scoring.timeInMeshWeight ?? 0.01,
+        firstDeliveryWeight: net.scoring.firstDeliveryWeight ?? 0.5,
+        firstDeliveryCap: net.scoring.firstDeliveryCap ?? 20,
+        firstDeliveryDecay: net.scoring.firstDeliveryDecay ?? 0.9,
         meshDeliveryThreshold: net.scoring.meshDeliveryThreshold ?? 1,
-        meshDeliveryWeight: net.scoring.meshDeliveryWeight ?? -1,
+        meshDeliveryWeight: net.scoring.meshDeliveryWeight ?? 0,
+        meshDeliveryDecay: net.scoring.meshDeliveryDecay ?? 0.9,
         activationMs: ms(p, 'network.scoring.activation', net.scoring.activation, 5000),
-        decay: net.scoring.decay ?? 0.9,
-        graylist: net.scoring.graylist ?? -1,
+        invalidWeight: net.scoring.invalidWeight ?? -10,
+        invalidDecay: net.scoring.invalidDecay ?? 0.98,
+        topicCap: net.scoring.topicCap ?? 10,
+        graylist: net.scoring.graylist ?? -100,
+        graylistForMs: ms(p, 'network.scoring.graylistFor', net.scoring.graylistFor, 600_000),
       }
     : null;
   const durationMs = ms(p, 'duration', d.duration, 600_000, 1000);

@@ -130,10 +130,10 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
       ...(n.regions
         ? { regions: { names: [...n.regions.names], fractions: [...n.regions.fractions], latency: Object.fromEntries(Object.entries(n.regions.latency).map(([k, v]) => [k, latYaml(v)])), logRegion: n.regions.logRegion } }
         : {}),
-      ...(n.behaviours.length > 0 ? { behaviours: n.behaviours.map((b) => ({ ...sel(b.witnesses), drop: b.drop, dropRate: b.dropRate, delay: ms(b.delayMs) })) } : {}),
+      ...(n.behaviours.length > 0 ? { behaviours: n.behaviours.map((b) => ({ ...sel(b.witnesses), drop: b.drop, dropRate: b.dropRate, delay: ms(b.delayMs), ...(b.invalidRate > 0 ? { invalidRate: b.invalidRate } : {}) })) } : {}),
       ...(n.monitors.count > 0 ? { monitors: { count: n.monitors.count, ...(n.monitors.pollIntervalMs !== null ? { pollInterval: ms(n.monitors.pollIntervalMs) } : {}) } } : {}),
       ...(n.scoring
-        ? { scoring: { meshDeliveryThreshold: n.scoring.meshDeliveryThreshold, meshDeliveryWeight: n.scoring.meshDeliveryWeight, activation: ms(n.scoring.activationMs), decay: n.scoring.decay, graylist: n.scoring.graylist } }
+        ? (({ activationMs, graylistForMs, ...rest }) => ({ scoring: { ...rest, activation: ms(activationMs), graylistFor: ms(graylistForMs) } }))(n.scoring)
         : {}),
       ...(n.churn.rate > 0 ? { churn: { rate: n.churn.rate, downtime: ms(n.churn.downtimeMs) } } : {}),
     },

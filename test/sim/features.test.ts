@@ -434,3 +434,58 @@ describe('Wilson interval', () => {
     expect(wilson(3, 0)).toEqual([0, 1]);
   });
 });
+
+describe('peer scoring (gossipsub v1.1 as the node configures it)', () => {
+  it('a peer sending invalid messages is pruned, then graylisted at the heartbeat the P4 formula gives', async () => {
+    // One invalid message per second to every peer; P4 = -10 * c^2 with c decaying 0.98/s; the
+    // positive terms are within [0, 11] (topic cap 10, P1 cap 1). Find the heartbeat k at which
+    // the score is surely below -100 and at k-1 surely not.
+    let c = 0;
+    let k = 0;
+    for (;;) {
+      k++;
+      c = c * 0.98 + 1;
+      if (-10 * c * c + 11 < -100) break;
+    }
+    const prev = k - 1 === 0 ? 0 : Array.from({ length: k - 1 }, (_, i) => 0.98 ** i).reduce((a, b) => a + b, 0);
+    expect(-10 * prev * prev).toBeGreaterThan(-100); // unambiguous
+    const s = parseScenario(`
+name: scoring
+duration: 2m
+network: { nodes: 30, degree: 6, meshDegree: 4, scoring: {}, behaviours: [{ nodes: [5], drop: none, invalidRate: 1 }] }
+logs: { count: 1, interval: 30s }
+witnesses: { push: all }
+signatures: modelled
+`);
+    const eng = new ModelEngine(s, 1);
+    eng.enableTrace();
+    await eng.run();
+    const gray = eng.traceLines.filter((l) => / graylists 5 /.test(l));
+    expect(gray.length).toBeGreaterThan(0);
+    for (const l of gray) expect(Number(/t=(\d+)/.exec(l)![1]), l).toBe(k * 1000);
+    // Nobody else is graylisted; node 5 is in no mesh at the end and grafts nobody.
+    expect(eng.traceLines.filter((l) => / graylists (?!5 )/.test(l))).toEqual([]);
+    for (let v = 0; v < 30; v++) expect(eng.meshOf(v)).not.toContain(5);
+    expect(eng.meshOf(5)).toEqual([]);
+  });
+
+  it('without P3 (as the node ships) droppers keep their mesh places; with P3 on they are pruned', async () => {
+    const mk = (w: number) =>
+      parseScenario(`
+name: p3
+duration: 3m
+network: { nodes: 30, degree: 8, meshDegree: 4, messages: coalesced, heartbeat: 1s, scoring: { meshDeliveryWeight: ${w}, meshDeliveryThreshold: 0.5, meshDeliveryDecay: 0.99, activation: 10s }, behaviours: [{ nodes: [1, 2, 3], drop: all }] }
+logs: { count: 6, interval: 5s }
+witnesses: { push: 0.3, pollInterval: 5s }
+signatures: modelled
+`);
+    const pruned = async (w: number) => {
+      const eng = new ModelEngine(mk(w), 2);
+      eng.enableTrace();
+      await eng.run();
+      return eng.traceLines.filter((l) => / prunes [123] /.test(l)).length;
+    };
+    expect(await pruned(0)).toBe(0);
+    expect(await pruned(-1)).toBeGreaterThan(0);
+  });
+});

@@ -133,7 +133,11 @@ export class ModelEngine {
   private readonly brBatch: Int32Array;
   private readonly brLag: Float64Array;
   private readonly behaviour: Int8Array;
-  private readonly classes: { drop: 'all' | 'evidence' | 'checkpoints'; dropRate: number; delayMs: number }[] = [];
+  private readonly classes: { drop: 'all' | 'evidence' | 'checkpoints' | 'none'; dropRate: number; delayMs: number; invalidRate?: number }[] = [];
+  // Peer scoring (network.scoring): per (node, peer) [first deliveries, mesh deliveries, invalid, in mesh since (-1: not)].
+  private readonly sc: Scenario['network']['scoring'];
+  private readonly score = new Map<number, Float64Array>();
+  private readonly graylisted = new Map<number, number>();
   private readonly logCuts: { atMs: number; untilMs: number; side: Uint8Array }[] = [];
   private readonly clientCuts: { atMs: number; untilMs: number; side: Uint8Array }[] = [];
   private readonly eclipseCuts: { atMs: number; untilMs: number; isTarget: Uint8Array; lo: number; hi: number }[] = [];
@@ -208,6 +212,7 @@ export class ModelEngine {
 
   constructor(s: Scenario, seed: number) {
     this.s = s;
+    this.sc = s.network.scoring;
     this.rng = new Rng(seed);
     // New features draw from their own stream, so that scenarios without them run as before.
     this.xr = new Rng((seed ^ 0x5eed1e55) >>> 0);
@@ -257,7 +262,7 @@ export class ModelEngine {
     }
     for (const b of s.network.behaviours) {
       const cls = this.classes.length;
-      this.classes.push({ drop: b.drop, dropRate: b.dropRate, delayMs: b.delayMs });
+      this.classes.push({ drop: b.drop, dropRate: b.dropRate, delayMs: b.delayMs, invalidRate: b.invalidRate });
       const mark = (v: number) => {
         if (this.role[v] === COLLUDER) return;
         this.role[v] = DROPPER;
@@ -600,6 +605,7 @@ export class ModelEngine {
 
   private meshAdd(u: number, v: number): void {
     this.mesh[u * this.s.network.meshHigh + this.meshCnt[u]++] = v;
+    if (this.sc) this.scoreState(u, v)[3] = this.now;
   }
 
   private meshRemove(u: number, v: number): void {
@@ -609,6 +615,10 @@ export class ModelEngine {
       if (this.mesh[base + i] === v) {
         this.mesh[base + i] = this.mesh[base + n - 1];
         this.meshCnt[u]--;
+        if (this.sc) {
+          const st = this.score.get(u * this.total + v);
+          if (st) st[3] = -1;
+        }
         return;
       }
     }
@@ -631,6 +641,7 @@ export class ModelEngine {
       for (let tries = 0; tries < 4 * deg + 8 && this.meshCnt[u] < D; tries++) {
         const v = this.peerAt(u, r.int(deg));
         if (this.down[v] || this.inMesh(u, v) || this.meshCnt[v] >= meshHigh) continue;
+        if (this.sc && (this.scoreOf(u, v) < 0 || this.scoreOf(v, u) < 0 || this.isGraylisted(u, v) || this.isGraylisted(v, u))) continue;
         this.meshAdd(u, v);
         this.meshAdd(v, u);
       }
@@ -890,8 +901,100 @@ export class ModelEngine {
   }
 
   private deliver(v: number, g: number, from: number): void {
+    if (this.sc === null || from < 0) {
+      if (g >= 0) this.receive(v, g, from, true);
+      else this.receiveMsg(v, -g - 1, from);
+      return;
+    }
+    // Scoring: a graylisted peer's messages are dropped unprocessed; first deliveries count (P2, P3).
+    if (this.isGraylisted(v, from)) return;
+    const fresh = !this.seenG(v, g);
     if (g >= 0) this.receive(v, g, from, true);
     else this.receiveMsg(v, -g - 1, from);
+    if (fresh && this.seenG(v, g)) {
+      const st = this.scoreState(v, from);
+      st[0] = Math.min(this.sc.firstDeliveryCap, st[0] + 1);
+      if (st[3] >= 0) st[1] += 1;
+    }
+  }
+
+  // ------------------------------------------------------------------ peer scoring (gossipsub v1.1)
+
+  private scoreState(v: number, u: number): Float64Array {
+    const k = v * this.total + u;
+    let st = this.score.get(k);
+    if (!st) this.score.set(k, (st = Float64Array.of(0, 0, 0, this.inMesh(v, u) ? this.now : -1)));
+    return st;
+  }
+
+  private isGraylisted(v: number, u: number): boolean {
+    const until = this.graylisted.get(v * this.total + u);
+    return until !== undefined && this.now < until;
+  }
+
+  /** The score v gives u (docs/gossip.md#peer-scoring): min(cap, P1 + P2) + P3 + P4. */
+  private scoreOf(v: number, u: number): number {
+    const sc = this.sc!;
+    const st = this.score.get(v * this.total + u);
+    if (!st) return 0;
+    const inMeshS = st[3] >= 0 ? (this.now - st[3]) / 1000 : 0;
+    const topic = Math.min(sc.topicCap, Math.min(1, sc.timeInMeshWeight * inMeshS) + sc.firstDeliveryWeight * st[0]);
+    let p3 = 0;
+    if (sc.meshDeliveryWeight < 0 && st[3] >= 0 && this.now - st[3] >= sc.activationMs) {
+      const deficit = Math.max(0, sc.meshDeliveryThreshold - st[1]);
+      p3 = sc.meshDeliveryWeight * deficit * deficit;
+    }
+    return topic + p3 + sc.invalidWeight * st[2] * st[2];
+  }
+
+  /** Heartbeat scoring: decay the counters, invalid messages from their senders, prune below 0, graylist below the threshold. */
+  private scoreHeartbeat(): void {
+    const sc = this.sc!;
+    const secs = this.s.network.heartbeatMs / 1000;
+    const d2 = sc.firstDeliveryDecay ** secs;
+    const d3 = sc.meshDeliveryDecay ** secs;
+    const d4 = sc.invalidDecay ** secs;
+    for (const st of this.score.values()) {
+      st[0] *= d2;
+      st[1] *= d3;
+      st[2] *= d4;
+    }
+    for (let u = 0; u < this.G; u++) {
+      const b = this.behaviour[u];
+      const rate = b >= 0 ? (this.classes[b].invalidRate ?? 0) : 0;
+      if (rate <= 0 || this.down[u]) continue;
+      const deg = this.peerCount(u);
+      for (let i = 0; i < deg; i++) {
+        const v = this.peerAt(u, i);
+        if (this.role[v] === ATTACKER || this.down[v]) continue;
+        let n = Math.floor(rate * secs);
+        if (this.xr.float() < rate * secs - n) n++;
+        if (n === 0) continue;
+        this.messages += n;
+        this.bytes += n * 200;
+        if (this.isGraylisted(v, u)) continue;
+        this.scoreState(v, u)[2] += n;
+      }
+    }
+    const keys = [...this.score.keys()].sort((x, y) => x - y);
+    for (const k of keys) {
+      const v = Math.floor(k / this.total);
+      const u = k - v * this.total;
+      const x = this.scoreOf(v, u);
+      if (x < sc.graylist && !this.isGraylisted(v, u)) {
+        this.graylisted.set(k, this.now + sc.graylistForMs);
+        if (this.traceOn) this.trace(`t=${this.now} node ${v} graylists ${u} (score ${x.toFixed(2)})`);
+      }
+      if (x < 0 && this.inMesh(v, u)) {
+        this.meshRemove(v, u);
+        this.meshRemove(u, v);
+        this.dirty.add(v);
+        this.dirty.add(u);
+        if (this.traceOn) this.trace(`t=${this.now} node ${v} prunes ${u} (score ${x.toFixed(2)})`);
+      }
+      const st = this.score.get(k)!;
+      if (st[3] < 0 && st[0] < 1e-3 && st[1] < 1e-3 && st[2] < 1e-3) this.score.delete(k);
+    }
   }
 
   /** Eager push to the mesh (but not back to the sender) and into the message cache for IHAVE gossip. */
@@ -903,7 +1006,7 @@ export class ModelEngine {
     if (role === DROPPER) {
       const d = this.classes[this.behaviour[v]];
       const isEvidence = g >= 0 && this.items[g].kind === 1;
-      if (d.drop === 'all' || (d.drop === 'evidence') === isEvidence) {
+      if (d.drop === 'all' || (d.drop !== 'none' && (d.drop === 'evidence') === isEvidence)) {
         if (this.rng.float() < d.dropRate) return;
         delay = d.delayMs;
       }
@@ -1076,6 +1179,7 @@ export class ModelEngine {
 
   private heartbeat(): void {
     const r = this.rng;
+    if (this.sc) this.scoreHeartbeat();
     for (const u of [...this.dirty].sort((x, y) => x - y)) this.graft(u, r);
     this.dirty.clear();
     const horizon = this.now - GOSSIP_WINDOWS * this.s.network.heartbeatMs;
@@ -1096,6 +1200,7 @@ export class ModelEngine {
       for (let sent = 0, tries = 0; sent < want && tries < 4 * want + 8; tries++) {
         const v = this.peerAt(u, r.int(deg));
         if (this.inMesh(u, v)) continue;
+        if (this.sc && (this.isGraylisted(u, v) || this.isGraylisted(v, u))) continue;
         sent++;
         this.messages++;
         this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES * mc.length;
