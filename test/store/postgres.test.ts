@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore, describeTarget, parsePostgresUrl, PostgresStoreError } from '../../src/store/postgres.js';
 import { StoreUnavailableError } from '../../src/witness/store.js';
 import { runStoreConformance, state } from './conformance.js';
+import { faultLogs, faultWitnessKey, registryOf } from './faults-fixture.js';
+import { Witness } from '../../src/witness/witness.js';
+import { formatAddCheckpointBody } from '../../src/witness/request.js';
+import { cosigner } from '../../src/note/index.js';
 import { freePort, PG_REQUIRED, pgUnavailableReason, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const why = pgUnavailableReason();
@@ -114,6 +118,27 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
         expect(waits.filter((w) => w > 0).every((w) => w <= 3600)).toBe(true);
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('a qpd budget holds for two witnesses on one database together', async () => {
+      const url = await pgServer().freshDb();
+      const [sa, sb] = await Promise.all([PostgresStore.open({ url }), PostgresStore.open({ url })]);
+      try {
+        const [log] = faultLogs();
+        const registry = new Map([[log.origin, { ...registryOf([log]).get(log.origin)!, qpd: 48 }]]); // a bucket of 2
+        const [wa, wb] = [sa, sb].map((store) => new Witness({ store, logs: registry, cosigners: [cosigner(faultWitnessKey())] }));
+        const add = async (w: Witness) => {
+          const old = log.tree.size;
+          log.append(1);
+          return w.addCheckpoint(new TextEncoder().encode(formatAddCheckpointBody(old, old === 0n ? [] : log.tree.consistencyProof(old, log.tree.size), log.checkpoint())));
+        };
+        expect((await add(wa)).kind).toBe('cosigned');
+        expect((await add(wb)).kind).toBe('cosigned');
+        const third = await add(wa);
+        expect(third).toMatchObject({ kind: 'rejected', code: 'rate-limited' });
+      } finally {
+        await Promise.all([sa.close(), sb.close()]);
       }
     });
 
