@@ -637,7 +637,11 @@ export class PostgresStore implements WitnessStore {
     if (this.closed) return;
     this.closed = true;
     if (this.probing) clearTimeout(this.probing);
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    // Queued compare-and-sets are sent first (their callers are waiting for an answer).
+    while (this.pending.size > 0 || this.casQueue.length > 0) {
+      if (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+      else await new Promise((r) => setImmediate(r));
+    }
     await this.pool.end().catch(() => {});
   }
 }
