@@ -11,4 +11,5 @@ export * from './witness/request.js';
 export type * from './witness/store.js';
 export { MemoryStore } from './store/memory.js';
 export { LevelStore } from './store/level.js';
+export { PostgresStore, PostgresStoreError } from './store/postgres.js';
 export { cryptoBackend, setCryptoBackend, type CryptoBackend } from './crypto/index.js';
