@@ -244,14 +244,15 @@ describe('the status page shows feeder health and readiness problems', () => {
   it('a store that cannot be read still gets a status page that says so', async () => {
     const log = new TestLog('example.com/unreadable').append(1);
     const store = new MemoryStore();
-    store.listEvidence = async () => {
+    // The status reads the evidence counts first (then one page per log), or the whole list.
+    store.evidenceCounts = store.listEvidence = async () => {
       throw new Error('EIO: i/o error, read');
     };
     const node = await start([log], { store });
     const r = await fetch(`${node.url}/status.json`);
     expect(r.status).toBe(200);
     const status = (await r.json()) as { health: { problems: string[] } };
-    expect(status.health.problems.join('\n')).toContain('the store cannot be read (evidence: EIO: i/o error, read)');
+    expect(status.health.problems.join('\n')).toContain('the store cannot be read (evidence counts: EIO: i/o error, read)');
     expect(await (await fetch(`${node.url}/`)).text()).toContain('class="banner trouble"');
   });
 
