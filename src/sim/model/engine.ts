@@ -167,6 +167,8 @@ export class ModelEngine {
   private readonly items: Item[] = [];
   private readonly W: number; // words per bitset
   private readonly seen: Uint32Array;
+  /** Per item: how many nodes have it (when all do, IHAVE gossip about it can find no taker). */
+  private readonly seenCount: Int32Array;
   private readonly cosigned: Uint32Array;
   private readonly ownItem: Int32Array; // node*L+log
   private readonly detectedAt: Float64Array; // per node, forked log
@@ -358,6 +360,7 @@ export class ModelEngine {
     const maxItems = this.L * ticks * this.NB + ticks * 16 * this.NB * this.NB + 256;
     this.W = (maxItems + 31) >>> 5;
     this.seen = new Uint32Array(this.total * this.W);
+    this.seenCount = new Int32Array(this.W * 32);
     this.cosigned = new Uint32Array(this.total * this.W);
     this.ownItem = new Int32Array(this.total * this.L).fill(-1);
     this.detectedAt = new Float64Array(this.total).fill(-1);
@@ -1083,6 +1086,7 @@ export class ModelEngine {
     const role = this.role[v];
     if (role === ATTACKER) {
       this.set(this.seen, v, item);
+      this.seenCount[item]++;
       return;
     }
     // Validation before forwarding: the log signature of a checkpoint, the evidence itself.
@@ -1091,6 +1095,7 @@ export class ModelEngine {
       else if (!it.opened) it.opened = openNote(it.note, this.logs[it.log].verifiers);
     } else if (!this.verifyEvidenceAt(it)) return; // invalid: not stored, not forwarded
     this.set(this.seen, v, item);
+    this.seenCount[item]++;
     if (it.firstAt < 0) it.firstAt = this.now;
     if (role === HONEST) {
       it.reachedHonest++;
@@ -1196,6 +1201,10 @@ export class ModelEngine {
       // IHAVE to Dlazy (or gossipFactor of the) non-mesh peers.
       const deg = this.peerCount(u);
       const nonMesh = deg - this.meshCnt[u];
+      // Every node holds every item gossiped here: the IHAVEs are sent (and counted, and drawn
+      // for loss as before) but none can be answered, so the per-item checks are skipped.
+      let complete = this.role[u] !== COLLUDER;
+      for (let i = 0; complete && i < mc.length; i++) complete = mc[i].item >= 0 && this.seenCount[mc[i].item] === this.total;
       const want = Math.min(nonMesh, Math.max(gossipLazy, Math.round(gossipFactor * nonMesh)));
       for (let sent = 0, tries = 0; sent < want && tries < 4 * want + 8; tries++) {
         const v = this.peerAt(u, r.int(deg));
@@ -1206,6 +1215,7 @@ export class ModelEngine {
         this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES * mc.length;
         if (this.s.network.loss > 0 && r.float() < this.s.network.loss) continue;
         if (this.cutting && this.cut(u, v, this.now)) continue;
+        if (complete) continue;
         for (const { item: g } of mc) {
           if (this.role[u] === COLLUDER && this.logOfG(g) === this.advLog && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) continue;
           if (!this.seenG(v, g)) this.q.push(this.now + this.lat2(u, v), IHAVE, v, g, u);
@@ -1320,6 +1330,58 @@ export class ModelEngine {
 
   // ------------------------------------------------------------------ the loop
 
+  /** One event (every kind but the real witness core's LEARN, which run awaits). */
+  private step(k: number, x: number, y: number, z: number): void {
+    const s = this.s;
+    const r = this.rng;
+    switch (k) {
+      case PUBLISH:
+        this.publish(x);
+        break;
+      case POLL:
+        this.poll(x, y);
+        break;
+      case LEARN:
+        if (this.role[x] === MONITOR) {
+          if (!this.down[x]) this.receive(x, y, -1);
+        } else this.learnCompact(x, y);
+        break;
+      case DELIVER:
+        if (!this.down[x]) this.deliver(x, y, z);
+        break;
+      case HEARTBEAT:
+        this.heartbeat();
+        break;
+      case CHECK:
+        if (!this.down[x] && (this.items[y].log !== this.advLog || this.logOnline(this.now))) this.evidence(x, y, z);
+        break;
+      case ANSWER:
+        this.answer(x, y);
+        break;
+      case FETCH:
+        this.fetch(x);
+        break;
+      case DOWN: {
+        const w = x;
+        this.down[w] = 1;
+        this.markNeighbours(w);
+        this.q.push(this.now + s.network.churn.downtimeMs, UP, w, 0, 0);
+        break;
+      }
+      case UP: {
+        const w = x;
+        this.down[w] = 0;
+        this.dirty.add(w);
+        const t = this.now + (-Math.log(1 - r.float()) / s.network.churn.rate) * 3_600_000;
+        if (t < s.durationMs) this.q.push(t, DOWN, w, 0, 0);
+        break;
+      }
+      case IHAVE:
+        this.ihave(x, y, z);
+        break;
+    }
+  }
+
   async run(onProgress?: (fraction: number, simTimeMs: number) => void): Promise<EngineOutput> {
     const s = this.s;
     const r = this.rng;
@@ -1340,60 +1402,31 @@ export class ModelEngine {
     }
     const q = this.q;
     let nextReport = 0;
-    while (q.pop()) {
-      if (q.t >= s.durationMs) break;
-      this.now = q.t;
-      this.events++;
-      switch (q.k) {
-        case PUBLISH:
-          this.publish(q.x);
-          break;
-        case POLL:
-          this.poll(q.x, q.y);
-          break;
-        case LEARN:
-          if (this.role[q.x] === MONITOR) {
-            if (!this.down[q.x]) this.receive(q.x, q.y, -1);
-          } else if (this.witnesses.length > 0) await this.learnReal(q.x, q.y);
-          else this.learnCompact(q.x, q.y);
-          break;
-        case DELIVER:
-          if (!this.down[q.x]) this.deliver(q.x, q.y, q.z);
-          break;
-        case HEARTBEAT:
-          this.heartbeat();
-          break;
-        case CHECK:
-          if (!this.down[q.x] && (this.items[q.y].log !== this.advLog || this.logOnline(this.now))) this.evidence(q.x, q.y, q.z);
-          break;
-        case ANSWER:
-          this.answer(q.x, q.y);
-          break;
-        case FETCH:
-          this.fetch(q.x);
-          break;
-        case DOWN: {
-          const w = q.x;
-          this.down[w] = 1;
-          this.markNeighbours(w);
-          this.q.push(this.now + s.network.churn.downtimeMs, UP, w, 0, 0);
-          break;
+    const real = this.witnesses.length > 0;
+    const end = s.durationMs;
+    if (!real) {
+      // Modelled signatures: a synchronous loop (no await on the hot path).
+      while (q.pop()) {
+        if (q.t >= end) break;
+        this.now = q.t;
+        this.events++;
+        this.step(q.k, q.x, q.y, q.z);
+        if (onProgress && this.events >= nextReport) {
+          nextReport = this.events + 200_000;
+          onProgress(this.now / end, this.now);
         }
-        case UP: {
-          const w = q.x;
-          this.down[w] = 0;
-          this.dirty.add(w);
-          const t = this.now + (-Math.log(1 - r.float()) / s.network.churn.rate) * 3_600_000;
-          if (t < s.durationMs) this.q.push(t, DOWN, w, 0, 0);
-          break;
-        }
-        case IHAVE:
-          this.ihave(q.x, q.y, q.z);
-          break;
       }
-      if (onProgress && this.events >= nextReport) {
-        nextReport = this.events + 200_000;
-        onProgress(this.now / s.durationMs, this.now);
+    } else {
+      while (q.pop()) {
+        if (q.t >= end) break;
+        this.now = q.t;
+        this.events++;
+        if (q.k === LEARN && this.role[q.x] !== MONITOR) await this.learnReal(q.x, q.y);
+        else this.step(q.k, q.x, q.y, q.z);
+        if (onProgress && this.events >= nextReport) {
+          nextReport = this.events + 200_000;
+          onProgress(this.now / end, this.now);
+        }
       }
     }
     onProgress?.(1, s.durationMs);
