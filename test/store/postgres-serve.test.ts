@@ -70,7 +70,7 @@ describe.skipIf(!!why)(`two serve instances on one PostgreSQL database${why ? ` 
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('racing forks through both, kill -9 and restart of one, and a PostgreSQL restart: never two branches, never a rollback, recovery by itself', { timeout: 120_000 }, async () => {
+  it('racing forks through both, kill -9 and restart of one, and a PostgreSQL restart: never two branches, never a rollback, recovery by itself', { timeout: 120_000 + 3 * PHASE_MS }, async () => {
     const url = await pgs.freshDb();
     const logKey = generateKey(ORIGIN);
     const config = (i: number) => {
