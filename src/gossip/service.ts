@@ -26,22 +26,22 @@ import type { PeerId, Connection } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { TopicValidatorResult } from '@libp2p/gossipsub';
-import { keyLabel, openNote, type VerifierSet, VerifierSet as VerifierSetImpl } from '../note/note.js';
+import { keyLabel, VerifierSet as VerifierSetImpl } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
-import { parseCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { consistencyRoots, verifyConsistency, isPowerOfTwo, consistencyProofAsync } from '../merkle/proof.js';
+import { verifyConsistency, consistencyProofAsync } from '../merkle/proof.js';
 import { tileSubtreeHasher } from '../merkle/tiles.js';
-import { equalBytes, toHex, utf8 } from '../util/bytes.js';
+import { equalBytes, utf8 } from '../util/bytes.js';
 import type { Witness, WitnessEvent, LogRegistry } from '../witness/witness.js';
 import type { LogState, WitnessStore } from '../witness/store.js';
-import { encodeEvidence, evidenceId, makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import { encodeEvidence, evidenceId, verifyEvidence, type Evidence } from '../evidence/split-view.js';
 import type { LogSource } from '../logs/feeders/source.js';
-import { provePair } from '../logs/feeders/evidence.js';
 import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES, type GossipHost, type P2pOptions } from './host.js';
 import { BAN_POINTS, Deadline, KeyedLimiter, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER, PENALTY, PenaltyBook, StreamCounter } from './limits.js';
 import { signBinding, verifyBinding, type BindingKey, type BindingRecord } from './binding.js';
 import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, logSignedNote, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
 import { LogView, sameSizeEvidence, type ViewEntry } from './view.js';
+import { PairChecks } from './pair-checks.js';
+import type { HeldCheckpoint } from '../http/distributor.js';
 import { NO_METRICS, registerGossipMetrics, type GossipMetrics } from './metrics.js';
 import {
   SYNC_PROTOCOL,
@@ -69,15 +69,7 @@ export const DEFAULT_STARTUP_SYNC_MS = 5000;
 const BOOTSTRAP_INTERVAL_MS = 2000;
 const SCORE_CHECK_INTERVAL_MS = 1000;
 const VIEWS_MIN_INTERVAL_MS = 10_000;
-const MAX_PENDING_CHECKS = 256;
-const PROVE_PEERS = 3;
 const RESPONSE_BUDGET = MAX_RESPONSE_BYTES - 64 * 1024;
-/** One overall deadline for a pair check's sources (peers and the log's proof API, asked at once). */
-const CHECK_DEADLINE_MS = 2 * SYNC_TIMEOUT_MS;
-/** Pair-check results kept (one check per pair, however often it is triggered). */
-const PAIR_CACHE_MAX = 4096;
-/** Undecided and suspect results are retried after this long (a proof source may appear). */
-const PAIR_RETRY_MS = 10 * 60_000;
 /** A new, unprotected peer may stay this long past the slot limit while its binding is asked for. */
 const PROBATION_MS = 5000;
 const PROBATION_MAX = 8;
@@ -129,10 +121,6 @@ export interface GossipServiceOptions {
   readonly bindingKeys?: readonly BindingKey[];
 }
 
-function sizeOrder(a: ViewEntry, b: ViewEntry): [ViewEntry, ViewEntry] {
-  return a.checkpoint.size <= b.checkpoint.size ? [a, b] : [b, a];
-}
-
 export class GossipService {
   private host: GossipHost | undefined;
   private readonly trust: Trust;
@@ -142,8 +130,7 @@ export class GossipService {
   private readonly published = new Map<string, Set<string>>();
   private readonly evidenceSeen = new Set<string>();
   private readonly banned = new Map<string, number>();
-  /** Pair checks waiting for their time, by origin + text hash (the entry may leave the view meanwhile). */
-  private readonly pendingChecks = new Map<string, { timer: NodeJS.Timeout; entry: ViewEntry }>();
+  private readonly checks: PairChecks;
   private readonly advancing = new Set<string>();
   private readonly lastViewsAt = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -158,9 +145,6 @@ export class GossipService {
   private readonly inbound: StreamCounter;
   private readonly inboundBytes: ByteBudget;
   private readonly outbound = new KeyedLimiter(MAX_OUTBOUND_PER_PEER);
-  /** Pair-check results and checks in flight, by origin + both sizes and roots. */
-  private readonly pairResults = new Map<string, { result: 'consistent' | 'evidence' | 'suspect' | 'undecided'; at: number }>();
-  private readonly pairInflight = new Map<string, Promise<'consistent' | 'evidence' | 'suspect' | 'undecided'>>();
   /** Tracked witnesses by cosignature key label. */
   private readonly tracked = new Map<string, Verifier>();
   /** Bound peers: tracked-witness label -> the newest valid binding's peer and time, and the reverse. */
@@ -171,7 +155,6 @@ export class GossipService {
   private ownBindings: BindingRecord[] = [];
   private slotsQueued = false;
   private readonly dialing = new Set<string>();
-  private latestCache = new Map<string, { at: number; cp: { note: ReturnType<typeof openNote>; checkpoint: Checkpoint } }>();
 
   constructor(private readonly opts: GossipServiceOptions) {
     const witnessKeys = new VerifierSetImpl();
@@ -200,6 +183,24 @@ export class GossipService {
     this.inboundBytes = new ByteBudget(opts.p2p.maxInboundStreamBytes ?? DEFAULT_MAX_INBOUND_STREAM_BYTES);
     for (const v of opts.witnesses) this.tracked.set(keyLabel(v.name, v.keyId), v);
     this.bootstrapIds = new Set(opts.p2p.bootstrap.map((a) => peerIdOf(a)).filter((x): x is string => !!x));
+    this.checks = new PairChecks({
+      view: (o) => this.views.get(o),
+      logKeys: (o) => this.trust.logKeys(o),
+      ...(opts.sources ? { sources: opts.sources } : {}),
+      peers: () => this.host?.services.pubsub.getSubscribers(CHECKPOINT_TOPIC) ?? [],
+      request: (peer, req, signal) => this.request(peer, req, signal),
+      proven: (ev) => this.proven(ev, 'detected'),
+      witness: opts.witness,
+      onResult: (origin, result, how) => {
+        this.metrics.check(result);
+        this.emit({ type: 'check', origin, result, how });
+      },
+      logger: this.logger,
+      now: () => this.now(),
+      checkDelayMs: this.checkDelayMs,
+      track: (p) => this.track(p),
+      stopped: () => this.stopped,
+    });
   }
 
   /** Connection slots kept for bootstrap peers and bound tracked witnesses. */
@@ -267,6 +268,11 @@ export class GossipService {
   private track<T>(p: Promise<T>): void {
     const q = p.catch((e) => this.logger.warn({ err: (e as Error).message }, 'gossip background task failed')).finally(() => this.inflight.delete(q));
     this.inflight.add(q);
+  }
+
+  /** The checkpoints in the view of a log with their verified cosignatures (the distributor reads). */
+  heldCheckpoints(origin: string): HeldCheckpoint[] {
+    return (this.views.get(origin)?.all() ?? []).map((e) => ({ size: e.checkpoint.size, text: e.logNote.text, logLines: e.logNote.verified, cosignatures: [...e.cosignatures.values()] }));
   }
 
   viewOf(origin: string): LogView | undefined {
@@ -370,8 +376,7 @@ export class GossipService {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    for (const p of this.pendingChecks.values()) clearTimeout(p.timer);
-    this.pendingChecks.clear();
+    this.checks.stop();
     await this.host?.stop();
     await Promise.allSettled([...this.inflight]);
   }
@@ -535,7 +540,7 @@ export class GossipService {
     for (const c of res.conflicts) this.track(this.proven(sameSizeEvidence(res.entry, c), 'detected'));
     if (publish) this.publishEntry(res.entry);
     // Checks that were waiting for our own witness to catch up can run now.
-    if (res.isNewText) this.runPendingChecks(origin);
+    if (res.isNewText) this.checks.runPending(origin);
     return res.entry;
   }
 
@@ -590,7 +595,7 @@ export class GossipService {
       this.emit({ type: 'checkpoint', origin: m.origin, size: m.checkpoint.size, textHash: m.textHash, via, newText: res.isNewText, added: res.added.map((l) => keyLabel(l.name, l.keyId)), at: this.now() });
     }
     for (const c of res.conflicts) this.track(this.proven(sameSizeEvidence(res.entry, c), 'detected'));
-    if (res.isNewText && !res.entry.own && res.conflicts.length === 0) this.scheduleCheck(res.entry);
+    if (res.isNewText && !res.entry.own && res.conflicts.length === 0) this.checks.schedule(res.entry);
     if (res.isNewText) this.maybeAdvance(res.entry);
     return { news: res.isNewText || res.added.length > 0 };
   }
@@ -622,215 +627,6 @@ export class GossipService {
         }
       })(),
     );
-  }
-
-  // ---------------------------------------------------------------- pair checks
-
-  private scheduleCheck(e: ViewEntry): void {
-    const view = this.views.get(e.origin)!;
-    const ref = view.reference(e);
-    if (!ref || view.knownConsistent(ref, e)) {
-      e.checked = true;
-      return;
-    }
-    const key = `${e.origin}\n${e.textHash}`;
-    if (this.pendingChecks.has(key) || this.pendingChecks.size >= MAX_PENDING_CHECKS) return;
-    // A checkpoint ahead of our own: our own witness may simply not have been told yet. Give it a moment.
-    const delay = e.checkpoint.size > ref.checkpoint.size && ref.own ? this.checkDelayMs : 0;
-    const timer = setTimeout(() => {
-      this.pendingChecks.delete(key);
-      this.track(this.runCheck(e));
-    }, delay);
-    timer.unref();
-    this.pendingChecks.set(key, { timer, entry: e });
-  }
-
-  private runPendingChecks(origin: string): void {
-    for (const [key, p] of this.pendingChecks) {
-      if (!key.startsWith(origin + '\n')) continue;
-      clearTimeout(p.timer);
-      this.pendingChecks.delete(key);
-      this.track(this.runCheck(p.entry));
-    }
-  }
-
-  private checkResult<R extends 'consistent' | 'evidence' | 'suspect' | 'undecided'>(origin: string, result: R, how: string): R {
-    this.metrics.check(result);
-    this.emit({ type: 'check', origin, result, how });
-    return result;
-  }
-
-  /** Tries to decide whether e is consistent with this node's chain; proven evidence if not. */
-  async runCheck(e: ViewEntry): Promise<void> {
-    if (this.stopped) return;
-    // The entry may have left the view (a small, old checkpoint): it is still checked.
-    const view = this.views.get(e.origin);
-    if (!view || e.checked) return;
-    const ref = view.reference(e);
-    if (!ref || view.knownConsistent(ref, e)) {
-      e.checked = true;
-      return;
-    }
-    if (ref.checkpoint.size === e.checkpoint.size) return; // a conflict: handled when observed
-    const [small, large] = sizeOrder(ref, e);
-    // One check per pair however often it is triggered (replayed or re-evicted messages): the
-    // result is cached, a check in flight is joined.
-    const key = `${e.origin}\n${small.checkpoint.size}\n${toHex(small.checkpoint.root)}\n${large.checkpoint.size}\n${toHex(large.checkpoint.root)}`;
-    const cached = this.pairResults.get(key);
-    if (cached && (cached.result === 'consistent' || cached.result === 'evidence' || this.now() - cached.at < PAIR_RETRY_MS)) {
-      if (cached.result === 'consistent') e.checked = true;
-      return;
-    }
-    let p = this.pairInflight.get(key);
-    if (!p) {
-      p = this.checkPair(small, large).finally(() => this.pairInflight.delete(key));
-      this.pairInflight.set(key, p);
-      const result = await p;
-      this.pairResults.delete(key);
-      this.pairResults.set(key, { result, at: this.now() });
-      if (this.pairResults.size > PAIR_CACHE_MAX) this.pairResults.delete(this.pairResults.keys().next().value!);
-      if (result === 'consistent') e.checked = true;
-      return;
-    }
-    if ((await p) === 'consistent') e.checked = true;
-  }
-
-  /**
-   * Decides one pair. Sources: the log's tiles first (the log itself); then, at once and under one
-   * overall deadline, peers ("prove") and the log's proof API; the first decisive answer wins.
-   */
-  private async checkPair(small: ViewEntry, large: ViewEntry): Promise<'consistent' | 'evidence' | 'suspect' | 'undecided'> {
-    const origin = small.origin;
-    const verifiers = this.trust.logKeys(origin);
-    if (!verifiers) return 'undecided';
-    const source = this.opts.sources?.(origin);
-    let refused: string | undefined;
-    // 1. The log's tiles: h and the proof straight from the tree.
-    if (source?.tiles) {
-      try {
-        const current = await this.latestVerified(origin, source, verifiers);
-        const v = await provePair({ held: logSignedNote(small), submitted: logSignedNote(large) }, current, source.tiles, verifiers, AbortSignal.timeout(SYNC_TIMEOUT_MS));
-        if (v.kind === 'evidence') {
-          if (await this.proven(v.evidence, 'detected')) return this.checkResult(origin, 'evidence', 'tiles');
-        } else if (v.kind === 'consistent') {
-          return this.checkResult(origin, 'consistent', 'tiles');
-        }
-      } catch (err) {
-        refused = `tiles: ${(err as Error).message}`;
-      }
-    }
-    // 2 and 3 at once: peers, and (for a log read through its proof API) the log.
-    const all = new AbortController();
-    setMaxListeners(Infinity, all.signal);
-    const timer = setTimeout(() => all.abort(new Error('pair check deadline')), CHECK_DEADLINE_MS);
-    timer.unref();
-    try {
-      const peers = this.proveViaPeers(small, large, all.signal).then((r) => (r ? { how: 'peer', r } : undefined));
-      const api = source && !source.tiles
-        ? this.proveViaProofApi(small, large, source, all.signal).then((r) => {
-            if (r.kind === 'refused') refused = r.reason;
-            return r.kind === 'refused' ? undefined : { how: 'proof-api', r: r.kind };
-          })
-        : Promise.resolve(undefined);
-      const first = await firstDefined([peers, api]);
-      if (first) {
-        all.abort(new Error('decided'));
-        return this.checkResult(origin, first.r, first.how);
-      }
-    } finally {
-      clearTimeout(timer);
-      all.abort(new Error('pair check over'));
-    }
-    if (refused !== undefined) {
-      await this.recordSuspect(small, large, refused);
-      return this.checkResult(origin, 'suspect', refused);
-    }
-    this.logger.debug({ origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()] }, 'gossiped checkpoint could not be checked (no proof source)');
-    return this.checkResult(origin, 'undecided', 'no proof source');
-  }
-
-  /** The log's proof API (Rekor-style). It gives h itself only when m is not a power of two. */
-  private async proveViaProofApi(small: ViewEntry, large: ViewEntry, source: LogSource, signal: AbortSignal): Promise<{ kind: 'consistent' | 'evidence' } | { kind: 'refused'; reason: string }> {
-    try {
-      const m = small.checkpoint.size;
-      const n = large.checkpoint.size;
-      const sig = AbortSignal.any([signal, AbortSignal.timeout(SYNC_TIMEOUT_MS)]);
-      const attempt = await source.proof(m, large.checkpoint, { signal: sig });
-      const ok = verifyConsistency(m, n, small.checkpoint.root, large.checkpoint.root, attempt.proof);
-      attempt.settle(ok);
-      if (ok) return { kind: 'consistent' };
-      let h: Uint8Array | undefined;
-      if (!isPowerOfTwo(m)) {
-        const roots = consistencyRoots(m, n, attempt.proof);
-        if (roots && equalBytes(roots.newRoot, large.checkpoint.root)) h = roots.oldRoot;
-      } else if (m >= 4n) {
-        // The API omits h (RFC 6962; Rekor and Sigsum do the same). The proof from m-1 to m is leaf
-        // m-1 with its inclusion proof in the tree of m leaves, so it yields a candidate h; the
-        // candidate counts only if (m, h) -> B verifies against B's signed root. (m-1 is odd and
-        // above 1, so never a power of two; for m of 1 or 2 no such proof exists.)
-        const inner = await source.proof(m - 1n, small.checkpoint, { signal: sig });
-        const cand = consistencyRoots(m - 1n, m, inner.proof)?.newRoot;
-        const good = cand !== undefined && verifyConsistency(m, n, cand, large.checkpoint.root, attempt.proof);
-        inner.settle(good);
-        if (good) h = cand;
-      }
-      if (h && !equalBytes(h, small.checkpoint.root)) {
-        const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h, proof: attempt.proof });
-        if (await this.proven(ev, 'detected')) return { kind: 'evidence' };
-      }
-      return { kind: 'refused', reason: 'the log\'s consistency proof does not verify and does not prove a split view' };
-    } catch (err) {
-      return { kind: 'refused', reason: `proof API: ${(err as Error).message}` };
-    }
-  }
-
-  private async latestVerified(origin: string, source: LogSource, verifiers: VerifierSet): Promise<{ note: ReturnType<typeof openNote>; checkpoint: Checkpoint }> {
-    const cached = this.latestCache.get(origin);
-    if (cached && this.now() - cached.at < 1000) return cached.cp;
-    const raw = await source.latest(AbortSignal.timeout(SYNC_TIMEOUT_MS));
-    const note = openNote(raw, verifiers);
-    const cp = { note, checkpoint: parseCheckpoint(note.text) };
-    if (cp.checkpoint.origin !== origin) throw new Error('the log served a checkpoint of another origin');
-    this.latestCache.set(origin, { at: this.now(), cp });
-    return cp;
-  }
-
-  /** Through the witness core, the only writer of suspect records (it dedupes pairs and rate-limits). */
-  private async recordSuspect(small: ViewEntry, large: ViewEntry, reason: string): Promise<void> {
-    const outcome = await this.opts.witness.noteSuspect({
-      origin: small.origin,
-      receivedAt: this.now(),
-      held: logSignedNote(small),
-      submitted: logSignedNote(large),
-      oldSize: small.checkpoint.size,
-      proof: [],
-      reason: `gossip: ${reason}`,
-    });
-    if (outcome === 'recorded') this.logger.warn({ origin: small.origin, sizes: [small.checkpoint.size.toString(), large.checkpoint.size.toString()], reason }, 'suspect: gossiped checkpoint could not be proven consistent');
-  }
-
-  /** Asks up to PROVE_PEERS peers at once; the first verified answer decides. */
-  private async proveViaPeers(small: ViewEntry, large: ViewEntry, signal: AbortSignal): Promise<'consistent' | 'evidence' | undefined> {
-    const host = this.host;
-    if (!host) return undefined;
-    const peers = host.services.pubsub.getSubscribers(CHECKPOINT_TOPIC).slice(0, PROVE_PEERS);
-    const note = logSignedNote(large);
-    const askOne = async (peer: PeerId): Promise<'consistent' | 'evidence' | undefined> => {
-      let res: SyncResponse;
-      try {
-        res = await this.request(peer, { type: 'prove', origin: small.origin, size: small.checkpoint.size, note }, signal);
-      } catch {
-        return undefined;
-      }
-      if (res.type !== 'prove' || signal.aborted) return undefined;
-      const m = small.checkpoint.size;
-      const n = large.checkpoint.size;
-      if (!verifyConsistency(m, n, res.h, large.checkpoint.root, res.proof)) return undefined;
-      if (equalBytes(res.h, small.checkpoint.root)) return 'consistent';
-      const ev = makeEvidence({ note: small.logNote, checkpoint: small.checkpoint }, { note: large.logNote, checkpoint: large.checkpoint }, { h: res.h, proof: res.proof });
-      return (await this.proven(ev, 'detected')) ? 'evidence' : undefined;
-    };
-    return firstDefined(peers.map(askOne));
   }
 
   // ---------------------------------------------------------------- evidence
@@ -1004,7 +800,7 @@ export class GossipService {
     if (m === 0n || m >= n) return { type: 'error', code: 'bad-request', reason: 'size must be in (0, tree size)' };
     const source = this.opts.sources?.(req.origin);
     if (!source?.tiles) return { type: 'error', code: 'unavailable', reason: 'this node does not read this log\'s tiles' };
-    const current = await this.latestVerified(req.origin, source, verifiers).catch(() => undefined);
+    const current = await this.checks.latestVerified(req.origin, source, verifiers).catch(() => undefined);
     if (!current || current.checkpoint.size < n) return { type: 'error', code: 'unavailable', reason: 'the log does not serve a tree that large to this node' };
     const session = source.tiles.session(n, current.checkpoint.size, { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
     try {
@@ -1131,25 +927,6 @@ async function raceTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let t: NodeJS.Timeout | undefined;
   await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
   clearTimeout(t);
-}
-
-/** The first promise to resolve to a defined value, or undefined once all have settled. */
-function firstDefined<T>(ps: Promise<T | undefined>[]): Promise<T | undefined> {
-  if (ps.length === 0) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    let left = ps.length;
-    for (const p of ps) {
-      p.then(
-        (v) => {
-          if (v !== undefined) resolve(v);
-          else if (--left === 0) resolve(undefined);
-        },
-        () => {
-          if (--left === 0) resolve(undefined);
-        },
-      );
-    }
-  });
 }
 
 function peerIdOf(addr: string): string | undefined {

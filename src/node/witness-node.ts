@@ -19,6 +19,7 @@ import { createWitnessServer } from '../http/server.js';
 import { createStatusSource, registerAgreementGauge } from '../http/status-data.js';
 import { createFeeders, type FeederSet } from '../logs/feeders/index.js';
 import { parseCosignatureVkey } from '../note/keys.js';
+import { distributorSource, registerDistributorRoutes } from '../http/distributor.js';
 // Types only: the gossip stack (libp2p, gossipsub, noise, yamux) is loaded on demand below, so a
 // node without `p2p:` does not pay for importing it at every start.
 import type { GossipService, GossipEvent } from '../gossip/service.js';
@@ -224,6 +225,8 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...(opts.now ? { now: opts.now } : {}) });
     const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner });
     cleanup.push(() => server.close());
+    // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
+    registerDistributorRoutes(server, distributorSource({ store, origins: () => registry.origins(), logKeys: (o) => registry.get(o)?.verifiers, witnesses: [...vkeys, ...(config.witnesses ?? []).map((w) => w.vkey)], more: (o) => gossip?.heldCheckpoints(o) ?? [] }));
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
       // cosignatures) moves the stored state forward before anything can be cosigned.

@@ -10,9 +10,10 @@ import { MAX_SIGNATURE_LINES, formatSignatureLine, openNote, parseNote, type Sig
 import type { Verifier } from '../note/keys.js';
 import { sha256 } from '../crypto/index.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { consistencyRoots, verifyConsistency, isPowerOfTwo, equalHashes, tilePath, tileSubtreeHasher, consistencyProofAsync } from '../merkle/index.js';
+import { verifyConsistency, equalHashes, tilePath, tileSubtreeHasher, consistencyProofAsync } from '../merkle/index.js';
 import { encodeBase64, toHex, utf8 } from '../util/bytes.js';
-import { makeEvidence, verifyEvidence, encodeEvidence, type Evidence } from '../witness/evidence.js';
+import { verifyEvidence, encodeEvidence, type Evidence } from '../witness/evidence.js';
+import { hFromProof, sameSizeVerdict, verdictFromConsistency } from '../evidence/split-view.js';
 import { cosignatureKeyId, type Policy } from './parse.js';
 import { verifyCosignedCheckpoint, type PolicyVerification, type VerifyOptions } from './verify.js';
 
@@ -241,7 +242,9 @@ export async function gatherCosignatures(policy: Policy, origin: string, opts: G
     for (let j = i + 1; j < trees.length; j++) {
       const [a, b] = [trees[i], trees[j]];
       if (a.checkpoint.size !== b.checkpoint.size || a.checkpoint.size === 0n) continue;
-      const evidence = makeEvidence(side(a), side(b));
+      const same = sameSizeVerdict(side(a), side(b));
+      if (same?.kind !== 'evidence') continue;
+      const evidence = same.evidence;
       disagreements.push({
         kind: proven(evidence) ? 'split-view' : 'possible-split-view',
         sizes: [a.checkpoint.size, b.checkpoint.size],
@@ -271,10 +274,10 @@ export async function gatherCosignatures(policy: Policy, origin: string, opts: G
       }
       if (verifyConsistency(m, n, t.checkpoint.root, largest.checkpoint.root, proof)) continue;
       const servedBy: [string[], string[]] = [[...t.servedBy], [...largest.servedBy]];
-      let roots: { oldRoot: Uint8Array; newRoot: Uint8Array } | null = null;
-      if (!isPowerOfTwo(m)) roots = consistencyRoots(m, n, proof);
-      if (roots && equalHashes(roots.newRoot, largest.checkpoint.root) && !equalHashes(roots.oldRoot, t.checkpoint.root)) {
-        const evidence = makeEvidence(side(t), side(largest), { h: roots.oldRoot, proof });
+      const h = hFromProof(m, n, proof, largest.checkpoint.root);
+      const verdict = h ? verdictFromConsistency(side(t), side(largest), h, proof) : undefined;
+      if (verdict?.kind === 'evidence') {
+        const evidence = verdict.evidence;
         if (proven(evidence)) {
           disagreements.push({
             kind: 'split-view',

@@ -12,11 +12,10 @@
 // full tile where a partial one is asked (its prefix is the partial tile), and a log may delete
 // partial tiles once the full one exists, so a 404 on a partial tile falls back to the full one.
 import type { Checkpoint } from '../../checkpoint/checkpoint.js';
-import type { OpenedNote } from '../../note/note.js';
-import { EMPTY_ROOT, HASH_SIZE, equalHashes } from '../../merkle/hash.js';
-import { consistencyProofAsync, verifyConsistency } from '../../merkle/proof.js';
+import { EMPTY_ROOT, HASH_SIZE } from '../../merkle/hash.js';
+import { consistencyProofAsync } from '../../merkle/proof.js';
 import { TILE_HEIGHT, tilePath, tileSubtreeHasher, tileWidthAt, type TileFetcher } from '../../merkle/tiles.js';
-import { makeEvidence, type Evidence } from '../../witness/evidence.js';
+import { sameSizeVerdict, verdictFromConsistency, type Evidence, type SignedCheckpointRef } from '../../evidence/split-view.js';
 import { FeedAbortedError, FeedError, httpGet, httpRequest, joinUrl, displayUrl, type HttpSettings } from './http.js';
 import { DEFAULT_TILE_CACHE_ENTRIES, type LogSource, type ProofAttempt, type ProofOptions, type PullType, type TileAccess, type TileSession } from './source.js';
 
@@ -218,11 +217,7 @@ export function createTilesSource(opts: TilesSourceOptions): TiledLogSource {
 // ---------------------------------------------------------------------------------------------
 // Proven evidence from tiles
 
-export interface SignedCheckpointRef {
-  readonly checkpoint: Checkpoint;
-  /** The note opened with the log's keys (only its verified signature lines go into evidence). */
-  readonly note: OpenedNote;
-}
+export type { SignedCheckpointRef };
 
 export type ProveResult =
   | { kind: 'evidence'; evidence: Evidence }
@@ -259,15 +254,9 @@ export async function proveFromTiles(
   const n = large.checkpoint.size;
   if (small.checkpoint.origin !== large.checkpoint.origin) throw new RangeError('checkpoints of different origins');
   if (m === 0n) return { kind: 'consistent' }; // every tree extends the empty tree
-  if (m === n) {
-    if (equalHashes(small.checkpoint.root, large.checkpoint.root)) return { kind: 'consistent' };
-    return { kind: 'evidence', evidence: makeEvidence(small, large) };
-  }
+  const same = sameSizeVerdict(small, large);
+  if (same) return same;
   const hasher = tileSubtreeHasher(n, fetchTile, height);
   const [h, proof] = await Promise.all([hasher(0n, m), consistencyProofAsync(m, n, hasher)]);
-  if (!verifyConsistency(m, n, h, large.checkpoint.root, proof)) {
-    return { kind: 'tiles-mismatch', reason: `tiles do not hash to the root of the checkpoint of size ${n}` };
-  }
-  if (equalHashes(h, small.checkpoint.root)) return { kind: 'consistent' };
-  return { kind: 'evidence', evidence: makeEvidence(small, large, { h, proof }) };
+  return verdictFromConsistency(small, large, h, proof) ?? { kind: 'tiles-mismatch', reason: `tiles do not hash to the root of the checkpoint of size ${n}` };
 }

@@ -1,0 +1,112 @@
+// The distributor reads (issue 15), on the paths of transparency-dev/distributor's REST API
+// (api/http.go), so its clients can read from any witness node:
+//   GET /distributor/v0/logs                          log IDs (hex SHA-256 of "o:" + origin), JSON
+//   GET /distributor/v0/witnesses                     tracked witnesses' cosignature vkeys, JSON
+//   GET /distributor/v0/logs/{logid}/checkpoint.{N}   the largest checkpoint held with at least N
+//                                                     cosignatures (text/plain note; 404 if none)
+//   GET /distributor/v0/logs/{logid}/checkpoint       (ours) the largest checkpoint held, with every
+//                                                     cosignature the node holds on it
+// What a node holds: its own latest cosigned checkpoint (store) and, with gossip, every verified
+// cosignature of a tracked witness on the checkpoints in its view. Notes carry the log's verified
+// lines first, then cosignatures in label order, at most MAX_SIGNATURE_LINES lines.
+import type { FastifyInstance } from 'fastify';
+import { sha256 } from '../crypto/index.js';
+import { keyLabel, MAX_SIGNATURE_LINES, openNote, formatSignatureLine, type SignatureLine, type VerifierSet } from '../note/note.js';
+import { parseCheckpoint } from '../checkpoint/checkpoint.js';
+import { toHex, utf8 } from '../util/bytes.js';
+import type { WitnessStore } from '../witness/store.js';
+
+export const DISTRIBUTOR_PREFIX = '/distributor/v0';
+
+/** One checkpoint a node holds: its text, the log's verified lines, the cosignatures on it. */
+export interface HeldCheckpoint {
+  readonly size: bigint;
+  readonly text: string;
+  readonly logLines: readonly SignatureLine[];
+  readonly cosignatures: readonly SignatureLine[];
+}
+
+export interface DistributorSource {
+  origins(): string[];
+  witnesses(): string[];
+  /** Every checkpoint held for the origin (any order). */
+  held(origin: string): Promise<HeldCheckpoint[]>;
+}
+
+/** The distributor's log ID: hex SHA-256 of "o:" + origin. */
+export function distributorLogId(origin: string): string {
+  return toHex(sha256(utf8('o:' + origin)));
+}
+
+export function formatHeld(c: HeldCheckpoint): string {
+  const label = (s: SignatureLine) => keyLabel(s.name, s.keyId);
+  const cos = [...c.cosignatures].sort((a, b) => (label(a) < label(b) ? -1 : label(a) > label(b) ? 1 : 0));
+  const lines = [...c.logLines, ...cos].slice(0, MAX_SIGNATURE_LINES);
+  return c.text + '\n' + lines.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
+}
+
+/** The largest checkpoint with at least n cosignatures; among equal sizes the one with most. */
+export function pickCheckpoint(held: readonly HeldCheckpoint[], n: number): HeldCheckpoint | undefined {
+  let best: HeldCheckpoint | undefined;
+  for (const c of held) {
+    if (c.cosignatures.length < n) continue;
+    if (!best || c.size > best.size || (c.size === best.size && c.cosignatures.length > best.cosignatures.length)) best = c;
+  }
+  return best;
+}
+
+/**
+ * A source from the store (this witness's own latest cosigned checkpoint) merged with an optional
+ * view of more checkpoints (the gossip service's, verified there). Cosignatures merge on the exact text.
+ */
+export function distributorSource(o: {
+  store: Pick<WitnessStore, 'getState'>;
+  origins(): string[];
+  logKeys(origin: string): VerifierSet | undefined;
+  witnesses: readonly string[];
+  more?: (origin: string) => HeldCheckpoint[];
+}): DistributorSource {
+  return {
+    origins: () => o.origins(),
+    witnesses: () => [...o.witnesses],
+    async held(origin) {
+      const out = new Map<string, { size: bigint; text: string; logLines: SignatureLine[]; cos: Map<string, SignatureLine> }>();
+      const add = (c: HeldCheckpoint) => {
+        let e = out.get(c.text);
+        if (!e) out.set(c.text, (e = { size: c.size, text: c.text, logLines: [...c.logLines], cos: new Map() }));
+        for (const s of c.cosignatures) if (!e.cos.has(keyLabel(s.name, s.keyId))) e.cos.set(keyLabel(s.name, s.keyId), s);
+      };
+      for (const c of o.more?.(origin) ?? []) add(c);
+      const keys = o.logKeys(origin);
+      const state = keys ? await o.store.getState(origin) : undefined;
+      if (state && keys) {
+        try {
+          const opened = openNote(state.cosigned, keys);
+          const logLabels = new Set(opened.verified.map((s) => keyLabel(s.name, s.keyId)));
+          // The stored note is this witness's own: its other lines are its own cosignatures.
+          add({ size: parseCheckpoint(opened.text).size, text: opened.text, logLines: opened.verified, cosignatures: opened.signatures.filter((s) => !logLabels.has(keyLabel(s.name, s.keyId))) });
+        } catch {
+          // keys changed since it was stored: not served
+        }
+      }
+      return [...out.values()].map((e) => ({ size: e.size, text: e.text, logLines: e.logLines, cosignatures: [...e.cos.values()] }));
+    },
+  };
+}
+
+/** Registers the routes on a fastify instance (before it listens). */
+export function registerDistributorRoutes(app: FastifyInstance, source: DistributorSource): void {
+  const originOf = (id: string) => source.origins().find((o) => distributorLogId(o) === id);
+  app.get(`${DISTRIBUTOR_PREFIX}/logs`, async (_req, reply) => reply.code(200).header('content-type', 'application/json').send(JSON.stringify(source.origins().map(distributorLogId).sort())));
+  app.get(`${DISTRIBUTOR_PREFIX}/witnesses`, async (_req, reply) => reply.code(200).header('content-type', 'application/json').send(JSON.stringify([...source.witnesses()].sort())));
+  app.get<{ Params: { logid: string; file: string } }>(`${DISTRIBUTOR_PREFIX}/logs/:logid/:file`, async (req, reply) => {
+    const text = (code: number, body: string) => reply.code(code).header('content-type', 'text/plain; charset=utf-8').send(body);
+    const m = /^checkpoint(?:\.(0|[1-9][0-9]{0,2}))?$/.exec(req.params.file);
+    if (!m) return text(404, 'not found\n');
+    const origin = /^[0-9a-f]{64}$/.test(req.params.logid) ? originOf(req.params.logid) : undefined;
+    if (origin === undefined) return text(404, 'unknown log\n');
+    const c = pickCheckpoint(await source.held(origin), m[1] === undefined ? 0 : Number(m[1]));
+    if (!c) return text(404, `no checkpoint with at least ${m[1] ?? 0} cosignatures\n`);
+    return text(200, formatHeld(c));
+  });
+}
