@@ -76,7 +76,7 @@ export interface Partition {
   readonly untilMs: number;
   readonly fraction: number;
   readonly byBranch: boolean;
-  /** gossip: links between groups are cut; client-witness: clients cannot reach the nodes; log-witness: the log cannot reach them. */
+  /** gossip: links between groups are cut; client-witness: clients cannot reach the nodes (colluding witnesses stay reachable: the attacker does the cutting); log-witness: the log cannot reach them. */
   readonly kind: 'gossip' | 'client-witness' | 'log-witness';
   /** Explicit groups of node ids (nodes in no group form group 0), or null (fraction / byBranch). */
   readonly groups: readonly (readonly number[])[] | null;

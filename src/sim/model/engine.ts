@@ -739,6 +739,8 @@ export class ModelEngine {
 
   /** Are clients cut off from witness w now (client-witness partitions)? */
   private clientCut(w: number): boolean {
+    // The attacker who cuts clients off never cuts them off from its own (colluding) witnesses.
+    if (this.role[w] === COLLUDER) return false;
     for (const c of this.clientCuts) if (this.now >= c.atMs && this.now < c.untilMs && c.side[w]) return true;
     return false;
   }
