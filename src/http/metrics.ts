@@ -36,6 +36,17 @@ export interface MetricSources {
   readonly origins?: () => readonly string[];
   readonly store?: { health(): StoreHealth };
   readonly witness?: { clockBehindSeconds(): number };
+  /** The witness's keys (issue 14: every key shown), as vkeys: witness_key_info{name,key_id,type}. */
+  readonly vkeys?: readonly string[];
+}
+
+/** name, hex key ID and line type of a witness vkey (cosignature/v1 or ML-DSA-44 subtree/v1). */
+function keyLabels(vkey: string): { name: string; key_id: string; type: string } {
+  const i = vkey.indexOf('+');
+  const j = vkey.indexOf('+', i + 1);
+  const [name, keyId, b64] = [vkey.slice(0, i), vkey.slice(i + 1, j), vkey.slice(j + 1)];
+  const t = Buffer.from(b64.slice(0, 4), 'base64')[0];
+  return { name, key_id: keyId, type: t === 0x06 ? 'ml-dsa-44' : t === 0x04 || t === 0x01 ? 'ed25519' : 'other' };
 }
 
 const STORE_OPS: readonly StoreOp[] = ['read', 'write'];
@@ -133,6 +144,15 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     registers: [registry],
     collect() {
       this.set(sources.store ? (sources.store.health().writable ? 1 : 0) : 1);
+    },
+  });
+  new Gauge({
+    name: 'witness_key_info',
+    help: "1 per witness key: its name, key ID and type (ed25519: cosignature/v1 lines; ml-dsa-44: subtree/v1 lines, and sign-subtree)",
+    labelNames: ['name', 'key_id', 'type'] as const,
+    registers: [registry],
+    collect() {
+      for (const v of sources.vkeys ?? []) this.set(keyLabels(v), 1);
     },
   });
   new Gauge({

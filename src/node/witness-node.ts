@@ -212,7 +212,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const clock = now ? () => BigInt(Math.floor(now() / 1000)) : undefined;
     const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => witnessCosigner(k, clock)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
     await witness.prepare();
-    metrics.attach({ origins: () => registry.origins(), store, witness });
+    metrics.attach({ origins: () => registry.origins(), store, witness, vkeys });
     const shared = store instanceof (await import('../store/postgres.js')).PostgresStore ? store : undefined;
     shared?.registerMetrics(metrics.registry);
     const stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);

@@ -66,6 +66,9 @@ describe('a witness node with an Ed25519 and an ML-DSA-44 key', () => {
       const page = await (await fetch(`${node.url}/`)).text();
       expect(page).toContain('ML-DSA-44 (subtree/v1)');
       expect(page).toContain('Ed25519 (cosignature/v1)');
+      const metrics = await (await fetch(`${node.url}/metrics`)).text();
+      expect(metrics).toContain(`witness_key_info{name="${NAME}",key_id="${node.vkeys[0].split('+')[1]}",type="ed25519"} 1`);
+      expect(metrics).toContain(`witness_key_info{name="${NAME}",key_id="${node.vkeys[1].split('+')[1]}",type="ml-dsa-44"} 1`);
       // sign-subtree with the cosigned checkpoint as reference.
       const body = formatSignSubtreeBody(8n, 16n, subtreeHash(8n, 16n, log.tree.hasher), subtreeConsistencyProof(8n, 16n, 16n, log.tree.hasher), text + '\n' + lines);
       const s = await fetch(`${node.url}/sign-subtree`, { method: 'POST', body });
