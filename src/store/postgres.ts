@@ -40,6 +40,18 @@ export class PostgresStoreError extends Error {
   }
 }
 
+/**
+ * A log's stored size is below one this process saw stored: the database went back while the
+ * witness ran (a restored dump, a failover to an asynchronous standby). The log is refused (503)
+ * until the process restarts: cosigning on the older state could fork.
+ */
+export class StoreRollbackError extends StoreUnavailableError {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'StoreRollbackError';
+  }
+}
+
 export interface PostgresTarget {
   host: string;
   port: number;
@@ -205,6 +217,7 @@ interface Metrics {
   latency: Histogram<'op'>;
   conflicts: Counter;
   errors: Counter<'kind'>;
+  rollbacks: Counter;
 }
 
 export class PostgresStore implements WitnessStore {
@@ -218,6 +231,8 @@ export class PostgresStore implements WitnessStore {
   private readonly maxEvidence: number;
   private metrics: Metrics | undefined;
   private readonly suspectLocks = new KeyedMutex();
+  /** Per origin, the largest size seen stored (read, or written by this process). Never decides a CAS; only refuses a log that went back. */
+  private readonly highest = new Map<string, bigint>();
   private readonly pending = new Set<Promise<unknown>>();
   /** Counters for tests and benchmarks: statements sent for CAS, CAS calls. */
   readonly stats = { casStatements: 0, casCalls: 0, conflicts: 0 };
@@ -335,6 +350,7 @@ export class PostgresStore implements WitnessStore {
       latency: new Histogram({ name: 'witness_store_pg_query_seconds', help: 'PostgreSQL store call latency by operation', labelNames: ['op'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
       conflicts: new Counter({ name: 'witness_store_pg_cas_conflicts_total', help: 'compare-and-set calls that lost (another instance or request moved the log first)', registers: [registry] }),
       errors: new Counter({ name: 'witness_store_pg_errors_total', help: 'PostgreSQL store calls that failed (the store was unavailable)', labelNames: ['kind'] as const, registers: [registry] }),
+      rollbacks: new Counter({ name: 'witness_store_pg_rollbacks_total', help: 'reads of a log state below one this process saw stored (the database went back: restored dump, asynchronous failover); the log is refused', registers: [registry] }),
     };
   }
 
@@ -396,8 +412,25 @@ export class PostgresStore implements WitnessStore {
   async getState(origin: string): Promise<LogState | undefined> {
     this.assertOpen();
     checkKeyString('origin', origin);
+    // Only sizes known before this read was sent count: every one of them was committed, so the
+    // read must see it (a reply overtaken by a later write's reply is no rollback).
+    const hi = this.highest.get(origin);
     const r = await this.q<StateRow>('get', 'SELECT size::text AS size, root, note_j, cosigned_j, updated_at FROM gw_state WHERE origin_j = $1', [j(origin)]);
-    return r.rows.length ? stateOf(r.rows[0]) : undefined;
+    const s = r.rows.length ? stateOf(r.rows[0]) : undefined;
+    this.noteSize(origin, s?.size ?? 0n, hi);
+    return s;
+  }
+
+  /** Refuses a read below what this process saw stored before it (see StoreRollbackError). */
+  private noteSize(origin: string, size: bigint, hi: bigint | undefined): void {
+    if (hi === undefined || size >= hi) {
+      if (size > (this.highest.get(origin) ?? -1n)) this.highest.set(origin, size);
+      return;
+    }
+    const reason = `PostgreSQL ${this.description}: log ${JSON.stringify(origin)} went back from size ${hi} to ${size} while this witness ran (a restored dump, or a failover to an asynchronous standby?); refusing to cosign it until restarted: see docs/operator-guide.md, "PostgreSQL"`;
+    this.metrics?.rollbacks.inc();
+    this.opts.onWarning?.(reason);
+    throw new StoreRollbackError(reason);
   }
 
   async compareAndSet(origin: string, expectedSize: bigint, next: LogState): Promise<CasResult> {
@@ -415,7 +448,11 @@ export class PostgresStore implements WitnessStore {
         setImmediate(() => this.flushCas());
       }
     });
-    if (ok) return { ok: true };
+    // This process's own write is what is stored now (the store does not judge sizes).
+    if (ok) {
+      this.highest.set(origin, snap.size);
+      return { ok: true };
+    }
     this.stats.conflicts++;
     this.metrics?.conflicts.inc();
     return { ok: false, current: await this.getState(origin) };

@@ -1,8 +1,11 @@
 // The fault suite's notion of damage for a database (issue 13 §1, issue 17): a restored older
 // dump (real pg_dump / pg_restore) and a lost write (a committed state replaced by the one before
 // it, as after promoting an asynchronous standby). What this shows, honestly:
-//   - the PostgreSQL store does NOT detect either by itself: it opens at the older size (the
-//     database is internally consistent; nothing outside it records what was acknowledged);
+//   - a running instance that saw the newer state refuses the log (StoreRollbackError: 503, never
+//     a cosignature) until it is restarted;
+//   - after a restart (or in an instance that never saw the newer state) the store does NOT detect
+//     it: it opens at the older size (the database is internally consistent; nothing outside it
+//     records what was acknowledged);
 //   - what protects the witness is its own cosignature seen again: a checkpoint carrying this
 //     witness's cosignature above the stored size (pushed by a client, pulled by a feeder, or a
 //     gossip peer's copy) moves the state forward before anything is cosigned, and the fork that
@@ -13,7 +16,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/store/postgres.js';
+import { PostgresStore, StoreRollbackError } from '../../src/store/postgres.js';
 import { Witness, type WitnessEvent } from '../../src/witness/witness.js';
 import { formatAddCheckpointBody } from '../../src/witness/request.js';
 import { cosigner } from '../../src/note/index.js';
@@ -107,16 +110,28 @@ describe.skipIf(!!why)(`PostgreSQL store: damage a database can suffer${why ? ` 
     }
   });
 
-  it('a lost write (the last committed state replaced by the one before, as after promoting an asynchronous standby): the same protection', { timeout: 60_000 }, async () => {
+  it('a lost write (the last committed state replaced by the one before, as after promoting an asynchronous standby): the running instance refuses the log; after a restart the own cosignature protects', { timeout: 60_000 }, async () => {
     const url = await pgs.freshDb();
     const db = new URL(url).pathname.slice(1);
     const logs = faultLogs();
-    const r = await open(url, logs[0], logs);
+    let r = await open(url, logs[0], logs);
     try {
       await ackUpTo(r, 29);
       await pgs.sql('CREATE TABLE saved AS SELECT * FROM gw_state', db);
       await ackUpTo(r, 30);
       await pgs.sql('UPDATE gw_state s SET size = v.size, root = v.root, note_j = v.note_j, cosigned_j = v.cosigned_j, updated_at = v.updated_at FROM saved v WHERE s.origin_j = v.origin_j', db);
+      // The running instance saw 30 stored: it refuses the log instead of cosigning on 29.
+      const fork = r.log.fork(29n).append(1, 'fork');
+      const res = await r.witness.addCheckpoint(enc(formatAddCheckpointBody(29n, fork.tree.consistencyProof(29n, 30n), fork.checkpoint(30n))));
+      expect(res).toMatchObject({ kind: 'rejected', code: 'unavailable' });
+      expect((res as { reason: string }).reason).toMatch(/went back from size 30 to 29 while this witness ran/);
+      await expect(r.store.getState(r.log.origin)).rejects.toBeInstanceOf(StoreRollbackError);
+      // Other logs are not affected.
+      expect(r.store.health().writable).toBe(true);
+      // Restarted, it no longer knows: only its own cosignature seen again protects it.
+      const cosigned = r.cosigned;
+      await r.store.close();
+      r = { ...(await open(url, logs[0], logs)), cosigned };
       await expectProtected(r, 29n, 30n);
     } finally {
       await r.store.close();
