@@ -62,7 +62,7 @@ export interface WitnessConfig {
   readonly keyFiles: readonly string[];
   /** Absolute LevelDB directory; absent when store.postgres is set (exactly one of the two). */
   readonly data?: string;
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly maxConnections: number };
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly maxConnections: number; readonly trustProxy?: readonly string[] };
   readonly logs: readonly ConfiguredLog[];
   readonly logList?: LogListSource;
   readonly logListRefreshMs: number;
@@ -173,6 +173,9 @@ const ConfigSchema = z.strictObject({
       listen: z.string({ error: 'must be a string like 127.0.0.1:7380' }).optional(),
       bodyLimit: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024, { error: 'must be at least 1024' }).max(16 * 1024 * 1024, { error: 'must be at most 16 MiB' }).optional(),
       maxConnections: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
+      // Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client: the
+      // sign-subtree rate limit is per client address (issue 14).
+      trustProxy: z.array(z.string({ error: 'must be an IP address or CIDR' }).regex(/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/, { error: 'must be an IP address or CIDR' }), { error: 'must be a list of IP addresses or CIDRs' }).optional(),
     }, { error: 'must be a mapping' })
     .optional(),
   logs: z.array(LogSchema, { error: 'must be a list of logs' }).optional(),
@@ -463,7 +466,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     name: c.name,
     keyFiles,
     ...(c.data !== undefined ? { data: abs(c.data) } : {}),
-    http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT, maxConnections: c.http?.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS },
+    http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT, maxConnections: c.http?.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS, ...(c.http?.trustProxy ? { trustProxy: c.http.trustProxy } : {}) },
     logs,
     ...(logList ? { logList } : {}),
     logListRefreshMs,

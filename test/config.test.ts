@@ -44,7 +44,7 @@ describe('config: a good file', () => {
 name: witness.example/w1
 key: [keys/w1.key, /abs/w2.key]
 data: w1-data
-http: { listen: "[::1]:0", bodyLimit: 32768, maxConnections: 64 }
+http: { listen: "[::1]:0", bodyLimit: 32768, maxConnections: 64, trustProxy: [ 127.0.0.1, "10.0.0.0/8", "::1" ] }
 logs:
   - origin: example.com/log
     vkeys: [ "${LOG.vkey}", "${LOG.vkey}" ]
@@ -63,7 +63,7 @@ witnesses: [ { name: w2, vkey: "${LOG2.vkey}" } ]
     expect(c.name).toBe('witness.example/w1');
     expect(c.keyFiles).toEqual([join(dir, 'keys/w1.key'), '/abs/w2.key']);
     expect(c.data).toBe(join(dir, 'w1-data'));
-    expect(c.http).toEqual({ host: '::1', port: 0, bodyLimit: 32768, maxConnections: 64 });
+    expect(c.http).toEqual({ host: '::1', port: 0, bodyLimit: 32768, maxConnections: 64, trustProxy: ['127.0.0.1', '10.0.0.0/8', '::1'] });
     expect(c.logs).toHaveLength(2);
     expect(c.logs[0]).toMatchObject({ origin: 'example.com/log', qpd: 86400, contact: 'ops@example.com', pull: { url: 'https://example.com/log/' } });
     // The same vkey twice is one verifier, never an ambiguous key.
@@ -120,6 +120,7 @@ describe('config: every error names the file and the field', () => {
     ['duplicate origin', base(`  - { origin: example.com/log, vkeys: ["${LOG2.vkey}"] }`).replace('logs:\n', 'logs:\n'), /^logs\[1\]\.origin: duplicate origin "example\.com\/log" \(also logs\[0\]\)$/],
     ['bad listen', base('http: { listen: "localhost" }'), /^http\.listen: must be HOST:PORT/],
     ['bad bodyLimit', base('http: { bodyLimit: 10 }'), /^http\.bodyLimit: must be at least 1024$/],
+    ['bad trustProxy', base('http: { trustProxy: [ "proxy.example" ] }'), /^http\.trustProxy\[0\]: must be an IP address or CIDR$/],
     ['bad maxConnections', base('http: { maxConnections: 0 }'), /^http\.maxConnections: must be at least 1$/],
     ['bad duration', base('logListRefresh: soon'), /^logListRefresh: must be a duration like 10s, 5m or 1h, got "soon"$/],
     ['too short a refresh', base('logListRefresh: 10ms'), /^logListRefresh: must be at least 1s$/],

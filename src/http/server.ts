@@ -51,6 +51,8 @@ export interface WitnessServerOptions {
   statusSource?: StatusSource;
   /** Answers POST /sign-subtree (src/witness/sign-subtree.ts); without it (or without an ML-DSA-44 key) 404. */
   subtreeSigner?: SubtreeSigner;
+  /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For gives the client address (per-client limits). */
+  trustProxy?: readonly string[];
 }
 
 /**
@@ -151,6 +153,7 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit,
     requestTimeout,
+    ...(opts.trustProxy && opts.trustProxy.length > 0 ? { trustProxy: [...opts.trustProxy] } : {}),
     connectionTimeout: t.connectionTimeout ?? 120_000,
     keepAliveTimeout: t.keepAliveTimeout ?? 65_000,
     // Node enforces requestTimeout (and headersTimeout) only when it checks its connections, by

@@ -223,7 +223,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
     // POST /sign-subtree: signed by the ML-DSA-44 keys (none: 404), for checkpoints any own key cosigned.
     const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...(opts.now ? { now: opts.now } : {}) });
-    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner });
+    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) });
     cleanup.push(() => server.close());
     // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
     registerDistributorRoutes(server, distributorSource({ store, origins: () => registry.origins(), logKeys: (o) => registry.get(o)?.verifiers, witnesses: [...vkeys, ...(config.witnesses ?? []).map((w) => w.vkey)], more: (o) => gossip?.heldCheckpoints(o) ?? [] }));

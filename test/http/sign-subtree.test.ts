@@ -23,7 +23,7 @@ afterEach(async () => {
   apps = [];
 });
 
-async function setup(opts: { mlDsa?: boolean; burst?: number; bodyLimit?: number } = {}) {
+async function setup(opts: { mlDsa?: boolean; burst?: number; bodyLimit?: number; trustProxy?: string[] } = {}) {
   const log = new TestLog('example.com/log').append(16);
   const ed = generateKey(NAME);
   const pq = mlDsa44KeyFromSeed(NAME, new Uint8Array(32).fill(11));
@@ -34,14 +34,15 @@ async function setup(opts: { mlDsa?: boolean; burst?: number; bodyLimit?: number
   const cosigners = [cosigner(ed), ...(opts.mlDsa === false ? [] : [pq.cosigner()])];
   const witness = new Witness({ store, logs: registry, cosigners });
   const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: [parseCosignatureVkey(ed.cosignatureVkey), parseCosignatureVkey(pq.vkey)], signers: opts.mlDsa === false ? [] : [pq], perClientBurst: opts.burst ?? 20, perClientPerSecond: 0.001 });
-  const app = createWitnessServer({ witness, store, logs: registry, metrics, subtreeSigner, bodyLimit: opts.bodyLimit });
+  const app = createWitnessServer({ witness, store, logs: registry, metrics, subtreeSigner, bodyLimit: opts.bodyLimit, trustProxy: opts.trustProxy });
   apps.push(app);
   const r = await witness.addCheckpoint(new TextEncoder().encode(formatAddCheckpointBody(0n, [], log.checkpoint())));
   if (r.kind !== 'cosigned') throw new Error('not cosigned');
   const ref = parseNote(log.checkpoint()).text + '\n' + r.lines;
   const body = (start: bigint, end: bigint, reference = ref) =>
     formatSignSubtreeBody(start, end, subtreeHash(start, end, log.tree.hasher), subtreeConsistencyProof(start, end, 16n, log.tree.hasher), reference);
-  const post = (payload: string, remoteAddress = '127.0.0.1') => app.inject({ method: 'POST', url: '/sign-subtree', payload, headers: { 'content-type': 'text/plain' }, remoteAddress });
+  const post = (payload: string, remoteAddress = '127.0.0.1', headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/sign-subtree', payload, headers: { 'content-type': 'text/plain', ...headers }, remoteAddress });
   return { log, pq, app, metrics, ref, body, post };
 }
 
@@ -91,5 +92,16 @@ describe('POST /sign-subtree', () => {
     expect(get.statusCode).toBe(405);
     expect(get.headers.allow).toBe('POST');
     expect((await t.post('subtree 0 1\n' + 'A'.repeat(4096))).statusCode).toBe(413);
+  });
+
+  it('behind a trusted reverse proxy (http.trustProxy) the limit is per X-Forwarded-For client, and only then', async () => {
+    const t = await setup({ burst: 1, trustProxy: ['127.0.0.1'] });
+    const via = (client: string) => ({ 'x-forwarded-for': client });
+    expect((await t.post(t.body(8n, 16n), '127.0.0.1', via('198.51.100.1'))).statusCode).toBe(200);
+    expect((await t.post(t.body(0n, 8n), '127.0.0.1', via('198.51.100.1'))).statusCode).toBe(429);
+    expect((await t.post(t.body(0n, 8n), '127.0.0.1', via('198.51.100.2'))).statusCode).toBe(200);
+    // An untrusted peer cannot pick its client address by sending the header.
+    expect((await t.post(t.body(12n, 16n), '192.0.2.9', via('198.51.100.3'))).statusCode).toBe(200);
+    expect((await t.post(t.body(14n, 16n), '192.0.2.9', via('198.51.100.4'))).statusCode).toBe(429);
   });
 });
