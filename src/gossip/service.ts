@@ -28,7 +28,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { TopicValidatorResult } from '@libp2p/gossipsub';
 import { keyLabel, VerifierSet as VerifierSetImpl } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
-import { verifyConsistency, consistencyProofAsync } from '../merkle/proof.js';
+import { consistencyProofAsync } from '../merkle/proof.js';
 import { tileSubtreeHasher } from '../merkle/tiles.js';
 import { equalBytes, utf8 } from '../util/bytes.js';
 import type { Witness, WitnessEvent, LogRegistry } from '../witness/witness.js';
@@ -38,7 +38,7 @@ import type { LogSource } from '../logs/feeders/source.js';
 import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES, type GossipHost, type P2pOptions } from './host.js';
 import { BAN_POINTS, Deadline, KeyedLimiter, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER, PENALTY, PenaltyBook, StreamCounter } from './limits.js';
 import { signBinding, verifyBinding, type BindingKey, type BindingRecord } from './binding.js';
-import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, logSignedNote, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
+import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
 import { LogView, sameSizeEvidence, type ViewEntry } from './view.js';
 import { PairChecks } from './pair-checks.js';
 import type { HeldCheckpoint } from '../http/distributor.js';
@@ -109,6 +109,8 @@ export interface GossipServiceOptions {
   readonly witnesses: readonly Verifier[];
   /** The pull source of a log, if the node pulls it (tiles give proofs for evidence). */
   readonly sources?: (origin: string) => LogSource | undefined;
+  /** Polls a pulled log now through its feeder (the feeders' pull path); resolves to the outcome. */
+  readonly advance?: (origin: string) => Promise<unknown> | undefined;
   readonly metricsRegistry?: Registry;
   readonly logger?: GossipLogger;
   readonly onEvent?: (e: GossipEvent) => void;
@@ -600,28 +602,21 @@ export class GossipService {
     return { news: res.isNewText || res.added.length > 0 };
   }
 
-  /** A gossiped checkpoint ahead of this witness: with a pull source, fetch a proof and cosign through witness.add. */
+  /**
+   * A gossiped checkpoint ahead of this witness: with a pull feeder, poll the log now, through the
+   * feeder's own path (its proof, witness.add). Never cosigned on the gossip alone.
+   */
   private maybeAdvance(e: ViewEntry): void {
-    const source = this.opts.sources?.(e.origin);
-    if (!source || this.advancing.has(e.origin) || this.stopped) return;
+    const advance = this.opts.advance;
+    if (!advance || this.advancing.has(e.origin) || this.stopped) return;
     this.advancing.add(e.origin);
     this.track(
       (async () => {
         try {
           const state = await this.opts.store.getState(e.origin);
-          const old = state?.size ?? 0n;
-          if (e.checkpoint.size <= old) return;
-          let proof: Uint8Array[] = [];
-          if (old > 0n) {
-            const attempt = await source.proof(old, e.checkpoint, { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
-            attempt.settle(verifyConsistency(old, e.checkpoint.size, state!.root, e.checkpoint.root, attempt.proof));
-            proof = attempt.proof;
-          }
-          const r = await this.opts.witness.add({ oldSize: old, proof, note: utf8(logSignedNote(e)) });
-          this.logger.debug({ origin: e.origin, size: e.checkpoint.size.toString(), result: r.kind }, 'gossip-triggered add through the witness core');
-        } catch (err) {
-          // The log may not serve that tree to us (another branch, or not yet): the pair check decides.
-          this.logger.debug({ origin: e.origin, size: e.checkpoint.size.toString(), err: (err as Error).message }, 'no proof from the log for a gossiped checkpoint');
+          if (e.checkpoint.size <= (state?.size ?? 0n)) return;
+          const r = await advance(e.origin);
+          this.logger.debug({ origin: e.origin, size: e.checkpoint.size.toString(), result: r }, 'gossip-triggered poll of the log');
         } finally {
           this.advancing.delete(e.origin);
         }

@@ -241,6 +241,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         bindingKeys: keys.filter((k) => 'cosignatureVkey' in k), // Ed25519 keys sign this node's peer bindings (src/gossip/binding.ts)
         witnesses: (config.witnesses ?? []).map((w) => w.verifier),
         sources: (origin) => feedersRef?.get(origin)?.source,
+        advance: (origin) => feedersRef?.get(origin)?.pollOnce().then((r) => r.outcome), // the feeders' own pull path
         metricsRegistry: metrics.registry,
         logger: logger.child({ component: 'gossip' }),
         startupSyncMs: config.p2p.startupSyncMs,
