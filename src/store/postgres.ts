@@ -288,7 +288,7 @@ export class PostgresStore implements WitnessStore {
     const where = this.description;
     const code = pgCode(e);
     const msg = scrub((e as Error)?.message ?? String(e), this.target.password);
-    if (code === '42501') return new PostgresStoreError(`store ${where}: the role lacks rights (${msg}); it needs CREATE on the database's public schema for the first start, then SELECT, INSERT, UPDATE, DELETE on the gw_* tables and EXECUTE on the gw_* functions`);
+    if (code === '42501') return new PostgresStoreError(`store ${where}: the role lacks rights (${msg}); it needs CREATE on the database's public schema for the first start, then SELECT, INSERT, UPDATE, DELETE on the gw_* tables, USAGE on their sequence and EXECUTE on the gw_* functions`);
     if (code === '28P01' || code === '28000') return new PostgresStoreError(`store ${where}: authentication failed (${msg}); check the password (URL, PGPASSWORD or the password file)`);
     if (code === '3D000') return new PostgresStoreError(`store ${where}: ${msg}; create it first (createdb)`);
     return new PostgresStoreError(`store ${where}: cannot reach PostgreSQL or set up the schema: ${msg}`);
@@ -300,7 +300,9 @@ export class PostgresStore implements WitnessStore {
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
       try {
-        await client.query('CREATE TABLE IF NOT EXISTS gw_meta (key text PRIMARY KEY, value text NOT NULL)');
+        // Checked first: CREATE … IF NOT EXISTS needs CREATE rights even when the table exists.
+        const meta = await client.query<{ t: string | null }>("SELECT to_regclass('gw_meta')::text AS t");
+        if (meta.rows[0].t === null) await client.query('CREATE TABLE gw_meta (key text PRIMARY KEY, value text NOT NULL)');
         const r = await client.query<{ value: string }>("SELECT value FROM gw_meta WHERE key = 'schema_version'");
         const have = r.rows.length === 0 ? 0 : Number(r.rows[0].value);
         if (!Number.isInteger(have) || have > SCHEMA_VERSION) {
