@@ -173,7 +173,8 @@ export class ModelEngine {
   private readonly ownItem: Int32Array; // node*L+log
   private readonly detectedAt: Float64Array; // per node, forked log
   private readonly postFork: Uint8Array; // node*2+branch: cosigned a post-fork checkpoint on that branch
-  private readonly mcache = new Map<number, { item: number; at: number }[]>();
+  /** Per node: the message ids it forwarded recently and when, flat: [g, at, g, at, ...]. */
+  private readonly mcache = new Map<number, number[]>();
   private readonly logs: LogState[] = [];
   private readonly evidenceByPair = new Map<string, number>();
   private readonly partitions: { atMs: number; untilMs: number; side: Uint8Array }[] = [];
@@ -814,8 +815,19 @@ export class ModelEngine {
 
   private poll(w: number, l: number): void {
     const reachable = (l !== this.advLog || this.logOnline(this.now)) && !(this.logCuts.length > 0 && this.logCut(w));
-    if (!this.down[w] && reachable)
-      for (const b of this.branchesShown(w, l)) if (this.logs[l].latest[b] >= 0) this.q.push(this.now + this.brLag[b] + this.latLog(w) + this.latLog(w), LEARN, w, this.logs[l].latest[b], 0);
+    if (!this.down[w] && reachable) {
+      const own = this.role[w] === HONEST || this.role[w] === DROPPER ? this.ownItem[w * this.L + l] : -1;
+      for (const b of this.branchesShown(w, l)) {
+        const item = this.logs[l].latest[b];
+        if (item < 0) continue;
+        const at = this.now + this.brLag[b] + this.latLog(w) + this.latLog(w);
+        // A checkpoint no larger than the one the witness holds is a no-op on arrival: not queued
+        // (the latency draws are made all the same, so that runs stay as they were).
+        if (own >= 0 && this.items[own].size >= this.items[item].size) continue;
+        if (this.role[w] === MONITOR && this.has(this.seen, w, item)) continue;
+        this.q.push(at, LEARN, w, item, 0);
+      }
+    }
     const next = (this.role[w] === MONITOR ? this.s.network.monitors.pollIntervalMs! : this.s.witnesses.pollIntervalMs) * (0.5 + this.rng.float());
     if (this.now + next < this.s.durationMs) this.q.push(this.now + next, POLL, w, l, 0);
   }
@@ -1023,7 +1035,7 @@ export class ModelEngine {
     }
     let mc = this.mcache.get(v);
     if (!mc) this.mcache.set(v, (mc = []));
-    mc.push({ item: g, at: this.now });
+    mc.push(g, this.now);
   }
 
   /** Witness w publishes its checkpoint message: the text, its own cosignature and every tracked one it knows (service.publishEntry). */
@@ -1193,7 +1205,7 @@ export class ModelEngine {
     const { gossipFactor, gossipLazy } = this.s.network;
     for (const [u, mc] of this.mcache) {
       let k = 0;
-      while (k < mc.length && mc[k].at < horizon) k++;
+      while (k < mc.length && mc[k + 1] < horizon) k += 2;
       if (k > 0) mc.splice(0, k);
       if (mc.length === 0) {
         this.mcache.delete(u);
@@ -1206,19 +1218,28 @@ export class ModelEngine {
       // Every node holds every item gossiped here: the IHAVEs are sent (and counted, and drawn
       // for loss as before) but none can be answered, so the per-item checks are skipped.
       let complete = this.role[u] !== COLLUDER;
-      for (let i = 0; complete && i < mc.length; i++) complete = mc[i].item >= 0 && this.seenCount[mc[i].item] === this.total;
+      for (let i = 0; complete && i < mc.length; i += 2) complete = mc[i] >= 0 && this.seenCount[mc[i]] === this.total;
+      const ids = mc.length >> 1;
       const want = Math.min(nonMesh, Math.max(gossipLazy, Math.round(gossipFactor * nonMesh)));
+      if (complete && this.sc === null) {
+        // Nobody can answer these IHAVEs: count them (want of them, as the sampling below sends
+        // unless it runs out of tries) without drawing their peers and losses.
+        this.messages += want;
+        this.bytes += want * (CONTROL_OVERHEAD + MSG_ID_BYTES * ids);
+        continue;
+      }
       for (let sent = 0, tries = 0; sent < want && tries < 4 * want + 8; tries++) {
         const v = this.peerAt(u, r.int(deg));
         if (this.inMesh(u, v)) continue;
         if (this.sc && (this.isGraylisted(u, v) || this.isGraylisted(v, u))) continue;
         sent++;
         this.messages++;
-        this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES * mc.length;
+        this.bytes += CONTROL_OVERHEAD + MSG_ID_BYTES * ids;
         if (this.s.network.loss > 0 && r.float() < this.s.network.loss) continue;
         if (this.cutting && this.cut(u, v, this.now)) continue;
         if (complete) continue;
-        for (const { item: g } of mc) {
+        for (let j = 0; j < mc.length; j += 2) {
+          const g = mc[j];
           if (this.role[u] === COLLUDER && this.logOfG(g) === this.advLog && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) continue;
           if (!this.seenG(v, g)) this.q.push(this.now + this.lat2(u, v), IHAVE, v, g, u);
         }
