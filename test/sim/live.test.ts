@@ -58,6 +58,22 @@ describe('live mode: scenario -> network config', () => {
     expect(checkLiveSupport(TINY).join('\n')).toMatch(/latency: loopback/);
   });
 
+  it('refuses the model-only scenario keys of issue 18 instead of ignoring them', () => {
+    const s = parseScenario({
+      name: 'x',
+      network: { nodes: 10, monitors: { count: 2 }, scoring: {}, behaviours: [{ nodes: [1], drop: 'evidence' }] },
+      adversary: { forkAt: '1m', branchB: { fraction: 0.2, batch: 3 }, branches: [{ fraction: 0.1 }], targeting: 'trusted', refuseProofs: true },
+      clients: { populations: [{ count: 2 }, { count: 3, report: true }] },
+    });
+    let msg = '';
+    try {
+      checkLiveSupport(s);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    for (const f of ['network.monitors', 'network.scoring', 'network.behaviours', 'adversary.branches', 'adversary.branchB', 'adversary.targeting', 'adversary.refuseProofs', 'clients: populations']) expect(msg).toContain(f);
+  });
+
   it('parses ss and /metrics output', () => {
     const ss =
       '0 0 127.0.0.1:40000 127.0.0.1:5000 users:(("node",pid=42,fd=3))\n\t bbr bytes_sent:618 bytes_acked:619 bytes_received:164 segs_out:4\n' +

@@ -100,12 +100,24 @@ export function checkLiveSupport(s: Scenario, o: { maxNodes?: number; maxDuratio
   if (n.loss > 0) problems.push('network.loss: loopback TCP does not lose messages; set loss: 0');
   if (n.partitions.length > 0) problems.push('network.partitions: not supported in live mode');
   if (n.churn.rate > 0) problems.push('network.churn: not supported in live mode');
+  if (n.regions) problems.push('network.regions: loopback has no regions; use model mode');
+  if (n.behaviours.length > 0) problems.push('network.behaviours: not supported in live mode');
+  if (n.monitors.count > 0) problems.push('network.monitors: not supported in live mode');
+  if (n.scoring) problems.push('network.scoring: the live nodes score peers with their own configuration; remove it (model mode only)');
   const a = s.adversary;
   if (a) {
     if (a.colluding > 0) problems.push('adversary.colluding: real witness nodes do not collude (cosign both branches); use model mode');
     if (a.eclipse) problems.push('adversary.eclipse: not supported in live mode');
     if (a.droppers) problems.push('adversary.droppers: not supported in live mode');
+    if (a.branches.length > 0) problems.push('adversary.branches: the local log shows two branches only; use model mode');
+    const bs = a.branchSchedule;
+    if (bs.atMs !== a.forkAtMs || bs.untilMs !== null || bs.batch !== s.logs.batch || bs.lagMs > 0) problems.push('adversary.branchB: at, until, batch and lag are model mode only');
+    if (a.targeting !== 'random') problems.push('adversary.targeting: model mode only');
+    if (a.refuseProofs || a.offline.length > 0) problems.push('adversary.refuseProofs, adversary.offline: model mode only');
+    if (a.eclipses.length > 0) problems.push('adversary.eclipses: not supported in live mode');
   }
+  const pops = s.clients.populations;
+  if (pops.length > 1 || pops.some((p) => p.witnessSets.kind !== 'uniform' || p.report || p.fetch.delayMs > 0)) problems.push('clients: populations, witnessSets, report and fetch.delay are model mode only');
   if (problems.length > 0) throw new LiveModeError(problems);
   notes.push(`latency: loopback TCP between processes on one machine (the scenario's ${n.latency.distribution} latency model is not applied)`);
   notes.push(`topology ${n.topology}: approximated by whom each node dials at start (bootstrap); libp2p may add connections`);
