@@ -100,6 +100,13 @@ export function flatMetrics(r: RunResult): Record<string, number | null> {
     'clients.falseAccepts': r.clients.falseAccepts,
     'clients.falseAcceptRate': r.clients.falseAcceptRate,
     'clients.forkedAccepts': r.model?.forkedAccepts ?? r.live?.forkedAccepts ?? null,
+    // Distributions over clients (time from the fork; clients that never did are left out): time to accept, time to detect.
+    'clients.timeToAcceptP50Ms': clientQuantile(r, 'acceptMs', 0.5),
+    'clients.timeToAcceptP90Ms': clientQuantile(r, 'acceptMs', 0.9),
+    'clients.timeToDetectP50Ms': clientQuantile(r, 'detectMs', 0.5),
+    'clients.timeToDetectP90Ms': clientQuantile(r, 'detectMs', 0.9),
+    'clients.protectedFraction': r.clients.perClient && r.clients.total > 0 ? r.clients.perClient.detectMs.filter((x) => x !== null).length / r.clients.total : null,
+    'monitors.fractionDetected': r.monitors ? r.monitors.fractionDetected : null,
     'traffic.messagesPerNodePerHour': r.traffic.messagesPerNodePerHour,
     'traffic.bytesPerNodePerHour': r.traffic.bytesPerNodePerHour,
     'traffic.deliveryRatio': r.traffic.deliveryRatio,
@@ -111,6 +118,11 @@ export function flatMetrics(r: RunResult): Record<string, number | null> {
     'perf.events': r.perf.events,
   });
   return out;
+}
+
+function clientQuantile(r: RunResult, col: 'acceptMs' | 'detectMs', q: number): number | null {
+  const xs = r.clients.perClient?.[col].filter((x): x is number => x !== null) ?? [];
+  return xs.length === 0 ? null : quantile(xs, q);
 }
 
 function medianDetection(r: RunResult): number | null {
