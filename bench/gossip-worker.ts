@@ -16,6 +16,8 @@ type Msg =
   | { type: 'connect'; links: [number, string][] }
   | { type: 'stop' };
 
+/** Gossip wire version (GW_BENCH_GOSSIP_VERSION, default 1). */
+const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1);
 const nodes = new Map<number, WitnessNode>();
 /** key "textHash label" -> publication time (at the cosigner's node). */
 const published = new Map<string, number>();
@@ -57,7 +59,7 @@ process.on('message', (m: Msg) => {
         await Promise.all(
           m.nodes.map(async (n) => {
             const config = parseConfig(readFileSync(n.configFile, 'utf8'), n.configFile);
-            const node = await startWitnessNode(config, { store: new MemoryStore(), gossip: { onEvent: (e) => onEvent(n.index, n.ownLabel, e) } });
+            const node = await startWitnessNode(config, { store: new MemoryStore(), gossip: { onEvent: (e) => onEvent(n.index, n.ownLabel, e), ...(VERSION === 2 ? { version: 2 as const } : {}) } });
             nodes.set(n.index, node);
           }),
         );

@@ -37,6 +37,11 @@ const PERIOD_MS = Number(process.env.GW_BENCH_PERIOD_MS ?? 1000);
 const OUT = process.env.GW_BENCH_OUT ?? 'bench/results/gossip.md';
 /** gossipsub mesh degree D of every node (p2p.meshDegree; default 6). */
 const MESH = Number(process.env.GW_BENCH_MESH_DEGREE ?? 6);
+/** Gossip wire version of every node (1 or 2; docs/gossip.md "Version 2"). */
+const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1);
+/** Sizes used for the information minimum: a log-signed checkpoint note and one cosignature line (Ed25519). */
+const NOTE_BYTES = 250;
+const LINE_BYTES = 110;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -240,6 +245,9 @@ async function main(): Promise<void> {
       if (got.size >= N - 1) reachAll.push(Math.max(...got.values()) - t);
     }
     const windowS = (winEnd - winStart) / 1000;
+    // Information minimum per node: each checkpoint text once and each cosignature once (received).
+    const texts = new Set([...published].filter(([, t]) => t >= winStart && t <= winEnd).map(([k]) => k.split(' ')[0]));
+    const minimumMBh = ((texts.size * NOTE_BYTES + pubs * LINE_BYTES) / windowS) * 3600 / 1e6;
     const cpuUs = statsB.reduce((s, b, k) => s + (b.cpu.user - statsA[k].cpu.user) + (b.cpu.system - statsA[k].cpu.system), 0);
     const ioBytes = statsB.reduce((s, b, k) => s + (b.io - statsA[k].io), 0);
     const rss = statsB.reduce((s, b) => s + b.rss, 0);
@@ -247,6 +255,7 @@ async function main(): Promise<void> {
     const rows: [string, string][] = [
       ['nodes / worker processes', `${N} / ${WORKERS} (CPU cores: ${cpus().length})`],
       ['machine load average (1 min) at window start / end', `${fmt(loadStart[0], 1)} / ${fmt(loadEnd[0], 1)}`],
+      ['gossip wire version', `${VERSION}`],
       ['gossipsub mesh degree D', `${MESH}`],
       ['pushed logs × rate, witnesses', `${L} × 1 per ${PERIOD_MS / 1000} s, ${W}`],
       ['cosigned-checkpoint messages published (window)', `${pubs} in ${fmt(windowS, 1)} s (${fmt(pubs / windowS, 1)}/s)`],
@@ -256,6 +265,7 @@ async function main(): Promise<void> {
       ['CPU per published message (all nodes)', `${fmt(cpuUs / 1000 / Math.max(1, pubs), 2)} ms (${fmt((cpuUs / 1000 / Math.max(1, delivered)) * 1000, 0)} µs per delivery)`],
       ['CPU load (all workers)', `${fmt(cpuUs / 1e6 / windowS, 2)} cores`],
       ['bytes per node per hour (read+written)', `${fmt((ioBytes / N / windowS) * 3600 / 1e6, 0)} MB`],
+      ['information minimum per node per hour (each checkpoint and cosignature received once) / ratio', `${fmt(minimumMBh, 1)} MB / ${fmt((ioBytes / N / windowS) * 3600 / 1e6 / minimumMBh, 1)}`],
       ['memory per node (RSS / heap)', `${fmt(rss / N / 1e6, 1)} / ${fmt(heap / N / 1e6, 1)} MB`],
       ['fork -> evidence at every node, push', evidenceRow(pushEvidence, N)],
       [`fork -> evidence at every node, ${POLL} polling`, evidenceRow(pollEvidence, N)],

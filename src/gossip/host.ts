@@ -96,9 +96,9 @@ export const TOPIC_SCORE = {
 
 export const LOOPBACK_IPS = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
 
-export function scoreParams(allowLoopback: boolean, retainMs: number, appScore: (peer: string) => number = () => 0) {
+export function scoreParams(allowLoopback: boolean, retainMs: number, appScore: (peer: string) => number = () => 0, topics: readonly string[] = TOPICS) {
   return {
-    topics: Object.fromEntries(TOPICS.map((t) => [t, { ...TOPIC_SCORE }])),
+    topics: Object.fromEntries(topics.map((t) => [t, { ...TOPIC_SCORE }])),
     topicScoreCap: 10,
     // The service's own penalties (held streams, oversized frames): see src/gossip/limits.ts.
     appSpecificScore: appScore,
@@ -153,6 +153,8 @@ export async function loadOrCreatePeerKey(file: string): Promise<{ key: PrivateK
 export type GossipHost = Libp2p<{ identify: Identify; ping: Ping; pubsub: GossipSub }>;
 
 export interface HostOptions {
+  /** gossipsub topics (default: version 1's TOPICS). */
+  readonly topics?: readonly string[] | undefined;
   readonly p2p: P2pOptions;
   readonly privateKey: PrivateKey;
   /** Peers refused at dial and at inbound upgrade (the service's ban list). */
@@ -197,8 +199,8 @@ export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
         ...meshParams(p2p.meshDegree ?? DEFAULT_MESH_DEGREE),
         msgIdFn: (msg) => messageId(msg.data),
         maxInboundDataLength: MAX_RPC_BYTES,
-        allowedTopics: [...TOPICS],
-        scoreParams: scoreParams(p2p.allowLoopback, opts.retainScoreMs, opts.appScore),
+        allowedTopics: [...(opts.topics ?? TOPICS)],
+        scoreParams: scoreParams(p2p.allowLoopback, opts.retainScoreMs, opts.appScore, opts.topics ?? TOPICS),
         scoreThresholds: { ...SCORE_THRESHOLDS },
       }),
     },

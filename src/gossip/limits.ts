@@ -20,6 +20,8 @@ export const PENALTY = {
   tooManyStreams: 10,
   /** A gossipsub frame beyond the 4 MiB RPC limit (four within a few seconds: banned). */
   oversized: 25,
+  /** A version 2 exchange frame that is malformed or carries a failing signature by a tracked key (as a gossipsub reject). */
+  invalid: 25,
 } as const;
 /** Points decay by this factor per second (as gossipsub's invalid-message counter, 0.98). */
 export const PENALTY_DECAY = 0.98;

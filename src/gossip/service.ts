@@ -38,9 +38,11 @@ import type { LogSource } from '../logs/feeders/source.js';
 import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES, type GossipHost, type P2pOptions } from './host.js';
 import { BAN_POINTS, Deadline, KeyedLimiter, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER, PENALTY, PenaltyBook, StreamCounter } from './limits.js';
 import { signBinding, verifyBinding, type BindingKey, type BindingRecord } from './binding.js';
-import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
+import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2, logSignedNote, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
 import { LogView, sameSizeEvidence, type ViewEntry } from './view.js';
 import { PairChecks } from './pair-checks.js';
+import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_VERSION, shortLogId, type Item, type ItemVerdict } from './exchange.js';
+import type { SignatureLine } from '../note/note.js';
 import type { HeldCheckpoint } from '../http/distributor.js';
 import { NO_METRICS, registerGossipMetrics, type GossipMetrics } from './metrics.js';
 import {
@@ -90,13 +92,18 @@ export type GossipEvent =
   | { type: 'evidence'; origin: string; id: string; via: 'detected' | 'gossip' | 'sync'; isNew: boolean; at: number }
   | { type: 'check'; origin: string; result: 'consistent' | 'evidence' | 'suspect' | 'undecided'; how: string }
   | { type: 'banned'; peer: string; score: number }
-  | { type: 'penalised'; peer: string; reason: 'held-stream' | 'too-many-streams' | 'oversized'; points: number }
+  | { type: 'penalised'; peer: string; reason: PenaltyReason; points: number }
   | { type: 'bound'; peer: string; witness: string }
   | { type: 'pruned'; peer: string }
+  | { type: 'refused'; peer: string; reason: 'other-version' }
   | { type: 'restored'; origin: string; size: bigint; from: string }
   | { type: 'published'; topic: string; origin: string };
 
+export type PenaltyReason = 'held-stream' | 'too-many-streams' | 'oversized' | 'invalid';
+
 export interface GossipServiceOptions {
+  /** Wire version: 1 (default: gossipsub topics /1, sync/1.0.0) or 2 (the exchange protocol, docs/gossip.md "Version 2"). */
+  readonly version?: 1 | 2;
   readonly p2p: P2pOptions;
   /** The libp2p identity key file (created 0600 when missing). */
   readonly identityFile: string;
@@ -133,6 +140,14 @@ export class GossipService {
   private readonly evidenceSeen = new Set<string>();
   private readonly banned = new Map<string, number>();
   private readonly checks: PairChecks;
+  private readonly version: 1 | 2;
+  private readonly syncProtocol: string;
+  private readonly evidenceTopic: string;
+  private exchange: Exchange | undefined;
+  /** REF (16 hex) -> origin and text hash, for version 2 cosignatures. */
+  private readonly refs = new Map<string, { origin: string; textHash: string }>();
+  /** Peers of the other wire version: refused (not banned) until then. */
+  private readonly otherVersion = new Map<string, number>();
   private readonly advancing = new Set<string>();
   private readonly lastViewsAt = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -185,11 +200,14 @@ export class GossipService {
     this.inboundBytes = new ByteBudget(opts.p2p.maxInboundStreamBytes ?? DEFAULT_MAX_INBOUND_STREAM_BYTES);
     for (const v of opts.witnesses) this.tracked.set(keyLabel(v.name, v.keyId), v);
     this.bootstrapIds = new Set(opts.p2p.bootstrap.map((a) => peerIdOf(a)).filter((x): x is string => !!x));
+    this.version = opts.version ?? 1;
+    this.syncProtocol = this.version === 2 ? SYNC_PROTOCOL_V2 : SYNC_PROTOCOL;
+    this.evidenceTopic = this.version === 2 ? EVIDENCE_TOPIC_V2 : EVIDENCE_TOPIC;
     this.checks = new PairChecks({
       view: (o) => this.views.get(o),
       logKeys: (o) => this.trust.logKeys(o),
       ...(opts.sources ? { sources: opts.sources } : {}),
-      peers: () => this.host?.services.pubsub.getSubscribers(CHECKPOINT_TOPIC) ?? [],
+      peers: () => this.host?.services.pubsub.getSubscribers(this.version === 2 ? this.evidenceTopic : CHECKPOINT_TOPIC) ?? [],
       request: (peer, req, signal) => this.request(peer, req, signal),
       proven: (ev) => this.proven(ev, 'detected'),
       witness: opts.witness,
@@ -231,8 +249,8 @@ export class GossipService {
     return this.inbound.open;
   }
 
-  private penalise(peer: string, reason: 'held-stream' | 'too-many-streams' | 'oversized'): void {
-    const pts = reason === 'held-stream' ? PENALTY.heldStream : reason === 'too-many-streams' ? PENALTY.tooManyStreams : PENALTY.oversized;
+  private penalise(peer: string, reason: PenaltyReason): void {
+    const pts = reason === 'held-stream' ? PENALTY.heldStream : reason === 'too-many-streams' ? PENALTY.tooManyStreams : reason === 'invalid' ? PENALTY.invalid : PENALTY.oversized;
     const total = this.penalties.add(peer, pts);
     this.metrics.penalised(reason);
     this.emit({ type: 'penalised', peer, reason, points: total });
@@ -287,6 +305,94 @@ export class GossipService {
     return v;
   }
 
+  // ---------------------------------------------------------------- version 2 (exchange)
+
+  private indexRef(e: ViewEntry): void {
+    const ref = e.textHash.slice(0, 16);
+    if (this.refs.has(ref)) return;
+    this.refs.set(ref, { origin: e.origin, textHash: e.textHash });
+    if (this.refs.size > 65_536) this.refs.delete(this.refs.keys().next().value!);
+  }
+
+  private offerText(e: ViewEntry, from?: string): void {
+    this.indexRef(e);
+    const item: Item = { kind: 'checkpoint', origin: e.origin, textHash: e.textHash, note: utf8(logSignedNote(e)) };
+    this.exchange?.offer(item, from);
+  }
+
+  private offerCosig(e: ViewEntry, label: string, line: SignatureLine, from?: string): void {
+    this.exchange?.offer({ kind: 'cosig', origin: e.origin, textHash: e.textHash, label, sig: line.sig }, from);
+  }
+
+  /** What this node follows and tracks, for its peers (version 2 HELLO): its own keys first. */
+  private hello(): { version: number; logs: string[]; keys: string[] } {
+    const keys = [...this.ownLabels, ...[...this.tracked.keys()].filter((l) => !this.ownLabels.has(l))];
+    return { version: EXCHANGE_VERSION, logs: this.opts.logs.origins().filter((o) => this.trust.logKeys(o)).map(shortLogId), keys };
+  }
+
+  /**
+   * A peer of the other wire version: a clear log line and a hang-up, never a penalty or a ban;
+   * not redialled for BAN_MS. True if refused.
+   */
+  private refuseOtherVersion(peer: PeerId, protocols: readonly string[]): boolean {
+    const speaks1 = protocols.includes(SYNC_PROTOCOL);
+    const speaks2 = protocols.includes(SYNC_PROTOCOL_V2) || protocols.includes(EXCHANGE_PROTOCOL);
+    const other = this.version === 2 ? speaks1 && !speaks2 : speaks2 && !speaks1;
+    if (!other) return false;
+    const id = peer.toString();
+    if ((this.otherVersion.get(id) ?? 0) <= this.now()) {
+      this.logger.warn({ peer: id, ours: this.version, theirs: this.version === 2 ? 1 : 2 }, `peer speaks gossip version ${this.version === 2 ? 1 : 2} only; this node speaks version ${this.version}: not exchanging (upgrade the older one)`);
+    }
+    this.otherVersion.set(id, this.now() + BAN_MS);
+    if (this.otherVersion.size > 1024) for (const [p, t] of this.otherVersion) if (t <= this.now()) this.otherVersion.delete(p);
+    this.emit({ type: 'refused', peer: id, reason: 'other-version' });
+    this.track(this.requireHost().hangUp(peer));
+    return true;
+  }
+
+  /** A log-signed checkpoint from the exchange: verified like gossip; it carries no cosignatures. */
+  private onExchangeCheckpoint(note: Uint8Array, from: string): ItemVerdict {
+    const r = parseCheckpointMessage(note, this.trust, this.verified);
+    if (!r.ok) return r.verdict;
+    if (r.message.cosignatures.length > 0) return 'reject';
+    const before = this.views.get(r.message.origin)?.get(r.message.textHash);
+    if (before) {
+      this.exchange?.offer({ kind: 'checkpoint', origin: before.origin, textHash: before.textHash, note }, from);
+      return 'dup';
+    }
+    this.ingest(r.message, 'gossip', from);
+    return 'new';
+  }
+
+  /** A cosignature from the exchange on a text this node holds: verified once, then merged and offered on. */
+  private onExchangeCosig(ref: string, line: SignatureLine, from: string): ItemVerdict | 'unknown-ref' {
+    const at = this.refs.get(ref);
+    const entry = at ? this.views.get(at.origin)?.get(at.textHash) : undefined;
+    if (!entry) return 'unknown-ref'; // not arrived yet (held back), or left the view
+    const label = keyLabel(line.name, line.keyId);
+    if (entry.cosignatures.has(label)) {
+      this.offerCosig(entry, label, line, from);
+      return 'dup';
+    }
+    let v;
+    try {
+      v = this.trust.witnessKeys.lookup(line.name, line.keyId);
+    } catch {
+      return 'ignore';
+    }
+    if (!v) return 'ignore';
+    if (!this.verified.has(entry.textHash, line)) {
+      if (!v.verify(entry.logNote.textBytes, line.sig)) return 'reject';
+      this.verified.add(entry.textHash, line);
+    }
+    const res = this.view(entry.origin).observe({ origin: entry.origin, checkpoint: entry.checkpoint, textHash: entry.textHash, logNote: entry.logNote, cosignatures: [line] }, this.now(), false);
+    if (res.added.length > 0) {
+      this.emit({ type: 'checkpoint', origin: entry.origin, size: entry.checkpoint.size, textHash: entry.textHash, via: 'gossip', newText: false, added: [label], at: this.now() });
+      this.offerCosig(entry, label, line, from);
+    }
+    return 'new';
+  }
+
   /** gossipsub scores of connected peers (peer id -> score). */
   scores(): Map<string, number> {
     const out = new Map<string, number>();
@@ -315,7 +421,7 @@ export class GossipService {
   async start(): Promise<void> {
     const { key, created } = await loadOrCreatePeerKey(this.opts.identityFile);
     if (created) this.logger.info({ file: this.opts.identityFile }, 'created a new libp2p identity key');
-    const host = await createGossipHost({ p2p: this.opts.p2p, privateKey: key, isBanned: (p) => this.isBanned(p), retainScoreMs: BAN_MS, appScore: (p) => this.penalties.score(p) });
+    const host = await createGossipHost({ topics: this.version === 2 ? [EVIDENCE_TOPIC_V2] : undefined, p2p: this.opts.p2p, privateKey: key, isBanned: (p) => this.isBanned(p), retainScoreMs: BAN_MS, appScore: (p) => this.penalties.score(p) });
     this.host = host;
     const pubsub = host.services.pubsub;
     // A gossipsub frame over the RPC limit ends that peer's stream unread: make it cost the sender.
@@ -329,15 +435,35 @@ export class GossipService {
     this.ownBindings = (this.opts.bindingKeys ?? []).map((k) => signBinding(k, host.peerId.toString(), nowS));
     for (const id of this.bootstrapIds) this.tag(id);
     // TopicValidatorResult's values are exactly the Verdict strings.
-    pubsub.topicValidators.set(CHECKPOINT_TOPIC, (peer, msg) => this.validateCheckpoint(msg.data, peer.toString()) as TopicValidatorResult);
-    pubsub.topicValidators.set(EVIDENCE_TOPIC, async (peer, msg) => (await this.validateEvidence(msg.data, peer.toString())) as TopicValidatorResult);
-    pubsub.subscribe(CHECKPOINT_TOPIC);
-    pubsub.subscribe(EVIDENCE_TOPIC);
+    pubsub.topicValidators.set(this.evidenceTopic, async (peer, msg) => (await this.validateEvidence(msg.data, peer.toString())) as TopicValidatorResult);
+    pubsub.subscribe(this.evidenceTopic);
+    if (this.version === 1) {
+      pubsub.topicValidators.set(CHECKPOINT_TOPIC, (peer, msg) => this.validateCheckpoint(msg.data, peer.toString()) as TopicValidatorResult);
+      pubsub.subscribe(CHECKPOINT_TOPIC);
+    } else {
+      const ex = new Exchange({
+        host,
+        eagerPeers: () => new Set((pubsub as unknown as { getMeshPeers(t: string): string[] }).getMeshPeers(this.evidenceTopic)),
+        hello: () => this.hello(),
+        onCheckpoint: (note, from) => this.onExchangeCheckpoint(note, from),
+        onCosig: (ref, line, from) => this.onExchangeCosig(ref, line, from),
+        penalise: (peer, reason, detail) => {
+          this.logger.debug({ peer, reason, detail }, 'exchange frame refused');
+          this.penalise(peer, reason);
+        },
+        logger: this.logger,
+      });
+      this.exchange = ex;
+      await host.handle(EXCHANGE_PROTOCOL, (stream, connection) => this.track(ex.serve(stream, connection)), { maxInboundStreams: 2, maxOutboundStreams: 2 });
+      ex.start();
+    }
     // libp2p's per-connection limit is a backstop; the node-wide and per-peer caps are serveSync's.
-    await host.handle(SYNC_PROTOCOL, (stream, connection) => this.track(this.serveSync(stream as unknown as ByteStream, connection)), { maxInboundStreams: 2 * MAX_INBOUND_PER_PEER, maxOutboundStreams: 2 * MAX_OUTBOUND_PER_PEER });
+    await host.handle(this.syncProtocol, (stream, connection) => this.track(this.serveSync(stream as unknown as ByteStream, connection)), { maxInboundStreams: 2 * MAX_INBOUND_PER_PEER, maxOutboundStreams: 2 * MAX_OUTBOUND_PER_PEER });
     host.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols } = evt.detail;
-      if (!protocols.includes(SYNC_PROTOCOL)) return;
+      if (this.refuseOtherVersion(peerId, protocols)) return;
+      if (!protocols.includes(this.syncProtocol)) return;
+      if (this.exchange && protocols.includes(EXCHANGE_PROTOCOL)) this.track(this.exchange.open(peerId));
       this.track(this.requestViews(peerId));
       if (this.tracked.size > 0) this.track(this.requestBinding(peerId));
     });
@@ -349,6 +475,7 @@ export class GossipService {
     host.addEventListener('peer:disconnect', (evt) => {
       const id = evt.detail.toString();
       this.bindingAsked.delete(id);
+      this.exchange?.peerGone(id);
     });
     for (const origin of this.opts.logs.origins()) {
       const s = await this.opts.store.getState(origin);
@@ -379,6 +506,7 @@ export class GossipService {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.checks.stop();
+    this.exchange?.stop();
     await this.host?.stop();
     await Promise.allSettled([...this.inflight]);
   }
@@ -485,7 +613,7 @@ export class GossipService {
       this.opts.p2p.bootstrap.map(async (addr) => {
         const id = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
         // One dial per peer at a time: overlapping dials could open two connections to one peer.
-        if (!id || connected.has(id) || this.dialing.has(id) || this.isBanned(id) || id === host.peerId.toString()) return;
+        if (!id || connected.has(id) || this.dialing.has(id) || this.isBanned(id) || (this.otherVersion.get(id) ?? 0) > this.now() || id === host.peerId.toString()) return;
         this.dialing.add(id);
         try {
           await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
@@ -527,7 +655,7 @@ export class GossipService {
       const v = verifyEvidence(e.evidence, (o) => this.trust.logKeys(o));
       if (!v.ok) return;
       this.evidenceSeen.add(e.id);
-      this.track(this.publish(EVIDENCE_TOPIC, encodeEvidence(e.evidence), e.origin));
+      this.track(this.publish(this.evidenceTopic, encodeEvidence(e.evidence), e.origin));
     }
   }
 
@@ -538,6 +666,7 @@ export class GossipService {
       return undefined;
     }
     const res = this.view(origin).observe(r.message, this.now(), true);
+    this.indexRef(res.entry);
     this.emit({ type: 'checkpoint', origin, size: r.message.checkpoint.size, textHash: r.message.textHash, via: 'own', newText: res.isNewText, added: res.added.map((l) => keyLabel(l.name, l.keyId)), at: this.now() });
     for (const c of res.conflicts) this.track(this.proven(sameSizeEvidence(res.entry, c), 'detected'));
     if (publish) this.publishEntry(res.entry);
@@ -559,6 +688,14 @@ export class GossipService {
     if (set.has(e.textHash)) return;
     if (set.size >= 256) set.clear();
     set.add(e.textHash);
+    if (this.exchange) {
+      // Version 2: the checkpoint once, then every cosignature held on it, each an item of its own.
+      this.offerText(e);
+      for (const [label, line] of e.cosignatures) this.offerCosig(e, label, line);
+      this.metrics.published(EXCHANGE_PROTOCOL);
+      this.emit({ type: 'published', topic: EXCHANGE_PROTOCOL, origin: e.origin });
+      return;
+    }
     const data = this.views.get(e.origin)!.message(e, this.ownLabels);
     this.track(this.publish(CHECKPOINT_TOPIC, data, e.origin));
   }
@@ -590,9 +727,14 @@ export class GossipService {
   }
 
   /** Adds a verified message to the view and starts what follows from it. */
-  private ingest(m: CheckpointMessage, via: 'gossip' | 'sync'): { news: boolean } {
+  private ingest(m: CheckpointMessage, via: 'gossip' | 'sync', from?: string): { news: boolean } {
     const view = this.view(m.origin);
     const res = view.observe(m, this.now(), false);
+    this.indexRef(res.entry);
+    if (this.exchange) {
+      if (res.isNewText) this.offerText(res.entry, from);
+      for (const line of res.added) this.offerCosig(res.entry, keyLabel(line.name, line.keyId), line, from);
+    }
     if (res.isNewText || res.added.length > 0) {
       this.emit({ type: 'checkpoint', origin: m.origin, size: m.checkpoint.size, textHash: m.textHash, via, newText: res.isNewText, added: res.added.map((l) => keyLabel(l.name, l.keyId)), at: this.now() });
     }
@@ -643,7 +785,7 @@ export class GossipService {
     if (!this.evidenceSeen.has(id)) {
       this.evidenceSeen.add(id);
       // Received evidence is forwarded by gossipsub itself (accept); only our own is published.
-      if (via !== 'gossip') this.track(this.publish(EVIDENCE_TOPIC, enc, evidence.origin));
+      if (via !== 'gossip') this.track(this.publish(this.evidenceTopic, enc, evidence.origin));
     }
     return true;
   }
@@ -651,12 +793,12 @@ export class GossipService {
   /** gossipsub validator for the evidence topic. */
   async validateEvidence(data: Uint8Array, from?: string): Promise<Verdict> {
     const r = parseEvidenceMessage(data, this.trust);
-    if (!r.ok) return this.verdict(EVIDENCE_TOPIC, r.verdict, r.reason, from);
+    if (!r.ok) return this.verdict(this.evidenceTopic, r.verdict, r.reason, from);
     const id = evidenceId(r.bytes);
-    if (this.evidenceSeen.has(id)) return this.verdict(EVIDENCE_TOPIC, 'ignore', 'evidence already held', from);
+    if (this.evidenceSeen.has(id)) return this.verdict(this.evidenceTopic, 'ignore', 'evidence already held', from);
     this.evidenceSeen.add(id);
     await this.proven(r.evidence, 'gossip', r.bytes);
-    return this.verdict(EVIDENCE_TOPIC, 'accept', undefined, from);
+    return this.verdict(this.evidenceTopic, 'accept', undefined, from);
   }
 
   // ---------------------------------------------------------------- sync protocol
@@ -680,7 +822,7 @@ export class GossipService {
       throw e;
     }
     try {
-      stream = (await host.dialProtocol(peer, SYNC_PROTOCOL, { signal: sig })) as unknown as ByteStream;
+      stream = (await host.dialProtocol(peer, this.syncProtocol, { signal: sig })) as unknown as ByteStream;
       await writeAll(stream, encodeRequest(req), sig);
       const res = decodeResponse(await readAll(stream, MAX_RESPONSE_BYTES, { signal: sig }));
       this.metrics.sync(req.type, 'out', res.type === 'error' ? res.code : 'ok');

@@ -21,6 +21,10 @@ export const WIRE_VERSION = 1;
 export const CHECKPOINT_TOPIC = '/gossip-witness/cosigned-checkpoint/1';
 export const EVIDENCE_TOPIC = '/gossip-witness/evidence/1';
 export const TOPICS = [CHECKPOINT_TOPIC, EVIDENCE_TOPIC] as const;
+/** Version 2 (docs/gossip.md, "Version 2"): evidence is the only gossipsub topic; checkpoints and cosignatures go over the exchange protocol. */
+export const EVIDENCE_TOPIC_V2 = '/gossip-witness/evidence/2';
+/** The sync protocol's messages are unchanged in version 2; the ID changes so that versions never mix. */
+export const SYNC_PROTOCOL_V2 = '/gossip-witness/sync/2.0.0';
 /** The same cap as an add-checkpoint body (transparency-dev/witness caps it at 16 KiB). */
 export const MAX_CHECKPOINT_MESSAGE = 16 * 1024;
 export { MAX_EVIDENCE_BYTES };

@@ -76,7 +76,7 @@ export interface WitnessNodeOptions {
   /** How often the store's health is checked, ms (default 1000; tests). */
   healthCheckMs?: number;
   /** Gossip observers and tuning (tests, benchmarks). */
-  gossip?: { onEvent?: (e: GossipEvent) => void; checkDelayMs?: number };
+  gossip?: { onEvent?: (e: GossipEvent) => void; checkDelayMs?: number; /** Gossip wire version (default 1; docs/gossip.md "Version 2"). */ version?: 1 | 2 };
 }
 
 export interface WitnessNode {
@@ -247,6 +247,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         startupSyncMs: config.p2p.startupSyncMs,
         ...(opts.gossip?.onEvent ? { onEvent: opts.gossip.onEvent } : {}),
         ...(opts.gossip?.checkDelayMs !== undefined ? { checkDelayMs: opts.gossip.checkDelayMs } : {}),
+        ...(opts.gossip?.version ? { version: opts.gossip.version } : {}),
         ...(opts.now ? { now: opts.now } : {}),
       });
       const g = gossip;

@@ -47,6 +47,8 @@ export interface NetOptions {
   extraWitnesses?: string[];
   /** Extra p2p: lines for node i (YAML, each indented two spaces and ending in a newline). */
   p2pExtra?: (i: number) => string;
+  /** Gossip wire version of node i (default 1). */
+  version?: (i: number) => 1 | 2;
 }
 
 export class Net {
@@ -95,7 +97,7 @@ export class Net {
       `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: ${o.startupSync ?? '3s'}\n  bootstrap: [${bootstrap.join(', ')}]\n` + (o.p2pExtra ?? opts.p2pExtra?.(i) ?? '');
     const config = parseConfig(yaml, join(this.dir, `w${i}.yaml`));
     const events: GossipEvent[] = [];
-    const node = await startWitnessNode(config, { store: o.store ?? new MemoryStore(), gossip: { onEvent: (e) => events.push(e), ...(opts.checkDelayMs !== undefined ? { checkDelayMs: opts.checkDelayMs } : {}) } });
+    const node = await startWitnessNode(config, { store: o.store ?? new MemoryStore(), gossip: { onEvent: (e) => events.push(e), ...(opts.checkDelayMs !== undefined ? { checkDelayMs: opts.checkDelayMs } : {}), ...(opts.version ? { version: opts.version(i) } : {}) } });
     const entry: NetNode = { index: i, node, key, events, addr: node.gossip!.multiaddrs[0], closed: false };
     this.nodes.push(entry);
     return entry;
@@ -108,7 +110,8 @@ export class Net {
 
   /** Waits until every node's gossipsub mesh has peers on the checkpoint topic. */
   async ready(minPeers = 1): Promise<void> {
-    await waitFor(() => this.nodes.filter((n) => !n.closed).every((n) => n.node.gossip!.libp2p.services.pubsub.getSubscribers('/gossip-witness/cosigned-checkpoint/1').length >= minPeers), 'gossipsub subscriptions');
+    const topic = (n: NetNode) => (this.opts.version?.(n.index) === 2 ? '/gossip-witness/evidence/2' : '/gossip-witness/cosigned-checkpoint/1');
+    await waitFor(() => this.nodes.filter((n) => !n.closed).every((n) => n.node.gossip!.libp2p.services.pubsub.getSubscribers(topic(n)).length >= minPeers), 'gossipsub subscriptions');
   }
 
   async stop(): Promise<void> {
