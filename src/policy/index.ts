@@ -34,3 +34,6 @@ export { setCryptoBackend, cryptoBackend, type CryptoBackend } from '../crypto/i
 // ML-DSA-44 (0x06) verification: noble by default; Node >= 24.7 can use node:crypto
 // (gossip-witness/client/node-mldsa: setMlDsa44Backend(nodeMlDsa44() ?? nobleMlDsa44)).
 export { setMlDsa44Backend, mlDsa44, nobleMlDsa44, type MlDsa44Backend } from '../crypto/mldsa.js';
+// c2sp.org/tlog-proof@v1 (.tlog-proof files): parse, produce, verify offline against a policy.
+export { parseTlogProof, formatTlogProof, verifyTlogProof, isTlogProof, tlogProofCheckpoint, TlogProofError, TLOG_PROOF_HEADER, MAX_TLOG_PROOF_BYTES } from './tlog-proof.js';
+export type { TlogProof, TlogProofVerification, TlogProofVerifyOptions } from './tlog-proof.js';

@@ -22,6 +22,7 @@ import {
   keyLabel,
   type Verifier,
 } from '../../src/note/index.js';
+import { parseTlogProof, formatTlogProof, TlogProofError } from '../../src/policy/tlog-proof.js';
 import { parseCheckpoint, parseTreeSize, formatCheckpoint, CheckpointError, MAX_TREE_SIZE } from '../../src/checkpoint/index.js';
 import { decodeBase64, encodeBase64, equalBytes } from '../../src/util/bytes.js';
 
@@ -95,6 +96,7 @@ const FIXTURES = [
   'signed-note-c2sp-example.json',
   'signed-note-golang-x-mod.json',
   'armory-drive-log-real.json',
+  'tlog-proof-vectors.json',
   'tlog-witness-session-litewitness.json',
   'tlog-witness-transparency-dev-witness.json',
   'vkey-parsing.json',
@@ -532,6 +534,7 @@ export const TARGETS = [
   'parseSkey',
   'parseTreeSize',
   'decodeBase64',
+  'parseTlogProof',
 ] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -783,6 +786,20 @@ function plans(input: FuzzInput, seeds: Seeds): [Target, () => Check | null, (e:
         };
       },
       never,
+    ],
+    [
+      'parseTlogProof',
+      () => {
+        const p = parseTlogProof(bytes);
+        return () => {
+          if (p.hashes.some((h) => h.length !== 32)) return 'a proof hash is not 32 bytes';
+          if (p.index < 0n || p.index >= MAX_TREE_SIZE) return `index ${p.index} out of range`;
+          // Strict: exactly one text is accepted for each proof, so formatting gives the input back.
+          if (!equalBytes(utf8(formatTlogProof(p)), bytes)) return 'format/parse round trip differs from the input';
+          return null;
+        };
+      },
+      (e: unknown) => e instanceof TlogProofError,
     ],
   ];
 }
