@@ -89,7 +89,8 @@ process.on('message', (m: Msg) => {
       case 'stats': {
         const mem = process.memoryUsage();
         const degree = [...nodes.values()].map((n) => n.gossip!.libp2p.getPeers().length);
-        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree });
+        const exchangeOut = [...nodes.values()].reduce((t, n) => t + (n.gossip!.exchangeStats?.bytesOut ?? 0), 0);
+        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut });
         break;
       }
       case 'evidence':

@@ -250,6 +250,7 @@ async function main(): Promise<void> {
     const minimumMBh = ((texts.size * NOTE_BYTES + pubs * LINE_BYTES) / windowS) * 3600 / 1e6;
     const cpuUs = statsB.reduce((s, b, k) => s + (b.cpu.user - statsA[k].cpu.user) + (b.cpu.system - statsA[k].cpu.system), 0);
     const ioBytes = statsB.reduce((s, b, k) => s + (b.io - statsA[k].io), 0);
+    const exchangeOut = statsB.reduce((s, b: any, k) => s + ((b.exchangeOut ?? 0) - ((statsA[k] as any).exchangeOut ?? 0)), 0);
     const rss = statsB.reduce((s, b) => s + b.rss, 0);
     const heap = statsB.reduce((s, b) => s + b.heap, 0);
     const rows: [string, string][] = [
@@ -265,6 +266,7 @@ async function main(): Promise<void> {
       ['CPU per published message (all nodes)', `${fmt(cpuUs / 1000 / Math.max(1, pubs), 2)} ms (${fmt((cpuUs / 1000 / Math.max(1, delivered)) * 1000, 0)} µs per delivery)`],
       ['CPU load (all workers)', `${fmt(cpuUs / 1e6 / windowS, 2)} cores`],
       ['bytes per node per hour (read+written)', `${fmt((ioBytes / N / windowS) * 3600 / 1e6, 0)} MB`],
+      ...(VERSION === 2 ? [['of which exchange frames (written, ×2 for read+written)', `${fmt((2 * exchangeOut / N / windowS) * 3600 / 1e6, 0)} MB`] as [string, string]] : []),
       ['information minimum per node per hour (each checkpoint and cosignature received once) / ratio', `${fmt(minimumMBh, 1)} MB / ${fmt((ioBytes / N / windowS) * 3600 / 1e6 / minimumMBh, 1)}`],
       ['memory per node (RSS / heap)', `${fmt(rss / N / 1e6, 1)} / ${fmt(heap / N / 1e6, 1)} MB`],
       ['fork -> evidence at every node, push', evidenceRow(pushEvidence, N)],

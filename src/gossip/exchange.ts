@@ -163,11 +163,7 @@ export function itemKey(i: { kind: string; textHash: string; label?: string }): 
 }
 
 export type ItemVerdict = 'new' | 'dup' | 'ignore' | 'reject';
-/** The text of a note (up to the blank line), for its REF. */
-function textOf(note: Uint8Array): Uint8Array {
-  for (let i = 0; i + 1 < note.length; i++) if (note[i] === 0x0a && note[i + 1] === 0x0a) return note.subarray(0, i + 1);
-  return note;
-}
+
 
 export interface ExchangeDeps {
   readonly host: {
@@ -269,12 +265,12 @@ export class Exchange {
     }
   }
 
-  private write(s: Session, frame: Uint8Array): void {
+  private write(s: Session, frame: Uint8Array, frames = 1): void {
     if (!s.stream) return;
     try {
       // false: buffered beyond the high-water mark; the frame is still queued (yamux).
       s.stream.send(frame);
-      this.stats.framesOut++;
+      this.stats.framesOut += frames;
       this.stats.bytesOut += frame.length;
     } catch {
       s.stream.abort(new Error('write failed'));
@@ -316,7 +312,7 @@ export class Exchange {
     if (type === FRAME.checkpoint) {
       const v = this.d.onCheckpoint(payload, peer);
       if (v === 'reject') throw new FrameError('a checkpoint that does not verify');
-      if (v === 'new') this.applyEarly(toHex(sha256(textOf(payload)).subarray(0, REF_BYTES)));
+
       if (v === 'dup') this.stats.dupIn++;
       return;
     }
@@ -392,13 +388,15 @@ export class Exchange {
       if (!s.stream || !s.hello || !eager.has(peer) || from >= last) continue;
       const start = Math.max(0, from + 1 - firstSeq);
       const groups = new Map<string, CosigEntry[]>();
+      // One write per peer per tick: each write costs a yamux header and a Noise tag (≈ 30 B).
+      const out: Uint8Array[] = [];
       for (let i = start; i < this.recent.length; i++) {
         const it = this.recent[i].item;
         const key = itemKey(it);
         if (s.known.has(key) || !s.hello.logs.has(shortLogId(it.origin))) continue;
         if (it.kind === 'checkpoint') {
           s.known.add(key);
-          this.write(s, encodeFrame(FRAME.checkpoint, it.note));
+          out.push(encodeFrame(FRAME.checkpoint, it.note));
           continue;
         }
         const index = s.hello.keyIndex.get(it.label);
@@ -411,8 +409,9 @@ export class Exchange {
       for (const [textHash, items] of groups) {
         const ref = Uint8Array.from(Buffer.from(textHash.slice(0, REF_BYTES * 2), 'hex'));
         // Stay under the frame limit: at most 400 Ed25519 entries per frame.
-        for (let i = 0; i < items.length; i += 400) this.write(s, encodeCosigs(ref, items.slice(i, i + 400)));
+        for (let i = 0; i < items.length; i += 400) out.push(encodeCosigs(ref, items.slice(i, i + 400)));
       }
+      if (out.length > 0) this.write(s, out.length === 1 ? out[0] : concatBytes(...out), out.length);
       this.trim(s);
     }
     // Drop what every session has seen.

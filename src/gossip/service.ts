@@ -290,6 +290,11 @@ export class GossipService {
     this.inflight.add(q);
   }
 
+  /** Version 2 exchange counters (frames and bytes written, frames read, duplicates, early cosignatures). */
+  get exchangeStats(): { framesOut: number; bytesOut: number; framesIn: number; dupIn: number; early: number } | undefined {
+    return this.exchange?.stats;
+  }
+
   /** The checkpoints in the view of a log with their verified cosignatures (the distributor reads). */
   heldCheckpoints(origin: string): HeldCheckpoint[] {
     return (this.views.get(origin)?.all() ?? []).map((e) => ({ size: e.checkpoint.size, text: e.logNote.text, logLines: e.logNote.verified, cosignatures: [...e.cosignatures.values()] }));
@@ -312,6 +317,8 @@ export class GossipService {
     if (this.refs.has(ref)) return;
     this.refs.set(ref, { origin: e.origin, textHash: e.textHash });
     if (this.refs.size > 65_536) this.refs.delete(this.refs.keys().next().value!);
+    // Cosignatures that came before the text (by any path: exchange, sync, our own witness) apply now.
+    this.exchange?.applyEarly(ref);
   }
 
   private offerText(e: ViewEntry, from?: string): void {
