@@ -7,7 +7,7 @@
 # The whole local network: docker-compose.yml. Operating it: docs/operator-guide.md.
 
 # --- build: install with the lock file, compile TypeScript (npm ci runs "prepare" = tsc), drop dev deps
-FROM node:20-slim AS build
+FROM node:26-slim AS build
 WORKDIR /src
 # classic-level (LevelDB) ships prebuilt binaries; the toolchain is only for a platform without one.
 RUN apt-get update \
@@ -19,7 +19,7 @@ COPY src ./src
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: no compiler, no dev dependencies, not root
-FROM node:20-slim
+FROM node:26-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
