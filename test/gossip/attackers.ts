@@ -4,8 +4,16 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { PeerId } from '@libp2p/interface';
 import { createGossipHost, type GossipHost } from '../../src/gossip/host.js';
-import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC } from '../../src/gossip/wire.js';
+import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2 } from '../../src/gossip/wire.js';
 import { SYNC_PROTOCOL, encodeRequest, encodeResponse, type ByteStream } from '../../src/gossip/sync.js';
+
+/** The wire version attackers speak (sync protocol ID and topics): version 2 nodes refuse version 1 peers. */
+let version: 1 | 2 = 1;
+export function setAttackerVersion(v: 1 | 2): void {
+  version = v;
+}
+const syncId = () => (version === 2 ? SYNC_PROTOCOL_V2 : SYNC_PROTOCOL);
+const topics = () => (version === 2 ? [EVIDENCE_TOPIC_V2] : [CHECKPOINT_TOPIC, EVIDENCE_TOPIC]);
 
 export type AttackerKind = 'silent' | 'stream-holding' | 'slot-filling' | 'replaying' | 'oversize';
 
@@ -25,11 +33,11 @@ export async function attackerHost(kind: AttackerKind, answerSync?: (s: ByteStre
     privateKey: await generateKeyPair('Ed25519'),
     isBanned: () => false,
     retainScoreMs: 60_000,
+    topics: topics(),
   });
-  host.services.pubsub.subscribe(CHECKPOINT_TOPIC);
-  host.services.pubsub.subscribe(EVIDENCE_TOPIC);
+  for (const t of topics()) host.services.pubsub.subscribe(t);
   const held: ByteStream[] = [];
-  if (answerSync) await host.handle(SYNC_PROTOCOL, (stream) => answerSync(stream as unknown as ByteStream), { maxInboundStreams: 1024, maxOutboundStreams: 1024 });
+  if (answerSync) await host.handle(syncId(), (stream) => answerSync(stream as unknown as ByteStream), { maxInboundStreams: 1024, maxOutboundStreams: 1024 });
   const a: Attacker = {
     kind,
     host,
@@ -84,7 +92,7 @@ export async function holdStreams(a: Attacker, peer: PeerId, n: number): Promise
   let opened = 0;
   await Promise.allSettled(
     Array.from({ length: n }, async () => {
-      const s = (await a.host.dialProtocol(peer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000) })) as unknown as ByteStream;
+      const s = (await a.host.dialProtocol(peer, syncId(), { signal: AbortSignal.timeout(5000) })) as unknown as ByteStream;
       a.held.push(s);
       opened++;
     }),
@@ -94,7 +102,7 @@ export async function holdStreams(a: Attacker, peer: PeerId, n: number): Promise
 
 /** A one-shot sync request from an attacker (e.g. to fetch a node's public binding). */
 export async function ask(a: Attacker, peer: PeerId, req: Parameters<typeof encodeRequest>[0]): Promise<Uint8Array> {
-  const s = (await a.host.dialProtocol(peer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000) })) as unknown as ByteStream;
+  const s = (await a.host.dialProtocol(peer, syncId(), { signal: AbortSignal.timeout(5000) })) as unknown as ByteStream;
   s.send(encodeRequest(req));
   await s.close();
   const chunks: Uint8Array[] = [];

@@ -1,7 +1,7 @@
 // Issue 13 §3 and §4: a hostile peer beside honest ones. Each case asserts that the honest nodes
 // stay connected to each other and keep agreeing, and that the hostile behaviour costs the hostile
 // peer. Conditions are waited on with (generous) deadlines; no fixed sleeps.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -13,9 +13,15 @@ import { formatSignatureLine, keyLabel, parseNote } from '../../src/note/note.js
 import { cosigner, generateKey, parseCosignatureVkey } from '../../src/note/keys.js';
 import { decodeResponse, type ByteStream } from '../../src/gossip/sync.js';
 import { signBinding } from '../../src/gossip/binding.js';
-import { answeringPeer, ask, attackerHost, dialAll, holdStreams, publish, silentPeer, type Attacker } from './attackers.js';
+import { answeringPeer, ask, attackerHost, dialAll, holdStreams, publish, setAttackerVersion, silentPeer, type Attacker } from './attackers.js';
 
 let net: Net | undefined;
+/** The wire version of the nodes (and attackers) in the current test. */
+let V: 1 | 2 = 1;
+beforeEach(() => {
+  V = 1;
+  setAttackerVersion(1);
+});
 const attackers: Attacker[] = [];
 afterEach(async () => {
   await Promise.allSettled(attackers.splice(0).map((a) => a.stop()));
@@ -62,10 +68,17 @@ async function honestAgree(log: TestLog, nodes: NetNode[]): Promise<void> {
   for (const n of nodes) expect(n.events.filter((e) => e.type === 'banned' && nodes.some((m) => peerId(m) === e.peer))).toHaveLength(0);
 }
 
+// The stream, start-up, slot and binding defences are shared by both wire versions: run for each.
+describe.each([1, 2] as const)('gossip wire version %i', (version) => {
+beforeEach(() => {
+  V = version;
+  setAttackerVersion(version);
+});
+
 describe('no peer can stall the node (issue 13 §3)', () => {
   it('start-up with a silent bootstrap peer waits at most startupSync, and still restores from the honest peer asked at the same time', async () => {
     const log = new TestLog('example.com/hostile-startup').append(5);
-    net = await Net.start(2, { logs: [spec(log)] });
+    net = await Net.start(2, { version: () => V, logs: [spec(log)] });
     await net.ready();
     for (const n of net.nodes) await push(n.node, log);
     const victim = net.nodes[1];
@@ -86,7 +99,7 @@ describe('no peer can stall the node (issue 13 §3)', () => {
 
   it('start-up with a bootstrap address that accepts TCP and never speaks waits at most startupSync', async () => {
     const log = new TestLog('example.com/hostile-blackhole').append(5);
-    net = await Net.start(2, { logs: [spec(log)] });
+    net = await Net.start(2, { version: () => V, logs: [spec(log)] });
     await net.ready();
     for (const n of net.nodes) await push(n.node, log);
     const victim = net.nodes[1];
@@ -111,7 +124,7 @@ describe('no peer can stall the node (issue 13 §3)', () => {
 
   it('a peer holding sync streams open is penalised and banned; the node\'s inbound streams drain; honest nodes keep agreeing', async () => {
     const log = new TestLog('example.com/hostile-holder').append(3);
-    net = await Net.start(3, { logs: [spec(log)] });
+    net = await Net.start(3, { version: () => V, logs: [spec(log)] });
     await net.ready();
     const victim = net.nodes[0];
     // One holder stays within the per-peer cap (its streams time out); one goes far beyond it.
@@ -131,7 +144,7 @@ describe('no peer can stall the node (issue 13 §3)', () => {
 
   it('the node-wide inbound stream cap holds against several holders (p2p.maxInboundStreams)', async () => {
     const log = new TestLog('example.com/hostile-cap').append(3);
-    net = await Net.start(3, { logs: [spec(log)], p2pExtra: (i) => (i === 0 ? '  maxInboundStreams: 8\n' : '') });
+    net = await Net.start(3, { version: () => V, logs: [spec(log)], p2pExtra: (i) => (i === 0 ? '  maxInboundStreams: 8\n' : '') });
     await net.ready();
     const victim = net.nodes[0];
     const holders = await Promise.all([0, 1, 2].map(() => keep(attackerHost('stream-holding'))));
@@ -153,11 +166,11 @@ describe('no peer can stall the node (issue 13 §3)', () => {
 
 });
 
-describe('no stranger can cut a node off, or make honest nodes punish each other (issue 13 §4)', () => {
+describe('no stranger can take a tracked witness\'s slot (issue 13 §4)', () => {
   it('tracked witnesses bind their peer IDs; slot-fillers cannot push them out, and maxConnections holds', async () => {
     const log = new TestLog('example.com/hostile-slots').append(3);
     const MAX = 8;
-    net = await Net.start(3, { logs: [spec(log)], p2pExtra: (i) => (i === 0 ? `  maxConnections: ${MAX}\n` : '') });
+    net = await Net.start(3, { version: () => V, logs: [spec(log)], p2pExtra: (i) => (i === 0 ? `  maxConnections: ${MAX}\n` : '') });
     await net.ready();
     const victim = net.nodes[0];
     // Node 0 has no bootstrap peers: nodes 1 and 2 are protected only by their bindings.
@@ -179,7 +192,7 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
 
   it('a copied binding or one by an untracked key earns nothing', async () => {
     const log = new TestLog('example.com/hostile-binding').append(3);
-    net = await Net.start(3, { logs: [spec(log)] });
+    net = await Net.start(3, { version: () => V, logs: [spec(log)] });
     await net.ready();
     const victim = net.nodes[0];
     // Fetch node 1's public binding, then present it as our own.
@@ -206,7 +219,10 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
     expect(victim.node.gossip!.boundWitness(peerId(net.nodes[1]))).toBe(labelOf(net.nodes[1]));
     await honestAgree(log, net.nodes);
   }, 90_000);
+});
+});
 
+describe('no stranger can cut a node off, or make honest nodes punish each other (issue 13 §4, version 1 topics)', () => {
   it('a checkpoint carrying more cosignatures than a note can hold is trimmed when sent: honest peers never reject each other', async () => {
     const log = new TestLog('example.com/hostile-many-cosigs').append(4);
     const many = Array.from({ length: 120 }, (_, i) => generateKey(`many${i}.example`));
