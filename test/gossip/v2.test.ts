@@ -119,3 +119,38 @@ describe('gossip version 2: hostile peers', () => {
     }
   });
 });
+
+describe('gossip version 2: replays', () => {
+  it('replayed checkpoints cause one pair check per pair, however often they come, and cost the sender nothing', async () => {
+    const { generateKeyPair } = await import('@libp2p/crypto/keys');
+    const { multiaddr } = await import('@multiformats/multiaddr');
+    const { createGossipHost } = await import('../../src/gossip/host.js');
+    const { EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2 } = await import('../../src/gossip/wire.js');
+    const { EXCHANGE_PROTOCOL, FRAME, encodeFrame, encodeHello, shortLogId } = await import('../../src/gossip/exchange.js');
+    const log = new TestLog('example.com/v2-replay').append(10);
+    net = await Net.start(2, { logs: [spec(log)], version: v2, checkDelayMs: 50 });
+    await net.ready();
+    for (const n of net.nodes) await push(n.node, log);
+    const victim = net.nodes[0];
+    const host = await createGossipHost({ topics: [EVIDENCE_TOPIC_V2], p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], allowLoopback: true, maxConnections: 50 }, privateKey: await generateKeyPair('Ed25519'), isBanned: () => false, retainScoreMs: 60_000 });
+    try {
+      host.services.pubsub.subscribe(EVIDENCE_TOPIC_V2);
+      const drain = (s: { [Symbol.asyncIterator](): AsyncIterator<unknown> }) => void (async () => { try { for await (const _ of s) { /* read */ } } catch { /* aborted */ } })();
+      await host.handle([SYNC_PROTOCOL_V2, EXCHANGE_PROTOCOL], (stream) => drain(stream as never));
+      await host.dial(multiaddr(victim.addr));
+      log.append(40);
+      const sizes = Array.from({ length: 40 }, (_, i) => BigInt(11 + i));
+      const s = await host.dialProtocol(host.getPeers().find((p) => p.toString() === victim.node.gossip!.peerId)!, EXCHANGE_PROTOCOL);
+      drain(s as never);
+      s.send(encodeHello({ version: 2, logs: [shortLogId(log.origin)], keys: [] }));
+      // Three rounds over 40 sizes: the view keeps 32 entries, so old ones come back as new text.
+      for (let round = 0; round < 3; round++) for (const size of sizes) s.send(encodeFrame(FRAME.checkpoint, new TextEncoder().encode(log.checkpoint(size))));
+      await waitFor(() => victim.events.filter((e) => e.type === 'check' && e.origin === log.origin).length >= sizes.length, 'one check per pair', 60_000);
+      await waitFor(() => (victim.node.gossip!.exchangeStats?.framesIn ?? 0) >= 1 + 3 * sizes.length, 'every replayed frame read', 30_000);
+      expect(victim.events.filter((e) => e.type === 'check' && e.origin === log.origin)).toHaveLength(sizes.length);
+      expect(victim.events.filter((e) => e.type === 'penalised' || e.type === 'banned')).toEqual([]);
+    } finally {
+      await host.stop();
+    }
+  }, 120_000);
+});
