@@ -1,8 +1,8 @@
 // A 1,000-run grid sweep by shards: `node --import tsx bench/sim-shards.bench.ts [JOBS] [SHARDS]`
 //
 // The grid: adversary.colluding = 0..4 x adversary.targeting = random,trusted x network.loss =
-// 0,0.01 (20 points) x 50 seeds = 1,000 model-mode runs of a 40-witness scenario
-// (bench/sim-results/shards.yaml). GNU parallel runs SHARDS shards (default 8) JOBS at a time
+// 0,0.01 (20 points) x 50 seeds = 1,000 model-mode runs
+// (bench/sim-results/shards.yaml: 150 witnesses, 2 logs, 20 simulated minutes). GNU parallel runs SHARDS shards (default 8) JOBS at a time
 // (default 2) with the CLI, then `simulate merge` joins them; the unsharded sweep of the same grid
 // is run too (one process) and its tidy files compared byte for byte with the merge. Records wall
 // times and the machine's load average in bench/sim-results/shards.md.
@@ -20,16 +20,17 @@ const SCENARIO = join(ROOT, 'bench/sim-results/shards.yaml');
 const SWEEP = ['--sweep', 'adversary.colluding=0,1,2,3,4', '--sweep', 'adversary.targeting=random,trusted', '--sweep', 'network.loss=0,0.01', '--seeds', '50'];
 const TIDY = ['observations.csv', 'nodes.csv', 'clients.csv', 'rates.csv', 'points.csv', 'provenance.json'];
 
+mkdirSync(join(ROOT, 'bench/sim-results'), { recursive: true });
 writeFileSync(
   SCENARIO,
   `# The scenario of bench/sim-shards.bench.ts (a 1,000-run grid sweep by shards).
 name: shards-bench
-duration: 6m
-network: { nodes: 40, degree: 6, meshDegree: 4, messages: coalesced, latency: { distribution: lognormal, median: 50ms, p99: 300ms }, partitions: [{ at: 0ms, until: 4m, byBranch: true }] }
-logs: { count: 1, interval: 1m }
+duration: 20m
+network: { nodes: 150, degree: 8, meshDegree: 6, messages: coalesced, latency: { distribution: lognormal, median: 50ms, p99: 300ms }, partitions: [{ at: 0ms, until: 8m, byBranch: true }] }
+logs: { count: 2, interval: 1m }
 witnesses: { push: 0.5, pollInterval: 30s }
 adversary: { forkAt: 2m, branchB: { fraction: 0.2 }, clientsB: 0.2, colluding: 1, collusion: { trust: random } }
-clients: { count: 100, policy: { k: 3, n: 5 } }
+clients: { count: 200, policy: { k: 3, n: 5 } }
 signatures: modelled
 `,
 );
@@ -65,8 +66,8 @@ Measured ${new Date().toISOString()} at commit ${commit}, ${cpus().length} CPUs 
 The machine is shared with other work: the 1-minute load average is given at each step.
 
 Grid: adversary.colluding = 0..4 × adversary.targeting = random, trusted × network.loss = 0, 0.01
-(20 points) × 50 seeds = ${nRuns} model-mode runs of bench/sim-results/shards.yaml (40 witnesses,
-6 simulated minutes, 100 clients).
+(20 points) × 50 seeds = ${nRuns} model-mode runs of bench/sim-results/shards.yaml (150 witnesses,
+2 logs, 20 simulated minutes, 200 clients, the branches cut apart for the first 8 minutes).
 
 | step | wall time | load average (1 min) at start → end |
 |---|---:|---|
