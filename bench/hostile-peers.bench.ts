@@ -15,6 +15,9 @@
 // it, and the 30 attackers compete for the 23 unprotected slots. Reported per window: honest delivery ratio, fork -> evidence at every honest node (a
 // pushed log equivocates toward one witness), and the victims' RSS growth.
 // Port these attackers to whatever gossip protocol ships next and keep what they assert.
+// GW_BENCH_GOSSIP_VERSION=2: victims and attackers speak gossip version 2 (docs/gossip.md); the
+// replayers send log-signed checkpoints they fetched (sync "views") as exchange CHECKPOINT frames
+// again and again, and the oversize attackers send exchange frames over the 64 KiB limit.
 import '../src/platform.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,8 +30,11 @@ import { keyLabel, formatSignatureLine } from '../src/note/note.js';
 import { writeKeyFile } from '../src/keys/keyfile.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
 import { CHECKPOINT_TOPIC } from '../src/gossip/wire.js';
+import { decodeResponse } from '../src/gossip/sync.js';
+import { EXCHANGE_PROTOCOL, FRAME, encodeFrame, encodeHello } from '../src/gossip/exchange.js';
+import { parseNote } from '../src/note/note.js';
 import type { ByteStream } from '../src/gossip/sync.js';
-import { attackerHost, dialAll, holdStreams, publish, silentPeer, type Attacker, type AttackerKind } from '../test/gossip/attackers.js';
+import { ask, attackerHost, dialAll, holdStreams, publish, setAttackerVersion, silentPeer, type Attacker, type AttackerKind } from '../test/gossip/attackers.js';
 
 const N = 10;
 const WORKERS = 2;
@@ -36,6 +42,8 @@ const L = Number(process.env.GW_HB_LOGS ?? 3);
 const SECONDS = Number(process.env.GW_HB_SECONDS ?? 30);
 const MAX_CONN = Number(process.env.GW_HB_MAX_CONN ?? 32);
 const PER_KIND = 6;
+/** Gossip wire version of victims (workers read the same variable) and attackers. */
+const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1) === 2 ? 2 : 1;
 const WARMUP_S = 10;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
@@ -88,6 +96,7 @@ function varint(n: number): number[] {
 
 /** Starts the 30 attackers and their behaviour loops; returns a stop function and counters. */
 async function startAttackers(addrs: string[]) {
+  setAttackerVersion(VERSION);
   const kinds: AttackerKind[] = ['silent', 'stream-holding', 'slot-filling', 'replaying', 'oversize'];
   const all: Attacker[] = [];
   for (const kind of kinds) for (let i = 0; i < PER_KIND; i++) all.push(kind === 'silent' ? await silentPeer() : await attackerHost(kind));
@@ -121,7 +130,49 @@ async function startAttackers(addrs: string[]) {
   }
   const junk = generateKey('junk.example');
   let k = 0;
-  for (const a of all.filter((x) => x.kind === 'replaying')) {
+  if (VERSION === 2) {
+    // Log-signed checkpoints (text and the log's line, the first line of a views note), fetched from the victims.
+    for (const a of all.filter((x) => x.kind === 'replaying')) {
+      every(2000, async () => {
+        const res = decodeResponse(await ask(a, peers[Math.floor(Math.random() * peers.length)], { type: 'views', origins: [] }));
+        if (res.type !== 'views') return;
+        for (const n of res.notes) {
+          const p = parseNote(n);
+          const line = n.slice(p.text.length + 1).split('\n')[0];
+          if (seen.length < 2000) seen.push(p.text + '\n' + line + '\n');
+        }
+      });
+      const streams = new Map<string, { send(b: Uint8Array): boolean }>();
+      every(50, async () => {
+        if (seen.length === 0) return;
+        const p = peers[Math.floor(Math.random() * peers.length)];
+        let st = streams.get(p.toString());
+        if (!st) {
+          const x = (await a.host.dialProtocol(p, EXCHANGE_PROTOCOL, { signal: AbortSignal.timeout(2000) })) as unknown as { send(b: Uint8Array): boolean; addEventListener(t: string, f: () => void): void };
+          x.send(encodeHello({ version: 2, logs: [], keys: [] }));
+          x.addEventListener('close', () => streams.delete(p.toString()));
+          streams.set(p.toString(), (st = x));
+        }
+        st.send(encodeFrame(FRAME.checkpoint, new TextEncoder().encode(seen[Math.floor(Math.random() * seen.length)])));
+        counts.replayed++;
+      });
+    }
+    for (const a of all.filter((x) => x.kind === 'oversize')) {
+      every(1000, async () => {
+        for (const p of peers) {
+          try {
+            const s = (await a.host.dialProtocol(p, EXCHANGE_PROTOCOL, { signal: AbortSignal.timeout(2000) })) as unknown as ByteStream;
+            s.send(encodeHello({ version: 2, logs: [], keys: [] }));
+            s.send(Uint8Array.from([...varint(5 * 1024 * 1024), ...new Uint8Array(1024).fill(66)]));
+            counts.oversize++;
+          } catch {
+            // refused (banned) or closed
+          }
+        }
+      });
+    }
+  }
+  for (const a of all.filter((x) => x.kind === 'replaying' && VERSION === 1)) {
     every(50, async () => {
       if (seen.length === 0) return;
       const old = seen[Math.floor(Math.random() * seen.length)];
@@ -130,7 +181,7 @@ async function startAttackers(addrs: string[]) {
       counts.replayed++;
     });
   }
-  for (const a of all.filter((x) => x.kind === 'oversize')) {
+  for (const a of all.filter((x) => x.kind === 'oversize' && VERSION === 1)) {
     every(1000, async () => {
       await publish(a, CHECKPOINT_TOPIC, new Uint8Array(100 * 1024 + (++k % 1000)).fill(65));
       for (const p of peers) {
@@ -181,7 +232,7 @@ async function main(): Promise<void> {
   const timers: NodeJS.Timeout[] = [];
   let attackers: AttackerProcess | undefined;
   try {
-    console.log(`hostile-peer bench: ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1/s, windows of ${SECONDS} s, maxConnections ${MAX_CONN}, ${PER_KIND * 5} attackers`);
+    console.log(`hostile-peer bench (gossip version ${VERSION}): ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1/s, windows of ${SECONDS} s, maxConnections ${MAX_CONN}, ${PER_KIND * 5} attackers`);
     const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.hostile`));
     const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
     // L logs under load plus one per fork (without / with attackers).
@@ -316,7 +367,7 @@ async function main(): Promise<void> {
       `| metric | without attackers | with attackers |\n|---|---|---|\n${rows.map(([a, b, c]) => `| ${a} | ${b} | ${c} |`).join('\n')}\n`;
     console.log('\n' + md);
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/hostile-peers.md'), md);
+    writeFileSync(join(ROOT, VERSION === 2 ? 'bench/results/hostile-peers-v2.md' : 'bench/results/hostile-peers.md'), md);
   } finally {
     for (const t of timers) clearInterval(t);
     await attackers?.stop();
