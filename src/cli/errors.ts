@@ -1,9 +1,94 @@
-// Exit codes shared by every command: 0 success, 1 the input was checked and refused,
-// 2 the invocation itself is unusable (bad flags, unreadable file).
-export class UsageError extends Error {
-  readonly exitCode = 2;
+// The CLI's errors and THE table of exit codes (README, "Command line"). Every command throws a
+// GossipWitnessError (src/errors.ts); main.ts turns it into a message on stderr and the exit code
+// below. Anything else that escapes a command is a bug: exit 70 with the stack trace.
+import { GossipWitnessError, type GossipWitnessErrorCode } from '../errors.js';
+
+export const EXIT_CODES: Readonly<Record<GossipWitnessErrorCode | 'OK', { readonly exit: number; readonly meaning: string }>> = {
+  OK: { exit: 0, meaning: 'success' },
+  REFUSED: { exit: 1, meaning: 'the input was checked and refused (one-line reason on stderr)' },
+  USAGE: { exit: 2, meaning: 'unusable invocation: unknown or missing flag, bad flag value, unreadable file' },
+  BAD_INPUT: { exit: 2, meaning: 'content that does not parse (note, checkpoint, policy, proof, JSON)' },
+  CONFIG: { exit: 2, meaning: 'permanent start-up failure: bad config or key file (systemd: RestartPreventExitStatus=2)' },
+  STORE_DAMAGED: { exit: 2, meaning: 'permanent start-up failure: damaged data folder or database' },
+  NETWORK: { exit: 3, meaning: 'network failure: nothing answered (every witness, or the log, unreachable)' },
+  UNAVAILABLE: { exit: 75, meaning: 'transient start-up failure: port in use, database or lock not available yet (EX_TEMPFAIL; restart later)' },
+  INTERNAL: { exit: 70, meaning: 'internal error (a bug): stack trace on stderr (EX_SOFTWARE)' },
+};
+
+export function exitCodeOf(code: GossipWitnessErrorCode): number {
+  return EXIT_CODES[code].exit;
 }
 
-export class RefusedError extends Error {
-  readonly exitCode = 1;
+/** Base of the CLI's errors: a code, and the exit code the table gives it. */
+export class CliError extends GossipWitnessError {
+  get exitCode(): number {
+    return exitCodeOf(this.code);
+  }
+}
+
+/** Bad flags, missing flags, unreadable file. */
+export class UsageError extends CliError {
+  constructor(message: string, cause?: unknown) {
+    super({ code: 'USAGE', message, cause });
+  }
+}
+
+/** Content that does not parse. */
+export class BadInputError extends CliError {
+  constructor(message: string, cause?: unknown) {
+    super({ code: 'BAD_INPUT', message, cause });
+  }
+}
+
+/** Checked and refused. */
+export class RefusedError extends CliError {
+  constructor(message: string, cause?: unknown) {
+    super({ code: 'REFUSED', message, cause });
+  }
+}
+
+/** Nothing answered over the network. */
+export class NetworkError extends CliError {
+  constructor(message: string, cause?: unknown) {
+    super({ code: 'NETWORK', message, cause });
+  }
+}
+
+/** Start-up failure: permanent (CONFIG, STORE_DAMAGED) or transient (UNAVAILABLE). */
+export class StartupError extends CliError {
+  constructor(code: 'CONFIG' | 'STORE_DAMAGED' | 'UNAVAILABLE', message: string, cause?: unknown) {
+    super({ code, message, cause });
+  }
+}
+
+const TRANSIENT_ERRNO = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'LEVEL_LOCKED', '57P03']);
+
+function codesOf(e: unknown, depth = 0): string[] {
+  if (e === null || typeof e !== 'object' || depth > 5) return [];
+  const o = e as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof o.code === 'string' ? [o.code] : [];
+  const nested = Array.isArray(o.errors) ? o.errors.flatMap((x) => codesOf(x, depth + 1)) : [];
+  return [...own, ...codesOf(o.cause, depth + 1), ...nested];
+}
+
+/** True for JavaScript's own errors: a bug, not a bad setup. */
+export function isProgrammingError(e: unknown): boolean {
+  return e instanceof TypeError || e instanceof ReferenceError || e instanceof SyntaxError || e instanceof RangeError || (e instanceof Error && e.name === 'AssertionError');
+}
+
+/**
+ * Classifies a failure while starting a witness (or a log): transient when a port, a database
+ * or a lock is not available yet; damaged store when the store says so; internal for a bug;
+ * otherwise a permanent setup problem (config, key file, data folder).
+ */
+export function startupError(e: unknown, what = 'start-up failed'): CliError {
+  if (e instanceof CliError) return e;
+  const message = `${what}: ${(e as Error)?.message ?? String(e)}`;
+  if (isProgrammingError(e)) return new CliError({ code: 'INTERNAL', message, cause: e });
+  const name = (e as Error)?.name;
+  // Permanent store problems first: a damaged, corrupt or foreign-version store stays so until an operator acts.
+  if (name === 'StoreDamagedError' || name === 'StoreCorruptError' || name === 'StoreVersionError' || name === 'HighwaterError') return new StartupError('STORE_DAMAGED', message, e);
+  const codes = codesOf(e);
+  if (name === 'StoreLockedError' || name === 'StoreUnavailableError' || codes.some((c) => TRANSIENT_ERRNO.has(c))) return new StartupError('UNAVAILABLE', message, e);
+  return new StartupError('CONFIG', message, e);
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseVkey, type Verifier } from '../note/keys.js';
 import { verifyEvidence } from '../witness/evidence.js';
 import { readInput } from './io.js';
-import { RefusedError, UsageError } from './errors.js';
+import { BadInputError, RefusedError, UsageError } from './errors.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -25,7 +25,10 @@ export function registerEvidence(program: Command): void {
       const input = new Uint8Array(readInput(file));
       // The keys are trusted for whatever origin the evidence names: the caller chose them.
       const verdict = verifyEvidence(input, () => keys);
-      if (!verdict.ok) throw new RefusedError(`not proven evidence (${verdict.code}): ${verdict.reason}`);
+      if (!verdict.ok) {
+        const msg = `not proven evidence (${verdict.code}): ${verdict.reason}`;
+        throw verdict.code === 'malformed' ? new BadInputError(msg) : new RefusedError(msg);
+      }
       process.stdout.write(
         `proven split view: origin ${JSON.stringify(verdict.origin)} signed size ${verdict.a.size} and size ${verdict.b.size} trees that are inconsistent\n`,
       );

@@ -3,11 +3,11 @@
 // merge the cosignatures on identical checkpoints and print the best one that satisfies the
 // policy (stdout; a report on stderr). Exit 0 with a checkpoint; 1 when none satisfies the policy
 // or the witnesses disagree (proven split-view evidence is printed on stdout, one JSON per line);
-// 2 on unusable input.
+// 2 on unusable input; 3 when no witness could be reached at all (src/cli/errors.ts).
 import type { Command } from 'commander';
 import { gatherCosignatures, tilesConsistencySource, type GatherResult } from '../policy/fetch.js';
 import { encodeEvidence } from '../witness/evidence.js';
-import { RefusedError, UsageError } from './errors.js';
+import { NetworkError, RefusedError, UsageError } from './errors.js';
 import { loadPolicy, policyOptions, registerVerify, verifyOptions, type PolicyFlags } from './verify.js';
 
 function report(r: GatherResult): string {
@@ -50,6 +50,11 @@ export function registerFetch(program: Command): void {
       if (r.disagreements.length > 0) {
         for (const d of r.disagreements) if (d.evidence && d.kind === 'split-view') process.stdout.write(new TextDecoder().decode(encodeEvidence(d.evidence)) + '\n');
         throw new RefusedError(r.reason);
+      }
+      const asked = r.responses.filter((x) => x.status !== 'no-url');
+      if (!r.best && asked.length > 0 && asked.every((x) => x.status === 'network-error')) {
+        // Nothing was checked, so nothing was refused: a network failure has its own exit code.
+        throw new NetworkError(`no witness could be reached (${asked.map((x) => `${x.witness}: ${x.detail ?? 'network error'}`).join('; ')})`);
       }
       if (!r.best) throw new RefusedError(r.reason);
       process.stdout.write(r.best.note);

@@ -4,7 +4,7 @@
 // docker compose topology (docker-compose.yml's init service) and exits.
 import type { Command } from 'commander';
 import { readFileCappedSync } from '../util/read-capped.js';
-import { UsageError } from './errors.js';
+import { StartupError, UsageError } from './errors.js';
 import { waitForShutdown, type ShutdownLogger } from './shutdown.js';
 
 // launch prints plain text for people, so its shutdown messages are plain lines on stderr.
@@ -33,7 +33,7 @@ export function registerLaunch(program: Command): void {
       try {
         network = parseNetworkConfig(text, opts.network);
       } catch (e) {
-        if (e instanceof NetworkConfigError) throw new UsageError(e.message);
+        if (e instanceof NetworkConfigError) throw new StartupError('CONFIG', e.message, e);
         throw e;
       }
       if (opts.prepare !== undefined) {

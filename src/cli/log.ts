@@ -1,13 +1,19 @@
 // `gossip-witness log serve` runs a local transparency log (src/logs/local-log, docs/local-log.md);
-// `gossip-witness log add` appends an entry to one.
+// `gossip-witness log add` appends an entry to one; `gossip-witness log proof` writes a
+// c2sp.org/tlog-proof@v1 for one of its entries.
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { parseDuration, parseListen } from '../config.js';
 import { LOCAL_LOG_KEY_TYPES, startLocalLog, type LocalLog, type LocalLogKeyType, type LocalLogWitness } from '../logs/local-log/index.js';
-import { parseTreeSize } from '../checkpoint/checkpoint.js';
+import { writeFileSync } from 'node:fs';
+import { parseCheckpoint, parseTreeSize } from '../checkpoint/checkpoint.js';
+import { parseNote } from '../note/note.js';
+import { inclusionProofAsync, tilePath, tileSubtreeHasher, verifyInclusion } from '../merkle/index.js';
+import { formatTlogProof } from '../policy/tlog-proof.js';
+import { decodeBase64, encodeBase64 } from '../util/bytes.js';
 import { readInput } from './io.js';
-import { RefusedError, UsageError } from './errors.js';
+import { BadInputError, NetworkError, RefusedError, UsageError, startupError } from './errors.js';
 import { waitForShutdown } from './shutdown.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -137,7 +143,7 @@ export function registerLog(program: Command): void {
           logger,
         });
       } catch (e) {
-        throw new UsageError((e as Error).message);
+        throw startupError(e, 'cannot start the log');
       }
       if (opts.key === undefined) logger.warn('no --key: using an ephemeral key; checkpoints will not verify after a restart');
       const fork = running.forkSize;
@@ -179,7 +185,7 @@ export function registerLog(program: Command): void {
         res = await fetch(target, { method: 'POST', body: new Uint8Array(entry), signal: AbortSignal.timeout(30_000) });
       } catch (e) {
         const err = e as Error;
-        throw new UsageError(`cannot reach ${target}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+        throw new NetworkError(`cannot reach ${target}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
       }
       const body = await res.text();
       if (res.status !== 200) throw new RefusedError(`${target}: HTTP ${res.status}: ${body.trim()}`);
@@ -191,5 +197,92 @@ export function registerLog(program: Command): void {
       }
       if (typeof index !== 'number') throw new RefusedError(`${target}: unexpected answer ${JSON.stringify(body.slice(0, 100))}`);
       process.stdout.write(`${/"index":\s*([0-9]+)/.exec(body)?.[1] ?? index}\n`);
+    });
+
+  log
+    .command('proof')
+    .description("write a c2sp.org/tlog-proof@v1 for an entry of a local (tlog-tiles) log: its served checkpoint, with the witnesses' cosignatures, and the inclusion proof from its tiles")
+    .requiredOption('--url <url>', "the log's base URL")
+    .requiredOption('--index <n>', 'the entry index')
+    .option('--cosignatures <k>', 'wait until the served checkpoint includes the entry and carries at least K cosignature lines', '0')
+    .option('--timeout <duration>', 'how long to wait for that (e.g. 30s)', '30s')
+    .option('--extra <base64>', "opaque extra data for the proof's `extra` line (not authenticated)")
+    .option('--out <file>', 'write the proof here (default: stdout)')
+    .addHelpText('after', '\nPrints the leaf hash (base64) on stderr, for `gossip-witness verify --proof FILE --leaf-hash B64`.')
+    .action(async (opts: { url: string; index: string; cosignatures: string; timeout: string; extra?: string; out?: string }) => {
+      const index = parseTreeSize(opts.index);
+      if (index === null) throw new UsageError(`--index must be a decimal entry index, got ${JSON.stringify(opts.index)}`);
+      if (!/^[0-9]{1,3}$/.test(opts.cosignatures)) throw new UsageError('--cosignatures must be a small whole number');
+      const wantCosigs = Number(opts.cosignatures);
+      const timeout = parseDuration(opts.timeout);
+      if (timeout === null) throw new UsageError(`--timeout must be a duration (e.g. 30s), got ${JSON.stringify(opts.timeout)}`);
+      let extra: Uint8Array | undefined;
+      if (opts.extra !== undefined) {
+        const b = decodeBase64(opts.extra);
+        if (b === null || encodeBase64(b) !== opts.extra) throw new UsageError('--extra must be canonical padded base64');
+        extra = b;
+      }
+      let base: URL;
+      try {
+        base = new URL(opts.url);
+      } catch {
+        throw new UsageError(`--url is not a URL: ${JSON.stringify(opts.url)}`);
+      }
+      const prefix = base.href.replace(/\/+$/, '');
+      const get = async (path: string, max: number): Promise<Uint8Array> => {
+        let res: Response;
+        try {
+          res = await fetch(`${prefix}/${path}`, { signal: AbortSignal.timeout(30_000) });
+        } catch (e) {
+          const err = e as Error;
+          throw new NetworkError(`cannot reach ${prefix}/${path}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+        }
+        const body = new Uint8Array(await res.arrayBuffer());
+        if (res.status !== 200) throw new RefusedError(`${prefix}/${path}: HTTP ${res.status}`);
+        if (body.length > max) throw new BadInputError(`${prefix}/${path}: larger than ${max} bytes`);
+        return body;
+      };
+      // The served checkpoint: wait (with a deadline) until it covers the entry and carries enough cosignatures.
+      const deadline = Date.now() + timeout;
+      let note: string;
+      let checkpoint;
+      for (;;) {
+        const bytes = await get('checkpoint', 2_000_000);
+        let parsed;
+        try {
+          parsed = parseNote(bytes);
+          checkpoint = parseCheckpoint(parsed.text);
+        } catch (e) {
+          throw new BadInputError(`${prefix}/checkpoint is not a checkpoint note: ${(e as Error).message}`);
+        }
+        note = new TextDecoder().decode(bytes);
+        const cosigs = parsed.signatures.length - 1;
+        if (checkpoint.size > index && cosigs >= wantCosigs) break;
+        if (Date.now() >= deadline) {
+          throw new RefusedError(
+            checkpoint.size <= index
+              ? `entry ${index} is not in the log's checkpoint (size ${checkpoint.size}) after ${opts.timeout}`
+              : `the log's checkpoint carries ${cosigs} cosignature line(s), fewer than --cosignatures ${wantCosigs}, after ${opts.timeout}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const size = checkpoint.size;
+      const fetchTile = (level: number, n: bigint, width: number) => get(tilePath(level, n, width), 32 * 256);
+      const hasher = tileSubtreeHasher(size, fetchTile);
+      const hashes = await inclusionProofAsync(index, size, hasher);
+      const leafHash = await hasher(index, index + 1n);
+      if (!verifyInclusion(index, size, leafHash, hashes, checkpoint.root)) {
+        throw new RefusedError(`the log's tiles do not lead to its checkpoint's root at size ${size}: not writing a proof`);
+      }
+      const proof = formatTlogProof({ index, hashes, checkpoint: note, ...(extra !== undefined ? { extra } : {}) });
+      if (opts.out !== undefined) {
+        try {
+          writeFileSync(opts.out, proof);
+        } catch (e) {
+          throw new UsageError(`cannot write ${opts.out}: ${(e as Error).message}`);
+        }
+      } else process.stdout.write(proof);
+      process.stderr.write(`log proof: index ${index} in ${checkpoint.origin} at size ${size}; leaf hash ${encodeBase64(leafHash)}\n`);
     });
 }

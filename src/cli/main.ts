@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import '../platform.js';
-import { Command, CommanderError } from 'commander';
-import { UsageError, RefusedError } from './errors.js';
+import { Command, CommanderError, type Option } from 'commander';
+import { CliError, EXIT_CODES } from './errors.js';
+import { GossipWitnessError } from '../errors.js';
 import { registerCommands } from './commands.js';
 
 const program = new Command();
@@ -12,17 +13,45 @@ program
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 registerCommands(program);
 
-// Commander signals help/version with exit code 0 and bad flags with 1; bad flags must exit 2.
+/**
+ * Commander checks for missing required options before unknown ones, so `verify --polcy FILE`
+ * would say "required option '--policy' not specified". Report the unknown flag first.
+ */
+// Both methods exist in commander 14 (lib/command.js) but are not in its type declarations.
+interface CommanderInternals {
+  missingMandatoryOptionValue(option: Option): void;
+  unknownOption(flag: string): void;
+}
+function unknownFlagsFirst(cmd: Command): void {
+  const c = cmd as unknown as CommanderInternals;
+  const original = c.missingMandatoryOptionValue.bind(cmd);
+  c.missingMandatoryOptionValue = (option: Option) => {
+    for (const arg of cmd.args) {
+      if (arg === '--') break;
+      if (!arg.startsWith('-') || arg === '-') continue;
+      const flag = arg.startsWith('--') ? arg.split('=')[0] : arg.slice(0, 2);
+      if (!cmd.options.some((o) => o.long === flag || o.short === flag) && flag !== '-h' && flag !== '--help') c.unknownOption(arg);
+    }
+    original(option);
+  };
+  for (const sub of cmd.commands) unknownFlagsFirst(sub);
+}
+unknownFlagsFirst(program);
+
+// Exit codes: one table, EXIT_CODES in ./errors.ts (README, "Command line").
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof UsageError || e instanceof RefusedError) {
+    // Help and version exit 0; every commander error (unknown or missing flag, bad argument) is usage.
+    process.exitCode = e.exitCode === 0 ? EXIT_CODES.OK.exit : EXIT_CODES.USAGE.exit;
+  } else if (e instanceof GossipWitnessError && e.code !== 'INTERNAL') {
     process.stderr.write(`gossip-witness: ${e.message}\n`);
-    process.exitCode = e.exitCode;
+    process.exitCode = e instanceof CliError ? e.exitCode : EXIT_CODES[e.code].exit;
   } else {
-    process.stderr.write(`gossip-witness: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 2;
+    // A bug: say so, with the stack, and a code of its own.
+    const err = e instanceof GossipWitnessError && e.cause !== undefined ? e.cause : e;
+    process.stderr.write(`gossip-witness: internal error (a bug; please report it with this output):\n${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = EXIT_CODES.INTERNAL.exit;
   }
 }

@@ -4,7 +4,7 @@ import { openNote, parseNote, signNote, type SignatureLine } from '../note/note.
 import { NoteError } from '../note/errors.js';
 import { readKeyFile } from '../keys/keyfile.js';
 import { readInput } from './io.js';
-import { RefusedError, UsageError } from './errors.js';
+import { BadInputError, RefusedError, UsageError } from './errors.js';
 import { decodeUtf8 } from '../util/bytes.js';
 import { formatKeyId } from '../note/keys.js';
 
@@ -32,7 +32,7 @@ export function registerNote(program: Command): void {
         const opened = openNote(new Uint8Array(input), verifiers);
         for (const s of opened.verified) process.stdout.write(`verified ${s.name} ${formatKeyId(s.keyId)}\n`);
       } catch (e) {
-        if (e instanceof NoteError) throw new RefusedError(e.message);
+        if (e instanceof NoteError) throw e.code === 'malformed' ? new BadInputError(e.message) : new RefusedError(e.message);
         throw e;
       }
     });
@@ -60,11 +60,11 @@ export function registerNote(program: Command): void {
       } catch {
         text = decodeUtf8(input);
       }
-      if (text === null) throw new RefusedError('malformed note: input is not valid UTF-8');
+      if (text === null) throw new BadInputError('malformed note: input is not valid UTF-8');
       try {
         process.stdout.write(signNote(text, [key], existing));
       } catch (e) {
-        throw new RefusedError(e instanceof NoteError ? `${e.message}: text must be UTF-8 without control characters and end with a newline` : (e as Error).message);
+        throw new BadInputError(e instanceof NoteError ? `${e.message}: text must be UTF-8 without control characters and end with a newline` : (e as Error).message);
       }
     });
 }

@@ -1,20 +1,23 @@
 import type { Command } from 'commander';
 import { HASH_SIZE, verifyConsistency, verifyInclusion } from '../merkle/index.js';
 import { parseJsonLossless, toBigIntSize } from '../util/json.js';
-import { RefusedError, UsageError } from './errors.js';
+import { BadInputError, RefusedError, UsageError } from './errors.js';
 import { readInput } from './io.js';
 
 // `proof verify-consistency` / `proof verify-inclusion` read JSON in the transparency-dev/merkle
-// test-vector shape. Exit 0 valid, 1 invalid (including structurally bad input such as a missing
-// field or a wrong hash length), 2 only when the input cannot be read or is not a JSON object.
+// test-vector shape. Exit 0 valid, 1 invalid (the proof does not verify, sizes out of order), 2 when
+// the input cannot be read or does not parse (not a JSON object, a field missing or undecodable,
+// a wrong hash length): the table is EXIT_CODES in ./errors.ts.
 //
 // Unlike the library's verifyConsistency (which follows Go and compares roots of any length
 // when the sizes are equal), every hash here must be exactly 32 bytes.
 
 /** The verdict on a parsed JSON input: valid, or invalid with a one-line reason. */
-export type ProofVerdict = { valid: true } | { valid: false; reason: string };
+export type ProofVerdict = { valid: true } | { valid: false; reason: string; /** the input does not parse (a field missing or undecodable): exit 2, not 1 */ malformed?: true };
 
 class Invalid extends Error {}
+/** A field that is missing or does not decode: unparsable input (exit 2). */
+class Malformed extends Invalid {}
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -23,11 +26,11 @@ function hashField(obj: Record<string, unknown>, field: string): Uint8Array {
 }
 
 function decodeHash(v: unknown, field: string): Uint8Array {
-  if (v === undefined) throw new Invalid(`${field}: missing`);
-  if (typeof v !== 'string') throw new Invalid(`${field}: must be a base64 string`);
-  if (!BASE64.test(v)) throw new Invalid(`${field}: not valid base64`);
+  if (v === undefined) throw new Malformed(`${field}: missing`);
+  if (typeof v !== 'string') throw new Malformed(`${field}: must be a base64 string`);
+  if (!BASE64.test(v)) throw new Malformed(`${field}: not valid base64`);
   const b = new Uint8Array(Buffer.from(v, 'base64'));
-  if (b.length !== HASH_SIZE) throw new Invalid(`${field}: ${b.length} bytes, want ${HASH_SIZE}`);
+  if (b.length !== HASH_SIZE) throw new Malformed(`${field}: ${b.length} bytes, want ${HASH_SIZE}`);
   return b;
 }
 
@@ -35,16 +38,16 @@ function sizeField(obj: Record<string, unknown>, field: string): bigint {
   try {
     return toBigIntSize(obj[field], field);
   } catch (e) {
-    throw new Invalid((e as Error).message);
+    throw new Malformed((e as Error).message);
   }
 }
 
 /** A missing proof is invalid; JSON null is the empty proof (Go decodes it to a nil slice). */
 function proofField(obj: Record<string, unknown>): Uint8Array[] {
   const v = obj.proof;
-  if (v === undefined) throw new Invalid('proof: missing');
+  if (v === undefined) throw new Malformed('proof: missing');
   if (v === null) return [];
-  if (!Array.isArray(v)) throw new Invalid('proof: not an array');
+  if (!Array.isArray(v)) throw new Malformed('proof: not an array');
   return v.map((x, i) => decodeHash(x, `proof[${i}]`));
 }
 
@@ -53,6 +56,7 @@ function verdict(check: () => void): ProofVerdict {
     check();
     return { valid: true };
   } catch (e) {
+    if (e instanceof Malformed) return { valid: false, reason: e.message, malformed: true };
     if (e instanceof Invalid) return { valid: false, reason: e.message };
     throw e;
   }
@@ -97,20 +101,20 @@ function readJsonObject(file: string | undefined): Record<string, unknown> {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
-    throw new UsageError(`${file ?? 'stdin'}: not valid UTF-8`);
+    throw new BadInputError(`${file ?? 'stdin'}: not valid UTF-8`);
   }
   let v: unknown;
   try {
     v = parseJsonLossless(text.replace(/^\uFEFF/, ''));
   } catch (e) {
-    throw new UsageError(`${file ?? 'stdin'}: not JSON: ${(e as Error).message}`);
+    throw new BadInputError(`${file ?? 'stdin'}: not JSON: ${(e as Error).message}`);
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`${file ?? 'stdin'}: not a JSON object`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadInputError(`${file ?? 'stdin'}: not a JSON object`);
   return v as Record<string, unknown>;
 }
 
 function report(v: ProofVerdict): void {
-  if (!v.valid) throw new RefusedError(`invalid: ${v.reason}`);
+  if (!v.valid) throw v.malformed ? new BadInputError(`invalid: ${v.reason}`) : new RefusedError(`invalid: ${v.reason}`);
   process.stdout.write('valid\n');
 }
 

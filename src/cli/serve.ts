@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { WitnessConfig } from '../config.js';
 import type { WitnessNode } from '../node/witness-node.js';
-import { UsageError } from './errors.js';
+import { StartupError, UsageError, startupError } from './errors.js';
 import { waitForShutdown } from './shutdown.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -13,7 +13,7 @@ async function readConfig(file: string): Promise<WitnessConfig> {
   try {
     return loadConfig(file);
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof ConfigError) throw new StartupError('CONFIG', e.message, e);
     throw e;
   }
 }
@@ -34,7 +34,7 @@ export function registerServe(program: Command): void {
         try {
           keys = loadWitnessKeys(config).keys;
         } catch (e) {
-          throw new UsageError((e as Error).message);
+          throw startupError(e, 'key');
         }
         const { witnessVkey } = await import('../keys/keyfile.js');
         process.stdout.write(keys.map((k) => witnessVkey(k) + '\n').join(''));
@@ -54,8 +54,9 @@ export function registerServe(program: Command): void {
           },
         });
       } catch (e) {
-        // Unusable setup (key file, data directory, port, log list): exit 2 with the reason.
-        throw new UsageError((e as Error).message);
+        // Permanent (config, key file, damaged store: exit 2, systemd does not restart) or transient
+        // (port in use, database or lock not available yet: exit 75, restarted); a bug exits 70.
+        throw startupError(e, 'cannot start the witness');
       }
       logger.info({ url: node.url, vkeys: node.vkeys, logs: node.registry.origins().length, config: config.file }, 'witness listening');
       await waitForShutdown(() => node.close(), logger);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { WitnessConfig } from '../config.js';
 import type { LogRegistry } from '../witness/witness.js';
 import type { Verifier } from '../note/keys.js';
-import { RefusedError, UsageError } from './errors.js';
+import { RefusedError, StartupError, UsageError } from './errors.js';
 import { readInput } from './io.js';
 
 async function readConfig(file: string): Promise<WitnessConfig> {
@@ -12,7 +12,7 @@ async function readConfig(file: string): Promise<WitnessConfig> {
   try {
     return loadConfig(file);
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof ConfigError) throw new StartupError('CONFIG', e.message, e);
     throw e;
   }
 }

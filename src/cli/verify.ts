@@ -1,15 +1,18 @@
 // `gossip-witness verify`: does a checkpoint satisfy a cosigning policy (and is an entry in it)?
 //   gossip-witness verify --policy FILE [CHECKPOINT]
-//   gossip-witness verify --policy FILE --entry FILE --proof FILE CHECKPOINT
+//   gossip-witness verify --policy FILE --entry FILE --proof FILE.json CHECKPOINT
+//   gossip-witness verify --policy FILE --proof FILE.tlog-proof (--entry FILE | --leaf-hash B64)
 // Exit 0: satisfied (prints who cosigned). 1: refused, with the reason (the checkpoint, or the
-// inclusion proof, does not pass). 2: unusable input (bad flags, unreadable file, a policy or a
-// proof file that does not parse).
+// inclusion proof, does not pass). 2: unusable input (bad flags, unreadable file, a policy, a
+// checkpoint or a proof file that does not parse). The table is EXIT_CODES in ./errors.ts.
 import type { Command } from 'commander';
 import { parsePolicy, PolicyError, type Policy, type PolicyDialect } from '../policy/parse.js';
 import { verifyCosignedCheckpoint, type PolicyVerification, type VerifyOptions } from '../policy/verify.js';
-import { parseInclusionProof, verifyInclusionAgainst, ProofFormatError } from '../policy/inclusion.js';
+import { parseInclusionProof, verifyInclusionAgainst, ProofFormatError, type InclusionEntry } from '../policy/inclusion.js';
+import { isTlogProof, parseTlogProof, verifyTlogProof, TlogProofError } from '../policy/tlog-proof.js';
+import { decodeBase64, encodeBase64 } from '../util/bytes.js';
 import { readInput } from './io.js';
-import { RefusedError, UsageError } from './errors.js';
+import { BadInputError, RefusedError, UsageError } from './errors.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -30,7 +33,7 @@ export function loadPolicy(flags: PolicyFlags): Policy {
   try {
     return parsePolicy(bytes, { strict: flags.strict === true, dialect: dialect as 'auto' | PolicyDialect });
   } catch (e) {
-    if (e instanceof PolicyError) throw new UsageError(`policy ${flags.policy}: ${e.message}`);
+    if (e instanceof PolicyError) throw new BadInputError(`policy ${flags.policy}: ${e.message}`);
     throw e;
   }
 }
@@ -72,7 +75,7 @@ function iso(t: bigint): string {
 }
 
 /** The human report: log, each witness, each group, the quorum. */
-export function formatReport(v: PolicyVerification): string {
+export function formatReport(v: Omit<PolicyVerification, 'code'>): string {
   const out: string[] = [];
   if (v.checkpoint) out.push(`checkpoint: ${v.checkpoint.origin} size ${v.checkpoint.size}`);
   out.push(`log: ${v.logVerified ? `verified (${v.log?.vkey.split('+').slice(0, 2).join('+') ?? ''})` : 'NOT verified'}`);
@@ -93,36 +96,97 @@ export function formatReport(v: PolicyVerification): string {
   return out.join('\n') + '\n';
 }
 
+function decodeLeafHash(b64: string): Uint8Array {
+  const h = decodeBase64(b64);
+  if (h === null || h.length !== 32 || encodeBase64(h) !== b64) throw new UsageError('--leaf-hash must be the base64 of a 32-byte RFC 6962 leaf hash, SHA-256(0x00 || entry)');
+  return h;
+}
+
+type VerifyFlags = PolicyFlags & { entry?: string; proof?: string; leafHash?: string };
+
+/** verify --proof FILE.tlog-proof (--entry FILE | --leaf-hash B64): the proof carries the checkpoint. */
+function verifyTlogProofFile(checkpoint: string | undefined, flags: VerifyFlags & { proof: string }, proofBytes: Uint8Array): void {
+  if (checkpoint !== undefined) throw new UsageError('a c2sp.org/tlog-proof carries its checkpoint: give no CHECKPOINT argument');
+  if ((flags.entry === undefined) === (flags.leafHash === undefined)) throw new UsageError('a tlog-proof needs exactly one of --entry FILE and --leaf-hash B64');
+  for (const f of ['maxAge', 'clockSkew', 'now'] as const) {
+    if (flags[f] !== undefined) throw new UsageError(`--${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} does not apply to a tlog-proof: cosignature age is not checked for proofs (docs/client.md)`);
+  }
+  const policy = loadPolicy(flags);
+  const opts = verifyOptions(flags);
+  const entry = flags.leafHash !== undefined ? { leafHash: decodeLeafHash(flags.leafHash) } : { entry: new Uint8Array(readInput(flags.entry)) };
+  let proof;
+  try {
+    proof = parseTlogProof(proofBytes);
+  } catch (e) {
+    if (e instanceof TlogProofError) throw new BadInputError(`proof ${flags.proof}: ${e.message}`);
+    throw e;
+  }
+  const v = verifyTlogProof(proof, policy, entry, { ...opts, exhaustive: true });
+  process.stdout.write(formatReport(v));
+  if (!v.ok) {
+    const msg = `refused (${v.code}): ${v.reason}`;
+    throw v.code === 'malformed' ? new BadInputError(msg) : new RefusedError(msg);
+  }
+  process.stdout.write(`entry: included at index ${proof.index}${proof.extra !== undefined ? ` (the proof's extra data, ${proof.extra.length} bytes, is not authenticated and was not used)` : ''}\n`);
+  process.stdout.write(`OK: ${v.reason}\n`);
+}
+
 export function registerVerify(program: Command): void {
   policyOptions(program.command('verify'))
     .description('check that a checkpoint satisfies a cosigning policy (exit 0), and optionally that an entry is included in it')
     .option('--entry <file>', 'the entry (raw leaf data) whose inclusion to check; needs --proof')
-    .option('--proof <file>', 'inclusion proof JSON {"leafIndex": N, "treeSize": N (optional), "hashes": [base64...]}')
-    .argument('[checkpoint]', 'cosigned checkpoint note (stdin when absent or "-")')
-    .action((checkpoint: string | undefined, flags: PolicyFlags & { entry?: string; proof?: string }) => {
-      if ((flags.entry === undefined) !== (flags.proof === undefined)) throw new UsageError('--entry and --proof go together');
-      if (flags.entry !== undefined && (checkpoint === undefined || checkpoint === '-')) {
-        throw new UsageError('with --entry and --proof, give the CHECKPOINT file as an argument');
+    .option('--leaf-hash <base64>', "instead of --entry: the entry's RFC 6962 leaf hash, SHA-256(0x00 || entry); needs --proof")
+    .option(
+      '--proof <file>',
+      'inclusion proof: a c2sp.org/tlog-proof@v1 file (.tlog-proof, told apart by its first line; it carries the checkpoint) or JSON {"leafIndex": N, "treeSize": N (optional), "hashes": [base64...]} (with a CHECKPOINT)',
+    )
+    .argument('[checkpoint]', 'cosigned checkpoint note (stdin when absent or "-"); not with a tlog-proof')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  gossip-witness verify --policy policy.txt checkpoint.txt
+  gossip-witness verify --policy policy.txt --proof entry.tlog-proof --entry entry.bin
+  gossip-witness verify --policy policy.txt --proof entry.tlog-proof --leaf-hash <base64>
+  gossip-witness verify --policy policy.txt --entry entry.bin --proof proof.json checkpoint.txt
+Cosignature age (--max-age) is not checked for tlog-proofs.`,
+    )
+    .action((checkpoint: string | undefined, flags: VerifyFlags) => {
+      if (flags.proof !== undefined) {
+        const proofBytes = new Uint8Array(readInput(flags.proof));
+        if (isTlogProof(proofBytes)) return verifyTlogProofFile(checkpoint, { ...flags, proof: flags.proof }, proofBytes);
+        if (proofBytes.length > 0 && new TextDecoder().decode(proofBytes.subarray(0, 40)).startsWith('c2sp.org/tlog-proof')) {
+          throw new BadInputError(`proof ${flags.proof}: the first line must be exactly "c2sp.org/tlog-proof@v1" followed by a newline`);
+        }
+      }
+      if (flags.entry !== undefined && flags.leafHash !== undefined) throw new UsageError('give --entry or --leaf-hash, not both');
+      const hasEntry = flags.entry !== undefined || flags.leafHash !== undefined;
+      if (hasEntry !== (flags.proof !== undefined)) throw new UsageError('--entry (or --leaf-hash) and --proof go together');
+      if (hasEntry && (checkpoint === undefined || checkpoint === '-')) {
+        throw new UsageError('with a JSON --proof, give the CHECKPOINT file as an argument');
       }
       const policy = loadPolicy(flags);
       const opts = verifyOptions(flags);
       let proof;
-      let entry: Uint8Array | undefined;
-      if (flags.entry !== undefined && flags.proof !== undefined) {
-        entry = new Uint8Array(readInput(flags.entry));
+      let entry: InclusionEntry | undefined;
+      if (hasEntry && flags.proof !== undefined) {
+        entry = flags.leafHash !== undefined ? { leafHash: decodeLeafHash(flags.leafHash) } : { entry: new Uint8Array(readInput(flags.entry)) };
         try {
           proof = parseInclusionProof(new Uint8Array(readInput(flags.proof)));
         } catch (e) {
-          if (e instanceof ProofFormatError) throw new UsageError(`proof ${flags.proof}: ${e.message}`);
+          if (e instanceof ProofFormatError) throw new BadInputError(`proof ${flags.proof}: ${e.message}`);
           throw e;
         }
       }
       const note = new Uint8Array(readInput(checkpoint));
       const v = verifyCosignedCheckpoint(note, policy, { ...opts, exhaustive: true });
       process.stdout.write(formatReport(v));
-      if (!v.ok) throw new RefusedError(`refused (${v.code}): ${v.reason}`);
+      if (!v.ok) {
+        const msg = `refused (${v.code}): ${v.reason}`;
+        throw v.code === 'malformed' ? new BadInputError(msg) : new RefusedError(msg);
+      }
       if (entry && proof) {
-        const inc = verifyInclusionAgainst(v, { entry }, proof);
+        const inc = verifyInclusionAgainst(v, entry, proof);
         if (!inc.ok) throw new RefusedError(`refused (inclusion): ${inc.reason}`);
         process.stdout.write(`entry: included at index ${proof.leafIndex}\n`);
       }

@@ -44,10 +44,10 @@ function cli(args: string[], input: string | Buffer = ''): Promise<Result> {
   });
 }
 
-/** Exit 1 with exactly one line on stderr and nothing on stdout. */
-function expectRefused(r: Result, message: string | RegExp): void {
+/** Exit 1 (or `status`: 2 for input that does not parse) with exactly one line on stderr and nothing on stdout. */
+function expectRefused(r: Result, message: string | RegExp, status = 1): void {
   expect(r.signal, r.stderr).toBeNull();
-  expect(r.status, r.stderr).toBe(1);
+  expect(r.status, r.stderr).toBe(status);
   expect(r.stdout).toBe('');
   expect(r.stderr.endsWith('\n'), JSON.stringify(r.stderr)).toBe(true);
   expect(r.stderr.slice(0, -1).split('\n'), JSON.stringify(r.stderr)).toHaveLength(1);
@@ -204,13 +204,13 @@ describe('gossip-witness note sign', () => {
     expect(open.stderr).toMatch(/644|readable/);
   }, TEST_TIMEOUT_MS);
 
-  it('refuses text it cannot sign (no final newline, control characters) with exit 1', async () => {
+  it('refuses text it cannot sign (no final newline, control characters) with exit 2 (bad input)', async () => {
     const [noNewline, control] = await Promise.all([
       cli(['note', 'sign', '--key', path('peter.key')], 'no newline'),
       cli(['note', 'sign', '--key', path('peter.key')], 'tab\there\n'),
     ]);
-    expectRefused(noNewline, /malformed note/);
-    expectRefused(control, /malformed note/);
+    expectRefused(noNewline, /malformed note/, 2);
+    expectRefused(control, /malformed note/, 2);
   }, TEST_TIMEOUT_MS);
 });
 
@@ -228,7 +228,7 @@ describe('gossip-witness note verify', () => {
     expectVerified(twoKeys, ['verified sum.golang.org 033de0ae']);
   }, TEST_TIMEOUT_MS);
 
-  it('exits 1 with a one-line reason for a bad signature, an unverifiable note and a malformed note', async () => {
+  it('exits 1 with a one-line reason for a bad signature and an unverifiable note; 2 for a malformed note', async () => {
     const borked = staticCt.vectors.find((v: any) => v.name.startsWith('B0rked'));
     const [tampered, ctBorked, unknownKey, malformed, badUtf8, noSigs] = await Promise.all([
       cli(['note', 'verify', '--vkey', C2SP_TAMPERED.verifier_keys[0], path('tampered.note')]),
@@ -241,7 +241,7 @@ describe('gossip-witness note verify', () => {
     expectRefused(tampered, 'invalid signature for key example.com/foo+530d903a');
     expectRefused(ctBorked, 'invalid signature for key rome.ct.filippo.io/2024h1+78f4abae');
     expectRefused(unknownKey, 'note has no verifiable signatures');
-    for (const r of [malformed, badUtf8, noSigs]) expectRefused(r, 'malformed note');
+    for (const r of [malformed, badUtf8, noSigs]) expectRefused(r, 'malformed note', 2);
   }, TEST_TIMEOUT_MS);
 
   it('exits 2 for an unreadable file, a bad vkey and a missing --vkey', async () => {

@@ -141,7 +141,9 @@ describe('CLI proof checks: reasons for structurally bad input (in-process)', ()
     [{ ...base, size1: 8, root1: base.root2 }, 'sizes are equal but the proof is not empty'],
     [{ ...base, size1: 8, root1: base.root2, proof: null }, null],
   ].map(([input, reason], i) => [i, reason ?? 'valid', input, reason]))('consistency input %i: %s', (_i, _name, input, reason) => {
-    expect(checkConsistencyInput(input as any)).toEqual(reason === null ? { valid: true } : { valid: false, reason });
+    // Field errors (missing, undecodable, out of range) make the input unparsable (exit 2); the rest are refusals (exit 1).
+    const malformed = typeof reason === 'string' && /^(root[12]|proof(\[\d+\])?|size[12]): /.test(reason);
+    expect(checkConsistencyInput(input as any)).toEqual(reason === null ? { valid: true } : { valid: false, reason, ...(malformed ? { malformed: true } : {}) });
   });
 
   it('inclusion: a null proof is the empty proof (Go decodes null to a nil slice)', () => {
@@ -211,7 +213,7 @@ describe.concurrent('gossip-witness proof verify-consistency / verify-inclusion 
     expect(r.stderr).toMatch(/invalid: .*empty tree/);
   });
 
-  it('structurally bad input is invalid (exit 1): missing field, bad base64, short hash, proof not an array', async () => {
+  it('structurally bad input does not parse (exit 2, bad input): missing field, bad base64, short hash, proof not an array', async () => {
     const base = cons(3n, 8n);
     const cases: [object, RegExp][] = [
       [{ ...base, root1: undefined }, /invalid: root1: missing/],
@@ -221,7 +223,7 @@ describe.concurrent('gossip-witness proof verify-consistency / verify-inclusion 
     ];
     const results = await Promise.all(cases.map(([obj]) => run(['proof', 'verify-consistency'], JSON.stringify(obj))));
     results.forEach((r, i) => {
-      expect(r.code, String(cases[i][1])).toBe(1);
+      expect(r.code, String(cases[i][1])).toBe(2);
       expect(r.stderr).toMatch(cases[i][1]);
     });
   });
@@ -255,7 +257,7 @@ describe.concurrent('gossip-witness proof verify-consistency / verify-inclusion 
     expect(wrongLeaf.stderr).toMatch(/invalid: inclusion proof does not verify/);
     expect(outOfRange.code).toBe(1);
     expect(outOfRange.stderr).toMatch(/invalid: leafIdx 7 is not below treeSize 7/);
-    expect(bigIdx.code).toBe(1);
+    expect(bigIdx.code).toBe(2); // does not parse as a tree index: bad input
     expect(bigIdx.stderr).toMatch(/invalid: leafIdx: 18446744073709551615 out of range/);
   });
 });

@@ -168,7 +168,7 @@ describe('gossip-witness serve', () => {
     expect((await withDeadline(noFlag.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(2);
   });
 
-  it('a port in use exits 2', async () => {
+  it('a port in use exits 75 (transient: EX_TEMPFAIL, systemd restarts it), not 2 (permanent)', async () => {
     const log = new TestLog('example.com/port-log');
     const first = run(['serve', '--config', writeConfig('w3', log)]);
     const { url } = await waitForLog(first, 'witness listening');
@@ -176,7 +176,7 @@ describe('gossip-witness serve', () => {
     const config = join(dir, 'w4.yaml');
     writeFileSync(config, `name: witness.example/w1\nkey: w4.key\ndata: w4-data\nhttp: { listen: "127.0.0.1:${port}" }\nlogs:\n  - { origin: ${log.origin}, vkeys: [ "${log.key.vkey}" ] }\n`);
     const second = run(['serve', '--config', config]);
-    expect((await withDeadline(second.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(2);
+    expect((await withDeadline(second.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(75);
     expect(second.stderr()).toMatch(/EADDRINUSE|address already in use/);
     first.child.kill('SIGTERM');
     expect((await withDeadline(first.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(0);

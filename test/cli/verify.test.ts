@@ -96,9 +96,9 @@ describe.concurrent('gossip-witness verify', () => {
     expect((await cli(['verify', '--policy', p2, '--max-age', 'soon', note])).code).toBe(2);
   });
 
-  it('a garbage checkpoint is refused (exit 1, malformed)', async () => {
+  it('a garbage checkpoint does not parse (exit 2, bad input; malformed)', async () => {
     const r = await cli(['verify', '--policy', p2, file('not a note')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refused \(malformed\)/);
   });
 
