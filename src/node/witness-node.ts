@@ -213,7 +213,8 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const witness = new Witness({ store, logs: registry, cosigners: keys.map((k) => witnessCosigner(k, clock)), onEvent, ...(opts.now ? { now: opts.now } : {}) });
     await witness.prepare();
     metrics.attach({ origins: () => registry.origins(), store, witness, vkeys });
-    const shared = store instanceof (await import('../store/postgres.js')).PostgresStore ? store : undefined;
+    // Duck-typed: an instanceof check would import the PostgreSQL store (and pg) in every node.
+    const shared = 'registerMetrics' in store ? (store as unknown as Pick<import('../store/postgres.js').PostgresStore, 'registerMetrics' | 'leadership'>) : undefined;
     shared?.registerMetrics(metrics.registry);
     const stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);
     cleanup.push(stopWatchdog);
@@ -247,7 +248,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         startupSyncMs: config.p2p.startupSyncMs,
         ...(opts.gossip?.onEvent ? { onEvent: opts.gossip.onEvent } : {}),
         ...(opts.gossip?.checkDelayMs !== undefined ? { checkDelayMs: opts.gossip.checkDelayMs } : {}),
-        ...(opts.gossip?.version ? { version: opts.gossip.version } : {}),
+        ...(opts.gossip?.version ?? config.p2p.version ? { version: opts.gossip?.version ?? config.p2p.version } : {}),
         ...(opts.now ? { now: opts.now } : {}),
       });
       const g = gossip;
