@@ -110,6 +110,8 @@ export interface P2pConfig {
   readonly startupSyncMs: number;
   /** The libp2p identity key file (absolute); absent: p2p-identity.key in data:. */
   readonly identity?: string;
+  /** Gossip wire version, 1 (default) or 2 (docs/gossip.md, "Version 2"); peers of the other version are refused. */
+  readonly version?: 1 | 2;
 }
 
 export interface TrackedWitness {
@@ -194,6 +196,7 @@ const ConfigSchema = z.strictObject({
       reservedSlots: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).optional(),
       startupSync: z.string({ error: 'must be a duration like 5s' }).optional(),
       identity: nonEmpty.optional(),
+      version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
     }, { error: 'must be a mapping' })
     .optional(),
   store: z
@@ -407,6 +410,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
       ...(c.p2p.reservedSlots !== undefined ? { reservedSlots: c.p2p.reservedSlots } : {}),
       startupSyncMs,
       ...(c.p2p.identity !== undefined ? { identity: abs(c.p2p.identity) } : {}),
+      ...(c.p2p.version !== undefined ? { version: c.p2p.version } : {}),
     };
   }
 
