@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the third-party tools the interop tests (test/interop/) run against.
-# See shared/interop/README.md. Idempotent; needs root (CI and dev machines run as root).
+# test/interop/build.sh builds the Go helpers with the newest Go it finds; the README's "Tests"
+# section says what the interop tests cover. Idempotent; needs root (CI and dev machines run as root).
 #
 #   Debian main:               golang-go (Go 1.19), golang-golang-x-mod-dev (golang.org/x/mod 0.7.0 source),
 #                              prometheus (for promtool: test/http/alerts-promtool.test.ts)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Go interop helpers, offline:
-#   test/interop/go/bin/gointerop         Go 1.19 (golang-go) + golang.org/x/mod 0.7.0 (golang-golang-x-mod-dev)
-#   test/interop/sigsum/bin/sigsuminterop Go 1.23 (golang-1.23-go) + sigsum-go 0.11.1 (golang-sigsum-sigsum-go-dev)
+#   test/interop/go/bin/gointerop         Go >= 1.19 + golang.org/x/mod 0.7.0 (golang-golang-x-mod-dev)
+#   test/interop/sigsum/bin/sigsuminterop Go >= 1.22 + sigsum-go 0.11.1 (golang-sigsum-sigsum-go-dev)
+# The newest Go found (`go` on PATH, /usr/lib/go-*/bin/go: Debian's golang-go, golang-1.23-go, ...)
+# builds both.
 # Install the toolchains with .ci/install-interop.sh. A helper whose toolchain or library source is
 # missing is not built: this prints "interop: skipped (reason)" for it and still exits 0 (the
 # interop tests then skip with that reason). A build that fails with the tools present exits 1.
@@ -15,10 +17,30 @@ export GOPATH="${GOPATH:-${TMPDIR:-/tmp}/gossip-witness-gopath}"
 
 XMOD_SRC=/usr/share/gocode/src/golang.org/x/mod
 SIGSUM_SRC=/usr/share/gocode/src/sigsum.org/sigsum-go
-GO119=""
-if command -v go >/dev/null 2>&1; then GO119=$(command -v go); fi
-for g in /usr/lib/go-1.19/bin/go; do [ -z "$GO119" ] && [ -x "$g" ] && GO119=$g; done
-GO123=/usr/lib/go-1.23/bin/go
+
+# Any Go toolchain will do if it is new enough for the helper's go.mod: `go` on PATH and every
+# Debian versioned toolchain (/usr/lib/go-*/bin/go: golang-1.19-go, golang-1.23-go, ...). The
+# newest one found builds each helper.
+go_version() { "$1" version 2>/dev/null | awk '{print $3}' | sed 's/^go//'; }
+# version_ge A B: A >= B (dotted numbers)
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+NEWEST_GO=""
+NEWEST_VER=""
+for g in $(command -v go 2>/dev/null || true) /usr/lib/go-*/bin/go; do
+  [ -x "$g" ] || continue
+  v=$(go_version "$g")
+  [ -n "$v" ] || continue
+  if [ -z "$NEWEST_VER" ] || ! version_ge "$NEWEST_VER" "$v"; then NEWEST_GO=$g; NEWEST_VER=$v; fi
+done
+need() { awk '$1 == "go" {print $2; exit}' "$here/$1/go.mod"; }
+# go_for DIR: the newest toolchain if it satisfies DIR/go.mod's `go` line, else empty.
+go_for() {
+  local want
+  want=$(need "$1")
+  if [ -n "$NEWEST_GO" ] && version_ge "$NEWEST_VER" "$want"; then echo "$NEWEST_GO"; fi
+}
+GO119=$(go_for go)
+GO123=$(go_for sigsum)
 
 # Test files run in parallel and may each call this script: serialise the builds.
 if command -v flock >/dev/null 2>&1; then
@@ -29,7 +51,7 @@ fi
 status=0
 
 if [ -z "$GO119" ]; then
-  echo "interop: skipped (go helper: no go toolchain; run .ci/install-interop.sh)"
+  echo "interop: skipped (go helper: no Go >= $(need go) on PATH or in /usr/lib/go-*/bin (found: ${NEWEST_VER:-none}); run .ci/install-interop.sh)"
 elif [ ! -d "$XMOD_SRC/sumdb/note" ]; then
   echo "interop: skipped (go helper: $XMOD_SRC missing; apt-get install golang-golang-x-mod-dev)"
 else
@@ -40,8 +62,8 @@ else
   fi
 fi
 
-if [ ! -x "$GO123" ]; then
-  echo "interop: skipped (sigsum helper: $GO123 missing; apt-get install -t bookworm-backports golang-1.23-go)"
+if [ -z "$GO123" ]; then
+  echo "interop: skipped (sigsum helper: no Go >= $(need sigsum) on PATH or in /usr/lib/go-*/bin (found: ${NEWEST_VER:-none}); apt-get install -t bookworm-backports golang-1.23-go)"
 elif [ ! -d "$SIGSUM_SRC/pkg/checkpoint" ]; then
   echo "interop: skipped (sigsum helper: $SIGSUM_SRC missing; apt-get install -t bookworm-backports golang-sigsum-sigsum-go-dev)"
 else
