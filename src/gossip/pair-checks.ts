@@ -17,14 +17,14 @@ import { SYNC_TIMEOUT_MS, type SyncRequest, type SyncResponse } from './sync.js'
 
 export type CheckResult = 'consistent' | 'evidence' | 'suspect' | 'undecided';
 
-const MAX_PENDING_CHECKS = 256;
-const PROVE_PEERS = 3;
+export const MAX_PENDING_CHECKS = 256;
+export const PROVE_PEERS = 3;
 /** One overall deadline for a pair check's parallel sources (peers and the log's proof API). */
-const CHECK_DEADLINE_MS = 2 * SYNC_TIMEOUT_MS;
+export const CHECK_DEADLINE_MS = 2 * SYNC_TIMEOUT_MS;
 /** Pair-check results kept (one check per pair, however often it is triggered). */
-const PAIR_CACHE_MAX = 4096;
+export const PAIR_CACHE_MAX = 4096;
 /** Undecided and suspect results are retried after this long (a proof source may appear). */
-const PAIR_RETRY_MS = 10 * 60_000;
+export const PAIR_RETRY_MS = 10 * 60_000;
 
 export interface PairCheckDeps {
   view(origin: string): LogView | undefined;
