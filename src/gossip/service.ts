@@ -23,7 +23,6 @@ import { join } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import type { Registry } from 'prom-client';
 import type { PeerId, Connection } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { TopicValidatorResult } from '@libp2p/gossipsub';
 import { keyLabel, VerifierSet as VerifierSetImpl } from '../note/note.js';
@@ -35,12 +34,13 @@ import type { Witness, WitnessEvent, LogRegistry } from '../witness/witness.js';
 import type { LogState, WitnessStore } from '../witness/store.js';
 import { encodeEvidence, evidenceId, verifyEvidence, type Evidence } from '../evidence/split-view.js';
 import type { LogSource } from '../logs/feeders/source.js';
-import { createGossipHost, loadOrCreatePeerKey, SCORE_THRESHOLDS, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES, type GossipHost, type P2pOptions } from './host.js';
-import { BAN_POINTS, Deadline, KeyedLimiter, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER, PENALTY, PenaltyBook, StreamCounter } from './limits.js';
-import { signBinding, verifyBinding, type BindingKey, type BindingRecord } from './binding.js';
+import { createGossipHost, loadOrCreatePeerKey, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES, type GossipHost, type P2pOptions } from './host.js';
+import { Deadline, KeyedLimiter, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER, StreamCounter } from './limits.js';
+import { signBinding, type BindingKey, type BindingRecord } from './binding.js';
 import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2, logSignedNote, parseCheckpointMessage, parseEvidenceMessage, VerifiedLines, type CheckpointMessage, type Trust, type Verdict } from './wire.js';
 import { LogView, sameSizeEvidence, type ViewEntry } from './view.js';
 import { PairChecks } from './pair-checks.js';
+import { Peers, BAN_MS } from './peers.js';
 import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_VERSION, shortLogId, type Item, type ItemVerdict } from './exchange.js';
 import type { SignatureLine } from '../note/note.js';
 import type { HeldCheckpoint } from '../http/distributor.js';
@@ -64,17 +64,13 @@ import {
   type SyncResponse,
 } from './sync.js';
 
-/** How long a peer that fell below the graylist threshold is refused. */
-export const BAN_MS = 10 * 60_000;
+export { BAN_MS };
 export const DEFAULT_CHECK_DELAY_MS = 1000;
 export const DEFAULT_STARTUP_SYNC_MS = 5000;
 const BOOTSTRAP_INTERVAL_MS = 2000;
 const SCORE_CHECK_INTERVAL_MS = 1000;
 const VIEWS_MIN_INTERVAL_MS = 10_000;
 const RESPONSE_BUDGET = MAX_RESPONSE_BYTES - 64 * 1024;
-/** A new, unprotected peer may stay this long past the slot limit while its binding is asked for. */
-const PROBATION_MS = 5000;
-const PROBATION_MAX = 8;
 
 export interface GossipLogger {
   error(obj: object, msg: string): void;
@@ -138,7 +134,6 @@ export class GossipService {
   private readonly verified = new VerifiedLines();
   private readonly published = new Map<string, Set<string>>();
   private readonly evidenceSeen = new Set<string>();
-  private readonly banned = new Map<string, number>();
   private readonly checks: PairChecks;
   private readonly version: 1 | 2;
   private readonly syncProtocol: string;
@@ -158,20 +153,13 @@ export class GossipService {
   private readonly checkDelayMs: number;
   private readonly startupSyncMs: number;
   private stopped = false;
-  private readonly penalties: PenaltyBook;
+  private readonly peers: Peers;
   private readonly inbound: StreamCounter;
   private readonly inboundBytes: ByteBudget;
   private readonly outbound = new KeyedLimiter(MAX_OUTBOUND_PER_PEER);
   /** Tracked witnesses by cosignature key label. */
   private readonly tracked = new Map<string, Verifier>();
-  /** Bound peers: tracked-witness label -> the newest valid binding's peer and time, and the reverse. */
-  private readonly boundByLabel = new Map<string, { peer: string; time: bigint }>();
-  private readonly boundPeers = new Map<string, string>();
-  private readonly bindingAsked = new Map<string, number>();
-  private readonly bootstrapIds: Set<string>;
   private ownBindings: BindingRecord[] = [];
-  private slotsQueued = false;
-  private readonly dialing = new Set<string>();
 
   constructor(private readonly opts: GossipServiceOptions) {
     const witnessKeys = new VerifierSetImpl();
@@ -195,11 +183,22 @@ export class GossipService {
     this.now = opts.now ?? Date.now;
     this.checkDelayMs = opts.checkDelayMs ?? DEFAULT_CHECK_DELAY_MS;
     this.startupSyncMs = opts.startupSyncMs ?? DEFAULT_STARTUP_SYNC_MS;
-    this.penalties = new PenaltyBook(this.now);
     this.inbound = new StreamCounter(opts.p2p.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS, MAX_INBOUND_PER_PEER);
     this.inboundBytes = new ByteBudget(opts.p2p.maxInboundStreamBytes ?? DEFAULT_MAX_INBOUND_STREAM_BYTES);
     for (const v of opts.witnesses) this.tracked.set(keyLabel(v.name, v.keyId), v);
-    this.bootstrapIds = new Set(opts.p2p.bootstrap.map((a) => peerIdOf(a)).filter((x): x is string => !!x));
+    this.peers = new Peers({
+      host: () => this.host,
+      p2p: opts.p2p,
+      tracked: this.tracked,
+      request: (peer, req, signal) => this.request(peer, req, signal),
+      refused: (id) => (this.otherVersion.get(id) ?? 0) > this.now(),
+      metrics: this.metrics,
+      emit: (e) => this.emit(e),
+      logger: this.logger,
+      now: () => this.now(),
+      track: (p) => this.track(p),
+      stopped: () => this.stopped,
+    });
     this.version = opts.version ?? 1;
     this.syncProtocol = this.version === 2 ? SYNC_PROTOCOL_V2 : SYNC_PROTOCOL;
     this.evidenceTopic = this.version === 2 ? EVIDENCE_TOPIC_V2 : EVIDENCE_TOPIC;
@@ -225,36 +224,45 @@ export class GossipService {
 
   /** Connection slots kept for bootstrap peers and bound tracked witnesses. */
   get reservedSlots(): number {
-    const max = this.opts.p2p.maxConnections;
-    return Math.min(this.opts.p2p.reservedSlots ?? this.bootstrapIds.size + this.tracked.size, Math.floor(max / 2));
+    return this.peers.reservedSlots;
   }
 
   /** A bootstrap peer, or a peer holding a valid binding of a tracked witness: never pruned, has a reserved slot. */
   isProtected(peer: string): boolean {
-    return this.bootstrapIds.has(peer) || this.boundPeers.has(peer);
+    return this.peers.isProtected(peer);
   }
 
   /** The tracked witness (key label) a peer proved it runs, if any. */
   boundWitness(peer: string): string | undefined {
-    return this.boundPeers.get(peer);
+    return this.peers.boundWitness(peer);
   }
 
   /** Penalty points a peer currently carries (held streams, oversized frames, too many streams). */
   penaltyOf(peer: string): number {
-    return this.penalties.get(peer);
+    return this.peers.penaltyOf(peer);
+  }
+
+  private penalise(peer: string, reason: PenaltyReason): void {
+    this.peers.penalise(peer, reason);
+  }
+
+  /** gossipsub scores of connected peers (peer id -> score). */
+  scores(): Map<string, number> {
+    return this.peers.scores();
+  }
+
+  isBanned(peer: PeerId | string): boolean {
+    return this.peers.isBanned(peer);
+  }
+
+  /** Closes unprotected peers beyond the slot limits (also run every second). */
+  enforceSlots(): void {
+    this.peers.enforceSlots();
   }
 
   /** Inbound sync streams open right now (node-wide). */
   get inboundStreams(): number {
     return this.inbound.open;
-  }
-
-  private penalise(peer: string, reason: PenaltyReason): void {
-    const pts = reason === 'held-stream' ? PENALTY.heldStream : reason === 'too-many-streams' ? PENALTY.tooManyStreams : reason === 'invalid' ? PENALTY.invalid : PENALTY.oversized;
-    const total = this.penalties.add(peer, pts);
-    this.metrics.penalised(reason);
-    this.emit({ type: 'penalised', peer, reason, points: total });
-    this.logger.info({ peer, reason, points: Math.round(total) }, 'peer penalised');
   }
 
   /** The peer ID (after start). */
@@ -400,26 +408,6 @@ export class GossipService {
     return 'new';
   }
 
-  /** gossipsub scores of connected peers (peer id -> score). */
-  scores(): Map<string, number> {
-    const out = new Map<string, number>();
-    const ps = this.host?.services.pubsub as unknown as { getScore(id: string): number } | undefined;
-    if (!this.host || !ps) return out;
-    for (const p of this.host.getPeers()) out.set(p.toString(), ps.getScore(p.toString()));
-    return out;
-  }
-
-  isBanned(peer: PeerId | string): boolean {
-    const id = peer.toString();
-    const until = this.banned.get(id);
-    if (until === undefined) return false;
-    if (until <= this.now()) {
-      this.banned.delete(id);
-      return false;
-    }
-    return true;
-  }
-
   /**
    * Starts the host, subscribes, loads this node's own state into the views, dials the bootstrap
    * peers, and (rollback protection) moves the stored state forward to the latest checkpoint
@@ -428,7 +416,7 @@ export class GossipService {
   async start(): Promise<void> {
     const { key, created } = await loadOrCreatePeerKey(this.opts.identityFile);
     if (created) this.logger.info({ file: this.opts.identityFile }, 'created a new libp2p identity key');
-    const host = await createGossipHost({ topics: this.version === 2 ? [EVIDENCE_TOPIC_V2] : undefined, p2p: this.opts.p2p, privateKey: key, isBanned: (p) => this.isBanned(p), retainScoreMs: BAN_MS, appScore: (p) => this.penalties.score(p) });
+    const host = await createGossipHost({ topics: this.version === 2 ? [EVIDENCE_TOPIC_V2] : undefined, p2p: this.opts.p2p, privateKey: key, isBanned: (p) => this.isBanned(p), retainScoreMs: BAN_MS, appScore: (p) => this.peers.penalties.score(p) });
     this.host = host;
     const pubsub = host.services.pubsub;
     // A gossipsub frame over the RPC limit ends that peer's stream unread: make it cost the sender.
@@ -440,7 +428,7 @@ export class GossipService {
     };
     const nowS = BigInt(Math.floor(this.now() / 1000));
     this.ownBindings = (this.opts.bindingKeys ?? []).map((k) => signBinding(k, host.peerId.toString(), nowS));
-    for (const id of this.bootstrapIds) this.tag(id);
+    for (const id of this.peers.bootstrapIds) this.peers.tag(id);
     // TopicValidatorResult's values are exactly the Verdict strings.
     pubsub.topicValidators.set(this.evidenceTopic, async (peer, msg) => (await this.validateEvidence(msg.data, peer.toString())) as TopicValidatorResult);
     pubsub.subscribe(this.evidenceTopic);
@@ -472,16 +460,16 @@ export class GossipService {
       if (!protocols.includes(this.syncProtocol)) return;
       if (this.exchange && protocols.includes(EXCHANGE_PROTOCOL)) this.track(this.exchange.open(peerId));
       this.track(this.requestViews(peerId));
-      if (this.tracked.size > 0) this.track(this.requestBinding(peerId));
+      if (this.tracked.size > 0) this.track(this.peers.requestBinding(peerId));
     });
     host.addEventListener('connection:open', () => {
       this.metrics.setPeers(host.getPeers().length);
-      this.queueSlotCheck();
+      this.peers.queueSlotCheck();
     });
     host.addEventListener('connection:close', () => this.metrics.setPeers(host.getPeers().length));
     host.addEventListener('peer:disconnect', (evt) => {
       const id = evt.detail.toString();
-      this.bindingAsked.delete(id);
+      this.peers.bindingAsked.delete(id);
       this.exchange?.peerGone(id);
     });
     for (const origin of this.opts.logs.origins()) {
@@ -494,13 +482,15 @@ export class GossipService {
     // With startupSync, the dials run within its deadline (restoreOwnState asks each peer as soon
     // as it connects): an address that never answers must not hold start() for the dial timeout.
     const started = this.now();
-    const dialing = this.dialBootstrap();
+    const dialing = this.peers.dialBootstrap();
     this.track(dialing);
     if (this.startupSyncMs <= 0 || this.opts.p2p.bootstrap.length === 0) await raceTimeout(dialing, SYNC_TIMEOUT_MS);
-    this.timers.push(setInterval(() => void this.dialBootstrap(), BOOTSTRAP_INTERVAL_MS));
+    this.timers.push(setInterval(() => void this.peers.dialBootstrap(), BOOTSTRAP_INTERVAL_MS));
     this.timers.push(
       setInterval(() => {
-        this.checkScores();
+        // Per-peer maps stay bounded however many fresh identities come and go.
+        if (this.lastViewsAt.size > 1024) for (const [p, t] of this.lastViewsAt) if (this.now() - t >= VIEWS_MIN_INTERVAL_MS) this.lastViewsAt.delete(p);
+        this.peers.checkScores();
         this.enforceSlots();
       }, SCORE_CHECK_INTERVAL_MS),
     );
@@ -518,136 +508,9 @@ export class GossipService {
     await Promise.allSettled([...this.inflight]);
   }
 
-  // ---------------------------------------------------------------- connection slots
-
-  /** Tags a peer so libp2p's own pruner keeps it too. */
-  private tag(peer: string): void {
-    const host = this.host;
-    if (!host) return;
-    void host.peerStore.merge(peerIdFromString(peer), { tags: { 'gossip-witness-reserved': { value: 100 } } }).catch(() => undefined);
-  }
-
-  private queueSlotCheck(): void {
-    if (this.slotsQueued) return;
-    this.slotsQueued = true;
-    setImmediate(() => {
-      this.slotsQueued = false;
-      this.enforceSlots();
-    });
-  }
-
-  /**
-   * Keeps unprotected peers within maxConnections - reservedSlots, so that bootstrap peers and bound
-   * tracked witnesses always find a slot, and the total within maxConnections. Protected peers are
-   * never closed. Among unprotected peers the lowest gossipsub score goes first, then the newest;
-   * a peer that connected in the last PROBATION_MS and has not answered our binding request yet is
-   * spared (at most PROBATION_MAX of them), since it may be a tracked witness.
-   */
-  enforceSlots(): void {
-    const host = this.host;
-    if (!host || this.stopped) return;
-    const max = this.opts.p2p.maxConnections;
-    const openedAt = new Map<string, number>();
-    for (const c of host.getConnections()) {
-      const id = c.remotePeer.toString();
-      openedAt.set(id, Math.min(openedAt.get(id) ?? Infinity, c.timeline.open));
-    }
-    const unprotected = [...openedAt.keys()].filter((p) => !this.isProtected(p));
-    const excess = Math.max(unprotected.length - (max - this.reservedSlots), openedAt.size - max);
-    if (excess <= 0) return;
-    const scores = this.scores();
-    const now = Date.now();
-    let probation = 0;
-    const inProbation = new Set<string>();
-    for (const p of unprotected.sort((a, b) => openedAt.get(b)! - openedAt.get(a)!)) {
-      const asked = this.bindingAsked.get(p);
-      if (this.tracked.size > 0 && now - openedAt.get(p)! < PROBATION_MS && asked !== -1 && probation < PROBATION_MAX) {
-        inProbation.add(p);
-        probation++;
-      }
-    }
-    const order = unprotected
-      .filter((p) => !inProbation.has(p))
-      .sort((a, b) => (scores.get(a) ?? 0) - (scores.get(b) ?? 0) || openedAt.get(b)! - openedAt.get(a)!);
-    for (const p of order.slice(0, excess)) {
-      this.emit({ type: 'pruned', peer: p });
-      this.logger.debug({ peer: p }, 'connection slots full: closing an unprotected peer');
-      this.track(host.hangUp(peerIdFromString(p)));
-    }
-  }
-
-  /** Asks a peer for its bindings; a valid one for a tracked witness gives it that witness's reserved slot. */
-  private async requestBinding(peer: PeerId): Promise<void> {
-    const id = peer.toString();
-    if (this.bindingAsked.has(id)) return;
-    this.bindingAsked.set(id, this.now());
-    let res: SyncResponse;
-    try {
-      res = await this.request(peer, { type: 'binding' });
-    } finally {
-      this.bindingAsked.set(id, -1);
-    }
-    if (res.type !== 'binding') return;
-    const nowS = BigInt(Math.floor(this.now() / 1000));
-    for (const r of res.records) {
-      const v = verifyBinding(r, id, this.tracked, nowS);
-      if (!v.ok) {
-        if (this.tracked.has(r.key)) this.logger.info({ peer: id, witness: r.key, reason: v.reason }, 'peer binding refused');
-        continue;
-      }
-      const prev = this.boundByLabel.get(v.label);
-      if (prev && prev.time > r.time) continue; // a newer binding names another peer ID
-      if (prev && prev.peer !== id) this.boundPeers.delete(prev.peer);
-      this.boundByLabel.set(v.label, { peer: id, time: r.time });
-      this.boundPeers.set(id, v.label);
-      this.tag(id);
-      this.emit({ type: 'bound', peer: id, witness: v.label });
-      this.logger.debug({ peer: id, witness: v.label }, 'peer bound to a tracked witness');
-    }
-    this.queueSlotCheck();
-  }
-
   /** Connects to a peer (multiaddr with /p2p/<id>). */
   async dial(addr: string): Promise<void> {
     await this.requireHost().dial(multiaddr(addr), { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
-  }
-
-  private async dialBootstrap(): Promise<void> {
-    const host = this.host;
-    if (!host || this.stopped) return;
-    const connected = new Set(host.getPeers().map((p) => p.toString()));
-    await Promise.allSettled(
-      this.opts.p2p.bootstrap.map(async (addr) => {
-        const id = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
-        // One dial per peer at a time: overlapping dials could open two connections to one peer.
-        if (!id || connected.has(id) || this.dialing.has(id) || this.isBanned(id) || (this.otherVersion.get(id) ?? 0) > this.now() || id === host.peerId.toString()) return;
-        this.dialing.add(id);
-        try {
-          await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
-        } finally {
-          this.dialing.delete(id);
-        }
-      }),
-    );
-  }
-
-  private checkScores(): void {
-    const host = this.host;
-    if (!host || this.stopped) return;
-    // Per-peer maps stay bounded however many fresh identities come and go.
-    if (this.lastViewsAt.size > 1024) for (const [p, t] of this.lastViewsAt) if (this.now() - t >= VIEWS_MIN_INTERVAL_MS) this.lastViewsAt.delete(p);
-    if (this.banned.size > 1024) for (const p of [...this.banned.keys()]) this.isBanned(p);
-    const scores = this.scores();
-    // Peers that do not speak gossipsub have no gossipsub score: their penalties count directly.
-    for (const p of this.penalties.peers()) if (!scores.has(p) && this.penalties.get(p) >= BAN_POINTS) scores.set(p, -this.penalties.get(p));
-    for (const [peer, score] of scores) {
-      if (score >= SCORE_THRESHOLDS.graylistThreshold || this.isBanned(peer)) continue;
-      this.banned.set(peer, this.now() + BAN_MS);
-      this.metrics.banned();
-      this.emit({ type: 'banned', peer, score });
-      this.logger.warn({ peer, score }, 'peer fell below the graylist threshold: disconnected and refused');
-      this.track(host.hangUp(peerIdFromString(peer)));
-    }
   }
 
   // ---------------------------------------------------------------- own checkpoints
@@ -999,7 +862,7 @@ export class GossipService {
     const asked = new Set<string>();
     const answered = new Set<string>();
     const pending = new Set<Promise<void>>();
-    const wanted = this.bootstrapIds;
+    const wanted = this.peers.bootstrapIds;
     const ask = async (p: PeerId): Promise<void> => {
       for (const label of this.ownLabels) {
         try {
@@ -1029,7 +892,7 @@ export class GossipService {
             r();
           }, { once: true });
         });
-        if (!stop.signal.aborted && ![...wanted].every((w) => asked.has(w))) void this.dialBootstrap();
+        if (!stop.signal.aborted && ![...wanted].every((w) => asked.has(w))) void this.peers.dialBootstrap();
       }
     } finally {
       clearTimeout(timer);
@@ -1073,13 +936,6 @@ async function raceTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(t);
 }
 
-function peerIdOf(addr: string): string | undefined {
-  try {
-    return multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The identity key file for a node whose LevelDB directory is dataDir. */
 export function identityFileFor(dataDir: string): string {
