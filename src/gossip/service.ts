@@ -68,6 +68,8 @@ export { BAN_MS };
 export const DEFAULT_CHECK_DELAY_MS = 1000;
 export const DEFAULT_STARTUP_SYNC_MS = 5000;
 const BOOTSTRAP_INTERVAL_MS = 2000;
+/** The shortest time between two gossip-triggered polls of one log. */
+export const ADVANCE_GAP_MS = 2000;
 const SCORE_CHECK_INTERVAL_MS = 1000;
 const VIEWS_MIN_INTERVAL_MS = 10_000;
 const RESPONSE_BUDGET = MAX_RESPONSE_BYTES - 64 * 1024;
@@ -144,6 +146,8 @@ export class GossipService {
   /** Peers of the other wire version: refused (not banned) until then. */
   private readonly otherVersion = new Map<string, number>();
   private readonly advancing = new Set<string>();
+  private readonly lastAdvance = new Map<string, number>();
+  private readonly advanceTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastViewsAt = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
@@ -503,6 +507,7 @@ export class GossipService {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.checks.stop();
+    for (const t of this.advanceTimers.values()) clearTimeout(t);
     this.exchange?.stop();
     await this.host?.stop();
     await Promise.allSettled([...this.inflight]);
@@ -621,6 +626,23 @@ export class GossipService {
   private maybeAdvance(e: ViewEntry): void {
     const advance = this.opts.advance;
     if (!advance || this.advancing.has(e.origin) || this.stopped) return;
+    // At most one gossip-triggered poll per log per ADVANCE_GAP_MS (a log publishing every second
+    // would otherwise be polled every second by every node, whatever its interval); the latest
+    // checkpoint seen meanwhile gets one poll at the end of the gap.
+    const wait = ADVANCE_GAP_MS - (this.now() - (this.lastAdvance.get(e.origin) ?? -Infinity));
+    if (wait > 0) {
+      if (!this.advanceTimers.has(e.origin)) {
+        const t = setTimeout(() => {
+          this.advanceTimers.delete(e.origin);
+          const head = this.views.get(e.origin)?.head();
+          if (head) this.maybeAdvance(head);
+        }, wait);
+        t.unref();
+        this.advanceTimers.set(e.origin, t);
+      }
+      return;
+    }
+    this.lastAdvance.set(e.origin, this.now());
     this.advancing.add(e.origin);
     this.track(
       (async () => {
