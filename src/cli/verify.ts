@@ -10,6 +10,7 @@ import { parsePolicy, PolicyError, type Policy, type PolicyDialect } from '../po
 import { verifyCosignedCheckpoint, type PolicyVerification, type VerifyOptions } from '../policy/verify.js';
 import { parseInclusionProof, verifyInclusionAgainst, ProofFormatError, type InclusionEntry } from '../policy/inclusion.js';
 import { isTlogProof, parseTlogProof, verifyTlogProof, TlogProofError } from '../policy/tlog-proof.js';
+import { isSigsumProof, parseOpenSshEd25519, parseSigsumProof, verifySigsumProof, SigsumProofError } from '../policy/sigsum-proof.js';
 import { decodeBase64, encodeBase64 } from '../util/bytes.js';
 import { readInput } from './io.js';
 import { BadInputError, RefusedError, UsageError } from './errors.js';
@@ -102,7 +103,7 @@ function decodeLeafHash(b64: string): Uint8Array {
   return h;
 }
 
-type VerifyFlags = PolicyFlags & { entry?: string; proof?: string; leafHash?: string };
+type VerifyFlags = PolicyFlags & { entry?: string; proof?: string; leafHash?: string; submitKey?: string };
 
 /** verify --proof FILE.tlog-proof (--entry FILE | --leaf-hash B64): the proof carries the checkpoint. */
 function verifyTlogProofFile(checkpoint: string | undefined, flags: VerifyFlags & { proof: string }, proofBytes: Uint8Array): void {
@@ -131,6 +132,39 @@ function verifyTlogProofFile(checkpoint: string | undefined, flags: VerifyFlags 
   process.stdout.write(`OK: ${v.reason}\n`);
 }
 
+/** verify --proof FILE (a Sigsum proof) --entry MESSAGE --submit-key KEYS: what sigsum-verify checks. */
+function verifySigsumProofFile(checkpoint: string | undefined, flags: VerifyFlags & { proof: string }, proofBytes: Uint8Array): void {
+  if (checkpoint !== undefined) throw new UsageError('a Sigsum proof carries its tree head: give no CHECKPOINT argument');
+  if (flags.entry === undefined || flags.leafHash !== undefined) throw new UsageError('a Sigsum proof needs --entry FILE (the signed message) and no --leaf-hash');
+  if (flags.submitKey === undefined) throw new UsageError('a Sigsum proof needs --submit-key FILE (submitter public keys, one per line in OpenSSH format, as for sigsum-verify -k)');
+  for (const f of ['maxAge', 'clockSkew', 'now'] as const) {
+    if (flags[f] !== undefined) throw new UsageError(`--${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} does not apply to a Sigsum proof: cosignature age is not checked for proofs`);
+  }
+  const keys = new TextDecoder()
+    .decode(readInput(flags.submitKey))
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trim().startsWith('#'))
+    .map((l, i) => parseOpenSshEd25519(l) ?? (() => { throw new BadInputError(`--submit-key ${flags.submitKey}: line ${i + 1} is not an OpenSSH ssh-ed25519 public key`); })());
+  if (keys.length === 0) throw new BadInputError(`--submit-key ${flags.submitKey}: no keys`);
+  const policy = loadPolicy(flags);
+  const opts = verifyOptions(flags);
+  let proof;
+  try {
+    proof = parseSigsumProof(proofBytes);
+  } catch (e) {
+    if (e instanceof SigsumProofError) throw new BadInputError(`proof ${flags.proof}: ${e.message}`);
+    throw e;
+  }
+  const v = verifySigsumProof(proof, policy, { message: new Uint8Array(readInput(flags.entry)) }, keys, { ...opts, exhaustive: true });
+  process.stdout.write(formatReport(v));
+  if (!v.ok) {
+    const msg = `refused (${v.code}): ${v.reason}`;
+    throw v.code === 'malformed' ? new BadInputError(msg) : new RefusedError(msg);
+  }
+  process.stdout.write(`entry: included at index ${proof.leafIndex} (signed by submitter key hash ${Array.from(proof.leaf.keyHash, (b) => b.toString(16).padStart(2, '0')).join('')})\n`);
+  process.stdout.write(`OK: ${v.reason}\n`);
+}
+
 export function registerVerify(program: Command): void {
   policyOptions(program.command('verify'))
     .description('check that a checkpoint satisfies a cosigning policy (exit 0), and optionally that an entry is included in it')
@@ -138,9 +172,10 @@ export function registerVerify(program: Command): void {
     .option('--leaf-hash <base64>', "instead of --entry: the entry's RFC 6962 leaf hash, SHA-256(0x00 || entry); needs --proof")
     .option(
       '--proof <file>',
-      'inclusion proof: a c2sp.org/tlog-proof@v1 file (.tlog-proof, told apart by its first line; it carries the checkpoint) or JSON {"leafIndex": N, "treeSize": N (optional), "hashes": [base64...]} (with a CHECKPOINT)',
+      'inclusion proof: a c2sp.org/tlog-proof@v1 file (.tlog-proof, told apart by its first line; it carries the checkpoint), a Sigsum proof (first line version=N; with --submit-key) or JSON {"leafIndex": N, "treeSize": N (optional), "hashes": [base64...]} (with a CHECKPOINT)',
     )
-    .argument('[checkpoint]', 'cosigned checkpoint note (stdin when absent or "-"); not with a tlog-proof')
+    .option('--submit-key <file>', 'Sigsum proofs: submitter public keys, one per line in OpenSSH format (as sigsum-verify -k)')
+    .argument('[checkpoint]', 'cosigned checkpoint note (stdin when absent or "-"); not with a tlog-proof or Sigsum proof')
     .addHelpText(
       'after',
       `
@@ -149,12 +184,14 @@ Examples:
   gossip-witness verify --policy policy.txt --proof entry.tlog-proof --entry entry.bin
   gossip-witness verify --policy policy.txt --proof entry.tlog-proof --leaf-hash <base64>
   gossip-witness verify --policy policy.txt --entry entry.bin --proof proof.json checkpoint.txt
-Cosignature age (--max-age) is not checked for tlog-proofs.`,
+  gossip-witness verify --policy sigsum-policy --proof msg.proof --entry msg --submit-key submit.pub
+Cosignature age (--max-age) is not checked for tlog-proofs or Sigsum proofs.`,
     )
     .action((checkpoint: string | undefined, flags: VerifyFlags) => {
       if (flags.proof !== undefined) {
         const proofBytes = new Uint8Array(readInput(flags.proof));
         if (isTlogProof(proofBytes)) return verifyTlogProofFile(checkpoint, { ...flags, proof: flags.proof }, proofBytes);
+        if (isSigsumProof(proofBytes)) return verifySigsumProofFile(checkpoint, { ...flags, proof: flags.proof }, proofBytes);
         if (proofBytes.length > 0 && new TextDecoder().decode(proofBytes.subarray(0, 40)).startsWith('c2sp.org/tlog-proof')) {
           throw new BadInputError(`proof ${flags.proof}: the first line must be exactly "c2sp.org/tlog-proof@v1" followed by a newline`);
         }

@@ -37,3 +37,6 @@ export { setMlDsa44Backend, mlDsa44, nobleMlDsa44, type MlDsa44Backend } from '.
 // c2sp.org/tlog-proof@v1 (.tlog-proof files): parse, produce, verify offline against a policy.
 export { parseTlogProof, formatTlogProof, verifyTlogProof, isTlogProof, tlogProofCheckpoint, TlogProofError, TLOG_PROOF_HEADER, MAX_TLOG_PROOF_BYTES } from './tlog-proof.js';
 export type { TlogProof, TlogProofVerification, TlogProofVerifyOptions } from './tlog-proof.js';
+// Sigsum proof files (sigsum-submit writes them, sigsum-verify reads them), verified with a Sigsum policy.
+export { parseSigsumProof, verifySigsumProof, isSigsumProof, parseOpenSshEd25519, SigsumProofError } from './sigsum-proof.js';
+export type { SigsumProof, SigsumProofVerification, SigsumMessage } from './sigsum-proof.js';

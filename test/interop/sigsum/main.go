@@ -40,6 +40,16 @@
 //	    with CosignatureLine.ToASCII.
 //	    -> {"line": "— name b64\n", "pub_hex": "...", "key_id": "<hex8>", "sig_b64": "<64 bytes>"}
 //	       or {"error": "..."}
+//
+//	make-proof
+//	    stdin {"submit_key_file": "...", "log_key_file": "...", "witness_key_files": ["..."],
+//	           "message_b64": "...", "leaves": N, "index": I, "timestamp": T}
+//	    Private key files as `sigsum-key generate` writes them (key.ReadPrivateKeyFile). Builds a
+//	    tree of N leaves (merkle.Tree) whose leaf I is the message's (types.SignLeafMessage over
+//	    SHA-256(message), as sigsum-submit does) and the others filler leaves, signs the tree head
+//	    (TreeHead.Sign), cosigns it with each witness (TreeHead.Cosign), and writes the proof with
+//	    proof.SigsumProof.ToASCII: exactly the file sigsum-submit saves and sigsum-verify reads.
+//	    -> {"proof": "<the proof file>"} or {"error": "..."}
 package main
 
 import (
@@ -55,12 +65,15 @@ import (
 
 	"sigsum.org/sigsum-go/pkg/checkpoint"
 	"sigsum.org/sigsum-go/pkg/crypto"
+	"sigsum.org/sigsum-go/pkg/key"
+	"sigsum.org/sigsum-go/pkg/merkle"
+	"sigsum.org/sigsum-go/pkg/proof"
 	"sigsum.org/sigsum-go/pkg/types"
 )
 
 func main() {
 	if len(os.Args) != 2 {
-		fail("usage: sigsuminterop cosig-verify|cosign")
+		fail("usage: sigsuminterop cosig-verify|cosign|make-proof")
 	}
 	var handler func(json.RawMessage) any
 	switch os.Args[1] {
@@ -68,6 +81,8 @@ func main() {
 		handler = cosigVerify
 	case "cosign":
 		handler = cosign
+	case "make-proof":
+		handler = makeProof
 	default:
 		fail("unknown subcommand " + os.Args[1])
 	}
@@ -302,4 +317,99 @@ func cosign(raw json.RawMessage) any {
 		"key_id":  hex.EncodeToString(csl.KeyId[:]),
 		"sig_b64": base64.StdEncoding.EncodeToString(cs.Signature[:]),
 	}
+}
+
+type makeProofRequest struct {
+	SubmitKeyFile   string   `json:"submit_key_file"`
+	LogKeyFile      string   `json:"log_key_file"`
+	WitnessKeyFiles []string `json:"witness_key_files"`
+	MessageB64      string   `json:"message_b64"`
+	Leaves          uint64   `json:"leaves"`
+	Index           uint64   `json:"index"`
+	Timestamp       uint64   `json:"timestamp"`
+}
+
+func makeProof(raw json.RawMessage) any {
+	var r makeProofRequest
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return map[string]any{"error": err.Error()}
+	}
+	res, err := makeProofFile(&r)
+	if err != nil {
+		return map[string]any{"error": err.Error()}
+	}
+	return map[string]any{"proof": res}
+}
+
+func makeProofFile(r *makeProofRequest) (string, error) {
+	msgBytes, err := base64.StdEncoding.DecodeString(r.MessageB64)
+	if err != nil {
+		return "", err
+	}
+	if r.Index >= r.Leaves {
+		return "", fmt.Errorf("index %d not below leaves %d", r.Index, r.Leaves)
+	}
+	submitter, err := key.ReadPrivateKeyFile(r.SubmitKeyFile)
+	if err != nil {
+		return "", err
+	}
+	logSigner, err := key.ReadPrivateKeyFile(r.LogKeyFile)
+	if err != nil {
+		return "", err
+	}
+	msg := crypto.HashBytes(msgBytes)
+	sig, err := types.SignLeafMessage(submitter, msg[:])
+	if err != nil {
+		return "", err
+	}
+	submitPub := submitter.Public()
+	leaf := types.Leaf{Checksum: crypto.HashBytes(msg[:]), Signature: sig, KeyHash: crypto.HashBytes(submitPub[:])}
+	tree := merkle.NewTree()
+	for i := uint64(0); i < r.Leaves; i++ {
+		var h crypto.Hash
+		if i == r.Index {
+			h = leaf.ToHash()
+		} else {
+			filler := types.Leaf{Checksum: crypto.HashBytes([]byte(fmt.Sprintf("filler %d", i))), KeyHash: crypto.HashBytes([]byte("filler key"))}
+			h = filler.ToHash()
+		}
+		if !tree.AddLeafHash(&h) {
+			return "", fmt.Errorf("duplicate leaf %d", i)
+		}
+	}
+	th := types.TreeHead{Size: tree.Size(), RootHash: tree.GetRootHash()}
+	sth, err := th.Sign(logSigner)
+	if err != nil {
+		return "", err
+	}
+	logPub := logSigner.Public()
+	origin := types.SigsumCheckpointOrigin(&logPub)
+	cosigs := make(map[crypto.Hash]types.Cosignature)
+	for _, f := range r.WitnessKeyFiles {
+		w, err := key.ReadPrivateKeyFile(f)
+		if err != nil {
+			return "", err
+		}
+		cs, err := th.Cosign(w, origin, r.Timestamp)
+		if err != nil {
+			return "", err
+		}
+		wp := w.Public()
+		cosigs[crypto.HashBytes(wp[:])] = cs
+	}
+	path, err := tree.ProveInclusion(r.Index, tree.Size())
+	if err != nil {
+		return "", err
+	}
+	pr := proof.SigsumProof{
+		LogKeyHash: crypto.HashBytes(logPub[:]),
+		Leaf:       proof.NewShortLeaf(&leaf),
+		TreeHead:   types.CosignedTreeHead{SignedTreeHead: sth, Cosignatures: cosigs},
+		Inclusion:  types.InclusionProof{LeafIndex: r.Index, Path: path},
+	}
+	var buf bytes.Buffer
+	if err := pr.ToASCII(&buf); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
 }
