@@ -376,7 +376,8 @@ export class GossipService {
     if (r.message.cosignatures.length > 0) return 'reject';
     const before = this.views.get(r.message.origin)?.get(r.message.textHash);
     if (before) {
-      this.exchange?.offer({ kind: 'checkpoint', origin: before.origin, textHash: before.textHash, note }, from);
+      // Only what this node verified is ever forwarded: the text and the log's verified lines.
+      this.offerText(before, from);
       return 'dup';
     }
     this.ingest(r.message, 'gossip', from);
