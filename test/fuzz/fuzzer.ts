@@ -23,6 +23,7 @@ import {
   type Verifier,
 } from '../../src/note/index.js';
 import { parseTlogProof, formatTlogProof, TlogProofError } from '../../src/policy/tlog-proof.js';
+import { parseSigsumProof, SigsumProofError } from '../../src/policy/sigsum-proof.js';
 import { parseCheckpoint, parseTreeSize, formatCheckpoint, CheckpointError, MAX_TREE_SIZE } from '../../src/checkpoint/index.js';
 import { decodeBase64, encodeBase64, equalBytes } from '../../src/util/bytes.js';
 
@@ -97,6 +98,7 @@ const FIXTURES = [
   'signed-note-golang-x-mod.json',
   'armory-drive-log-real.json',
   'tlog-proof-vectors.json',
+  'sigsum-proof-vectors.json',
   'tlog-witness-session-litewitness.json',
   'tlog-witness-transparency-dev-witness.json',
   'vkey-parsing.json',
@@ -535,6 +537,7 @@ export const TARGETS = [
   'parseTreeSize',
   'decodeBase64',
   'parseTlogProof',
+  'parseSigsumProof',
 ] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -800,6 +803,19 @@ function plans(input: FuzzInput, seeds: Seeds): [Target, () => Check | null, (e:
         };
       },
       (e: unknown) => e instanceof TlogProofError,
+    ],
+    [
+      'parseSigsumProof',
+      () => {
+        const p = parseSigsumProof(bytes);
+        return () => {
+          if (p.leafIndex >= p.size) return `leaf_index ${p.leafIndex} not below size ${p.size}`;
+          if (p.nodeHashes.some((h) => h.length !== 32) || p.rootHash.length !== 32 || p.signature.length !== 64) return 'a hash or signature of the wrong length';
+          if (p.size === 1n && p.nodeHashes.length !== 0) return 'a one-leaf tree with node hashes';
+          return null;
+        };
+      },
+      (e: unknown) => e instanceof SigsumProofError,
     ],
   ];
 }

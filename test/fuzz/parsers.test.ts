@@ -1,7 +1,8 @@
 // A bounded, deterministic fuzz run of the format parsers (the long run is bench/fuzz-long.ts).
 // Over 100,000 inputs, each given to parseNote, openNote (two verifier sets, bytes and string
 // input), parseCheckpoint, parseVkey, parseCosignatureVkey, parseSkey, parseTreeSize,
-// decodeBase64 and parseTlogProof (TlogProofError only; an accepted proof formats back to its input). A parser may only fail with its documented error class (NoteError, KeyError,
+// decodeBase64, parseTlogProof (TlogProofError only; an accepted proof formats back to its input)
+// and parseSigsumProof (SigsumProofError only). A parser may only fail with its documented error class (NoteError, KeyError,
 // CheckpointError; decodeBase64 and parseTreeSize never throw), must keep its output invariants,
 // and must not hang: a call taking 2 s or more (re-measured before it counts) is a failure. This is
 // a hang detector, not a speed target (those live in bench/): the bound is far above any real
@@ -28,7 +29,7 @@ describe('parser fuzzing', () => {
   it('reached every outcome of the parsers (the inputs are not all rejected early)', () => {
     expect(stats, 'the fuzz run did not complete').toBeDefined();
     const t = stats.targets;
-    for (const target of ['parseNote', 'openNote', 'parseCheckpoint', 'parseVkey', 'parseCosignatureVkey', 'parseSkey', 'parseTlogProof'] as const) {
+    for (const target of ['parseNote', 'openNote', 'parseCheckpoint', 'parseVkey', 'parseCosignatureVkey', 'parseSkey', 'parseTlogProof', 'parseSigsumProof'] as const) {
       expect(t[target].ok, `${target} accepted nothing`).toBeGreaterThan(0);
       expect(t[target].calls - t[target].ok, `${target} rejected nothing`).toBeGreaterThan(0);
     }
