@@ -1,11 +1,11 @@
-// The package as users get it: `npm pack`, install the tarball in a fresh folder outside the
+// The package as users get it: `npm pack` (of a staged copy: see the first test), install the tarball in a fresh folder outside the
 // repository, then (1) a Node program imports 'gossip-witness/client' and verifies a
 // c2sp.org/tlog-proof, (2) the installed `gossip-witness` CLI serves and cosigns a checkpoint.
 // Slow (a build and a registry install of the production dependencies): it runs when CI=true or
 // GW_TEST_PACK=1, and says why it skips otherwise.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,19 @@ function sh(cmd: string, args: string[], cwd: string, timeout = 300_000): string
 
 describe.skipIf(!RUN)('npm pack, installed in a fresh folder', () => {
   it('packs dist/ and the browser bundle, not test/, bench/ or docs/; installs', () => {
-    sh('npm', ['pack', '--pack-destination', work], ROOT);
+    // Pack a staged copy, so that other test files reading the repository's dist/ meanwhile are
+    // not disturbed by a rebuild: the package.json (its `files`), bin/, the dist/src that `npm ci`
+    // built (prepare), and the browser bundle built the way `prepack` builds it.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts.prepack).toContain('build:browser');
+    const stage = join(work, 'stage');
+    sh('mkdir', ['-p', stage], work);
+    sh('cp', ['-r', join(ROOT, 'package.json'), join(ROOT, 'README.md'), join(ROOT, 'bin'), join(ROOT, 'network-config'), stage], work);
+    sh('mkdir', ['-p', join(stage, 'dist')], work);
+    sh('cp', ['-r', join(ROOT, 'dist/src'), join(stage, 'dist/src')], work);
+    const browser = pkg.scripts['build:browser'].replace(/^esbuild /, '').replace(/--outfile=\S+/, `--outfile=${join(stage, 'dist/browser/client.js')}`).split(' ');
+    sh(join(ROOT, 'node_modules/.bin/esbuild'), browser, ROOT);
+    sh('npm', ['pack', '--ignore-scripts', '--pack-destination', work], stage);
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
     expect(tgz).toBeDefined();
     const files = sh('tar', ['tzf', join(work, tgz)], work).split('\n');
