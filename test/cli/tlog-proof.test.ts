@@ -146,6 +146,15 @@ describe('exit codes (one table: src/cli/errors.ts)', () => {
     expect(r.stderr).toMatch(/no witness could be reached/);
   });
 
+  it('a config with three problems reports all three (exit 2, permanent)', async () => {
+    const cfg = file('three.yaml', 'name: w\nkey: 17\nlogs:\n  - { origin: "", vkeys: [ "o+00000000+AAAA" ] }\nbogus: 1\n');
+    const r = await cli(['serve', '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`config ${cfg}: key:`);
+    expect(r.stderr).toContain(`config ${cfg}: logs[0].origin: must not be empty`);
+    expect(r.stderr).toContain(`config ${cfg}: bogus: unknown key`);
+  });
+
   it('unparsable content exits 2 from every command (note, proof, evidence, verify)', async () => {
     const garbage = file('garbage', 'not a note at all');
     const k = generateKey('example.com/k');
