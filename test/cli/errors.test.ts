@@ -43,3 +43,29 @@ describe('start-up failures: permanent (2) or transient (75), or a bug (70)', ()
     expect(startupError(new TypeError('x is undefined')).code).toBe('INTERNAL');
   });
 });
+
+describe('a bug (any error that is not a GossipWitnessError) exits 70 with a stack trace', () => {
+  it('an injected TypeError inside a command', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'gw-bug-'));
+    try {
+      // A preload that breaks stdout: keygen's write then throws a TypeError, as a bug would.
+      const preload = join(dir, 'bug.mjs');
+      writeFileSync(preload, "process.stdout.write = () => { throw new TypeError('injected bug'); };\n");
+      const root = new URL('../..', import.meta.url).pathname;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', preload, 'src/cli/main.ts', 'keygen', '--name', 'bug.example', '--out', join(dir, 'k')], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, r.stderr).toBe(70);
+      expect(r.stderr).toContain('internal error (a bug');
+      expect(r.stderr).toMatch(/TypeError: injected bug\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
