@@ -314,11 +314,11 @@ export function writeTidy(dir: string, spec: SweepSpec, points: readonly { index
   put(
     'clients.csv',
     table(
-      ['run', 'point', ...pcols, 'seed', 'client', 'population', 'branch', 'trusted_colluders', 'accept_ms', 'detect_ms', 'false_accept', 'forked_accept'],
+      ['run', 'point', ...pcols, 'seed', 'client', 'population', 'branch', 'trusted_colluders', 'accept_ms', 'detect_ms', 'false_accept', 'forked_accept', 'accept_latency_ms'],
       records.flatMap((r) => {
         const pc = r.result.clients.perClient;
         if (!pc) return [];
-        return pc.branch.map((b, c) => [r.run, r.point, ...pv(r.point), r.seed, c, pc.population[c], b, pc.trustedColluders[c], pc.acceptMs[c], pc.detectMs[c], pc.falseAccept[c], pc.forkedAccept[c]]);
+        return pc.branch.map((b, c) => [r.run, r.point, ...pv(r.point), r.seed, c, pc.population[c], b, pc.trustedColluders[c], pc.acceptMs[c], pc.detectMs[c], pc.falseAccept[c], pc.forkedAccept[c], pc.acceptLatencyMs?.[c] ?? null]);
       }),
     ),
   );

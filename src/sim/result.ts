@@ -45,7 +45,12 @@ export interface RunResult {
     readonly fractionDetectedCI?: readonly [number, number];
   };
   /** Non-witness gossip nodes (network.monitors): ms from the fork to evidence per node (null: never). */
-  readonly monitors?: { readonly count: number; readonly fractionDetected: number; readonly perNodeMs: readonly (number | null)[] };
+  readonly monitors?: { readonly count: number; readonly fractionDetected: number; readonly perNodeMs: readonly (number | null)[]; /** Branch each monitor is shown (0 = A; adversary.branchB.monitors). */ readonly branch?: readonly number[] };
+  /**
+   * Several forked logs (adversary.forks): per forked log, when it forked (ms from start, null: never)
+   * and detection of that log's fork among honest witnesses, in ms from that log's own fork.
+   */
+  readonly forks?: readonly { readonly log: number; readonly forkAtMs: number | null; readonly firstMs: number | null; readonly allMs: number | null; readonly fractionDetected: number; readonly perNodeMs: readonly (number | null)[] }[];
   /** Event trace lines (--trace): fork, evidence, client decisions. */
   readonly trace?: readonly string[];
   readonly clients: {
@@ -61,6 +66,8 @@ export interface RunResult {
       readonly branch: readonly number[];
       readonly trustedColluders: readonly number[];
       readonly acceptMs: readonly (number | null)[];
+      /** ms from the fetch that gave that first post-fork accept to the accept: fetch.delay plus, with fetch.latency, the k-th cosigning answer's round trip (null: never accepted). */
+      readonly acceptLatencyMs?: readonly (number | null)[];
       readonly detectMs: readonly (number | null)[];
       readonly falseAccept: readonly number[];
       readonly forkedAccept: readonly number[];

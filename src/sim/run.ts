@@ -72,6 +72,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         branch: Array.from(pc.branch),
         trustedColluders: Array.from(pc.colluders),
         acceptMs: Array.from(pc.acceptAt, since),
+        acceptLatencyMs: Array.from(pc.acceptLatency, (x) => (x >= 0 ? x : null)),
         detectMs: Array.from(pc.detectAt, since),
         falseAccept: Array.from(pc.falseAccept),
         forkedAccept: Array.from(pc.forkedAccept),
@@ -83,7 +84,17 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
             count: scenario.network.monitors.count,
             fractionDetected: Array.from(out.monitorsDetectedAt).filter((x) => x >= 0).length / scenario.network.monitors.count,
             perNodeMs: Array.from(out.monitorsDetectedAt, since),
+            branch: Array.from(out.monitorBranch),
           },
+        }
+      : {}),
+    ...(scenario.adversary && scenario.adversary.forks.length > 0
+      ? {
+          forks: out.forkedLogs.map((f) => {
+            const per = out.honest.map((i) => (f.forkAtMs !== null && f.detectedAt[i] >= 0 ? Math.max(0, f.detectedAt[i] - f.forkAtMs) : null));
+            const got = per.filter((x): x is number => x !== null);
+            return { log: f.log, forkAtMs: f.forkAtMs, firstMs: got.length > 0 ? Math.min(...got) : null, allMs: got.length === per.length && per.length > 0 ? Math.max(...got) : null, fractionDetected: per.length === 0 ? 0 : got.length / per.length, perNodeMs: per };
+          }),
         }
       : {}),
     ...(opts.trace ? { trace: [...out.trace] } : {}),

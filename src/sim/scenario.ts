@@ -61,6 +61,8 @@ export interface Branch {
   readonly witnesses: { readonly fraction: number } | { readonly nodes: readonly number[] };
   /** Fraction of the clients shown this branch. */
   readonly clients: number;
+  /** Fraction of the monitors (network.monitors) shown this branch (0: none; monitor ids may also be listed in nodes). */
+  readonly monitors: number;
   /** The branch starts at the log's first publish at or after this time (ms; default: the fork). */
   readonly atMs: number;
   /** A transient branch: after this time the log shows its witnesses and clients branch A again (ms; null: never). */
@@ -96,7 +98,12 @@ export interface Population {
   readonly name: string;
   readonly count: number;
   readonly policy: { readonly k: number; readonly n: number; readonly group: string | null };
-  readonly fetch: { readonly witnesses: number; readonly intervalMs: number; readonly delayMs: number };
+  /**
+   * delayMs: fixed time before the answers; latency: the client-witness one-way latency, each answer
+   * taking a round trip (two draws): a model of its own, 'network' (network.latency, or the region
+   * matrix with clients spread over the regions like the nodes), or null (answers are instant).
+   */
+  readonly fetch: { readonly witnesses: number; readonly intervalMs: number; readonly delayMs: number; readonly latency: LatencyModel | 'network' | null };
   /** uniform: n random witnesses each; popular: one of `sets` shared sets, chosen with Zipf weight 1/rank^zipf. */
   readonly witnessSets: { readonly kind: 'uniform' } | { readonly kind: 'popular'; readonly sets: number; readonly zipf: number };
   /** Clients hand what they fetched (and evidence they got) to the witnesses they asked (STH pollination). */
@@ -173,6 +180,10 @@ export interface Scenario {
     readonly branchSchedule: { readonly atMs: number; readonly untilMs: number | null; readonly batch: number; readonly lagMs: number };
     /** Further branches C, D, ... */
     readonly branches: readonly Branch[];
+    /** Fraction of the monitors shown branch B (branchB.monitors). */
+    readonly branchMonitors: number;
+    /** Further logs that fork (adversary.forks), each at its own time, with the same branches: the branch schedules shift by forkAt - adversary.forkAt. */
+    readonly forks: readonly { readonly log: number; readonly forkAtMs: number }[];
     /** How the attacker picks the clients shown a forked branch: random, those trusting most witnesses that cosign it, those trusting an eclipsed witness. */
     readonly targeting: 'random' | 'trusted' | 'eclipse';
     /** silent: publish and relay nothing about the forked log; selective: gossip branch A only; leak: relay/publish with probability leakRate. trust first: clients trust every colluder first (worst case), random: colluders are part of the random choice. */
@@ -221,6 +232,7 @@ const branchSchema = z.strictObject({
   fraction: frac.optional(),
   nodes: z.array(count(0)).min(1).optional(),
   clients: frac.optional(),
+  monitors: frac.optional(),
   at: dur.optional(),
   until: dur.optional(),
   batch: count(1).max(1_000_000).optional(),
@@ -313,13 +325,14 @@ const Schema = z.strictObject({
       forkAt: dur,
       log: count(0).optional(),
       branchB: z
-        .strictObject({ fraction: frac.optional(), nodes: z.array(count(0)).min(1).optional(), at: dur.optional(), until: dur.optional(), batch: count(1).max(1_000_000).optional(), lag: dur.optional() })
+        .strictObject({ fraction: frac.optional(), nodes: z.array(count(0)).min(1).optional(), monitors: frac.optional(), at: dur.optional(), until: dur.optional(), batch: count(1).max(1_000_000).optional(), lag: dur.optional() })
         .optional(),
       clientsB: frac.optional(),
       colluding: count(0).optional(),
       eclipse: z.strictObject({ target: count(0), attackers: count(1) }).optional(),
       droppers: z.strictObject({ fraction: frac, dropRate: frac.optional(), delay: dur.optional() }).optional(),
       branches: z.array(branchSchema).optional(),
+      forks: z.array(z.strictObject({ log: count(0), forkAt: dur.optional() })).optional(),
       targeting: z.enum(['random', 'trusted', 'eclipse'], { error: 'must be random, trusted or eclipse' }).optional(),
       collusion: z
         .strictObject({
@@ -337,7 +350,7 @@ const Schema = z.strictObject({
     .strictObject({
       count: count(0).optional(),
       policy: policySchema.optional(),
-      fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional() }).optional(),
+      fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional(), latency: z.union([z.literal('network'), latencySchema], { error: 'must be "network" or a latency model' }).optional() }).optional(),
       witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
       report: z.boolean({ error: 'must be true or false' }).optional(),
       populations: z
@@ -346,7 +359,7 @@ const Schema = z.strictObject({
             name: z.string().min(1).optional(),
             count: count(0),
             policy: policySchema.optional(),
-            fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional() }).optional(),
+            fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional(), latency: z.union([z.literal('network'), latencySchema], { error: 'must be "network" or a latency model' }).optional() }).optional(),
             witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
             report: z.boolean({ error: 'must be true or false' }).optional(),
           }),
@@ -497,7 +510,7 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
     const bb = a.branchB ?? {};
     if (bb.fraction !== undefined && bb.nodes !== undefined) p.push({ path: 'adversary.branchB', reason: 'give one of fraction or nodes' });
     const branchB: { fraction: number } | { nodes: readonly number[] } = bb.nodes ? { nodes: bb.nodes } : { fraction: bb.fraction ?? 0.5 };
-    checkNodes('adversary.branchB.nodes', bb.nodes, nodes);
+    checkNodes('adversary.branchB.nodes', bb.nodes);
     const colluding = a.colluding ?? 0;
     if (colluding > nodes) p.push({ path: 'adversary.colluding', reason: `more than the ${nodes} nodes` });
     if (a.eclipse && a.eclipse.target >= nodes) p.push({ path: 'adversary.eclipse.target', reason: `node ${a.eclipse.target} does not exist (nodes: ${nodes})` });
@@ -512,8 +525,8 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
     const branches = (a.branches ?? []).map((x, i): Branch => {
       const path = `adversary.branches.${i}`;
       if ((x.fraction === undefined) === (x.nodes === undefined)) p.push({ path, reason: 'needs one of fraction or nodes' });
-      checkNodes(`${path}.nodes`, x.nodes, nodes);
-      return { witnesses: x.nodes ? { nodes: x.nodes } : { fraction: x.fraction ?? 0 }, clients: x.clients ?? 0, ...schedule(path, x) };
+      checkNodes(`${path}.nodes`, x.nodes);
+      return { witnesses: x.nodes ? { nodes: x.nodes } : { fraction: x.fraction ?? 0 }, clients: x.clients ?? 0, monitors: x.monitors ?? 0, ...schedule(path, x) };
     });
     if (branches.length > 5) p.push({ path: 'adversary.branches', reason: 'at most 5 further branches' });
     const clientsB = a.clientsB ?? 0.5;
@@ -528,6 +541,18 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       if (untilMs <= atMs) p.push({ path: `${path}.until`, reason: 'must be after at' });
       return { targets, attackers: e.attackers, atMs, untilMs };
     });
+    const forks = (a.forks ?? []).map((f, i) => {
+      const path = `adversary.forks.${i}`;
+      if (f.log >= logs.count) p.push({ path: `${path}.log`, reason: `must be a log index below logs.count (${logs.count})` });
+      if (f.log === log) p.push({ path: `${path}.log`, reason: `log ${log} is adversary.log (it forks at adversary.forkAt)` });
+      const forkAt = ms(p, `${path}.forkAt`, f.forkAt, forkAtMs);
+      if (forkAt >= durationMs) p.push({ path: `${path}.forkAt`, reason: 'must be before the end of the run (duration)' });
+      return { log: f.log, forkAtMs: forkAt };
+    });
+    forks.forEach((f, i) => forks.slice(0, i).some((g) => g.log === f.log) && p.push({ path: `adversary.forks.${i}.log`, reason: `log ${f.log} is listed twice` }));
+    const monFrac = (bb.monitors ?? 0) + branches.reduce((t, b) => t + b.monitors, 0);
+    if (monFrac > 1 + 1e-9) p.push({ path: 'adversary.branches', reason: 'branchB.monitors and the branches\' monitors add up to more than 1' });
+    if (monFrac > 0 && monitorCount === 0) p.push({ path: 'adversary.branchB.monitors', reason: 'there are no monitors (network.monitors.count)' });
     const targeting = a.targeting ?? 'random';
     if (targeting === 'eclipse' && !a.eclipse && eclipses.length === 0) p.push({ path: 'adversary.targeting', reason: 'eclipse targeting needs adversary.eclipse or adversary.eclipses' });
     const offline = (a.offline ?? []).map((o, i) => {
@@ -546,6 +571,8 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       droppers: a.droppers ? { fraction: a.droppers.fraction, dropRate: a.droppers.dropRate ?? 1, delayMs: ms(p, 'adversary.droppers.delay', a.droppers.delay, 0) } : null,
       branchSchedule: schedule('adversary.branchB', bb),
       branches,
+      branchMonitors: bb.monitors ?? 0,
+      forks,
       targeting,
       collusion: { behaviour: a.collusion?.behaviour ?? 'silent', leakRate: a.collusion?.leakRate ?? 0, trust: a.collusion?.trust ?? 'first' },
       refuseProofs: a.refuseProofs ?? false,
@@ -554,7 +581,7 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
     };
   }
   const c = d.clients ?? {};
-  type RawPop = { name?: string; count: number; policy?: z.infer<typeof policySchema>; fetch?: { witnesses?: number; interval?: string; delay?: string }; witnessSets?: 'uniform' | { popular: number; zipf?: number }; report?: boolean };
+  type RawPop = { name?: string; count: number; policy?: z.infer<typeof policySchema>; fetch?: { witnesses?: number; interval?: string; delay?: string; latency?: 'network' | z.infer<typeof latencySchema> }; witnessSets?: 'uniform' | { popular: number; zipf?: number }; report?: boolean };
   const rawPops: RawPop[] = c.populations ?? [{ count: c.count ?? 0 }];
   if (c.populations && c.count !== undefined) p.push({ path: 'clients.count', reason: 'give the counts in populations (not both)' });
   const populations = rawPops.map((r, i): Population => {
@@ -578,7 +605,7 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       name: r.name ?? (c.populations ? `p${i}` : 'clients'),
       count: r.count,
       policy,
-      fetch: { witnesses: fetchW, intervalMs: ms(p, `${path}.fetch.interval`, f.interval, 60_000, 100), delayMs: ms(p, `${path}.fetch.delay`, f.delay, 0) },
+      fetch: { witnesses: fetchW, intervalMs: ms(p, `${path}.fetch.interval`, f.interval, 60_000, 100), delayMs: ms(p, `${path}.fetch.delay`, f.delay, 0), latency: f.latency === undefined ? null : f.latency === 'network' ? 'network' : parseLatency(p, `${path}.fetch.latency`, f.latency) },
       witnessSets: ws === 'uniform' ? { kind: 'uniform' } : { kind: 'popular', sets: ws.popular, zipf: ws.zipf ?? 1 },
       report: r.report ?? c.report ?? false,
     };

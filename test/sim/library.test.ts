@@ -24,6 +24,18 @@ describe('scenario library', () => {
     }
   });
 
+  it('an operator forks several of its logs (CT temporal shards): each fork is detected on its own, after it; the honest log yields none', async () => {
+    const r = await runScenario(loadScenario(file('operator-forks-all-shards')));
+    expect(r.forks!.map((f) => f.log)).toEqual([0, 2]);
+    expect(r.forks![1].forkAtMs!).toBeGreaterThanOrEqual(300_000);
+    for (const f of r.forks!) {
+      expect(f.fractionDetected).toBe(1);
+      expect(f.allMs!).toBeLessThan(60_000);
+      expect(f.perNodeMs.every((x) => x !== null && x >= 0)).toBe(true);
+    }
+    expect(r.monitors!.branch!.filter((b) => b === 1).length).toBe(2);
+  });
+
   it('STH pollination (Nordberg et al.): reporting clients carry the split view across the cut; silent ones do not', async () => {
     const r = await runScenario(loadScenario(file('ct-sth-pollination')));
     expect(r.detection.fractionDetected).toBeGreaterThan(0.9);

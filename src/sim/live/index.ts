@@ -115,9 +115,10 @@ export function checkLiveSupport(s: Scenario, o: { maxNodes?: number; maxDuratio
     if (a.targeting !== 'random') problems.push('adversary.targeting: model mode only');
     if (a.refuseProofs || a.offline.length > 0) problems.push('adversary.refuseProofs, adversary.offline: model mode only');
     if (a.eclipses.length > 0) problems.push('adversary.eclipses: not supported in live mode');
+    if (a.forks.length > 0) problems.push('adversary.forks: the local setup forks one log; use model mode');
   }
   const pops = s.clients.populations;
-  if (pops.length > 1 || pops.some((p) => p.witnessSets.kind !== 'uniform' || p.report || p.fetch.delayMs > 0)) problems.push('clients: populations, witnessSets, report and fetch.delay are model mode only');
+  if (pops.length > 1 || pops.some((p) => p.witnessSets.kind !== 'uniform' || p.report || p.fetch.delayMs > 0 || p.fetch.latency !== null)) problems.push('clients: populations, witnessSets, report, fetch.delay and fetch.latency are model mode only');
   if (problems.length > 0) throw new LiveModeError(problems);
   notes.push(`latency: loopback TCP between processes on one machine (the scenario's ${n.latency.distribution} latency model is not applied)`);
   notes.push(`topology ${n.topology}: approximated by whom each node dials at start (bootstrap); libp2p may add connections`);

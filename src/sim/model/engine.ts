@@ -108,9 +108,13 @@ export interface EngineOutput {
   readonly events: number;
   readonly roles: { honest: number; colluding: number; droppers: number; attackers: number; branchB: number };
   /** Per client: population index, branch shown, colluders among its n, first post-fork accept and evidence times (absolute ms, -1 never). */
-  readonly perClient: { population: Int32Array; branch: Uint8Array; colluders: Int32Array; acceptAt: Float64Array; detectAt: Float64Array; falseAccept: Uint8Array; forkedAccept: Uint8Array };
+  readonly perClient: { population: Int32Array; branch: Uint8Array; colluders: Int32Array; acceptAt: Float64Array; acceptLatency: Float64Array; detectAt: Float64Array; falseAccept: Uint8Array; forkedAccept: Uint8Array };
   /** Monitors (non-witness gossip nodes): when each held evidence (absolute ms, -1 never). */
   readonly monitorsDetectedAt: Float64Array;
+  /** Per forked log (adversary.log, adversary.forks): when it forked (null: never) and when each gossip node first held evidence against it (absolute ms, -1 never). */
+  readonly forkedLogs: { log: number; forkAtMs: number | null; detectedAt: Float64Array }[];
+  /** Per monitor: the branch it is shown (0 A). */
+  readonly monitorBranch: Uint8Array;
   /** Per witness: its role (0 honest, 1 colluding, 2 behaviour class, 3 attacker) and branch. */
   readonly nodeRole: Uint8Array;
   readonly nodeBranch: Uint8Array;
@@ -210,6 +214,31 @@ export class ModelEngine {
   private events = 0;
   private firstEvidence: number = -1;
   private readonly advLog: number;
+  /** Per log: 1 if it forks (adversary.log and adversary.forks), and how far its branch schedule is shifted from adversary.forkAt. */
+  private readonly forked: Uint8Array;
+  private readonly shift: Float64Array;
+  /** Per forked log: when each gossip node first held evidence against it (absolute ms, -1 never). */
+  private readonly detectedByLog = new Map<number, Float64Array>();
+  /** Per log: when it signed its first forked checkpoint (-1 never). */
+  private readonly forkTimes: Float64Array;
+  /** Per client: the time from the fetch that accepted first after the fork to the accept (fetch.delay plus the k-th answer), -1 never. */
+  private readonly clientAcceptLatency: Float64Array;
+  /** Clients' regions (network.regions) and answer latency samplers per population (null: answers are instant). */
+  private readonly clientRegion: Uint8Array;
+  private readonly fetchLat: ((() => number) | 'network' | null)[] = [];
+  private netLatC: (() => number) | null = null;
+  private clientLatM: (() => number)[] | null = null;
+
+  /** Round trip from client c to witness w and back (fetch.latency: two one-way draws). */
+  private clientRtt(c: number, w: number): number {
+    const f = this.fetchLat[this.cPop[c]]!;
+    if (f !== 'network') return f() + f();
+    if (this.clientLatM) {
+      const m = this.clientLatM[this.clientRegion[c] * this.R + this.region[w]];
+      return m() + m();
+    }
+    return this.netLatC!() + this.netLatC!();
+  }
   /** When the log signed its first branch-B checkpoint: detection times count from here. */
   private forkTime = -1;
 
@@ -229,6 +258,16 @@ export class ModelEngine {
     this.total = this.G + legacyAttackers + eclipseAttackers;
     this.L = s.logs.count;
     this.advLog = a ? a.log : -1;
+    this.forked = new Uint8Array(s.logs.count);
+    this.shift = new Float64Array(s.logs.count);
+    this.forkTimes = new Float64Array(s.logs.count).fill(-1);
+    if (a) {
+      this.forked[a.log] = 1;
+      for (const f of a.forks) {
+        this.forked[f.log] = 1;
+        this.shift[f.log] = f.forkAtMs - a.forkAtMs;
+      }
+    }
     this.NB = a ? 2 + a.branches.length : 1;
     this.brAt = new Float64Array(this.NB);
     this.brUntil = new Float64Array(this.NB).fill(Infinity);
@@ -297,6 +336,20 @@ export class ModelEngine {
           }
         }
       });
+      // Monitors (non-witness gossip nodes) by their own fraction (branchB.monitors, branches[].monitors), or by id in nodes.
+      const mons = Array.from({ length: this.G - this.N }, (_, i) => this.N + i);
+      if (mons.length > 0 && (a.branchMonitors > 0 || a.branches.some((br) => br.monitors > 0))) {
+        new Rng((seed ^ 0x6d6f6e31) >>> 0).shuffle(mons);
+        let m0 = 0;
+        [a.branchMonitors, ...a.branches.map((br) => br.monitors)].forEach((f, j) => {
+          const k = Math.round(f * mons.length);
+          for (let i = 0; i < k && m0 < mons.length; m0++) {
+            if (this.isB[mons[m0]] !== 0) continue;
+            this.isB[mons[m0]] = j + 1;
+            i++;
+          }
+        });
+      }
     }
     const pushOrder = order.slice();
     setup.shuffle(pushOrder);
@@ -428,6 +481,31 @@ export class ModelEngine {
     this.clientFalse = new Uint8Array(this.C);
     this.clientForked = new Uint8Array(this.C);
     this.clientAcceptAt = new Float64Array(this.C).fill(-1);
+    this.clientAcceptLatency = new Float64Array(this.C).fill(-1);
+    // Client-witness latency (fetch.latency): own streams, so that scenarios without it run as before.
+    this.clientRegion = new Uint8Array(this.C);
+    const cr = new Rng((seed ^ 0xc11e475) >>> 0);
+    for (const pp of pops) this.fetchLat.push(pp.fetch.latency === null ? null : pp.fetch.latency === 'network' ? 'network' : latencySampler(pp.fetch.latency, cr.fork()));
+    if (this.fetchLat.includes('network')) {
+      this.netLatC = latencySampler(s.network.latency, cr.fork());
+      const reg = s.network.regions;
+      if (reg) {
+        this.clientLatM = [];
+        for (let x = 0; x < reg.names.length; x++)
+          for (let y = 0; y < reg.names.length; y++) {
+            const m = reg.latency[`${reg.names[x]}-${reg.names[y]}`] ?? reg.latency[`${reg.names[y]}-${reg.names[x]}`];
+            this.clientLatM.push(latencySampler(m, cr.fork()));
+          }
+        // Clients are spread over the regions by the same fractions as the gossip nodes.
+        const o = Array.from({ length: this.C }, (_, i) => i);
+        cr.shuffle(o);
+        let at = 0;
+        reg.fractions.forEach((f, ri) => {
+          const k = ri === reg.fractions.length - 1 ? o.length - at : Math.round(f * this.C);
+          for (let i = 0; i < k && at < o.length; i++) this.clientRegion[o[at++]] = ri;
+        });
+      }
+    }
     this.clientDetectAt = new Float64Array(this.C).fill(-1);
     const colluders = order.filter((i) => this.role[i] === COLLUDER);
     const others = order.filter((i) => this.role[i] !== COLLUDER);
@@ -686,10 +764,11 @@ export class ModelEngine {
     const s = this.s;
     const a = s.adversary;
     if (this.now + s.logs.intervalMs < s.durationMs) this.q.push(this.now + s.logs.intervalMs, PUBLISH, l, 0, 0);
-    if (l === this.advLog && !this.logOnline(this.now)) return;
-    if (a && l === a.log) {
+    if (this.forked[l] && !this.logOnline(this.now)) return;
+    if (a && this.forked[l]) {
+      const sh = this.shift[l];
       for (let b = 1; b < this.NB; b++) {
-        if (log.trees[b] || this.now < this.brAt[b] || this.now >= this.brUntil[b]) continue;
+        if (log.trees[b] || this.now < this.brAt[b] + sh || this.now >= this.brUntil[b] + sh) continue;
         // Fork: this branch shares A's first leaves and then diverges.
         const size = Number(log.trees[0]!.size);
         const t = new MemoryTree();
@@ -698,13 +777,14 @@ export class ModelEngine {
         log.forkSizes[b] = size;
         if (log.forkSize < 0) {
           log.forkSize = size;
-          this.forkTime = this.now;
+          this.forkTimes[l] = this.now;
+          if (this.forkTime < 0) this.forkTime = this.now;
         }
       }
     }
     for (let b = 0; b < this.NB; b++) {
       const tree = log.trees[b];
-      if (!tree || (b > 0 && this.now >= this.brUntil[b])) continue;
+      if (!tree || (b > 0 && this.now >= this.brUntil[b] + this.shift[l])) continue;
       const batch = this.brBatch[b];
       for (let i = 0; i < batch; i++) tree.append(utf8(`${b === 0 ? 'A' : String.fromCharCode(65 + b)} ${l} ${tree.size}`));
       const size = tree.size;
@@ -780,8 +860,8 @@ export class ModelEngine {
   }
 
   /** The branch the log shows node w (or a client) now: its own while that branch runs, else A. */
-  private branchNow(b: number): number {
-    return b > 0 && (this.now < this.brAt[b] || this.now >= this.brUntil[b] || this.logs[this.advLog].trees[b] === null) ? 0 : b;
+  private branchNow(b: number, l: number): number {
+    return b > 0 && (this.now < this.brAt[b] + this.shift[l] || this.now >= this.brUntil[b] + this.shift[l] || this.logs[l].trees[b] === null) ? 0 : b;
   }
 
   /** Are two checkpoints of one log consistent (one a prefix of the other)? */
@@ -802,19 +882,19 @@ export class ModelEngine {
 
   private branchesShown(w: number, l: number): number[] {
     const log = this.logs[l];
-    if (l !== this.advLog || log.forkSize < 0) return [0];
+    if (!this.forked[l] || log.forkSize < 0) return [0];
     if (this.role[w] === COLLUDER) {
       const out = [0];
-      for (let b = 1; b < this.NB; b++) if (log.trees[b] && this.now < this.brUntil[b]) out.push(b);
+      for (let b = 1; b < this.NB; b++) if (log.trees[b] && this.now < this.brUntil[b] + this.shift[l]) out.push(b);
       return out;
     }
-    return [this.branchNow(this.isB[w])];
+    return [this.branchNow(this.isB[w], l)];
   }
 
   // ------------------------------------------------------------------ witnesses
 
   private poll(w: number, l: number): void {
-    const reachable = (l !== this.advLog || this.logOnline(this.now)) && !(this.logCuts.length > 0 && this.logCut(w));
+    const reachable = (!this.forked[l] || this.logOnline(this.now)) && !(this.logCuts.length > 0 && this.logCut(w));
     if (!this.down[w] && reachable) {
       const own = this.role[w] === HONEST || this.role[w] === DROPPER ? this.ownItem[w * this.L + l] : -1;
       for (const b of this.branchesShown(w, l)) {
@@ -880,7 +960,7 @@ export class ModelEngine {
     if (own < 0 || it.size > this.items[own].size) this.ownItem[slot] = item;
     if (it.log === this.advLog && this.logs[it.log].forkSize >= 0 && it.size > Math.min(this.logs[it.log].forkSize, this.logs[it.log].forkSizes[it.branch])) this.postFork[w * this.NB + it.branch] = 1;
     // Colluders publish nothing about the forked log (they would only help detection), or per collusion.behaviour.
-    if (colluder && it.log === this.advLog && !this.colluderRelays(item)) return;
+    if (colluder && this.forked[it.log] && !this.colluderRelays(item)) return;
     if (this.perWitness) {
       this.receive(w, item, -1, false);
       this.publishOwn(w, item);
@@ -1018,7 +1098,7 @@ export class ModelEngine {
   private forward(v: number, g: number, from: number): void {
     // Colluders suppress everything about the forked log; droppers drop or delay.
     const role = this.role[v];
-    if (role === COLLUDER && this.logOfG(g) === this.advLog && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) return;
+    if (role === COLLUDER && this.forked[this.logOfG(g)] && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) return;
     let delay = 0;
     if (role === DROPPER) {
       const d = this.classes[this.behaviour[v]];
@@ -1116,6 +1196,11 @@ export class ModelEngine {
       it.lastHonestAt = this.now;
     }
     if (it.kind === 1) {
+      if (role !== COLLUDER) {
+        let d = this.detectedByLog.get(it.log);
+        if (!d) this.detectedByLog.set(it.log, (d = new Float64Array(this.G).fill(-1)));
+        if (v < this.G && d[v] < 0) d[v] = this.now;
+      }
       if (this.detectedAt[v] < 0 && role !== COLLUDER) {
         this.detectedAt[v] = this.now;
         if (this.traceOn) this.trace(`t=${this.now} node ${v} holds evidence${from >= 0 ? ` (from ${from})` : ''}`);
@@ -1155,7 +1240,7 @@ export class ModelEngine {
     const o = this.items[own];
     if (o.size === it.size || this.consistent(own, item)) return;
     // The log may refuse the proof that would expose it (adversary.refuseProofs): no evidence then.
-    if (it.log === this.advLog && this.s.adversary!.refuseProofs) return;
+    if (this.forked[it.log] && this.s.adversary!.refuseProofs) return;
     const delay = it.size > o.size ? CHECK_DELAY_MS : 0;
     this.q.push(this.now + delay + this.latLog(v) + this.latLog(v), CHECK, v, item, own);
   }
@@ -1168,7 +1253,7 @@ export class ModelEngine {
     if (own === item || (own >= 0 && this.items[own].size >= it.size)) return;
     // The log serves this witness its own branch only: a proof to the other branch never verifies.
     if (!this.branchesShown(v, it.log).includes(it.branch)) return;
-    if (it.log === this.advLog && !this.logOnline(this.now)) return;
+    if (this.forked[it.log] && !this.logOnline(this.now)) return;
     this.q.push(this.now + this.latLog(v) + this.latLog(v), LEARN, v, item, 0);
   }
 
@@ -1240,7 +1325,7 @@ export class ModelEngine {
         if (complete) continue;
         for (let j = 0; j < mc.length; j += 2) {
           const g = mc[j];
-          if (this.role[u] === COLLUDER && this.logOfG(g) === this.advLog && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) continue;
+          if (this.role[u] === COLLUDER && this.forked[this.logOfG(g)] && !this.colluderRelays(g >= 0 ? g : this.msgText[-g - 1], g >= 0 && this.items[g].kind === 1)) continue;
           if (!this.seenG(v, g)) this.q.push(this.now + this.lat2(u, v), IHAVE, v, g, u);
         }
       }
@@ -1275,7 +1360,7 @@ export class ModelEngine {
     const pop = s.clients.populations[this.cPop[c]];
     const l = Math.max(0, this.advLog);
     const log = this.logs[l];
-    const b = this.advLog >= 0 && log.forkSize >= 0 ? this.branchNow(this.clientB[c]) : 0;
+    const b = this.advLog >= 0 && log.forkSize >= 0 ? this.branchNow(this.clientB[c], l) : 0;
     const item = log.latest[b];
     const online = this.advLog < 0 || this.logOnline(this.now);
     if (item >= 0 && !this.clientProtected[c] && online) {
@@ -1299,17 +1384,34 @@ export class ModelEngine {
     let evidence = false;
     let lines = '';
     const m = pop.fetch.witnesses;
+    // With fetch.latency each answer takes a round trip: the client accepts at the k-th cosigning
+    // answer, and refuses if an answer with evidence came first (witness state as of the request).
+    const timed = this.fetchLat[this.cPop[c]] !== null;
+    const cosRtt: number[] = [];
+    const evRtt: number[] = [];
     for (let i = 0; i < m; i++) {
       const j = i + this.rng.int(n - i);
       [ws[i], ws[j]] = [ws[j], ws[i]];
       const w = ws[i];
       if (this.down[w]) continue;
       if (this.clientCuts.length > 0 && this.clientCut(w)) continue;
-      if (this.detectedAt[w] >= 0 && this.role[w] !== COLLUDER) evidence = true;
+      const rtt = timed ? this.clientRtt(c, w) : 0;
+      if (this.detectedAt[w] >= 0 && this.role[w] !== COLLUDER) {
+        evidence = true;
+        evRtt.push(rtt);
+      }
       if (this.has(this.cosigned, w, item)) {
         count++;
+        cosRtt.push(rtt);
         if (this.cosLines) lines += this.cosLines.get(w * this.W * 32 + item) ?? '';
       }
+    }
+    let decideIn = 0;
+    if (timed) {
+      cosRtt.sort((x, y) => x - y);
+      const kth = count >= k ? cosRtt[k - 1] : Infinity;
+      evidence = evRtt.some((t) => t <= kth);
+      decideIn = count >= k && !evidence ? kth : evidence ? Math.min(...evRtt) : 0;
     }
     let accepted = !evidence && count >= k;
     if (this.cosLines) {
@@ -1324,10 +1426,13 @@ export class ModelEngine {
     const log = this.logs[it.log];
     if (evidence) {
       this.clientProtected[c] = 1;
-      if (this.clientDetectAt[c] < 0) this.clientDetectAt[c] = this.now;
+      if (this.clientDetectAt[c] < 0) this.clientDetectAt[c] = this.now + decideIn;
       if (this.traceOn) this.trace(`t=${this.now} client ${c} refuses log ${it.log} on evidence`);
     } else if (accepted) {
-      if (log.forkSize >= 0 && it.size > log.forkSize && this.clientAcceptAt[c] < 0) this.clientAcceptAt[c] = this.now;
+      if (log.forkSize >= 0 && it.size > log.forkSize && this.clientAcceptAt[c] < 0) {
+        this.clientAcceptAt[c] = this.now + decideIn;
+        this.clientAcceptLatency[c] = pop.fetch.delayMs + decideIn;
+      }
       if (it.branch !== 0) {
         if (this.traceOn && !this.clientForked[c]) this.trace(`t=${this.now} client ${c} accepts branch ${String.fromCharCode(65 + it.branch)} size ${it.size} (${count} of ${m} asked cosigned)`);
         this.clientForked[c] = 1;
@@ -1376,7 +1481,7 @@ export class ModelEngine {
         this.heartbeat();
         break;
       case CHECK:
-        if (!this.down[x] && (this.items[y].log !== this.advLog || this.logOnline(this.now))) this.evidence(x, y, z);
+        if (!this.down[x] && (!this.forked[this.items[y].log] || this.logOnline(this.now))) this.evidence(x, y, z);
         break;
       case ANSWER:
         this.answer(x, y);
@@ -1514,11 +1619,14 @@ export class ModelEngine {
           return x;
         }),
         acceptAt: this.clientAcceptAt,
+        acceptLatency: this.clientAcceptLatency,
         detectAt: this.clientDetectAt,
         falseAccept: this.clientFalse,
         forkedAccept: this.clientForked,
       },
       monitorsDetectedAt: this.detectedAt.slice(this.N, this.G),
+      forkedLogs: [...this.forked].flatMap((f, l) => (f ? [{ log: l, forkAtMs: this.forkTimes[l] >= 0 ? this.forkTimes[l] : null, detectedAt: this.detectedByLog.get(l) ?? new Float64Array(this.G).fill(-1) }] : [])),
+      monitorBranch: this.isB.slice(this.N, this.G),
       nodeRole: this.role.slice(0, this.N),
       nodeBranch: this.isB.slice(0, this.N),
       trace: this.traceLines,
