@@ -626,7 +626,8 @@ export class GossipService {
    */
   private maybeAdvance(e: ViewEntry): void {
     const advance = this.opts.advance;
-    if (!advance || this.advancing.has(e.origin) || this.stopped) return;
+    // Only logs this node pulls (a pushed log has no feeder to poll).
+    if (!advance || !this.opts.sources?.(e.origin) || this.advancing.has(e.origin) || this.stopped) return;
     // At most one gossip-triggered poll per log per ADVANCE_GAP_MS (a log publishing every second
     // would otherwise be polled every second by every node, whatever its interval); the latest
     // checkpoint seen meanwhile gets one poll at the end of the gap.
