@@ -158,6 +158,9 @@ describe('gossip-witness log', () => {
     const r = await runToEnd(['log', 'serve', '--origin', 'example.com/x', '--listen', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--listen');
-    expect((await runToEnd(['log', 'add', '--url', 'http://127.0.0.1:1', '-'], 'x')).code).toBe(2);
+  });
+
+  it('exits 3 (network) when the log does not answer', async () => {
+    expect((await runToEnd(['log', 'add', '--url', 'http://127.0.0.1:1', '-'], 'x')).code).toBe(3);
   });
 });
