@@ -177,6 +177,47 @@ describe('end to end: model mode on network-config/scenarios/small.yaml', () => 
   }, 120_000);
 });
 
+describe('clients: time-to-accept and time-to-detect CDFs', () => {
+  it('a run with two populations gets one curve per population; each curve ends at the fraction of its clients that accepted (detected)', async () => {
+    const { runScenario } = await import('../../src/sim/run.js');
+    const { cdfSpec } = await import('../../src/sim/report/charts.js');
+    const s = parseScenario(`
+name: cdf
+seed: 4
+duration: 5m
+network: { nodes: 16, degree: 4, meshDegree: 3, messages: coalesced, partitions: [{ at: 0s, until: 3m, byBranch: true }] }
+logs: { interval: 20s }
+adversary: { forkAt: 1m, branchB: { fraction: 0.25 }, clientsB: 0.3 }
+clients:
+  policy: { k: 2, n: 3 }
+  populations: [{ name: fast, count: 20, fetch: { interval: 10s } }, { name: slow, count: 20, fetch: { interval: 2m, latency: { distribution: fixed, median: 100ms } } }]
+signatures: modelled
+`);
+    const r = await runScenario(s, { seed: 4 });
+    const out = join(dir, 'client-cdf');
+    const files = await writeReport(out, r);
+    const pc = r.clients.perClient!;
+    for (const [file, col] of [['client-accept-cdf.svg', 'acceptMs'], ['client-detect-cdf.svg', 'detectMs']] as const) {
+      expect(files).toContain(join(out, file));
+      const doc = parseXml(readFileSync(join(out, file), 'utf8'));
+      expect(marks(doc, 'mark-line')).toHaveLength(2);
+      expect(all(doc, 'desc')[0].textContent).toContain('seed: 4');
+      // The plotted data: each population's last step is its count of non-null times over its clients (independent count).
+      for (const name of ['fast', 'slow']) {
+        const times = pc[col].filter((_, c) => pc.population[c] === name);
+        const spec = cdfSpec([{ name, times }], 't') as unknown as { data: { values: { p: number }[] } };
+        const last = spec.data.values[spec.data.values.length - 1].p;
+        expect(last).toBeCloseTo(times.filter((x) => x !== null).length / 20, 12);
+      }
+    }
+    expect(pc.acceptMs.some((x) => x !== null)).toBe(true);
+    expect(pc.detectMs.some((x) => x !== null)).toBe(true);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('Time-to-accept CDF');
+    expect(html).toContain('Time-to-detect CDF (clients)');
+  });
+});
+
 describe('calibration report', () => {
   it('compares the two modes against the stated tolerance and writes md, csv, json and one CDF with both', async () => {
     const { compare, writeCalibration } = await import('../../src/sim/calibrate.js');

@@ -46,8 +46,12 @@ export async function renderSvg(spec: TopLevelSpec, text: ChartText): Promise<st
   }
 }
 
-/** Step CDF of detection times (seconds on x), one curve per series, with a point per distinct time (few of them) or thinned (many). */
-export function cdfSpec(series: readonly CdfSeries[], title: string): TopLevelSpec {
+/**
+ * Step CDF of times (seconds on x), one curve per series, with a point per distinct time (few of
+ * them) or thinned (many). Defaults: detection times of honest nodes; axes names the quantity and
+ * the population (e.g. clients' time to accept).
+ */
+export function cdfSpec(series: readonly CdfSeries[], title: string, axes: { x?: string; y?: string } = {}): TopLevelSpec {
   const values: { series: string; t: number; p: number; order: number }[] = [];
   let most = 0;
   for (const s of series) {
@@ -72,8 +76,8 @@ export function cdfSpec(series: readonly CdfSeries[], title: string): TopLevelSp
     // A point per step while they can be told apart.
     mark: { type: 'line', interpolate: 'step-after', point: most <= MAX_POINTS },
     encoding: {
-      x: { field: 't', type: 'quantitative', title: 'time from fork to detection (s)' },
-      y: { field: 'p', type: 'quantitative', title: 'fraction of honest nodes with evidence', scale: { domain: [0, 1] } },
+      x: { field: 't', type: 'quantitative', title: axes.x ?? 'time from fork to detection (s)' },
+      y: { field: 'p', type: 'quantitative', title: axes.y ?? 'fraction of honest nodes with evidence', scale: { domain: [0, 1] } },
       color: { field: 'series', type: 'nominal', title: null, sort: null, legend: { labelLimit: 400 } },
       order: { field: 'order', type: 'quantitative' },
     },

@@ -159,10 +159,40 @@ function quorumOf(scenario: unknown): { k: number; n: number; c: number } | null
   return { k: pol.k, n: pol.n, c: s?.adversary?.colluding ?? 0 };
 }
 
+const ACCEPT_AXES = { x: 'time from fork to first accept of a post-fork checkpoint (s)', y: 'fraction of clients (never: not reached)' };
+const CLIENT_DETECT_AXES = { x: 'time from fork to refusing on evidence (s)', y: 'fraction of clients (never: not reached)' };
+
+/** The clients' time-to-accept and time-to-detect CDFs (clients that never did count in the denominator); none without per-client data. */
+async function clientPlots(groups: { name: string; runs: readonly RunResult[] }[], label: string, desc: string): Promise<Plot[]> {
+  const withClients = groups.filter((g) => g.runs.some((r) => r.clients.perClient && r.clients.perClient.acceptMs.length > 0));
+  if (withClients.length === 0) return [];
+  const plots: Plot[] = [];
+  for (const [file, col, what, axes] of [
+    ['client-accept-cdf.svg', 'acceptMs', 'Time-to-accept CDF', ACCEPT_AXES],
+    ['client-detect-cdf.svg', 'detectMs', 'Time-to-detect CDF (clients)', CLIENT_DETECT_AXES],
+  ] as const) {
+    const title = `${what} ${label}`;
+    const series = withClients.map((g) => ({ name: g.name, times: g.runs.flatMap((r) => r.clients.perClient?.[col] ?? []) }));
+    plots.push({ file, title, svg: await renderSvg(cdfSpec(series, title, axes), { title, desc: `${title}. ${desc}` }) });
+  }
+  return plots;
+}
+
 async function runPlots(result: RunResult, desc: string): Promise<Plot[]> {
   const title = `Detection-time CDF (${result.provenance.mode}, seed ${result.provenance.seed})`;
   const svg = await renderSvg(cdfSpec([{ name: `seed ${result.provenance.seed}`, times: result.detection.perNodeMs }], title), { title, desc });
-  return [{ file: 'detection-cdf.svg', title, svg }];
+  const pc = result.clients.perClient;
+  // One curve per client population when there are several.
+  const pops = pc ? [...new Set(pc.population)] : [];
+  const groups =
+    pc && pops.length > 1
+      ? pops.map((name) => {
+          const keep = (_: unknown, c: number) => pc.population[c] === name;
+          const sub = { ...pc, acceptMs: pc.acceptMs.filter(keep), detectMs: pc.detectMs.filter(keep) };
+          return { name: `population ${name}`, runs: [{ ...result, clients: { ...result.clients, perClient: sub } }] };
+        })
+      : [{ name: `seed ${result.provenance.seed}`, runs: [result] }];
+  return [{ file: 'detection-cdf.svg', title, svg }, ...(await clientPlots(groups, `(${result.provenance.mode}, seed ${result.provenance.seed})`, desc))];
 }
 
 async function sweepPlots(result: SweepResult, desc: string): Promise<Plot[]> {
@@ -178,6 +208,7 @@ async function sweepPlots(result: SweepResult, desc: string): Promise<Plot[]> {
       `Detection-time CDF by ${param} (all seeds pooled)`,
     ),
   );
+  plots.push(...(await clientPlots(result.points.map((p) => ({ name: `${param}=${p.value}`, runs: p.runs })), `by ${param} (all seeds pooled)`, desc)));
   const series = (metric: string, name: string, scale = 1): XYPoint[] =>
     result.points.map((p) => {
       const s = p.summary[metric];
