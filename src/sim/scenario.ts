@@ -34,7 +34,8 @@
 //   adversary:                       # omit for an honest run
 //     forkAt: 3m                     # the log forks at its first checkpoint at or after this time ...
 //     log: 0                         # ... this log (index)
-//     branchB: { fraction: 0.5 }     # witnesses shown branch B: a fraction, or { nodes: [0, 3, 7] }
+//     branchB: { fraction: 0.5 }     # witnesses shown branch B: a fraction, or { nodes: [0, 3, 7] }; monitors: F of the monitors
+//     forks: [{ log: 1, forkAt: 6m }]  # further logs forking (same branches, schedule shifted by their forkAt)
 //     clientsB: 0.5                  # fraction of clients shown branch B
 //     colluding: 0                   # colluding witnesses: cosign both branches, never report evidence
 //     eclipse: { target: 0, attackers: 8 }   # attacker peers that surround node `target` and relay nothing
@@ -43,6 +44,7 @@
 //     count: 100                     # clients (not gossip nodes)
 //     policy: { k: 3, n: 5 }         # k-of-n over n witnesses the client trusts, or { group: "k-of-n policy text" }
 //     fetch: { witnesses: 5, interval: 1m }  # how many of its n witnesses a client asks, and how often
+//                                    # (+ delay: fixed; latency: a latency spec or "network": client-witness one-way latency)
 //   signatures: memoised             # real | memoised | modelled (docs/simulator.md#signatures)
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
