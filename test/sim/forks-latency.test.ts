@@ -71,6 +71,16 @@ signatures: modelled
     expect(r.detection.allMs).toBe(r.forks![0].allMs);
   });
 
+  it('a further fork may show its own branch-B witnesses: shown to nobody, it goes undetected while the other is caught', async () => {
+    const none = await runScenario(parseScenario(yaml.replace('forkAt: 4m }', 'forkAt: 4m, branchB: { fraction: 0 } }'), 'own0.yaml'));
+    expect(none.forks![0].fractionDetected).toBe(1);
+    expect(none.forks![1].forkAtMs).not.toBeNull();
+    expect(none.forks![1].fractionDetected).toBe(0);
+    const one = await runScenario(parseScenario(yaml.replace('forkAt: 4m }', 'forkAt: 4m, branchB: { nodes: [5] } }'), 'own1.yaml'));
+    expect(one.forks![1].fractionDetected).toBe(1);
+    expect(errors(yaml.replace('forkAt: 4m }', 'forkAt: 4m, branchB: { nodes: [99] } }'))).toContain('adversary.forks.0.branchB.nodes.0: node 99 does not exist');
+  });
+
   it('without adversary.forks only adversary.log forks (the single-fork form is the default); the keys are validated', async () => {
     const r = await runScenario(parseScenario(yaml.replace(', forks: [{ log: 2, forkAt: 4m }]', ''), 'one.yaml'));
     expect(r.forks).toBeUndefined();

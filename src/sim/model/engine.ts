@@ -216,6 +216,8 @@ export class ModelEngine {
   private readonly advLog: number;
   /** Per log: 1 if it forks (adversary.log and adversary.forks), and how far its branch schedule is shifted from adversary.forkAt. */
   private readonly forked: Uint8Array;
+  /** Branch per node of a further forked log with its own branchB (else isB applies). */
+  private readonly isBLog = new Map<number, Uint8Array>();
   private readonly shift: Float64Array;
   /** Per forked log: when each gossip node first held evidence against it (absolute ms, -1 never). */
   private readonly detectedByLog = new Map<number, Float64Array>();
@@ -350,6 +352,21 @@ export class ModelEngine {
           }
         });
       }
+      // A further forked log with its own branch-B witnesses (adversary.forks[i].branchB): the primary
+      // assignment with branch B replaced (other branches and the monitors as on the primary log).
+      a.forks.forEach((f, fi) => {
+        if (!f.branchB) return;
+        const own = this.isB.slice();
+        for (let i = 0; i < this.N; i++) if (own[i] === 1) own[i] = 0;
+        if ('nodes' in f.branchB) for (const n of f.branchB.nodes) own[n] = 1;
+        else {
+          const cand = order.filter((i) => this.role[i] !== COLLUDER && own[i] === 0);
+          new Rng((seed ^ (0x666f726b + fi)) >>> 0).shuffle(cand);
+          const k = Math.round(f.branchB.fraction * rest.length);
+          for (let i = 0; i < k && i < cand.length; i++) own[cand[i]] = 1;
+        }
+        this.isBLog.set(f.log, own);
+      });
     }
     const pushOrder = order.slice();
     setup.shuffle(pushOrder);
@@ -888,7 +905,7 @@ export class ModelEngine {
       for (let b = 1; b < this.NB; b++) if (log.trees[b] && this.now < this.brUntil[b] + this.shift[l]) out.push(b);
       return out;
     }
-    return [this.branchNow(this.isB[w], l)];
+    return [this.branchNow((this.isBLog.get(l) ?? this.isB)[w], l)];
   }
 
   // ------------------------------------------------------------------ witnesses
