@@ -18,7 +18,7 @@
 // log (validated by src/logs/feeders/config.ts; see docs/feeders.md).
 //
 // Gossip (docs/gossip.md): `p2p: { listen: [multiaddr...], announce: [...], bootstrap:
-// [multiaddr/p2p/<peer id>...], allowLoopback: false, maxConnections: 100, meshDegree: 6, startupSync: 5s }` starts
+// [multiaddr/p2p/<peer id>...], allowLoopback: false, maxConnections: 100, meshDegree: 3, startupSync: 5s, version: 2 }` starts
 // the libp2p gossip service; `witnesses: [ { name: w2, vkey: "w2+abcd1234+BA..." } ]` lists the
 // cosignature vkeys (0x04, or Ed25519 0x01) of the other witnesses this node tracks.
 //
@@ -29,8 +29,7 @@ import { readFileCappedSync, FileTooLargeError } from './util/read-capped.js';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { createRequire } from 'node:module';
 import { describeKeyInput, isValidKeyName, looksLikePrivateKey, parseVkey, parseCosignatureVkey, type Verifier } from './note/keys.js';
 import { keyLabel } from './note/note.js';
 import { MAX_QPD } from './logs/loglist.js';
@@ -87,7 +86,10 @@ export interface StoreConfig {
 export const DEFAULT_P2P_LISTEN = '/ip4/127.0.0.1/tcp/7381';
 export const DEFAULT_MAX_CONNECTIONS = 100;
 export const DEFAULT_STARTUP_SYNC_MS = 5000;
-export const DEFAULT_MESH_DEGREE = 6;
+export const DEFAULT_MESH_DEGREE = 3;
+/** Version 1 floods every message over the mesh; its measured default stays 6. */
+export const DEFAULT_MESH_DEGREE_V1 = 6;
+export const DEFAULT_GOSSIP_VERSION = 2;
 export const DEFAULT_MAX_INBOUND_STREAMS = 256;
 export const DEFAULT_MAX_INBOUND_STREAM_BYTES = 32 * 1024 * 1024;
 
@@ -98,7 +100,7 @@ export interface P2pConfig {
   readonly bootstrap: readonly string[];
   readonly allowLoopback: boolean;
   readonly maxConnections: number;
-  /** gossipsub's target mesh degree D (default 6). */
+  /** gossipsub's target mesh degree D (default 3; 6 with version 1). */
   readonly meshDegree: number;
   /** Node-wide cap on inbound sync streams open at once (default 256). */
   readonly maxInboundStreams: number;
@@ -110,7 +112,7 @@ export interface P2pConfig {
   readonly startupSyncMs: number;
   /** The libp2p identity key file (absolute); absent: p2p-identity.key in data:. */
   readonly identity?: string;
-  /** Gossip wire version, 1 (default) or 2 (docs/gossip.md, "Version 2"); peers of the other version are refused. */
+  /** Gossip wire version, 1 or 2 (default; docs/gossip.md, "Version 2"); peers of the other version are refused. */
   readonly version?: 1 | 2;
 }
 
@@ -216,7 +218,26 @@ const ConfigSchema = z.strictObject({
     .optional(),
 }, { error: 'the config must be a YAML mapping' });
 
+// libp2p's address parsers pull in about 100 modules (and megabytes of heap): load them only for a
+// config with a p2p: block, so a witness without gossip does not pay for them (issue 14). Both
+// packages ship a "module-sync" build, which require() loads synchronously (Node >= 20.19).
+interface P2pParsers {
+  multiaddr: typeof import('@multiformats/multiaddr').multiaddr;
+  peerIdFromString: typeof import('@libp2p/peer-id').peerIdFromString;
+}
+let p2pParsers: P2pParsers | undefined;
+function loadP2pParsers(): P2pParsers {
+  if (!p2pParsers) {
+    const require = createRequire(import.meta.url);
+    const { multiaddr } = require('@multiformats/multiaddr') as typeof import('@multiformats/multiaddr');
+    const { peerIdFromString } = require('@libp2p/peer-id') as typeof import('@libp2p/peer-id');
+    p2pParsers = { multiaddr, peerIdFromString };
+  }
+  return p2pParsers;
+}
+
 function checkMultiaddr(s: string, needPeer: boolean): string | undefined {
+  const { multiaddr, peerIdFromString } = loadP2pParsers();
   let ma;
   try {
     ma = multiaddr(s);
@@ -404,13 +425,13 @@ export function parseConfig(text: string, file: string): WitnessConfig {
       bootstrap: c.p2p.bootstrap ?? [],
       allowLoopback: c.p2p.allowLoopback ?? false,
       maxConnections: c.p2p.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-      meshDegree: c.p2p.meshDegree ?? DEFAULT_MESH_DEGREE,
+      meshDegree: c.p2p.meshDegree ?? ((c.p2p.version ?? DEFAULT_GOSSIP_VERSION) === 1 ? DEFAULT_MESH_DEGREE_V1 : DEFAULT_MESH_DEGREE),
       maxInboundStreams: c.p2p.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
       maxInboundStreamBytes: c.p2p.maxInboundStreamBytes ?? DEFAULT_MAX_INBOUND_STREAM_BYTES,
       ...(c.p2p.reservedSlots !== undefined ? { reservedSlots: c.p2p.reservedSlots } : {}),
       startupSyncMs,
       ...(c.p2p.identity !== undefined ? { identity: abs(c.p2p.identity) } : {}),
-      ...(c.p2p.version !== undefined ? { version: c.p2p.version } : {}),
+      version: c.p2p.version ?? DEFAULT_GOSSIP_VERSION,
     };
   }
 

@@ -71,8 +71,16 @@ witnesses: [ { name: w2, vkey: "${LOG2.vkey}" } ]
     expect(c.logs[1]).toMatchObject({ origin: 'go.sum database tree', disabled: true });
     expect(c.logList).toEqual({ kind: 'file', path: join(dir, 'lists/logs.txt') });
     expect(c.logListRefreshMs).toBe(5 * 60_000);
-    expect(c.p2p).toEqual({ listen: ['/ip4/0.0.0.0/tcp/0'], announce: [], bootstrap: [], allowLoopback: false, maxConnections: 100, meshDegree: 6, maxInboundStreams: 256, maxInboundStreamBytes: 32 * 1024 * 1024, startupSyncMs: 5000 });
+    expect(c.p2p).toEqual({ listen: ['/ip4/0.0.0.0/tcp/0'], announce: [], bootstrap: [], allowLoopback: false, maxConnections: 100, meshDegree: 3, maxInboundStreams: 256, maxInboundStreamBytes: 32 * 1024 * 1024, startupSyncMs: 5000, version: 2 });
     expect(c.witnesses?.map((w) => w.name)).toEqual(['w2']);
+  });
+
+  it('p2p: gossip version 2 with mesh degree 3 by default; version 1 keeps its measured degree 6; an explicit degree wins', () => {
+    const p2p = (extra: string) => parseConfig(`name: w\nkey: /k\ndata: /d\nlogList: https://example.org/l\np2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n${extra}`, '/etc/w.yaml').p2p!;
+    expect(p2p('')).toMatchObject({ version: 2, meshDegree: 3 });
+    expect(p2p('  version: 1\n')).toMatchObject({ version: 1, meshDegree: 6 });
+    expect(p2p('  version: 1\n  meshDegree: 4\n')).toMatchObject({ version: 1, meshDegree: 4 });
+    expect(p2p('  meshDegree: 5\n')).toMatchObject({ version: 2, meshDegree: 5 });
   });
 
   it('defaults: listen 127.0.0.1:7380, 16 KiB bodies, refresh 1h; a single key file; a URL log list', () => {

@@ -100,7 +100,7 @@ export type GossipEvent =
 export type PenaltyReason = 'held-stream' | 'too-many-streams' | 'oversized' | 'invalid';
 
 export interface GossipServiceOptions {
-  /** Wire version: 1 (default: gossipsub topics /1, sync/1.0.0) or 2 (the exchange protocol, docs/gossip.md "Version 2"). */
+  /** Wire version: 2 (default: the exchange protocol, docs/gossip.md "Version 2") or 1 (gossipsub topics /1, sync/1.0.0). */
   readonly version?: 1 | 2;
   readonly p2p: P2pOptions;
   /** The libp2p identity key file (created 0600 when missing). */
@@ -137,7 +137,8 @@ export class GossipService {
   private readonly published = new Map<string, Set<string>>();
   private readonly evidenceSeen = new Set<string>();
   private readonly checks: PairChecks;
-  private readonly version: 1 | 2;
+  /** The wire version this node speaks. */
+  readonly version: 1 | 2;
   private readonly syncProtocol: string;
   private readonly evidenceTopic: string;
   private exchange: Exchange | undefined;
@@ -203,7 +204,7 @@ export class GossipService {
       track: (p) => this.track(p),
       stopped: () => this.stopped,
     });
-    this.version = opts.version ?? 1;
+    this.version = opts.version ?? 2;
     this.syncProtocol = this.version === 2 ? SYNC_PROTOCOL_V2 : SYNC_PROTOCOL;
     this.evidenceTopic = this.version === 2 ? EVIDENCE_TOPIC_V2 : EVIDENCE_TOPIC;
     this.checks = new PairChecks({

@@ -76,7 +76,7 @@ export interface WitnessNodeOptions {
   /** How often the store's health is checked, ms (default 1000; tests). */
   healthCheckMs?: number;
   /** Gossip observers and tuning (tests, benchmarks). */
-  gossip?: { onEvent?: (e: GossipEvent) => void; checkDelayMs?: number; /** Gossip wire version (default 1; docs/gossip.md "Version 2"). */ version?: 1 | 2 };
+  gossip?: { onEvent?: (e: GossipEvent) => void; checkDelayMs?: number; /** Gossip wire version, overriding p2p.version (docs/gossip.md "Version 2"). */ version?: 1 | 2 };
 }
 
 export interface WitnessNode {

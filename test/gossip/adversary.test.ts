@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { multiaddr } from '@multiformats/multiaddr';
 import { TestLog } from '../helpers/fork.js';
-import { Net, push, waitFor } from './helpers.js';
+import { Net, push, v1, waitFor } from './helpers.js';
 import { createGossipHost, type GossipHost } from '../../src/gossip/host.js';
 import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC } from '../../src/gossip/wire.js';
 import { formatSignatureLine } from '../../src/note/note.js';
@@ -38,7 +38,7 @@ async function attacker(): Promise<GossipHost> {
 describe('gossip peer scoring', () => {
   it('a forger (bad cosignatures by known keys, junk, forged evidence) is graylisted and disconnected; honest delivery goes on', async () => {
     const log = new TestLog('example.com/scored').append(5);
-    net = await Net.start(3, { logs: [{ origin: log.origin, vkey: log.key.vkey }] });
+    net = await Net.start(3, { version: v1, logs: [{ origin: log.origin, vkey: log.key.vkey }] });
     await net.ready();
     const evil = await attacker();
     for (const n of net.nodes) await evil.dial(multiaddr(n.addr));
@@ -85,6 +85,7 @@ describe('gossip peer scoring', () => {
     const onlyOdd = new TestLog('example.com/only-node-2').append(4);
     const stranger = generateKey('stranger.example');
     net = await Net.start(3, {
+      version: v1,
       logs: (i) => (i === 2 ? [{ origin: onlyOdd.origin, vkey: onlyOdd.key.vkey }, { origin: shared.origin, vkey: shared.key.vkey }] : [{ origin: shared.origin, vkey: shared.key.vkey }]),
       // Node 2 tracks a witness the others do not know; the others do not track node 2 at all.
       tracks: (i, j) => !(j === 2 && i !== 2),

@@ -47,9 +47,12 @@ export interface NetOptions {
   extraWitnesses?: string[];
   /** Extra p2p: lines for node i (YAML, each indented two spaces and ending in a newline). */
   p2pExtra?: (i: number) => string;
-  /** Gossip wire version of node i (default 1). */
+  /** Gossip wire version of node i, written into its config (default: the config's, 2). */
   version?: (i: number) => 1 | 2;
 }
+
+/** Version 1 nodes, for tests written against version 1's gossipsub topics. */
+export const v1 = (): 1 => 1;
 
 export class Net {
   readonly nodes: NetNode[] = [];
@@ -94,10 +97,10 @@ export class Net {
       `name: ${key.name}\nkey: ${keyFile}\ndata: ${join(this.dir, `d${i}`)}\nhttp: { listen: "127.0.0.1:0" }\n` +
       `logs:\n${logs.map((l) => `  - origin: ${l.origin}\n    vkeys: ["${l.vkey}"]\n${l.extra ?? ''}`).join('')}` +
       (witnesses ? `witnesses:\n${witnesses}` : '') +
-      `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: ${o.startupSync ?? '3s'}\n  bootstrap: [${bootstrap.join(', ')}]\n` + (o.p2pExtra ?? opts.p2pExtra?.(i) ?? '');
+      `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: ${o.startupSync ?? '3s'}\n  bootstrap: [${bootstrap.join(', ')}]\n` + (opts.version ? `  version: ${opts.version(i)}\n` : '') + (o.p2pExtra ?? opts.p2pExtra?.(i) ?? '');
     const config = parseConfig(yaml, join(this.dir, `w${i}.yaml`));
     const events: GossipEvent[] = [];
-    const node = await startWitnessNode(config, { store: o.store ?? new MemoryStore(), gossip: { onEvent: (e) => events.push(e), ...(opts.checkDelayMs !== undefined ? { checkDelayMs: opts.checkDelayMs } : {}), ...(opts.version ? { version: opts.version(i) } : {}) } });
+    const node = await startWitnessNode(config, { store: o.store ?? new MemoryStore(), gossip: { onEvent: (e) => events.push(e), ...(opts.checkDelayMs !== undefined ? { checkDelayMs: opts.checkDelayMs } : {}) } });
     const entry: NetNode = { index: i, node, key, events, addr: node.gossip!.multiaddrs[0], closed: false };
     this.nodes.push(entry);
     return entry;
@@ -110,7 +113,7 @@ export class Net {
 
   /** Waits until every node's gossipsub mesh has peers on the checkpoint topic. */
   async ready(minPeers = 1): Promise<void> {
-    const topic = (n: NetNode) => (this.opts.version?.(n.index) === 2 ? '/gossip-witness/evidence/2' : '/gossip-witness/cosigned-checkpoint/1');
+    const topic = (n: NetNode) => (n.node.gossip!.version === 2 ? '/gossip-witness/evidence/2' : '/gossip-witness/cosigned-checkpoint/1');
     await waitFor(() => this.nodes.filter((n) => !n.closed).every((n) => n.node.gossip!.libp2p.services.pubsub.getSubscribers(topic(n)).length >= minPeers), 'gossipsub subscriptions');
   }
 

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { TestLog } from '../helpers/fork.js';
-import { Net, push, waitFor, type NetNode } from './helpers.js';
+import { Net, push, v1, waitFor, type NetNode } from './helpers.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { CHECKPOINT_TOPIC } from '../../src/gossip/wire.js';
 import { formatSignatureLine, keyLabel, parseNote } from '../../src/note/note.js';
@@ -226,7 +226,7 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
   it('a checkpoint carrying more cosignatures than a note can hold is trimmed when sent: honest peers never reject each other', async () => {
     const log = new TestLog('example.com/hostile-many-cosigs').append(4);
     const many = Array.from({ length: 120 }, (_, i) => generateKey(`many${i}.example`));
-    net = await Net.start(2, { logs: [spec(log)], extraWitnesses: many.map((k) => k.cosignatureVkey) });
+    net = await Net.start(2, { version: v1, logs: [spec(log)], extraWitnesses: many.map((k) => k.cosignatureVkey) });
     await net.ready();
     const text = log.checkpoint().split('\n\n')[0] + '\n';
     const textBytes = new TextEncoder().encode(text);
@@ -255,7 +255,7 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
 
   it('replayed, ignored messages cause one pair check per pair of checkpoints, however often they come', async () => {
     const log = new TestLog('example.com/hostile-replay').append(10);
-    net = await Net.start(3, { logs: [spec(log)], checkDelayMs: 50 });
+    net = await Net.start(3, { version: v1, logs: [spec(log)], checkDelayMs: 50 });
     await net.ready();
     for (const n of net.nodes) await push(n.node, log);
     const replayer = await keep(attackerHost('replaying'));
@@ -287,7 +287,7 @@ describe('no stranger can cut a node off, or make honest nodes punish each other
 
   it('oversized messages cost their sender: rejected over the topic limit, penalised over the frame limit', async () => {
     const log = new TestLog('example.com/hostile-oversize').append(3);
-    net = await Net.start(3, { logs: [spec(log)] });
+    net = await Net.start(3, { version: v1, logs: [spec(log)] });
     await net.ready();
     const victim = net.nodes[0];
     const big = await keep(attackerHost('oversize'));

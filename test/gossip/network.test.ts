@@ -3,7 +3,7 @@
 // protection from peers.
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestLog } from '../helpers/fork.js';
-import { Net, push, waitFor } from './helpers.js';
+import { Net, push, v1, waitFor } from './helpers.js';
 import { parseNote } from '../../src/note/index.js';
 import { verifyEvidence } from '../../src/witness/evidence.js';
 import { VerifierSet } from '../../src/note/note.js';
@@ -24,7 +24,7 @@ function logSpec(log: TestLog) {
 describe('gossip network (in-process libp2p)', () => {
   it('each witness publishes its cosigned checkpoint once; every node merges all cosignatures on the same text', async () => {
     const log = new TestLog('example.com/gossip-merge').append(5);
-    net = await Net.start(4, { logs: [logSpec(log)] });
+    net = await Net.start(4, { version: v1, logs: [logSpec(log)] });
     await net.ready();
     for (const n of net.nodes) expect(await push(n.node, log)).toBe('cosigned');
     // Every node's view of the checkpoint ends with all 4 cosignatures.
@@ -46,7 +46,7 @@ describe('gossip network (in-process libp2p)', () => {
 
   it('same size, different root: proven evidence at once, verified and stored by every node', async () => {
     const log = new TestLog('example.com/gossip-fork').append(8);
-    net = await Net.start(4, { logs: [logSpec(log)] });
+    net = await Net.start(4, { version: v1, logs: [logSpec(log)] });
     await net.ready();
     for (const n of net.nodes) await push(n.node, log);
     const fork = log.fork(8n).append(4, 'evil');
@@ -73,7 +73,7 @@ describe('gossip network (in-process libp2p)', () => {
 
   it('a node that joins later catches up on the views (sync on connect)', async () => {
     const log = new TestLog('example.com/gossip-catchup').append(3);
-    net = await Net.start(2, { logs: [logSpec(log)] });
+    net = await Net.start(2, { version: v1, logs: [logSpec(log)] });
     await net.ready();
     await push(net.nodes[0].node, log);
     await push(net.nodes[1].node, log);
@@ -86,7 +86,7 @@ describe('gossip network (in-process libp2p)', () => {
 
   it('rollback protection: a witness restarted with lost state moves forward to what peers hold with its cosignature, and refuses below it', async () => {
     const log = new TestLog('example.com/gossip-rollback').append(4);
-    net = await Net.start(3, { logs: [logSpec(log)] });
+    net = await Net.start(3, { version: v1, logs: [logSpec(log)] });
     await net.ready();
     const victim = net.nodes[2];
     for (const n of net.nodes) await push(n.node, log);
@@ -111,7 +111,7 @@ describe('gossip network (in-process libp2p)', () => {
       server.publish();
       // An hour between polls: only the gossip can make nodes 1 and 2 move before the test ends.
       const pull = `    pull: { type: tiles, url: "${server.url}/", interval: 1h, timeout: 2s }\n`;
-      net = await Net.start(3, { logs: [{ ...logSpec(log), extra: pull }] });
+      net = await Net.start(3, { version: v1, logs: [{ ...logSpec(log), extra: pull }] });
       await net.ready(2);
       await waitFor(async () => (await Promise.all(net!.nodes.map((n) => n.node.store.getState(log.origin)))).every((s) => s?.size === 5n), 'the first poll at every node');
       log.append(300);
@@ -135,7 +135,7 @@ describe('gossip network (in-process libp2p)', () => {
     try {
       server.publish();
       const pull = `    pull: { type: tiles, url: "${server.url}/", interval: 100ms, timeout: 2s }\n`;
-      net = await Net.start(3, { logs: (i) => [{ ...logSpec(log), ...(i === 2 ? { extra: pull } : {}) }], checkDelayMs: 100 });
+      net = await Net.start(3, { version: v1, logs: (i) => [{ ...logSpec(log), ...(i === 2 ? { extra: pull } : {}) }], checkDelayMs: 100 });
       await net.ready(2);
       for (const n of net.nodes.slice(0, 2)) await push(n.node, log);
       await waitFor(async () => (await net!.nodes[2].node.store.getState(log.origin))?.size === 6n, 'node 2 pulled size 6');

@@ -6,7 +6,7 @@
 //  (c) a peer that reads the larger branch's tiles supplies the root over the sync "prove" request.
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestLog } from '../helpers/fork.js';
-import { Net, push, waitFor, type NetNode } from './helpers.js';
+import { Net, push, v1, waitFor, type NetNode } from './helpers.js';
 import { startServer, send, hex, TiledLogServer, type TestServer } from '../logs/feeders-helpers.js';
 import type { MemoryTree } from '../../src/merkle/memory-tree.js';
 import { verifyEvidence } from '../../src/witness/evidence.js';
@@ -85,6 +85,7 @@ async function splitAt8(origin: string, opts: { answer?: FakeRekor['answer']; ti
   }
   const spec = { origin: log.origin, vkey: log.key.vkey };
   net = await Net.start(3, {
+    version: v1,
     logs: (i) => [{ ...spec, ...(i === 0 ? { extra: rekorPull(rekor.server.url) } : i === 2 && tiles ? { extra: `    pull: { type: tiles, url: "${tiles.url}/", interval: 100ms, timeout: 2s }\n` } : {}) }],
     checkDelayMs: 100,
   });

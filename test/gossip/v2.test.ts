@@ -59,8 +59,8 @@ describe('gossip version 2', () => {
 
   it('a version 1 peer and a version 2 peer that meet: a logged refusal, no penalty, no ban', async () => {
     const log = new TestLog('example.com/v2-v1').append(3);
-    // Node 1 is version 2 by its config file (p2p.version: 2).
-    net = await Net.start(2, { logs: [spec(log)], p2pExtra: (i) => (i === 1 ? '  version: 2\n' : '') });
+    // Node 0 is version 1 and node 1 version 2 by their config files (p2p.version).
+    net = await Net.start(2, { logs: [spec(log)], p2pExtra: (i) => (i === 1 ? '  version: 2\n' : '  version: 1\n') });
     await waitFor(() => net!.nodes[1].events.some((e) => e.type === 'refused'), 'the version 2 node refuses the version 1 peer');
     for (const n of net.nodes) {
       expect(n.events.filter((e) => e.type === 'penalised' || e.type === 'banned')).toEqual([]);
