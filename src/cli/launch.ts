@@ -46,7 +46,7 @@ export function registerLaunch(program: Command): void {
           throw new UsageError((e as Error).message);
         }
         for (const l of prepared.logs) process.stdout.write(`log ${l.name}: key ${l.keyFile} origin ${JSON.stringify(l.origin)} vkey ${l.key.vkey}\n`);
-        for (const w of prepared.witnesses) process.stdout.write(`witness ${w.name}: config ${w.configFile} vkey ${w.key.cosignatureVkey} p2p ${w.p2pAddr}\n`);
+        for (const w of prepared.witnesses) process.stdout.write(`witness ${w.name}: config ${w.configFile} vkey ${w.vkey} p2p ${w.p2pAddr}\n`);
         return;
       }
       const net = await launch({ network, ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });

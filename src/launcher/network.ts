@@ -17,6 +17,9 @@
 //       logs: [log1, log2]              # logs it follows (default all)
 //       bootstrap: [w0]                 # peers it dials (default: w0 and the previous witness)
 //       tracks: [w0, w2]                # witnesses whose cosignatures it tracks (default all others)
+//       keyType: ml-dsa-44              # its witness key: ed25519 (default: cosignature/v1, 0x04) or ml-dsa-44 (0x06)
+//       gossip: { version: 2 }          # this witness's gossip settings, over the network's
+//   gossip: { version: 2, meshDegree: 3 } # p2p.version and p2p.meshDegree of every witness (default: the node's defaults)
 //
 // Errors are reported as `network FILE: field: reason`.
 import { parseDocument } from 'yaml';
@@ -44,6 +47,15 @@ export interface NetworkWitness {
   readonly logs: readonly string[];
   readonly bootstrap?: readonly string[];
   readonly tracks?: readonly string[];
+  /** The witness key's type; absent means Ed25519 (cosignature/v1 lines). */
+  readonly keyType?: 'ed25519' | 'ml-dsa-44';
+  /** p2p.version / p2p.meshDegree written into its config (absent: the node's defaults). */
+  readonly gossip?: GossipSettings;
+}
+
+export interface GossipSettings {
+  readonly version?: 1 | 2;
+  readonly meshDegree?: number;
 }
 
 export interface NetworkConfig {
@@ -60,8 +72,14 @@ export class NetworkConfigError extends Error {
 
 const name = z.string({ error: 'must be a string' }).regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: 'must be lowercase letters, digits and dashes' });
 const port = z.number({ error: 'must be a port number' }).int().min(0).max(65535);
+const keyType = z.enum(['ed25519', 'ml-dsa-44'], { error: 'must be ed25519 or ml-dsa-44' });
+const gossip = z.strictObject({
+  version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
+  meshDegree: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(2, { error: 'must be at least 2' }).max(32, { error: 'must be at most 32' }).optional(),
+});
 const Schema = z.strictObject({
-  logs: z.array(z.strictObject({ name, origin: z.string().min(1).optional(), interval: z.string().optional(), forkAt: z.union([z.number().int().min(0), z.string()]).optional(), keyType: z.enum(['ed25519', 'ml-dsa-44'], { error: 'must be ed25519 or ml-dsa-44' }).optional() })).min(1, { error: 'at least one log' }),
+  gossip: gossip.optional(),
+  logs: z.array(z.strictObject({ name, origin: z.string().min(1).optional(), interval: z.string().optional(), forkAt: z.union([z.number().int().min(0), z.string()]).optional(), keyType: keyType.optional() })).min(1, { error: 'at least one log' }),
   witnesses: z
     .array(
       z.strictObject({
@@ -75,6 +93,8 @@ const Schema = z.strictObject({
         logs: z.array(name).optional(),
         bootstrap: z.array(name).optional(),
         tracks: z.array(name).optional(),
+        keyType: keyType.optional(),
+        gossip: gossip.optional(),
       }),
     )
     .min(1, { error: 'at least one witness' }),
@@ -132,6 +152,8 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
       logs: follows,
       ...(w.bootstrap ? { bootstrap: w.bootstrap } : {}),
       ...(w.tracks ? { tracks: w.tracks } : {}),
+      ...(w.keyType !== undefined ? { keyType: w.keyType } : {}),
+      ...(r.data.gossip || w.gossip ? { gossip: { ...r.data.gossip, ...w.gossip } } : {}),
     };
   });
   if (problems.length > 0) throw new NetworkConfigError(file, problems);
