@@ -38,9 +38,10 @@ export interface LaunchOptions {
   readonly onLine?: (witness: string, line: string) => void;
   /**
    * Where a witness runs (default 127.0.0.1, this network namespace): the address it listens on
-   * (HTTP and libp2p) and a command prefix, e.g. ['ip', 'netns', 'exec', 'ns0'] (test/gossip/netns.test.ts).
+   * (HTTP and libp2p) and a command prefix, e.g. ['ip', 'netns', 'exec', 'ns0'] (test/gossip/netns.test.ts);
+   * `announce`: the host peers dial for its libp2p port instead (p2p.announce), e.g. a delaying relay (scripts/wan-netns.ts).
    */
-  readonly placement?: (witness: string) => { host: string; prefix?: readonly string[] };
+  readonly placement?: (witness: string) => { host: string; prefix?: readonly string[]; announce?: string };
   /** The address the logs (and branch proxies) listen on (default 127.0.0.1). */
   readonly logHost?: string;
   /** Witnesses started at once, in config order (default all): tens of processes starting together on a small machine can miss the start deadline. */
@@ -134,6 +135,8 @@ interface Plan {
   /** The address others use to reach it (an IP, or a compose service name). */
   host: string;
   prefix: readonly string[];
+  /** The host peers dial for its libp2p port when not `host` (p2p.announce). */
+  announce?: string;
   /** Ed25519 (cosignature/v1), or ML-DSA-44 (0x06 cosignatures) for keyType ml-dsa-44. */
   key: WitnessKey;
   /** The vkey its cosignatures verify under (0x04 or 0x06). */
@@ -218,12 +221,12 @@ export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetw
     const keyName = `${w.name}.example.local`;
     const key: WitnessKey = w.keyType === 'ml-dsa-44' ? loadOrCreateMlDsa44KeyFile(keyFile, keyName).key : loadOrCreateKeyFile(keyFile, keyName).key;
     const { key: pk } = await loadOrCreatePeerKey(identityFileFor(dataDir));
-    const place = compose ? { host: w.name } : (opts.placement?.(w.name) ?? { host: '127.0.0.1' });
+    const place: { host: string; prefix?: readonly string[]; announce?: string } = compose ? { host: w.name } : (opts.placement?.(w.name) ?? { host: '127.0.0.1' });
     const httpPort = compose ? COMPOSE_PORTS.witnessHttp : w.httpPort || (await freePort());
     const p2pPort = compose ? COMPOSE_PORTS.witnessP2p : w.p2pPort || (await freePort());
-    plans.push({ w, host: place.host, prefix: place.prefix ?? [], key, vkey: witnessVkey(key), httpPort, p2pPort, peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
+    plans.push({ w, host: place.host, prefix: place.prefix ?? [], ...(place.announce ? { announce: place.announce } : {}), key, vkey: witnessVkey(key), httpPort, p2pPort, peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
   }
-  const addrOf = (p: Plan) => `/${compose ? 'dns4' : 'ip4'}/${p.host}/tcp/${p.p2pPort}/p2p/${p.peerId}`;
+  const addrOf = (p: Plan) => `/${compose ? 'dns4' : 'ip4'}/${p.announce ?? p.host}/tcp/${p.p2pPort}/p2p/${p.peerId}`;
   const listenHost = (p: Plan) => (compose ? '0.0.0.0' : p.host);
   const proxies: { target: string; port: number; host: string }[] = [];
   for (const [i, p] of plans.entries()) {
@@ -253,7 +256,7 @@ export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetw
       `name: ${p.key.name}\nkey: witness.key\ndata: data\nhttp: { listen: "${listenHost(p)}:${p.httpPort}" }\n` +
       `logs:\n${logLines.join('')}` +
       (tracked.length > 0 ? `witnesses:\n${tracked.map((o) => `  - { name: ${o.w.name}, vkey: ${JSON.stringify(o.vkey)} }\n`).join('')}` : '') +
-      `p2p:\n  listen: [/ip4/${listenHost(p)}/tcp/${p.p2pPort}]\n  allowLoopback: ${p.host.startsWith('127.')}\n  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n` +
+      `p2p:\n  listen: [/ip4/${listenHost(p)}/tcp/${p.p2pPort}]\n  allowLoopback: ${p.host.startsWith('127.')}\n${p.announce ? `  announce: [/ip4/${p.announce}/tcp/${p.p2pPort}]\n` : ''}  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n` +
       (w.gossip?.version !== undefined ? `  version: ${w.gossip.version}\n` : '') +
       (w.gossip?.meshDegree !== undefined ? `  meshDegree: ${w.gossip.meshDegree}\n` : '');
     writeFileSync(p.configFile, yaml);
