@@ -1,8 +1,9 @@
 // Gossip version 2's exchange protocol (docs/gossip.md, "Version 2"): one long-lived stream per
-// peer and direction, length-prefixed binary frames, at most one frame per tick per peer. Each
-// log-signed checkpoint and each cosignature crosses each eager edge (the gossipsub mesh of the
-// evidence topic) at most once, and only what the receiver follows and tracks (its HELLO) is sent.
-// Only verified items are ever queued here (the service verifies before it offers).
+// peer and direction, length-prefixed binary frames, at most one write per tick per peer. Each
+// log-signed checkpoint and each cosignature crosses each eager edge (a sparse overlay, see
+// Exchange) at most once; other peers get HAVE digests and WANT what they lack. Only what the
+// receiver follows and tracks (its HELLO) is sent, and only verified items are ever queued here
+// (the service verifies before it offers). ML-DSA-44 lines are announced, never pushed.
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { keyLabel, type SignatureLine } from '../note/note.js';
 import { sha256 } from '../crypto/index.js';
@@ -12,16 +13,37 @@ export const EXCHANGE_PROTOCOL = '/gossip-witness/exchange/2.0.0';
 export const EXCHANGE_VERSION = 2;
 /** How often a node writes to each peer (a frame only when there is something new). */
 export const EXCHANGE_TICK_MS = 100;
-export const MAX_FRAME_BYTES = 64 * 1024;
-/** A signature longer than this (an ML-DSA-44 line, 2.4 KB) is never pushed: fetched on demand. */
+/**
+ * The frame limit: a log-signed note with 100 signature lines of the largest type (ML-DSA-44,
+ * about 3.3 KB each as a note line) fits in one CHECKPOINT frame. Writers split COSIGS, HAVE and
+ * WANT frames at SPLIT_FRAME_BYTES.
+ */
+export const MAX_FRAME_BYTES = 512 * 1024;
+export const SPLIT_FRAME_BYTES = 60 * 1024;
+/** A signature longer than this (an ML-DSA-44 line, 2.4 KB) is never pushed: announced, fetched on demand. */
 export const MAX_PUSHED_SIG_BYTES = 128;
+/** The longest signature a COSIGS entry may carry (ML-DSA-44: 8 + 2420 bytes). */
+export const MAX_SIG_BYTES = 4096;
+/** Peers each node chooses to push to (they push back): the eager overlay has degree about 2 × this. */
+export const EAGER_DEGREE = 1;
+/** HAVE digests to a lazy peer at most this often (only when something changed). */
+export const HAVE_INTERVAL_MS = 500;
+/** A WANT waits this long after the first announcement (the eager copy may be on its way). */
+export const WANT_DELAY_MS = 150;
+/** Another announcer is asked when a WANT was not answered within this. */
+export const WANT_RETRY_MS = 1000;
+const WANT_TRIES = 6;
+/** WANT entries answered per peer per second (more than an honest node asks; the rest is not answered, not penalised). */
+const MAX_WANT_PER_S = 1024;
+const HELD_MAX = 2048;
+const ANNOUNCED_MAX = 4096;
 /** REF: the first bytes of SHA-256 of a checkpoint text. */
 export const REF_BYTES = 8;
 const MAX_HELLO_ITEMS = 4096;
 const RECENT_MAX = 65_536;
 const KNOWN_MAX = 65_536;
 
-export const FRAME = { hello: 1, checkpoint: 2, cosigs: 3 } as const;
+export const FRAME = { hello: 1, checkpoint: 2, cosigs: 3, have: 4, want: 5, eager: 6 } as const;
 
 /** The distributor's log ID, shortened: hex of the first 8 bytes of SHA-256("o:" + origin). */
 export function shortLogId(origin: string): string {
@@ -116,7 +138,7 @@ export function decodeCosigs(payload: Uint8Array): { ref: Uint8Array; items: Cos
     let len: number;
     [index, pos] = readVarint(payload, pos);
     [len, pos] = readVarint(payload, pos);
-    if (len > MAX_PUSHED_SIG_BYTES || pos + len > payload.length) throw new FrameError('bad COSIGS entry');
+    if (len > MAX_SIG_BYTES || pos + len > payload.length) throw new FrameError('bad COSIGS entry');
     items.push({ index, sig: payload.subarray(pos, pos + len) });
     pos += len;
   }
@@ -164,14 +186,13 @@ export function itemKey(i: { kind: string; textHash: string; label?: string }): 
 
 export type ItemVerdict = 'new' | 'dup' | 'ignore' | 'reject';
 
-
 export interface ExchangeDeps {
   readonly host: {
     dialProtocol(peer: PeerId, protocol: string, opts?: { signal?: AbortSignal }): Promise<unknown>;
     getPeers(): PeerId[];
   };
-  /** Peers pushed to (the gossipsub mesh of the evidence topic). */
-  eagerPeers(): Set<string>;
+  /** This node's peer ID (the eager choice hashes the pair of IDs). */
+  readonly selfId?: string;
   hello(): Hello;
   /** A log-signed checkpoint note from a peer: verified and taken in by the service. */
   onCheckpoint(note: Uint8Array, from: string): ItemVerdict;
@@ -182,29 +203,74 @@ export interface ExchangeDeps {
   readonly logger: { debug(o: object, m: string): void; info(o: object, m: string): void };
 }
 
+/** What this node holds of one checkpoint text (verified items only), to push, announce and serve. */
+interface Held {
+  readonly origin: string;
+  readonly logId: string;
+  readonly textHash: string;
+  note?: Uint8Array;
+  readonly sigs: Map<string, Uint8Array>;
+}
+
+/** What peers announced of one REF that this node may lack. */
+interface Announced {
+  firstAt: number;
+  readonly peers: Map<string, { text: boolean; labels: Set<string> }>;
+  wantAt: number;
+  lastAsked?: string;
+  tries: number;
+}
+
 interface Session {
   stream?: Stream;
   opening: boolean;
   /** The peer's HELLO (from its stream to us): what it follows and tracks. */
   hello?: { logs: Set<string>; keyIndex: Map<string, number> };
-  /** Items the peer is known to hold (sent to it, or received from it). */
+  /** Items the peer is known to hold (sent to it, announced to or by it, received from it). */
   known: Set<string>;
   /** The last recent-item sequence number considered for this peer. */
   cursor: number;
   lastOpen: number;
+  /** The peer pushes to us (its EAGER frame): we push to it too, so each eager edge is used both ways. */
+  theyEager: boolean;
+  /** What we last told the peer in an EAGER frame. */
+  toldEager?: boolean;
+  /** REFs with items the peer may lack, to announce in the next HAVE. */
+  dirty: Set<string>;
+  lastHave: number;
+  /** WANT entries served in the current second (amplification bound). */
+  served: { at: number; n: number };
 }
 
-/** The exchange: queues verified items and pushes each to eager peers that lack it, once per tick. */
+const refHexOf = (textHash: string) => textHash.slice(0, REF_BYTES * 2);
+const refBytesOf = (ref: string) => Uint8Array.from(Buffer.from(ref, 'hex'));
+
+/**
+ * The exchange: eager push of verified items along a sparse overlay (each node pushes to
+ * EAGER_DEGREE peers chosen by a hash of the pair of peer IDs, and to every peer that pushes to
+ * it), HAVE digests to the other peers every HAVE_INTERVAL_MS, and WANT for what is still missing
+ * (lazy push, as gossipsub's IHAVE/IWANT or Plumtree). ML-DSA-44 lines are only announced and
+ * served on WANT (wantPq), never pushed.
+ */
 export class Exchange {
   private readonly sessions = new Map<string, Session>();
   private readonly recent: { seq: number; item: Item }[] = [];
   private seq = 0;
+  private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { framesOut: 0, bytesOut: 0, framesIn: 0, dupIn: 0, early: 0 };
+  readonly stats = { framesOut: 0, bytesOut: 0, framesIn: 0, dupIn: 0, early: 0, haveOut: 0, wantOut: 0, wantIn: 0, wantMiss: 0 };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
+  private readonly held = new Map<string, Held>();
+  private readonly announced = new Map<string, Announced>();
+  /** REFs with something announced that this node lacks (the WANT loop looks at these only). */
+  private readonly active = new Set<string>();
+  /** REFs whose ML-DSA-44 lines this node wants (a client asked): ref -> until. */
+  private readonly pqWanted = new Map<string, number>();
+  private readonly settleWaiters = new Map<string, (() => void)[]>();
+  private readonly pairRank = new Map<string, string>();
 
   constructor(private readonly d: ExchangeDeps) {}
 
@@ -218,11 +284,20 @@ export class Exchange {
     if (this.timer) clearInterval(this.timer);
     for (const s of this.sessions.values()) s.stream?.abort(new Error('stopping'));
     this.sessions.clear();
+    for (const l of this.settleWaiters.values()) for (const f of l) f();
+    this.settleWaiters.clear();
   }
 
   /** Queues a verified item (this node's own, or one a peer sent: `from` already holds it). */
   offer(item: Item, from?: string): void {
-    if (item.kind === 'cosig' && item.sig.length > MAX_PUSHED_SIG_BYTES) return;
+    const ref = refHexOf(item.textHash);
+    let h = this.held.get(ref);
+    if (!h) {
+      this.held.set(ref, (h = { origin: item.origin, logId: shortLogId(item.origin), textHash: item.textHash, sigs: new Map() }));
+      if (this.held.size > HELD_MAX) this.held.delete(this.held.keys().next().value!);
+    }
+    if (item.kind === 'checkpoint') h.note ??= item.note;
+    else if (!h.sigs.has(item.label)) h.sigs.set(item.label, item.sig);
     this.recent.push({ seq: ++this.seq, item });
     if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
     if (from) this.session(from).known.add(itemKey(item));
@@ -230,7 +305,7 @@ export class Exchange {
 
   private session(peer: string): Session {
     let s = this.sessions.get(peer);
-    if (!s) this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, lastOpen: 0 }));
+    if (!s) this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 } }));
     return s;
   }
 
@@ -238,6 +313,7 @@ export class Exchange {
     const s = this.sessions.get(peer);
     s?.stream?.abort(new Error('peer gone'));
     this.sessions.delete(peer);
+    for (const a of this.announced.values()) a.peers.delete(peer);
   }
 
   /** Opens our stream to a peer that speaks the exchange (after identify). */
@@ -254,6 +330,7 @@ export class Exchange {
         return;
       }
       s.stream = stream;
+      s.toldEager = undefined;
       this.write(s, encodeHello(this.d.hello()));
       stream.addEventListener('close', () => {
         if (s.stream === stream) s.stream = undefined;
@@ -301,6 +378,18 @@ export class Exchange {
     }
   }
 
+  /** The labels a HAVE/WANT bitmap names, in this node's HELLO key list (a bit beyond it is malformed). */
+  private labelsOf(bits: Uint8Array): string[] {
+    const keys = this.d.hello().keys;
+    const out: string[] = [];
+    for (let i = 0; i < bits.length * 8; i++) {
+      if ((bits[i >> 3] & (1 << (i & 7))) === 0) continue;
+      if (i >= keys.length) throw new FrameError('bitmap bit outside our HELLO');
+      out.push(keys[i]);
+    }
+    return out;
+  }
+
   private handle(s: Session, peer: string, type: number, payload: Uint8Array): void {
     if (type === FRAME.hello) {
       const h = decodeHello(payload);
@@ -312,7 +401,6 @@ export class Exchange {
     if (type === FRAME.checkpoint) {
       const v = this.d.onCheckpoint(payload, peer);
       if (v === 'reject') throw new FrameError('a checkpoint that does not verify');
-
       if (v === 'dup') this.stats.dupIn++;
       return;
     }
@@ -342,7 +430,79 @@ export class Exchange {
       }
       return;
     }
+    if (type === FRAME.eager) {
+      if (payload.length !== 1 || payload[0] > 1) throw new FrameError('bad EAGER');
+      s.theyEager = payload[0] === 1;
+      return;
+    }
+    if (type === FRAME.have) {
+      const now = Date.now();
+      for (const e of decodeDigests(payload)) {
+        const ref = toHex(e.ref);
+        const pqLabels = this.labelsOf(e.pq);
+        for (const l of pqLabels) this.pqLabels.add(l);
+        const labels = [...this.labelsOf(e.bits), ...pqLabels];
+        const h = this.held.get(ref);
+        if (h) {
+          if (e.text) s.known.add(`c${h.textHash}`);
+          for (const l of labels) s.known.add(`s${h.textHash} ${l}`);
+        }
+        let a = this.announced.get(ref);
+        if (!a) {
+          this.announced.set(ref, (a = { firstAt: now, peers: new Map(), wantAt: 0, tries: 0 }));
+          if (this.announced.size > ANNOUNCED_MAX) {
+            const old = this.announced.keys().next().value!;
+            this.announced.delete(old);
+            this.active.delete(old);
+          }
+        }
+        const p = a.peers.get(peer) ?? { text: false, labels: new Set<string>() };
+        if (!a.peers.has(peer)) a.tries = 0; // a new announcer: worth asking
+        p.text ||= e.text;
+        for (const l of labels) p.labels.add(l);
+        a.peers.set(peer, p);
+        if (a.peers.size > 16) a.peers.delete(a.peers.keys().next().value!);
+        this.active.add(ref);
+      }
+      return;
+    }
+    if (type === FRAME.want) {
+      this.serveWant(s, peer, decodeDigests(payload));
+      return;
+    }
     throw new FrameError(`unknown frame type ${type}`);
+  }
+
+  /** Answers a WANT with what this node holds; what it does not hold is skipped, never penalised. */
+  private serveWant(s: Session, peer: string, entries: Digest[]): void {
+    if (!s.hello || !s.stream) return;
+    const now = Date.now();
+    if (now - s.served.at >= 1000) s.served = { at: now, n: 0 };
+    const out: Uint8Array[] = [];
+    for (const e of entries) {
+      this.stats.wantIn++;
+      const labels = [...this.labelsOf(e.bits), ...this.labelsOf(e.pq)];
+      const h = this.held.get(toHex(e.ref));
+      if (!h || !s.hello.logs.has(h.logId)) {
+        this.stats.wantMiss++;
+        continue;
+      }
+      if (s.served.n++ >= MAX_WANT_PER_S) break; // more than an honest node asks: the rest is not answered
+      if (e.text && h.note) {
+        out.push(encodeFrame(FRAME.checkpoint, h.note));
+        s.known.add(`c${h.textHash}`);
+      }
+      const items: CosigEntry[] = [];
+      for (const l of labels) {
+        const sig = h.sigs.get(l);
+        const index = s.hello.keyIndex.get(l);
+        if (!sig || index === undefined) continue;
+        items.push({ index, sig });
+        s.known.add(`s${h.textHash} ${l}`);
+      }
+      out.push(...encodeCosigsSplit(refBytesOf(toHex(e.ref)), items));
+    }
+    if (out.length > 0) this.write(s, concatBytes(...out), out.length);
   }
 
   /** Cosignatures held back for a text that has now arrived. */
@@ -355,6 +515,67 @@ export class Exchange {
       if (v === 'reject') this.d.penalise(from, 'invalid', 'an early cosignature that does not verify');
     }
   }
+
+  /**
+   * Ask peers for the ML-DSA-44 lines they announced on a text (REF, 16 hex). True when some are
+   * announced that this node lacks (then `settled` resolves when they came or nobody answered).
+   */
+  wantPq(ref: string): boolean {
+    this.pqWanted.set(ref, Date.now() + 60_000);
+    if (this.pqWanted.size > 1024) this.pqWanted.delete(this.pqWanted.keys().next().value!);
+    const missing = this.missing(ref, Date.now());
+    if (!missing) return false;
+    const a = this.announced.get(ref)!;
+    a.wantAt = 0;
+    a.tries = 0;
+    a.firstAt = Math.min(a.firstAt, Date.now() - WANT_DELAY_MS);
+    a.firstAt = Math.max(a.firstAt, Date.now() - 30_000);
+    this.active.add(ref);
+    return true;
+  }
+
+  /** Resolves when nothing announced on REF is missing any more, or after ms. */
+  settled(ref: string, ms: number): Promise<void> {
+    if (!this.active.has(ref)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      t.unref();
+      let l = this.settleWaiters.get(ref);
+      if (!l) this.settleWaiters.set(ref, (l = []));
+      l.push(done);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  }
+
+  private deactivate(ref: string): void {
+    this.active.delete(ref);
+    const l = this.settleWaiters.get(ref);
+    if (l) {
+      this.settleWaiters.delete(ref);
+      for (const f of l) f();
+    }
+  }
+
+  /** What peers announced on REF that this node lacks and wants: text and labels, per announcer. */
+  private missing(ref: string, now: number): { text: boolean; labels: Set<string> } | undefined {
+    const a = this.announced.get(ref);
+    if (!a) return undefined;
+    const h = this.held.get(ref);
+    const pq = (this.pqWanted.get(ref) ?? 0) > now;
+    let text = false;
+    const labels = new Set<string>();
+    for (const p of a.peers.values()) {
+      if (p.text && !h?.note) text = true;
+      for (const l of p.labels) if (!h?.sigs.has(l) && (pq || !this.pqLabels.has(l))) labels.add(l);
+    }
+    return text || labels.size > 0 ? { text, labels } : undefined;
+  }
+
+  /** Keys whose lines peers announced in the ML-DSA-44 bitmap (fetched only when wanted). */
+  private readonly pqLabels = new Set<string>();
 
   private peerIdOf(peer: string): PeerId | undefined {
     return this.d.host.getPeers().find((p) => p.toString() === peer);
@@ -370,13 +591,44 @@ export class Exchange {
     }
   }
 
-  /** One frame batch per eager peer: new checkpoints first, then cosignatures grouped by text. */
+  /** A rank per peer from a hash of both peer IDs: both ends of a pair see the same value. */
+  private rank(peer: string): string {
+    let r = this.pairRank.get(peer);
+    if (!r) {
+      const self = this.d.selfId ?? '';
+      r = toHex(sha256(utf8(self < peer ? `${self} ${peer}` : `${peer} ${self}`)).subarray(0, 8));
+      this.pairRank.set(peer, r);
+      if (this.pairRank.size > 4096) this.pairRank.delete(this.pairRank.keys().next().value!);
+    }
+    return r;
+  }
+
+  /** Peers this node pushes to: its EAGER_DEGREE lowest-ranked peers, and every peer that pushes to it. */
+  eagerPeers(): Set<string> {
+    const ready = [...this.sessions].filter(([, s]) => s.stream && s.hello);
+    const chosen = ready.map(([p]) => p).sort((a, b) => (this.rank(a) < this.rank(b) ? -1 : 1)).slice(0, EAGER_DEGREE);
+    const out = new Set(chosen);
+    for (const [p, s] of ready) if (s.theyEager) out.add(p);
+    // Tell the chosen ones (they push back: the edge is used both ways).
+    for (const [p, s] of ready) {
+      const mine = chosen.includes(p);
+      if (s.toldEager !== mine) {
+        s.toldEager = mine;
+        this.write(s, encodeFrame(FRAME.eager, Uint8Array.of(mine ? 1 : 0)));
+      }
+    }
+    return out;
+  }
+
+  /** One write per peer per tick: pushes to eager peers, HAVE digests to the others, WANTs. */
   tick(): void {
-    if (this.stopped || this.recent.length === 0) return;
-    const eager = this.d.eagerPeers();
-    const last = this.seq;
-    const firstSeq = this.recent[0].seq;
+    if (this.stopped) return;
+    this.ticks++;
     const now = Date.now();
+    const eager = this.eagerPeers();
+    const last = this.seq;
+    const firstSeq = this.recent[0]?.seq ?? last + 1;
+    const wants = this.wants(now);
     for (const [peer, s] of this.sessions) {
       // A stream that failed is reopened (at most every 2 s) while the peer stays connected.
       if (!s.stream && !s.opening && s.hello && now - s.lastOpen > 2000) {
@@ -385,32 +637,46 @@ export class Exchange {
       }
       const from = s.cursor;
       s.cursor = last;
-      if (!s.stream || !s.hello || !eager.has(peer) || from >= last) continue;
+      if (!s.stream || !s.hello) continue;
+      const isEager = eager.has(peer);
       const start = Math.max(0, from + 1 - firstSeq);
       const groups = new Map<string, CosigEntry[]>();
-      // One write per peer per tick: each write costs a yamux header and a Noise tag (≈ 30 B).
       const out: Uint8Array[] = [];
       for (let i = start; i < this.recent.length; i++) {
         const it = this.recent[i].item;
         const key = itemKey(it);
         if (s.known.has(key) || !s.hello.logs.has(shortLogId(it.origin))) continue;
+        if (it.kind === 'cosig' && !s.hello.keyIndex.has(it.label)) continue;
+        const pq = it.kind === 'cosig' && it.sig.length > MAX_PUSHED_SIG_BYTES;
+        if (!isEager || pq) {
+          s.dirty.add(refHexOf(it.textHash));
+          continue;
+        }
+        s.known.add(key);
         if (it.kind === 'checkpoint') {
-          s.known.add(key);
           out.push(encodeFrame(FRAME.checkpoint, it.note));
           continue;
         }
-        const index = s.hello.keyIndex.get(it.label);
-        if (index === undefined) continue;
-        s.known.add(key);
         let g = groups.get(it.textHash);
         if (!g) groups.set(it.textHash, (g = []));
-        g.push({ index, sig: it.sig });
+        g.push({ index: s.hello.keyIndex.get(it.label)!, sig: it.sig });
       }
-      for (const [textHash, items] of groups) {
-        const ref = Uint8Array.from(Buffer.from(textHash.slice(0, REF_BYTES * 2), 'hex'));
-        // Stay under the frame limit: at most 400 Ed25519 entries per frame.
-        for (let i = 0; i < items.length; i += 400) out.push(encodeCosigs(ref, items.slice(i, i + 400)));
+      for (const [textHash, items] of groups) out.push(...encodeCosigsSplit(refBytesOf(refHexOf(textHash)), items));
+      if (s.dirty.size > 0 && now - s.lastHave >= HAVE_INTERVAL_MS) {
+        const digests = this.digestsFor(s);
+        s.dirty.clear();
+        s.lastHave = now;
+        if (digests.length > 0) {
+          out.push(...encodeDigestsSplit(FRAME.have, digests));
+          this.stats.haveOut += digests.length;
+        }
       }
+      const w = wants.get(peer);
+      if (w) {
+        out.push(...encodeDigestsSplit(FRAME.want, w));
+        this.stats.wantOut += w.length;
+      }
+      // One write per peer per tick: each write costs a yamux header and a Noise tag (≈ 30 B).
       if (out.length > 0) this.write(s, out.length === 1 ? out[0] : concatBytes(...out), out.length);
       this.trim(s);
     }
@@ -420,5 +686,156 @@ export class Exchange {
     const keep = this.recent.findIndex((r) => r.seq > minCursor);
     if (keep < 0) this.recent.length = 0;
     else if (keep > 0) this.recent.splice(0, keep);
+    if (this.ticks % 100 === 0) for (const [r, t] of this.pqWanted) if (t <= now) this.pqWanted.delete(r);
   }
+
+  /** HAVE entries for a peer: what this node holds on each dirty REF that the peer is not known to hold. */
+  private digestsFor(s: Session): Digest[] {
+    const out: Digest[] = [];
+    const n = s.hello!.keyIndex.size;
+    for (const ref of s.dirty) {
+      const h = this.held.get(ref);
+      if (!h || !s.hello!.logs.has(h.logId)) continue;
+      const bits = new Uint8Array((n + 7) >> 3);
+      const pq = new Uint8Array((n + 7) >> 3);
+      let news = false;
+      const text = !!h.note;
+      if (text && !s.known.has(`c${h.textHash}`)) news = true;
+      for (const [l, sig] of h.sigs) {
+        const i = s.hello!.keyIndex.get(l);
+        if (i === undefined) continue;
+        const target = sig.length > MAX_PUSHED_SIG_BYTES ? pq : bits;
+        target[i >> 3] |= 1 << (i & 7);
+        const k = `s${h.textHash} ${l}`;
+        if (!s.known.has(k)) {
+          news = true;
+          // Announced Ed25519 items count as known (the peer WANTs what it lacks); pq ones too.
+          s.known.add(k);
+        }
+      }
+      if (!news) continue;
+      if (text) s.known.add(`c${h.textHash}`);
+      out.push({ ref: refBytesOf(ref), text, bits: trimBits(bits), pq: trimBits(pq) });
+    }
+    return out;
+  }
+
+  /** WANT entries per peer for what was announced at least WANT_DELAY_MS ago and is still missing. */
+  private wants(now: number): Map<string, Digest[]> {
+    const out = new Map<string, Digest[]>();
+    for (const ref of [...this.active]) {
+      const a = this.announced.get(ref);
+      const m = a ? this.missing(ref, now) : undefined;
+      if (!a || !m || a.tries >= WANT_TRIES || now - a.firstAt > 60_000) {
+        this.deactivate(ref);
+        continue;
+      }
+      if (now - a.firstAt < WANT_DELAY_MS || (a.wantAt > 0 && now - a.wantAt < WANT_RETRY_MS)) continue;
+      // The announcer that holds most of what is missing; after a miss, another one.
+      let best: string | undefined;
+      let bestScore = -1;
+      for (const [p, info] of a.peers) {
+        const s = this.sessions.get(p);
+        if (!s?.stream || !s.hello) continue;
+        let score = (m.text && info.text ? 100 : 0) + [...m.labels].filter((l) => info.labels.has(l)).length - (p === a.lastAsked ? 1000 : 0);
+        if (m.text && !info.text) score -= 50;
+        if (score > bestScore) {
+          bestScore = score;
+          best = p;
+        }
+      }
+      if (!best) continue;
+      const info = a.peers.get(best)!;
+      const s = this.sessions.get(best)!;
+      const bits = new Uint8Array((s.hello!.keyIndex.size + 7) >> 3);
+      for (const l of m.labels) {
+        const i = s.hello!.keyIndex.get(l);
+        if (i !== undefined && info.labels.has(l)) bits[i >> 3] |= 1 << (i & 7);
+      }
+      a.wantAt = now;
+      a.lastAsked = best;
+      a.tries++;
+      let l = out.get(best);
+      if (!l) out.set(best, (l = []));
+      l.push({ ref: refBytesOf(ref), text: m.text && info.text, bits: trimBits(bits), pq: new Uint8Array(0) });
+    }
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------- HAVE / WANT digests
+
+/**
+ * A HAVE or WANT entry: REF, whether the checkpoint text is held (wanted), and bitmaps over the
+ * receiver's HELLO key list: Ed25519 cosignatures, and ML-DSA-44 lines (HAVE only).
+ */
+export interface Digest {
+  readonly ref: Uint8Array;
+  readonly text: boolean;
+  readonly bits: Uint8Array;
+  readonly pq: Uint8Array;
+}
+
+function trimBits(b: Uint8Array): Uint8Array {
+  let n = b.length;
+  while (n > 0 && b[n - 1] === 0) n--;
+  return b.subarray(0, n);
+}
+
+function encodeDigestEntry(e: Digest): Uint8Array {
+  return concatBytes(e.ref, Uint8Array.of(e.text ? 1 : 0), varint(e.bits.length), e.bits, varint(e.pq.length), e.pq);
+}
+
+export function encodeDigests(type: number, entries: readonly Digest[]): Uint8Array {
+  return encodeFrame(type, concatBytes(varint(entries.length), ...entries.map(encodeDigestEntry)));
+}
+
+function encodeDigestsSplit(type: number, entries: readonly Digest[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < entries.length; i += 1024) out.push(encodeDigests(type, entries.slice(i, i + 1024)));
+  return out;
+}
+
+export function decodeDigests(payload: Uint8Array): Digest[] {
+  let [n, pos] = readVarint(payload, 0);
+  if (n > 4096) throw new FrameError('too many digest entries');
+  const out: Digest[] = [];
+  for (let i = 0; i < n; i++) {
+    if (pos + REF_BYTES + 1 > payload.length) throw new FrameError('truncated digest');
+    const ref = payload.subarray(pos, pos + REF_BYTES);
+    const flags = payload[pos + REF_BYTES];
+    if (flags > 1) throw new FrameError('bad digest flags');
+    pos += REF_BYTES + 1;
+    let len: number;
+    [len, pos] = readVarint(payload, pos);
+    if (len > MAX_HELLO_ITEMS / 8 || pos + len > payload.length) throw new FrameError('bad digest bitmap');
+    const bits = payload.subarray(pos, pos + len);
+    pos += len;
+    [len, pos] = readVarint(payload, pos);
+    if (len > MAX_HELLO_ITEMS / 8 || pos + len > payload.length) throw new FrameError('bad digest bitmap');
+    const pq = payload.subarray(pos, pos + len);
+    pos += len;
+    out.push({ ref, text: flags === 1, bits, pq });
+  }
+  if (pos !== payload.length) throw new FrameError('trailing bytes in digest frame');
+  return out;
+}
+
+/** COSIGS frames for one text, each under SPLIT_FRAME_BYTES (ML-DSA-44 entries are 2.4 KB). */
+export function encodeCosigsSplit(ref: Uint8Array, items: readonly CosigEntry[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let batch: CosigEntry[] = [];
+  let size = 0;
+  for (const c of items) {
+    const n = c.sig.length + 8;
+    if (batch.length > 0 && size + n > SPLIT_FRAME_BYTES) {
+      out.push(encodeCosigs(ref, batch));
+      batch = [];
+      size = 0;
+    }
+    batch.push(c);
+    size += n;
+  }
+  if (batch.length > 0) out.push(encodeCosigs(ref, batch));
+  return out;
 }

@@ -313,6 +313,15 @@ export class GossipService {
     return (this.views.get(origin)?.all() ?? []).map((e) => ({ size: e.checkpoint.size, text: e.logNote.text, logLines: e.logNote.verified, cosignatures: [...e.cosignatures.values()] }));
   }
 
+  /**
+   * Fetches the ML-DSA-44 lines peers announced on a checkpoint text this node holds (version 2:
+   * WANT over the exchange), waiting at most ms. Resolves either way; the caller reads the view.
+   */
+  async fetchPqLines(textHash: string, ms = 2000): Promise<void> {
+    const ref = textHash.slice(0, 16);
+    if (this.exchange?.wantPq(ref)) await this.exchange.settled(ref, ms);
+  }
+
   viewOf(origin: string): LogView | undefined {
     return this.views.get(origin);
   }
@@ -444,7 +453,7 @@ export class GossipService {
     } else {
       const ex = new Exchange({
         host,
-        eagerPeers: () => new Set((pubsub as unknown as { getMeshPeers(t: string): string[] }).getMeshPeers(this.evidenceTopic)),
+        selfId: host.peerId.toString(),
         hello: () => this.hello(),
         onCheckpoint: (note, from) => this.onExchangeCheckpoint(note, from),
         onCosig: (ref, line, from) => this.onExchangeCosig(ref, line, from),

@@ -99,7 +99,7 @@ describe('gossip version 2: hostile peers', () => {
       await send([hello, encodeCosigs(ref, [{ index: 1, sig: new Uint8Array(72).fill(7) }])]);
       await waitFor(() => victim.events.some((e) => e.type === 'penalised' && e.reason === 'invalid'), 'a forged cosignature penalised');
       // A frame over the limit (its length prefix says so).
-      await send([hello, Uint8Array.of(0x81, 0x80, 0x08, FRAME.checkpoint)]);
+      await send([hello, Uint8Array.of(0x80, 0x80, 0x40, FRAME.checkpoint)]); // 1 MiB
       await waitFor(() => victim.events.some((e) => e.type === 'penalised' && e.reason === 'oversized'), 'an oversized frame penalised');
       // Junk (a checkpoint that is not a signed note, a truncated COSIGS) until the score crosses the graylist threshold.
       const banned = () => victim.events.some((e) => e.type === 'banned' && e.peer === host.peerId.toString());
