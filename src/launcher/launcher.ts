@@ -109,7 +109,9 @@ function repoRoot(): string {
 
 function defaultCommand(root: string): string[] {
   const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  return fromSource ? [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts')] : [process.execPath, join(root, 'bin/gossip-witness.js')];
+  // tsx/esm: ESM hooks only. tsx's require() hook cannot resolve import-only packages
+  // (protons-runtime under @libp2p/peer-id, which src/config.ts require()s); Node's own require can.
+  return fromSource ? [process.execPath, '--import', 'tsx/esm', join(root, 'src/cli/main.ts')] : [process.execPath, join(root, 'bin/gossip-witness.js')];
 }
 
 /** An HTTP proxy to the log that asks for branch b (for a pulling witness that the log deceives). */
