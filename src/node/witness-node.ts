@@ -20,6 +20,7 @@ import { createStatusSource, registerAgreementGauge } from '../http/status-data.
 import { createFeeders, type FeederSet } from '../logs/feeders/index.js';
 import { parseCosignatureVkey } from '../note/keys.js';
 import { distributorSource, registerDistributorRoutes } from '../http/distributor.js';
+import { Parts, type LifecycleEvent } from './lifecycle.js';
 // Types only: the gossip stack (libp2p, gossipsub, noise, yamux) is loaded on demand below, so a
 // node without `p2p:` does not pay for importing it at every start.
 import type { GossipService, GossipEvent } from '../gossip/service.js';
@@ -75,6 +76,8 @@ export interface WitnessNodeOptions {
   onUnwritableTooLong?: (reason: string) => void;
   /** How often the store's health is checked, ms (default 1000; tests). */
   healthCheckMs?: number;
+  /** Called as each part starts and stops (src/node/lifecycle.ts; tests). */
+  onLifecycle?: (e: LifecycleEvent) => void;
   /** Gossip observers and tuning (tests, benchmarks). */
   gossip?: { onEvent?: (e: GossipEvent) => void; checkDelayMs?: number; /** Gossip wire version, overriding p2p.version (docs/gossip.md "Version 2"). */ version?: 1 | 2 };
 }
@@ -93,7 +96,9 @@ export interface WitnessNode {
   readonly feeders: FeederSet;
   /** The gossip service, when the config has `p2p:` (docs/gossip.md). */
   readonly gossip?: GossipService;
-  /** Graceful: stop the feeders, stop accepting, finish in-flight requests, stop list refresh, close the store. */
+  /** The parts started, in start order (NODE_START_ORDER; close() stops them in reverse). */
+  readonly parts: readonly string[];
+  /** Graceful: stops every part in reverse start order: the feeders, the HTTP server (finishing in-flight requests), gossip, the store watchdog, list refresh, the store. */
   close(): Promise<void>;
 }
 
@@ -133,6 +138,9 @@ function watchStore(store: WitnessStore, exitAfterMs: number, everyMs: number, l
   return () => clearInterval(timer);
 }
 
+/** The node's long-lived parts, in start order (stopped in reverse; src/node/lifecycle.ts). */
+export const NODE_START_ORDER = ['store', 'logs', 'store-watchdog', 'gossip', 'http', 'feeders'] as const;
+
 export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeOptions = {}): Promise<WitnessNode> {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const startedAt = (opts.now ?? Date.now)();
@@ -141,18 +149,28 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
   for (const k of keys) if (k.name !== config.name) logger.warn({ keyName: k.name, name: config.name }, 'a key file holds a key with another name than the configured one (rotation?)');
   const vkeys = keys.map(witnessVkey);
 
+  // Every long-lived part starts through `parts`, in NODE_START_ORDER; a failure stops what
+  // already started, in reverse, and close() stops everything in reverse.
+  const parts = new Parts(NODE_START_ORDER, (e) => {
+    if (e.ok) logger.debug({ part: e.part }, e.action === 'start' ? 'node part started' : 'node part stopped');
+    else logger.warn({ part: e.part, err: e.error }, e.action === 'start' ? 'node part failed to start; stopping what started' : 'node part failed to stop');
+    opts.onLifecycle?.(e);
+  });
   const pgConf = config.store?.postgres;
-  const store =
-    opts.store ??
-    (pgConf
-      ? await (await import('../store/postgres.js')).PostgresStore.open({ url: pgConf.url, ...(pgConf.passwordFile ? { passwordFile: pgConf.passwordFile } : {}), ...(pgConf.poolSize ? { poolSize: pgConf.poolSize } : {}), ...(pgConf.timeoutMs ? { statementTimeoutMs: pgConf.timeoutMs, connectTimeoutMs: pgConf.timeoutMs } : {}), onWarning: (m) => logger.warn(m) })
-      : await LevelStore.open(config.data!, { onWarning: (m) => logger.warn(m) }));
-  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
-  const fail = async (e: unknown): Promise<never> => {
-    for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
-    throw e;
-  };
+  let store!: WitnessStore;
+  await parts.start({
+    name: 'store',
+    start: async () => {
+      store =
+        opts.store ??
+        (pgConf
+          ? await (await import('../store/postgres.js')).PostgresStore.open({ url: pgConf.url, ...(pgConf.passwordFile ? { passwordFile: pgConf.passwordFile } : {}), ...(pgConf.poolSize ? { poolSize: pgConf.poolSize } : {}), ...(pgConf.timeoutMs ? { statementTimeoutMs: pgConf.timeoutMs, connectTimeoutMs: pgConf.timeoutMs } : {}), onWarning: (m) => logger.warn(m) })
+          : await LevelStore.open(config.data!, { onWarning: (m) => logger.warn(m) }));
+    },
+    stop: () => store.close(),
+  });
 
+  let unlistened: FastifyInstance | undefined;
   try {
     const registry = new LogRegistryImpl({
       inline: config.logs,
@@ -162,14 +180,22 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       cachePath: config.logList && config.data ? `${config.data}.loglist` : undefined,
       logger: logger.child({ component: 'logs' }),
     });
-    cleanup.push(() => registry.stop());
-    try {
-      await registry.start();
-    } catch (e) {
-      // A list file the operator named must load; a URL may be briefly unreachable.
-      if (config.logList?.kind === 'file' || !(e instanceof LogListLoadError)) throw e;
-      logger.warn({ err: (e as Error).message }, 'log list not loaded; starting with the logs known so far and retrying later');
-    }
+    await parts.start({
+      name: 'logs',
+      start: async () => {
+        try {
+          await registry.start();
+        } catch (e) {
+          // A list file the operator named must load; a URL may be briefly unreachable.
+          if (config.logList?.kind === 'file' || !(e instanceof LogListLoadError)) {
+            registry.stop();
+            throw e;
+          }
+          logger.warn({ err: (e as Error).message }, 'log list not loaded; starting with the logs known so far and retrying later');
+        }
+      },
+      stop: async () => registry.stop(),
+    });
 
     const metrics = createWitnessMetrics(opts.now ? { now: opts.now } : {});
     for (const origin of registry.origins()) {
@@ -216,23 +242,28 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     // Duck-typed: an instanceof check would import the PostgreSQL store (and pg) in every node.
     const shared = 'registerMetrics' in store ? (store as unknown as Pick<import('../store/postgres.js').PostgresStore, 'registerMetrics' | 'leadership'>) : undefined;
     shared?.registerMetrics(metrics.registry);
-    const stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);
-    cleanup.push(stopWatchdog);
+    let stopWatchdog: (() => void) | undefined;
+    await parts.start({
+      name: 'store-watchdog',
+      start: async () => {
+        stopWatchdog = watchStore(store, config.store?.unwritableExitAfterMs ?? DEFAULT_UNWRITABLE_EXIT_AFTER_MS, opts.healthCheckMs ?? 1000, logger, opts.onUnwritableTooLong);
+      },
+      stop: async () => stopWatchdog?.(),
+    });
     let feedersRef: FeederSet | undefined;
     // The status page reads the gossip service through a closure: it is created after the server.
     const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, feeders: () => feedersRef?.stats() ?? [], startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
     // POST /sign-subtree: signed by the ML-DSA-44 keys (none: 404), for checkpoints any own key cosigned.
     const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...(opts.now ? { now: opts.now } : {}) });
-    const server = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) });
-    cleanup.push(() => server.close());
+    const server = (unlistened = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) }));
     // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
     registerDistributorRoutes(server, distributorSource({ store, origins: () => registry.origins(), logKeys: (o) => registry.get(o)?.verifiers, witnesses: [...vkeys, ...(config.witnesses ?? []).map((w) => w.vkey)], more: (o) => gossip?.heldCheckpoints(o) ?? [] }));
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
       // cosignatures) moves the stored state forward before anything can be cosigned.
       const { GossipService, identityFileFor } = await import('../gossip/service.js');
-      gossip = new GossipService({
+      const g = new GossipService({
         p2p: config.p2p,
         identityFile: config.p2p.identity ?? identityFileFor(config.data!),
         witness,
@@ -251,31 +282,38 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         ...(opts.gossip?.version ?? config.p2p.version ? { version: opts.gossip?.version ?? config.p2p.version } : {}),
         ...(opts.now ? { now: opts.now } : {}),
       });
-      const g = gossip;
-      cleanup.push(() => g.stop());
-      await g.start();
+      gossip = g;
+      await parts.start({ name: 'gossip', start: () => g.start(), stop: () => g.stop() });
       // Alert rules read increase() of these: the series exist at 0 from start-up.
       const ev = metrics.registry.getSingleMetric('gossip_evidence_total') as { inc?: (l: Record<string, string>, v: number) => void } | undefined;
       for (const via of ['detected', 'gossip', 'sync']) ev?.inc?.({ via }, 0);
     }
-    await server.listen({ host: config.http.host, port: config.http.port });
+    // A server that never listened still closes (fastify's close() works before listen()).
+    await parts.start({ name: 'http', start: async () => void (await server.listen({ host: config.http.host, port: config.http.port })), stop: () => server.close() });
+    unlistened = undefined;
     const url = urlOf(server.server.address() as AddressInfo);
     // Pull feeders: each submits through witness.add, the same path as POST /add-checkpoint.
     const feeders = createFeeders({ logs: config.logs, witness, store, registry, metricsRegistry: metrics.registry, logger: logger.child({ component: 'feeders' }) });
-    cleanup.push(() => feeders.stop());
-    feedersRef = feeders;
-    // Instances sharing a database: only the one holding the leader lock runs the feeders.
-    const stopLeading = shared && feeders.feeders.length > 0
-      ? shared.leadership((leader) => {
-          logger.info({ leader }, leader ? 'feeder leader: running the pull feeders' : 'lost the feeder leader lock: feeders stopped until it is regained');
-          if (leader) feeders.start();
-          else void feeders.stop();
-        })
-      : undefined;
-    if (stopLeading) cleanup.push(stopLeading);
-    else feeders.start();
+    let stopLeading: (() => Promise<void> | void) | undefined;
+    await parts.start({
+      name: 'feeders',
+      start: async () => {
+        feedersRef = feeders;
+        // Instances sharing a database: only the one holding the leader lock runs the feeders.
+        if (shared && feeders.feeders.length > 0) {
+          stopLeading = shared.leadership((leader) => {
+            logger.info({ leader }, leader ? 'feeder leader: running the pull feeders' : 'lost the feeder leader lock: feeders stopped until it is regained');
+            if (leader) feeders.start();
+            else void feeders.stop();
+          });
+        } else feeders.start();
+      },
+      stop: async () => {
+        await stopLeading?.();
+        await feeders.stop();
+      },
+    });
 
-    let closing: Promise<void> | undefined;
     return {
       url,
       vkeys,
@@ -285,21 +323,14 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
       metrics,
       server,
       feeders,
+      parts: parts.names,
       ...(gossip ? { gossip } : {}),
-      close() {
-        closing ??= (async () => {
-          stopWatchdog();
-          await stopLeading?.();
-          await feeders.stop();
-          await gossip?.stop();
-          registry.stop();
-          await server.close();
-          await store.close();
-        })();
-        return closing;
-      },
+      close: () => parts.stop(),
     };
   } catch (e) {
-    return fail(e);
+    await parts.stop().catch(() => {});
+    // Made but not started as a part (a failure before it listened): its hooks and timers go too.
+    await unlistened?.close().catch(() => {});
+    throw e;
   }
 }
