@@ -65,7 +65,7 @@ describe('gossip-witness launch', () => {
     expect(parseVkey(vkeyOf('w1')).type).toBe(0x06);
     const c0 = loadConfig(join(dir, 'pq-prep', 'w0', 'witness.yaml'));
     expect(c0.p2p).toMatchObject({ version: 2, meshDegree: 3 });
-    expect(c0.witnesses.map((w) => w.vkey)).toEqual([vkeyOf('w1')]);
+    expect((c0.witnesses ?? []).map((w) => w.vkey)).toEqual([vkeyOf('w1')]);
     // A per-witness setting overrides the network's; a bad one names the field.
     writeFileSync(file, PQ_NET.replace('{ name: w0 }', '{ name: w0, gossip: { version: 1 } }'));
     const r2 = run(['launch', '--network', file, '--prepare', 'local', '--dir', join(dir, 'pq-prep2')]);
