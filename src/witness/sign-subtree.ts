@@ -17,17 +17,16 @@
 // nothing is written. The answer depends on (origin, start, end, hash) only; the cache key also
 // holds the whole reference note, so a hit never skips the check of a note not seen before.
 import { createHash } from 'node:crypto';
-import { mlDsa44 } from '../crypto/mldsa.js';
 import { verifySubtreeConsistency } from '../merkle/subtree.js';
 import { keyLabel, parseNote, type SignatureLine } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
 import type { MlDsa44Key } from '../note/mldsa-keys.js';
 import { COSIGNATURE_V1 } from '../note/sigtypes/cosignature.js';
-import { MLDSA44, checkpointSubtree as checkpointOf, cosignedMessage, subtreeSignatureProblem, TIMESTAMPED_MLDSA44_SIZE, type SignedSubtree } from '../note/sigtypes/mldsa44.js';
-import { readU64be } from '../util/bytes.js';
+import { MLDSA44, type SignedSubtree } from '../note/sigtypes/mldsa44.js';
 import { TokenBucket } from './ratelimit.js';
 import { RequestError } from './request.js';
 import { parseSignSubtreeBody, type SignSubtreeRequest } from './subtree-request.js';
+import { verifyMlDsa44CheckpointAsync } from './verify-async.js';
 import type { LogRegistry } from './witness.js';
 
 export type SubtreeRejectCode =
@@ -192,15 +191,5 @@ export class SubtreeSigner {
 /** Verifies one of our own lines on checkpoint text: cosignature/v1 inline, ML-DSA-44 off the event loop. */
 async function verifyOwnLine(v: Verifier, text: Uint8Array, sig: Uint8Array): Promise<boolean> {
   if (v.type === COSIGNATURE_V1) return v.verify(text, sig);
-  if (v.type !== MLDSA44 || sig.length !== TIMESTAMPED_MLDSA44_SIZE) return false;
-  const s = checkpointOf(text);
-  const ts = readU64be(sig, 0);
-  if (s === null || subtreeSignatureProblem(ts, s.start, s.end) !== null) return false;
-  let msg: Uint8Array;
-  try {
-    msg = cosignedMessage(v.name, ts, s);
-  } catch {
-    return false;
-  }
-  return mlDsa44().verifyAsync(v.key, msg, sig.subarray(8));
+  return verifyMlDsa44CheckpointAsync(v, text, sig);
 }

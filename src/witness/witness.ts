@@ -3,6 +3,8 @@
 // Status codes live in exactly one table: src/http/status.ts.
 import { openNote, parseNote, formatSignatureLine, keyLabel, type OpenedNote, type ParsedNote, VerifierSet } from '../note/note.js';
 import { ED25519 } from '../note/sigtypes/ed25519.js';
+import { MLDSA44, TIMESTAMPED_MLDSA44_SIZE } from '../note/sigtypes/mldsa44.js';
+import { verifyMlDsa44CheckpointAsync } from './verify-async.js';
 import { schemeFor } from '../note/sigtypes/registry.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
@@ -104,29 +106,35 @@ export interface WitnessOptions {
   now?: () => number;
 }
 
-/** At most this many signature lines of a note are verified off the main thread; the rest inline. */
+/** At most this many Ed25519 signature lines of a note are verified off the main thread; the rest inline. */
 const MAX_PREVERIFIED = 4;
 
 /**
- * The verifiers with the verdicts for this note's Ed25519 signature lines by trusted keys
- * computed beforehand with cryptoBackend().ed25519VerifyAsync (node: on the libuv thread pool,
- * so the event loop is free meanwhile; the witness is CPU-bound on signature checks). The result
- * is used with openNote on the same note bytes, whose rules are unchanged: a wrapped verifier
- * answers the precomputed verdict for the exact (text, signature) it was computed for, and
- * verifies anything else inline as before.
+ * The verifiers with the verdicts for this note's signature lines by trusted keys computed
+ * beforehand off the event loop: Ed25519 lines (when ed25519 is true) with
+ * cryptoBackend().ed25519VerifyAsync (node: the libuv thread pool), and EVERY ML-DSA-44 (0x06)
+ * line with mlDsa44().verifyAsync (node:crypto on the libuv pool, or noble on the worker pool:
+ * noble takes about 2.4 ms per verification on Node 20, which must not block the event loop).
+ * The result is used with openNote on the same note bytes, whose rules are unchanged: a wrapped
+ * verifier answers the precomputed verdict for the exact (text, signature) it was computed for,
+ * and verifies anything else inline as before.
  */
-async function preverify(parsed: ParsedNote, verifiers: VerifierSet): Promise<VerifierSet> {
+async function preverify(parsed: ParsedNote, verifiers: VerifierSet, ed25519: boolean): Promise<VerifierSet> {
   const jobs: { v: Verifier; sig: Uint8Array; ok: Promise<boolean> }[] = [];
+  let edJobs = 0;
   for (const line of parsed.signatures) {
-    if (jobs.length >= MAX_PREVERIFIED) break;
     let v: Verifier | undefined;
     try {
       v = verifiers.lookup(line.name, line.keyId);
     } catch {
       continue; // ambiguous key: openNote reports it
     }
-    if (!v || v.type !== ED25519) continue;
-    jobs.push({ v, sig: line.sig, ok: cryptoBackend().ed25519VerifyAsync(v.key, parsed.textBytes, line.sig) });
+    if (!v) continue;
+    if (v.type === MLDSA44) jobs.push({ v, sig: line.sig, ok: verifyMlDsa44CheckpointAsync(v, parsed.textBytes, line.sig) });
+    else if (ed25519 && v.type === ED25519 && edJobs < MAX_PREVERIFIED) {
+      edJobs++;
+      jobs.push({ v, sig: line.sig, ok: cryptoBackend().ed25519VerifyAsync(v.key, parsed.textBytes, line.sig) });
+    }
   }
   if (jobs.length === 0) return verifiers;
   const verdicts = await Promise.all(jobs.map((j) => j.ok));
@@ -280,9 +288,9 @@ export class Witness {
     //    applies exactly the same rules to those verdicts.
     let opened: OpenedNote;
     try {
-      // Off the main thread only when other requests are in flight: alone, the hop to the pool
-      // and back would only add latency.
-      const verifiers = this.inflight > 1 ? await preverify(parsed, log.verifiers) : log.verifiers;
+      // Ed25519 off the main thread only when other requests are in flight (alone, the hop to
+      // the pool and back would only add latency); ML-DSA-44 log signatures always.
+      const verifiers = this.inflight > 1 || parsed.signatures.some((l) => l.sig.length === TIMESTAMPED_MLDSA44_SIZE) ? await preverify(parsed, log.verifiers, this.inflight > 1) : log.verifiers;
       opened = openNote(req.note, verifiers, { verifyRepeatedKnown: true });
     } catch (e) {
       if (e instanceof NoteError) return reject(e.code === 'malformed' ? 'malformed' : 'bad-signature', e.message, origin);
