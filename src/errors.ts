@@ -1,7 +1,10 @@
-// One error base with a code, after sigstore-js's BaseError<Code> (@sigstore/core): the code is a
-// string union the caller can switch on; the message is for people; `cause` keeps the original.
-// The CLI maps codes to exit codes in one table (src/cli/errors.ts). This round only the CLI
-// layer uses it; the witness, gossip and policy error classes keep their own names for now.
+// THE error vocabulary of gossip-witness: one base error with a code (after sigstore-js's
+// BaseError<Code>, @sigstore/core), one union of codes (ErrorCode, the keys of ERROR_CODES) used by
+// the client (src/policy, src/note, src/checkpoint), the witness (src/witness), the HTTP layer and
+// the CLI, and the messages said in more than one place (MESSAGES), each spelled once here.
+// Every code has a kind; the CLI maps kinds to exit codes (src/cli/errors.ts, EXIT_CODES) and the
+// witness maps its codes to HTTP statuses (src/http/status.ts, STATUS_OF). docs/errors.md lists all.
+// No imports: the client package bundles this file, and it must stay dependency-free and browser-safe.
 
 export class BaseError<Code extends string> extends Error {
   readonly code: Code;
@@ -13,7 +16,7 @@ export class BaseError<Code extends string> extends Error {
 }
 
 /**
- * What went wrong, as a command sees it:
+ * What went wrong, as a caller decides what to do next (the CLI: which exit code):
  * - USAGE: the invocation is unusable (unknown or missing flag, bad flag value, unreadable file).
  * - BAD_INPUT: content that does not parse (a note, checkpoint, policy, proof or JSON file).
  * - REFUSED: the input parsed and was checked, and the check failed.
@@ -23,6 +26,107 @@ export class BaseError<Code extends string> extends Error {
  * - UNAVAILABLE: a resource is not available yet (port in use, database or lock not ready): transient.
  * - INTERNAL: a bug.
  */
-export type GossipWitnessErrorCode = 'USAGE' | 'BAD_INPUT' | 'REFUSED' | 'CONFIG' | 'STORE_DAMAGED' | 'NETWORK' | 'UNAVAILABLE' | 'INTERNAL';
+export type ErrorKind = 'USAGE' | 'BAD_INPUT' | 'REFUSED' | 'CONFIG' | 'STORE_DAMAGED' | 'NETWORK' | 'UNAVAILABLE' | 'INTERNAL';
+/** The kinds, under the name the CLI layer first used. */
+export type GossipWitnessErrorCode = ErrorKind;
 
-export class GossipWitnessError extends BaseError<GossipWitnessErrorCode> {}
+interface CodeInfo {
+  readonly kind: ErrorKind;
+  readonly meaning: string;
+}
+
+/**
+ * Every error code, with its kind and meaning. A kind is a code too (the CLI throws those).
+ * Layers keep their own narrower unions (NoteErrorCode, PolicyErrorCode, RejectCode, ...), each
+ * a subset of ErrorCode: the compiler rejects a code that is not listed here.
+ */
+export const ERROR_CODES = {
+  USAGE: { kind: 'USAGE', meaning: 'unusable invocation: unknown or missing flag, bad flag value, unreadable file' },
+  BAD_INPUT: { kind: 'BAD_INPUT', meaning: 'content that does not parse (note, checkpoint, policy, proof, JSON)' },
+  REFUSED: { kind: 'REFUSED', meaning: 'the input was checked and refused' },
+  CONFIG: { kind: 'CONFIG', meaning: 'bad config or key file (permanent)' },
+  STORE_DAMAGED: { kind: 'STORE_DAMAGED', meaning: 'damaged data folder or database (permanent until an operator acts)' },
+  NETWORK: { kind: 'NETWORK', meaning: 'nothing answered (every witness, or the log, unreachable)' },
+  UNAVAILABLE: { kind: 'UNAVAILABLE', meaning: 'a port, database or lock is not available yet (transient)' },
+  INTERNAL: { kind: 'INTERNAL', meaning: 'a bug' },
+
+  // Notes, keys, checkpoints, proofs, request bodies, evidence (client and witness).
+  malformed: { kind: 'BAD_INPUT', meaning: 'a note, checkpoint, proof, request body or evidence file does not parse' },
+  'bad-key': { kind: 'BAD_INPUT', meaning: 'a key (vkey or skey) does not parse or has the wrong type for its role' },
+  'ambiguous-key': { kind: 'BAD_INPUT', meaning: 'two trusted keys share a key name and key ID' },
+  unverified: { kind: 'REFUSED', meaning: 'no signature by a trusted key' },
+  'invalid-signature': { kind: 'REFUSED', meaning: "a trusted key's signature does not verify" },
+
+  // Policies (tlog-policy and Sigsum): PolicyErrorCode.
+  syntax: { kind: 'BAD_INPUT', meaning: 'policy: bad characters, wrong number of fields, unknown keyword, bad threshold' },
+  'duplicate-name': { kind: 'BAD_INPUT', meaning: 'policy: a name defined twice' },
+  'duplicate-key': { kind: 'BAD_INPUT', meaning: 'policy: two keys wrapping the same public key' },
+  'unknown-name': { kind: 'BAD_INPUT', meaning: 'policy: a name that is never defined' },
+  'forward-reference': { kind: 'BAD_INPUT', meaning: 'policy: a name used before the line that defines it' },
+  'duplicate-member': { kind: 'BAD_INPUT', meaning: 'policy: a name listed twice as a group member' },
+  quorum: { kind: 'BAD_INPUT', meaning: 'policy: no quorum line, or more than one' },
+  extension: { kind: 'BAD_INPUT', meaning: 'policy: the origin extension misused' },
+  limit: { kind: 'BAD_INPUT', meaning: 'policy: too large' },
+
+  // The witness (c2sp.org/tlog-witness add-checkpoint and sign-subtree): RejectCode, SubtreeRejectCode.
+  'old-size-too-large': { kind: 'BAD_INPUT', meaning: 'add-checkpoint: old size larger than the checkpoint size' },
+  'unknown-log': { kind: 'REFUSED', meaning: 'the origin is not a log this witness follows' },
+  'bad-signature': { kind: 'REFUSED', meaning: "no trusted signature verifies, or a trusted key's signature fails" },
+  inconsistent: { kind: 'REFUSED', meaning: 'the consistency proof or the root rules fail' },
+  stale: { kind: 'REFUSED', meaning: 'add-checkpoint: old size is not the size this witness holds' },
+  'not-enabled': { kind: 'REFUSED', meaning: 'sign-subtree: this witness has no ML-DSA-44 key' },
+  'rate-limited': { kind: 'UNAVAILABLE', meaning: 'a per-log or per-client budget is spent; retry later' },
+  unavailable: { kind: 'UNAVAILABLE', meaning: 'the store cannot write now (disk full, I/O error); retry later' },
+  'clock-behind': { kind: 'UNAVAILABLE', meaning: "this witness's clock is behind a timestamp it already signed" },
+  internal: { kind: 'INTERNAL', meaning: 'a bug while handling a request' },
+
+  // The witness's HTTP layer (requests that never reach the witness core).
+  'empty-body': { kind: 'BAD_INPUT', meaning: 'a POST without a body' },
+  'body-too-large': { kind: 'BAD_INPUT', meaning: 'a request body over the limit' },
+  'bad-query': { kind: 'USAGE', meaning: 'a bad query parameter (origin filter, limit, paging cursor)' },
+  'not-found': { kind: 'USAGE', meaning: 'no such path, log checkpoint or evidence' },
+  'method-not-allowed': { kind: 'USAGE', meaning: 'a method other than POST on a POST endpoint' },
+  'not-ready': { kind: 'UNAVAILABLE', meaning: 'the witness cannot cosign now (readiness)' },
+} as const satisfies Readonly<Record<string, CodeInfo>>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function kindOf(code: ErrorCode): ErrorKind {
+  return ERROR_CODES[code].kind;
+}
+
+/**
+ * The base of every error class of the project; `kind` says what a caller should do about it.
+ * Subclasses narrow `code` to their own codes (`declare readonly code: NoteErrorCode`).
+ */
+export class GossipWitnessError extends BaseError<ErrorCode> {
+  get kind(): ErrorKind {
+    return kindOf(this.code);
+  }
+}
+
+/** Origins and key labels in messages: quoted, so that odd characters show. */
+const q = (s: string): string => JSON.stringify(s);
+
+/** Messages said in more than one place, spelled once. */
+export const MESSAGES = {
+  unknownLog: (origin?: string) => (origin === undefined ? 'unknown log' : `unknown log origin ${q(origin)}`),
+  malformedNote: () => 'malformed note',
+  malformedCheckpoint: (detail: string) => `malformed checkpoint: ${detail}`,
+  invalidSignature: (label: string) => `invalid signature for key ${label}`,
+  logSignatureFails: (label: string) => `the signature by log key ${label} does not verify`,
+  consistencyFails: (from?: bigint | number, to?: bigint | number) =>
+    from === undefined || to === undefined ? 'consistency proof does not verify' : `consistency proof from ${from} to ${to} does not verify`,
+  inclusionFails: () => 'inclusion proof does not verify',
+  subtreeNotEnabled: () => 'sign-subtree is not enabled: this witness has no ML-DSA-44 key',
+  /** Not cosigned by enough witnesses. */
+  quorumNotSatisfied: (quorum: string, explain: string) => `quorum ${quorum} not satisfied: ${explain}`,
+  quorumSatisfied: (quorum: string, by: string) => `quorum ${quorum} satisfied (${by})`,
+  splitViewKnown: (origin: string) => `proven split-view evidence is known for origin ${q(origin)}: the log signed inconsistent trees, so none of its checkpoints is trusted`,
+  badQuery: (what: 'origin filter' | 'limit' | 'cursor' | 'unknown cursor', max?: number) =>
+    what === 'origin filter'
+      ? 'bad origin filter'
+      : what === 'limit'
+        ? `bad limit: expected 1 to ${max}`
+        : `${what === 'cursor' ? 'bad cursor' : 'unknown cursor'}: use the after= of a Link rel="next" header`,
+} as const;

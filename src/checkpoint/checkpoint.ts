@@ -2,6 +2,7 @@
 //   <origin>\n<size, decimal>\n<root, base64 of 32 bytes>\n[<extension line>\n]*
 import { sha256 } from '../crypto/index.js';
 import { decodeBase64, encodeBase64, equalBytes, utf8 } from '../util/bytes.js';
+import { GossipWitnessError } from '../errors.js';
 
 export const MAX_TREE_SIZE = (1n << 63n) - 1n;
 /** Go's ParseTree and torchwood refuse larger texts (in bytes). */
@@ -16,9 +17,11 @@ export interface Checkpoint {
   readonly text: string;
 }
 
-export class CheckpointError extends Error {
+/** A checkpoint text that does not parse: code 'malformed' (src/errors.ts). */
+export class CheckpointError extends GossipWitnessError {
+  declare readonly code: 'malformed';
   constructor(message: string) {
-    super(message);
+    super({ code: 'malformed', message });
     this.name = 'CheckpointError';
   }
 }

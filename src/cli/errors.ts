@@ -1,9 +1,16 @@
-// The CLI's errors and THE table of exit codes (README, "Command line"). Every command throws a
-// GossipWitnessError (src/errors.ts); main.ts turns it into a message on stderr and the exit code
-// below. Anything else that escapes a command is a bug: exit 70 with the stack trace.
-import { GossipWitnessError, type GossipWitnessErrorCode } from '../errors.js';
+// The CLI's errors and THE table of exit codes (README, "Command line"; docs/errors.md). Every
+// command throws a GossipWitnessError (src/errors.ts); main.ts turns it into a message on stderr
+// and the exit code of its kind below. Anything else that escapes a command, and any error of kind
+// INTERNAL, is a bug: exit 70 with the stack trace.
+import { ERROR_CODES, GossipWitnessError, kindOf, type ErrorCode, type ErrorKind } from '../errors.js';
 
-export const EXIT_CODES: Readonly<Record<GossipWitnessErrorCode | 'OK', { readonly exit: number; readonly meaning: string }>> = {
+interface ExitCode {
+  readonly exit: number;
+  readonly meaning: string;
+}
+
+/** THE table: the exit code of each error kind (every ErrorCode has a kind: src/errors.ts). */
+export const KIND_EXIT_CODES: Readonly<Record<ErrorKind | 'OK', ExitCode>> = {
   OK: { exit: 0, meaning: 'success' },
   REFUSED: { exit: 1, meaning: 'the input was checked and refused (one-line reason on stderr)' },
   USAGE: { exit: 2, meaning: 'unusable invocation: unknown or missing flag, bad flag value, unreadable file' },
@@ -15,12 +22,25 @@ export const EXIT_CODES: Readonly<Record<GossipWitnessErrorCode | 'OK', { readon
   INTERNAL: { exit: 70, meaning: 'internal error (a bug): stack trace on stderr (EX_SOFTWARE)' },
 };
 
-export function exitCodeOf(code: GossipWitnessErrorCode): number {
-  return EXIT_CODES[code].exit;
+/** KIND_EXIT_CODES looked up for every error code, by its kind (so EXIT_CODES[e.code] works for any error). */
+export const EXIT_CODES: Readonly<Record<ErrorCode | 'OK', ExitCode>> = {
+  ...(Object.fromEntries(Object.entries(ERROR_CODES).map(([code, { kind, meaning }]) => [code, { exit: KIND_EXIT_CODES[kind].exit, meaning }])) as Record<ErrorCode, ExitCode>),
+  ...KIND_EXIT_CODES,
+};
+
+/** The exit code for any error code (by its kind). */
+export function exitCodeOf(code: ErrorCode): number {
+  return KIND_EXIT_CODES[kindOf(code)].exit;
 }
 
-/** Base of the CLI's errors: a code, and the exit code the table gives it. */
+/** The exit code for anything a command threw: by kind for a GossipWitnessError, else 70 (a bug). */
+export function exitCodeFor(e: unknown): number {
+  return e instanceof GossipWitnessError ? exitCodeOf(e.code) : EXIT_CODES.INTERNAL.exit;
+}
+
+/** Base of the CLI's errors: a kind as its code, and the exit code the table gives it. */
 export class CliError extends GossipWitnessError {
+  declare readonly code: ErrorKind;
   get exitCode(): number {
     return exitCodeOf(this.code);
   }
@@ -61,7 +81,9 @@ export class StartupError extends CliError {
   }
 }
 
-const TRANSIENT_ERRNO = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'LEVEL_LOCKED', '57P03']);
+// errno codes, LevelDB's lock, and PostgreSQL's SQLSTATEs for "not now": 57P03 cannot connect now
+// (starting up), 53300 too many connections, 08001/08006 connection failures.
+const TRANSIENT_ERRNO = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EAGAIN', 'LEVEL_LOCKED', '57P03', '53300', '08001', '08006']);
 
 function codesOf(e: unknown, depth = 0): string[] {
   if (e === null || typeof e !== 'object' || depth > 5) return [];
@@ -85,6 +107,12 @@ export function startupError(e: unknown, what = 'start-up failed'): CliError {
   if (e instanceof CliError) return e;
   const message = `${what}: ${(e as Error)?.message ?? String(e)}`;
   if (isProgrammingError(e)) return new CliError({ code: 'INTERNAL', message, cause: e });
+  // Our own errors say what they are (src/errors.ts): their kind decides; a bad note, key or policy is bad config.
+  if (e instanceof GossipWitnessError) {
+    const kind = e.kind;
+    if (kind === 'INTERNAL' || kind === 'UNAVAILABLE' || kind === 'STORE_DAMAGED' || kind === 'NETWORK') return new CliError({ code: kind === 'NETWORK' ? 'UNAVAILABLE' : kind, message, cause: e });
+    return new StartupError('CONFIG', message, e);
+  }
   const name = (e as Error)?.name;
   // Permanent store problems first: a damaged, corrupt or foreign-version store stays so until an operator acts.
   if (name === 'StoreDamagedError' || name === 'StoreCorruptError' || name === 'StoreVersionError' || name === 'HighwaterError') return new StartupError('STORE_DAMAGED', message, e);

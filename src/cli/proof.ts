@@ -3,6 +3,7 @@ import { HASH_SIZE, verifyConsistency, verifyInclusion } from '../merkle/index.j
 import { parseJsonLossless, toBigIntSize } from '../util/json.js';
 import { BadInputError, RefusedError, UsageError } from './errors.js';
 import { readInput } from './io.js';
+import { MESSAGES } from '../errors.js';
 
 // `proof verify-consistency` / `proof verify-inclusion` read JSON in the transparency-dev/merkle
 // test-vector shape. Exit 0 valid, 1 invalid (the proof does not verify, sizes out of order), 2 when
@@ -77,7 +78,7 @@ export function checkConsistencyInput(obj: Record<string, unknown>): ProofVerdic
       if (!verifyConsistency(size1, size2, root1, root2, proof)) throw new Invalid('sizes are equal but the roots differ');
       return;
     }
-    if (!verifyConsistency(size1, size2, root1, root2, proof)) throw new Invalid('consistency proof does not verify');
+    if (!verifyConsistency(size1, size2, root1, root2, proof)) throw new Invalid(MESSAGES.consistencyFails());
   });
 }
 
@@ -90,7 +91,7 @@ export function checkInclusionInput(obj: Record<string, unknown>): ProofVerdict 
     const leafHash = hashField(obj, 'leafHash');
     const proof = proofField(obj);
     if (index >= size) throw new Invalid(`leafIdx ${index} is not below treeSize ${size}`);
-    if (!verifyInclusion(index, size, leafHash, proof, root)) throw new Invalid('inclusion proof does not verify');
+    if (!verifyInclusion(index, size, leafHash, proof, root)) throw new Invalid(MESSAGES.inclusionFails());
   });
 }
 

@@ -16,6 +16,7 @@ import { NoteError } from '../note/errors.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { decodeEvidence, EvidenceError, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { toHex, utf8 } from '../util/bytes.js';
+import { MESSAGES } from '../errors.js';
 
 export const WIRE_VERSION = 1;
 export const CHECKPOINT_TOPIC = '/gossip-witness/cosigned-checkpoint/1';
@@ -105,7 +106,7 @@ export function parseCheckpointMessage(data: Uint8Array, trust: Trust, cache?: V
   const nl = parsed.text.indexOf('\n');
   const origin = parsed.text.slice(0, nl);
   const logKeys = trust.logKeys(origin);
-  if (!logKeys) return { ok: false, verdict: 'ignore', reason: 'unknown log' };
+  if (!logKeys) return { ok: false, verdict: 'ignore', reason: MESSAGES.unknownLog() };
   let checkpoint: Checkpoint;
   try {
     checkpoint = parseCheckpoint(parsed.text);
@@ -139,7 +140,7 @@ export function parseCheckpointMessage(data: Uint8Array, trust: Trust, cache?: V
     // Every line of a known key is verified, repeated ones included (tlog-witness: a witness MUST
     // refuse a note with any failing line of a trusted key).
     if (!(cache?.has(textHash, line) ?? false)) {
-      if (!v.verify(parsed.textBytes, line.sig)) return { ok: false, verdict: 'reject', reason: `invalid signature for key ${keyLabel(line.name, line.keyId)}` };
+      if (!v.verify(parsed.textBytes, line.sig)) return { ok: false, verdict: 'reject', reason: MESSAGES.invalidSignature(keyLabel(line.name, line.keyId)) };
       cache?.add(textHash, line);
     }
     const label = keyLabel(line.name, line.keyId);
@@ -209,7 +210,7 @@ export function parseEvidenceMessage(data: Uint8Array, trust: Pick<Trust, 'logKe
     throw e;
   }
   const keys = trust.logKeys(evidence.origin);
-  if (!keys) return { ok: false, verdict: 'ignore', reason: 'unknown log' };
+  if (!keys) return { ok: false, verdict: 'ignore', reason: MESSAGES.unknownLog() };
   // Tell "no key of ours signed this" (ignore) apart from "a key of ours signed it badly" (reject).
   for (const note of [evidence.a, evidence.b]) {
     let parsed;

@@ -8,14 +8,15 @@
 //   GET  /healthz                    liveness: "ok" while the process serves HTTP
 //   GET  /readyz                     readiness: 200 "ready", or 503 with why it cannot cosign now
 //   GET  /, /status, /status.json    the status page and its data (with a statusSource)
-// Status codes for add-checkpoint come from one table: ./status.ts. Bad input never yields a 500;
-// an unexpected exception does, and is logged.
+// Every error status comes from one table, STATUS_OF in ./status.ts (codes: src/errors.ts). Bad
+// input never yields a 500; an unexpected exception does, and is logged.
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { UNAVAILABLE_RETRY_AFTER, WitnessInternalError, type LogRegistry, type Witness } from '../witness/witness.js';
 import type { WitnessStore } from '../witness/store.js';
 import { encodeBase64 } from '../util/bytes.js';
 import { answerFor, answerForSubtree, textAnswer, HTTP_STATUS, TEXT_PLAIN, type HttpAnswer } from './status.js';
+import { MESSAGES } from '../errors.js';
 import type { SubtreeSigner } from '../witness/sign-subtree.js';
 import { createWitnessMetrics, UNKNOWN_ORIGIN, type WitnessMetrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';
@@ -233,7 +234,7 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
     const signer = opts.subtreeSigner;
     const answer =
       signer === undefined || !signer.enabled
-        ? textAnswer(HTTP_STATUS.notFound, 'sign-subtree is not enabled: this witness has no ML-DSA-44 key')
+        ? textAnswer(HTTP_STATUS.notFound, MESSAGES.subtreeNotEnabled())
         : !Buffer.isBuffer(body) || body.length === 0
           ? textAnswer(HTTP_STATUS.emptyBody, 'empty request body: expected "subtree <start> <end>", the subtree hash, proof lines, a blank line and a cosigned checkpoint')
           : await subtreeAnswer(signer, body, req);
@@ -256,7 +257,7 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
     const { hash } = req.params;
     if (!HASH_PATH.test(hash)) return send(reply, textAnswer(HTTP_STATUS.notFound, 'not found: expected /<64 lowercase hex SHA-256 of the origin>/checkpoint'));
     const origin = logs.originForHash(hash);
-    if (origin === undefined) return send(reply, textAnswer(HTTP_STATUS.notFound, 'unknown log'));
+    if (origin === undefined) return send(reply, textAnswer(HTTP_STATUS.notFound, MESSAGES.unknownLog()));
     const state = await store.getState(origin);
     if (!state) return send(reply, textAnswer(HTTP_STATUS.notFound, 'no checkpoint cosigned for this log yet'));
     return reply.code(200).header('content-type', TEXT_PLAIN).send(state.cosigned);
@@ -266,16 +267,16 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
   // a Link: <...>; rel="next" header carries the next page's URL. The body stays a JSON array.
   app.get<{ Querystring: { origin?: string; limit?: string; after?: string } }>('/evidence', async (req, reply) => {
     const origin = originFilter(req.query.origin);
-    if (origin === null) return send(reply, textAnswer(400, 'bad origin filter'));
+    if (origin === null) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('origin filter')));
     const limit = pageLimit(req.query.limit, EVIDENCE_PAGE);
-    if (limit === null) return send(reply, textAnswer(400, `bad limit: expected 1 to ${EVIDENCE_PAGE.max}`));
+    if (limit === null) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('limit', EVIDENCE_PAGE.max)));
     const after = pageCursor(req.query.after);
-    if (after === null) return send(reply, textAnswer(400, 'bad cursor: use the after= of a Link rel="next" header'));
+    if (after === null) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('cursor')));
     let page;
     try {
       page = await store.pageEvidence({ origin, limit, after });
     } catch (e) {
-      if (e instanceof TypeError) return send(reply, textAnswer(400, 'unknown cursor: use the after= of a Link rel="next" header'));
+      if (e instanceof TypeError) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('unknown cursor')));
       throw e;
     }
     if (page.next !== undefined) reply.header('link', nextLink('/evidence', origin, limit, page.next));
@@ -295,16 +296,16 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
 
   app.get<{ Querystring: { origin?: string; limit?: string; after?: string } }>('/suspects', async (req, reply) => {
     const origin = originFilter(req.query.origin);
-    if (origin === null) return send(reply, textAnswer(400, 'bad origin filter'));
+    if (origin === null) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('origin filter')));
     const limit = pageLimit(req.query.limit, SUSPECT_PAGE);
-    if (limit === null) return send(reply, textAnswer(400, `bad limit: expected 1 to ${SUSPECT_PAGE.max}`));
+    if (limit === null) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('limit', SUSPECT_PAGE.max)));
     const after = pageCursor(req.query.after);
-    if (after === null) return send(reply, textAnswer(400, 'bad cursor: use the after= of a Link rel="next" header'));
+    if (after === null) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('cursor')));
     let page;
     try {
       page = await store.pageSuspects({ origin, limit, after });
     } catch (e) {
-      if (e instanceof TypeError) return send(reply, textAnswer(400, 'unknown cursor: use the after= of a Link rel="next" header'));
+      if (e instanceof TypeError) return send(reply, textAnswer(HTTP_STATUS.badQuery, MESSAGES.badQuery('unknown cursor')));
       throw e;
     }
     if (page.next !== undefined) reply.header('link', nextLink('/suspects', origin, limit, page.next));

@@ -1,6 +1,7 @@
 // c2sp.org/signed-note: parsing, verification (exactly Go's golang.org/x/mod/sumdb/note.Open) and signing.
 import { decodeBase64, encodeBase64, concatBytes, utf8, readU32be, u32be } from '../util/bytes.js';
 import { NoteError, malformedNote } from './errors.js';
+import { MESSAGES } from '../errors.js';
 import { formatKeyId, isValidKeyName, type Signer, type Verifier } from './keys.js';
 
 /** Go counts every signature line, known or not, and calls a note with more than 100 malformed. */
@@ -178,11 +179,11 @@ export function openNote(input: Uint8Array | string, verifiers: VerifierSet | It
     }
     const label = keyLabel(line.name, line.keyId);
     if (seen.has(label)) {
-      if (opts.verifyRepeatedKnown && !v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', `invalid signature for key ${label}`);
+      if (opts.verifyRepeatedKnown && !v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', MESSAGES.invalidSignature(label));
       continue;
     }
     seen.add(label);
-    if (!v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', `invalid signature for key ${label}`);
+    if (!v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', MESSAGES.invalidSignature(label));
     verified.push(line);
   }
   if (verified.length === 0) throw new NoteError('unverified', 'note has no verifiable signatures');

@@ -11,6 +11,7 @@
 import { hashLeaf, verifyInclusion, HASH_SIZE } from '../merkle/index.js';
 import { parseJsonLossless, toBigIntSize } from '../util/json.js';
 import { decodeBase64, decodeUtf8, encodeBase64 } from '../util/bytes.js';
+import { GossipWitnessError } from '../errors.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { Policy } from './parse.js';
 import { verifyCosignedCheckpoint, type PolicyVerification, type VerifyOptions } from './verify.js';
@@ -25,9 +26,11 @@ export interface InclusionProof {
 /** The entry: its raw data (hashed as an RFC 6962 leaf), or its leaf hash. */
 export type InclusionEntry = { readonly entry: Uint8Array } | { readonly leafHash: Uint8Array };
 
-export class ProofFormatError extends Error {
+/** A proof file that does not parse: code 'malformed' (src/errors.ts). */
+export class ProofFormatError extends GossipWitnessError {
+  declare readonly code: 'malformed';
   constructor(message: string) {
-    super(message);
+    super({ code: 'malformed', message });
     this.name = 'ProofFormatError';
   }
 }

@@ -26,6 +26,7 @@ import { COSIGNATURE_V1 } from '../note/sigtypes/cosignature.js';
 import { standardKeyId } from '../note/sigtypes/keyid.js';
 import { sha256 } from '../crypto/index.js';
 import { concatBytes, encodeBase64, fromHex, toHex, utf8 } from '../util/bytes.js';
+import { GossipWitnessError } from '../errors.js';
 
 export type PolicyDialect = 'tlog-policy' | 'sigsum';
 
@@ -42,13 +43,14 @@ export type PolicyErrorCode =
   | 'limit'; // policy too large
 
 /** A policy that cannot be used. `line` is 1-based; 0 when the error is about the whole file. */
-export class PolicyError extends Error {
+export class PolicyError extends GossipWitnessError {
+  declare readonly code: PolicyErrorCode;
   constructor(
-    readonly code: PolicyErrorCode,
+    code: PolicyErrorCode,
     readonly line: number,
     readonly detail: string,
   ) {
-    super(line > 0 ? `line ${line}: ${detail}` : detail);
+    super({ code, message: line > 0 ? `line ${line}: ${detail}` : detail });
     this.name = 'PolicyError';
   }
 }

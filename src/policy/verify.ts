@@ -22,6 +22,7 @@ import { utf8 } from '../util/bytes.js';
 import { cosignatureLineTimestamp, formatKeyId } from '../note/keys.js';
 import { decodeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { cosignatureKeyId, type Policy, type PolicyLog, type PolicyNode } from './parse.js';
+import { MESSAGES } from '../errors.js';
 
 export type VerifyErrorCode =
   /** The note or the checkpoint text is malformed (including more than 100 signature lines). */
@@ -169,11 +170,11 @@ function diagnoseMalformed(input: Uint8Array): string {
       break;
     }
   }
-  if (split < 0) return 'malformed note: no blank line between the text and the signatures';
+  if (split < 0) return `${MESSAGES.malformedNote()}: no blank line between the text and the signatures`;
   let count = 0;
   for (let i = split + 2; i < input.length; i++) if (input[i] === 0x0a) count++;
-  if (count > MAX_SIGNATURE_LINES) return `malformed note: ${count} signature lines; at most ${MAX_SIGNATURE_LINES} are accepted`;
-  return 'malformed note (bad character, signature line or base64)';
+  if (count > MAX_SIGNATURE_LINES) return `${MESSAGES.malformedNote()}: ${count} signature lines; at most ${MAX_SIGNATURE_LINES} are accepted`;
+  return `${MESSAGES.malformedNote()} (bad character, signature line or base64)`;
 }
 
 function nowSeconds(opts: VerifyOptions): bigint {
@@ -235,7 +236,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
     checkedLabels.add(label);
     const log = policy.logs[candidates[0]];
     if (!log.verifier.verify(parsed.textBytes, line.sig)) {
-      return fail('log-signature', `the signature by log key ${label} does not verify`, policy);
+      return fail('log-signature', MESSAGES.logSignatureFails(label), policy);
     }
     for (const i of candidates) verifiedLogs.push(policy.logs[i]);
   }
@@ -253,7 +254,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
   try {
     checkpoint = parseCheckpoint(parsed.text);
   } catch (e) {
-    if (e instanceof CheckpointError) return fail('malformed', `malformed checkpoint: ${e.message}`, policy, { logVerified: true });
+    if (e instanceof CheckpointError) return fail('malformed', MESSAGES.malformedCheckpoint(e.message), policy, { logVerified: true });
     throw e;
   }
   const log = verifiedLogs.find((l) => l.origin === checkpoint.origin);
@@ -269,7 +270,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
   }
   const logInfo = { vkey: log.vkey, origin: log.origin, line: log.line };
   if (opts.knownEvidence && evidenceKnown(policy, checkpoint.origin, opts.knownEvidence)) {
-    return fail('known-evidence', `proven split-view evidence is known for origin ${JSON.stringify(checkpoint.origin)}: the log signed inconsistent trees, so none of its checkpoints is trusted`, policy, {
+    return fail('known-evidence', MESSAGES.splitViewKnown(checkpoint.origin), policy, {
       logVerified: true,
       log: logInfo,
       checkpoint,
@@ -405,7 +406,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
   const where = `${checkpoint.origin} at size ${checkpoint.size}`;
   if (result.quorum === true) {
     const by = cosigners.length > 0 ? `cosigned by ${cosigners.join(', ')}` : 'no cosignatures required';
-    return { ok: true, reason: `${where}: log signature verified; quorum ${policy.quorumName} satisfied (${by})`, ...base };
+    return { ok: true, reason: `${where}: log signature verified; ${MESSAGES.quorumSatisfied(policy.quorumName, by)}`, ...base };
   }
 
   // 6. Explain the failure.
@@ -416,7 +417,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
       return { ok: false, code: 'stale', reason: `${where}: quorum ${policy.quorumName} is met only by counting cosignatures outside the freshness limit (max age ${opts.maxAge} s, skew ${skew} s${states.some((s) => s.status === 'undated') ? '; a timestamp of 0 claims no time' : ''}): ${explain}`, ...base };
     }
   }
-  return { ok: false, code: 'quorum', reason: `${where}: quorum ${policy.quorumName} not satisfied: ${explain}`, ...base };
+  return { ok: false, code: 'quorum', reason: `${where}: ${MESSAGES.quorumNotSatisfied(policy.quorumName, explain)}`, ...base };
 }
 
 const STATUS_WORDS: Record<WitnessStatus, string> = {

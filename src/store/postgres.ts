@@ -291,7 +291,8 @@ export class PostgresStore implements WitnessStore {
     if (code === '42501') return new PostgresStoreError(`store ${where}: the role lacks rights (${msg}); it needs CREATE on the database's public schema for the first start, then SELECT, INSERT, UPDATE, DELETE on the gw_* tables, USAGE on their sequence and EXECUTE on the gw_* functions`);
     if (code === '28P01' || code === '28000') return new PostgresStoreError(`store ${where}: authentication failed (${msg}); check the password (URL, PGPASSWORD or the password file)`);
     if (code === '3D000') return new PostgresStoreError(`store ${where}: ${msg}; create it first (createdb)`);
-    return new PostgresStoreError(`store ${where}: cannot reach PostgreSQL or set up the schema: ${msg}`);
+    // The cause keeps the errno or SQLSTATE: serve tells "not reachable yet" (exit 75) from a bad setup (2).
+    return new PostgresStoreError(`store ${where}: cannot reach PostgreSQL or set up the schema: ${msg}`, { cause: e });
   }
 
   private async migrate(): Promise<void> {

@@ -22,6 +22,7 @@ import { parseCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { verifyConsistency } from '../merkle/proof.js';
 import { decodeBase64, encodeBase64, equalBytes, toHex, utf8, decodeUtf8 } from '../util/bytes.js';
 import { formatSignatureLine } from '../note/note.js';
+import { GossipWitnessError } from '../errors.js';
 
 export const EVIDENCE_TYPE = 'gossip-witness/evidence/v1';
 /** Upper bound on an encoded evidence object (two notes of up to 100 signatures, a 63-hash proof). */
@@ -35,9 +36,11 @@ export interface Evidence {
   readonly proof?: Uint8Array[];
 }
 
-export class EvidenceError extends Error {
+/** Evidence that does not parse: code 'malformed' (src/errors.ts). */
+export class EvidenceError extends GossipWitnessError {
+  declare readonly code: 'malformed';
   constructor(message: string) {
-    super(message);
+    super({ code: 'malformed', message });
     this.name = 'EvidenceError';
   }
 }

@@ -2,6 +2,7 @@
 //   "old " <decimal> "\n"  *(b64(32-byte hash) "\n")  "\n"  <signed checkpoint note>
 import { decodeBase64 } from '../util/bytes.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
+import { GossipWitnessError } from '../errors.js';
 
 /** Clients MUST NOT send more than 63 proof lines; a witness may reject more with 400. */
 export const MAX_PROOF_LINES = 63;
@@ -13,9 +14,11 @@ export interface AddCheckpointRequest {
   readonly note: Uint8Array;
 }
 
-export class RequestError extends Error {
+/** A request body that does not parse: code 'malformed' (src/errors.ts). */
+export class RequestError extends GossipWitnessError {
+  declare readonly code: 'malformed';
   constructor(message: string) {
-    super(message);
+    super({ code: 'malformed', message });
     this.name = 'RequestError';
   }
 }

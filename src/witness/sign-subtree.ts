@@ -28,14 +28,18 @@ import { RequestError } from './request.js';
 import { parseSignSubtreeBody, type SignSubtreeRequest } from './subtree-request.js';
 import { verifyMlDsa44CheckpointAsync } from './verify-async.js';
 import type { LogRegistry } from './witness.js';
+import { MESSAGES, type ErrorCode } from '../errors.js';
 
-export type SubtreeRejectCode =
+/** Why sign-subtree refused (codes of src/errors.ts; HTTP status: STATUS_OF in src/http/status.ts). */
+export type SubtreeRejectCode = Extract<
+  ErrorCode,
   | 'malformed' // 400
   | 'inconsistent' // 422
   | 'unknown-log' // 404
   | 'bad-signature' // 403
   | 'rate-limited' // 429
-  | 'not-enabled'; // 404: this witness has no ML-DSA-44 key
+  | 'not-enabled' // 404: this witness has no ML-DSA-44 key
+>;
 
 export type SubtreeResult =
   | { kind: 'signed'; origin: string; lines: string; cached: boolean }
@@ -114,7 +118,7 @@ export class SubtreeSigner {
 
   /** One sign-subtree request: the raw body and an id of the client (its IP address). */
   async signSubtree(body: Uint8Array, client: string): Promise<SubtreeResult> {
-    if (!this.enabled) return reject('not-enabled', 'sign-subtree is not enabled: this witness has no ML-DSA-44 key');
+    if (!this.enabled) return reject('not-enabled', MESSAGES.subtreeNotEnabled());
     // SPEC: "If the request is invalid according to the rules above, the witness MUST respond
     // with a "400 Bad Request" HTTP status code." (syntax, subtree validity, end <= size)
     let req: SignSubtreeRequest;
@@ -133,7 +137,7 @@ export class SubtreeSigner {
     // SPEC: "If the checkpoint origin is unknown, the witness MUST respond with a "404 Not Found"
     // HTTP status code."
     const log = this.opts.logs.get(origin);
-    if (!log || log.disabled) return reject('unknown-log', `unknown log origin ${JSON.stringify(origin)}`, origin);
+    if (!log || log.disabled) return reject('unknown-log', MESSAGES.unknownLog(origin), origin);
     return this.signChecked(req, client);
   }
 

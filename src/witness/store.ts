@@ -1,5 +1,6 @@
 // The witness's persistence interface. Implementations: src/store/level.ts (LevelDB, durable,
 // group commit) and src/store/memory.ts (tests). test/store/conformance.ts runs against both.
+import { GossipWitnessError } from '../errors.js';
 
 /** What the witness keeps per log: the latest checkpoint it cosigned, in full. */
 export interface LogState {
@@ -42,12 +43,13 @@ export type StoreHealth = { writable: true } | { writable: false; reason: string
  * stored, and the caller must not release anything that depends on the write. Transient: the
  * store recovers by itself once it can write again (see health()).
  */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends GossipWitnessError {
+  declare readonly code: 'unavailable';
   constructor(
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`store unavailable: ${reason}`, options);
+    super({ code: 'unavailable', message: `store unavailable: ${reason}`, cause: options?.cause });
     this.name = 'StoreUnavailableError';
   }
 }

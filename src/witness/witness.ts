@@ -12,6 +12,7 @@ import { cosignatureLineTimestamp, parseCosignatureVkey, type Signer, type Verif
 import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
+import { GossipWitnessError, MESSAGES, type ErrorCode } from '../errors.js';
 import { parseAddCheckpointBody, RequestError, type AddCheckpointRequest } from './request.js';
 import { StoreUnavailableError, type LogState, type SuspectRecord, type WitnessStore } from './store.js';
 import { KeyedMutex } from './mutex.js';
@@ -31,7 +32,9 @@ export interface LogRegistry {
   get(origin: string): WitnessLog | undefined;
 }
 
-export type RejectCode =
+/** Why add-checkpoint refused (codes of src/errors.ts; HTTP status: STATUS_OF in src/http/status.ts). */
+export type RejectCode = Extract<
+  ErrorCode,
   | 'malformed' // 400: body, note or checkpoint does not parse
   | 'old-size-too-large' // 400: old > checkpoint size
   | 'unknown-log' // 404
@@ -39,7 +42,8 @@ export type RejectCode =
   | 'inconsistent' // 422: proof or root rules
   | 'rate-limited' // 429
   | 'unavailable' // 503: the store cannot write now (disk full, I/O error); retry later
-  | 'clock-behind'; // 503: this witness's clock is behind a timestamp it already signed
+  | 'clock-behind' // 503: this witness's clock is behind a timestamp it already signed
+>;
 
 export type AddResult =
   | { kind: 'cosigned'; origin: string; checkpoint: Checkpoint; lines: string; advanced: boolean }
@@ -70,24 +74,26 @@ const CLOCK_RETRY_AFTER_MAX = 300;
 const SUSPECT_PAIRS_REMEMBERED = 256;
 
 /** A store call failed inside add(): answered as 'unavailable', never as a 500. */
-class StoreFailure extends Error {
+class StoreFailure extends GossipWitnessError {
+  declare readonly code: 'unavailable';
   constructor(
     readonly op: StoreOp,
     readonly reason: string,
     cause: unknown,
   ) {
-    super(reason, { cause });
+    super({ code: 'unavailable', message: reason, cause });
     this.name = 'StoreFailure';
   }
 }
 
 /** An unexpected error (a bug) while handling a request for a known origin: carries the origin for metrics. */
-export class WitnessInternalError extends Error {
+export class WitnessInternalError extends GossipWitnessError {
+  declare readonly code: 'internal';
   constructor(
     readonly origin: string,
     cause: unknown,
   ) {
-    super((cause as Error)?.message ?? String(cause), { cause });
+    super({ code: 'internal', message: (cause as Error)?.message ?? String(cause), cause });
     this.name = 'WitnessInternalError';
   }
 }
@@ -280,7 +286,7 @@ export class Witness {
     }
     // 2. Look up the origin (404).
     const log = this.logs.get(origin);
-    if (!log || log.disabled) return reject('unknown-log', `unknown log origin ${JSON.stringify(origin)}`, origin);
+    if (!log || log.disabled) return reject('unknown-log', MESSAGES.unknownLog(origin), origin);
     ctx.origin = origin;
     // 3. Verify the log's signature (403). SPEC: a line whose name and key ID match a trusted
     //    key but fails to verify is rejected, as is a note with no trusted signature.
@@ -300,7 +306,7 @@ export class Witness {
     try {
       cp = parseCheckpoint(opened.text);
     } catch (e) {
-      if (e instanceof CheckpointError) return reject('malformed', `malformed checkpoint: ${e.message}`, origin);
+      if (e instanceof CheckpointError) return reject('malformed', MESSAGES.malformedCheckpoint(e.message), origin);
       throw e;
     }
     // Our cosignature/v1 signs the whole text. A log signature that does not cover extension
@@ -339,8 +345,8 @@ export class Witness {
     } else if (!verifyConsistency(req.oldSize, cp.size, state!.root, cp.root, req.proof)) {
       // SPEC: 0 < old < size: the consistency proof must verify. A failed proof is NOT evidence
       // (the log does not sign proofs); keep it as a bounded, rate-limited suspect record.
-      await this.recordSuspect(origin, state!, opened, req, 'consistency proof does not verify');
-      return reject('inconsistent', `consistency proof from ${req.oldSize} to ${cp.size} does not verify`, origin);
+      await this.recordSuspect(origin, state!, opened, req, MESSAGES.consistencyFails());
+      return reject('inconsistent', MESSAGES.consistencyFails(req.oldSize, cp.size), origin);
     }
     // Only state-advancing requests consume the log's budget, so replaying an old checkpoint
     // can never exhaust it.
@@ -635,10 +641,10 @@ export class Witness {
       const text = parseNote(note).text;
       origin = text.slice(0, text.indexOf('\n'));
     } catch {
-      return ignored('malformed note');
+      return ignored(MESSAGES.malformedNote());
     }
     const log = this.logs.get(origin);
-    if (!log || log.disabled) return ignored(`unknown log origin ${JSON.stringify(origin)}`);
+    if (!log || log.disabled) return ignored(MESSAGES.unknownLog(origin));
     let opened: OpenedNote;
     let mine: OpenedNote;
     let cp: Checkpoint;

@@ -1,14 +1,17 @@
 // The CLI's one exit-code table and the start-up failure classification (src/cli/errors.ts).
-import { describe, expect, it } from 'vitest';
-import { BadInputError, CliError, EXIT_CODES, NetworkError, RefusedError, StartupError, UsageError, startupError } from '../../src/cli/errors.js';
-import { BaseError, GossipWitnessError } from '../../src/errors.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BadInputError, CliError, EXIT_CODES, KIND_EXIT_CODES, NetworkError, RefusedError, StartupError, UsageError, exitCodeFor, startupError } from '../../src/cli/errors.js';
+import { BaseError, ERROR_CODES, GossipWitnessError, type ErrorCode } from '../../src/errors.js';
 import { StoreDamagedError } from '../../src/store/integrity.js';
 import { StoreLockedError, StoreVersionError } from '../../src/store/level.js';
 
 describe('exit codes', () => {
   it('one table: 0 ok, 1 refused, 2 usage/bad input/permanent start-up, 3 network, 75 transient, 70 internal', () => {
-    const table = Object.fromEntries(Object.entries(EXIT_CODES).map(([k, v]) => [k, v.exit]));
+    const table = Object.fromEntries(Object.entries(KIND_EXIT_CODES).map(([k, v]) => [k, v.exit]));
     expect(table).toEqual({ OK: 0, REFUSED: 1, USAGE: 2, BAD_INPUT: 2, CONFIG: 2, STORE_DAMAGED: 2, NETWORK: 3, UNAVAILABLE: 75, INTERNAL: 70 });
+    // Every code of the vocabulary gets the exit code of its kind.
+    for (const [code, { kind }] of Object.entries(ERROR_CODES)) expect(EXIT_CODES[code as ErrorCode].exit, code).toBe(table[kind]);
+    expect([EXIT_CODES.malformed.exit, EXIT_CODES['unknown-log'].exit, EXIT_CODES['clock-behind'].exit, EXIT_CODES.internal.exit]).toEqual([2, 1, 75, 70]);
     expect(new RefusedError('x').exitCode).toBe(1);
     expect(new UsageError('x').exitCode).toBe(2);
     expect(new BadInputError('x').exitCode).toBe(2);
@@ -67,5 +70,100 @@ describe('a bug (any error that is not a GossipWitnessError) exits 70 with a sta
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('serve start-up: each failure gets the exit code of its kind (permanent 2, transient 75, bug 70)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { chmodSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer } = await import('node:net');
+  const { TestLog } = await import('../helpers/fork.js');
+  const { LevelStore } = await import('../../src/store/level.js');
+  const root = new URL('../..', import.meta.url).pathname;
+  const log = new TestLog('example.com/startup-log');
+  const dir = mkdtempSync(join(tmpdir(), 'gw-startup-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A config in dir; `store` replaces the data: line. */
+  const config = (name: string, store = `data: ${name}-data`, listen = '127.0.0.1:0') => {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, `name: witness.example/${name}\nkey: ${name}.key\n${store}\nhttp: { listen: "${listen}" }\nlogs:\n  - { origin: ${log.origin}, vkeys: [ "${log.key.vkey}" ] }\n`);
+    return file;
+  };
+  // Every case fails during start-up, so the process ends by itself; the timeout only bounds a hang.
+  const serve = (file: string, preload?: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', ...(preload ? ['--import', preload] : []), 'src/cli/main.ts', 'serve', '--config', file, '--log-level', 'silent'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it('a LevelDB lock held by another process: 75 (transient)', async () => {
+    const file = config('locked');
+    const store = await LevelStore.open(join(dir, 'locked-data'));
+    try {
+      const r = serve(file);
+      expect(r.status, r.stderr).toBe(75);
+      expect(r.stderr).toMatch(/cannot start the witness: .*lock/i);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a damaged data folder: 2 (permanent), naming it', async () => {
+    const file = config('damaged');
+    const store = await LevelStore.open(join(dir, 'damaged-data'));
+    await store.close();
+    writeFileSync(join(dir, 'damaged-data', 'CURRENT'), 'garbage');
+    const r = serve(file);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('damaged-data');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace: not a bug
+  });
+
+  it('an unusable key file: 2 (permanent)', () => {
+    const file = config('badkey');
+    writeFileSync(join(dir, 'badkey.key'), 'not a key\n', { mode: 0o600 });
+    chmodSync(join(dir, 'badkey.key'), 0o600);
+    const r = serve(file);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('badkey.key');
+  });
+
+  it('PostgreSQL not accepting connections (nothing listens on its port): 75 (transient)', async () => {
+    // A port that was free a moment ago: connecting is refused.
+    const port = await new Promise<number>((res) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
+    });
+    const r = serve(config('pg', `store: { url: "postgres://gw@127.0.0.1:${port}/gw", timeout: 2s }`));
+    expect(r.status, r.stderr).toBe(75);
+    expect(r.stderr).toMatch(/ECONNREFUSED|connect/);
+  });
+
+  it('a port in use: 75 (transient)', async () => {
+    const held = createServer();
+    const port = await new Promise<number>((res) => held.listen(0, '127.0.0.1', () => res((held.address() as { port: number }).port)));
+    try {
+      const r = serve(config('port', undefined, `127.0.0.1:${port}`));
+      expect(r.status, r.stderr).toBe(75);
+      expect(r.stderr).toMatch(/EADDRINUSE|address already in use/);
+    } finally {
+      await new Promise((res) => held.close(res));
+    }
+  });
+
+  it('a bug while starting (an injected TypeError in listen): 70 with the stack trace', () => {
+    mkdirSync(join(dir, 'bug'), { recursive: true });
+    const preload = join(dir, 'bug', 'listen-bug.mjs');
+    writeFileSync(preload, "import http from 'node:http';\nhttp.Server.prototype.listen = function () { throw new TypeError('injected start-up bug'); };\n");
+    const r = serve(config('bug'), preload);
+    expect(r.status, r.stderr).toBe(70);
+    expect(r.stderr).toContain('internal error (a bug');
+    expect(r.stderr).toMatch(/TypeError: injected start-up bug\n\s+at /);
   });
 });
