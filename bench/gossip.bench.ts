@@ -35,10 +35,10 @@ const POLL = process.env.GW_BENCH_POLL ?? '10s';
 /** Each pushed log publishes a checkpoint every PERIOD_MS (default 1000). */
 const PERIOD_MS = Number(process.env.GW_BENCH_PERIOD_MS ?? 1000);
 const OUT = process.env.GW_BENCH_OUT ?? 'bench/results/gossip.md';
-/** gossipsub mesh degree D of every node (p2p.meshDegree; default 6). */
-const MESH = Number(process.env.GW_BENCH_MESH_DEGREE ?? 6);
 /** Gossip wire version of every node (1 or 2; docs/gossip.md "Version 2"). */
 const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1);
+/** gossipsub mesh degree D of every node (p2p.meshDegree; default the node's: 3 with version 2, 6 with version 1). */
+const MESH = Number(process.env.GW_BENCH_MESH_DEGREE ?? (VERSION === 2 ? 3 : 6));
 /** Sizes used for the information minimum: a log-signed checkpoint note and one cosignature line (Ed25519). */
 const NOTE_BYTES = 250;
 const LINE_BYTES = 110;
@@ -64,7 +64,7 @@ class Worker {
   readonly child: ChildProcess;
   private waiters: { type: string; resolve: (m: any) => void }[] = [];
   constructor() {
-    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.GW_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.GW_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], { execArgv: ['--import', 'tsx/esm', ...(process.env.GW_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.GW_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: any) => {
       if (m.type === 'error') {
         console.error('worker error:', m.message);

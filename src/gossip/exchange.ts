@@ -216,9 +216,9 @@ interface Held {
 interface Announced {
   firstAt: number;
   readonly peers: Map<string, { text: boolean; labels: Set<string> }>;
-  wantAt: number;
+  /** Per item ('c' for the text, else a key label): first announced, last asked, times asked. */
+  readonly items: Map<string, { seen: number; at: number; n: number }>;
   lastAsked?: string;
-  tries: number;
 }
 
 interface Session {
@@ -449,7 +449,7 @@ export class Exchange {
         }
         let a = this.announced.get(ref);
         if (!a) {
-          this.announced.set(ref, (a = { firstAt: now, peers: new Map(), wantAt: 0, tries: 0 }));
+          this.announced.set(ref, (a = { firstAt: now, peers: new Map(), items: new Map() }));
           if (this.announced.size > ANNOUNCED_MAX) {
             const old = this.announced.keys().next().value!;
             this.announced.delete(old);
@@ -457,9 +457,13 @@ export class Exchange {
           }
         }
         const p = a.peers.get(peer) ?? { text: false, labels: new Set<string>() };
-        if (!a.peers.has(peer)) a.tries = 0; // a new announcer: worth asking
         p.text ||= e.text;
         for (const l of labels) p.labels.add(l);
+        for (const k of [...(e.text ? ['c'] : []), ...labels]) {
+          const x = a.items.get(k);
+          if (!x) a.items.set(k, { seen: now, at: 0, n: 0 });
+          else if (!a.peers.has(peer) && x.n >= WANT_TRIES) x.n = WANT_TRIES - 1; // a new announcer: one more try
+        }
         a.peers.set(peer, p);
         if (a.peers.size > 16) a.peers.delete(a.peers.keys().next().value!);
         this.active.add(ref);
@@ -526,10 +530,10 @@ export class Exchange {
     const missing = this.missing(ref, Date.now());
     if (!missing) return false;
     const a = this.announced.get(ref)!;
-    a.wantAt = 0;
-    a.tries = 0;
-    a.firstAt = Math.min(a.firstAt, Date.now() - WANT_DELAY_MS);
-    a.firstAt = Math.max(a.firstAt, Date.now() - 30_000);
+    const now = Date.now();
+    a.firstAt = Math.max(a.firstAt, now - 30_000);
+    // Asked now, whatever was asked before (pq lines are wanted only from here on).
+    for (const l of missing.labels) a.items.set(l, { seen: now - WANT_DELAY_MS, at: 0, n: 0 });
     this.active.add(ref);
     return true;
   }
@@ -720,44 +724,62 @@ export class Exchange {
     return out;
   }
 
-  /** WANT entries per peer for what was announced at least WANT_DELAY_MS ago and is still missing. */
+  /**
+   * WANT entries per peer: each missing item announced at least WANT_DELAY_MS ago and not asked
+   * for within WANT_RETRY_MS (at most WANT_TRIES times), from the announcer that holds most of them.
+   */
   private wants(now: number): Map<string, Digest[]> {
     const out = new Map<string, Digest[]>();
     for (const ref of [...this.active]) {
       const a = this.announced.get(ref);
       const m = a ? this.missing(ref, now) : undefined;
-      if (!a || !m || a.tries >= WANT_TRIES || now - a.firstAt > 60_000) {
+      if (!a || !m || now - a.firstAt > 60_000) {
         this.deactivate(ref);
         continue;
       }
-      if (now - a.firstAt < WANT_DELAY_MS || (a.wantAt > 0 && now - a.wantAt < WANT_RETRY_MS)) continue;
-      // The announcer that holds most of what is missing; after a miss, another one.
+      const keys = [...(m.text ? ['c'] : []), ...m.labels];
+      if (keys.every((k) => (a.items.get(k)?.n ?? 0) >= WANT_TRIES)) {
+        this.deactivate(ref);
+        continue;
+      }
+      const due = keys.filter((k) => {
+        const x = a.items.get(k);
+        return x !== undefined && now - x.seen >= WANT_DELAY_MS && x.n < WANT_TRIES && (x.n === 0 || now - x.at >= WANT_RETRY_MS);
+      });
+      if (due.length === 0) continue;
+      // The announcer that holds most of what is due; the one asked last only breaks no tie.
       let best: string | undefined;
-      let bestScore = -1;
+      let bestScore = -Infinity;
       for (const [p, info] of a.peers) {
         const s = this.sessions.get(p);
         if (!s?.stream || !s.hello) continue;
-        let score = (m.text && info.text ? 100 : 0) + [...m.labels].filter((l) => info.labels.has(l)).length - (p === a.lastAsked ? 1000 : 0);
-        if (m.text && !info.text) score -= 50;
+        const score = due.filter((k) => (k === 'c' ? info.text : info.labels.has(k))).length - (p === a.lastAsked ? 0.5 : 0);
         if (score > bestScore) {
           bestScore = score;
           best = p;
         }
       }
-      if (!best) continue;
+      if (!best || bestScore <= 0) continue;
       const info = a.peers.get(best)!;
       const s = this.sessions.get(best)!;
       const bits = new Uint8Array((s.hello!.keyIndex.size + 7) >> 3);
-      for (const l of m.labels) {
-        const i = s.hello!.keyIndex.get(l);
-        if (i !== undefined && info.labels.has(l)) bits[i >> 3] |= 1 << (i & 7);
+      let text = false;
+      for (const k of due) {
+        if (k === 'c' ? !info.text : !info.labels.has(k)) continue;
+        const x = a.items.get(k)!;
+        x.at = now;
+        x.n++;
+        if (k === 'c') {
+          text = true;
+          continue;
+        }
+        const i = s.hello!.keyIndex.get(k);
+        if (i !== undefined) bits[i >> 3] |= 1 << (i & 7);
       }
-      a.wantAt = now;
       a.lastAsked = best;
-      a.tries++;
       let l = out.get(best);
       if (!l) out.set(best, (l = []));
-      l.push({ ref: refBytesOf(ref), text: m.text && info.text, bits: trimBits(bits), pq: new Uint8Array(0) });
+      l.push({ ref: refBytesOf(ref), text, bits: trimBits(bits), pq: new Uint8Array(0) });
     }
     return out;
   }

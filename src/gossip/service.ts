@@ -304,13 +304,13 @@ export class GossipService {
   }
 
   /** Version 2 exchange counters (frames and bytes written, frames read, duplicates, early cosignatures). */
-  get exchangeStats(): { framesOut: number; bytesOut: number; framesIn: number; dupIn: number; early: number } | undefined {
+  get exchangeStats(): Exchange['stats'] | undefined {
     return this.exchange?.stats;
   }
 
   /** The checkpoints in the view of a log with their verified cosignatures (the distributor reads). */
   heldCheckpoints(origin: string): HeldCheckpoint[] {
-    return (this.views.get(origin)?.all() ?? []).map((e) => ({ size: e.checkpoint.size, text: e.logNote.text, logLines: e.logNote.verified, cosignatures: [...e.cosignatures.values()] }));
+    return (this.views.get(origin)?.all() ?? []).map((e) => ({ size: e.checkpoint.size, text: e.logNote.text, logLines: e.logNote.verified, cosignatures: [...e.cosignatures.values()], fetchPq: (ms) => this.fetchPqLines(e.textHash, ms) }));
   }
 
   /**
