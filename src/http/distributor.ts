@@ -6,6 +6,9 @@
 //                                                     cosignatures (text/plain note; 404 if none)
 //   GET /distributor/v0/logs/{logid}/checkpoint       (ours) the largest checkpoint held, with every
 //                                                     cosignature the node holds on it
+// By default a read carries the log's lines and the Ed25519 cosignatures (0x04) only; with ?pq=1
+// (ours) it carries the ML-DSA-44 (0x06) lines too, fetched from peers first when they announced
+// some this node lacks (version 2 gossip; at most PQ_FETCH_MS). N counts the lines the answer carries.
 // What a node holds: its own latest cosigned checkpoint (store) and, with gossip, every verified
 // cosignature of a tracked witness on the checkpoints in its view. Notes carry the log's verified
 // lines first, then cosignatures in label order, at most MAX_SIGNATURE_LINES lines.
@@ -24,6 +27,19 @@ export interface HeldCheckpoint {
   readonly text: string;
   readonly logLines: readonly SignatureLine[];
   readonly cosignatures: readonly SignatureLine[];
+  /** Fetches the ML-DSA-44 lines peers announced on this text (gossip version 2), within ms. */
+  readonly fetchPq?: (ms: number) => Promise<void>;
+}
+
+/** The longest a ?pq=1 read waits for ML-DSA-44 lines from peers. */
+export const PQ_FETCH_MS = 2000;
+
+/** An ML-DSA-44 (0x06) line: its signature is 2,428 bytes; an Ed25519 cosignature/v1 one is 72. */
+export const isPqLine = (s: SignatureLine): boolean => s.sig.length > 128;
+
+/** The checkpoint without its ML-DSA-44 lines (a client's default read). */
+export function withoutPq(c: HeldCheckpoint): HeldCheckpoint {
+  return c.cosignatures.some(isPqLine) ? { ...c, cosignatures: c.cosignatures.filter((s) => !isPqLine(s)) } : c;
 }
 
 export interface DistributorSource {
@@ -70,10 +86,11 @@ export function distributorSource(o: {
     origins: () => o.origins(),
     witnesses: () => [...o.witnesses],
     async held(origin) {
-      const out = new Map<string, { size: bigint; text: string; logLines: SignatureLine[]; cos: Map<string, SignatureLine> }>();
+      const out = new Map<string, { size: bigint; text: string; logLines: SignatureLine[]; cos: Map<string, SignatureLine>; fetchPq?: (ms: number) => Promise<void> }>();
       const add = (c: HeldCheckpoint) => {
         let e = out.get(c.text);
         if (!e) out.set(c.text, (e = { size: c.size, text: c.text, logLines: [...c.logLines], cos: new Map() }));
+        e.fetchPq ??= c.fetchPq;
         for (const s of c.cosignatures) if (!e.cos.has(keyLabel(s.name, s.keyId))) e.cos.set(keyLabel(s.name, s.keyId), s);
       };
       for (const c of o.more?.(origin) ?? []) add(c);
@@ -89,7 +106,7 @@ export function distributorSource(o: {
           // keys changed since it was stored: not served
         }
       }
-      return [...out.values()].map((e) => ({ size: e.size, text: e.text, logLines: e.logLines, cosignatures: [...e.cos.values()] }));
+      return [...out.values()].map((e) => ({ size: e.size, text: e.text, logLines: e.logLines, cosignatures: [...e.cos.values()], ...(e.fetchPq ? { fetchPq: e.fetchPq } : {}) }));
     },
   };
 }
