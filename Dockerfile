@@ -16,6 +16,8 @@ RUN apt-get update \
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
+# The npm workspace's packages (client, tools): npm ci's "prepare" builds them from src/.
+COPY packages ./packages
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: no compiler, no dev dependencies, not root
