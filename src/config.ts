@@ -218,9 +218,10 @@ const ConfigSchema = z.strictObject({
     .optional(),
 }, { error: 'the config must be a YAML mapping' });
 
-// libp2p's address parsers pull in about 100 modules (and megabytes of heap): load them only for a
-// config with a p2p: block, so a witness without gossip does not pay for them (issue 14). Both
-// packages ship a "module-sync" build, which require() loads synchronously (Node >= 20.19).
+// libp2p's address parsers pull in about 100 modules: load them only for a config with a p2p:
+// block, so a witness without gossip does not pay for them (issue 14). loadConfigAsync imports
+// them first when the text has a p2p: block; otherwise parseConfig require()s them (both packages
+// ship a "module-sync" build, which require() loads synchronously on Node >= 20.19).
 interface P2pParsers {
   multiaddr: typeof import('@multiformats/multiaddr').multiaddr;
   peerIdFromString: typeof import('@libp2p/peer-id').peerIdFromString;
@@ -234,6 +235,11 @@ function loadP2pParsers(): P2pParsers {
     p2pParsers = { multiaddr, peerIdFromString };
   }
   return p2pParsers;
+}
+async function importP2pParsers(): Promise<void> {
+  if (p2pParsers) return;
+  const [{ multiaddr }, { peerIdFromString }] = await Promise.all([import('@multiformats/multiaddr'), import('@libp2p/peer-id')]);
+  p2pParsers = { multiaddr, peerIdFromString };
 }
 
 function checkMultiaddr(s: string, needPeer: boolean): string | undefined {
@@ -503,6 +509,17 @@ export function parseConfig(text: string, file: string): WitnessConfig {
 
 /** Reads and parses a config file. Throws ConfigError (an unreadable file included). */
 export function loadConfig(file: string): WitnessConfig {
+  return parseConfig(readConfigText(file), file);
+}
+
+/** As loadConfig; imports the libp2p address parsers first when the config has a p2p: block. */
+export async function loadConfigAsync(file: string): Promise<WitnessConfig> {
+  const text = readConfigText(file);
+  if (/^p2p\s*:/m.test(text)) await importP2pParsers();
+  return parseConfig(text, file);
+}
+
+function readConfigText(file: string): string {
   let text: string;
   try {
     text = readFileCappedSync(file, MAX_CONFIG_BYTES).toString('utf8');
@@ -510,5 +527,5 @@ export function loadConfig(file: string): WitnessConfig {
     if (e instanceof FileTooLargeError) throw new ConfigError(file, [{ path: '', reason: `larger than ${MAX_CONFIG_BYTES} bytes: not a config file` }]);
     throw new ConfigError(file, [{ path: '', reason: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` }]);
   }
-  return parseConfig(text, file);
+  return text;
 }

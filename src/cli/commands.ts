@@ -1,25 +1,38 @@
 import type { Command } from 'commander';
-import { registerKeygen } from './keygen.js';
-import { registerNote } from './note.js';
-import { registerProof } from './proof.js';
-import { registerServe } from './serve.js';
-import { registerEvidence } from './evidence.js';
-import { registerLog } from './log.js';
-import { registerClient } from './fetch.js'; // verify and fetch
-import { registerLaunch } from './launch.js';
-import { registerSimulate } from './simulate.js';
-import { registerStore } from './store.js';
 
-// One file per command; each registers its subcommands here.
-export function registerCommands(program: Command): void {
-  registerKeygen(program);
-  registerNote(program);
-  registerProof(program);
-  registerServe(program);
-  registerEvidence(program);
-  registerLog(program);
-  registerClient(program);
-  registerLaunch(program);
-  registerSimulate(program);
-  registerStore(program);
+/** Adds one top-level command (with its subcommands) to the program. */
+export type RegisterCommand = (program: Command) => void;
+
+/**
+ * The CLI's commands. Each module loads only when its command runs (or for the top-level help,
+ * which lists them all), so `serve` does not pay for the simulator's or the client's modules:
+ * memory and start-up time (issue 14). To add a command, add a row: its names and a loader.
+ */
+export const COMMANDS: { readonly names: readonly string[]; readonly load: () => Promise<RegisterCommand> }[] = [
+  { names: ['keygen'], load: async () => (await import('./keygen.js')).registerKeygen },
+  { names: ['note'], load: async () => (await import('./note.js')).registerNote },
+  { names: ['proof'], load: async () => (await import('./proof.js')).registerProof },
+  { names: ['serve'], load: async () => (await import('./serve.js')).registerServe },
+  { names: ['evidence'], load: async () => (await import('./evidence.js')).registerEvidence },
+  { names: ['log'], load: async () => (await import('./log.js')).registerLog },
+  { names: ['verify', 'fetch'], load: async () => (await import('./fetch.js')).registerClient },
+  { names: ['launch'], load: async () => (await import('./launch.js')).registerLaunch },
+  { names: ['simulate'], load: async () => (await import('./simulate.js')).registerSimulate },
+  { names: ['store'], load: async () => (await import('./store.js')).registerStore },
+];
+
+/** The command argv names: its first argument that is not an option (undefined: none). */
+export function commandName(args: readonly string[]): string | undefined {
+  return args.find((a) => !a.startsWith('-'));
+}
+
+/**
+ * Registers the command that args (process.argv without node and the script) names; every
+ * command when args name none or an unknown one, so that help and "unknown command" (with its
+ * suggestions) see them all.
+ */
+export async function registerCommands(program: Command, args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const name = commandName(args);
+  const one = COMMANDS.find((c) => name !== undefined && c.names.includes(name));
+  for (const c of one ? [one] : COMMANDS) (await c.load())(program);
 }

@@ -11,7 +11,6 @@ program
   .description('A transparency-log witness that gossips cosigned checkpoints and proves split views')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-registerCommands(program);
 
 /**
  * Commander checks for missing required options before unknown ones, so `verify --polcy FILE`
@@ -36,10 +35,11 @@ function unknownFlagsFirst(cmd: Command): void {
   };
   for (const sub of cmd.commands) unknownFlagsFirst(sub);
 }
-unknownFlagsFirst(program);
-
 // Exit codes: one table, EXIT_CODES in ./errors.ts (README, "Command line").
 try {
+  // Only the command being run is loaded (src/cli/commands.ts); a module that fails to load is a bug (exit 70).
+  await registerCommands(program);
+  unknownFlagsFirst(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

@@ -9,9 +9,9 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 // The server stack (fastify, level, pino) loads only when serve runs, so other commands start fast.
 async function readConfig(file: string): Promise<WitnessConfig> {
-  const { loadConfig, ConfigError } = await import('../config.js');
+  const { loadConfigAsync, ConfigError } = await import('../config.js');
   try {
-    return loadConfig(file);
+    return await loadConfigAsync(file);
   } catch (e) {
     if (e instanceof ConfigError) throw new StartupError('CONFIG', e.message, e);
     throw e;
