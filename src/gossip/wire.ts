@@ -111,7 +111,7 @@ export function parseCheckpointMessage(data: Uint8Array, trust: Trust, cache?: V
   try {
     checkpoint = parseCheckpoint(parsed.text);
   } catch (e) {
-    if (e instanceof CheckpointError) return { ok: false, verdict: 'reject', reason: `malformed checkpoint: ${e.message}` };
+    if (e instanceof CheckpointError) return { ok: false, verdict: 'reject', reason: MESSAGES.malformedCheckpoint(e.message) };
     throw e;
   }
   const textHash = textHashOf(parsed.textBytes);

@@ -167,3 +167,78 @@ describe('serve start-up: each failure gets the exit code of its kind (permanent
     expect(r.stderr).toMatch(/TypeError: injected start-up bug\n\s+at /);
   });
 });
+
+describe('one vocabulary: the client, the witness and the CLI throw GossipWitnessErrors with codes of ERROR_CODES', async () => {
+  const { NoteError, KeyError } = await import('../../src/note/errors.js');
+  const { parseNote, parseVkey } = await import('../../src/note/index.js');
+  const { CheckpointError, parseCheckpoint } = await import('../../src/checkpoint/checkpoint.js');
+  const { PolicyError, parsePolicy } = await import('../../src/policy/parse.js');
+  const { ProofFormatError, parseInclusionProof } = await import('../../src/policy/inclusion.js');
+  const { TlogProofError, parseTlogProof } = await import('../../src/policy/tlog-proof.js');
+  const { RequestError, parseAddCheckpointBody } = await import('../../src/witness/request.js');
+  const { EvidenceError, decodeEvidence } = await import('../../src/witness/evidence.js');
+  const { StoreUnavailableError } = await import('../../src/witness/store.js');
+  const { WitnessInternalError } = await import('../../src/witness/witness.js');
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('each parser throws its class, a GossipWitnessError with a listed code and the kind that decides the exit code', () => {
+    const cases: [unknown, Function, string, string][] = [
+      [thrown(() => parseNote(enc('no blank line'))), NoteError, 'malformed', 'BAD_INPUT'],
+      [thrown(() => parseVkey('nope')), KeyError, 'bad-key', 'BAD_INPUT'],
+      [thrown(() => parseCheckpoint('origin\n')), CheckpointError, 'malformed', 'BAD_INPUT'],
+      [thrown(() => parsePolicy('bogus line\n')), PolicyError, 'syntax', 'BAD_INPUT'],
+      [thrown(() => parseInclusionProof('{}')), ProofFormatError, 'malformed', 'BAD_INPUT'],
+      [thrown(() => parseTlogProof('c2sp.org/tlog-proof@v1\nindex 007\n')), TlogProofError, 'malformed', 'BAD_INPUT'],
+      [thrown(() => parseAddCheckpointBody(enc('old x\n\n'))), RequestError, 'malformed', 'BAD_INPUT'],
+      [thrown(() => decodeEvidence(enc('not json'))), EvidenceError, 'malformed', 'BAD_INPUT'],
+      [new StoreUnavailableError('disk full'), StoreUnavailableError, 'unavailable', 'UNAVAILABLE'],
+      [new WitnessInternalError('o', new TypeError('x')), WitnessInternalError, 'internal', 'INTERNAL'],
+    ];
+    for (const [e, cls, code, kind] of cases) {
+      expect(e, cls.name).toBeInstanceOf(cls);
+      expect(e, cls.name).toBeInstanceOf(GossipWitnessError);
+      expect(e, cls.name).toMatchObject({ code, kind, name: cls.name });
+      expect(Object.keys(ERROR_CODES)).toContain(code);
+    }
+    // A note that does not parse, escaping a command, is bad input (2), not a bug (70).
+    expect(exitCodeFor(cases[0][0])).toBe(2);
+    expect(exitCodeFor(new StoreUnavailableError('x'))).toBe(75);
+    expect(exitCodeFor(new WitnessInternalError('o', 'x'))).toBe(70);
+    expect(exitCodeFor(new TypeError('x'))).toBe(70);
+    // Start-up: our own errors decide by kind.
+    expect(startupError(new StoreUnavailableError('not yet')).exitCode).toBe(75);
+    expect(startupError(cases[1][0]).code).toBe('CONFIG');
+    expect(startupError(new WitnessInternalError('o', 'x')).code).toBe('INTERNAL');
+  });
+
+  it('src/errors.ts imports nothing (the client package bundles it for browsers)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');
+    expect(text).not.toMatch(/^\s*import\s/m);
+    expect(text).not.toMatch(/\bnode:|\brequire\(/);
+  });
+
+  it('shared messages are spelled once: no other file under src/ writes them out', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const src = new URL('../../src', import.meta.url).pathname;
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== 'errors.ts');
+    expect(files.length).toBeGreaterThan(50);
+    // The start of a string literal ('…, `…, "…) with the phrase: a message, not a comment.
+    const phrases = ['unknown log origin', 'invalid signature for key', 'malformed checkpoint:', 'consistency proof from ${', 'inclusion proof does not verify', 'sign-subtree is not enabled', 'bad cursor:', 'unknown cursor:', 'bad limit:', 'bad origin filter'];
+    const found: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join(src, f), 'utf8');
+      for (const p of phrases) for (const quote of ["'", '`', '"']) if (text.includes(quote + p)) found.push(`${f}: ${p}`);
+    }
+    expect(found).toEqual([]);
+  });
+});

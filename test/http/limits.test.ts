@@ -13,6 +13,7 @@ import { Witness } from '../../src/witness/witness.js';
 import { LogRegistryImpl } from '../../src/logs/registry.js';
 import { createWitnessServer, EVIDENCE_PAGE, SUSPECT_PAGE, type WitnessServerOptions } from '../../src/http/server.js';
 import { createStatusSource } from '../../src/http/status-data.js';
+import { MESSAGES } from '../../src/errors.js';
 import { EVIDENCE_PER_ORIGIN } from '../../src/witness/store.js';
 import { cosigner, generateKey, parseVkey } from '../../src/note/index.js';
 import { originHash } from '../../src/checkpoint/checkpoint.js';
@@ -244,6 +245,12 @@ describe('GET /evidence and /suspects page', () => {
       expect((await fetch(`${s.url}/suspects?${q}`)).status, q).toBe(400);
     }
     for (const q of ['limit=0', `limit=${EVIDENCE_PAGE.max + 1}`, `after=${hex(999)}`, 'after=%00']) expect((await fetch(`${s.url}/evidence?${q}`)).status, q).toBe(400);
+    // One line each, from the one vocabulary (src/errors.ts MESSAGES).
+    const body = async (path: string) => (await fetch(`${s.url}${path}`)).text();
+    expect(await body('/evidence?limit=0')).toBe(MESSAGES.badQuery('limit', EVIDENCE_PAGE.max) + '\n');
+    expect(await body('/suspects?after=%00')).toBe(MESSAGES.badQuery('cursor') + '\n');
+    expect(await body(`/evidence?after=${hex(999)}`)).toBe(MESSAGES.badQuery('unknown cursor') + '\n');
+    expect(await body('/suspects?origin=a&origin=b')).toBe(MESSAGES.badQuery('origin filter') + '\n');
   });
 });
 

@@ -6,7 +6,8 @@ import { generateKey, openNote, parseCosignatureVkey, parseVkey, signNote } from
 import { cosignatureTimestamp } from '../../src/note/index.js';
 import { formatCheckpoint, originHash } from '../../src/checkpoint/checkpoint.js';
 import { decodeEvidence, verifyEvidence } from '../../src/witness/evidence.js';
-import { REJECT_STATUS } from '../../src/http/status.js';
+import { HTTP_STATUS, REJECT_STATUS, STATUS_OF, SUBTREE_REJECT_STATUS } from '../../src/http/status.js';
+import { ERROR_CODES } from '../../src/errors.js';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { MemoryStore } from '../../src/store/memory.js';
@@ -53,6 +54,36 @@ describe('POST /add-checkpoint: the status table (src/http/status.ts)', () => {
       unavailable: 503,
       'clock-behind': 503,
     });
+  });
+
+  it('one table (STATUS_OF) for every witness error code; the endpoint views and HTTP_STATUS are read from it', () => {
+    expect(STATUS_OF).toEqual({
+      malformed: 400,
+      'old-size-too-large': 400,
+      'bad-signature': 403,
+      'unknown-log': 404,
+      stale: 409,
+      inconsistent: 422,
+      'rate-limited': 429,
+      unavailable: 503,
+      'clock-behind': 503,
+      'not-enabled': 404,
+      'empty-body': 400,
+      'bad-query': 400,
+      'not-found': 404,
+      'method-not-allowed': 405,
+      'body-too-large': 413,
+      internal: 500,
+      'not-ready': 503,
+    });
+    for (const [code, status] of [...Object.entries(REJECT_STATUS), ...Object.entries(SUBTREE_REJECT_STATUS)]) expect(STATUS_OF[code as keyof typeof STATUS_OF], code).toBe(status);
+    expect(HTTP_STATUS).toMatchObject({ emptyBody: 400, badQuery: 400, bodyTooLarge: 413, notFound: 404, methodNotAllowed: 405, internal: 500, unavailable: 503 });
+    // A 5xx is a bug or "not now"; a 4xx never is (429 asks the client to slow down: transient too).
+    for (const [code, status] of Object.entries(STATUS_OF)) {
+      const kind = ERROR_CODES[code as keyof typeof ERROR_CODES].kind;
+      if (status >= 500) expect(['INTERNAL', 'UNAVAILABLE'], code).toContain(kind);
+      else if (status !== 429) expect(['INTERNAL', 'UNAVAILABLE'], code).not.toContain(kind);
+    }
   });
 
   it('200: the body is only the witness cosignature lines, and they verify', async () => {
