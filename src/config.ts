@@ -13,6 +13,7 @@
 //   store: { unwritableExitAfter: 5m }  # exit 75 after this long unable to write (0s: never); for systemd's Restart=
 //   store: { url: postgres://…, passwordFile: FILE, poolSize: 10, timeout: 5s, unwritableExitAfter: 5m }
 //   p2p: { identity: FILE, … }        # the libp2p identity key; required with a store URL (default: in data:)
+//   signSubtree: { cacheSize: 4096, rate: 2, burst: 20, maxClients: 10000 }  # POST /sign-subtree's answer cache and per-client limit
 //
 // Per log, `pull: { type: tiles|rekor-v1|sumdb, url, interval, ... }` makes the node pull from the
 // log (validated by src/logs/feeders/config.ts; see docs/feeders.md).
@@ -34,6 +35,7 @@ import { describeKeyInput, isValidKeyName, looksLikePrivateKey, parseVkey, parse
 import { keyLabel } from './note/note.js';
 import { MAX_QPD } from './logs/loglist.js';
 import type { InlineLog, LogListSource } from './logs/registry.js';
+import type { SubtreeLimits } from './witness/sign-subtree.js';
 import { parsePullConfig } from './logs/feeders/config.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7380';
@@ -71,6 +73,8 @@ export interface WitnessConfig {
   readonly witnesses?: readonly TrackedWitness[];
   /** Store settings (absent: the defaults). */
   readonly store?: StoreConfig;
+  /** POST /sign-subtree's answer cache and per-client rate limit (absent: SUBTREE_DEFAULTS in src/witness/sign-subtree.ts). */
+  readonly signSubtree?: SubtreeLimits;
 }
 
 /** How long the node runs with a store that cannot write before it exits non-zero (default 5 min). */
@@ -212,6 +216,14 @@ const ConfigSchema = z.strictObject({
         unwritableExitAfter: z.string({ error: 'must be a duration like 5m (0s: never exit)' }).optional(),
       }),
     ], { error: 'must be a postgres:// URL or a mapping' })
+    .optional(),
+  signSubtree: z
+    .strictObject({
+      cacheSize: z.number({ error: 'must be a number of answers' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0 (0: no cache)' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
+      rate: z.number({ error: 'must be a number of requests per second' }).positive({ error: 'must be above 0' }).max(100_000, { error: 'must be at most 100000' }).optional(),
+      burst: z.number({ error: 'must be a number of requests' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
+      maxClients: z.number({ error: 'must be a number of clients' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(10_000_000, { error: 'must be at most 10000000' }).optional(),
+    }, { error: 'must be a mapping (cacheSize, rate, burst, maxClients)' })
     .optional(),
   witnesses: z
     .array(z.strictObject({ name: nonEmpty.optional(), vkey: nonEmpty }, { error: 'must be a mapping with vkey (and optionally name)' }), { error: 'must be a list of witnesses' })
@@ -504,6 +516,17 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     ...(p2p ? { p2p } : {}),
     ...(c.witnesses !== undefined ? { witnesses } : {}),
     ...(store ? { store } : {}),
+    ...(c.signSubtree !== undefined ? { signSubtree: subtreeLimits(c.signSubtree) } : {}),
+  };
+}
+
+/** The config's signSubtree block in SubtreeSigner's terms. */
+function subtreeLimits(s: { cacheSize?: number; rate?: number; burst?: number; maxClients?: number }): SubtreeLimits {
+  return {
+    ...(s.cacheSize !== undefined ? { cacheEntries: s.cacheSize } : {}),
+    ...(s.rate !== undefined ? { perClientPerSecond: s.rate } : {}),
+    ...(s.burst !== undefined ? { perClientBurst: s.burst } : {}),
+    ...(s.maxClients !== undefined ? { maxClients: s.maxClients } : {}),
   };
 }
 

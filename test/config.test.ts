@@ -338,3 +338,23 @@ describe('the log registry: list updates only add', () => {
     await expect(reg.refresh()).rejects.toThrow(/larger than 1000 bytes/);
   });
 });
+
+describe('signSubtree (POST /sign-subtree cache and per-client limit)', () => {
+  it('maps cacheSize, rate, burst and maxClients to the signer; absent: no block (the signer defaults)', () => {
+    expect(parseConfig(base(), join(dir, 'w.yaml')).signSubtree).toBeUndefined();
+    const c = parseConfig(base('signSubtree: { cacheSize: 0, rate: 0.5, burst: 3, maxClients: 100 }\n'), join(dir, 'w.yaml'));
+    expect(c.signSubtree).toEqual({ cacheEntries: 0, perClientPerSecond: 0.5, perClientBurst: 3, maxClients: 100 });
+    expect(parseConfig(base('signSubtree: { burst: 50 }\n'), join(dir, 'w.yaml')).signSubtree).toEqual({ perClientBurst: 50 });
+  });
+
+  it('reports bad values with the key path', () => {
+    expect(problems(base('signSubtree: { rate: 0 }\n'))).toEqual([`config ${join(dir, 'w.yaml')}: signSubtree.rate: must be above 0`]);
+    expect(problems(base('signSubtree: { rate: fast }\n'))[0]).toMatch(/signSubtree\.rate: must be a number of requests per second$/);
+    expect(problems(base('signSubtree: { burst: 1.5, cacheSize: -1 }\n')).sort()).toEqual(
+      [`config ${join(dir, 'w.yaml')}: signSubtree.cacheSize: must be at least 0 (0: no cache)`, `config ${join(dir, 'w.yaml')}: signSubtree.burst: must be an integer`].sort(),
+    );
+    expect(problems(base('signSubtree: { maxClients: 0 }\n'))[0]).toMatch(/signSubtree\.maxClients: must be at least 1$/);
+    expect(problems(base('signSubtree: { size: 10 }\n'))[0]).toMatch(/signSubtree\.size: unknown key$/);
+    expect(problems(base('signSubtree: 10\n'))[0]).toMatch(/signSubtree: must be a mapping \(cacheSize, rate, burst, maxClients\)$/);
+  });
+});

@@ -255,7 +255,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, feeders: () => feedersRef?.stats() ?? [], startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
     // POST /sign-subtree: signed by the ML-DSA-44 keys (none: 404), for checkpoints any own key cosigned.
-    const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...(opts.now ? { now: opts.now } : {}) });
+    const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...config.signSubtree, ...(opts.now ? { now: opts.now } : {}) });
     const server = (unlistened = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) }));
     // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
     registerDistributorRoutes(server, distributorSource({ store, origins: () => registry.origins(), logKeys: (o) => registry.get(o)?.verifiers, witnesses: [...vkeys, ...(config.witnesses ?? []).map((w) => w.vkey)], more: (o) => gossip?.heldCheckpoints(o) ?? [] }));

@@ -45,6 +45,9 @@ export type SubtreeResult =
   | { kind: 'signed'; origin: string; lines: string; cached: boolean }
   | { kind: 'rejected'; code: SubtreeRejectCode; reason: string; origin?: string; retryAfter?: number };
 
+/** The defaults of SubtreeLimits (config: signSubtree.rate, burst, maxClients, cacheSize). */
+export const SUBTREE_DEFAULTS = { perClientPerSecond: 2, perClientBurst: 20, maxClients: 10_000, cacheEntries: 4096 } as const;
+
 export interface SubtreeLimits {
   /** Cache misses allowed per client per second (default 2). */
   perClientPerSecond?: number;
@@ -100,8 +103,8 @@ export class SubtreeSigner {
   private readonly now: () => number;
 
   constructor(private readonly opts: SubtreeSignerOptions) {
-    this.cache = new Lru(opts.cacheEntries ?? 4096);
-    this.buckets = new Lru(opts.maxClients ?? 10_000);
+    this.cache = new Lru(opts.cacheEntries ?? SUBTREE_DEFAULTS.cacheEntries);
+    this.buckets = new Lru(opts.maxClients ?? SUBTREE_DEFAULTS.maxClients);
     this.own = new Map(opts.ownKeys.map((v) => [keyLabel(v.name, v.keyId), v]));
     this.now = opts.now ?? Date.now;
   }
@@ -170,7 +173,7 @@ export class SubtreeSigner {
 
   private bucket(client: string): TokenBucket {
     let b = this.buckets.get(client);
-    if (!b) this.buckets.set(client, (b = new TokenBucket(this.opts.perClientPerSecond ?? 2, this.opts.perClientBurst ?? 20, this.now)));
+    if (!b) this.buckets.set(client, (b = new TokenBucket(this.opts.perClientPerSecond ?? SUBTREE_DEFAULTS.perClientPerSecond, this.opts.perClientBurst ?? SUBTREE_DEFAULTS.perClientBurst, this.now)));
     return b;
   }
 
