@@ -6,7 +6,8 @@
 //     c2sp.org/tlog-proof from Node (ESM import and CommonJS require, node:crypto through the `node`
 //     condition) and from a page in headless Chromium (its self-contained bundles);
 //   - the node package: its installed `gossip-witness` CLI serves and cosigns (add-checkpoint);
-//     `simulate` says how to get the tools package until it is installed, then runs from it.
+//     `simulate` says how to get the tools package until it is installed; then simulate runs a
+//     scenario and launch starts a local network from it.
 // Slow (builds and installs, from the npm cache when it can): it runs when CI=true or
 // GW_TEST_PACK=1, and says why it skips otherwise.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ const chromiumRequired = process.env.INTEROP_REQUIRED === '1';
 
 // Outside the repository: no node_modules or package.json of ours above the install folders.
 const work = mkdtempSync(join(tmpdir(), 'gw-pack-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => rmSync(work, { recursive: true, force: true }), 180_000); // hundreds of MB of node_modules
 const app = join(work, 'app'); // gossip-witness (then @gossip-witness/tools)
 const clientApp = join(work, 'client-app'); // @gossip-witness/client alone
 const tgz: { node?: string; client?: string; tools?: string } = {};
@@ -267,6 +268,10 @@ document.title = 'done';
     const simHelp = spawnSync(cli, ['simulate', '--help'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
     expect(simHelp.status, simHelp.stderr).toBe(0);
     expect(simHelp.stdout).toContain('--sweep');
+    // A model run of the small scenario: the report with its vega-lite plots (the tools' dependencies).
+    const sim = spawnSync(cli, ['simulate', 'node_modules/gossip-witness/network-config/scenarios/small.yaml', '--out', 'sim-out'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    expect(sim.status, sim.stderr).toBe(0);
+    for (const f of ['result.json', 'index.html', 'detection-cdf.svg']) expect(existsSync(join(app, 'sim-out', f)), f).toBe(true);
     // The launcher, with the node package's key and config code (gossip-witness/internal/*).
     const dir = join(app, 'net');
     const prep = spawnSync(cli, ['launch', '--network', 'node_modules/gossip-witness/network-config/local-network.yaml', '--prepare', 'local', '--dir', dir], { cwd: app, encoding: 'utf8', timeout: 60_000 });
@@ -274,4 +279,32 @@ document.title = 'done';
     expect(prep.stdout).toMatch(/^witness w1: config /m);
     expect(readdirSync(dir).length).toBeGreaterThan(0);
   }, 900_000);
+
+  it('launch starts the local network from the installed packages (witness processes: the node package CLI) and stops on SIGINT', async () => {
+    const cli = join(app, 'node_modules/.bin/gossip-witness');
+    const child = spawn(cli, ['launch', '--network', 'node_modules/gossip-witness/network-config/local-network.yaml'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!out.includes('Ctrl-C stops everything')) {
+        if (child.exitCode !== null) throw new Error(`launch exited ${child.exitCode}: ${err}`);
+        if (Date.now() > deadline) throw new Error(`launch did not start within 90 s: ${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const w1 = /^witness w1: (http:\/\/127\.0\.0\.1:\d+) vkey /m.exec(out);
+      expect(w1, out).not.toBeNull();
+      const res = await fetch(`${w1![1]}/healthz`);
+      expect(res.status).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    expect(err).toContain('stopped');
+  }, 180_000);
 });
