@@ -16,8 +16,9 @@ export const COMMANDS: { readonly names: readonly string[]; readonly load: () =>
   { names: ['evidence'], load: async () => (await import('./evidence.js')).registerEvidence },
   { names: ['log'], load: async () => (await import('./log.js')).registerLog },
   { names: ['verify', 'fetch'], load: async () => (await import('./fetch.js')).registerClient },
-  { names: ['launch'], load: async () => (await import('./launch.js')).registerLaunch },
-  { names: ['simulate'], load: async () => (await import('./simulate.js')).registerSimulate },
+  // launch and simulate are in the tools package (@gossip-witness/tools); tools.ts finds it or says how to get it.
+  { names: ['launch'], load: async () => (await import('./tools.js')).loadTool('launch') },
+  { names: ['simulate'], load: async () => (await import('./tools.js')).loadTool('simulate') },
   { names: ['store'], load: async () => (await import('./store.js')).registerStore },
 ];
 
