@@ -260,6 +260,9 @@ export function registerSimulate(program: Command): void {
         process.stdout.write(
           `detection: first ${f(d.firstMs)}, all ${f(d.allMs)} after the fork (${(d.fractionDetected * 100).toFixed(1)}% of honest nodes); false accepts ${result.clients.falseAccepts}/${result.clients.total}; ${Math.round(result.traffic.messagesPerNodePerHour)} msgs/node/h; wall ${(result.perf.wallMs / 1000).toFixed(1)}s\n`,
         );
+        const { metricsText } = await import('../sim/report/metrics.js');
+        const { flatMetrics } = await import('../sim/report/index.js');
+        process.stdout.write(`\n${metricsText(flatMetrics(result))}`);
       }
     });
 }

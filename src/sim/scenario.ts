@@ -23,6 +23,9 @@
 //     churn: { rate: 0.5, downtime: 2m }   # expected failures per node per hour; how long each lasts
 //     messages: per-witness          # per-witness: each witness publishes its own message per checkpoint (as the
 //                                    # real node); coalesced: one flood per checkpoint text (scales to 10^4+ nodes)
+//     version: 2                     # gossip wire version (p2p.version): 1 (default here) or 2 (the exchange;
+//                                    # version 1's messages setting does not apply; set meshDegree: 3 as the node does)
+//     exchangeTick: 100ms            # version 2: how often a node writes to each eager peer (the coalescing interval)
 //   logs:
 //     count: 2                       # logs (origins sim.example/log0, ...)
 //     interval: 1m                   # checkpoint publish period of each log
@@ -31,6 +34,7 @@
 //     pollInterval: 30s              # witnesses not pushed to poll the log this often (±50% jitter)
 //     push: 0.5                      # fraction of witnesses the log pushes each checkpoint to, or "all"
 //     knownWitnesses: all            # how many other witnesses each tracks (cosignatures it verifies and counts), or "all"
+//     mlDsa44: 0.25                  # fraction of witnesses with ML-DSA-44 keys (0x06 cosignatures; spread evenly by id)
 //   adversary:                       # omit for an honest run
 //     forkAt: 3m                     # the log forks at its first checkpoint at or after this time ...
 //     log: 0                         # ... this log (index)
@@ -51,6 +55,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../config.js';
+import { EXCHANGE_TICK_MS } from '../gossip/exchange.js';
 
 export type Topology = 'random-regular' | 'small-world' | 'full';
 export type LatencyModel =
@@ -134,6 +139,10 @@ export interface Scenario {
     readonly partitions: readonly Partition[];
     readonly churn: { readonly rate: number; readonly downtimeMs: number };
     readonly messages: 'per-witness' | 'coalesced';
+    /** Gossip wire version (the node's p2p.version): 1 (gossipsub messages) or 2 (the exchange protocol). */
+    readonly version: 1 | 2;
+    /** Version 2: the exchange's write interval per peer (src/gossip/exchange.ts EXCHANGE_TICK_MS by default). */
+    readonly exchangeTickMs: number;
     /** Latency by region pair (null: the global latency for every link). */
     readonly regions: { readonly names: readonly string[]; readonly fractions: readonly number[]; readonly latency: Readonly<Record<string, LatencyModel>>; readonly logRegion: string } | null;
     /** Per-node behaviour classes (droppers of everything, of evidence only, ...). */
@@ -169,6 +178,8 @@ export interface Scenario {
     readonly push: number;
     /** Other witnesses each node tracks; nodes-1 means all. */
     readonly knownWitnesses: number;
+    /** Fraction of witnesses whose key is ML-DSA-44 (mlDsa44Witnesses says which). */
+    readonly mlDsa44: number;
   };
   readonly adversary: {
     readonly forkAtMs: number;
@@ -312,6 +323,8 @@ const Schema = z.strictObject({
         })
         .optional(),
       messages: z.enum(['per-witness', 'coalesced'], { error: 'must be per-witness or coalesced' }).optional(),
+      version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
+      exchangeTick: dur.optional(),
       churn: z.strictObject({ rate: z.number({ error: 'must be a number (failures per node per hour)' }).min(0, { error: 'must not be negative' }), downtime: dur }).optional(),
     })
     .optional(),
@@ -321,6 +334,7 @@ const Schema = z.strictObject({
       pollInterval: dur.optional(),
       push: z.union([frac, z.literal('all')], { error: 'must be a fraction between 0 and 1 or "all"' }).optional(),
       knownWitnesses: z.union([count(0), z.literal('all')], { error: 'must be a count or "all"' }).optional(),
+      mlDsa44: z.number({ error: 'must be a fraction' }).min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).optional(),
     })
     .optional(),
   adversary: z
@@ -635,6 +649,8 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       loss: net.loss ?? 0,
       partitions,
       messages: net.messages ?? 'per-witness',
+      version: net.version ?? 1,
+      exchangeTickMs: ms(p, 'network.exchangeTick', net.exchangeTick, EXCHANGE_TICK_MS, 1),
       regions,
       behaviours,
       monitors: { count: monitorCount, pollIntervalMs: net.monitors?.pollInterval === undefined ? null : ms(p, 'network.monitors.pollInterval', net.monitors.pollInterval, 30_000, 100) },
@@ -642,7 +658,7 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       churn: net.churn ? { rate: net.churn.rate, downtimeMs: ms(p, 'network.churn.downtime', net.churn.downtime, 120_000) } : { rate: 0, downtimeMs: 0 },
     },
     logs,
-    witnesses: { pollIntervalMs: ms(p, 'witnesses.pollInterval', w.pollInterval, 30_000, 100), push, knownWitnesses },
+    witnesses: { pollIntervalMs: ms(p, 'witnesses.pollInterval', w.pollInterval, 30_000, 100), push, knownWitnesses, mlDsa44: w.mlDsa44 ?? 0 },
     adversary,
     clients: { count: populations.reduce((t, x) => t + x.count, 0), policy, fetch: { witnesses: fetchW, intervalMs: populations[0].fetch.intervalMs }, populations },
     signatures: d.signatures ?? 'memoised',
@@ -689,4 +705,15 @@ export function withParameter(raw: unknown, path: string, value: number | string
   }
   o[keys[keys.length - 1]] = value;
   return copy;
+}
+
+/**
+ * The witnesses with ML-DSA-44 keys (witnesses.mlDsa44 = f): witness i when ⌊(i+1)·f⌋ > ⌊i·f⌋,
+ * i.e. ⌊N·f⌋ of them spread evenly by id; the same set in model and live mode.
+ */
+export function mlDsa44Witnesses(s: Scenario): Set<number> {
+  const f = s.witnesses.mlDsa44;
+  const out = new Set<number>();
+  for (let i = 0; i < s.network.nodes; i++) if (Math.floor((i + 1) * f + 1e-9) > Math.floor(i * f + 1e-9)) out.add(i);
+  return out;
 }

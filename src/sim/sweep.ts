@@ -4,6 +4,7 @@
 import type { RunResult, SweepPoint, SweepResult } from './result.js';
 import { parseScenario, ScenarioError, withParameter as setYamlParameter, type LatencyModel, type Population, type Scenario } from './scenario.js';
 import { tInterval } from './stats.js';
+import { EXCHANGE_TICK_MS } from '../gossip/exchange.js';
 
 export class SweepError extends Error {
   constructor(message: string) {
@@ -127,6 +128,8 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
         ...(p.kind !== 'gossip' ? { kind: p.kind } : {}),
       })),
       messages: n.messages,
+      ...(n.version !== 1 ? { version: n.version } : {}),
+      ...(n.version !== 1 || n.exchangeTickMs !== EXCHANGE_TICK_MS ? { exchangeTick: ms(n.exchangeTickMs) } : {}),
       ...(n.regions
         ? { regions: { names: [...n.regions.names], fractions: [...n.regions.fractions], latency: Object.fromEntries(Object.entries(n.regions.latency).map(([k, v]) => [k, latYaml(v)])), logRegion: n.regions.logRegion } }
         : {}),
@@ -138,7 +141,7 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
       ...(n.churn.rate > 0 ? { churn: { rate: n.churn.rate, downtime: ms(n.churn.downtimeMs) } } : {}),
     },
     logs: { count: s.logs.count, interval: ms(s.logs.intervalMs), batch: s.logs.batch },
-    witnesses: { pollInterval: ms(s.witnesses.pollIntervalMs), push: s.witnesses.push, knownWitnesses: s.witnesses.knownWitnesses >= n.nodes - 1 ? 'all' : s.witnesses.knownWitnesses },
+    witnesses: { pollInterval: ms(s.witnesses.pollIntervalMs), push: s.witnesses.push, knownWitnesses: s.witnesses.knownWitnesses >= n.nodes - 1 ? 'all' : s.witnesses.knownWitnesses, ...(s.witnesses.mlDsa44 > 0 ? { mlDsa44: s.witnesses.mlDsa44 } : {}) },
     ...(a
       ? {
           adversary: {

@@ -58,7 +58,7 @@ signatures: real
 `);
     expect(s.network.latency).toEqual({ distribution: 'uniform', minMs: 10, maxMs: 90 });
     expect(s.network.partitions[1]).toMatchObject({ atMs: 180_000, untilMs: 240_000, fraction: 0, byBranch: true });
-    expect(s.witnesses).toEqual({ pollIntervalMs: 10_000, push: 1, knownWitnesses: 20 });
+    expect(s.witnesses).toEqual({ pollIntervalMs: 10_000, push: 1, knownWitnesses: 20, mlDsa44: 0 });
     expect(s.adversary?.branchB).toEqual({ nodes: [1, 2, 3] });
     expect(s.adversary?.droppers).toEqual({ fraction: 0.1, dropRate: 1, delayMs: 1000 });
     expect(s.clients.policy).toEqual({ k: 3, n: 5, group: '3-of-5' });

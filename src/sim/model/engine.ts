@@ -26,6 +26,10 @@ import { encodeBase64, utf8, toHex } from '../../util/bytes.js';
 import { sha256 } from '../../crypto/index.js';
 import type { Scenario } from '../scenario.js';
 import { EventQueue } from './heap.js';
+import { mlDsa44Witnesses } from '../scenario.js';
+// Gossip version 2 (network.version: 2) is modelled with the exchange's own constants and encoders.
+import { EAGER_DEGREE, HAVE_INTERVAL_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
+import { TIMESTAMPED_MLDSA44_SIZE } from '../../note/sigtypes/mldsa44.js';
 import { Rng, latencySampler } from './prng.js';
 
 // Event kinds.
@@ -40,6 +44,13 @@ const DOWN = 7; // a = node
 const UP = 8; // a = node
 const IHAVE = 9; // a = node, b = item, c = from
 const ANSWER = 10; // a = client, b = item: the answers of a fetch arrive (clients' fetch.delay)
+const EXTICK = 11; // a = node: its exchange writes to each peer (version 2)
+const EXFRAME = 12; // a = node, b = write id, c = from: one write of exchange frames arrives (version 2)
+/** Version 2: the WANT bookkeeping of Exchange (tries per REF, how long an announcement counts). */
+const WANT_TRIES = 6;
+const ANNOUNCE_TTL_MS = 60_000;
+/** cosignature/v1 signature bytes after the key ID: u64 timestamp + Ed25519 signature. */
+const COSIG_V1_SIG_BYTES = 8 + 64;
 
 const HONEST = 0;
 const COLLUDER = 1;
@@ -203,6 +214,28 @@ export class ModelEngine {
   private readonly msgBytes: number[] = [];
   private readonly seenMsg = new Set<number>();
   private readonly knownCos = new Map<number, Uint32Array>();
+  // Gossip version 2 (network.version: 2): the exchange (src/gossip/exchange.ts) per directed edge.
+  private readonly v2: boolean;
+  private readonly tickPhase: Float64Array;
+  private readonly tickAt: Float64Array;
+  /** Per node: its eager peers (it chose EAGER_DEGREE, and those that chose it). */
+  private readonly eager: Set<number>[] = [];
+  /** Witnesses with ML-DSA-44 keys: their cosignatures are announced, never pushed. */
+  private readonly mldsa: Uint8Array;
+  /** Per directed edge u*total+v: items queued for u's next write to v (pushed, or a WANT answered). */
+  private readonly exOut = new Map<number, number[]>();
+  /** Per directed edge: keys (exKey) u knows v holds (sent, announced, received). */
+  private readonly exKnown = new Map<number, Set<number>>();
+  /** Per directed edge: items (REFs) with something to announce in the next HAVE, and when the last HAVE went. */
+  private readonly exDirty = new Map<number, Set<number>>();
+  private readonly exLastHave = new Map<number, number>();
+  /** Per node * item space: what peers announced that the node lacks (WANT bookkeeping). */
+  private readonly exAnn = new Map<number, { firstAt: number; peers: Map<number, Set<number>>; wantAt: number; last: number; tries: number }>();
+  private readonly exActive = new Map<number, Set<number>>();
+  /** Writes in flight: flat [kind, item, w, ...] (kind 0 item, 1 HAVE entry, 2 WANT entry; w -1: the text). */
+  private readonly exWrites = new Map<number, number[]>();
+  private exWriteId = 0;
+  private readonly noteFrameBytes = new Map<number, number>();
   // Real signatures: each witness's cosignature lines on the clients' log, and the clients' policies.
   private readonly cosLines: Map<number, string> | null;
   private readonly cosVkeys: string[] = [];
@@ -440,7 +473,31 @@ export class ModelEngine {
     this.perWitness = s.network.messages === 'per-witness';
     this.NW = (this.total + 31) >>> 5;
     this.tracked = null;
-    if (this.perWitness && s.witnesses.knownWitnesses < this.N - 1) {
+    this.v2 = s.network.version === 2;
+    this.tickPhase = new Float64Array(this.v2 ? this.total : 0);
+    this.tickAt = new Float64Array(this.v2 ? this.total : 0).fill(-1);
+    this.mldsa = new Uint8Array(this.total);
+    for (const w of mlDsa44Witnesses(s)) this.mldsa[w] = 1;
+    if (this.v2) {
+      // Each node's tick phase, and its eager peers: EAGER_DEGREE chosen among its peers (the node
+      // picks by a hash of the pair; here at random), symmetric (a peer pushed to pushes back).
+      const er = new Rng((seed ^ 0x0e2c4a9e) >>> 0);
+      for (let v = 0; v < this.total; v++) {
+        this.tickPhase[v] = er.float() * s.network.exchangeTickMs;
+        this.eager.push(new Set());
+      }
+      for (let v = 0; v < this.G; v++) {
+        const deg = this.peerCount(v);
+        for (let k = 0, tries = 0; k < Math.min(EAGER_DEGREE, deg) && tries < 8 * EAGER_DEGREE + 8; tries++) {
+          const p = this.peerAt(v, er.int(deg));
+          if (this.eager[v].has(p)) continue;
+          this.eager[v].add(p);
+          this.eager[p].add(v);
+          k++;
+        }
+      }
+    }
+    if ((this.perWitness || this.v2) && s.witnesses.knownWitnesses < this.N - 1) {
       // Each node tracks itself and knownWitnesses others, at random.
       const t = new Uint32Array(this.total * this.NW);
       for (let v = 0; v < this.total; v++) {
@@ -978,7 +1035,12 @@ export class ModelEngine {
     if (it.log === this.advLog && this.logs[it.log].forkSize >= 0 && it.size > Math.min(this.logs[it.log].forkSize, this.logs[it.log].forkSizes[it.branch])) this.postFork[w * this.NB + it.branch] = 1;
     // Colluders publish nothing about the forked log (they would only help detection), or per collusion.behaviour.
     if (colluder && this.forked[it.log] && !this.colluderRelays(item)) return;
-    if (this.perWitness) {
+    if (this.v2) {
+      this.receive(w, item, -1);
+      const k = this.known(w, item);
+      k[w >>> 5] |= 1 << (w & 31);
+      this.exOffer(w, item, w);
+    } else if (this.perWitness) {
       this.receive(w, item, -1, false);
       this.publishOwn(w, item);
     } else this.receive(w, item, -1);
@@ -1226,7 +1288,10 @@ export class ModelEngine {
       this.detect(v, item);
       this.maybeAdvance(v, item);
     }
-    if (forward) this.forward(v, item, from);
+    if (forward) {
+      if (this.v2 && it.kind === 0) this.exOffer(v, item, -1);
+      else this.forward(v, item, from);
+    }
   }
 
   private verifyEvidenceAt(it: Item): boolean {
@@ -1348,6 +1413,263 @@ export class ModelEngine {
       }
     }
     if (this.now + this.s.network.heartbeatMs < this.s.durationMs) this.q.push(this.now + this.s.network.heartbeatMs, HEARTBEAT, 0, 0, 0);
+  }
+
+  // ------------------------------------------------------------------ gossip version 2: the exchange
+
+  // Modelled on src/gossip/exchange.ts: a node writes to each peer at most once per tick (its own
+  // phase, network.exchangeTick apart); verified items go to eager peers (CHECKPOINT frames, COSIGS
+  // frames coalesced per text), the other peers get HAVE digests (at most every HAVE_INTERVAL_MS)
+  // and WANT what they lack WANT_DELAY_MS after the first announcement (another announcer after
+  // WANT_RETRY_MS, at most WANT_TRIES times). ML-DSA-44 lines are announced, never pushed.
+  // Frame sizes are those of the exchange's own encoders. Evidence is flooded by gossipsub as in
+  // version 1 (forward, IHAVE).
+
+  private exKey(item: number, w: number): number {
+    return item * (this.total + 1) + (w + 1);
+  }
+
+  private exSet<T>(m: Map<number, T>, k: number, make: () => T): T {
+    let x = m.get(k);
+    if (x === undefined) m.set(k, (x = make()));
+    return x;
+  }
+
+  private tracks(v: number, w: number): boolean {
+    return !this.tracked || (this.tracked[v * this.NW + (w >>> 5)] & (1 << (w & 31))) !== 0;
+  }
+
+  private holds(v: number, item: number, w: number): boolean {
+    if (w < 0) return this.has(this.seen, v, item);
+    const b = this.knownCos.get(v * this.W * 32 + item);
+    return b !== undefined && (b[w >>> 5] & (1 << (w & 31))) !== 0;
+  }
+
+  private pq(w: number): boolean {
+    return w >= 0 && this.mldsa[w] === 1 && TIMESTAMPED_MLDSA44_SIZE > MAX_PUSHED_SIG_BYTES;
+  }
+
+  /** Node v holds a verified item (a text: w = -1, or w's cosignature on it): queue it for its peers. */
+  private exOffer(v: number, item: number, w: number): void {
+    const role = this.role[v];
+    if (role === ATTACKER) return;
+    // Colluders and droppers as in forward(): suppress what they would not relay.
+    if (role === COLLUDER && this.forked[this.items[item].log] && !this.colluderRelays(item)) return;
+    if (role === DROPPER) {
+      const d = this.classes[this.behaviour[v]];
+      if ((d.drop === 'all' || d.drop === 'checkpoints') && this.rng.float() < d.dropRate) return;
+    }
+    const key = this.exKey(item, w);
+    const deg = this.peerCount(v);
+    let any = false;
+    for (let i = 0; i < deg; i++) {
+      const p = this.peerAt(v, i);
+      if (w >= 0 && !this.tracks(p, w)) continue; // the peer's HELLO does not list the key
+      const e = v * this.total + p;
+      const known = this.exSet(this.exKnown, e, () => new Set<number>());
+      if (known.has(key)) continue;
+      if (this.eager[v].has(p) && !this.pq(w)) {
+        known.add(key);
+        this.exSet(this.exOut, e, () => []).push(item, w);
+      } else this.exSet(this.exDirty, e, () => new Set<number>()).add(item);
+      any = true;
+    }
+    if (any) this.exSchedule(v);
+  }
+
+  private exSchedule(v: number, at = this.now): void {
+    const T = this.s.network.exchangeTickMs;
+    const ph = this.tickPhase[v];
+    const t = ph + T * (Math.floor((at - ph) / T) + 1);
+    if (this.tickAt[v] >= 0 && this.tickAt[v] <= t) return;
+    this.tickAt[v] = t;
+    this.q.push(t, EXTICK, v, 0, 0);
+  }
+
+  private cosigsFrameBytes(ws: readonly number[]): number {
+    const sig = new Uint8Array(COSIG_V1_SIG_BYTES);
+    return encodeCosigs(new Uint8Array(REF_BYTES), ws.map((w) => ({ index: w, sig }))).length;
+  }
+
+  private textFrameBytes(item: number): number {
+    let b = this.noteFrameBytes.get(item);
+    if (b === undefined) this.noteFrameBytes.set(item, (b = encodeFrame(FRAME.checkpoint, utf8(this.items[item].note)).length));
+    return b;
+  }
+
+  private bitmap(ws: Iterable<number>): Uint8Array {
+    let max = -1;
+    for (const w of ws) max = Math.max(max, w);
+    const b = new Uint8Array((max + 8) >> 3);
+    for (const w of ws) b[w >> 3] |= 1 << (w & 7);
+    return b;
+  }
+
+  /** Node v's tick: one write per peer with its pushes, a HAVE when due, and its WANTs. */
+  private exTick(v: number): void {
+    if (this.tickAt[v] !== this.now) return; // superseded by an earlier tick
+    this.tickAt[v] = -1;
+    const down = this.down[v] === 1;
+    const wants = down ? new Map<number, Digest[]>() : this.exWants(v);
+    let again = false;
+    const deg = this.peerCount(v);
+    for (let i = 0; i < deg; i++) {
+      const p = this.peerAt(v, i);
+      const e = v * this.total + p;
+      const out = this.exOut.get(e);
+      const dirty = this.exDirty.get(e);
+      const want = wants.get(p);
+      if (!out && !(dirty && dirty.size > 0) && !want) continue;
+      if (down) {
+        this.exOut.delete(e);
+        continue;
+      }
+      const payload: number[] = [];
+      let bytes = 0;
+      let frames = 0;
+      if (out) {
+        this.exOut.delete(e);
+        const cos = new Map<number, number[]>();
+        for (let j = 0; j < out.length; j += 2) {
+          const [item, w] = [out[j], out[j + 1]];
+          payload.push(0, item, w);
+          if (w < 0) {
+            bytes += this.textFrameBytes(item);
+            frames++;
+          } else this.exSet(cos, item, () => []).push(w);
+        }
+        for (const ws of cos.values()) {
+          bytes += this.cosigsFrameBytes(ws);
+          frames++;
+        }
+      }
+      if (dirty && dirty.size > 0) {
+        const last = this.exLastHave.get(e) ?? -Infinity;
+        if (this.now - last >= HAVE_INTERVAL_MS) {
+          const known = this.exSet(this.exKnown, e, () => new Set<number>());
+          const digests: Digest[] = [];
+          for (const item of dirty) {
+            const text = this.holds(v, item, -1);
+            const eds: number[] = [];
+            const pqs: number[] = [];
+            let news = text && !known.has(this.exKey(item, -1));
+            const b = this.knownCos.get(v * this.W * 32 + item);
+            if (b)
+              for (let x = 0; x < b.length; x++)
+                for (let m = b[x]; m !== 0; m &= m - 1) {
+                  const w = x * 32 + (31 - Math.clz32(m & -m));
+                  if (!this.tracks(p, w)) continue;
+                  (this.pq(w) ? pqs : eds).push(w);
+                  const k = this.exKey(item, w);
+                  if (!known.has(k)) {
+                    news = true;
+                    known.add(k);
+                    payload.push(1, item, w);
+                  }
+                }
+            if (!news) continue;
+            if (text) {
+              known.add(this.exKey(item, -1));
+              payload.push(1, item, -1);
+            }
+            digests.push({ ref: new Uint8Array(REF_BYTES), text, bits: this.bitmap(eds), pq: this.bitmap(pqs) });
+          }
+          dirty.clear();
+          this.exLastHave.set(e, this.now);
+          if (digests.length > 0) {
+            bytes += encodeDigests(FRAME.have, digests).length;
+            frames++;
+          }
+        } else again = true;
+      }
+      if (want) {
+        bytes += encodeDigests(FRAME.want, want).length;
+        frames++;
+        for (const d of want) {
+          const item = (d as Digest & { item: number }).item;
+          if (d.text) payload.push(2, item, -1);
+          for (let x = 0; x < d.bits.length; x++) for (let bit = 0; bit < 8; bit++) if (d.bits[x] & (1 << bit)) payload.push(2, item, x * 8 + bit);
+        }
+      }
+      if (frames === 0) continue;
+      this.messages += frames;
+      this.bytes += bytes;
+      if (this.s.network.loss > 0 && this.rng.float() < this.s.network.loss) continue;
+      if (this.cutting && this.cut(v, p, this.now)) continue;
+      const id = this.exWriteId++;
+      this.exWrites.set(id, payload);
+      this.q.push(this.now + this.lat2(v, p), EXFRAME, p, id, v);
+    }
+    if (again || (this.exActive.get(v)?.size ?? 0) > 0) this.exSchedule(v);
+  }
+
+  /** WANT entries per announcer for what v still lacks (Exchange.wants). */
+  private exWants(v: number): Map<number, Digest[]> {
+    const out = new Map<number, Digest[]>();
+    const active = this.exActive.get(v);
+    if (!active) return out;
+    for (const item of [...active].sort((x, y) => x - y)) {
+      const a = this.exAnn.get(v * this.W * 32 + item)!;
+      const missing = new Set<number>();
+      for (const ks of a.peers.values()) for (const w of ks) if (!this.holds(v, item, w)) missing.add(w);
+      if (missing.size === 0 || a.tries >= WANT_TRIES || this.now - a.firstAt > ANNOUNCE_TTL_MS) {
+        active.delete(item);
+        this.exAnn.delete(v * this.W * 32 + item);
+        continue;
+      }
+      if (this.now - a.firstAt < WANT_DELAY_MS || (a.wantAt > 0 && this.now - a.wantAt < WANT_RETRY_MS)) continue;
+      let best = -1;
+      let bestScore = -Infinity;
+      for (const [p, ks] of a.peers) {
+        let sc = (p === a.last ? -1000 : 0) + (missing.has(-1) ? (ks.has(-1) ? 100 : -50) : 0);
+        for (const w of ks) if (w >= 0 && missing.has(w)) sc++;
+        if (sc > bestScore || (sc === bestScore && p < best)) [best, bestScore] = [p, sc];
+      }
+      if (best < 0) continue;
+      const ks = a.peers.get(best)!;
+      const ws = [...missing].filter((w) => w >= 0 && ks.has(w));
+      a.wantAt = this.now;
+      a.last = best;
+      a.tries++;
+      const d = { ref: new Uint8Array(REF_BYTES), text: missing.has(-1) && ks.has(-1), bits: this.bitmap(ws), pq: new Uint8Array(0), item };
+      this.exSet(out, best, () => []).push(d);
+    }
+    return out;
+  }
+
+  /** A write from `from` reaches v: items are taken in (and offered on), HAVEs announce, WANTs are answered at v's next tick. */
+  private exArrive(v: number, id: number, from: number): void {
+    const payload = this.exWrites.get(id)!;
+    this.exWrites.delete(id);
+    if (this.down[v] || this.role[v] === ATTACKER) return;
+    const known = this.exSet(this.exKnown, v * this.total + from, () => new Set<number>());
+    for (let j = 0; j < payload.length; j += 3) {
+      const [kind, item, w] = [payload[j], payload[j + 1], payload[j + 2]];
+      const key = this.exKey(item, w);
+      if (kind === 0) {
+        known.add(key);
+        if (w < 0) this.receive(v, item, from, true);
+        else if (!this.holds(v, item, w)) {
+          const b = this.known(v, item);
+          b[w >>> 5] |= 1 << (w & 31);
+          this.exOffer(v, item, w);
+        }
+      } else if (kind === 1) {
+        known.add(key);
+        if (this.holds(v, item, w) || this.pq(w)) continue;
+        const slot = v * this.W * 32 + item;
+        const a = this.exSet(this.exAnn, slot, () => ({ firstAt: this.now, peers: new Map<number, Set<number>>(), wantAt: 0, last: -1, tries: 0 }));
+        this.exSet(a.peers, from, () => new Set<number>()).add(w);
+        this.exSet(this.exActive, v, () => new Set<number>()).add(item);
+        this.exSchedule(v, Math.max(this.now, a.firstAt + WANT_DELAY_MS - 1e-9));
+      } else if (this.holds(v, item, w)) {
+        // A WANT: answer with the item at v's next write to `from`.
+        const back = this.exSet(this.exKnown, v * this.total + from, () => new Set<number>());
+        back.add(key);
+        this.exSet(this.exOut, v * this.total + from, () => []).push(item, w);
+        this.exSchedule(v);
+      }
+    }
   }
 
   /** IHAVE arrives at v: IWANT back, and the message follows (two more one-way latencies). */
@@ -1523,6 +1845,12 @@ export class ModelEngine {
       }
       case IHAVE:
         this.ihave(x, y, z);
+        break;
+      case EXTICK:
+        this.exTick(x);
+        break;
+      case EXFRAME:
+        this.exArrive(x, y, z);
         break;
     }
   }

@@ -107,3 +107,35 @@ export function xySpec(points: readonly XYPoint[], o: { title: string; x: string
   }
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: o.title, width: WIDTH, height: HEIGHT, data: { values }, layer: layers } as TopLevelSpec;
 }
+
+export interface TradeoffPoint {
+  /** The swept value that labels the point (e.g. the exchange tick in ms). */
+  readonly label: string;
+  /** Position along the sweep (the line joins points in this order). */
+  readonly order: number;
+  readonly x: number;
+  readonly xLo: number;
+  readonly xHi: number;
+  readonly y: number;
+  readonly yLo: number;
+  readonly yHi: number;
+  readonly series: string;
+}
+
+/**
+ * One metric against another as a parameter varies (a trade-off curve): a point per value with
+ * 95% CI bars on both axes, joined in sweep order and labelled with the value.
+ */
+export function tradeoffSpec(points: readonly TradeoffPoint[], o: { title: string; x: string; y: string }): TopLevelSpec {
+  const values = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const color = { field: 'series', type: 'nominal', title: null, sort: null, legend: { labelLimit: 400, orient: 'bottom', direction: 'vertical' } };
+  const x = { field: 'x', type: 'quantitative', title: o.x, scale: { zero: true } };
+  const y = { field: 'y', type: 'quantitative', title: o.y, scale: { zero: true } };
+  const layers: object[] = [
+    { mark: { type: 'line', point: true }, encoding: { x, y, order: { field: 'order', type: 'quantitative' }, color } },
+    { mark: { type: 'rule' }, encoding: { x: { field: 'xLo', type: 'quantitative' }, x2: { field: 'xHi' }, y: { field: 'y', type: 'quantitative' }, color } },
+    { mark: { type: 'rule' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'yLo', type: 'quantitative' }, y2: { field: 'yHi' }, color } },
+    { mark: { type: 'text', align: 'left', dx: 5, dy: -6, fontSize: 10 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 'label' }, color } },
+  ];
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: o.title, width: WIDTH, height: HEIGHT, data: { values }, layer: layers } as TopLevelSpec;
+}

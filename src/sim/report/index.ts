@@ -2,6 +2,7 @@
 // metric, SVG plots (Vega-Lite, rendered headless) and index.html embedding them. Each file carries
 // the provenance — scenario, seed(s), project version, commit, the command to rerun — as CSV
 // comment lines, SVG <title>/<desc>, and a provenance section in the HTML.
+import { formatMetric, metricInfo } from './metrics.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -264,9 +265,14 @@ function html(result: RunResult | SweepResult, plots: Plot[], files: string[]): 
     const names = Object.keys(result.points[0]?.summary ?? {});
     metrics =
       `<p>Mean and 95% confidence interval (Student t over ${seedsOf(result).length} seed(s)) of each metric at each value of <code>${escapeHtml(result.parameter)}</code>. Detection times are in ms from the fork; runs in which a metric is undefined (e.g. some node never detected) are left out of its mean (n shows how many counted).</p>` +
-      table([result.parameter, ...names.map((n) => n)], result.points.map((pt) => [String(pt.value), ...names.map((n) => `${fmtCi(pt.summary[n])}${pt.summary[n] && pt.summary[n].n < pt.runs.length ? ` (n=${pt.summary[n].n})` : ''}`)]));
+      table([result.parameter, ...names.map((n) => (metricInfo(n) ? `${n} (${metricInfo(n)!.unit})` : n))], result.points.map((pt) => [String(pt.value), ...names.map((n) => `${fmtCi(pt.summary[n])}${pt.summary[n] && pt.summary[n].n < pt.runs.length ? ` (n=${pt.summary[n].n})` : ''}`)])) +
+      `<p>The metrics (raw units, as in the table above):</p>` +
+      table(['metric', 'unit', 'meaning'], names.map((n) => [n, metricInfo(n)?.unit ?? '', metricInfo(n)?.text ?? '']));
   } else {
-    metrics = table(['metric', 'value'], Object.entries(flatMetrics(result)).map(([k, v]) => [k, fmt(v)]));
+    const fm = flatMetrics(result);
+    metrics =
+      `<p>Values in their units (ms shown as s from 1,000 ms on; bytes per hour as kB/MB/GB per hour; fractions as %). The raw values are in <code>metrics.csv</code> and <code>result.json</code>.</p>` +
+      table(['metric', 'value', 'raw', 'unit', 'meaning'], Object.entries(fm).map(([k, v]) => [k, formatMetric(k, v), fmt(v), metricInfo(k)?.unit ?? '', metricInfo(k)?.text ?? '']));
   }
   const prov = provenanceLines(result).filter(([k]) => k !== 'scenario');
   return `<!doctype html>

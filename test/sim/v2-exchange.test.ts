@@ -1,0 +1,67 @@
+// The model of gossip version 2 (network.version: 2): the exchange's ticks, frames and HAVE
+// digests, against an independent computation on two witnesses with a fixed latency: each
+// checkpoint crosses from the pushed witness to the other one tick wait (0, T] plus one latency
+// later (version 1: at once), and the bytes are exactly the frames the exchange's own encoders
+// make: one CHECKPOINT frame and one COSIGS frame each way per checkpoint; an ML-DSA-44
+// witness's cosignature is announced in a HAVE (its pq bitmap), never pushed.
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/sim/run.js';
+import { parseScenario } from '../../src/sim/scenario.js';
+import { encodeCosigs, encodeDigests, encodeFrame, FRAME, REF_BYTES, EXCHANGE_TICK_MS } from '../../src/gossip/exchange.js';
+import { formatCheckpoint } from '../../src/checkpoint/checkpoint.js';
+import { utf8 } from '../../src/util/bytes.js';
+
+const LAT = 30;
+const INTERVAL = 10_000;
+const DURATION = 95_000; // publishes at 0, 10 s, ..., 90 s: 10 checkpoints, each settled long before the end
+const scenario = (o: { version: 1 | 2; tick?: string; mlDsa44?: number }) =>
+  parseScenario(
+    {
+      name: 'two',
+      duration: `${DURATION}ms`,
+      network: { nodes: 2, topology: 'full', meshDegree: 1, latency: { distribution: 'fixed', median: `${LAT}ms` }, version: o.version, ...(o.tick ? { exchangeTick: o.tick } : {}) },
+      logs: { count: 1, interval: `${INTERVAL}ms`, batch: 4 },
+      witnesses: { push: 0.5, pollInterval: '10h', ...(o.mlDsa44 ? { mlDsa44: o.mlDsa44 } : {}) },
+      signatures: 'modelled',
+    },
+    'two.yaml',
+  );
+
+// The log-signed note of checkpoint j: text + one Ed25519 line (4-byte key ID + 64 bytes: 92 base64 characters).
+const noteBytes = (size: number) => utf8(formatCheckpoint({ origin: 'sim.example/log0', size: BigInt(size), root: new Uint8Array(32) }) + `\n— sim.example/log0 ${'A'.repeat(92)}\n`);
+const TEXTS = Math.ceil(DURATION / INTERVAL);
+const textFrames = Array.from({ length: TEXTS }, (_, j) => encodeFrame(FRAME.checkpoint, noteBytes(4 * (j + 1))).length).reduce((a, b) => a + b, 0);
+const cosigFrame = (w: number) => encodeCosigs(new Uint8Array(REF_BYTES), [{ index: w, sig: new Uint8Array(72) }]).length;
+const perNodePerHour = (bytes: number) => bytes / 2 / (DURATION / 3_600_000);
+
+describe('model: gossip version 2 (the exchange)', () => {
+  it('defaults to the node exchange tick', () => {
+    expect(scenario({ version: 2 }).network.exchangeTickMs).toBe(EXCHANGE_TICK_MS);
+    expect(() => scenario({ version: 3 as 2 })).toThrow(/network\.version: must be 1 or 2/);
+  });
+
+  for (const tick of [50, 100, 400]) {
+    it(`a checkpoint crosses after one tick wait (0, ${tick}] plus the latency; bytes are the encoders' frames`, async () => {
+      const r = await runScenario(scenario({ version: 2, tick: `${tick}ms` }));
+      expect(r.traffic.deliveryRatio).toBe(1);
+      expect(r.traffic.propagationP50Ms!).toBeGreaterThan(LAT);
+      expect(r.traffic.propagationP99Ms!).toBeLessThanOrEqual(LAT + tick + 1e-6);
+      expect(r.traffic.bytesPerNodePerHour).toBeCloseTo(perNodePerHour(textFrames + TEXTS * (cosigFrame(0) + cosigFrame(1))), 6);
+      expect(r.traffic.messagesPerNodePerHour).toBeCloseTo(perNodePerHour(3 * TEXTS), 6);
+    });
+  }
+
+  it('version 1 pushes at once (propagation = the latency)', async () => {
+    const r = await runScenario(scenario({ version: 1 }));
+    expect(r.traffic.propagationP50Ms!).toBeCloseTo(LAT, 6);
+    expect(r.traffic.propagationP99Ms!).toBeCloseTo(LAT, 6);
+  });
+
+  it('an ML-DSA-44 witness is announced in HAVE, never pushed', async () => {
+    const r = await runScenario(scenario({ version: 2, mlDsa44: 0.5 })); // witness 1
+    // Witness 0 is the one pushed (seed 1): witness 1 gets text and cosignature 0 from it, fetches
+    // the checkpoint, cosigns, and announces: it holds cosignature 0 (bits) and its own (pq bitmap).
+    const have = encodeDigests(FRAME.have, [{ ref: new Uint8Array(REF_BYTES), text: false, bits: Uint8Array.of(0b01), pq: Uint8Array.of(0b10) }]).length;
+    expect(r.traffic.bytesPerNodePerHour).toBeCloseTo(perNodePerHour(textFrames + TEXTS * (cosigFrame(0) + have)), 6);
+  });
+});
