@@ -1,6 +1,7 @@
 // In-process gossip networks for tests: N witness nodes (memory stores, real libp2p on 127.0.0.1)
 // that know each other's cosignature keys, bootstrapped in a chain + to node 0.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { pino } from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, type Ed25519SignerKey } from '../../src/note/index.js';
@@ -26,6 +27,8 @@ export interface NetNode {
   readonly node: WitnessNode;
   readonly key: Ed25519SignerKey;
   readonly events: GossipEvent[];
+  /** The node's log lines at warn and above (JSON), with NetOptions.captureLogs. */
+  readonly logLines: string[];
   readonly addr: string;
   closed: boolean;
 }
@@ -47,6 +50,8 @@ export interface NetOptions {
   extraWitnesses?: string[];
   /** Extra p2p: lines for node i (YAML, each indented two spaces and ending in a newline). */
   p2pExtra?: (i: number) => string;
+  /** Keep each node's warn and error log lines (NetNode.logLines). */
+  captureLogs?: boolean;
   /** Gossip wire version of node i, written into its config (default: the config's, 2). */
   version?: (i: number) => 1 | 2;
 }
@@ -100,8 +105,10 @@ export class Net {
       `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: ${o.startupSync ?? '3s'}\n  bootstrap: [${bootstrap.join(', ')}]\n` + (opts.version ? `  version: ${opts.version(i)}\n` : '') + (o.p2pExtra ?? opts.p2pExtra?.(i) ?? '');
     const config = parseConfig(yaml, join(this.dir, `w${i}.yaml`));
     const events: GossipEvent[] = [];
-    const node = await startWitnessNode(config, { store: o.store ?? new MemoryStore(), gossip: { onEvent: (e) => events.push(e), ...(opts.checkDelayMs !== undefined ? { checkDelayMs: opts.checkDelayMs } : {}) } });
-    const entry: NetNode = { index: i, node, key, events, addr: node.gossip!.multiaddrs[0], closed: false };
+    const logLines: string[] = [];
+    const logger = opts.captureLogs ? pino({ level: 'warn' }, { write: (line: string) => void logLines.push(line) }) : undefined;
+    const node = await startWitnessNode(config, { store: o.store ?? new MemoryStore(), ...(logger ? { logger } : {}), gossip: { onEvent: (e) => events.push(e), ...(opts.checkDelayMs !== undefined ? { checkDelayMs: opts.checkDelayMs } : {}) } });
+    const entry: NetNode = { index: i, node, key, events, logLines, addr: node.gossip!.multiaddrs[0], closed: false };
     this.nodes.push(entry);
     return entry;
   }
