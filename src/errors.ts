@@ -30,69 +30,65 @@ export type ErrorKind = 'USAGE' | 'BAD_INPUT' | 'REFUSED' | 'CONFIG' | 'STORE_DA
 /** The kinds, under the name the CLI layer first used. */
 export type GossipWitnessErrorCode = ErrorKind;
 
-interface CodeInfo {
-  readonly kind: ErrorKind;
-  readonly meaning: string;
-}
-
 /**
- * Every error code, with its kind and meaning. A kind is a code too (the CLI throws those).
+ * Every error code and its kind (meanings: the comments here and docs/errors.md). A kind is a
+ * code too (the CLI throws those). Kept small: the client's browser bundle carries it.
  * Layers keep their own narrower unions (NoteErrorCode, PolicyErrorCode, RejectCode, ...), each
  * a subset of ErrorCode: the compiler rejects a code that is not listed here.
  */
 export const ERROR_CODES = {
-  USAGE: { kind: 'USAGE', meaning: 'unusable invocation: unknown or missing flag, bad flag value, unreadable file' },
-  BAD_INPUT: { kind: 'BAD_INPUT', meaning: 'content that does not parse (note, checkpoint, policy, proof, JSON)' },
-  REFUSED: { kind: 'REFUSED', meaning: 'the input was checked and refused' },
-  CONFIG: { kind: 'CONFIG', meaning: 'bad config or key file (permanent)' },
-  STORE_DAMAGED: { kind: 'STORE_DAMAGED', meaning: 'damaged data folder or database (permanent until an operator acts)' },
-  NETWORK: { kind: 'NETWORK', meaning: 'nothing answered (every witness, or the log, unreachable)' },
-  UNAVAILABLE: { kind: 'UNAVAILABLE', meaning: 'a port, database or lock is not available yet (transient)' },
-  INTERNAL: { kind: 'INTERNAL', meaning: 'a bug' },
+  USAGE: 'USAGE', // unusable invocation: unknown or missing flag, bad flag value, unreadable file
+  BAD_INPUT: 'BAD_INPUT', // content that does not parse (note, checkpoint, policy, proof, JSON)
+  REFUSED: 'REFUSED', // the input was checked and refused
+  CONFIG: 'CONFIG', // bad config or key file (permanent)
+  STORE_DAMAGED: 'STORE_DAMAGED', // damaged data folder or database (permanent until an operator acts)
+  NETWORK: 'NETWORK', // nothing answered (every witness, or the log, unreachable)
+  UNAVAILABLE: 'UNAVAILABLE', // a port, database or lock is not available yet (transient)
+  INTERNAL: 'INTERNAL', // a bug
 
   // Notes, keys, checkpoints, proofs, request bodies, evidence (client and witness).
-  malformed: { kind: 'BAD_INPUT', meaning: 'a note, checkpoint, proof, request body or evidence file does not parse' },
-  'bad-key': { kind: 'BAD_INPUT', meaning: 'a key (vkey or skey) does not parse or has the wrong type for its role' },
-  'ambiguous-key': { kind: 'BAD_INPUT', meaning: 'two trusted keys share a key name and key ID' },
-  unverified: { kind: 'REFUSED', meaning: 'no signature by a trusted key' },
-  'invalid-signature': { kind: 'REFUSED', meaning: "a trusted key's signature does not verify" },
+  malformed: 'BAD_INPUT', // a note, checkpoint, proof, request body or evidence file does not parse
+  'bad-key': 'BAD_INPUT', // a key (vkey or skey) does not parse or has the wrong type for its role
+  'ambiguous-key': 'BAD_INPUT', // two trusted keys share a key name and key ID
+  unverified: 'REFUSED', // no signature by a trusted key
+  'invalid-signature': 'REFUSED', // a trusted key's signature does not verify
 
   // Policies (tlog-policy and Sigsum): PolicyErrorCode.
-  syntax: { kind: 'BAD_INPUT', meaning: 'policy: bad characters, wrong number of fields, unknown keyword, bad threshold' },
-  'duplicate-name': { kind: 'BAD_INPUT', meaning: 'policy: a name defined twice' },
-  'duplicate-key': { kind: 'BAD_INPUT', meaning: 'policy: two keys wrapping the same public key' },
-  'unknown-name': { kind: 'BAD_INPUT', meaning: 'policy: a name that is never defined' },
-  'forward-reference': { kind: 'BAD_INPUT', meaning: 'policy: a name used before the line that defines it' },
-  'duplicate-member': { kind: 'BAD_INPUT', meaning: 'policy: a name listed twice as a group member' },
-  quorum: { kind: 'BAD_INPUT', meaning: 'policy: no quorum line, or more than one' },
-  extension: { kind: 'BAD_INPUT', meaning: 'policy: the origin extension misused' },
-  limit: { kind: 'BAD_INPUT', meaning: 'policy: too large' },
+  syntax: 'BAD_INPUT', // policy: bad characters, wrong number of fields, unknown keyword, bad threshold
+  'duplicate-name': 'BAD_INPUT', // policy: a name defined twice
+  'duplicate-key': 'BAD_INPUT', // policy: two keys wrapping the same public key
+  'unknown-name': 'BAD_INPUT', // policy: a name that is never defined
+  'forward-reference': 'BAD_INPUT', // policy: a name used before the line that defines it
+  'duplicate-member': 'BAD_INPUT', // policy: a name listed twice as a group member
+  quorum: 'BAD_INPUT', // policy: no quorum line, or more than one
+  extension: 'BAD_INPUT', // policy: the origin extension misused
+  limit: 'BAD_INPUT', // policy: too large
 
   // The witness (c2sp.org/tlog-witness add-checkpoint and sign-subtree): RejectCode, SubtreeRejectCode.
-  'old-size-too-large': { kind: 'BAD_INPUT', meaning: 'add-checkpoint: old size larger than the checkpoint size' },
-  'unknown-log': { kind: 'REFUSED', meaning: 'the origin is not a log this witness follows' },
-  'bad-signature': { kind: 'REFUSED', meaning: "no trusted signature verifies, or a trusted key's signature fails" },
-  inconsistent: { kind: 'REFUSED', meaning: 'the consistency proof or the root rules fail' },
-  stale: { kind: 'REFUSED', meaning: 'add-checkpoint: old size is not the size this witness holds' },
-  'not-enabled': { kind: 'REFUSED', meaning: 'sign-subtree: this witness has no ML-DSA-44 key' },
-  'rate-limited': { kind: 'UNAVAILABLE', meaning: 'a per-log or per-client budget is spent; retry later' },
-  unavailable: { kind: 'UNAVAILABLE', meaning: 'the store cannot write now (disk full, I/O error); retry later' },
-  'clock-behind': { kind: 'UNAVAILABLE', meaning: "this witness's clock is behind a timestamp it already signed" },
-  internal: { kind: 'INTERNAL', meaning: 'a bug while handling a request' },
+  'old-size-too-large': 'BAD_INPUT', // add-checkpoint: old size larger than the checkpoint size
+  'unknown-log': 'REFUSED', // the origin is not a log this witness follows
+  'bad-signature': 'REFUSED', // no trusted signature verifies, or a trusted key's signature fails
+  inconsistent: 'REFUSED', // the consistency proof or the root rules fail
+  stale: 'REFUSED', // add-checkpoint: old size is not the size this witness holds
+  'not-enabled': 'REFUSED', // sign-subtree: this witness has no ML-DSA-44 key
+  'rate-limited': 'UNAVAILABLE', // a per-log or per-client budget is spent; retry later
+  unavailable: 'UNAVAILABLE', // the store cannot write now (disk full, I/O error); retry later
+  'clock-behind': 'UNAVAILABLE', // this witness's clock is behind a timestamp it already signed
+  internal: 'INTERNAL', // a bug while handling a request
 
   // The witness's HTTP layer (requests that never reach the witness core).
-  'empty-body': { kind: 'BAD_INPUT', meaning: 'a POST without a body' },
-  'body-too-large': { kind: 'BAD_INPUT', meaning: 'a request body over the limit' },
-  'bad-query': { kind: 'USAGE', meaning: 'a bad query parameter (origin filter, limit, paging cursor)' },
-  'not-found': { kind: 'USAGE', meaning: 'no such path, log checkpoint or evidence' },
-  'method-not-allowed': { kind: 'USAGE', meaning: 'a method other than POST on a POST endpoint' },
-  'not-ready': { kind: 'UNAVAILABLE', meaning: 'the witness cannot cosign now (readiness)' },
-} as const satisfies Readonly<Record<string, CodeInfo>>;
+  'empty-body': 'BAD_INPUT', // a POST without a body
+  'body-too-large': 'BAD_INPUT', // a request body over the limit
+  'bad-query': 'USAGE', // a bad query parameter (origin filter, limit, paging cursor)
+  'not-found': 'USAGE', // no such path, log checkpoint or evidence
+  'method-not-allowed': 'USAGE', // a method other than POST on a POST endpoint
+  'not-ready': 'UNAVAILABLE', // the witness cannot cosign now (readiness)
+} as const satisfies Readonly<Record<string, ErrorKind>>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export function kindOf(code: ErrorCode): ErrorKind {
-  return ERROR_CODES[code].kind;
+  return ERROR_CODES[code];
 }
 
 /**

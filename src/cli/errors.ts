@@ -24,7 +24,7 @@ export const KIND_EXIT_CODES: Readonly<Record<ErrorKind | 'OK', ExitCode>> = {
 
 /** KIND_EXIT_CODES looked up for every error code, by its kind (so EXIT_CODES[e.code] works for any error). */
 export const EXIT_CODES: Readonly<Record<ErrorCode | 'OK', ExitCode>> = {
-  ...(Object.fromEntries(Object.entries(ERROR_CODES).map(([code, { kind, meaning }]) => [code, { exit: KIND_EXIT_CODES[kind].exit, meaning }])) as Record<ErrorCode, ExitCode>),
+  ...(Object.fromEntries(Object.entries(ERROR_CODES).map(([code, kind]) => [code, KIND_EXIT_CODES[kind]])) as Record<ErrorCode, ExitCode>),
   ...KIND_EXIT_CODES,
 };
 

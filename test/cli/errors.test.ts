@@ -10,7 +10,7 @@ describe('exit codes', () => {
     const table = Object.fromEntries(Object.entries(KIND_EXIT_CODES).map(([k, v]) => [k, v.exit]));
     expect(table).toEqual({ OK: 0, REFUSED: 1, USAGE: 2, BAD_INPUT: 2, CONFIG: 2, STORE_DAMAGED: 2, NETWORK: 3, UNAVAILABLE: 75, INTERNAL: 70 });
     // Every code of the vocabulary gets the exit code of its kind.
-    for (const [code, { kind }] of Object.entries(ERROR_CODES)) expect(EXIT_CODES[code as ErrorCode].exit, code).toBe(table[kind]);
+    for (const [code, kind] of Object.entries(ERROR_CODES)) expect(EXIT_CODES[code as ErrorCode].exit, code).toBe(table[kind]);
     expect([EXIT_CODES.malformed.exit, EXIT_CODES['unknown-log'].exit, EXIT_CODES['clock-behind'].exit, EXIT_CODES.internal.exit]).toEqual([2, 1, 75, 70]);
     expect(new RefusedError('x').exitCode).toBe(1);
     expect(new UsageError('x').exitCode).toBe(2);
@@ -240,5 +240,20 @@ describe('one vocabulary: the client, the witness and the CLI throw GossipWitnes
       for (const p of phrases) for (const quote of ["'", '`', '"']) if (text.includes(quote + p)) found.push(`${f}: ${p}`);
     }
     expect(found).toEqual([]);
+  });
+});
+
+describe('docs/errors.md', () => {
+  it('lists every code with its kind, exit code and HTTP status, as the tables say', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { STATUS_OF } = await import('../../src/http/status.js');
+    const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const rows = new Map<string, string[]>();
+    for (const m of text.matchAll(/^\| `([^`]+)` \| ([A-Z_]+) \| [^|]+ \| (\d+) \| ([0-9–]+) \|$/gm)) rows.set(m[1], [m[2], m[3], m[4]]);
+    expect([...rows.keys()].sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    for (const [code, kind] of Object.entries(ERROR_CODES)) {
+      const http = (STATUS_OF as Record<string, number>)[code];
+      expect(rows.get(code), code).toEqual([kind, String(KIND_EXIT_CODES[kind].exit), http === undefined ? '–' : String(http)]);
+    }
   });
 });
