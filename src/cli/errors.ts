@@ -105,7 +105,8 @@ export function isProgrammingError(e: unknown): boolean {
  */
 export function startupError(e: unknown, what = 'start-up failed'): CliError {
   if (e instanceof CliError) return e;
-  const message = `${what}: ${(e as Error)?.message ?? String(e)}`;
+  // One line per problem: libp2p puts the stacks of its listen errors into its message.
+  const message = `${what}: ${(e as Error)?.message ?? String(e)}`.replace(/\n\s+at [^\n]*/g, '').replace(/\n{2,}/g, '\n').trimEnd();
   if (isProgrammingError(e)) return new CliError({ code: 'INTERNAL', message, cause: e });
   // Our own errors say what they are (src/errors.ts): their kind decides; a bad note, key or policy is bad config.
   if (e instanceof GossipWitnessError) {
@@ -118,5 +119,7 @@ export function startupError(e: unknown, what = 'start-up failed'): CliError {
   if (name === 'StoreDamagedError' || name === 'StoreCorruptError' || name === 'StoreVersionError' || name === 'HighwaterError') return new StartupError('STORE_DAMAGED', message, e);
   const codes = codesOf(e);
   if (name === 'StoreLockedError' || name === 'StoreUnavailableError' || codes.some((c) => TRANSIENT_ERRNO.has(c))) return new StartupError('UNAVAILABLE', message, e);
+  // libp2p says why a gossip listen address failed only in the text of its message.
+  if (name === 'UnsupportedListenAddressesError' && /\bE(ADDRINUSE|ADDRNOTAVAIL)\b/.test(message)) return new StartupError('UNAVAILABLE', message, e);
   return new StartupError('CONFIG', message, e);
 }

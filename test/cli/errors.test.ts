@@ -42,6 +42,13 @@ describe('start-up failures: permanent (2) or transient (75), or a bug (70)', ()
     expect(startupError(new StoreDamagedError('/d', ['x'])).code).toBe('STORE_DAMAGED');
     expect(startupError(new StoreVersionError('/d', '9')).exitCode).toBe(2);
   });
+  it("libp2p's listen failure (errno only in its message): transient when the port is in use; one line per problem", () => {
+    const libp2p = (msg: string) => Object.assign(new Error(msg), { name: 'UnsupportedListenAddressesError' });
+    const inUse = startupError(libp2p('Some configured addresses failed:\n\n  /ip4/127.0.0.1/tcp/1: Error: listen EADDRINUSE: address already in use 127.0.0.1:1\n      at Server.setupListenHandle (node:net:1908:16)\n'));
+    expect(inUse.exitCode).toBe(75);
+    expect(inUse.message).not.toContain('setupListenHandle');
+    expect(startupError(libp2p('Some configured addresses failed:\n  /ip4/1.2.3.4/tcp/1: Error: listen EACCES')).exitCode).toBe(2);
+  });
   it('a TypeError is a bug', () => {
     expect(startupError(new TypeError('x is undefined')).code).toBe('INTERNAL');
   });
@@ -152,6 +159,18 @@ describe('serve start-up: each failure gets the exit code of its kind (permanent
       const r = serve(config('port', undefined, `127.0.0.1:${port}`));
       expect(r.status, r.stderr).toBe(75);
       expect(r.stderr).toMatch(/EADDRINUSE|address already in use/);
+    } finally {
+      await new Promise((res) => held.close(res));
+    }
+  });
+
+  it('the gossip (libp2p) port in use: 75 (transient)', async () => {
+    const held = createServer();
+    const port = await new Promise<number>((res) => held.listen(0, '127.0.0.1', () => res((held.address() as { port: number }).port)));
+    try {
+      const r = serve(config('p2p', `data: p2p-data\np2p: { listen: [ "/ip4/127.0.0.1/tcp/${port}" ], allowLoopback: true }`));
+      expect(r.status, r.stderr).toBe(75);
+      expect(r.stderr).toMatch(/EADDRINUSE/);
     } finally {
       await new Promise((res) => held.close(res));
     }
