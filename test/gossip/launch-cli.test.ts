@@ -86,6 +86,8 @@ describe('gossip-witness launch', () => {
     const [, logUrl, logVkey] = /^log log1: (\S+) origin \S+ vkey (\S+)$/m.exec(r.out())!;
     const vkeyOf = (w: string) => new RegExp(`^witness ${w}: \\S+ vkey (\\S+)`, 'm').exec(r.out())![1];
     const policy = parsePolicy(`log ${logVkey}\nwitness w0 ${vkeyOf('w0')}\nwitness w1 ${vkeyOf('w1')}\ngroup both 2 w0 w1\nquorum both\n`);
+    // A checkpoint with an entry (the size-0 one is not pushed for cosigning).
+    expect((await fetch(`${logUrl}/add`, { method: 'POST', body: 'entry' })).status).toBe(200);
     let note = '';
     await waitFor(async () => {
       const res = await fetch(`${logUrl}/checkpoint`).catch(() => null);
