@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import '../platform.js';
 import { Command, CommanderError, type Option } from 'commander';
-import { CliError, EXIT_CODES } from './errors.js';
+import { EXIT_CODES, exitCodeFor } from './errors.js';
 import { GossipWitnessError } from '../errors.js';
 import { registerCommands } from './commands.js';
 
@@ -45,9 +45,10 @@ try {
   if (e instanceof CommanderError) {
     // Help and version exit 0; every commander error (unknown or missing flag, bad argument) is usage.
     process.exitCode = e.exitCode === 0 ? EXIT_CODES.OK.exit : EXIT_CODES.USAGE.exit;
-  } else if (e instanceof GossipWitnessError && e.code !== 'INTERNAL') {
+  } else if (e instanceof GossipWitnessError && e.kind !== 'INTERNAL') {
+    // Any code of the vocabulary (src/errors.ts): the exit code of its kind.
     process.stderr.write(`gossip-witness: ${e.message}\n`);
-    process.exitCode = e instanceof CliError ? e.exitCode : EXIT_CODES[e.code].exit;
+    process.exitCode = exitCodeFor(e);
   } else {
     // A bug: say so, with the stack, and a code of its own.
     const err = e instanceof GossipWitnessError && e.cause !== undefined ? e.cause : e;
