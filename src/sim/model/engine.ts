@@ -30,6 +30,7 @@ import { mlDsa44Witnesses } from '../scenario.js';
 // Gossip version 2 (network.version: 2) is modelled with the exchange's own constants and encoders.
 import { EAGER_DEGREE, HAVE_INTERVAL_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
 import { TIMESTAMPED_MLDSA44_SIZE } from '../../note/sigtypes/mldsa44.js';
+import { mlDsa44KeyFromSeed } from '../../note/mldsa-keys.js';
 import { Rng, latencySampler } from './prng.js';
 
 // Event kinds.
@@ -51,6 +52,8 @@ const WANT_TRIES = 6;
 const ANNOUNCE_TTL_MS = 60_000;
 /** cosignature/v1 signature bytes after the key ID: u64 timestamp + Ed25519 signature. */
 const COSIG_V1_SIG_BYTES = 8 + 64;
+/** An ML-DSA-44 cosignature as a note line (about 3.3 KB: "— name " + base64 of key ID and timestamped signature). */
+const MLDSA_LINE_BYTES = 22 + Math.ceil((4 + TIMESTAMPED_MLDSA44_SIZE) / 3) * 4;
 
 const HONEST = 0;
 const COLLUDER = 1;
@@ -222,6 +225,7 @@ export class ModelEngine {
   private readonly eager: Set<number>[] = [];
   /** Witnesses with ML-DSA-44 keys: their cosignatures are announced, never pushed. */
   private readonly mldsa: Uint8Array;
+  private readonly mldsaMask: Uint32Array | null = null;
   /** Per directed edge u*total+v: items queued for u's next write to v (pushed, or a WANT answered). */
   private readonly exOut = new Map<number, number[]>();
   /** Per directed edge: keys (exKey) u knows v holds (sent, announced, received). */
@@ -478,6 +482,10 @@ export class ModelEngine {
     this.tickAt = new Float64Array(this.v2 ? this.total : 0).fill(-1);
     this.mldsa = new Uint8Array(this.total);
     for (const w of mlDsa44Witnesses(s)) this.mldsa[w] = 1;
+    if (s.witnesses.mlDsa44 > 0) {
+      this.mldsaMask = new Uint32Array(this.NW);
+      for (const w of mlDsa44Witnesses(s)) this.mldsaMask[w >>> 5] |= 1 << (w & 31);
+    }
     if (this.v2) {
       // Each node's tick phase, and its eager peers: EAGER_DEGREE chosen among its peers (the node
       // picks by a hash of the pair; here at random), symmetric (a peer pushed to pushes back).
@@ -525,9 +533,19 @@ export class ModelEngine {
     if (s.signatures !== 'modelled') {
       const registry = { get: (o: string) => this.witnessLogs.find((w) => w.origin === o) };
       for (let i = 0; i < this.N; i++) {
-        const key = ed25519KeyFromSeed(`w${i}.sim.example`, this.seedBytes(setup));
-        this.cosVkeys.push(key.cosignatureVkey);
-        const signer = cachedKeyCosigner(key, () => BigInt(BASE_TIME_S + Math.floor(this.now / 1000)));
+        const seedBytes = this.seedBytes(setup);
+        const clock = () => BigInt(BASE_TIME_S + Math.floor(this.now / 1000));
+        let signer: Signer;
+        if (this.mldsa[i]) {
+          // witnesses.mlDsa44: a real ML-DSA-44 key (0x06 cosignatures through the witness core; clients verify them).
+          const key = mlDsa44KeyFromSeed(`w${i}.sim.example`, seedBytes);
+          this.cosVkeys.push(key.vkey);
+          signer = key.cosigner(clock);
+        } else {
+          const key = ed25519KeyFromSeed(`w${i}.sim.example`, seedBytes);
+          this.cosVkeys.push(key.cosignatureVkey);
+          signer = cachedKeyCosigner(key, clock);
+        }
         const mk = () => new Witness({ store: new MemoryStore(), logs: registry, cosigners: [signer], now: () => BASE_TIME_S * 1000 + this.now });
         this.witnesses.push(this.role[i] === ATTACKER ? null : mk());
         this.colluderB.push(this.role[i] === COLLUDER ? mk() : null);
@@ -1205,10 +1223,14 @@ export class ModelEngine {
     if (m >= MSG_SPACE) throw new Error('simulator message table full');
     const snap = known.slice();
     let cos = 0;
-    for (let i = 0; i < snap.length; i++) cos += popcount(snap[i]);
+    let pq = 0;
+    for (let i = 0; i < snap.length; i++) {
+      cos += popcount(snap[i]);
+      if (this.mldsaMask) pq += popcount(snap[i] & this.mldsaMask[i]);
+    }
     this.msgText.push(item);
     this.msgSnap.push(snap);
-    this.msgBytes.push(this.items[item].bytes - COSIG_LINE_BYTES + cos * COSIG_LINE_BYTES);
+    this.msgBytes.push(this.items[item].bytes - COSIG_LINE_BYTES + cos * COSIG_LINE_BYTES + pq * (MLDSA_LINE_BYTES - COSIG_LINE_BYTES));
     this.seenMsg.add(w * MSG_SPACE + m);
     this.forward(w, -m - 1, -1);
   }
