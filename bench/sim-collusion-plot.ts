@@ -1,7 +1,8 @@
 // The docs' false-accept curve: two collusion sweeps (fast and slow detection) on one chart with
 // the c = 2k − n line marked. Run after the two sweeps of docs/simulator.md:
 //   node --import tsx bench/sim-collusion-plot.ts docs/sim/colluding docs/sim/colluding-slow docs/sim/false-accepts-vs-colluding.svg
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { SweepResult } from '../src/sim/result.js';
 import type { Scenario } from '../src/sim/scenario.js';
@@ -10,7 +11,8 @@ import { rerunCommand } from '../src/sim/report/index.js';
 
 const [fastDir, slowDir, out] = process.argv.slice(2);
 if (!out) throw new Error('usage: sim-collusion-plot.ts FAST_SWEEP_DIR SLOW_SWEEP_DIR OUT.svg');
-const load = (d: string) => JSON.parse(readFileSync(join(d, 'result.json'), 'utf8')) as SweepResult;
+// docs/sim keeps result.json gzipped (result.json.gz); either is read.
+const load = (d: string) => JSON.parse(existsSync(join(d, 'result.json')) ? readFileSync(join(d, 'result.json'), 'utf8') : gunzipSync(readFileSync(join(d, 'result.json.gz'))).toString('utf8')) as SweepResult;
 const fast = load(fastDir);
 const slow = load(slowDir);
 const series = (r: SweepResult, metric: string, name: string): XYPoint[] =>

@@ -3,7 +3,8 @@
 //   gossip-witness simulate network-config/scenarios/sweep-exchange-tick.yaml \
 //     --sweep network.exchangeTickMs=25,50,100,200,400,800 --seeds 5 --out docs/sim/exchange-tick
 //   node --import tsx bench/sim-exchange-tick-plot.ts docs/sim/exchange-tick docs/sim/exchange-tick-tradeoff.svg
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { SweepResult } from '../src/sim/result.js';
 import { renderSvg, tradeoffSpec, type TradeoffPoint } from '../src/sim/report/charts.js';
@@ -11,7 +12,8 @@ import { rerunCommand } from '../src/sim/report/index.js';
 
 const [dir, out] = process.argv.slice(2);
 if (!out) throw new Error('usage: sim-exchange-tick-plot.ts SWEEP_DIR OUT.svg');
-const r = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as SweepResult;
+// docs/sim keeps result.json gzipped (result.json.gz); either is read.
+const r = JSON.parse(existsSync(join(dir, 'result.json')) ? readFileSync(join(dir, 'result.json'), 'utf8') : gunzipSync(readFileSync(join(dir, 'result.json.gz'))).toString('utf8')) as SweepResult;
 const points: TradeoffPoint[] = [];
 for (const [metric, series] of [
   ['detection.firstMs', 'first honest witness holds evidence'],
