@@ -93,3 +93,14 @@ describe('model: witnesses.mlDsa44 with real signatures', () => {
     expect(pq.traffic.bytesPerNodePerHour).toBeGreaterThan(5 * ed.traffic.bytesPerNodePerHour);
   });
 });
+
+describe('model: the mesh bounds are the node\'s', () => {
+  // scenario.ts cannot import meshParams (src/gossip/host.ts loads libp2p); this keeps them equal.
+  it('meshLow and meshHigh default to meshParams(D).Dlo and .Dhi', async () => {
+    const { meshParams } = await import('../../src/gossip/host.js');
+    for (let D = 1; D <= 12; D++) {
+      const n = parseScenario({ name: 'm', network: { nodes: 40, degree: 30, meshDegree: D } }, 'm.yaml').network;
+      expect([n.meshLow, n.meshHigh]).toEqual([meshParams(D).Dlo, meshParams(D).Dhi]);
+    }
+  });
+});
