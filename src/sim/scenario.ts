@@ -40,7 +40,8 @@
 //     log: 0                         # ... this log (index)
 //     branchB: { fraction: 0.5 }     # witnesses shown branch B: a fraction, or { nodes: [0, 3, 7] }; monitors: F of the monitors
 //     forks: [{ log: 1, forkAt: 6m }]  # further logs forking (same branches, schedule shifted by their forkAt;
-//                                    # branchB: { fraction | nodes }: that log's own branch-B witnesses)
+//                                    # branchB: { fraction | nodes }: that log's own branch-B witnesses;
+//                                    # until, batch, lag: that log's own branch-B schedule, until absolute)
 //     clientsB: 0.5                  # fraction of clients shown branch B
 //     colluding: 0                   # colluding witnesses: cosign both branches, never report evidence
 //     eclipse: { target: 0, attackers: 8 }   # attacker peers that surround node `target` and relay nothing
@@ -197,7 +198,7 @@ export interface Scenario {
     /** Fraction of the monitors shown branch B (branchB.monitors). */
     readonly branchMonitors: number;
     /** Further logs that fork (adversary.forks), each at its own time, with the same branches: the branch schedules shift by forkAt - adversary.forkAt. */
-    readonly forks: readonly { readonly log: number; readonly forkAtMs: number; /** This log's own branch-B witnesses (null: those of adversary.branchB). */ readonly branchB: { readonly fraction: number } | { readonly nodes: readonly number[] } | null }[];
+    readonly forks: readonly { readonly log: number; readonly forkAtMs: number; /** This log's own branch-B witnesses (null: those of adversary.branchB). */ readonly branchB: { readonly fraction: number } | { readonly nodes: readonly number[] } | null; /** This log's own branch-B schedule (null: adversary.branchB's, shifted): until is absolute; the branch starts at the fork. */ readonly schedule: { readonly untilMs: number | null; readonly batch: number; readonly lagMs: number } | null }[];
     /** How the attacker picks the clients shown a forked branch: random, those trusting most witnesses that cosign it, those trusting an eclipsed witness. */
     readonly targeting: 'random' | 'trusted' | 'eclipse';
     /** silent: publish and relay nothing about the forked log; selective: gossip branch A only; leak: relay/publish with probability leakRate. trust first: clients trust every colluder first (worst case), random: colluders are part of the random choice. */
@@ -349,7 +350,7 @@ const Schema = z.strictObject({
       eclipse: z.strictObject({ target: count(0), attackers: count(1) }).optional(),
       droppers: z.strictObject({ fraction: frac, dropRate: frac.optional(), delay: dur.optional() }).optional(),
       branches: z.array(branchSchema).optional(),
-      forks: z.array(z.strictObject({ log: count(0), forkAt: dur.optional(), branchB: nodeSel.optional() })).optional(),
+      forks: z.array(z.strictObject({ log: count(0), forkAt: dur.optional(), branchB: nodeSel.optional(), until: dur.optional(), batch: count(1).max(1_000_000).optional(), lag: dur.optional() })).optional(),
       targeting: z.enum(['random', 'trusted', 'eclipse'], { error: 'must be random, trusted or eclipse' }).optional(),
       collusion: z
         .strictObject({
@@ -565,7 +566,13 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       const forkAt = ms(p, `${path}.forkAt`, f.forkAt, forkAtMs);
       if (forkAt >= durationMs) p.push({ path: `${path}.forkAt`, reason: 'must be before the end of the run (duration)' });
       checkNodes(`${path}.branchB.nodes`, f.branchB && 'nodes' in f.branchB ? f.branchB.nodes : undefined, nodes);
-      return { log: f.log, forkAtMs: forkAt, branchB: f.branchB ?? null };
+      let sched: { untilMs: number | null; batch: number; lagMs: number } | null = null;
+      if (f.until !== undefined || f.batch !== undefined || f.lag !== undefined) {
+        const untilMs = f.until === undefined ? null : ms(p, `${path}.until`, f.until, 0);
+        if (untilMs !== null && untilMs <= forkAt) p.push({ path: `${path}.until`, reason: 'must be after this log\'s forkAt' });
+        sched = { untilMs, batch: f.batch ?? logs.batch, lagMs: ms(p, `${path}.lag`, f.lag, 0) };
+      }
+      return { log: f.log, forkAtMs: forkAt, branchB: f.branchB ?? null, schedule: sched };
     });
     forks.forEach((f, i) => forks.slice(0, i).some((g) => g.log === f.log) && p.push({ path: `adversary.forks.${i}.log`, reason: `log ${f.log} is listed twice` }));
     const monFrac = (bb.monitors ?? 0) + branches.reduce((t, b) => t + b.monitors, 0);

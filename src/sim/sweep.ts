@@ -149,6 +149,16 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
             log: a.log,
             branchB: { ...sel(a.branchB), ...sched(a.branchSchedule) },
             ...(a.branches.length > 0 ? { branches: a.branches.map((b) => ({ ...sel(b.witnesses), clients: b.clients, ...sched(b) })) } : {}),
+            ...(a.forks.length > 0
+              ? {
+                  forks: a.forks.map((f) => ({
+                    log: f.log,
+                    forkAt: ms(f.forkAtMs),
+                    ...(f.branchB ? { branchB: sel(f.branchB) } : {}),
+                    ...(f.schedule ? { ...(f.schedule.untilMs !== null ? { until: ms(f.schedule.untilMs) } : {}), batch: f.schedule.batch, lag: ms(f.schedule.lagMs) } : {}),
+                  })),
+                }
+              : {}),
             ...(a.targeting !== 'random' ? { targeting: a.targeting } : {}),
             ...(a.collusion.behaviour !== 'silent' || a.collusion.trust !== 'first' ? { collusion: { ...a.collusion } } : {}),
             ...(a.refuseProofs ? { refuseProofs: true } : {}),

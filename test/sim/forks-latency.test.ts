@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario, ScenarioError } from '../../src/sim/scenario.js';
 import { runScenario } from '../../src/sim/run.js';
+import { scenarioToYamlObject } from '../../src/sim/sweep.js';
 
 function choose(n: number, k: number): number {
   let c = 1;
@@ -167,5 +168,47 @@ signatures: modelled
     const seen = new Set(r.clients.perClient!.acceptLatencyMs!.filter((x) => x !== null));
     // The 3rd fastest of 5 round trips is 20 ms (same region) or 200 ms (across): both occur.
     expect(seen).toEqual(new Set([220, 400]));
+  });
+});
+
+describe('a further fork with its own branch-B schedule (adversary.forks[i].until, batch, lag)', () => {
+  // Log 1 forks with branch B at 9 leaves per checkpoint against A's 16, and the log refuses
+  // consistency proofs: its fork can only be caught at the first size both branches reach: B's
+  // 16th checkpoint (the first is signed at the fork) has 16·9 = 9·16 new leaves, as A's 9th, so 15
+  // intervals after its fork; log 0 (same sizes)
+  // is caught at once. Without the override log 1 is caught at once too.
+  const yaml = (fork: string) => `
+name: fork-schedule
+duration: 4m
+network: { nodes: 30, degree: 6, latency: { distribution: fixed, median: 20ms } }
+logs: { count: 2, interval: 10s, batch: 16 }
+witnesses: { push: all }
+adversary:
+  forkAt: 30s
+  branchB: { fraction: 0.3 }
+  refuseProofs: true
+  forks: [{ log: 1, forkAt: 40s${fork} }]
+signatures: modelled
+`;
+
+  it('parses, refuses an until before the fork, and round-trips through the sweep YAML', () => {
+    const s = parseScenario(yaml(', batch: 9, until: 3m, lag: 2s'), 'f.yaml');
+    expect(s.adversary!.forks[0].schedule).toEqual({ untilMs: 180_000, batch: 9, lagMs: 2000 });
+    expect(parseScenario(yaml(''), 'f.yaml').adversary!.forks[0].schedule).toBeNull();
+    expect(errors(yaml(', until: 20s'))).toContain('adversary.forks.0.until: must be after this log\'s forkAt');
+    expect(parseScenario(scenarioToYamlObject(s), 'again.yaml').adversary!.forks).toEqual(s.adversary!.forks);
+  });
+
+  it('other sizes on one forked log only: that log is caught at the first common size, the other at once', async () => {
+    const own = await runScenario(parseScenario(yaml(', batch: 9'), 'f.yaml'));
+    const shared = await runScenario(parseScenario(yaml(''), 'f.yaml'));
+    const [l0, l1] = own.forks!;
+    expect(l0.log).toBe(0);
+    expect(l0.allMs!).toBeLessThan(2000);
+    // Log 1 publishes at 5 s + 10 s·j: its fork is the publish at 45 s; sizes meet 15 intervals later.
+    expect(l1.forkAtMs).toBeCloseTo(45_000, 6);
+    expect(l1.firstMs!).toBeGreaterThanOrEqual(15 * 10_000);
+    expect(l1.firstMs!).toBeLessThan(15 * 10_000 + 2000);
+    expect(shared.forks![1].allMs!).toBeLessThan(2000);
   });
 });

@@ -150,6 +150,10 @@ export class ModelEngine {
   private readonly brUntil: Float64Array;
   private readonly brBatch: Int32Array;
   private readonly brLag: Float64Array;
+  /** Per log: its own branch-B schedule (adversary.forks[i].until/batch/lag), else NaN / 0: the shared one shifted. */
+  private readonly fkUntil: Float64Array;
+  private readonly fkBatch: Int32Array;
+  private readonly fkLag: Float64Array;
   private readonly behaviour: Int8Array;
   private readonly classes: { drop: 'all' | 'evidence' | 'checkpoints' | 'none'; dropRate: number; delayMs: number; invalidRate?: number }[] = [];
   // Peer scoring (network.scoring): per (node, peer) [first deliveries, mesh deliveries, invalid, in mesh since (-1: not)].
@@ -312,6 +316,16 @@ export class ModelEngine {
     this.brUntil = new Float64Array(this.NB).fill(Infinity);
     this.brBatch = new Int32Array(this.NB).fill(s.logs.batch);
     this.brLag = new Float64Array(this.NB);
+    this.fkUntil = new Float64Array(s.logs.count).fill(NaN);
+    this.fkBatch = new Int32Array(s.logs.count);
+    this.fkLag = new Float64Array(s.logs.count).fill(NaN);
+    if (a)
+      for (const f of a.forks)
+        if (f.schedule) {
+          this.fkUntil[f.log] = f.schedule.untilMs ?? Infinity;
+          this.fkBatch[f.log] = f.schedule.batch;
+          this.fkLag[f.log] = f.schedule.lagMs;
+        }
     if (a) {
       const scheds = [a.branchSchedule, ...a.branches];
       scheds.forEach((x, i) => {
@@ -858,9 +872,8 @@ export class ModelEngine {
     if (this.now + s.logs.intervalMs < s.durationMs) this.q.push(this.now + s.logs.intervalMs, PUBLISH, l, 0, 0);
     if (this.forked[l] && !this.logOnline(this.now)) return;
     if (a && this.forked[l]) {
-      const sh = this.shift[l];
       for (let b = 1; b < this.NB; b++) {
-        if (log.trees[b] || this.now < this.brAt[b] + sh || this.now >= this.brUntil[b] + sh) continue;
+        if (log.trees[b] || this.now < this.bAt(b, l) || this.now >= this.bUntil(b, l)) continue;
         // Fork: this branch shares A's first leaves and then diverges.
         const size = Number(log.trees[0]!.size);
         const t = new MemoryTree();
@@ -876,8 +889,8 @@ export class ModelEngine {
     }
     for (let b = 0; b < this.NB; b++) {
       const tree = log.trees[b];
-      if (!tree || (b > 0 && this.now >= this.brUntil[b] + this.shift[l])) continue;
-      const batch = this.brBatch[b];
+      if (!tree || (b > 0 && this.now >= this.bUntil(b, l))) continue;
+      const batch = b === 0 ? this.brBatch[0] : this.bBatch(b, l);
       for (let i = 0; i < batch; i++) tree.append(utf8(`${b === 0 ? 'A' : String.fromCharCode(65 + b)} ${l} ${tree.size}`));
       const size = tree.size;
       const note = signNote(formatCheckpoint({ origin: log.origin, size, root: tree.root() }), [log.key]);
@@ -892,7 +905,7 @@ export class ModelEngine {
     for (let w = 0; w < this.N; w++) {
       if (!this.pushed[w]) continue;
       if (this.logCuts.length > 0 && this.logCut(w)) continue;
-      for (const b of this.branchesShown(w, l)) if (log.latest[b] >= 0) this.q.push(this.now + this.brLag[b] + this.latLog(w), LEARN, w, log.latest[b], 0);
+      for (const b of this.branchesShown(w, l)) if (log.latest[b] >= 0) this.q.push(this.now + this.bLag(b, l) + this.latLog(w), LEARN, w, log.latest[b], 0);
     }
   }
 
@@ -952,8 +965,22 @@ export class ModelEngine {
   }
 
   /** The branch the log shows node w (or a client) now: its own while that branch runs, else A. */
+  /** Branch b's start, end, leaves per checkpoint and serving lag on log l (absolute ms). */
+  private bAt(b: number, l: number): number {
+    return this.brAt[b] + this.shift[l];
+  }
+  private bUntil(b: number, l: number): number {
+    return b === 1 && !Number.isNaN(this.fkUntil[l]) ? this.fkUntil[l] : this.brUntil[b] + this.shift[l];
+  }
+  private bBatch(b: number, l: number): number {
+    return b === 1 && this.fkBatch[l] > 0 ? this.fkBatch[l] : this.brBatch[b];
+  }
+  private bLag(b: number, l: number): number {
+    return b === 1 && !Number.isNaN(this.fkLag[l]) ? this.fkLag[l] : this.brLag[b];
+  }
+
   private branchNow(b: number, l: number): number {
-    return b > 0 && (this.now < this.brAt[b] + this.shift[l] || this.now >= this.brUntil[b] + this.shift[l] || this.logs[l].trees[b] === null) ? 0 : b;
+    return b > 0 && (this.now < this.bAt(b, l) || this.now >= this.bUntil(b, l) || this.logs[l].trees[b] === null) ? 0 : b;
   }
 
   /** Are two checkpoints of one log consistent (one a prefix of the other)? */
@@ -977,7 +1004,7 @@ export class ModelEngine {
     if (!this.forked[l] || log.forkSize < 0) return [0];
     if (this.role[w] === COLLUDER) {
       const out = [0];
-      for (let b = 1; b < this.NB; b++) if (log.trees[b] && this.now < this.brUntil[b] + this.shift[l]) out.push(b);
+      for (let b = 1; b < this.NB; b++) if (log.trees[b] && this.now < this.bUntil(b, l)) out.push(b);
       return out;
     }
     return [this.branchNow((this.isBLog.get(l) ?? this.isB)[w], l)];
@@ -992,7 +1019,7 @@ export class ModelEngine {
       for (const b of this.branchesShown(w, l)) {
         const item = this.logs[l].latest[b];
         if (item < 0) continue;
-        const at = this.now + this.brLag[b] + this.latLog(w) + this.latLog(w);
+        const at = this.now + this.bLag(b, l) + this.latLog(w) + this.latLog(w);
         // A checkpoint no larger than the one the witness holds is a no-op on arrival: not queued
         // (the latency draws are made all the same, so that runs stay as they were).
         if (own >= 0 && this.items[own].size >= this.items[item].size) continue;
