@@ -99,6 +99,8 @@ export interface RunResult {
     /** Distinct evidence objects made during the run. */
     readonly evidenceCount: number;
     readonly signatures: 'real' | 'memoised' | 'modelled';
+    /** Gossip version 2: bytes sent, all nodes together, by exchange frame type (and the items a WANT was answered with). */
+    readonly exchange?: { readonly checkpointBytes: number; readonly cosigsBytes: number; readonly haveBytes: number; readonly wantBytes: number; readonly itemsAnsweringWant: number };
   };
   /** Live mode: the make-up behind the metrics (as model above). */
   readonly live?: {

@@ -107,7 +107,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     },
     evidence: out.evidence,
     logVkeys: out.logVkeys,
-    model: { ...out.roles, forkedAccepts: out.forkedAccepts, evidenceCount: out.evidenceCount, signatures: scenario.signatures },
+    model: { ...out.roles, forkedAccepts: out.forkedAccepts, evidenceCount: out.evidenceCount, signatures: scenario.signatures, ...(out.exchange ? { exchange: out.exchange } : {}) },
     perf: { wallMs, peakRssBytes: process.resourceUsage().maxRSS * 1024, signaturesVerified: out.signaturesVerified, events: out.events },
   };
 }

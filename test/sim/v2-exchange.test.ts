@@ -48,6 +48,7 @@ describe('model: gossip version 2 (the exchange)', () => {
       expect(r.traffic.propagationP99Ms!).toBeLessThanOrEqual(LAT + tick + 1e-6);
       expect(r.traffic.bytesPerNodePerHour).toBeCloseTo(perNodePerHour(textFrames + TEXTS * (cosigFrame(0) + cosigFrame(1))), 6);
       expect(r.traffic.messagesPerNodePerHour).toBeCloseTo(perNodePerHour(3 * TEXTS), 6);
+      expect(r.model!.exchange).toEqual({ checkpointBytes: textFrames, cosigsBytes: TEXTS * (cosigFrame(0) + cosigFrame(1)), haveBytes: 0, wantBytes: 0, itemsAnsweringWant: 0 });
     });
   }
 

@@ -121,6 +121,7 @@ export interface EngineOutput {
   readonly signaturesVerified: number;
   readonly events: number;
   readonly roles: { honest: number; colluding: number; droppers: number; attackers: number; branchB: number };
+  readonly exchange: { checkpointBytes: number; cosigsBytes: number; haveBytes: number; wantBytes: number; itemsAnsweringWant: number } | null;
   /** Per client: population index, branch shown, colluders among its n, first post-fork accept and evidence times (absolute ms, -1 never). */
   readonly perClient: { population: Int32Array; branch: Uint8Array; colluders: Int32Array; acceptAt: Float64Array; acceptLatency: Float64Array; detectAt: Float64Array; falseAccept: Uint8Array; forkedAccept: Uint8Array };
   /** Monitors (non-witness gossip nodes): when each held evidence (absolute ms, -1 never). */
@@ -244,6 +245,7 @@ export class ModelEngine {
   private readonly exWrites = new Map<number, number[]>();
   private exWriteId = 0;
   private readonly noteFrameBytes = new Map<number, number>();
+  private readonly exBytes = { checkpointBytes: 0, cosigsBytes: 0, haveBytes: 0, wantBytes: 0, itemsAnsweringWant: 0 };
   // Real signatures: each witness's cosignature lines on the clients' log, and the clients' policies.
   private readonly cosLines: Map<number, string> | null;
   private readonly cosVkeys: string[] = [];
@@ -1583,12 +1585,16 @@ export class ModelEngine {
           const [item, w] = [out[j], out[j + 1]];
           payload.push(0, item, w);
           if (w < 0) {
-            bytes += this.textFrameBytes(item);
+            const b = this.textFrameBytes(item);
+            bytes += b;
+            this.exBytes.checkpointBytes += b;
             frames++;
           } else this.exSet(cos, item, () => []).push(w);
         }
         for (const ws of cos.values()) {
-          bytes += this.cosigsFrameBytes(ws);
+          const b = this.cosigsFrameBytes(ws);
+          bytes += b;
+          this.exBytes.cosigsBytes += b;
           frames++;
         }
       }
@@ -1626,13 +1632,17 @@ export class ModelEngine {
           dirty.clear();
           this.exLastHave.set(e, this.now);
           if (digests.length > 0) {
-            bytes += encodeDigests(FRAME.have, digests).length;
+            const b = encodeDigests(FRAME.have, digests).length;
+            bytes += b;
+            this.exBytes.haveBytes += b;
             frames++;
           }
         } else again = true;
       }
       if (want) {
-        bytes += encodeDigests(FRAME.want, want).length;
+        const b = encodeDigests(FRAME.want, want).length;
+        bytes += b;
+        this.exBytes.wantBytes += b;
         frames++;
         for (const d of want) {
           const item = (d as Digest & { item: number }).item;
@@ -1715,6 +1725,7 @@ export class ModelEngine {
         // A WANT: answer with the item at v's next write to `from`.
         const back = this.exSet(this.exKnown, v * this.total + from, () => new Set<number>());
         back.add(key);
+        this.exBytes.itemsAnsweringWant++;
         this.exSet(this.exOut, v * this.total + from, () => []).push(item, w);
         this.exSchedule(v);
       }
@@ -2003,6 +2014,7 @@ export class ModelEngine {
       logVkeys: this.logs.map((l) => l.key.vkey),
       signaturesVerified: this.verifies,
       events: this.events,
+      exchange: this.v2 ? { ...this.exBytes } : null,
       roles: { honest: honest.length, colluding: nColl, droppers: nDrop, attackers: this.total - this.G, branchB: nB },
       perClient: {
         population: this.cPop,
