@@ -15,6 +15,7 @@
 //   --log-level L        serve's --log-level: info (default, as operators run it), debug or trace
 //                        (the start-up line that carries the URL is logged at info)
 //   --cpu-prof DIR       run serve with --cpu-prof (profiles written to DIR at exit)
+//   --serve-node-args A  extra node flags for serve, space-separated (e.g. "--max-semi-space-size=2")
 //   --out FILE           also write the markdown report to FILE
 //   --ml-dsa             give the witness an ML-DSA-44 key beside its Ed25519 one (issue 14): every
 //                        answer then carries two lines, both verified by the load generator
@@ -66,6 +67,7 @@ const ML_DSA = flag('ml-dsa');
 const LOG_LEVEL = opt('log-level', 'info');
 const CPU_PROF = process.argv.includes('--cpu-prof') ? opt('cpu-prof', '') : '';
 const OUT = opt('out', '');
+const SERVE_NODE_ARGS = opt('serve-node-args', '').split(' ').filter((a) => a !== '');
 const BASE = process.env.BENCH_DIR ?? tmpdir();
 const START = 1n << 24n;
 
@@ -140,7 +142,7 @@ async function startOurs(dir: string, logsYaml: string, extra = ''): Promise<Ser
   const config = join(dir, 'witness.yaml');
   if (ML_DSA && !existsSync(join(dir, 'witness-pq.key'))) writeKeyFile(join(dir, 'witness-pq.key'), generateMlDsa44Key('bench.example/witness'));
   writeFileSync(config, `name: bench.example/witness\nkey: ${ML_DSA ? '[witness.key, witness-pq.key]' : 'witness.key'}\ndata: data\nhttp: { listen: "127.0.0.1:0" }\n${logsYaml}${extra}`);
-  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', CPU_PROF] : [];
+  const nodeArgs = [...SERVE_NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', CPU_PROF] : [])];
   const s: ServeChild = await startServe(RUNNER, config, { logLevel: LOG_LEVEL, nodeArgs });
   return {
     name: 'gossip-witness',
@@ -205,6 +207,8 @@ interface Measured {
   threads: Record<string, number>;
   rssMiB: number;
   hwmMiB: number;
+  /** RSS when the load generator is ready (serve idle after its first request), before the timed phase. */
+  idleRssMiB: number;
 }
 
 async function runLoad(server: Server, spec: Omit<LoadSpec, 'url' | 'witnessVkeys'>): Promise<Measured> {
@@ -217,9 +221,11 @@ async function runLoad(server: Server, spec: Omit<LoadSpec, 'url' | 'witnessVkey
   let th0 = new Map<string, number>();
   let th1 = new Map<string, number>();
   let result: LoadResult | undefined;
+  let idleRssMiB = NaN;
   const rl = createInterface({ input: child.stdout! });
   for await (const line of rl) {
     if (line === 'ready') {
+      idleRssMiB = memory(server.pid).rssMiB;
       th0 = cpuByThread(server.pid);
       cpu0 = cpuSeconds(server.pid);
       child.stdin!.write('go\n');
@@ -238,7 +244,7 @@ async function runLoad(server: Server, spec: Omit<LoadSpec, 'url' | 'witnessVkey
     const d = ((v - (th0.get(k) ?? 0)) * 1000) / result.requests;
     if (d > 0) threads[k] = Number(d.toFixed(3));
   }
-  return { server: server.name, load: result, cpuMsPerRequest: ((cpu1 - cpu0) * 1000) / result.requests, threads, ...mem };
+  return { server: server.name, load: result, cpuMsPerRequest: ((cpu1 - cpu0) * 1000) / result.requests, threads, ...mem, idleRssMiB };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,7 +271,7 @@ async function sequential(): Promise<{ ours: Measured[]; sigsum: Measured[] }> {
       try {
         const m = await runLoad(server, { mode: 'sequential', count: SEQ_COUNT, bodiesPerLog: SEQ_COUNT, logs: [log] });
         (which === 'ours' ? ours : sigsum).push(m);
-        console.log(`sequential ${server.name} run ${r + 1}: ${m.load.perSecond.toFixed(0)} req/s, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, CPU ${m.cpuMsPerRequest.toFixed(3)} ms/req ${JSON.stringify(m.threads)}, RSS ${m.rssMiB.toFixed(0)} MiB; ${JSON.stringify(m.load.statuses)}, verified ${m.load.verified}`);
+        console.log(`sequential ${server.name} run ${r + 1}: ${m.load.perSecond.toFixed(0)} req/s, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, CPU ${m.cpuMsPerRequest.toFixed(3)} ms/req ${JSON.stringify(m.threads)}, RSS idle ${m.idleRssMiB.toFixed(0)} MiB, after ${m.rssMiB.toFixed(0)} MiB (peak ${m.hwmMiB.toFixed(0)}); ${JSON.stringify(m.load.statuses)}, verified ${m.load.verified}`);
         if (m.load.errors.length) console.log('  errors: ' + m.load.errors.join('\n  '));
       } finally {
         await server.stop();
@@ -289,7 +295,7 @@ async function concurrent(): Promise<Measured> {
   const server = await startOurs(dir, logsYaml(logs.map((l, i) => ({ origin: l.origin, vkey: vkeys[i] }))));
   try {
     const m = await runLoad(server, { mode: 'concurrent', durationMs: DURATION_S * 1000, bodiesPerLog: BODIES_PER_LOG, logs });
-    console.log(`concurrent ${LOGS} logs: ${m.load.okPerSecond.toFixed(0)} accepted/s, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, CPU ${m.cpuMsPerRequest.toFixed(3)} ms/req ${JSON.stringify(m.threads)}, RSS ${m.rssMiB.toFixed(0)} MiB; ${JSON.stringify(m.load.statuses)}, verified ${m.load.verified}, exhausted ${m.load.exhausted}`);
+    console.log(`concurrent ${LOGS} logs: ${m.load.okPerSecond.toFixed(0)} accepted/s, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, CPU ${m.cpuMsPerRequest.toFixed(3)} ms/req ${JSON.stringify(m.threads)}, RSS idle ${m.idleRssMiB.toFixed(0)} MiB, after ${m.rssMiB.toFixed(0)} MiB (peak ${m.hwmMiB.toFixed(0)}); ${JSON.stringify(m.load.statuses)}, verified ${m.load.verified}, exhausted ${m.load.exhausted}`);
     if (m.load.errors.length) console.log('  errors: ' + m.load.errors.join('\n  '));
     return m;
   } finally {
@@ -372,7 +378,7 @@ async function main(): Promise<void> {
   if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
   const m = machine();
   const loadBefore = m.load;
-  console.log(`machine: ${m.cpu}, ${m.cores} cores, node ${m.node}, sigsum-go ${m.sigsum}; load average ${m.load}; serve runner ${RUNNER}, --log-level ${LOG_LEVEL}; data under ${BASE}`);
+  console.log(`machine: ${m.cpu}, ${m.cores} cores, node ${m.node}, sigsum-go ${m.sigsum}; load average ${m.load}; serve runner ${RUNNER}, --log-level ${LOG_LEVEL}${SERVE_NODE_ARGS.length ? `, node ${SERVE_NODE_ARGS.join(' ')}` : ''}; data under ${BASE}`);
 
   const seq = flag('skip-sequential') ? undefined : await sequential();
   const conc = flag('skip-concurrent') ? undefined : await concurrent();
@@ -382,16 +388,16 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, sigsum-go ${m.sigsum} (Debian). Load average before: ${loadBefore}; after: ${loadAfter}.`);
   out.push(`Witness keys: ${ML_DSA ? 'Ed25519 + ML-DSA-44 (two lines per answer, both verified)' : 'Ed25519'}.`);
-  out.push(`serve: \`${RUNNER === 'dist' ? 'node dist/src/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve'}\`, --log-level ${LOG_LEVEL}, LevelDB with synced writes, data under ${BASE}.`);
+  out.push(`serve: \`${RUNNER === 'dist' ? 'node dist/src/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve'}\`${SERVE_NODE_ARGS.length ? ` (node flags ${SERVE_NODE_ARGS.join(' ')})` : ''}, --log-level ${LOG_LEVEL}, LevelDB with synced writes, data under ${BASE}.`);
   out.push('');
   if (seq) {
     const row = (name: string, ms: Measured[]) => {
       const rps = median(ms.map((x) => x.load.perSecond));
-      return `| ${name} | ${ms.length} x ${f0(SEQ_COUNT)} | ${f0(rps)} (${ms.map((x) => f0(x.load.perSecond)).join(', ')}) | ${f2(median(ms.map((x) => x.load.p50Ms)))} | ${f2(median(ms.map((x) => x.load.p99Ms)))} | ${median(ms.map((x) => x.cpuMsPerRequest)).toFixed(3)} | ${f0(median(ms.map((x) => x.rssMiB)))} | ${ms.reduce((n, x) => n + x.load.verified, 0)} / ${ms.reduce((n, x) => n + x.load.requests, 0)} |`;
+      return `| ${name} | ${ms.length} x ${f0(SEQ_COUNT)} | ${f0(rps)} (${ms.map((x) => f0(x.load.perSecond)).join(', ')}) | ${f2(median(ms.map((x) => x.load.p50Ms)))} | ${f2(median(ms.map((x) => x.load.p99Ms)))} | ${median(ms.map((x) => x.cpuMsPerRequest)).toFixed(3)} | ${f0(median(ms.map((x) => x.idleRssMiB)))} / ${f0(median(ms.map((x) => x.rssMiB)))} (${f0(median(ms.map((x) => x.hwmMiB)))}) | ${ms.reduce((n, x) => n + x.load.verified, 0)} / ${ms.reduce((n, x) => n + x.load.requests, 0)} |`;
     };
     out.push('### (1) One log, sequential, +1..1,000 entries per request from 2^24, real consistency proofs');
     out.push('');
-    out.push('| witness | requests | req/s median (runs) | p50 ms | p99 ms | server CPU ms/req | server RSS MiB | 200 + cosignature verified / sent |');
+    out.push('| witness | requests | req/s median (runs) | p50 ms | p99 ms | server CPU ms/req | server RSS MiB idle / after (peak) | 200 + cosignature verified / sent |');
     out.push('|---|---|---|---|---|---|---|---|');
     out.push(row('gossip-witness', seq.ours));
     if (seq.sigsum.length) out.push(row('sigsum-witness 0.11.1', seq.sigsum));
@@ -406,9 +412,9 @@ async function main(): Promise<void> {
     const l = conc.load;
     out.push(`### (2) ${LOGS} logs, one client (one keep-alive connection) each, concurrently for ${DURATION_S} s`);
     out.push('');
-    out.push('| requests | accepted/s | p50 ms | p90 ms | p99 ms | max ms | server CPU ms/req | server RSS MiB (peak) | 200 + verified / sent | clients out of bodies |');
+    out.push('| requests | accepted/s | p50 ms | p90 ms | p99 ms | max ms | server CPU ms/req | server RSS MiB idle / after (peak) | 200 + verified / sent | clients out of bodies |');
     out.push('|---|---|---|---|---|---|---|---|---|---|');
-    out.push(`| ${f0(l.requests)} | ${f0(l.okPerSecond)} | ${f2(l.p50Ms)} | ${f2(l.p90Ms)} | ${f2(l.p99Ms)} | ${f2(l.maxMs)} | ${conc.cpuMsPerRequest.toFixed(3)} | ${f0(conc.rssMiB)} (${f0(conc.hwmMiB)}) | ${l.verified} / ${l.requests} | ${l.exhausted} |`);
+    out.push(`| ${f0(l.requests)} | ${f0(l.okPerSecond)} | ${f2(l.p50Ms)} | ${f2(l.p90Ms)} | ${f2(l.p99Ms)} | ${f2(l.maxMs)} | ${conc.cpuMsPerRequest.toFixed(3)} | ${f0(conc.idleRssMiB)} / ${f0(conc.rssMiB)} (${f0(conc.hwmMiB)}) | ${l.verified} / ${l.requests} | ${l.exhausted} |`);
     out.push('');
   }
   if (many) {
