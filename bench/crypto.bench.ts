@@ -1,5 +1,5 @@
 // Per crypto backend: Ed25519 sign and verify (sync and thread-pool async), cosign, note verify.
-// Run: node --import tsx bench/crypto.bench.ts
+// Run: node --import tsx bench/crypto.bench.ts [--ms N]   (N: milliseconds per cell, default 1500)
 // Prints markdown table rows: | benchmark | backend | ops/s | µs/op |
 import '../src/polyfill.js';
 import { setCryptoBackend, type CryptoBackend } from '../src/crypto/index.js';
@@ -8,7 +8,10 @@ import { nobleBackend } from '../src/crypto/noble.js';
 import { ed25519KeyFromSeed, cosigner, signNote, openNote, parseVkey, parseCosignatureVkey } from '../src/note/index.js';
 import { formatCheckpoint } from '../src/checkpoint/checkpoint.js';
 
-function bench(fn: () => void, minMs = 1500): number {
+const msArg = process.argv.indexOf('--ms');
+const CELL_MS = msArg >= 0 ? Number(process.argv[msArg + 1]) : 1500;
+
+function bench(fn: () => void, minMs = CELL_MS): number {
   for (let i = 0; i < 200; i++) fn();
   let ops = 0;
   const start = performance.now();
@@ -21,7 +24,7 @@ function bench(fn: () => void, minMs = 1500): number {
   return ops / ((now - start) / 1000);
 }
 
-async function benchAsync(fn: () => Promise<unknown>, concurrency: number, minMs = 1500): Promise<number> {
+async function benchAsync(fn: () => Promise<unknown>, concurrency: number, minMs = CELL_MS): Promise<number> {
   let ops = 0;
   const start = performance.now();
   const worker = async () => {
