@@ -9,7 +9,8 @@ import type { Verifier } from '../note/keys.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { consistencyRoots, isPowerOfTwo, verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
-import { makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import { encodeEvidence, evidenceId, makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import type { VerifiedRecord } from '../witness/store.js';
 
 export { encodeEvidence, decodeEvidence, evidenceId, makeEvidence, verifyEvidence, EvidenceError, MAX_EVIDENCE_BYTES, EVIDENCE_TYPE, type Evidence } from '../witness/evidence.js';
 
@@ -33,6 +34,12 @@ export function verifySplitView(
   const v = verifyEvidence(e, trustedKeys);
   if (!v.ok) return v;
   return { ok: true, evidence: Object.assign(Object.create(null), e, { sizes: [v.a.size, v.b.size] }) as VerifiedEvidence };
+}
+
+/** The store's record of verified evidence (the only kind a store's addEvidence accepts). */
+export function evidenceRecord(e: VerifiedEvidence, receivedAt: number): VerifiedRecord {
+  const bytes = encodeEvidence(e);
+  return { id: evidenceId(bytes), origin: e.origin, receivedAt, bytes } as VerifiedRecord;
 }
 
 /**

@@ -53,7 +53,7 @@
 // Reads of evidence and suspects during a reopen may fail; states are served from memory.
 import { setImmediate } from 'node:timers'; // not the global: tests' fake timers must not stall commits
 import { Level } from 'level';
-import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, VerifiedRecord, WitnessStore } from '../witness/store.js';
 import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE } from '../witness/store.js';
 import { decodeBase64, decodeUtf8, encodeBase64, equalBytes } from '../util/bytes.js';
 import { StoreUnavailableError } from '../witness/store.js';
@@ -866,7 +866,7 @@ export class LevelStore implements WitnessStore {
     );
   }
 
-  async addEvidence(e: StoredEvidence): Promise<boolean> {
+  async addEvidence(e: VerifiedRecord): Promise<boolean> {
     this.assertOpen();
     checkEvidence(e);
     const snap = cloneEvidence(e);

@@ -14,7 +14,7 @@
 //  - inputs are validated (TypeError): origins and ids must be well-formed Unicode strings,
 //    sizes non-negative bigints, times finite numbers, roots/bytes/proofs Uint8Arrays.
 //  - every method rejects with StoreClosedError after close().
-import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, VerifiedRecord, WitnessStore } from '../witness/store.js';
 import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE } from '../witness/store.js';
 
 /** Thrown by every store method once the store is closed. */
@@ -196,7 +196,7 @@ export class MemoryStore implements WitnessStore {
     return { ok: true };
   }
 
-  async addEvidence(e: StoredEvidence): Promise<boolean> {
+  async addEvidence(e: VerifiedRecord): Promise<boolean> {
     this.assertOpen();
     checkEvidence(e);
     if (this.evidence.has(e.id)) return false;

@@ -24,7 +24,7 @@ import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { EVIDENCE_PER_ORIGIN, StoreUnavailableError, SUSPECT_RING_SIZE } from '../witness/store.js';
-import type { CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoreHealth, StoredEvidence, SuspectRecord, WitnessStore } from '../witness/store.js';
+import type { CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoreHealth, StoredEvidence, SuspectRecord, VerifiedRecord, WitnessStore } from '../witness/store.js';
 import { KeyedMutex } from '../witness/mutex.js';
 import { checkEvidence, checkKeyString, checkLogState, checkPageQuery, checkSuspect, cloneLogState, compareEvidence, compareStrings, evidencePageOf, parseSeqCursor, StoreClosedError } from './memory.js';
 
@@ -527,7 +527,7 @@ export class PostgresStore implements WitnessStore {
     ]);
   }
 
-  async addEvidence(e: StoredEvidence): Promise<boolean> {
+  async addEvidence(e: VerifiedRecord): Promise<boolean> {
     this.assertOpen();
     checkEvidence(e);
     const r = await this.q<{ added: boolean }>('evidence', 'SELECT gw_add_evidence($1, $2, $3, $4, $5) AS added', [j(e.id), j(e.origin), e.receivedAt, Buffer.from(e.bytes), this.maxEvidence]);

@@ -35,6 +35,14 @@ export interface StoredEvidence {
   readonly bytes: Uint8Array;
 }
 
+declare const verifiedRecord: unique symbol;
+/**
+ * An evidence record made from evidence that verified against this node's log keys: the only
+ * thing addEvidence accepts. Made by `evidenceRecord` in src/evidence/split-view.ts from a
+ * `VerifiedEvidence` (what `verifySplitView` returns); a type-level brand, nothing at run time.
+ */
+export type VerifiedRecord = StoredEvidence & { readonly [verifiedRecord]: true };
+
 /** Whether the store can take writes now (readiness, 503 answers). */
 export type StoreHealth = { writable: true } | { writable: false; reason: string };
 
@@ -68,7 +76,7 @@ export interface WitnessStore {
    * its first maxEvidencePerOrigin records (default EVIDENCE_PER_ORIGIN): past that a new id is
    * not stored, only counted (EvidenceCount.refused), and the call resolves false.
    */
-  addEvidence(e: StoredEvidence): Promise<boolean>;
+  addEvidence(e: VerifiedRecord): Promise<boolean>;
   /** Every stored record (bounded by the per-origin cap), ordered by receivedAt, then id. */
   listEvidence(origin?: string): Promise<StoredEvidence[]>;
   /** One page of listEvidence's order, without the bytes (getEvidence has them). */

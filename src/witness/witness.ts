@@ -17,7 +17,8 @@ import { parseAddCheckpointBody, RequestError, type AddCheckpointRequest } from 
 import { StoreUnavailableError, type LogState, type SuspectRecord, type WitnessStore } from './store.js';
 import { KeyedMutex } from './mutex.js';
 import { TokenBucket, qpdBucket, qpdCapacity } from './ratelimit.js';
-import { encodeEvidence, evidenceId, makeEvidence, type Evidence } from './evidence.js';
+import { makeEvidence, type Evidence } from './evidence.js';
+import { evidenceRecord, verifySplitView, type VerifiedEvidence } from '../evidence/split-view.js';
 
 /** A log this witness follows: its origin and the keys trusted to sign its checkpoints. */
 export interface WitnessLog {
@@ -394,9 +395,12 @@ export class Witness {
       await this.recordSuspect(cp.origin, state, opened, { oldSize: state.size, proof: [], note: opened.textBytes }, 'same size, different root (stored note no longer verifies with the configured keys)');
       return;
     }
-    const evidence = makeEvidence({ note: held, checkpoint: parseCheckpoint(held.text) }, { note: opened, checkpoint: cp });
+    // Both notes verified with the log's keys above; verifying the evidence as a whole gives the
+    // type the store accepts (and costs two signature checks on a rare path).
+    const v = verifySplitView(makeEvidence({ note: held, checkpoint: parseCheckpoint(held.text) }, { note: opened, checkpoint: cp }), (o) => (o === cp.origin ? log.verifiers : undefined));
+    if (!v.ok) return;
     try {
-      await this.storeEvidence(cp.origin, evidence);
+      await this.storeEvidence(cp.origin, v.evidence);
     } catch (e) {
       // The 422 stands (the checkpoint is inconsistent either way); the log's next attempt
       // brings the same pair again, and it is stored once the store can write.
@@ -418,10 +422,10 @@ export class Witness {
    * only counts later ones), so a log that signs thousands of forks is neither stored nor
    * re-gossiped thousands of times.
    */
-  async storeEvidence(origin: string, evidence: Evidence): Promise<boolean> {
-    const bytes = encodeEvidence(evidence);
-    const id = evidenceId(bytes);
-    const isNew = await this.store.addEvidence({ id, origin, receivedAt: this.now(), bytes });
+  async storeEvidence(origin: string, evidence: VerifiedEvidence): Promise<boolean> {
+    const record = evidenceRecord(evidence, this.now());
+    const id = record.id;
+    const isNew = await this.store.addEvidence(record);
     this.onEvent({ type: 'evidence', origin, id, evidence, isNew });
     return isNew;
   }

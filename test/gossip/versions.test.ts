@@ -59,7 +59,7 @@ describe('gossip versions', () => {
     net = await Net.start(3, { logs: (i) => (i === 0 ? [spec(a), spec(b)] : i === 1 ? [spec(a)] : [spec(b)]), tracks: (i, j) => i === 0 || (i === 1 && j === 0) });
     for (const n of net.nodes) {
       expect(n.node.gossip!.version).toBe(2);
-      expect(n.node.gossip!.libp2p.services.pubsub.opts.D).toBe(3);
+      expect((n.node.gossip!.libp2p.services.pubsub as unknown as { opts: { D: number } }).opts.D).toBe(3);
     }
     const [n0, n1, n2] = net.nodes;
     for (const n of [n0, n1]) expect(await push(n.node, a)).toBe('cosigned');

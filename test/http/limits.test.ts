@@ -14,7 +14,7 @@ import { LogRegistryImpl } from '../../src/logs/registry.js';
 import { createWitnessServer, EVIDENCE_PAGE, SUSPECT_PAGE, type WitnessServerOptions } from '../../src/http/server.js';
 import { createStatusSource } from '../../src/http/status-data.js';
 import { MESSAGES } from '../../src/errors.js';
-import { EVIDENCE_PER_ORIGIN } from '../../src/witness/store.js';
+import { EVIDENCE_PER_ORIGIN, type VerifiedRecord } from '../../src/witness/store.js';
 import { cosigner, generateKey, parseVkey } from '../../src/note/index.js';
 import { originHash } from '../../src/checkpoint/checkpoint.js';
 
@@ -218,7 +218,7 @@ describe('GET /evidence and /suspects page', () => {
 
   it('evidence: default and explicit limits, Link rel="next" until the end, per origin', async () => {
     const s = await serve();
-    for (let i = 0; i < 30; i++) await s.store.addEvidence({ id: hex(i), origin: i % 2 ? ORIGIN : 'other/log', receivedAt: 1000 + i, bytes: new Uint8Array([i]) });
+    for (let i = 0; i < 30; i++) await s.store.addEvidence({ id: hex(i), origin: i % 2 ? ORIGIN : 'other/log', receivedAt: 1000 + i, bytes: new Uint8Array([i]) } as VerifiedRecord);
     const all = await follow('/evidence');
     expect(all.pages).toBe(1);
     expect(all.items.map((e) => e.id)).toEqual(Array.from({ length: 30 }, (_, i) => hex(i)));
@@ -228,7 +228,7 @@ describe('GET /evidence and /suspects page', () => {
     const mine = await follow(`/evidence?origin=${encodeURIComponent(ORIGIN)}&limit=4`);
     expect(mine.items.map((e) => e.id)).toEqual(Array.from({ length: 15 }, (_, i) => hex(2 * i + 1)));
     // The default page is EVIDENCE_PAGE.default.
-    for (let i = 30; i < EVIDENCE_PAGE.default + 5; i++) await s.store.addEvidence({ id: hex(i), origin: `log${i}`, receivedAt: 1000 + i, bytes: new Uint8Array([1]) });
+    for (let i = 30; i < EVIDENCE_PAGE.default + 5; i++) await s.store.addEvidence({ id: hex(i), origin: `log${i}`, receivedAt: 1000 + i, bytes: new Uint8Array([1]) } as VerifiedRecord);
     const first = await fetch(`${s.url}/evidence`);
     expect(((await first.json()) as unknown[]).length).toBe(EVIDENCE_PAGE.default);
     expect(first.headers.get('link')).toBe(`</evidence?limit=${EVIDENCE_PAGE.default}&after=${hex(EVIDENCE_PAGE.default - 1)}>; rel="next"`);
@@ -258,7 +258,7 @@ describe('a flood of evidence for one log', () => {
   it('keeps the first records, counts the rest in /status.json, and the lists stay small', async () => {
     const s = await serve();
     const hex = (i: number) => i.toString(16).padStart(64, '0');
-    for (let i = 0; i < 500; i++) await s.store.addEvidence({ id: hex(i), origin: ORIGIN, receivedAt: 1000 + i, bytes: new Uint8Array(512) });
+    for (let i = 0; i < 500; i++) await s.store.addEvidence({ id: hex(i), origin: ORIGIN, receivedAt: 1000 + i, bytes: new Uint8Array(512) } as VerifiedRecord);
     const list = (await (await fetch(`${s.url}/evidence`)).json()) as { id: string }[];
     expect(list.map((e) => e.id)).toEqual(Array.from({ length: EVIDENCE_PER_ORIGIN }, (_, i) => hex(i))); // the first ones
     const status = (await (await fetch(`${s.url}/status.json`)).json()) as { logs: { origin: string; evidence: { count: number; refused?: number } }[] };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config.js';
 import { startWitnessNode, type WitnessNode } from '../../src/node/witness-node.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { StoreUnavailableError, type CasResult, type LogState, type StoreHealth, type StoredEvidence, type SuspectRecord } from '../../src/witness/store.js';
+import { StoreUnavailableError, type CasResult, type LogState, type StoreHealth, type VerifiedRecord, type SuspectRecord } from '../../src/witness/store.js';
 import { formatAddCheckpointBody } from '../../src/witness/request.js';
 import { openNote, parseCosignatureVkey } from '../../src/note/index.js';
 import { TestLog } from '../helpers/fork.js';
@@ -28,7 +28,7 @@ class FlakyStore extends MemoryStore {
     this.check();
     return super.compareAndSet(origin, expectedSize, next);
   }
-  override async addEvidence(e: StoredEvidence): Promise<boolean> {
+  override async addEvidence(e: VerifiedRecord): Promise<boolean> {
     this.check();
     return super.addEvidence(e);
   }

@@ -1,7 +1,7 @@
 // One WitnessStore conformance suite, run against every implementation (test/store/stores.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { SUSPECT_RING_SIZE } from '../../src/witness/store.js';
-import type { LogState, StoredEvidence, SuspectRecord, WitnessStore } from '../../src/witness/store.js';
+import type { LogState, StoredEvidence, SuspectRecord, VerifiedRecord, WitnessStore } from '../../src/witness/store.js';
 
 export interface StoreFixture {
   store: WitnessStore;
@@ -40,8 +40,9 @@ export function suspect(origin: string, i: number): SuspectRecord {
   };
 }
 
-export function evidence(id: string, origin: string, receivedAt: number, fill = 1): StoredEvidence {
-  return { id, origin, receivedAt, bytes: new Uint8Array(64).fill(fill) };
+/** A stand-in record: these tests are about storage, so the bytes are not real evidence (hence the cast). */
+export function evidence(id: string, origin: string, receivedAt: number, fill = 1): VerifiedRecord {
+  return { id, origin, receivedAt, bytes: new Uint8Array(64).fill(fill) } as VerifiedRecord;
 }
 
 /** Plain, comparable form of a LogState (toEqual treats Buffer and Uint8Array differently). */
@@ -309,7 +310,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
         proof: [new Uint8Array(0), Uint8Array.from([0, 255, 128]), root(7)],
         reason: 'inconsistent: 日本',
       };
-      const e: StoredEvidence = { id: 'id/🙂!x', origin, receivedAt: 42, bytes: Uint8Array.from({ length: 1000 }, (_, i) => (i * 13) & 0xff) };
+      const e = { id: 'id/🙂!x', origin, receivedAt: 42, bytes: Uint8Array.from({ length: 1000 }, (_, i) => (i * 13) & 0xff) } as VerifiedRecord;
 
       const check = async (store: WitnessStore) => {
         expect(plain(await store.getState(origin))).toEqual(plain(s));

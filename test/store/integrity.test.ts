@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestLog } from '../helpers/fork.js';
 import { LevelStore, STORE_VERSION, StoreDamagedError } from '../../src/store/level.js';
 import { HIGHWATER_FILE } from '../../src/store/highwater.js';
-import type { LogState } from '../../src/witness/store.js';
+import type { LogState, VerifiedRecord } from '../../src/witness/store.js';
 import { cosigner, generateKey, parseNote, signatureLines } from '../../src/note/index.js';
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
@@ -171,7 +171,7 @@ describe('LevelStore integrity on open', () => {
     const dir = await newDir();
     const s = await open(dir);
     await advance(s, 0, 2);
-    expect(await s.addEvidence({ id: 'ev1', origin: log.origin, receivedAt: 1, bytes: new Uint8Array([1, 2, 3]) })).toBe(true);
+    expect(await s.addEvidence({ id: 'ev1', origin: log.origin, receivedAt: 1, bytes: new Uint8Array([1, 2, 3]) } as VerifiedRecord)).toBe(true);
     await s.close();
     const raw = new Level<string, string>(dir);
     await raw.open();
@@ -186,7 +186,7 @@ describe('LevelStore integrity on open', () => {
     await r.close();
     const again = await open(dir);
     expect(again.integrityWarnings()).toHaveLength(1);
-    expect(await again.addEvidence({ id: 'ev1', origin: log.origin, receivedAt: 1, bytes: new Uint8Array([1, 2, 3]) })).toBe(true);
+    expect(await again.addEvidence({ id: 'ev1', origin: log.origin, receivedAt: 1, bytes: new Uint8Array([1, 2, 3]) } as VerifiedRecord)).toBe(true);
     await again.close();
     expect((await open(dir)).integrityWarnings()).toEqual([]);
   });

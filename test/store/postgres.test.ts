@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore, describeTarget, parsePostgresUrl, PostgresStoreError } from '../../src/store/postgres.js';
-import { StoreUnavailableError } from '../../src/witness/store.js';
+import { StoreUnavailableError, type VerifiedRecord } from '../../src/witness/store.js';
 import { runStoreConformance, state } from './conformance.js';
 import { faultLogs, faultWitnessKey, registryOf } from './faults-fixture.js';
 import { Witness } from '../../src/witness/witness.js';
@@ -112,7 +112,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
       const url = await pgServer().freshDb();
       const [a, b] = await Promise.all([PostgresStore.open({ url, maxEvidencePerOrigin: 3 }), PostgresStore.open({ url, maxEvidencePerOrigin: 3 })]);
       try {
-        const ev = (i: number) => ({ id: `e${i}`, origin: 'o', receivedAt: i, bytes: new Uint8Array([i]) });
+        const ev = (i: number) => ({ id: `e${i}`, origin: 'o', receivedAt: i, bytes: new Uint8Array([i]) }) as VerifiedRecord;
         const added = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).addEvidence(ev(i))));
         expect(added.filter(Boolean)).toHaveLength(3);
         expect(await a.evidenceCounts()).toEqual([{ origin: 'o', stored: 3, refused: 5 }]);

@@ -14,12 +14,12 @@ import { verifyConsistency } from '../../merkle/proof.js';
 import type { AddCheckpointRequest } from '../../witness/request.js';
 import type { AddResult, LogRegistry, RejectCode, WitnessLog } from '../../witness/witness.js';
 import type { LogState, SuspectRecord } from '../../witness/store.js';
-import type { Evidence } from '../../witness/evidence.js';
+import { verifySplitView, type VerifiedEvidence } from '../../evidence/split-view.js';
 import { evidenceId } from '../../witness/evidence.js';
 import { decodeUtf8 } from '../../util/bytes.js';
 import { FeedAbortedError, FeedError, type FeedFailure } from './http.js';
 import { ForwardTarget, type ForwardResult } from './forward.js';
-import { checkEvidence, pairKey, provePair, type SuspectPair } from './evidence.js';
+import { pairKey, provePair, type SuspectPair } from './evidence.js';
 import { DEFAULT_INTERVAL_MS, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF_MS, type LogSource, type PullType } from './source.js';
 
 /** Successful poll outcomes: the witness cosigned a larger tree, re-cosigned the same one, or holds a larger tree than the log served. */
@@ -34,7 +34,7 @@ const RESOLVED_MEMORY = 512;
 /** The witness operations a feeder uses (src/witness/witness.ts Witness). */
 export interface FeederWitness {
   add(req: AddCheckpointRequest): Promise<AddResult>;
-  storeEvidence(origin: string, evidence: Evidence): Promise<boolean>;
+  storeEvidence(origin: string, evidence: VerifiedEvidence): Promise<boolean>;
 }
 
 /** The store reads a feeder uses (src/witness/store.ts WitnessStore). */
@@ -460,12 +460,12 @@ export class Feeder {
         }
         this.remember(key);
         if (verdict.kind !== 'evidence') continue;
-        const check = checkEvidence(verdict.evidence, this.origin, log.verifiers);
+        const check = verifySplitView(verdict.evidence, (o) => (o === this.origin ? log.verifiers : undefined));
         if (!check.ok) {
           this.onEvent({ type: 'evidence-error', origin: this.origin, reason: `evidence did not verify: ${check.reason}` });
           continue;
         }
-        const isNew = await this.witness.storeEvidence(this.origin, verdict.evidence);
+        const isNew = await this.witness.storeEvidence(this.origin, check.evidence);
         if (isNew) this.evidenceStored++;
         this.logger.warn({ origin: this.origin, sizes: verdict.sizes.map(String), isNew }, 'feeder: proven split-view evidence from the log\'s tiles');
         this.onEvent({ type: 'evidence', origin: this.origin, id: evidenceId(verdict.evidence), isNew, sizes: verdict.sizes });
