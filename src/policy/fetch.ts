@@ -16,6 +16,9 @@ import { verifyEvidence, encodeEvidence, type Evidence } from '../witness/eviden
 import { hFromProof, sameSizeVerdict, verdictFromConsistency } from '../evidence/split-view.js';
 import { cosignatureKeyId, type Policy } from './parse.js';
 import { verifyCosignedCheckpoint, type PolicyVerification, type VerifyOptions } from './verify.js';
+import { GossipWitnessError } from '../errors.js';
+
+const tooLarge = (max: number) => new GossipWitnessError({ code: 'body-too-large', message: `response larger than ${max} bytes` });
 
 /** The part of the WHATWG fetch API used here (globalThis.fetch fits). */
 export type FetchLike = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<FetchResponseLike>;
@@ -111,7 +114,7 @@ async function readLimited(res: FetchResponseLike, max: number): Promise<Uint8Ar
       n += value.length;
       if (n > max) {
         await reader.cancel().catch(() => {});
-        throw new Error(`response larger than ${max} bytes`);
+        throw tooLarge(max);
       }
       chunks.push(value);
     }
@@ -124,7 +127,7 @@ async function readLimited(res: FetchResponseLike, max: number): Promise<Uint8Ar
     return out;
   }
   const b = new Uint8Array(await res.arrayBuffer());
-  if (b.length > max) throw new Error(`response larger than ${max} bytes`);
+  if (b.length > max) throw tooLarge(max);
   return b;
 }
 
@@ -166,7 +169,7 @@ interface Group {
  */
 export async function gatherCosignatures(policy: Policy, origin: string, opts: GatherOptions = {}): Promise<GatherResult> {
   const fetchImpl = opts.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
-  if (!fetchImpl) throw new Error('no fetch implementation: pass opts.fetch');
+  if (!fetchImpl) throw new GossipWitnessError({ code: 'USAGE', message: 'no fetch implementation: pass opts.fetch' });
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const maxBytes = opts.maxBytes ?? 1 << 20;
   const logKeys: Verifier[] = policy.logsForOrigin(origin).map((l) => l.verifier);
@@ -327,7 +330,7 @@ export function tilesConsistencySource(baseUrl: string, opts: { fetch?: FetchLik
   return async (_origin, size1, size2) => {
     const fetchTile = async (level: number, index: bigint, width: number): Promise<Uint8Array> => {
       const r = await get(fetchImpl, `${base}/${tilePath(level, index, width)}`, opts.timeoutMs ?? 10_000, 32 * 256);
-      if (!r.ok) throw new Error(`tile ${tilePath(level, index, width)}: HTTP ${r.status}`);
+      if (!r.ok) throw new GossipWitnessError({ code: 'NETWORK', message: `tile ${tilePath(level, index, width)}: HTTP ${r.status}` });
       return r.body;
     };
     return consistencyProofAsync(size1, size2, tileSubtreeHasher(size2, fetchTile));
