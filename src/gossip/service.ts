@@ -37,6 +37,7 @@ import type { HeldCheckpoint } from '../http/distributor.js';
 import { NO_METRICS, registerGossipMetrics } from './metrics.js';
 import { SYNC_PROTOCOL, SYNC_TIMEOUT_MS, type ByteStream } from './sync.js';
 import type { GossipContext } from './context.js';
+import type { Lifecycle } from '../node/lifecycle.js';
 import { Topics } from './topics.js';
 import { Publisher } from './publish.js';
 import { SyncPeer } from './sync-service.js';
@@ -122,7 +123,7 @@ export function hostHooks(service: () => GossipService | undefined): { isBanned:
   return { isBanned: (p) => service()?.isBanned(p) ?? false, appScore: (p) => service()?.appScore(p) ?? 0, retainScoreMs: BAN_MS };
 }
 
-export class GossipService {
+export class GossipService implements Lifecycle {
   private host: GossipHost | undefined;
   /** The wire version this node speaks. */
   readonly version: 1 | 2;
