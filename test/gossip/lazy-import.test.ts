@@ -39,7 +39,7 @@ function script(withP2p: boolean, name: string): string {
 }
 
 function run(withP2p: boolean, name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(join(dir, 'register.mjs')).href, '--input-type=module', '-e', script(withP2p, name)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', '--import', pathToFileURL(join(dir, 'register.mjs')).href, '--input-type=module', '-e', script(withP2p, name)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
