@@ -15,6 +15,9 @@ export interface ShutdownLogger {
 /** How long a graceful shutdown may take before the process exits anyway (below systemd's 90 s default and docker's 10 s grace). */
 export const SHUTDOWN_DEADLINE_MS = 9_000;
 
+/** Set to "1" by a parent that holds the child's stdin open for as long as the child should live. */
+export const EXIT_WITH_STDIN_ENV = 'GOSSIP_WITNESS_EXIT_WITH_STDIN';
+
 export function waitForShutdown(close: () => Promise<void>, logger: ShutdownLogger, deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
@@ -48,5 +51,14 @@ export function waitForShutdown(close: () => Promise<void>, logger: ShutdownLogg
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Children of the launcher (and of tests) get a pipe on stdin and this variable: the pipe
+    // closes when the parent dies, even by SIGKILL, so no witness outlives whoever started it.
+    if (process.env[EXIT_WITH_STDIN_ENV] === '1') {
+      const onParentGone = () => {
+        if (!stopping) onSignal('SIGTERM');
+      };
+      process.stdin.once('end', onParentGone).once('close', onParentGone).once('error', onParentGone);
+      process.stdin.resume();
+    }
   });
 }

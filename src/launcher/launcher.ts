@@ -22,6 +22,7 @@ import { startLocalLog, type LocalLog } from '../logs/local-log/index.js';
 import { loadOrCreatePeerKey } from '../gossip/host.js';
 import { identityFileFor } from '../gossip/service.js';
 import type { NetworkConfig, NetworkWitness } from './network.js';
+import { EXIT_WITH_STDIN_ENV } from '../cli/shutdown.js';
 
 export const FORK_HEADER = 'X-Fork-Branch';
 const START_DEADLINE_MS = 30_000;
@@ -354,7 +355,12 @@ function makeWitness(p: Plan, p2pAddr: string, command: readonly string[], root:
     async start() {
       if (w.running) return;
       const argv = [...p.prefix, ...command];
-      const c = spawn(argv[0], [...argv.slice(1), 'serve', '--config', p.configFile, '--log-level', opts.logLevel ?? 'info'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(argv[0], [...argv.slice(1), 'serve', '--config', p.configFile, '--log-level', opts.logLevel ?? 'info'], {
+        cwd: root,
+        // stdin stays open while this process lives: a launcher or test killed outright takes its witnesses with it.
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, [EXIT_WITH_STDIN_ENV]: '1' },
+      });
       child = c;
       exited = new Promise((res) => c.once('exit', () => res()));
       let partial = '';

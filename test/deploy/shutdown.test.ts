@@ -49,6 +49,38 @@ describe('waitForShutdown', () => {
     expect(p.out()).toContain('second signal: exiting now');
   }, 30_000);
 
+  it('with GOSSIP_WITNESS_EXIT_WITH_STDIN=1, a parent killed outright (SIGKILL) takes the child with it', async () => {
+    // middle spawns the waiting process with a stdin pipe (as src/launcher does), prints its pid, and is then SIGKILLed.
+    const inner = `import { waitForShutdown } from './src/cli/shutdown.ts';
+      const log = { info: (a, m) => console.log(typeof a === 'string' ? a : m), warn: (a, m) => console.log(m), error: (a, m) => console.log(typeof a === 'string' ? a : m) };
+      setInterval(() => {}, 1000);
+      console.log('ready');
+      await waitForShutdown(async () => {}, log, 5000);`;
+    const middle = `
+      import { spawn } from 'node:child_process';
+      const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ${JSON.stringify('${inner}')}.slice(0) ], { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, GOSSIP_WITNESS_EXIT_WITH_STDIN: '1' } });
+      console.log('child ' + c.pid);
+      setInterval(() => {}, 1000);`.replace('"${inner}"', JSON.stringify(inner));
+    const child = spawn(process.execPath, ['--input-type=module', '-e', middle], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await waitFor(() => out.includes('ready'), 'grandchild ready', 20_000);
+    const pid = Number(/child (\d+)/.exec(out)![1]);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    child.kill('SIGKILL');
+    await waitFor(() => !alive(), 'grandchild gone after its parent was killed', 15_000);
+  }, 40_000);
+
   it('a close that outlasts the deadline exits 1', async () => {
     const p = start(-1, 300);
     await waitFor(() => p.out().includes('ready'), 'ready', 20_000);
