@@ -3,7 +3,7 @@
 // (checkpoint text, cosigner) pair was first published / first seen, and when evidence arrived.
 import '../src/platform.js';
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../src/config.js';
+import { loadConfigAsync } from '../src/config.js';
 import { startWitnessNode, type WitnessNode } from '../src/node/witness-node.js';
 import { MemoryStore } from '../src/store/memory.js';
 import type { GossipEvent } from '../src/gossip/service.js';
@@ -58,7 +58,7 @@ process.on('message', (m: Msg) => {
       case 'start': {
         await Promise.all(
           m.nodes.map(async (n) => {
-            const config = parseConfig(readFileSync(n.configFile, 'utf8'), n.configFile);
+            const config = await loadConfigAsync(n.configFile);
             const node = await startWitnessNode(config, { store: new MemoryStore(), gossip: { onEvent: (e) => onEvent(n.index, n.ownLabel, e), ...(VERSION === 2 ? { version: 2 as const } : {}) } });
             nodes.set(n.index, node);
           }),

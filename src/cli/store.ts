@@ -8,9 +8,9 @@ import { RefusedError, StartupError, UsageError } from './errors.js';
 import { readInput } from './io.js';
 
 async function readConfig(file: string): Promise<WitnessConfig> {
-  const { loadConfig, ConfigError } = await import('../config.js');
+  const { loadConfigAsync, ConfigError } = await import('../config.js');
   try {
-    return loadConfig(file);
+    return await loadConfigAsync(file);
   } catch (e) {
     if (e instanceof ConfigError) throw new StartupError('CONFIG', e.message, e);
     throw e;
