@@ -271,6 +271,8 @@ export class Exchange {
   private readonly pqWanted = new Map<string, number>();
   private readonly settleWaiters = new Map<string, (() => void)[]>();
   private readonly pairRank = new Map<string, string>();
+  /** Peers that asked for ML-DSA-44 lines this node was fetching through: sent when they arrive. */
+  private readonly owed = new Map<string, Set<string>>();
 
   constructor(private readonly d: ExchangeDeps) {}
 
@@ -456,6 +458,9 @@ export class Exchange {
             this.active.delete(old);
           }
         }
+        // ML-DSA-44 lines new to this node are announced on (relayed): a peer that wants one asks
+        // this node, which fetches it through (serveWant) — they are never pushed.
+        if (pqLabels.some((l) => !a!.items.has(l) && !h?.sigs.has(l))) for (const [q, s2] of this.sessions) if (q !== peer && s2.hello) s2.dirty.add(ref);
         const p = a.peers.get(peer) ?? { text: false, labels: new Set<string>() };
         p.text ||= e.text;
         for (const l of labels) p.labels.add(l);
@@ -500,6 +505,15 @@ export class Exchange {
       for (const l of labels) {
         const sig = h.sigs.get(l);
         const index = s.hello.keyIndex.get(l);
+        if (!sig && index !== undefined && this.pqLabels.has(l)) {
+          // A relayed ML-DSA-44 announcement: fetch it through, then send it on (tick, `owed`).
+          const ref = refHexOf(h.textHash);
+          let o = this.owed.get(ref);
+          if (!o) this.owed.set(ref, (o = new Set()));
+          if (this.owed.size > 1024) this.owed.delete(this.owed.keys().next().value!);
+          if (o.size < 64) o.add(peer);
+          this.wantPq(ref);
+        }
         if (!sig || index === undefined) continue;
         items.push({ index, sig });
         s.known.add(`s${h.textHash} ${l}`);
@@ -649,9 +663,17 @@ export class Exchange {
       for (let i = start; i < this.recent.length; i++) {
         const it = this.recent[i].item;
         const key = itemKey(it);
+        const pq = it.kind === 'cosig' && it.sig.length > MAX_PUSHED_SIG_BYTES;
+        if (pq && this.owed.get(refHexOf(it.textHash))?.has(peer) && s.hello.keyIndex.has(it.label)) {
+          // Fetched through for this peer (it asked): sent now, even if announced to it before.
+          s.known.add(key);
+          let g = groups.get(it.textHash);
+          if (!g) groups.set(it.textHash, (g = []));
+          g.push({ index: s.hello.keyIndex.get(it.label)!, sig: it.sig });
+          continue;
+        }
         if (s.known.has(key) || !s.hello.logs.has(shortLogId(it.origin))) continue;
         if (it.kind === 'cosig' && !s.hello.keyIndex.has(it.label)) continue;
-        const pq = it.kind === 'cosig' && it.sig.length > MAX_PUSHED_SIG_BYTES;
         if (!isEager || pq) {
           s.dirty.add(refHexOf(it.textHash));
           continue;
@@ -714,6 +736,16 @@ export class Exchange {
         if (!s.known.has(k)) {
           news = true;
           // Announced Ed25519 items count as known (the peer WANTs what it lacks); pq ones too.
+          s.known.add(k);
+        }
+      }
+      for (const l of this.announced.get(ref)?.items.keys() ?? []) {
+        const i = s.hello!.keyIndex.get(l);
+        if (i === undefined || h.sigs.has(l) || !this.pqLabels.has(l)) continue;
+        pq[i >> 3] |= 1 << (i & 7);
+        const k = `s${h.textHash} ${l}`;
+        if (!s.known.has(k)) {
+          news = true;
           s.known.add(k);
         }
       }

@@ -116,14 +116,28 @@ export function registerDistributorRoutes(app: FastifyInstance, source: Distribu
   const originOf = (id: string) => source.origins().find((o) => distributorLogId(o) === id);
   app.get(`${DISTRIBUTOR_PREFIX}/logs`, async (_req, reply) => reply.code(200).header('content-type', 'application/json').send(JSON.stringify(source.origins().map(distributorLogId).sort())));
   app.get(`${DISTRIBUTOR_PREFIX}/witnesses`, async (_req, reply) => reply.code(200).header('content-type', 'application/json').send(JSON.stringify([...source.witnesses()].sort())));
-  app.get<{ Params: { logid: string; file: string } }>(`${DISTRIBUTOR_PREFIX}/logs/:logid/:file`, async (req, reply) => {
+  app.get<{ Params: { logid: string; file: string }; Querystring: Record<string, unknown> }>(`${DISTRIBUTOR_PREFIX}/logs/:logid/:file`, async (req, reply) => {
     const text = (code: number, body: string) => reply.code(code).header('content-type', 'text/plain; charset=utf-8').send(body);
     const m = /^checkpoint(?:\.(0|[1-9][0-9]{0,2}))?$/.exec(req.params.file);
     if (!m) return text(404, 'not found\n');
+    const q = req.query?.pq;
+    if (q !== undefined && q !== '0' && q !== '1') return text(400, 'pq must be 0 or 1\n');
+    const pq = q === '1';
     const origin = /^[0-9a-f]{64}$/.test(req.params.logid) ? originOf(req.params.logid) : undefined;
     if (origin === undefined) return text(404, 'unknown log\n');
-    const c = pickCheckpoint(await source.held(origin), m[1] === undefined ? 0 : Number(m[1]));
-    if (!c) return text(404, `no checkpoint with at least ${m[1] ?? 0} cosignatures\n`);
+    const n = m[1] === undefined ? 0 : Number(m[1]);
+    const pick = async () => pickCheckpoint((await source.held(origin)).map((c) => (pq ? c : withoutPq(c))), n);
+    let c = await pick();
+    if (pq) {
+      // ML-DSA-44 lines travel on demand: fetch what peers announced on the candidate and on the
+      // largest text held (which may reach N with them), then choose again.
+      const held = await source.held(origin);
+      const largest = held.reduce<HeldCheckpoint | undefined>((b, x) => (!b || x.size > b.size ? x : b), undefined);
+      const texts = new Map([c, largest].filter((x): x is HeldCheckpoint => x !== undefined).map((x) => [x.text, x]));
+      await Promise.all([...texts.values()].map((x) => x.fetchPq?.(PQ_FETCH_MS)));
+      c = await pick();
+    }
+    if (!c) return text(404, `no checkpoint with at least ${n} cosignatures\n`);
     return text(200, formatHeld(c));
   });
 }
