@@ -2,15 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
 import type { CryptoBackend } from './backend.js';
-
-const Point = ed25519.Point;
-const L = Point.Fn.ORDER;
-
-function le(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
-  return n;
-}
+import { makeGoEd25519Verify } from './ed25519-go.js';
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -19,40 +11,11 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Ed25519 verification with exactly Go's crypto/ed25519 rules, which noble's own verify does not
- * follow in either mode: S must be canonical (< L); A is decoded leniently (non-canonical y and
- * x = 0 with the sign bit set are accepted, small-order A is allowed); k = SHA-512(R || A || M)
- * over the bytes as given; the check is cofactorless, comparing the encoding of [S]B - [k]A with
- * the R bytes (so a non-canonical R never verifies). This is the project's rule for every backend
- * (ed25519-rules.ts); the node backend calls it for the inputs where node:crypto may differ.
+ * Ed25519 verification with exactly Go's crypto/ed25519 rules (ed25519-go.ts, ed25519-rules.ts):
+ * the project's rule for every backend; the node backend calls it for the inputs where
+ * node:crypto may differ.
  */
-export function goEd25519Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
-  if (pub.length !== 32 || sig.length !== 64) return false;
-  const rBytes = sig.subarray(0, 32);
-  const s = le(sig.subarray(32));
-  if (s >= L) return false;
-  let A;
-  try {
-    A = Point.fromBytes(pub, true);
-  } catch {
-    return false;
-  }
-  const k = le(sha512(concat(rBytes, pub, msg))) % L;
-  const R = Point.BASE.multiplyUnsafe(s).subtract(A.multiplyUnsafe(k));
-  return equalBytes(R.toBytes(), rBytes);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export const goEd25519Verify = makeGoEd25519Verify(ed25519, sha512);
 
 // DER SubjectPublicKeyInfo header for an uncompressed P-256 point (id-ecPublicKey, prime256v1).
 const P256_SPKI_PREFIX = hex('3059301306072a8648ce3d020106082a8648ce3d030107034200');

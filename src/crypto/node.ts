@@ -10,7 +10,28 @@ import {
 } from 'node:crypto';
 import type { CryptoBackend } from './backend.js';
 import { ed25519MayDifferFromGo } from './ed25519-rules.js';
-import { goEd25519Verify } from './noble.js';
+import { makeGoEd25519Verify, type GoEd25519Verify } from './ed25519-go.js';
+import { createRequire } from 'node:module';
+
+// Go's rule needs @noble/curves (about 11 MiB of RSS), but only for the rare edge-case inputs
+// (ed25519MayDifferFromGo): load it on first need. Synchronously through require(esm) where the
+// runtime has it (Node >= 20.19 / 22.12); else at module load, as before.
+let goVerify: GoEd25519Verify | undefined;
+const requireModule = createRequire(import.meta.url);
+
+function goEd25519Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (!goVerify) {
+    const { ed25519 } = requireModule('@noble/curves/ed25519.js') as typeof import('@noble/curves/ed25519.js');
+    const { sha512 } = requireModule('@noble/hashes/sha2.js') as typeof import('@noble/hashes/sha2.js');
+    goVerify = makeGoEd25519Verify(ed25519, sha512);
+  }
+  return goVerify(pub, msg, sig);
+}
+
+if (!(process.features as { require_module?: boolean }).require_module) {
+  const [{ ed25519 }, { sha512 }] = await Promise.all([import('@noble/curves/ed25519.js'), import('@noble/hashes/sha2.js')]);
+  goVerify = makeGoEd25519Verify(ed25519, sha512);
+}
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');

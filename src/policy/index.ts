@@ -5,6 +5,8 @@
 // Everything here except gatherCosignatures / tilesConsistencySource is pure (no file or network
 // access) and imports no Node-only module, so it runs in browsers (dist/browser/client.js).
 // Every error thrown here is a GossipWitnessError: switch on `code`, or on `kind` (docs/errors.md).
+// The portable crypto default (noble) unless a Node entry point has set node:crypto already.
+import '../crypto/noble-default.js';
 export { BaseError, GossipWitnessError, ERROR_CODES, kindOf, type ErrorCode, type ErrorKind } from '../errors.js';
 export { parsePolicy, Policy, PolicyError, POLICY_LIMITS, sigsumOrigin, cosignatureKeyId } from './parse.js';
 export type { ParseOptions, PolicyDialect, PolicyErrorCode, PolicyLog, PolicyWitness, PolicyGroup, PolicyNode } from './parse.js';
