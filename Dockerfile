@@ -23,6 +23,9 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 # --- runtime: no compiler, no dev dependencies, not root
 FROM node:26-slim
 ENV NODE_ENV=production
+# Caps V8's young generation: about 10 MiB less RSS at idle and 25 MiB less under sequential load,
+# for a few more minor GCs (docs/operator-guide.md, "Memory"). Replace NODE_OPTIONS to change it.
+ENV NODE_OPTIONS=--max-semi-space-size=2
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

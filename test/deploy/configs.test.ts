@@ -157,6 +157,9 @@ describe('the systemd unit', () => {
     // Longer than the process's own shutdown deadline (src/cli/shutdown.ts), so systemd never SIGKILLs a clean stop.
     expect(Number(/^TimeoutStopSec=(\d+)s$/m.exec(unit)?.[1]) * 1000).toBeGreaterThan(SHUTDOWN_DEADLINE_MS);
     expect(unit).not.toMatch(/^MemoryDenyWriteExecute=yes/m); // V8's JIT would crash
+    // Memory (issue 14): the young-generation cap ships where operators run serve.
+    expect(unit.split('\n')).toContain('Environment=NODE_OPTIONS=--max-semi-space-size=2');
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split('\n')).toContain('ENV NODE_OPTIONS=--max-semi-space-size=2');
   });
 
   it('passes systemd-analyze verify (where systemd-analyze exists)', (ctx) => {
