@@ -22,6 +22,7 @@ import type { Server } from 'node:http';
 import { generateKey } from '../src/note/keys.js';
 import { keyLabel } from '../src/note/note.js';
 import { writeKeyFile } from '../src/keys/keyfile.js';
+import { generateMlDsa44Key } from '../src/note/mldsa-keys.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
 import { branchProxy, freePort, FORK_HEADER } from '../src/launcher/launcher.js';
 
@@ -39,6 +40,8 @@ const OUT = process.env.GW_BENCH_OUT ?? 'bench/results/gossip.md';
 const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1);
 /** gossipsub mesh degree D of every node (p2p.meshDegree; default the node's: 3 with version 2, 6 with version 1). */
 const MESH = Number(process.env.GW_BENCH_MESH_DEGREE ?? (VERSION === 2 ? 3 : 6));
+/** GW_BENCH_MLDSA=1: every witness also has an ML-DSA-44 key (0x06 lines, announced, fetched on demand); every node tracks them. */
+const MLDSA = process.env.GW_BENCH_MLDSA === '1';
 /** Sizes used for the information minimum: a log-signed checkpoint note and one cosignature line (Ed25519). */
 const NOTE_BYTES = 250;
 const LINE_BYTES = 110;
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
   try {
     console.log(`gossip bench: ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1 checkpoint per ${PERIOD_MS} ms, ${W} witnesses, +1 log pulled every ${POLL}, ${SECONDS} s`);
     const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.bench`));
+    const pqKeys = MLDSA ? Array.from({ length: W }, (_, i) => generateMlDsa44Key(`n${i}.bench`)) : [];
     const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
     const logKeys = Array.from({ length: L }, (_, i) => generateKey(`bench.example/log${i}`));
     const polledKey = generateKey('bench.example/polled');
@@ -113,13 +117,15 @@ async function main(): Promise<void> {
       const d = join(dir, `n${i}`);
       mkdirSync(join(d, 'data'), { recursive: true });
       writeKeyFile(join(d, 'w.key'), keys[i]);
+      if (pqKeys[i]) writeKeyFile(join(d, 'pq.key'), pqKeys[i]);
       const pullUrl = i === deceivedPoll ? `http://127.0.0.1:${proxyPort}/` : `${polled.url}/`;
       const yaml =
-        `name: ${keys[i].name}\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n` +
+        `name: ${keys[i].name}\nkey: ${pqKeys[i] ? '[w.key, pq.key]' : 'w.key'}\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n` +
         logKeys.map((k) => `  - { origin: "${k.name}", vkeys: ["${k.vkey}"] }\n`).join('') +
         `  - origin: "bench.example/polled"\n    vkeys: ["${polledKey.vkey}"]\n` +
         (i < W ? `    pull: { type: tiles, url: "${pullUrl}", interval: ${POLL}, timeout: 5s, maxBackoff: 10s }\n` : '') +
         `witnesses:\n${keys.slice(0, W).filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.cosignatureVkey}" }\n`).join('')}` +
+        pqKeys.filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.vkey}" }\n`).join('') +
         `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  meshDegree: ${MESH}\n`;
       writeFileSync(join(d, 'w.yaml'), yaml);
       configs.push({ index: i, configFile: join(d, 'w.yaml'), ownLabel: labels[i] });
@@ -257,6 +263,7 @@ async function main(): Promise<void> {
       ['nodes / worker processes', `${N} / ${WORKERS} (CPU cores: ${cpus().length})`],
       ['machine load average (1 min) at window start / end', `${fmt(loadStart[0], 1)} / ${fmt(loadEnd[0], 1)}`],
       ['gossip wire version', `${VERSION}`],
+      ['ML-DSA-44 witness keys (GW_BENCH_MLDSA)', MLDSA ? `yes: ${W} (0x06 lines announced, not pushed)` : 'no'],
       ['gossipsub mesh degree D', `${MESH}`],
       ['pushed logs × rate, witnesses', `${L} × 1 per ${PERIOD_MS / 1000} s, ${W}`],
       ['cosigned-checkpoint messages published (window)', `${pubs} in ${fmt(windowS, 1)} s (${fmt(pubs / windowS, 1)}/s)`],
