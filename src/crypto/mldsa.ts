@@ -9,7 +9,28 @@
 // Keys are handled as the 32-byte FIPS 204 key-generation seed ξ (the form transparency-dev/formats
 // writes into 0x06 skeys, and RFC 9881's seed-only private key) and the 1312-byte encoded
 // public key. Signatures are 2420 bytes.
-import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js';
+import type { ml_dsa44 as MlDsa44Impl } from '@noble/post-quantum/ml-dsa.js';
+
+// @noble/post-quantum is loaded on first use, not at import: a Node server whose runtime has
+// ML-DSA in node:crypto, or that has no ML-DSA key to sign or verify with, never needs it. The
+// client entry (noble-default.ts, also the browser bundle) provides the static import; elsewhere
+// it is required synchronously (process.getBuiltinModule, require(esm)).
+let impl: typeof MlDsa44Impl | undefined;
+
+/** Supplies the statically imported module (browser bundle); no-op once loaded. */
+export function provideNobleMlDsa44(m: typeof MlDsa44Impl): void {
+  impl ??= m;
+}
+
+type GetBuiltin = (id: string) => { createRequire(url: string): (id: string) => { ml_dsa44: typeof MlDsa44Impl } };
+
+function noble(): typeof MlDsa44Impl {
+  if (impl) return impl;
+  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: GetBuiltin } }).process?.getBuiltinModule;
+  if (typeof getBuiltin !== 'function') throw new Error('ML-DSA-44: @noble/post-quantum not loaded (import gossip-witness/client)');
+  impl = getBuiltin('node:module').createRequire(import.meta.url)('@noble/post-quantum/ml-dsa.js').ml_dsa44;
+  return impl;
+}
 
 export const MLDSA44_SEED_SIZE = 32;
 export const MLDSA44_PUBLIC_KEY_SIZE = 1312;
@@ -47,7 +68,7 @@ function nobleKeys(seed: Uint8Array): { secretKey: Uint8Array; publicKey: Uint8A
   const id = String.fromCharCode(...seed);
   let k = expanded.get(id);
   if (k === undefined) {
-    k = ml_dsa44.keygen(seed);
+    k = noble().keygen(seed);
     if (expanded.size >= MAX_CACHED) expanded.clear();
     expanded.set(id, k);
   }
@@ -57,7 +78,7 @@ function nobleKeys(seed: Uint8Array): { secretKey: Uint8Array; publicKey: Uint8A
 function nobleVerify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (pub.length !== MLDSA44_PUBLIC_KEY_SIZE || sig.length !== MLDSA44_SIGNATURE_SIZE) return false;
   try {
-    return ml_dsa44.verify(sig, msg, pub);
+    return noble().verify(sig, msg, pub);
   } catch {
     return false;
   }
@@ -73,7 +94,7 @@ export interface NobleMlDsa44Options {
 
 export function makeNobleMlDsa44(opts: NobleMlDsa44Options = {}): MlDsa44Backend {
   const signOpts = opts.deterministic ? { extraEntropy: false as const } : {};
-  const sign = (seed: Uint8Array, msg: Uint8Array): Uint8Array => ml_dsa44.sign(msg, nobleKeys(seed).secretKey, signOpts);
+  const sign = (seed: Uint8Array, msg: Uint8Array): Uint8Array => noble().sign(msg, nobleKeys(seed).secretKey, signOpts);
   return {
     name: opts.deterministic ? 'noble-deterministic' : 'noble',
     publicKey: (seed) => nobleKeys(seed).publicKey.slice(),

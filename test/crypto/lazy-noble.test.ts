@@ -1,6 +1,6 @@
 // Memory (issue 14): on Node the node:crypto backend verifies Ed25519 without loading
 // @noble/curves (about 11 MiB of RSS); noble loads only for the edge-case inputs that need Go's
-// rule (ed25519-rules.ts). Observed with an ESM load hook in a child process that records every
+// rule (ed25519-rules.ts). @noble/post-quantum loads only when ML-DSA-44 is used. Observed with an ESM load hook in a child process that records every
 // module URL, as in test/cli/lazy-modules.test.ts.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -39,7 +39,7 @@ console.log(JSON.stringify({ backend: b.name, normal, edge }));
 
 const curves = (urls: string[]) => urls.filter((u) => /\/@noble\/curves\/(ed25519|nist|index)\.js$/.test(u));
 
-describe('lazy @noble/curves on Node', () => {
+describe('lazy noble on Node', () => {
   it('an ordinary Ed25519 verify does not load noble; an edge case gets Go verdict', () => {
     const script = join(dir, 'child.mts');
     writeFileSync(script, CHILD);
@@ -57,5 +57,6 @@ describe('lazy @noble/curves on Node', () => {
     expect(mark).toBeGreaterThan(0);
     expect(lines.some((u) => u.endsWith('/src/crypto/node.ts'))).toBe(true);
     expect(curves(lines.slice(0, mark))).toEqual([]);
+    expect(lines.slice(0, mark).filter((u) => u.includes('/@noble/post-quantum/'))).toEqual([]);
   }, 90_000);
 });
