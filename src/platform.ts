@@ -3,11 +3,13 @@
 // (it keeps @noble/post-quantum on the calling thread; src/crypto/mldsa.ts stays free of node:).
 import './polyfill.js';
 import { setCryptoBackend } from './crypto/index.js';
-import { nodeBackend } from './crypto/node.js';
+import { nodeBackend, preloadGoEd25519 } from './crypto/node.js';
 import { setMlDsa44Backend } from './crypto/mldsa.js';
 import { nodeDefaultMlDsa44 } from './crypto/mldsa-pool.js';
 
 setCryptoBackend(nodeBackend);
+// Without require(esm) (Node < 20.19), the Ed25519 edge-case rule's noble import must finish first.
+await preloadGoEd25519();
 // ML-DSA-44: node:crypto where the runtime has it (Node >= 24.7; signAsync on the libuv pool),
 // else noble with signAsync/verifyAsync on a small worker pool (started on first use), so that
 // signing never blocks the event loop for milliseconds.

@@ -14,23 +14,36 @@ import { makeGoEd25519Verify, type GoEd25519Verify } from './ed25519-go.js';
 import { createRequire } from 'node:module';
 
 // Go's rule needs @noble/curves (about 11 MiB of RSS), but only for the rare edge-case inputs
-// (ed25519MayDifferFromGo): load it on first need. Synchronously through require(esm) where the
-// runtime has it (Node >= 20.19 / 22.12); else at module load, as before.
+// (ed25519MayDifferFromGo): load it on first need, synchronously through require(esm) (Node >=
+// 20.19 / 22.12). Runtimes without require(esm) import it in the background at load instead, and
+// src/platform.ts waits for that (preloadGoEd25519), so every Node entry point has it in time.
 let goVerify: GoEd25519Verify | undefined;
-const requireModule = createRequire(import.meta.url);
+type NobleModules = [typeof import('@noble/curves/ed25519.js'), typeof import('@noble/hashes/sha2.js')];
+const hasRequireEsm = !!(process.features as { require_module?: boolean }).require_module;
+
+function nodeRequire(): NodeJS.Require {
+  // import.meta.url is empty in a CommonJS bundle of this file (packages/client), which has __filename.
+  return createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+}
 
 function goEd25519Verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (!goVerify) {
-    const { ed25519 } = requireModule('@noble/curves/ed25519.js') as typeof import('@noble/curves/ed25519.js');
-    const { sha512 } = requireModule('@noble/hashes/sha2.js') as typeof import('@noble/hashes/sha2.js');
+    const r = nodeRequire();
+    const [{ ed25519 }, { sha512 }] = [r('@noble/curves/ed25519.js'), r('@noble/hashes/sha2.js')] as NobleModules;
     goVerify = makeGoEd25519Verify(ed25519, sha512);
   }
   return goVerify(pub, msg, sig);
 }
 
-if (!(process.features as { require_module?: boolean }).require_module) {
-  const [{ ed25519 }, { sha512 }] = await Promise.all([import('@noble/curves/ed25519.js'), import('@noble/hashes/sha2.js')]);
-  goVerify = makeGoEd25519Verify(ed25519, sha512);
+const preload: Promise<void> = hasRequireEsm
+  ? Promise.resolve()
+  : Promise.all([import('@noble/curves/ed25519.js'), import('@noble/hashes/sha2.js')]).then(([{ ed25519 }, { sha512 }]) => {
+      goVerify ??= makeGoEd25519Verify(ed25519, sha512);
+    });
+
+/** Resolves once Go's Ed25519 rule can run synchronously (at once where require(esm) exists). */
+export function preloadGoEd25519(): Promise<void> {
+  return preload;
 }
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
