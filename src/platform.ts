@@ -5,11 +5,12 @@ import './polyfill.js';
 import { setCryptoBackend } from './crypto/index.js';
 import { nodeBackend, preloadGoEd25519 } from './crypto/node.js';
 import { setMlDsa44Backend } from './crypto/mldsa.js';
-import { nodeDefaultMlDsa44 } from './crypto/mldsa-pool.js';
+import { nodeDefaultMlDsa44, preloadNobleMlDsa44 } from './crypto/mldsa-pool.js';
 
 setCryptoBackend(nodeBackend);
-// Without require(esm) (Node < 20.19), the Ed25519 edge-case rule's noble import must finish first.
-await preloadGoEd25519();
+// Without require(esm) (Node < 20.19 / 22.12), noble cannot load synchronously on first use:
+// import it now (Ed25519 edge cases, ML-DSA-44). With require(esm) these resolve at once.
+await Promise.all([preloadGoEd25519(), preloadNobleMlDsa44()]);
 // ML-DSA-44: node:crypto where the runtime has it (Node >= 24.7; signAsync on the libuv pool),
 // else noble with signAsync/verifyAsync on a small worker pool (started on first use), so that
 // signing never blocks the event loop for milliseconds.

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nodeMlDsa44 } from './mldsa-node.js';
-import { MLDSA44_PUBLIC_KEY_SIZE, MLDSA44_SEED_SIZE, MLDSA44_SIGNATURE_SIZE, makeNobleMlDsa44, type MlDsa44Backend } from './mldsa.js';
+import { MLDSA44_PUBLIC_KEY_SIZE, MLDSA44_SEED_SIZE, MLDSA44_SIGNATURE_SIZE, makeNobleMlDsa44, provideNobleMlDsa44, type MlDsa44Backend } from './mldsa.js';
 
 // Runs as a CommonJS eval script; loads noble (an ES module) by absolute URL.
 const WORKER_SOURCE = `
@@ -61,6 +61,15 @@ export interface MlDsa44Pool extends MlDsa44Backend {
   readonly size: number;
   /** Terminates the workers; pending calls reject. */
   close(): Promise<void>;
+}
+
+/**
+ * mldsa.ts loads @noble/post-quantum on first use through require(esm); a runtime without it
+ * (Node < 20.19 / 22.12) imports it here ahead of time instead (src/platform.ts awaits this).
+ */
+export function preloadNobleMlDsa44(): Promise<void> {
+  if ((process.features as { require_module?: boolean }).require_module) return Promise.resolve();
+  return import('@noble/post-quantum/ml-dsa.js').then((m) => provideNobleMlDsa44(m.ml_dsa44));
 }
 
 /**
