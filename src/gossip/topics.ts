@@ -7,8 +7,12 @@ import { keyLabel, type SignatureLine } from '../note/note.js';
 import { encodeEvidence, evidenceId, verifySplitView, type Evidence } from '../evidence/split-view.js';
 import { CHECKPOINT_TOPIC, parseCheckpointMessage, parseEvidenceMessage, type CheckpointMessage, type Verdict } from './wire.js';
 import { sameSizeEvidence, type ViewEntry } from './view.js';
-import type { ItemVerdict } from './exchange.js';
+import { EXCHANGE_PROTOCOL, type ItemVerdict } from './exchange.js';
 import type { GossipContext } from './context.js';
+
+/** The topic label of version 2's items in gossip_messages_total (docs/gossip.md, "Metrics"). */
+export const EXCHANGE_CHECKPOINT_TOPIC = `${EXCHANGE_PROTOCOL}/checkpoint`;
+export const EXCHANGE_COSIGNATURE_TOPIC = `${EXCHANGE_PROTOCOL}/cosignature`;
 
 export class Topics {
   /** REF (16 hex) -> origin and text hash, for version 2 cosignatures. */
@@ -44,6 +48,22 @@ export class Topics {
 
   /** A log-signed checkpoint from the exchange (version 2): verified like gossip; it carries no cosignatures. */
   onExchangeCheckpoint(note: Uint8Array, from: string): ItemVerdict {
+    return this.count(EXCHANGE_CHECKPOINT_TOPIC, this.exchangeCheckpoint(note, from));
+  }
+
+  /** A cosignature from the exchange on a text this node holds: verified once, then merged and offered on. */
+  onExchangeCosig(ref: string, line: SignatureLine, from: string): ItemVerdict | 'unknown-ref' {
+    const v = this.exchangeCosig(ref, line, from);
+    return v === 'unknown-ref' ? v : this.count(EXCHANGE_COSIGNATURE_TOPIC, v);
+  }
+
+  /** Version 2 items count in gossip_messages_total like version 1 messages: new is accept, dup ignore. */
+  private count(topic: string, v: ItemVerdict): ItemVerdict {
+    this.g.metrics.message(topic, v === 'new' ? 'accept' : v === 'reject' ? 'reject' : 'ignore');
+    return v;
+  }
+
+  private exchangeCheckpoint(note: Uint8Array, from: string): ItemVerdict {
     const r = parseCheckpointMessage(note, this.g.trust, this.g.verified);
     if (!r.ok) return r.verdict;
     if (r.message.cosignatures.length > 0) return 'reject';
@@ -57,8 +77,7 @@ export class Topics {
     return 'new';
   }
 
-  /** A cosignature from the exchange on a text this node holds: verified once, then merged and offered on. */
-  onExchangeCosig(ref: string, line: SignatureLine, from: string): ItemVerdict | 'unknown-ref' {
+  private exchangeCosig(ref: string, line: SignatureLine, from: string): ItemVerdict | 'unknown-ref' {
     const at = this.refs.get(ref);
     const entry = at ? this.g.views.get(at.origin)?.get(at.textHash) : undefined;
     if (!entry) return 'unknown-ref'; // not arrived yet (held back), or left the view

@@ -88,7 +88,7 @@ describe('npm run demo', () => {
     const out = r.out();
     expect(code, out).toBe(0);
     expect(out).toMatch(/client: ACCEPTS size 8, cosigned by/);
-    expect(out).toMatch(/w1: \d+ peers; accepted [1-9]\d* cosigned checkpoint/);
+    expect(out).toMatch(/w1: \d+ peers; accepted [1-9]\d* gossip message/);
     for (const w of ['w1', 'w2', 'w3']) expect(out).toMatch(new RegExp(`${w}: split view evidence [0-9a-f]{16}… VERIFIED`));
     expect(out).toMatch(/client: REFUSES the forked checkpoint of size 10 \(cosigned only by w3\)/);
     expect(out).toContain('OUTCOME: split view caught. Every witness (');
