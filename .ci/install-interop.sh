@@ -12,7 +12,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-MAIN_PKGS=(golang-go golang-golang-x-mod-dev prometheus)
+MAIN_PKGS=(golang-go golang-golang-x-mod-dev prometheus parallel)
 BPO_PKGS=(sigsum-go golang-1.23-go golang-sigsum-sigsum-go-dev)
 
 have_all() {
