@@ -51,6 +51,8 @@
 //     policy: { k: 3, n: 5 }         # k-of-n over n witnesses the client trusts, or { group: "k-of-n policy text" }
 //     fetch: { witnesses: 5, interval: 1m }  # how many of its n witnesses a client asks, and how often
 //                                    # (+ delay: fixed; latency: a latency spec or "network": client-witness one-way latency)
+//     logs: [0, 2]                   # logs the clients follow, or "all" (default: adversary.log, else 0)
+//     victims: per-log               # same: one branch on every forked log followed (default); per-log: victims chosen per log
 //   signatures: memoised             # real | memoised | modelled (docs/simulator.md#signatures)
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
@@ -117,6 +119,15 @@ export interface Population {
   readonly witnessSets: { readonly kind: 'uniform' } | { readonly kind: 'popular'; readonly sets: number; readonly zipf: number };
   /** Clients hand what they fetched (and evidence they got) to the witnesses they asked (STH pollination). */
   readonly report: boolean;
+  /**
+   * The logs the population follows (`logs: [0, 2]` or `logs: all`), resolved to indices; absent: the
+   * one log clients always followed (adversary.log, else 0), with that log's old evidence rule (see
+   * docs/simulator.md#client-populations-following-several-logs). Absent from files that do not say it,
+   * so their parsed form and scenario hash are unchanged.
+   */
+  readonly logs?: readonly number[];
+  /** same: a client is shown the same branch on every forked log it follows; per-log: each forked log picks its own victims (absent: same). */
+  readonly victims?: 'same' | 'per-log';
 }
 
 export interface Scenario {
@@ -371,6 +382,8 @@ const Schema = z.strictObject({
       fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional(), latency: z.union([z.literal('network'), latencySchema], { error: 'must be "network" or a latency model' }).optional() }).optional(),
       witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
       report: z.boolean({ error: 'must be true or false' }).optional(),
+      logs: z.union([z.literal('all'), z.array(count(0)).min(1)], { error: 'must be "all" or a list of log indices' }).optional(),
+      victims: z.enum(['same', 'per-log'], { error: 'must be same or per-log' }).optional(),
       populations: z
         .array(
           z.strictObject({
@@ -380,6 +393,8 @@ const Schema = z.strictObject({
             fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional(), latency: z.union([z.literal('network'), latencySchema], { error: 'must be "network" or a latency model' }).optional() }).optional(),
             witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
             report: z.boolean({ error: 'must be true or false' }).optional(),
+            logs: z.union([z.literal('all'), z.array(count(0)).min(1)], { error: 'must be "all" or a list of log indices' }).optional(),
+            victims: z.enum(['same', 'per-log'], { error: 'must be same or per-log' }).optional(),
           }),
         )
         .min(1)
@@ -606,7 +621,7 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
     };
   }
   const c = d.clients ?? {};
-  type RawPop = { name?: string; count: number; policy?: z.infer<typeof policySchema>; fetch?: { witnesses?: number; interval?: string; delay?: string; latency?: 'network' | z.infer<typeof latencySchema> }; witnessSets?: 'uniform' | { popular: number; zipf?: number }; report?: boolean };
+  type RawPop = { name?: string; count: number; policy?: z.infer<typeof policySchema>; fetch?: { witnesses?: number; interval?: string; delay?: string; latency?: 'network' | z.infer<typeof latencySchema> }; witnessSets?: 'uniform' | { popular: number; zipf?: number }; report?: boolean; logs?: 'all' | number[]; victims?: 'same' | 'per-log' };
   const rawPops: RawPop[] = c.populations ?? [{ count: c.count ?? 0 }];
   if (c.populations && c.count !== undefined) p.push({ path: 'clients.count', reason: 'give the counts in populations (not both)' });
   const populations = rawPops.map((r, i): Population => {
@@ -626,6 +641,17 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
     const fetchW = f.witnesses ?? policy.n;
     if (fetchW > policy.n) p.push({ path: `${path}.fetch.witnesses`, reason: `must not exceed policy n (${policy.n})` });
     const ws = r.witnessSets ?? c.witnessSets ?? 'uniform';
+    // Which logs the population follows (absent: the one log, as before) and how its victims are chosen.
+    const rawLogs = r.logs ?? c.logs;
+    let followed: number[] | undefined;
+    if (rawLogs !== undefined) {
+      followed = rawLogs === 'all' ? Array.from({ length: logs.count }, (_, l) => l) : [...rawLogs];
+      followed.forEach((l, j) => {
+        if (l >= logs.count) p.push({ path: `${path}.logs.${j}`, reason: `must be a log index below logs.count (${logs.count})` });
+        if (followed!.indexOf(l) !== j) p.push({ path: `${path}.logs.${j}`, reason: `log ${l} is listed twice` });
+      });
+    }
+    const victims = r.victims ?? c.victims;
     return {
       name: r.name ?? (c.populations ? `p${i}` : 'clients'),
       count: r.count,
@@ -633,6 +659,8 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       fetch: { witnesses: fetchW, intervalMs: ms(p, `${path}.fetch.interval`, f.interval, 60_000, 100), delayMs: ms(p, `${path}.fetch.delay`, f.delay, 0), latency: f.latency === undefined ? null : f.latency === 'network' ? 'network' : parseLatency(p, `${path}.fetch.latency`, f.latency) },
       witnessSets: ws === 'uniform' ? { kind: 'uniform' } : { kind: 'popular', sets: ws.popular, zipf: ws.zipf ?? 1 },
       report: r.report ?? c.report ?? false,
+      ...(followed ? { logs: followed } : {}),
+      ...(victims ? { victims } : {}),
     };
   });
   const policy = populations[0].policy;

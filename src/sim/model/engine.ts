@@ -44,7 +44,7 @@ const FETCH = 6; // a = client
 const DOWN = 7; // a = node
 const UP = 8; // a = node
 const IHAVE = 9; // a = node, b = item, c = from
-const ANSWER = 10; // a = client, b = item: the answers of a fetch arrive (clients' fetch.delay)
+const ANSWER = 10; // a = client, b = item, c = follow slot: the answers of a fetch arrive (clients' fetch.delay)
 const EXTICK = 11; // a = node: its exchange writes to each peer (version 2)
 const EXFRAME = 12; // a = node, b = write id, c = from: one write of exchange frames arrives (version 2)
 /** Version 2: the WANT bookkeeping of Exchange (tries per REF, how long an announcement counts). */
@@ -124,6 +124,12 @@ export interface EngineOutput {
   readonly exchange: { checkpointBytes: number; cosigsBytes: number; haveBytes: number; wantBytes: number; itemsAnsweringWant: number } | null;
   /** Per client: population index, branch shown, colluders among its n, first post-fork accept and evidence times (absolute ms, -1 never). */
   readonly perClient: { population: Int32Array; branch: Uint8Array; colluders: Int32Array; acceptAt: Float64Array; acceptLatency: Float64Array; detectAt: Float64Array; falseAccept: Uint8Array; forkedAccept: Uint8Array };
+  /**
+   * Per (client, log it follows), when a population states clients.populations[].logs (else null):
+   * the same columns per log; perClient above is then the any-log aggregate (branch: the highest
+   * branch shown on any log; accept and detect: the earliest; false and forked accept: on any log).
+   */
+  readonly perClientLog: { client: Int32Array; log: Int32Array; branch: Uint8Array; acceptAt: Float64Array; acceptLatency: Float64Array; detectAt: Float64Array; falseAccept: Uint8Array; forkedAccept: Uint8Array } | null;
   /** Monitors (non-witness gossip nodes): when each held evidence (absolute ms, -1 never). */
   readonly monitorsDetectedAt: Float64Array;
   /** Per forked log (adversary.log, adversary.forks): when it forked (null: never) and when each gossip node first held evidence against it (absolute ms, -1 never). */
@@ -172,8 +178,8 @@ export class ModelEngine {
   private readonly cN: Int32Array;
   private readonly cOff: Int32Array;
   private readonly cPop: Int32Array;
-  private readonly clientAcceptAt: Float64Array;
-  private readonly clientDetectAt: Float64Array;
+  private readonly sAcceptAt: Float64Array;
+  private readonly sDetectAt: Float64Array;
   private readonly traces: string[] | null = null;
   private readonly L: number;
   private readonly role: Uint8Array;
@@ -195,7 +201,9 @@ export class ModelEngine {
   private readonly cosigned: Uint32Array;
   private readonly ownItem: Int32Array; // node*L+log
   private readonly detectedAt: Float64Array; // per node, forked log
-  private readonly postFork: Uint8Array; // node*2+branch: cosigned a post-fork checkpoint on that branch
+  private readonly postFork: Uint8Array; // (pfSlot[log]*total+node)*NB+branch: cosigned a post-fork checkpoint of a followed forked log on that branch
+  /** Per log: its block in postFork (the forked logs some client follows), -1 none. */
+  private readonly pfSlot: Int32Array;
   /** Per node: the message ids it forwarded recently and when, flat: [g, at, g, at, ...]. */
   private readonly mcache = new Map<number, number[]>();
   private readonly logs: LogState[] = [];
@@ -210,9 +218,20 @@ export class ModelEngine {
   private readonly C: number;
   private readonly clientW: Int32Array;
   private readonly clientB: Uint8Array;
-  private readonly clientProtected: Uint8Array;
-  private readonly clientFalse: Uint8Array;
-  private readonly clientForked: Uint8Array;
+  // Per follow slot (client c's slots are fOff[c] .. fOff[c+1]-1, one per log it follows): the log,
+  // the branch shown on it, protected (refused it on evidence), false and forked accepts, times.
+  private readonly fOff: Int32Array;
+  private readonly sLog: Int32Array;
+  private readonly sB: Uint8Array;
+  private readonly sProt: Uint8Array;
+  private readonly sFalse: Uint8Array;
+  private readonly sForked: Uint8Array;
+  /** Per population: 1 if it states logs (evidence counts per log), 0 (the old rule: evidence against any forked log). */
+  private readonly popPerLog: Uint8Array;
+  /** Per log: 1 if some client follows it. */
+  private readonly followed: Uint8Array;
+  /** Per log: the first evidence against it (reporting clients and real-signature checks of per-log populations). */
+  private readonly firstEvByLog = new Map<number, number>();
   // Per-witness messages (network.messages: per-witness).
   private readonly perWitness: boolean;
   private readonly NW: number; // words per witness bitset
@@ -267,7 +286,7 @@ export class ModelEngine {
   /** Per log: when it signed its first forked checkpoint (-1 never). */
   private readonly forkTimes: Float64Array;
   /** Per client: the time from the fetch that accepted first after the fork to the accept (fetch.delay plus the k-th answer), -1 never. */
-  private readonly clientAcceptLatency: Float64Array;
+  private readonly sAcceptLatency: Float64Array;
   /** Clients' regions (network.regions) and answer latency samplers per population (null: answers are instant). */
   private readonly clientRegion: Uint8Array;
   private readonly fetchLat: ((() => number) | 'network' | null)[] = [];
@@ -488,7 +507,17 @@ export class ModelEngine {
     this.cosigned = new Uint32Array(this.total * this.W);
     this.ownItem = new Int32Array(this.total * this.L).fill(-1);
     this.detectedAt = new Float64Array(this.total).fill(-1);
-    this.postFork = new Uint8Array(this.total * this.NB);
+    // Follow slots: which logs each client follows (populations[].logs; else adversary.log, or 0).
+    {
+      const pops = s.clients.populations;
+      this.followed = new Uint8Array(this.L);
+      this.popPerLog = Uint8Array.from(pops, (pp) => (pp.logs ? 1 : 0));
+      for (const pp of pops) if (pp.count > 0) for (const l of pp.logs ?? [Math.max(0, this.advLog)]) this.followed[l] = 1;
+      this.pfSlot = new Int32Array(this.L).fill(-1);
+      let nf = 0;
+      for (let l = 0; l < this.L; l++) if (this.followed[l] && this.forked[l]) this.pfSlot[l] = nf++;
+      this.postFork = new Uint8Array(this.total * Math.max(1, nf) * this.NB);
+    }
     this.cosLines = s.signatures === 'real' ? new Map() : null;
     this.perWitness = s.network.messages === 'per-witness';
     this.NW = (this.total + 31) >>> 5;
@@ -585,11 +614,18 @@ export class ModelEngine {
     }
     this.clientW = new Int32Array(this.cOff[this.C]);
     this.clientB = new Uint8Array(this.C);
-    this.clientProtected = new Uint8Array(this.C);
-    this.clientFalse = new Uint8Array(this.C);
-    this.clientForked = new Uint8Array(this.C);
-    this.clientAcceptAt = new Float64Array(this.C).fill(-1);
-    this.clientAcceptLatency = new Float64Array(this.C).fill(-1);
+    this.fOff = new Int32Array(this.C + 1);
+    const followOf = pops.map((pp) => pp.logs ?? [Math.max(0, this.advLog)]);
+    for (let c = 0; c < this.C; c++) this.fOff[c + 1] = this.fOff[c] + followOf[this.cPop[c]].length;
+    const F = this.fOff[this.C];
+    this.sLog = new Int32Array(F);
+    for (let c = 0; c < this.C; c++) this.sLog.set(followOf[this.cPop[c]], this.fOff[c]);
+    this.sB = new Uint8Array(F);
+    this.sProt = new Uint8Array(F);
+    this.sFalse = new Uint8Array(F);
+    this.sForked = new Uint8Array(F);
+    this.sAcceptAt = new Float64Array(F).fill(-1);
+    this.sAcceptLatency = new Float64Array(F).fill(-1);
     // Client-witness latency (fetch.latency): own streams, so that scenarios without it run as before.
     this.clientRegion = new Uint8Array(this.C);
     const cr = new Rng((seed ^ 0xc11e475) >>> 0);
@@ -614,7 +650,7 @@ export class ModelEngine {
         });
       }
     }
-    this.clientDetectAt = new Float64Array(this.C).fill(-1);
+    this.sDetectAt = new Float64Array(F).fill(-1);
     const colluders = order.filter((i) => this.role[i] === COLLUDER);
     const others = order.filter((i) => this.role[i] !== COLLUDER);
     const trustFirst = !a || a.collusion.trust === 'first';
@@ -677,6 +713,51 @@ export class ModelEngine {
           const sc = free.map(score);
           const idx = free.map((_, i) => i).sort((x, y) => sc[y] - sc[x] || free[x] - free[y]);
           for (let i = 0; i < Math.min(k, idx.length); i++) this.clientB[free[idx[i]]] = b;
+        });
+      }
+    }
+    // The branch of each follow slot: A on a log that never forks; victims: same, the client's one
+    // branch (above) on every forked log; per-log, each forked log's own pick among the per-log
+    // clients following it (the same fractions and targeting, its own branch-B witnesses and stream).
+    if (a) {
+      for (let l = 0; l < this.L; l++) {
+        if (!this.forked[l] || !this.followed[l]) continue;
+        const per: number[] = [];
+        const owner: number[] = [];
+        for (let c = 0; c < this.C; c++)
+          for (let j = this.fOff[c]; j < this.fOff[c + 1]; j++) {
+            if (this.sLog[j] !== l) continue;
+            if (pops[this.cPop[c]].victims === 'per-log') {
+              per.push(j);
+              owner.push(c);
+            } else this.sB[j] = this.clientB[c];
+          }
+        if (per.length === 0) continue;
+        const order = per.map((_, i) => i);
+        new Rng((seed ^ (0x76696374 + l)) >>> 0).shuffle(order);
+        const counts = [Math.round(a.clientsB * per.length), ...a.branches.map((b) => Math.round(b.clients * per.length))];
+        const isBl = this.isBLog.get(l) ?? this.isB;
+        const eclipsed = new Uint8Array(this.total);
+        if (a.eclipse) eclipsed[a.eclipse.target] = 1;
+        for (const e of a.eclipses) for (const t of e.targets) eclipsed[t] = 1;
+        const rank = new Int32Array(per.length);
+        order.forEach((i, r) => (rank[i] = r));
+        counts.forEach((k, jb) => {
+          const b = jb + 1;
+          const free = order.filter((i) => this.sB[per[i]] === 0);
+          if (a.targeting !== 'random') {
+            const score = (i: number) => {
+              let x = 0;
+              for (let q = this.cOff[owner[i]]; q < this.cOff[owner[i] + 1]; q++) {
+                const w = this.clientW[q];
+                x += a.targeting === 'eclipse' ? eclipsed[w] : this.role[w] === COLLUDER || isBl[w] === b ? 1 : 0;
+              }
+              return x;
+            };
+            const sc = new Map(free.map((i) => [i, score(i)]));
+            free.sort((x, y) => sc.get(y)! - sc.get(x)! || rank[x] - rank[y]);
+          }
+          for (let i = 0; i < Math.min(k, free.length); i++) this.sB[per[free[i]]] = b;
         });
       }
     }
@@ -1045,7 +1126,7 @@ export class ModelEngine {
     const proof = old > 0n ? tree.consistencyProof(old, BigInt(it.size)) : [];
     const r = await wit.add({ oldSize: old, proof, note: utf8(it.note) });
     if (r.kind === 'cosigned' && r.advanced) {
-      if (this.cosLines && it.log === Math.max(0, this.advLog)) this.cosLines.set(w * this.W * 32 + item, r.lines);
+      if (this.cosLines && this.followed[it.log]) this.cosLines.set(w * this.W * 32 + item, r.lines);
       this.cosign(w, item);
     }
   }
@@ -1079,7 +1160,8 @@ export class ModelEngine {
     const colluder = this.role[w] === COLLUDER;
     this.set(this.cosigned, w, item);
     if (own < 0 || it.size > this.items[own].size) this.ownItem[slot] = item;
-    if (it.log === this.advLog && this.logs[it.log].forkSize >= 0 && it.size > Math.min(this.logs[it.log].forkSize, this.logs[it.log].forkSizes[it.branch])) this.postFork[w * this.NB + it.branch] = 1;
+    const pf = this.pfSlot[it.log];
+    if (pf >= 0 && this.logs[it.log].forkSize >= 0 && it.size > Math.min(this.logs[it.log].forkSize, this.logs[it.log].forkSizes[it.branch])) this.postFork[(pf * this.total + w) * this.NB + it.branch] = 1;
     // Colluders publish nothing about the forked log (they would only help detection), or per collusion.behaviour.
     if (colluder && this.forked[it.log] && !this.colluderRelays(item)) return;
     if (this.v2) {
@@ -1410,6 +1492,7 @@ export class ModelEngine {
       id = this.addItem({ kind: 1, log: a.log, branch: -1, size: 0, note: json, bytes: enc.length, firstAt: -1, reachedHonest: 0, lastHonestAt: -1 });
       this.evidenceByPair.set(key, id);
       if (this.firstEvidence < 0) this.firstEvidence = id;
+      if (!this.firstEvByLog.has(a.log)) this.firstEvByLog.set(a.log, id);
     }
     this.receive(v, id, -1);
   }
@@ -1742,43 +1825,53 @@ export class ModelEngine {
 
   // ------------------------------------------------------------------ clients
 
-  /** Client c's policy: the log, its n witnesses, a k-of-n group (c2sp.org/tlog-policy text). */
-  private clientPolicy(c: number): Policy {
-    let p = this.policies.get(c);
+  /** Client c's policy for log l: the log, its n witnesses, a k-of-n group (c2sp.org/tlog-policy text). */
+  private clientPolicy(c: number, l: number): Policy {
+    const key = c * this.L + l;
+    let p = this.policies.get(key);
     if (!p) {
       const k = this.cK[c];
       const ws = Array.from(this.clientW.subarray(this.cOff[c], this.cOff[c + 1]));
-      const text = [`log ${this.logs[Math.max(0, this.advLog)].key.vkey}`, ...ws.map((w) => `witness w${w} ${this.cosVkeys[w]}`), `group g ${k} ${ws.map((w) => `w${w}`).join(' ')}`, 'quorum g', ''].join('\n');
-      this.policies.set(c, (p = parsePolicy(text)));
+      const text = [`log ${this.logs[l].key.vkey}`, ...ws.map((w) => `witness w${w} ${this.cosVkeys[w]}`), `group g ${k} ${ws.map((w) => `w${w}`).join(' ')}`, 'quorum g', ''].join('\n');
+      this.policies.set(key, (p = parsePolicy(text)));
     }
     return p;
   }
 
+  /** Client c fetches the latest checkpoint it is shown of each log it follows (one schedule for all). */
   private fetch(c: number): void {
     const s = this.s;
     const pop = s.clients.populations[this.cPop[c]];
-    const l = Math.max(0, this.advLog);
-    const log = this.logs[l];
-    const b = this.advLog >= 0 && log.forkSize >= 0 ? this.branchNow(this.clientB[c], l) : 0;
-    const item = log.latest[b];
-    const online = this.advLog < 0 || this.logOnline(this.now);
-    if (item >= 0 && !this.clientProtected[c] && online) {
-      if (pop.fetch.delayMs > 0) this.q.push(this.now + pop.fetch.delayMs, ANSWER, c, item, 0);
-      else this.answer(c, item);
+    for (let j = this.fOff[c]; j < this.fOff[c + 1]; j++) {
+      const l = this.sLog[j];
+      const log = this.logs[l];
+      const b = this.forked[l] && log.forkSize >= 0 ? this.branchNow(this.sB[j], l) : 0;
+      const item = log.latest[b];
+      const online = !this.forked[l] || this.logOnline(this.now);
+      if (item >= 0 && !this.sProt[j] && online) {
+        if (pop.fetch.delayMs > 0) this.q.push(this.now + pop.fetch.delayMs, ANSWER, c, item, j);
+        else this.answer(c, item, j);
+      }
     }
     const next = pop.fetch.intervalMs * (0.5 + this.rng.float());
     if (this.now + next < s.durationMs) this.q.push(this.now + next, FETCH, c, 0, 0);
   }
 
-  /** Client c asks m of its n witnesses (a fresh random choice each time) for cosignatures on item. */
-  private answer(c: number, item: number): void {
-    if (this.clientProtected[c]) return;
+  /** Client c asks m of its n witnesses (a fresh random choice each time) for cosignatures on item (follow slot j). */
+  private answer(c: number, item: number, j: number): void {
+    if (this.sProt[j]) return;
     const s = this.s;
     const pop = s.clients.populations[this.cPop[c]];
     const n = this.cN[c];
     const k = this.cK[c];
     const off = this.cOff[c];
     const ws = Array.from(this.clientW.subarray(off, off + n));
+    const l = this.sLog[j];
+    // A population that states its logs counts evidence against this log only; the one-log default
+    // keeps the old rule (a witness holding evidence against any forked log), so old results stay.
+    const perLog = this.popPerLog[this.cPop[c]] === 1;
+    const detected = perLog ? this.detectedByLog.get(l) : this.detectedAt;
+    const firstEv = perLog ? (this.firstEvByLog.get(l) ?? -1) : this.firstEvidence;
     let count = 0;
     let evidence = false;
     let lines = '';
@@ -1789,13 +1882,13 @@ export class ModelEngine {
     const cosRtt: number[] = [];
     const evRtt: number[] = [];
     for (let i = 0; i < m; i++) {
-      const j = i + this.rng.int(n - i);
-      [ws[i], ws[j]] = [ws[j], ws[i]];
+      const jj = i + this.rng.int(n - i);
+      [ws[i], ws[jj]] = [ws[jj], ws[i]];
       const w = ws[i];
       if (this.down[w]) continue;
       if (this.clientCuts.length > 0 && this.clientCut(w)) continue;
       const rtt = timed ? this.clientRtt(c, w) : 0;
-      if (this.detectedAt[w] >= 0 && this.role[w] !== COLLUDER) {
+      if (detected !== undefined && detected[w] >= 0 && this.role[w] !== COLLUDER) {
         evidence = true;
         evRtt.push(rtt);
       }
@@ -1816,31 +1909,32 @@ export class ModelEngine {
     if (this.cosLines) {
       // Real signatures: the client's real policy check (src/policy) on the note with the
       // cosignatures it gathered, refusing on the evidence a witness handed it.
-      const ev = evidence && this.firstEvidence >= 0 ? [utf8(this.items[this.firstEvidence].note)] : [];
-      const verdict = verifyCosignedCheckpoint(this.items[item].note + lines, this.clientPolicy(c), { knownEvidence: ev });
+      const ev = evidence && firstEv >= 0 ? [utf8(this.items[firstEv].note)] : [];
+      const verdict = verifyCosignedCheckpoint(this.items[item].note + lines, this.clientPolicy(c, l), { knownEvidence: ev });
       accepted = verdict.ok;
       if (verdict.code === 'known-evidence') evidence = true;
     }
     const it = this.items[item];
     const log = this.logs[it.log];
     if (evidence) {
-      this.clientProtected[c] = 1;
-      if (this.clientDetectAt[c] < 0) this.clientDetectAt[c] = this.now + decideIn;
+      this.sProt[j] = 1;
+      if (this.sDetectAt[j] < 0) this.sDetectAt[j] = this.now + decideIn;
       if (this.traceOn) this.trace(`t=${this.now} client ${c} refuses log ${it.log} on evidence`);
     } else if (accepted) {
-      if (log.forkSize >= 0 && it.size > log.forkSize && this.clientAcceptAt[c] < 0) {
-        this.clientAcceptAt[c] = this.now + decideIn;
-        this.clientAcceptLatency[c] = pop.fetch.delayMs + decideIn;
+      if (log.forkSize >= 0 && it.size > log.forkSize && this.sAcceptAt[j] < 0) {
+        this.sAcceptAt[j] = this.now + decideIn;
+        this.sAcceptLatency[j] = pop.fetch.delayMs + decideIn;
       }
       if (it.branch !== 0) {
-        if (this.traceOn && !this.clientForked[c]) this.trace(`t=${this.now} client ${c} accepts branch ${String.fromCharCode(65 + it.branch)} size ${it.size} (${count} of ${m} asked cosigned)`);
-        this.clientForked[c] = 1;
-        // A split view got through this client's policy: another branch also has a quorum of its n witnesses.
-        for (let ob = 0; ob < this.NB && !this.clientFalse[c]; ob++) {
+        if (this.traceOn && !this.sForked[j]) this.trace(`t=${this.now} client ${c} accepts ${perLog ? `log ${l} ` : ''}branch ${String.fromCharCode(65 + it.branch)} size ${it.size} (${count} of ${m} asked cosigned)`);
+        this.sForked[j] = 1;
+        // A split view got through this client's policy: another branch of this log also has a quorum of its n witnesses.
+        const pf = this.pfSlot[l] * this.total;
+        for (let ob = 0; ob < this.NB && !this.sFalse[j]; ob++) {
           if (ob === it.branch) continue;
           let quorum = 0;
-          for (let i = 0; i < n; i++) quorum += this.postFork[this.clientW[off + i] * this.NB + ob];
-          if (quorum >= k) this.clientFalse[c] = 1;
+          for (let i = 0; i < n; i++) quorum += this.postFork[(pf + this.clientW[off + i]) * this.NB + ob];
+          if (quorum >= k) this.sFalse[j] = 1;
         }
       }
     }
@@ -1849,7 +1943,7 @@ export class ModelEngine {
       for (let i = 0; i < m; i++) {
         const w = ws[i];
         if (this.down[w] || (this.clientCuts.length > 0 && this.clientCut(w))) continue;
-        const give = evidence && this.firstEvidence >= 0 ? this.firstEvidence : item;
+        const give = evidence && firstEv >= 0 ? firstEv : item;
         if (!this.has(this.seen, w, give)) this.q.push(this.now + this.lat(), DELIVER, w, give, -1);
       }
     }
@@ -1883,7 +1977,7 @@ export class ModelEngine {
         if (!this.down[x] && (!this.forked[this.items[y].log] || this.logOnline(this.now))) this.evidence(x, y, z);
         break;
       case ANSWER:
-        this.answer(x, y);
+        this.answer(x, y, z);
         break;
       case FETCH:
         this.fetch(x);
@@ -1983,12 +2077,33 @@ export class ModelEngine {
       reached += it.reachedHonest;
       if (it.kind === 0 && it.reachedHonest === honest.length && it.firstAt >= 0) propagation.push(it.lastHonestAt - it.firstAt);
     }
+    // Per client, over the logs it follows (one slot each in the one-log default): the highest
+    // branch shown, the earliest accept (with its latency) and detection, false / forked on any log.
+    const C = this.C;
+    const branch = new Uint8Array(C);
+    const acceptAt = new Float64Array(C).fill(-1);
+    const acceptLatency = new Float64Array(C).fill(-1);
+    const detectAt = new Float64Array(C).fill(-1);
+    const falseAccept = new Uint8Array(C);
+    const forkedAccept = new Uint8Array(C);
     let falseAccepts = 0;
     let forked = 0;
-    for (let c = 0; c < this.C; c++) {
-      falseAccepts += this.clientFalse[c];
-      forked += this.clientForked[c];
+    for (let c = 0; c < C; c++) {
+      for (let j = this.fOff[c]; j < this.fOff[c + 1]; j++) {
+        branch[c] = Math.max(branch[c], this.sB[j]);
+        if (this.sAcceptAt[j] >= 0 && (acceptAt[c] < 0 || this.sAcceptAt[j] < acceptAt[c])) {
+          acceptAt[c] = this.sAcceptAt[j];
+          acceptLatency[c] = this.sAcceptLatency[j];
+        }
+        if (this.sDetectAt[j] >= 0 && (detectAt[c] < 0 || this.sDetectAt[j] < detectAt[c])) detectAt[c] = this.sDetectAt[j];
+        falseAccept[c] |= this.sFalse[j];
+        forkedAccept[c] |= this.sForked[j];
+      }
+      falseAccepts += falseAccept[c];
+      forked += forkedAccept[c];
     }
+    const slotClient = new Int32Array(this.sLog.length);
+    for (let c = 0; c < C; c++) slotClient.fill(c, this.fOff[c], this.fOff[c + 1]);
     let nColl = 0;
     let nDrop = 0;
     let nB = 0;
@@ -2018,18 +2133,21 @@ export class ModelEngine {
       roles: { honest: honest.length, colluding: nColl, droppers: nDrop, attackers: this.total - this.G, branchB: nB },
       perClient: {
         population: this.cPop,
-        branch: this.clientB,
+        branch,
         colluders: Int32Array.from({ length: this.C }, (_, c) => {
           let x = 0;
           for (let i = this.cOff[c]; i < this.cOff[c + 1]; i++) x += this.role[this.clientW[i]] === COLLUDER ? 1 : 0;
           return x;
         }),
-        acceptAt: this.clientAcceptAt,
-        acceptLatency: this.clientAcceptLatency,
-        detectAt: this.clientDetectAt,
-        falseAccept: this.clientFalse,
-        forkedAccept: this.clientForked,
+        acceptAt,
+        acceptLatency,
+        detectAt,
+        falseAccept,
+        forkedAccept,
       },
+      perClientLog: this.popPerLog.includes(1)
+        ? { client: slotClient, log: this.sLog, branch: this.sB, acceptAt: this.sAcceptAt, acceptLatency: this.sAcceptLatency, detectAt: this.sDetectAt, falseAccept: this.sFalse, forkedAccept: this.sForked }
+        : null,
       monitorsDetectedAt: this.detectedAt.slice(this.N, this.G),
       forkedLogs: [...this.forked].flatMap((f, l) => (f ? [{ log: l, forkAtMs: this.forkTimes[l] >= 0 ? this.forkTimes[l] : null, detectedAt: this.detectedByLog.get(l) ?? new Float64Array(this.G).fill(-1) }] : [])),
       monitorBranch: this.isB.slice(this.N, this.G),
