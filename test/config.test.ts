@@ -10,6 +10,7 @@ import { loadConfig, parseConfig, parseDuration, parseListen, ConfigError } from
 import { parseLogList, mergeLogList, formatLogList, LogListError } from '../src/logs/loglist.js';
 import { LogRegistryImpl, LogListLoadError } from '../src/logs/registry.js';
 import { generateKey, openNote } from '../src/note/index.js';
+import { waitFor } from './helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -320,13 +321,12 @@ describe('the log registry: list updates only add', () => {
       await reg.start();
       expect(reg.origins()).toEqual(['a.example/log']);
       status = 500;
-      const deadline = Date.now() + 5000;
-      while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => warnings.length > 0, { what: 'a refresh warning', timeoutMs: 5000 });
       expect(warnings[0]).toMatch(/refresh failed/);
       expect(reg.origins()).toEqual(['a.example/log']);
       status = 200;
       body = `logs/v0\nvkey ${b.vkey}\n`;
-      while (reg.origins().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => reg.origins().length >= 2, { what: 'the refreshed list with b.example/log', timeoutMs: 5000 });
       expect(reg.origins().sort()).toEqual(['a.example/log', 'b.example/log']);
     } finally {
       reg.stop();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originHash } from '../../src/checkpoint/checkpoint.js';
 import { readKeyFile } from '../../src/keys/keyfile.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEADLINE_MS = 30_000;
@@ -33,18 +34,12 @@ function start(args: string[]) {
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   return { child, out: () => out, err: () => err, exited };
 }
-async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** f() until it gives a value; a failed try (a fetch before the server answers) counts as none. */
+const until = <T>(what: string, f: () => Promise<T | undefined>) => waitFor(() => f().catch(() => undefined), { what, timeoutMs: DEADLINE_MS, intervalMs: 50 });
+// An exit fails at once (not swallowed as a failed try).
 const logLine = (r: ReturnType<typeof start>, msg: string) =>
-  until(msg, async () => {
-    if (r.child.exitCode !== null) throw new Error(`exited: ${r.err()}`);
+  waitFor(() => {
+    if (r.child.exitCode !== null) throw new Error(`exited before ${JSON.stringify(msg)}: ${r.err()}`);
     for (const l of r.out().split('\n')) {
       try {
         const o = JSON.parse(l);
@@ -54,7 +49,7 @@ const logLine = (r: ReturnType<typeof start>, msg: string) =>
       }
     }
     return undefined;
-  });
+  }, { what: msg, timeoutMs: DEADLINE_MS, intervalMs: 50, detail: r.err });
 /** The README's readiness check: /status.json names THIS witness's vkey. */
 async function isThisWitness(url: string, vkey: string): Promise<boolean> {
   try {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { TestLog } from '../helpers/fork.js';
 import { openNote, parseCosignatureVkey } from '../../src/note/index.js';
 import { originHash } from '../../src/checkpoint/checkpoint.js';
+import { waitFor, withDeadline } from '../helpers/wait.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const START_DEADLINE_MS = 20_000;
@@ -51,29 +52,26 @@ function run(args: string[]): Running {
   return { child, stdout, stderr: () => err, exited };
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms)))]).finally(() => clearTimeout(t));
-}
 
 /** Waits for a JSON log line with the given msg (bounded), returning it parsed. */
 async function waitForLog(r: Running, msg: string): Promise<Record<string, any>> {
-  const deadline = Date.now() + START_DEADLINE_MS;
   let exitedEarly = false;
   void r.exited.then(() => (exitedEarly = true));
-  for (;;) {
-    for (const line of r.stdout) {
-      try {
-        const o = JSON.parse(line);
-        if (o.msg === msg) return o;
-      } catch {
-        // not JSON: ignore
+  return waitFor(
+    () => {
+      for (const line of r.stdout) {
+        try {
+          const o = JSON.parse(line);
+          if (o.msg === msg) return o as Record<string, any>;
+        } catch {
+          // not JSON: ignore
+        }
       }
-    }
-    if (exitedEarly) throw new Error(`exited before logging ${JSON.stringify(msg)}: ${r.stderr()} ${r.stdout.join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(msg)} log line within ${START_DEADLINE_MS} ms: ${r.stderr()} ${r.stdout.join('\n')}`);
-    await new Promise((res) => setTimeout(res, 25));
-  }
+      if (exitedEarly) throw new Error(`exited before logging ${JSON.stringify(msg)}: ${r.stderr()} ${r.stdout.join('\n')}`);
+      return undefined;
+    },
+    { what: `a ${JSON.stringify(msg)} log line`, timeoutMs: START_DEADLINE_MS, intervalMs: 25, detail: () => `${r.stderr()} ${r.stdout.join('\n')}` },
+  );
 }
 
 function writeConfig(name: string, log: TestLog, extra = ''): string {
@@ -117,7 +115,7 @@ describe('gossip-witness serve', () => {
     expect(await (await fetch(`${started.url}/metrics`)).text()).toContain(`witness_cosignatures_total{origin="${log.origin}"} 1`);
 
     r.child.kill('SIGTERM');
-    expect(await withDeadline(r.exited, EXIT_DEADLINE_MS, 'exit after SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await withDeadline(r.exited, { what: 'exit after SIGTERM', timeoutMs: EXIT_DEADLINE_MS })).toEqual({ code: 0, signal: null });
 
     // Same data directory: the witness still holds size 2, and the same key.
     r = run(['serve', '--config', config]);
@@ -130,7 +128,7 @@ describe('gossip-witness serve', () => {
     res = await fetch(`${again.url}/add-checkpoint`, { method: 'POST', body: `old 2\n${proof}\n${log.checkpoint(4n)}`, headers: { 'content-type': 'text/plain' } });
     expect(res.status).toBe(200);
     r.child.kill('SIGINT');
-    expect(await withDeadline(r.exited, EXIT_DEADLINE_MS, 'exit after SIGINT')).toEqual({ code: 0, signal: null });
+    expect(await withDeadline(r.exited, { what: 'exit after SIGINT', timeoutMs: EXIT_DEADLINE_MS })).toEqual({ code: 0, signal: null });
     expect(r.stdout.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
   });
 
@@ -138,7 +136,7 @@ describe('gossip-witness serve', () => {
     const log = new TestLog('example.com/print-log');
     const config = writeConfig('w2', log);
     const r = run(['serve', '--config', config, '--print-vkey']);
-    expect(await withDeadline(r.exited, EXIT_DEADLINE_MS, 'exit')).toEqual({ code: 0, signal: null });
+    expect(await withDeadline(r.exited, { what: 'exit', timeoutMs: EXIT_DEADLINE_MS })).toEqual({ code: 0, signal: null });
     expect(r.stdout.filter((l) => l !== '')).toHaveLength(1);
     expect(r.stdout[0]).toMatch(/^witness\.example\/w1\+[0-9a-f]{8}\+B[A-Za-z0-9+/]{43}$/);
     parseCosignatureVkey(r.stdout[0]);
@@ -147,7 +145,7 @@ describe('gossip-witness serve', () => {
     const two = join(dir, 'w2-rot.yaml');
     writeFileSync(two, `name: witness.example/w1\nkey: [w2.key, w2-next.key]\ndata: w2-data\nlogs:\n  - { origin: ${log.origin}, vkeys: [ "${log.key.vkey}" ] }\n`);
     const r2 = run(['serve', '--config', two, '--print-vkey']);
-    expect(await withDeadline(r2.exited, EXIT_DEADLINE_MS, 'exit')).toEqual({ code: 0, signal: null });
+    expect(await withDeadline(r2.exited, { what: 'exit', timeoutMs: EXIT_DEADLINE_MS })).toEqual({ code: 0, signal: null });
     const vkeys = r2.stdout.filter((l) => l !== '');
     expect(vkeys).toHaveLength(2);
     expect(vkeys[0]).toBe(r.stdout[0]);
@@ -158,14 +156,14 @@ describe('gossip-witness serve', () => {
     const config = join(dir, 'bad.yaml');
     writeFileSync(config, `name: w\nkey: k\ndata: d\nlogs:\n  - { origin: o, vkeys: [ "o+00000000+AAAA" ] }\nbogus: 1\n`);
     const r = run(['serve', '--config', config]);
-    const exit = await withDeadline(r.exited, EXIT_DEADLINE_MS, 'exit');
+    const exit = await withDeadline(r.exited, { what: 'exit', timeoutMs: EXIT_DEADLINE_MS });
     expect(exit.code).toBe(2);
     expect(r.stderr()).toContain(`config ${config}: bogus: unknown key`);
     const missing = run(['serve', '--config', join(dir, 'nope.yaml')]);
-    expect((await withDeadline(missing.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(2);
+    expect((await withDeadline(missing.exited, { what: 'exit', timeoutMs: EXIT_DEADLINE_MS })).code).toBe(2);
     expect(missing.stderr()).toMatch(/config .*nope\.yaml: cannot read: no such file/);
     const noFlag = run(['serve']);
-    expect((await withDeadline(noFlag.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(2);
+    expect((await withDeadline(noFlag.exited, { what: 'exit', timeoutMs: EXIT_DEADLINE_MS })).code).toBe(2);
   });
 
   it('a port in use exits 75 (transient: EX_TEMPFAIL, systemd restarts it), not 2 (permanent)', async () => {
@@ -176,9 +174,9 @@ describe('gossip-witness serve', () => {
     const config = join(dir, 'w4.yaml');
     writeFileSync(config, `name: witness.example/w1\nkey: w4.key\ndata: w4-data\nhttp: { listen: "127.0.0.1:${port}" }\nlogs:\n  - { origin: ${log.origin}, vkeys: [ "${log.key.vkey}" ] }\n`);
     const second = run(['serve', '--config', config]);
-    expect((await withDeadline(second.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(75);
+    expect((await withDeadline(second.exited, { what: 'exit', timeoutMs: EXIT_DEADLINE_MS })).code).toBe(75);
     expect(second.stderr()).toMatch(/EADDRINUSE|address already in use/);
     first.child.kill('SIGTERM');
-    expect((await withDeadline(first.exited, EXIT_DEADLINE_MS, 'exit')).code).toBe(0);
+    expect((await withDeadline(first.exited, { what: 'exit', timeoutMs: EXIT_DEADLINE_MS })).code).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ import { encodeBase64 } from '../../src/util/bytes.js';
 import { generateKey, cosigner } from '../../src/note/keys.js';
 import { writeKeyFile } from '../../src/keys/keyfile.js';
 import { Network } from '../policy/helpers.js';
+import { waitFor, withDeadline } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEADLINE_MS = 30_000;
@@ -43,26 +44,25 @@ function start(args: string[], stdin = ''): Running {
 }
 async function cli(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const r = start(args, stdin);
-  let t: NodeJS.Timeout | undefined;
-  const code = await Promise.race([r.exited, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out: ${args.join(' ')}`)), DEADLINE_MS)))]);
-  clearTimeout(t);
+  const code = await withDeadline(r.exited, { what: `exit of ${args.join(' ')}`, timeoutMs: DEADLINE_MS });
   return { code, stdout: r.out(), stderr: r.err() };
 }
-async function waitForLine(r: Running, msg: string): Promise<Record<string, any>> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    for (const line of r.out().split('\n')) {
-      try {
-        const o = JSON.parse(line);
-        if (o.msg === msg) return o;
-      } catch {
-        // not JSON
+function waitForLine(r: Running, msg: string): Promise<Record<string, any>> {
+  return waitFor(
+    () => {
+      for (const line of r.out().split('\n')) {
+        try {
+          const o = JSON.parse(line);
+          if (o.msg === msg) return o as Record<string, any>;
+        } catch {
+          // not JSON
+        }
       }
-    }
-    if (r.child.exitCode !== null) throw new Error(`exited before ${JSON.stringify(msg)}: ${r.err()} ${r.out()}`);
-    if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(msg)} within ${DEADLINE_MS} ms: ${r.err()}`);
-    await new Promise((res) => setTimeout(res, 25));
-  }
+      if (r.child.exitCode !== null) throw new Error(`exited before ${JSON.stringify(msg)}: ${r.err()} ${r.out()}`);
+      return undefined;
+    },
+    { what: JSON.stringify(msg), timeoutMs: DEADLINE_MS, intervalMs: 25, detail: r.err },
+  );
 }
 const file = (name: string, content: string | Uint8Array) => {
   const p = join(dir, name);

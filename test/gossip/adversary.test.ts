@@ -6,6 +6,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { multiaddr } from '@multiformats/multiaddr';
 import { TestLog } from '../helpers/fork.js';
 import { Net, push, v1, waitFor } from './helpers.js';
+import { holdsFor } from '../helpers/wait.js';
 import { createGossipHost, type GossipHost } from '../../src/gossip/host.js';
 import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC } from '../../src/gossip/wire.js';
 import { formatSignatureLine } from '../../src/note/note.js';
@@ -99,8 +100,15 @@ describe('gossip peer scoring', () => {
       for (const n of net.nodes) await push(n.node, shared);
     }
     await waitFor(() => net!.nodes.slice(0, 2).every((n) => n.node.gossip!.viewOf(shared.origin)?.head()?.checkpoint.size === 9n), 'shared checkpoints delivered');
-    await new Promise((r) => setTimeout(r, 1200)); // a score decay tick
     const node2 = net.nodes[2].node.gossip!.peerId;
+    // gossipsub caches a peer's score for one heartbeat (1 s) and no event says it was recomputed:
+    // node 2's score must stay non-negative across a window longer than that.
+    await holdsFor(() => net!.nodes.slice(0, 2).every((n) => (n.node.gossip!.scores().get(node2) ?? -1) >= 0), {
+      what: "node 2's score at nodes 0 and 1 non-negative",
+      windowMs: 1200,
+      intervalMs: 50,
+      why: 'a penalty shows only once the cached score expires (heartbeat 1 s)',
+    });
     for (const n of net.nodes.slice(0, 2)) {
       const ignored = n.events.filter((e) => e.type === 'verdict' && e.verdict === 'ignore' && e.from === node2);
       expect(ignored.length).toBeGreaterThan(0); // it did send things these nodes cannot judge

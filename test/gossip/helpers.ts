@@ -12,14 +12,11 @@ import { MemoryStore } from '../../src/store/memory.js';
 import type { GossipEvent } from '../../src/gossip/service.js';
 import { formatAddCheckpointBody } from '../../src/witness/request.js';
 import type { TestLog } from '../helpers/fork.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
+/** waitFor of test/helpers/wait.ts with this folder's argument order (cond, what, ms). */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitUntil(cond, { what, timeoutMs: ms, intervalMs: 20 });
 }
 
 export interface NetNode {

@@ -17,6 +17,7 @@ import { MESSAGES } from '../../src/errors.js';
 import { EVIDENCE_PER_ORIGIN, type VerifiedRecord } from '../../src/witness/store.js';
 import { cosigner, generateKey, parseVkey } from '../../src/note/index.js';
 import { originHash } from '../../src/checkpoint/checkpoint.js';
+import { withDeadline } from '../helpers/wait.js';
 
 const ORIGIN = 'example.com/log';
 
@@ -78,12 +79,7 @@ function hostile(port: number, head: string, drip: string | null): Promise<{ ans
 }
 
 /** Fails instead of hanging (a hang detector, not a timing assertion). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
+const within = <T>(p: Promise<T>, ms: number, what: string) => withDeadline(p, { what, timeoutMs: ms });
 
 describe('the request deadline', () => {
   it('answers 408 and closes a slow body, an endless chunked upload and a silent connection; honest requests beside them are cosigned', async () => {

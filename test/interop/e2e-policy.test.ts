@@ -15,6 +15,7 @@ import { startWitnessNode, type WitnessNode } from '../../src/node/witness-node.
 import { startLocalLog } from '../../src/logs/local-log/index.js';
 import { parsePolicy, verifyCosignedCheckpoint } from '../../src/policy/index.js';
 import { reportSkip } from './harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DEADLINE_MS = 15_000;
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -66,16 +67,13 @@ describe.skipIf(!!skipReason)(`2-of-2 policy over our witness and sigsum-witness
       stdio: 'ignore',
     });
     const sigsumUrl = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + DEADLINE_MS;
-    for (;;) {
-      try {
-        await fetch(`${sigsumUrl}/add-checkpoint`);
-        break;
-      } catch {
-        if (Date.now() > deadline || sigsum.exitCode !== null) throw new Error('sigsum-witness did not start');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    await waitFor(
+      () => {
+        if (sigsum!.exitCode !== null) throw new Error(`sigsum-witness exited (${sigsum!.exitCode}) before answering`);
+        return fetch(`${sigsumUrl}/add-checkpoint`).then(() => true, () => false);
+      },
+      { what: 'sigsum-witness to answer', timeoutMs: DEADLINE_MS, intervalMs: 20 },
+    );
     const config = parseConfig(
       `name: gossip-witness.example/e2e\nkey: ours.key\ndata: ours-data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - { origin: "${origin}", vkeys: [ "${logKey.vkey}" ] }\n`,
       join(dir, 'ours.yaml'),

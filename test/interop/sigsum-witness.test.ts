@@ -28,6 +28,7 @@ import { ed25519KeyFromSeed, openNote, parseCosignatureVkey, signNote, type Ed25
 import { parseConfig } from '../../src/config.js';
 import { startWitnessNode, type WitnessNode } from '../../src/node/witness-node.js';
 import { interopRequired, interopStatus, reportSkip, sigsumHelper } from './harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DEADLINE_MS = 15_000;
 
@@ -148,19 +149,12 @@ describe.skipIf(!!skipReason)(`sigsum-witness interop: the same requests to both
       child.once('exit', () => (exited = true));
       sigsumChild = child;
       const url = `http://127.0.0.1:${port}`;
-      // Ready when it answers anything.
-      const deadline = Date.now() + DEADLINE_MS;
-      let up = false;
-      while (!exited && Date.now() < deadline) {
-        try {
-          await fetch(`${url}/add-checkpoint`, { method: 'GET' });
-          up = true;
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-      if (up) {
+      // Ready when it answers anything; an exit (the port taken meanwhile) means another attempt.
+      const up = await waitFor(
+        () => (exited ? 'exited' : fetch(`${url}/add-checkpoint`, { method: 'GET' }).then(() => 'up', () => undefined)),
+        { what: 'sigsum-witness to answer', timeoutMs: DEADLINE_MS, intervalMs: 20 },
+      ).catch(() => 'timed out');
+      if (up === 'up') {
         sigsumUrl = url;
         break;
       }

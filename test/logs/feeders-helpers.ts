@@ -10,6 +10,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { Witness, type WitnessEvent } from '../../src/witness/witness.js';
 import { LogRegistryImpl } from '../../src/logs/registry.js';
 import { cosigner, generateKey, parseVkey } from '../../src/note/index.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void | Promise<void>;
 
@@ -154,15 +155,9 @@ export function witnessCore(logs: LogSpec[], name = 'witness.example/w1') {
   return { store, registry, key, witness, events };
 }
 
-/** Waits until cond() is truthy, polling every few ms; fails after the deadline. */
-export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** waitFor of test/helpers/wait.ts with this folder's argument order (cond, what, timeoutMs). */
+export function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
+  return waitUntil(cond, { what, timeoutMs, intervalMs: 5 });
 }
 
 /** Number of active timers (setTimeout/setInterval handles) in this process. */

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchCheckpoint, startTestWitness, waitFor, type TestWitnessNode } from './local-log-helpers.js';
 import { readKeyFile } from '../../src/keys/keyfile.js';
+import { withDeadline } from '../helpers/wait.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEADLINE_MS = 20_000;
@@ -44,14 +45,11 @@ function run(args: string[], stdin?: string): Running {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-function withDeadline<T>(p: Promise<T>, what: string, ms = DEADLINE_MS): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms)))]).finally(() => clearTimeout(t));
-}
+const exitWithin = <T>(p: Promise<T>, what: string) => withDeadline(p, { what, timeoutMs: DEADLINE_MS });
 
 async function runToEnd(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const r = run(args, stdin);
-  const { code } = await withDeadline(r.exited, `gossip-witness ${args.join(' ')}`);
+  const { code } = await exitWithin(r.exited, `gossip-witness ${args.join(' ')}`);
   return { code, stdout: r.stdout(), stderr: r.stderr() };
 }
 
@@ -150,7 +148,7 @@ describe('gossip-witness log', () => {
     expect(add.code).toBe(2);
 
     r.child.kill('SIGTERM');
-    expect(await withDeadline(r.exited, 'exit after SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await exitWithin(r.exited, 'exit after SIGTERM')).toEqual({ code: 0, signal: null });
   });
 
   it('exits 2 on unusable flags', async () => {

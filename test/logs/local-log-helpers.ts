@@ -12,6 +12,7 @@ import { parseVkey } from '../../src/note/keys.js';
 import type { TileFetcher } from '../../src/merkle/tiles.js';
 import { tilePath } from '../../src/merkle/tiles.js';
 import type { Checkpoint } from '../../src/checkpoint/checkpoint.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
 export interface GetOptions {
   headers?: Record<string, string>;
@@ -78,15 +79,9 @@ export async function fetchCheckpoint(base: string, logVkey: string, o: GetOptio
   return { note, checkpoint: openCheckpoint(note, [parseVkey(logVkey)]).checkpoint };
 }
 
-/** Polls cond every 20 ms until it holds or the deadline passes. */
+/** waitFor of test/helpers/wait.ts with this folder's argument order (what, cond, ms). */
 export async function waitFor<T>(what: string, cond: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return (await waitUntil(cond, { what, timeoutMs: ms, intervalMs: 20 })) as T;
 }
 
 export interface TestWitnessNode {

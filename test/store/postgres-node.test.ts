@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config.js';
 import { startWitnessNode } from '../../src/node/witness-node.js';
 import { generateKey } from '../../src/note/index.js';
 import { PG_REQUIRED, pgUnavailableReason, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
 
 const why = pgUnavailableReason();
 if (why && PG_REQUIRED) throw new Error(`INTEROP_REQUIRED=1 but ${why}`);
@@ -66,13 +67,7 @@ logs:
 `,
         join(dir, `f${i}.yaml`),
       );
-    const until = async (pred: () => boolean, what: string) => {
-      const end = Date.now() + 20_000;
-      while (!pred()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    };
+    const until = (pred: () => boolean, what: string) => waitFor(pred, { what, timeoutMs: 20_000, intervalMs: 25 });
     const a = await startWitnessNode(cfg(0));
     const running = (n: typeof a) => n.feeders.feeders.some((f) => f.running);
     await until(() => running(a), 'the first node to lead');

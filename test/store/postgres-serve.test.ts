@@ -17,6 +17,7 @@ import { generateKey, openNote, parseCosignatureVkey, parseVkey, signNote, Verif
 import { equalBytes } from '../../src/util/bytes.js';
 import { killAllChildren, startServe, type ServeChild } from '../witness/crash-driver.js';
 import { PG_REQUIRED, pgUnavailableReason, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
 
 const why = pgUnavailableReason();
 if (why && PG_REQUIRED) throw new Error(`INTEROP_REQUIRED=1 but ${why}`);
@@ -49,13 +50,7 @@ function candidate(trunk: MemoryTree, base: bigint, leaves: Uint8Array[]): Candi
   return { base, size, root: rootFromHasher(size, rec), leaves, hasher: rec };
 }
 
-async function until(pred: () => boolean | Promise<boolean>, what: string, ms = DEADLINE_MS): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (pred: () => boolean | Promise<boolean>, what: string, ms = DEADLINE_MS) => waitFor(pred, { what, timeoutMs: ms, intervalMs: 25 });
 
 describe.skipIf(!!why)(`two serve instances on one PostgreSQL database${why ? ` (SKIPPED: ${why})` : ''}`, () => {
   let pgs: TestPostgres;

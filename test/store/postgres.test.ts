@@ -13,6 +13,7 @@ import { Witness } from '../../src/witness/witness.js';
 import { formatAddCheckpointBody } from '../../src/witness/request.js';
 import { cosigner } from '../../src/note/index.js';
 import { freePort, PG_REQUIRED, pgUnavailableReason, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { holdsFor, waitFor } from '../helpers/wait.js';
 
 const why = pgUnavailableReason();
 if (why && PG_REQUIRED) throw new Error(`INTEROP_REQUIRED=1 but ${why}`);
@@ -149,19 +150,12 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
       const url = await pgServer().freshDb();
       const [a, b] = await Promise.all([PostgresStore.open({ url }), PostgresStore.open({ url })]);
       const leaders = { a: false, b: false };
-      const until = async (pred: () => boolean, what: string) => {
-        const end = Date.now() + 15_000;
-        while (!pred()) {
-          if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
+      const until = (pred: () => boolean, what: string) => waitFor(pred, { what, timeoutMs: 15_000, intervalMs: 20 });
       const stopA = a.leadership((l) => (leaders.a = l), 100);
       await until(() => leaders.a, 'a to lead');
       const stopB = b.leadership((l) => (leaders.b = l), 100);
       // b keeps trying while a leads: still exactly one leader after several rounds.
-      const t = Date.now();
-      await until(() => Date.now() - t > 500, 'a few rounds');
+      await holdsFor(() => leaders.a && !leaders.b, { what: 'a alone leading', windowMs: 500, why: "onChange fires only on a change: b's failed tries (every 100 ms) report nothing" });
       expect(leaders).toEqual({ a: true, b: false });
       await stopA();
       await until(() => leaders.b, 'b to take over');
@@ -315,11 +309,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
         await expect(s.getState('o')).rejects.toBeInstanceOf(StoreUnavailableError);
         silent = false;
         for (const [c, up] of pairs) (c.destroy(), up.destroy()); // the stuck connections are gone for good
-        const end = Date.now() + 15_000;
-        while (!s.health().writable) {
-          if (Date.now() > end) throw new Error('did not recover');
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await waitFor(() => s.health().writable, { what: 'the store to recover (writable)', timeoutMs: 15_000, intervalMs: 50 });
         // Nothing half-done: the state is 1 or 2 (a commit whose answer was lost may have landed), and it moves on.
         const cur = (await s.getState('o'))!.size;
         expect([1n, 2n]).toContain(cur);

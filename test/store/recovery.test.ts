@@ -12,6 +12,7 @@ import { LevelStore } from '../../src/store/level.js';
 import { HIGHWATER_FILE } from '../../src/store/highwater.js';
 import { StoreUnavailableError, type LogState } from '../../src/witness/store.js';
 import { cosigner, generateKey, parseNote, signatureLines } from '../../src/note/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 const log = new TestLog('recovery.example/log').append(300);
 const signer = cosigner(generateKey('recovery.example/witness'), () => 1_800_000_000n);
@@ -20,13 +21,7 @@ function real(size: number, pad = 0): LogState {
   return { size: BigInt(size), root: log.tree.root(BigInt(size)), note, cosigned: note + signatureLines(parseNote(note).textBytes, [signer]) + 'x'.repeat(pad), updatedAt: 1 };
 }
 
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 20_000) => waitFor(cond, { what, timeoutMs: ms });
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -11,6 +11,7 @@ import type { WitnessStore } from '../../src/witness/store.js';
 /** The conformance values are not real checkpoint notes: the generic semantics are tested without the note check (test/store/integrity.test.ts covers it). */
 const LAX: LevelStoreOptions = { verifyNotes: false };
 import { evidence, runStoreConformance, state, suspect } from './conformance.js';
+import { holdsFor, waitFor } from '../helpers/wait.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'gossip-witness-store-'));
@@ -84,13 +85,7 @@ function makeGate() {
   return g;
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 5000) => waitFor(cond, { what, timeoutMs: ms, intervalMs: 2 });
 
 describe('LevelStore', () => {
   const dirs: string[] = [];
@@ -248,8 +243,8 @@ describe('LevelStore', () => {
       let resolved = false;
       const p = store.compareAndSet('o', 0n, state(1)).then((r) => ((resolved = true), r));
       await until(() => gate.held === 1, 'the batch to start');
-      await new Promise((r) => setTimeout(r, 50));
-      expect(resolved).toBe(false);
+      // The batch never completes while held, so no event can show the CAS "not resolving": a window.
+      await holdsFor(() => !resolved, { what: 'the CAS unresolved while its batch is held', windowMs: 50, why: 'an early resolve would come within a few event-loop turns' });
       expect(await store.getState('o')).toBeUndefined(); // not visible before it is durable
       gate.open();
       expect(await p).toEqual({ ok: true });
@@ -307,8 +302,8 @@ describe('LevelStore', () => {
       await until(() => gate.held === 1, 'the first batch to start');
       const rest = Array.from({ length: 50 }, (_, i) => store.compareAndSet(`log${i}`, 0n, state(1)));
       const evid = store.addEvidence(evidence('ev', 'log0', 1));
-      await new Promise((r) => setTimeout(r, 20));
-      expect(batches).toHaveLength(1); // the queue waits for the in-flight batch
+      // The queue waits for the in-flight batch: no second batch starts while the first is held.
+      await holdsFor(() => batches.length === 1, { what: 'one batch while the first is held', windowMs: 20, why: 'an eager flush would start within a few event-loop turns' });
       gate.open();
       expect(await first).toEqual({ ok: true });
       expect((await Promise.all(rest)).every((r) => r.ok)).toBe(true);
@@ -339,8 +334,7 @@ describe('LevelStore', () => {
     let closed = false;
     const closing = store.close().then(() => (closed = true));
     await expect(store.compareAndSet('o', 1n, state(2))).rejects.toThrow(/closed/);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(closed).toBe(false);
+    await holdsFor(() => !closed, { what: 'close() pending while a batch is in flight', windowMs: 30, why: 'a close that did not wait would resolve within a few event-loop turns' });
     gate.open();
     expect(await cas).toEqual({ ok: true });
     await sus;
