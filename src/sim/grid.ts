@@ -12,7 +12,8 @@
 // read.csv read them as they are; the sweep parameters are columns named by their paths):
 //   observations.csv  run, point, PARAMS..., seed, metric, value       every scalar metric of every run
 //   nodes.csv         run, point, PARAMS..., seed, node, detection_ms   per honest witness
-//   clients.csv       run, point, PARAMS..., seed, client, population, branch, trusted_colluders, accept_ms, detect_ms, false_accept, forked_accept
+//   clients.csv       run, point, PARAMS..., seed, client, population, branch, trusted_colluders, accept_ms, detect_ms, false_accept, forked_accept, accept_latency_ms, log
+//                     one row per client and log it follows (one log unless clients.populations[].logs says more)
 //   rates.csv         point, PARAMS..., rate, successes, trials, estimate, wilson_lo, wilson_hi   rates pooled over seeds, Wilson 95%
 //   points.csv        point, PARAMS..., metric, mean, ci95_lo, ci95_hi, n    t-interval over seeds
 //   provenance.json   version, commit, scenario, scenarioHash, sweep, seeds (no wall-clock fields)
@@ -286,6 +287,12 @@ function rateCounts(r: RunResult): Record<string, [number, number]> {
   const protectedClients = r.clients.perClient?.detectMs.filter((x) => x !== null).length;
   if (protectedClients !== undefined) out.clientsProtected = [protectedClients, r.clients.total];
   if (r.monitors) out.monitorsDetected = [r.monitors.perNodeMs.filter((x) => x !== null).length, r.monitors.count];
+  // Populations following several logs: the rates above are over any log; per log, its followers are the trials.
+  for (const x of r.clients.perLog ?? []) {
+    out[`falseAcceptRate.log.${x.log}`] = [x.falseAccepts, x.clients];
+    out[`forkedAcceptRate.log.${x.log}`] = [x.forkedAccepts, x.clients];
+    out[`clientsProtected.log.${x.log}`] = [x.protected, x.clients];
+  }
   return out;
 }
 
@@ -314,11 +321,15 @@ export function writeTidy(dir: string, spec: SweepSpec, points: readonly { index
   put(
     'clients.csv',
     table(
-      ['run', 'point', ...pcols, 'seed', 'client', 'population', 'branch', 'trusted_colluders', 'accept_ms', 'detect_ms', 'false_accept', 'forked_accept', 'accept_latency_ms'],
+      ['run', 'point', ...pcols, 'seed', 'client', 'population', 'branch', 'trusted_colluders', 'accept_ms', 'detect_ms', 'false_accept', 'forked_accept', 'accept_latency_ms', 'log'],
       records.flatMap((r) => {
         const pc = r.result.clients.perClient;
         if (!pc) return [];
-        return pc.branch.map((b, c) => [r.run, r.point, ...pv(r.point), r.seed, c, pc.population[c], b, pc.trustedColluders[c], pc.acceptMs[c], pc.detectMs[c], pc.falseAccept[c], pc.forkedAccept[c], pc.acceptLatencyMs?.[c] ?? null]);
+        const pl = r.result.clients.perClientLog;
+        // Populations following several logs: a row per (client, log), times from that log's fork.
+        if (pl) return pl.client.map((c, j) => [r.run, r.point, ...pv(r.point), r.seed, c, pc.population[c], pl.branch[j], pc.trustedColluders[c], pl.acceptMs[j], pl.detectMs[j], pl.falseAccept[j], pl.forkedAccept[j], pl.acceptLatencyMs[j], pl.log[j]]);
+        const log = (r.result.provenance.scenario as Partial<Scenario> | null)?.adversary?.log ?? 0;
+        return pc.branch.map((b, c) => [r.run, r.point, ...pv(r.point), r.seed, c, pc.population[c], b, pc.trustedColluders[c], pc.acceptMs[c], pc.detectMs[c], pc.falseAccept[c], pc.forkedAccept[c], pc.acceptLatencyMs?.[c] ?? null, log]);
       }),
     ),
   );

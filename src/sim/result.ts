@@ -72,6 +72,43 @@ export interface RunResult {
       readonly falseAccept: readonly number[];
       readonly forkedAccept: readonly number[];
     };
+    /**
+     * When a population states the logs it follows (clients.populations[].logs): one entry per
+     * (client, log it follows), ms counted from that log's own fork (null: never, or the log never
+     * forked). perClient and the counts above are then the any-log aggregates (branch: the highest
+     * shown on any log; accept and detect: the earliest; false / forked accept: on any log).
+     */
+    readonly perClientLog?: {
+      readonly client: readonly number[];
+      readonly log: readonly number[];
+      readonly branch: readonly number[];
+      readonly acceptMs: readonly (number | null)[];
+      readonly acceptLatencyMs: readonly (number | null)[];
+      readonly detectMs: readonly (number | null)[];
+      readonly falseAccept: readonly number[];
+      readonly forkedAccept: readonly number[];
+    };
+    /** With perClientLog: Wilson 95 % intervals of the any-log rates (clients as trials; falseAcceptRateCI above is the third). */
+    readonly anyLog?: { readonly forkedAcceptRateCI: readonly [number, number]; readonly protected: number; readonly protectedFractionCI: readonly [number, number] };
+    /** Per log some client follows (with perClientLog): its clients, rates with Wilson 95 % intervals (clients following it as trials), and time quantiles from its fork. */
+    readonly perLog?: readonly {
+      readonly log: number;
+      readonly forkAtMs: number | null;
+      readonly clients: number;
+      readonly falseAccepts: number;
+      readonly falseAcceptRate: number;
+      readonly falseAcceptRateCI: readonly [number, number];
+      readonly forkedAccepts: number;
+      readonly forkedAcceptRate: number;
+      readonly forkedAcceptRateCI: readonly [number, number];
+      readonly protected: number;
+      readonly protectedFraction: number;
+      readonly protectedFractionCI: readonly [number, number];
+      readonly timeToAcceptP50Ms: number | null;
+      readonly timeToAcceptP90Ms: number | null;
+      readonly timeToDetectP50Ms: number | null;
+      readonly timeToDetectP90Ms: number | null;
+    }[];
   };
   readonly traffic: {
     readonly messagesPerNodePerHour: number;

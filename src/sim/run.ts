@@ -5,7 +5,7 @@ import type { Scenario } from './scenario.js';
 import type { RunResult } from './result.js';
 import { makeProvenance } from './provenance.js';
 import { ModelEngine } from './model/engine.js';
-import { wilson } from './stats.js';
+import { quantile as q, wilson } from './stats.js';
 
 export interface RunOptions {
   /** Overrides scenario.seed. */
@@ -48,6 +48,26 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const pc = out.perClient;
   const since = (t: number) => (fork !== null && t >= 0 ? Math.max(0, t - fork) : null);
   const prop = [...out.propagation].sort((a, b) => a - b);
+  // Populations that state their logs: one row per (client, log), times from that log's own fork.
+  const pcl = out.perClientLog;
+  const logFork = new Map(out.forkedLogs.map((f) => [f.log, f.forkAtMs]));
+  const sinceLog = (t: number, l: number) => {
+    const f = logFork.get(l) ?? null;
+    return f !== null && t >= 0 ? Math.max(0, t - f) : null;
+  };
+  const perClientLog = pcl
+    ? {
+        client: Array.from(pcl.client),
+        log: Array.from(pcl.log),
+        branch: Array.from(pcl.branch),
+        acceptMs: Array.from(pcl.acceptAt, (t, j) => sinceLog(t, pcl.log[j])),
+        acceptLatencyMs: Array.from(pcl.acceptLatency, (x) => (x >= 0 ? x : null)),
+        detectMs: Array.from(pcl.detectAt, (t, j) => sinceLog(t, pcl.log[j])),
+        falseAccept: Array.from(pcl.falseAccept),
+        forkedAccept: Array.from(pcl.forkedAccept),
+      }
+    : null;
+  const perLog = perClientLog ? perLogSummary(perClientLog, logFork) : null;
   return {
     provenance,
     nodes: scenario.network.nodes,
@@ -77,6 +97,17 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         falseAccept: Array.from(pc.falseAccept),
         forkedAccept: Array.from(pc.forkedAccept),
       },
+      ...(perClientLog && perLog
+        ? {
+            perClientLog,
+            perLog,
+            anyLog: {
+              forkedAcceptRateCI: wilson(out.forkedAccepts, out.clientsTotal),
+              protected: Array.from(pc.detectAt).filter((t) => t >= 0).length,
+              protectedFractionCI: wilson(Array.from(pc.detectAt).filter((t) => t >= 0).length, out.clientsTotal),
+            },
+          }
+        : {}),
     },
     ...(scenario.network.monitors.count > 0
       ? {
@@ -110,4 +141,38 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     model: { ...out.roles, forkedAccepts: out.forkedAccepts, evidenceCount: out.evidenceCount, signatures: scenario.signatures, ...(out.exchange ? { exchange: out.exchange } : {}) },
     perf: { wallMs, peakRssBytes: process.resourceUsage().maxRSS * 1024, signaturesVerified: out.signaturesVerified, events: out.events },
   };
+}
+
+type PerClientLog = NonNullable<RunResult['clients']['perClientLog']>;
+
+/** Per log followed (ascending): clients following it, false / forked accepts and protected clients with Wilson 95 % intervals, time-to-accept and time-to-detect quantiles. */
+function perLogSummary(p: PerClientLog, logFork: Map<number, number | null>): NonNullable<RunResult['clients']['perLog']> {
+  const logs = [...new Set(p.log)].sort((a, b) => a - b);
+  return logs.map((l) => {
+    const rows = p.log.flatMap((x, j) => (x === l ? [j] : []));
+    const n = rows.length;
+    const fa = rows.reduce((t, j) => t + p.falseAccept[j], 0);
+    const fo = rows.reduce((t, j) => t + p.forkedAccept[j], 0);
+    const acc = rows.flatMap((j) => (p.acceptMs[j] === null ? [] : [p.acceptMs[j]!]));
+    const det = rows.flatMap((j) => (p.detectMs[j] === null ? [] : [p.detectMs[j]!]));
+    const qq = (xs: number[], x: number) => (xs.length === 0 ? null : q(xs, x));
+    return {
+      log: l,
+      forkAtMs: logFork.get(l) ?? null,
+      clients: n,
+      falseAccepts: fa,
+      falseAcceptRate: n === 0 ? 0 : fa / n,
+      falseAcceptRateCI: wilson(fa, n),
+      forkedAccepts: fo,
+      forkedAcceptRate: n === 0 ? 0 : fo / n,
+      forkedAcceptRateCI: wilson(fo, n),
+      protected: det.length,
+      protectedFraction: n === 0 ? 0 : det.length / n,
+      protectedFractionCI: wilson(det.length, n),
+      timeToAcceptP50Ms: qq(acc, 0.5),
+      timeToAcceptP90Ms: qq(acc, 0.9),
+      timeToDetectP50Ms: qq(det, 0.5),
+      timeToDetectP90Ms: qq(det, 0.9),
+    };
+  });
 }

@@ -103,6 +103,8 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
     fetch: { witnesses: p.fetch.witnesses, interval: ms(p.fetch.intervalMs), ...(p.fetch.delayMs > 0 ? { delay: ms(p.fetch.delayMs) } : {}) },
     ...(p.witnessSets.kind === 'popular' ? { witnessSets: { popular: p.witnessSets.sets, zipf: p.witnessSets.zipf } } : {}),
     ...(p.report ? { report: true } : {}),
+    ...(p.logs ? { logs: [...p.logs] } : {}),
+    ...(p.victims ? { victims: p.victims } : {}),
   });
   return {
     name: s.name,
@@ -207,6 +209,11 @@ export function summarise(runs: readonly RunResult[]): SweepPoint['summary'] {
   // P(every honest node detected within T): the mean over seeds of 0/1 outcomes.
   const ts = new Set(runs.flatMap((r) => Object.keys(r.detection.withinMs)));
   for (const t of ts) out[`detection.within.${t}`] = tInterval(runs.map((r) => r.detection.withinMs[t]).filter((x): x is number => typeof x === 'number'));
+  // Populations following several logs: each per-log client metric (clients.log.L.*), over seeds.
+  const perLog = new Set(runs.flatMap((r) => (r.clients.perLog ?? []).map((x) => x.log)));
+  for (const l of [...perLog].sort((a, b) => a - b))
+    for (const m of ['falseAcceptRate', 'protectedFraction', 'timeToAcceptP50Ms', 'timeToDetectP50Ms'] as const)
+      out[`clients.log.${l}.${m}`] = tInterval(runs.map((r) => r.clients.perLog?.find((x) => x.log === l)?.[m]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));
   return out;
 }
 

@@ -121,6 +121,7 @@ export function checkLiveSupport(s: Scenario, o: { maxNodes?: number; maxDuratio
   }
   const pops = s.clients.populations;
   if (pops.length > 1 || pops.some((p) => p.witnessSets.kind !== 'uniform' || p.report || p.fetch.delayMs > 0 || p.fetch.latency !== null)) problems.push('clients: populations, witnessSets, report, fetch.delay and fetch.latency are model mode only');
+  if (pops.some((p) => p.logs !== undefined || p.victims !== undefined)) problems.push('clients.logs, clients.victims: clients following several logs are model mode only');
   if (problems.length > 0) throw new LiveModeError(problems);
   notes.push(`latency: loopback TCP between processes on one machine (the scenario's ${n.latency.distribution} latency model is not applied)`);
   notes.push(`topology ${n.topology}: approximated by whom each node dials at start (bootstrap); libp2p may add connections`);

@@ -108,6 +108,20 @@ export function flatMetrics(r: RunResult): Record<string, number | null> {
     'clients.timeToDetectP90Ms': clientQuantile(r, 'detectMs', 0.9),
     'clients.protectedFraction': r.clients.perClient && r.clients.total > 0 ? r.clients.perClient.detectMs.filter((x) => x !== null).length / r.clients.total : null,
     'monitors.fractionDetected': r.monitors ? r.monitors.fractionDetected : null,
+    // Populations following several logs: the metrics above are over any log; these are per log.
+    ...Object.fromEntries(
+      (r.clients.perLog ?? []).flatMap((x) => [
+        [`clients.log.${x.log}.clients`, x.clients],
+        [`clients.log.${x.log}.falseAccepts`, x.falseAccepts],
+        [`clients.log.${x.log}.falseAcceptRate`, x.falseAcceptRate],
+        [`clients.log.${x.log}.forkedAccepts`, x.forkedAccepts],
+        [`clients.log.${x.log}.protectedFraction`, x.protectedFraction],
+        [`clients.log.${x.log}.timeToAcceptP50Ms`, x.timeToAcceptP50Ms],
+        [`clients.log.${x.log}.timeToAcceptP90Ms`, x.timeToAcceptP90Ms],
+        [`clients.log.${x.log}.timeToDetectP50Ms`, x.timeToDetectP50Ms],
+        [`clients.log.${x.log}.timeToDetectP90Ms`, x.timeToDetectP90Ms],
+      ]),
+    ),
     'traffic.messagesPerNodePerHour': r.traffic.messagesPerNodePerHour,
     'traffic.bytesPerNodePerHour': r.traffic.bytesPerNodePerHour,
     'traffic.deliveryRatio': r.traffic.deliveryRatio,

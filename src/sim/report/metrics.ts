@@ -20,14 +20,14 @@ const INFO: Record<string, MetricInfo> = {
   'detection.medianMs': { unit: 'ms', text: 'median over honest witnesses of fork → evidence (those that detected)' },
   'detection.fractionDetected': { unit: 'fraction', text: 'honest witnesses holding evidence at the end' },
   'clients.total': { unit: 'count', text: 'clients' },
-  'clients.falseAccepts': { unit: 'count', text: 'clients that accepted a branch-B checkpoint before learning evidence while branch A also had a quorum under their policy (a split view got through)' },
+  'clients.falseAccepts': { unit: 'count', text: 'clients that accepted a branch-B checkpoint before learning evidence while branch A also had a quorum under their policy (a split view got through; clients following several logs: on any of them)' },
   'clients.falseAcceptRate': { unit: 'fraction', text: 'false accepts / clients' },
-  'clients.forkedAccepts': { unit: 'count', text: 'clients that accepted a branch-B checkpoint before learning evidence (whether or not A had a quorum)' },
-  'clients.timeToAcceptP50Ms': { unit: 'ms', text: 'median over clients of fork → first accept of a post-fork checkpoint (clients that never accepted left out)' },
+  'clients.forkedAccepts': { unit: 'count', text: 'clients that accepted a branch-B checkpoint before learning evidence (whether or not A had a quorum; several logs: on any of them)' },
+  'clients.timeToAcceptP50Ms': { unit: 'ms', text: 'median over clients of fork → first accept of a post-fork checkpoint (clients that never accepted left out; several logs: the first fork → the earliest accept on any log)' },
   'clients.timeToAcceptP90Ms': { unit: 'ms', text: '90th percentile of the same' },
-  'clients.timeToDetectP50Ms': { unit: 'ms', text: 'median over clients of fork → refusing the log on evidence a witness handed over' },
+  'clients.timeToDetectP50Ms': { unit: 'ms', text: 'median over clients of fork → refusing the log on evidence a witness handed over (several logs: the first fork → refusing any log)' },
   'clients.timeToDetectP90Ms': { unit: 'ms', text: '90th percentile of the same' },
-  'clients.protectedFraction': { unit: 'fraction', text: 'clients that learnt evidence by the end' },
+  'clients.protectedFraction': { unit: 'fraction', text: 'clients that learnt evidence by the end (several logs: against any of them)' },
   'monitors.fractionDetected': { unit: 'fraction', text: 'monitors (non-witness gossip nodes) holding evidence at the end' },
   'traffic.messagesPerNodePerHour': {
     unit: 'per hour',
@@ -46,10 +46,28 @@ const INFO: Record<string, MetricInfo> = {
   'perf.events': { unit: 'count', text: 'simulation events processed' },
 };
 
+/** Per-log client metrics (clients.log.L.NAME; populations that state clients.populations[].logs): L is the log. */
+const PER_LOG: Record<string, MetricInfo> = {
+  clients: { unit: 'count', text: 'clients following log L (clients.populations[].logs)' },
+  falseAccepts: { unit: 'count', text: 'clients following log L that accepted a branch-B checkpoint of it before learning evidence against it while branch A also had a quorum under their policy' },
+  falseAcceptRate: { unit: 'fraction', text: 'log L false accepts / clients following log L' },
+  forkedAccepts: { unit: 'count', text: 'clients following log L that accepted a branch-B checkpoint of it before learning evidence against it' },
+  protectedFraction: { unit: 'fraction', text: 'clients following log L that refused it on evidence against it by the end' },
+  timeToAcceptP50Ms: { unit: 'ms', text: "median over clients following log L of log L's fork → their first accept of a post-fork checkpoint of it (never: left out)" },
+  timeToAcceptP90Ms: { unit: 'ms', text: '90th percentile of the same' },
+  timeToDetectP50Ms: { unit: 'ms', text: "median over clients following log L of log L's fork → refusing log L on evidence against it (never: left out)" },
+  timeToDetectP90Ms: { unit: 'ms', text: '90th percentile of the same' },
+};
+
 /** Unit and explanation of a metric key (detection.within.T included), or null for an unknown key. */
 export function metricInfo(name: string): MetricInfo | null {
   const m = /^detection\.within\.(\d+)$/.exec(name);
   if (m) return { unit: 'probability', text: `every honest witness detected within ${humanMs(Number(m[1]))}: 1 yes, 0 no (over seeds: the probability)` };
+  const pl = /^clients\.log\.(\d+)\.(\w+)$/.exec(name);
+  if (pl) {
+    const info = PER_LOG[pl[2]];
+    return info ? { unit: info.unit, text: info.text.replace(/\bL\b/g, pl[1]) } : null;
+  }
   return INFO[name] ?? null;
 }
 
