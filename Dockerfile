@@ -16,6 +16,7 @@ RUN apt-get update \
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
+COPY scripts/build-bin.mjs ./scripts/build-bin.mjs
 # The npm workspace's packages (client, tools): npm ci's "prepare" builds them from src/.
 COPY packages ./packages
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund

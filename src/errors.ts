@@ -95,11 +95,25 @@ export function kindOf(code: ErrorCode): ErrorKind {
  * The base of every error class of the project; `kind` says what a caller should do about it.
  * Subclasses narrow `code` to their own codes (`declare readonly code: NoteErrorCode`).
  */
+/** Marks this vocabulary's errors across copies of this module (Symbol.for is process-wide). */
+const BRAND = Symbol.for('gossip-witness.error');
+
 export class GossipWitnessError extends BaseError<ErrorCode> {
   get kind(): ErrorKind {
     return kindOf(this.code);
   }
+
+  /**
+   * `e instanceof GossipWitnessError` also holds for an error from another copy of this module: the
+   * bundled CLI (dist/bin) runs the tools commands from dist/src or @gossip-witness/tools, and a
+   * client bundle can sit beside the node package. Subclasses keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    if (this !== GossipWitnessError) return Function.prototype[Symbol.hasInstance].call(this, x);
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[BRAND] === true;
+  }
 }
+Object.defineProperty(GossipWitnessError.prototype, BRAND, { value: true });
 
 /** Origins and key labels in messages: quoted, so that odd characters show. */
 const q = (s: string): string => JSON.stringify(s);

@@ -50,6 +50,7 @@ export class CliError extends GossipWitnessError {
 export class UsageError extends CliError {
   constructor(message: string, cause?: unknown) {
     super({ code: 'USAGE', message, cause });
+    this.name = 'UsageError'; // not new.target.name: the bundled CLI (dist/bin) is minified
   }
 }
 
@@ -57,6 +58,7 @@ export class UsageError extends CliError {
 export class BadInputError extends CliError {
   constructor(message: string, cause?: unknown) {
     super({ code: 'BAD_INPUT', message, cause });
+    this.name = 'BadInputError'; // not new.target.name: the bundled CLI (dist/bin) is minified
   }
 }
 
@@ -64,6 +66,7 @@ export class BadInputError extends CliError {
 export class RefusedError extends CliError {
   constructor(message: string, cause?: unknown) {
     super({ code: 'REFUSED', message, cause });
+    this.name = 'RefusedError'; // not new.target.name: the bundled CLI (dist/bin) is minified
   }
 }
 
@@ -71,6 +74,7 @@ export class RefusedError extends CliError {
 export class NetworkError extends CliError {
   constructor(message: string, cause?: unknown) {
     super({ code: 'NETWORK', message, cause });
+    this.name = 'NetworkError'; // not new.target.name: the bundled CLI (dist/bin) is minified
   }
 }
 
@@ -78,6 +82,7 @@ export class NetworkError extends CliError {
 export class StartupError extends CliError {
   constructor(code: 'CONFIG' | 'STORE_DAMAGED' | 'UNAVAILABLE', message: string, cause?: unknown) {
     super({ code, message, cause });
+    this.name = 'StartupError'; // not new.target.name: the bundled CLI (dist/bin) is minified
   }
 }
 

@@ -27,6 +27,21 @@ describe('exit codes', () => {
     expect(e).toBeInstanceOf(BaseError);
     expect(e).toMatchObject({ code: 'NETWORK', name: 'NetworkError', message: 'outer', cause });
   });
+
+  it('an error from another copy of src/errors.ts is still a GossipWitnessError (the bundled CLI runs the tools from dist/src)', async () => {
+    // A second module instance: the same file under another URL.
+    const spec = new URL('../../src/errors.ts?copy=1', import.meta.url).href;
+    const copy = (await import(/* @vite-ignore */ spec)) as typeof import('../../src/errors.js');
+    expect(copy.GossipWitnessError).not.toBe(GossipWitnessError);
+    const foreign = new copy.GossipWitnessError({ code: 'USAGE', message: 'from the other copy' });
+    expect(foreign).toBeInstanceOf(GossipWitnessError);
+    expect(exitCodeFor(foreign as GossipWitnessError)).toBe(EXIT_CODES.USAGE.exit);
+    // Subclasses keep the prototype check; plain errors are not in the vocabulary.
+    expect(foreign).not.toBeInstanceOf(UsageError);
+    expect(new UsageError('x')).not.toBeInstanceOf(StoreLockedError);
+    expect(new Error('plain')).not.toBeInstanceOf(GossipWitnessError);
+    expect({ code: 'USAGE' }).not.toBeInstanceOf(GossipWitnessError);
+  });
 });
 
 describe('start-up failures: permanent (2) or transient (75), or a bug (70)', () => {

@@ -45,7 +45,9 @@ export class LocalLogError extends Error {
 }
 
 /** An entry refused for what it is or where it was sent (HTTP 400). */
-export class AddRefused extends LocalLogError {}
+export class AddRefused extends LocalLogError {
+  override name = 'AddRefused';
+}
 
 /** A signed checkpoint of one branch and the witness cosignatures collected on its exact text. */
 export interface PublishedCheckpoint {
