@@ -4,19 +4,10 @@
 // every Node version (ed25519-rules.test.ts). Debian's chromium (.ci/install-browser.sh); skipped
 // with a printed reason when it is missing, unless INTEROP_REQUIRED=1 (then the test fails).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-
-const CHROMIUM = '/usr/bin/chromium';
-const required = process.env.INTEROP_REQUIRED === '1';
-const available = existsSync(CHROMIUM);
-const skipReason = available ? '' : `${CHROMIUM} is missing (install Debian's chromium: bash .ci/install-browser.sh)`;
-if (!available && !required) console.warn(`crypto browser test skipped: ${skipReason}`);
+import { chromium, clientBundle, runPage, serveFiles } from '../helpers/chromium.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const speccheck: { cases: { message: string; pub_key: string; signature: string; go: boolean }[] } = JSON.parse(
@@ -57,70 +48,30 @@ document.title = 'done';
 </script>
 </body></html>`;
 
-let server: Server | undefined;
-let base = '';
-let bundle = '';
+let server: Awaited<ReturnType<typeof serveFiles>> | undefined;
 
 beforeAll(async () => {
-  if (!available) return;
-  const r = await build({
-    entryPoints: [join(root, 'src/policy/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
+  if (chromium.why) return;
+  server = await serveFiles({
+    '/': ['text/html; charset=utf-8', PAGE],
+    '/client.js': ['text/javascript; charset=utf-8', await clientBundle()],
+    '/cases.json': ['application/json', JSON.stringify(cases)],
   });
-  bundle = r.outputFiles[0].text;
-  const body = JSON.stringify(cases);
-  server = createServer((req, res) => {
-    if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
-    if (req.url === '/cases.json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-});
+afterAll(() => server?.close());
 
 describe('Ed25519 in the browser build (headless Chromium)', () => {
-  it.skipIf(!available && !required)(
-    `gives Go's verdict on all speccheck cases and C2SP/CCTV vectors${available ? '' : ` (SKIPPED: ${skipReason})`}`,
-    async () => {
-      if (!available) throw new Error(`INTEROP_REQUIRED=1 but ${skipReason}`);
-      const { chromium } = await import('playwright-core');
-      const userDataDir = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
-      const context = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-        timeout: 30_000,
-      });
-      try {
-        const page = context.pages()[0] ?? (await context.newPage());
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(`${base}/`, { timeout: 15_000 });
-        await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 25_000 });
-        const text = (await page.textContent('#result')) ?? '';
-        expect(errors).toEqual([]);
-        expect(text).not.toMatch(/^ERROR/);
-        const r = JSON.parse(text) as { backend: string; buffer: string; n: number; accepted: number; wrong: string[] };
-        expect(r.backend).toBe('noble');
-        expect(r.buffer).toBe('undefined');
-        expect(r.n).toBe(cases.length);
-        expect(r.accepted).toBe(cases.filter((c) => c[4]).length);
-        expect(r.wrong).toEqual([]);
-      } finally {
-        await context.close();
-        rmSync(userDataDir, { recursive: true, force: true });
-      }
-    },
-    60_000,
-  );
+  it.skipIf(chromium.skip)(chromium.title("gives Go's verdict on all speccheck cases and C2SP/CCTV vectors"), async () => {
+    chromium.require();
+    const { text, errors } = await runPage(`${server!.base}/`);
+    expect(errors).toEqual([]);
+    expect(text).not.toMatch(/^ERROR/);
+    const r = JSON.parse(text) as { backend: string; buffer: string; n: number; accepted: number; wrong: string[] };
+    expect(r.backend).toBe('noble');
+    expect(r.buffer).toBe('undefined');
+    expect(r.n).toBe(cases.length);
+    expect(r.accepted).toBe(cases.filter((c) => c[4]).length);
+    expect(r.wrong).toEqual([]);
+  }, 60_000);
 });

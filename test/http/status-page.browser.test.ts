@@ -6,16 +6,12 @@
 // and waits for the page to reload itself. Skipped with a printed reason when /usr/bin/chromium
 // is missing, unless INTEROP_REQUIRED=1, in which case the test fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, startSplitView, statusOf, type SplitView } from '../../scripts/status-screenshot.js';
-
-const required = process.env.INTEROP_REQUIRED === '1';
-const available = existsSync(CHROMIUM);
-const skipReason = available ? '' : `${CHROMIUM} is missing (install Debian's chromium: bash .ci/install-browser.sh)`;
-if (!available && !required) console.warn(`status page: headless Chromium test skipped: ${skipReason}`);
+import { launchChromium, startSplitView, statusOf, type SplitView } from '../../scripts/status-screenshot.js';
+import { chromium } from '../helpers/chromium.js';
 const outDir = process.env.GW_TEST_OUTPUT ?? join(tmpdir(), 'gw-test-output');
 
 let sv: SplitView | undefined;
@@ -23,7 +19,7 @@ let browser: Browser | undefined;
 let statusUrl = '';
 
 beforeAll(async () => {
-  if (!available) return;
+  if (chromium.why) return;
   sv = await startSplitView();
   statusUrl = `${sv.net.witness(sv.observer).url}/status`;
   browser = await launchChromium();
@@ -67,8 +63,8 @@ async function checkContent(page: Page): Promise<void> {
 }
 
 describe('status page in headless Chromium during a split view', () => {
-  it.skipIf(!available && !required)(`shows the split view, sizes, agreement and peers; screenshot${available ? '' : ` (SKIPPED: ${skipReason})`}`, async () => {
-    if (!available) throw new Error(`INTEROP_REQUIRED=1 but ${skipReason}`);
+  it.skipIf(chromium.skip)(chromium.title('shows the split view, sizes, agreement and peers; screenshot'), async () => {
+    chromium.require();
     // The page and /status.json agree, and every witness holds evidence.
     for (const w of sv!.net.witnesses) expect((await statusOf(w.url)).splitView, w.name).toBe(true);
     const page = await browser!.newPage({ viewport: { width: 1200, height: 400 } });
@@ -94,8 +90,8 @@ describe('status page in headless Chromium during a split view', () => {
     }
   });
 
-  it.skipIf(!available && !required)(`works with JavaScript disabled, loads nothing else, and reloads itself${available ? '' : ` (SKIPPED: ${skipReason})`}`, async () => {
-    if (!available) throw new Error(`INTEROP_REQUIRED=1 but ${skipReason}`);
+  it.skipIf(chromium.skip)(chromium.title('works with JavaScript disabled, loads nothing else, and reloads itself'), async () => {
+    chromium.require();
     const context = await browser!.newContext({ javaScriptEnabled: false, viewport: { width: 1200, height: 400 } });
     try {
       const page = await context.newPage();

@@ -6,26 +6,14 @@
 // Also prints the minified bundle size with and without the ML-DSA code. Skipped with a
 // printed reason when /usr/bin/chromium is missing, unless INTEROP_REQUIRED=1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
+import { chromium, clientBundle, runPage, serveFiles } from '../helpers/chromium.js';
 import { cosigner, generateKey, parseNote, signatureLines, signNote } from '../../src/note/index.js';
 import { mlDsa44KeyFromSeed } from '../../src/note/mldsa-keys.js';
 import { formatCheckpoint } from '../../src/checkpoint/checkpoint.js';
 import { MemoryTree } from '../../src/merkle/memory-tree.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const required = process.env.INTEROP_REQUIRED === '1';
-const available = existsSync(CHROMIUM);
-const skipReason = available ? '' : `${CHROMIUM} is missing (install Debian's chromium: bash .ci/install-browser.sh)`;
-if (!available && !required) console.warn(`browser-mldsa: headless Chromium test skipped: ${skipReason}`);
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const T = 1_700_000_000;
 
 function makeCases() {
@@ -91,83 +79,40 @@ const noMlDsa: Plugin = {
   },
 };
 
-async function bundle(minify: boolean, plugins: Plugin[] = []): Promise<string> {
-  const r = await build({
-    entryPoints: [join(root, 'src/policy/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify,
-    write: false,
-    logLevel: 'silent',
-    plugins,
-  });
-  return r.outputFiles[0].text;
-}
-
-let server: Server | undefined;
-let base = '';
+let server: Awaited<ReturnType<typeof serveFiles>> | undefined;
 let code = '';
 
 beforeAll(async () => {
-  if (!available) return;
-  code = await bundle(false);
-  const html = page(makeCases());
-  server = createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(code);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (chromium.why) return;
+  code = await clientBundle();
+  server = await serveFiles({ '/': ['text/html; charset=utf-8', page(makeCases())], '/client.js': ['text/javascript; charset=utf-8', code] });
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-});
+afterAll(() => server?.close());
 
 describe('browser bundle with ML-DSA-44 in headless Chromium', () => {
   it('bundle size, minified, with and without the ML-DSA code (informational; docs/formats.md)', async () => {
-    const withPq = Buffer.from(await bundle(true));
-    const without = Buffer.from(await bundle(true, [noMlDsa]));
+    const withPq = Buffer.from(await clientBundle({ minify: true }));
+    const without = Buffer.from(await clientBundle({ minify: true, plugins: [noMlDsa] }));
     const gz = (b: Buffer) => gzipSync(b, { level: 9 }).length;
     console.log(`browser bundle minified: ${withPq.length} B (gzip -9 ${gz(withPq)} B) with ML-DSA-44; ${without.length} B (gzip -9 ${gz(without)} B) without @noble/post-quantum`);
     expect(withPq.length).toBeGreaterThan(without.length);
     expect(gz(withPq)).toBeLessThan(64 * 1024);
   });
 
-  it.skipIf(!available && !required)(`verifies ML-DSA-44 log signatures and cosignatures${available ? '' : ` (SKIPPED: ${skipReason})`}`, { timeout: 60_000 }, async () => {
-    if (!available) throw new Error(`INTEROP_REQUIRED=1 but ${skipReason}`);
+  it.skipIf(chromium.skip)(chromium.title('verifies ML-DSA-44 log signatures and cosignatures'), { timeout: 60_000 }, async () => {
+    chromium.require();
     expect(code).not.toMatch(/from\s*["']node:/);
     expect(code).not.toMatch(/\bBuffer\.from\b/);
-    const { chromium } = await import('playwright-core');
-    const userDataDir = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 30_000,
-    });
-    try {
-      const p = context.pages()[0] ?? (await context.newPage());
-      const errors: string[] = [];
-      p.on('pageerror', (e) => errors.push(String(e)));
-      await p.goto(`${base}/`, { timeout: 15_000 });
-      await p.waitForFunction(() => document.title === 'done', undefined, { timeout: 30_000 });
-      const text = (await p.textContent('#result')) ?? '';
-      console.log(text);
-      expect(errors).toEqual([]);
-      expect(text).not.toMatch(/^ERROR/);
-      const lines = text.split('\n').map((l) => l.replace(/ ms=[0-9.]+$/, ''));
-      expect(lines[0]).toBe('backend=noble Buffer=undefined process=undefined');
-      expect(lines[1]).toBe('ML-DSA log, ML-DSA + Ed25519 witnesses, 2 of 2: ACCEPT cosigners=pq,ed statuses=verified,verified');
-      expect(lines[2]).toBe('the ML-DSA cosignature corrupted: REJECT quorum cosigners=ed statuses=invalid,verified');
-      expect(lines[3]).toBe('timestamp 0 without maxAge: ACCEPT cosigners=pq statuses=verified');
-      expect(lines[4]).toBe('timestamp 0 with maxAge: REJECT stale cosigners= statuses=undated');
-    } finally {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    }
+    const { text, errors } = await runPage(`${server!.base}/`, { timeoutMs: 30_000 });
+    console.log(text);
+    expect(errors).toEqual([]);
+    expect(text).not.toMatch(/^ERROR/);
+    const lines = text.split('\n').map((l) => l.replace(/ ms=[0-9.]+$/, ''));
+    expect(lines[0]).toBe('backend=noble Buffer=undefined process=undefined');
+    expect(lines[1]).toBe('ML-DSA log, ML-DSA + Ed25519 witnesses, 2 of 2: ACCEPT cosigners=pq,ed statuses=verified,verified');
+    expect(lines[2]).toBe('the ML-DSA cosignature corrupted: REJECT quorum cosigners=ed statuses=invalid,verified');
+    expect(lines[3]).toBe('timestamp 0 without maxAge: ACCEPT cosigners=pq statuses=verified');
+    expect(lines[4]).toBe('timestamp 0 with maxAge: REJECT stale cosigners= statuses=undated');
   });
 });

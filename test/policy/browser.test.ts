@@ -5,22 +5,8 @@
 // driven by playwright-core. Skipped with a printed reason when /usr/bin/chromium is missing,
 // unless INTEROP_REQUIRED=1, in which case the test fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { chromium, clientBundle, runPage, serveFiles } from '../helpers/chromium.js';
 import { staging, stagingPolicy } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const required = process.env.INTEROP_REQUIRED === '1';
-const available = existsSync(CHROMIUM);
-const skipReason = available ? '' : `${CHROMIUM} is missing (install Debian's chromium: bash .ci/install-browser.sh)`;
-if (!available && !required) console.warn(`browser: headless Chromium test skipped: ${skipReason}`);
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const cases = [
   { name: 'staging 2-of-3', note: staging.note, policy: stagingPolicy(2) },
@@ -53,68 +39,32 @@ document.title = 'done';
 </script>
 </body></html>`;
 
-let server: Server | undefined;
-let base = '';
+let server: Awaited<ReturnType<typeof serveFiles>> | undefined;
 let bundle = '';
 
 beforeAll(async () => {
-  if (!available) return;
-  const r = await build({
-    entryPoints: [join(root, 'src/policy/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  bundle = r.outputFiles[0].text;
-  server = createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (chromium.why) return;
+  bundle = await clientBundle();
+  server = await serveFiles({ '/': ['text/html; charset=utf-8', PAGE], '/client.js': ['text/javascript; charset=utf-8', bundle] });
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-});
+afterAll(() => server?.close());
 
 describe('browser bundle in headless Chromium', () => {
-  it.skipIf(!available && !required)(`verifies the real staging checkpoint with a 2-of-3 policy${available ? '' : ` (SKIPPED: ${skipReason})`}`, async () => {
-    if (!available) throw new Error(`INTEROP_REQUIRED=1 but ${skipReason}`);
+  it.skipIf(chromium.skip)(chromium.title('verifies the real staging checkpoint with a 2-of-3 policy'), async () => {
+    chromium.require();
     // The bundle must not need Node: no node: imports, no Buffer.
     expect(bundle).not.toMatch(/from\s*["']node:/);
     expect(bundle).not.toMatch(/\bBuffer\.from\b/);
-    const { chromium } = await import('playwright-core');
-    const userDataDir = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 30_000,
-    });
-    try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${base}/`, { timeout: 15_000 });
-      await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 15_000 });
-      const text = (await page.textContent('#result')) ?? '';
-      expect(errors).toEqual([]);
-      expect(text).not.toMatch(/^ERROR/);
-      const lines = text.split('\n');
-      expect(lines[0]).toBe('backend=noble Buffer=undefined process=undefined');
-      expect(lines[1]).toBe('staging 2-of-3: ACCEPT cosigners=geomys,mullvad,trustfabric');
-      expect(lines[2]).toMatch(/log2025-alpha3.rekor.sigstage.dev at size 4026479: log signature verified; quorum staging satisfied/);
-      expect(lines[3]).toBe('staging 3-of-3 without Mullvad: REJECT quorum cosigners=geomys,trustfabric');
-      expect(lines[5]).toBe('staging 2-of-3 with a corrupted Mullvad cosignature: ACCEPT cosigners=geomys,trustfabric');
-      expect(lines[6]).toMatch(/cosigned by geomys, trustfabric/);
-    } finally {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    }
+    const { text, errors } = await runPage(`${server!.base}/`, { timeoutMs: 15_000 });
+    expect(errors).toEqual([]);
+    expect(text).not.toMatch(/^ERROR/);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('backend=noble Buffer=undefined process=undefined');
+    expect(lines[1]).toBe('staging 2-of-3: ACCEPT cosigners=geomys,mullvad,trustfabric');
+    expect(lines[2]).toMatch(/log2025-alpha3.rekor.sigstage.dev at size 4026479: log signature verified; quorum staging satisfied/);
+    expect(lines[3]).toBe('staging 3-of-3 without Mullvad: REJECT quorum cosigners=geomys,trustfabric');
+    expect(lines[5]).toBe('staging 2-of-3 with a corrupted Mullvad cosignature: ACCEPT cosigners=geomys,trustfabric');
+    expect(lines[6]).toMatch(/cosigned by geomys, trustfabric/);
   });
 });

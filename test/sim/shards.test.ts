@@ -1,8 +1,9 @@
 // Grid sweeps over any scenario path, shards and merge (src/sim/grid.ts, src/cli/simulate.ts): the
 // merged shards give byte-identical tidy files to the unsharded sweep, in-process and with GNU
 // parallel running the real CLI as separate processes; tidy CSVs are plain (header + rows).
+// Without GNU parallel its test skips with the reason; under INTEROP_REQUIRED=1 (CI) it fails.
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { registerSimulate } from '../../src/cli/simulate.js';
 import { gridPoints, parseShard, parseSweepArg, shardRuns } from '../../src/sim/grid.js';
 import { parseScenario } from '../../src/sim/scenario.js';
 import { SweepError } from '../../src/sim/sweep.js';
+import { commandMissing, describeWithTool, tool } from '../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-sim-shards-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,15 +107,10 @@ describe('shards and merge (in process)', () => {
   });
 });
 
-describe('shards with GNU parallel (separate processes)', () => {
-  const have = spawnSync('parallel', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!have) {
-    const why = 'GNU parallel is not installed (Debian: apt-get install -y parallel)';
-    if (process.env.INTEROP_REQUIRED === '1') it('GNU parallel is required (INTEROP_REQUIRED=1)', () => expect.fail(why));
-    else it.skip(`skipped: ${why}`, () => undefined);
-    console.log(`shards.test: skipping the GNU parallel test: ${why}`);
-    return;
-  }
+// moreutils ships another `parallel` (no --version, other syntax): the probe checks it is GNU's.
+const gnuParallel = tool('GNU parallel', commandMissing('parallel', ['--version'], 'Debian: apt-get install -y parallel', /GNU parallel/));
+
+describeWithTool(gnuParallel, 'shards with GNU parallel (separate processes)', () => {
   it('parallel runs shards 1..3 of 3 with the CLI; merge equals the unsharded sweep', async () => {
     const whole = join(dir, 'whole-p');
     await simulate(SCENARIO, ...SWEEP, '--out', whole);
