@@ -80,6 +80,35 @@ describe('scenario library', () => {
     expect(accepts.every((t) => t < 150_000 || t >= 480_000)).toBe(true);
   });
 
+  it('a client following several shards of a compromised operator (CT, Chuat et al.): each fork is refused on its own evidence; the honest shard\'s auditors count neither; colluders fool exactly each log\'s victims', async () => {
+    const r = await runScenario(loadScenario(file('ct-client-follows-shards')));
+    const per = new Map(r.clients.perLog!.map((x) => [x.log, x]));
+    const forkAt = new Map(r.forks!.map((f) => [f.log, f.forkAtMs!]));
+    const p = r.clients.perClientLog!;
+    const pop = r.clients.perClient!.population;
+    for (const l of [0, 2]) {
+      expect(per.get(l)!.clients, `log ${l}`).toBe(60);
+      expect(per.get(l)!.protectedFraction, `log ${l}`).toBe(1);
+      expect(per.get(l)!.falseAccepts, `log ${l}`).toBe(0);
+      expect(per.get(l)!.forkAtMs).toBe(forkAt.get(l));
+    }
+    expect(forkAt.get(2)!).toBeGreaterThanOrEqual(300_000);
+    // Log 1: browsers and auditors follow it; nobody refuses it or sees a fork of it.
+    expect(per.get(1)!.clients).toBe(80);
+    expect(per.get(1)!.protected).toBe(0);
+    expect(per.get(1)!.forkedAccepts).toBe(0);
+    expect(p.log.filter((l, j) => pop[p.client[j]] === 'shard-1-auditors' && l !== 1)).toEqual([]);
+    r.clients.perClient!.detectMs.forEach((x, c) => expect(x === null, `client ${c}`).toBe(pop[c] === 'shard-1-auditors'));
+    // Colluders at the threshold, no honest witness on B: each forked log's victims (and only they) are fooled.
+    const v = await runScenario(parseScenario(withParameter(withParameter(loadScenarioObject(file('ct-client-follows-shards')), 'adversary.colluding', 3), 'adversary.branchB.fraction', 0), 'colluding variant'));
+    const vp = v.clients.perClientLog!;
+    for (let j = 0; j < vp.log.length; j++) expect(vp.falseAccept[j], `row ${j}`).toBe(vp.branch[j] === 1 ? 1 : 0);
+    for (const l of [0, 2]) expect(v.clients.perLog!.find((x) => x.log === l)!.falseAccepts, `log ${l}`).toBe(18);
+    expect(v.clients.perLog!.find((x) => x.log === 1)!.falseAccepts).toBe(0);
+    expect(v.clients.falseAccepts).toBeGreaterThan(18);
+    expect(v.clients.falseAccepts).toBeLessThanOrEqual(36);
+  });
+
   it('eclipse with healing (Heilman et al.): the victim detects only after the eclipse heals', async () => {
     const r = await runScenario(loadScenario(file('eclipse-heal')));
     const fork = r.forkAtMs!;
