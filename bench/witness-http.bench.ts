@@ -11,7 +11,8 @@
 //   --bodies-per-log N   precomputed bodies per log in the concurrent workload (default 2500)
 //   --many N             logs for the open-time measurement (default 40000)
 //   --skip-sigsum / --skip-concurrent / --skip-many / --skip-sequential
-//   --runner dist|tsx    how serve runs (default dist; it is rebuilt if older than src/)
+//   --runner bin|dist|tsx  how serve runs: bin = bin/gossip-witness.js, the bundled CLI as installed
+//                        (default); dist = tsc's output; tsx = the sources (bin and dist are rebuilt if older than src/)
 //   --log-level L        serve's --log-level: info (default, as operators run it), debug or trace
 //                        (the start-up line that carries the URL is logged at info)
 //   --cpu-prof DIR       run serve with --cpu-prof (profiles written to DIR at exit)
@@ -62,7 +63,7 @@ const LOGS = Number(opt('logs', '50'));
 const DURATION_S = Number(opt('duration', '20'));
 const BODIES_PER_LOG = Number(opt('bodies-per-log', '2500'));
 const MANY = Number(opt('many', '40000'));
-const RUNNER = opt('runner', 'dist') as Runner;
+const RUNNER = opt('runner', 'bin') as Runner;
 const ML_DSA = flag('ml-dsa');
 const LOG_LEVEL = opt('log-level', 'info');
 const CPU_PROF = process.argv.includes('--cpu-prof') ? opt('cpu-prof', '') : '';
@@ -370,7 +371,7 @@ const f0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const f2 = (x: number) => x.toFixed(2);
 
 async function main(): Promise<void> {
-  if (RUNNER === 'dist' && !distIsFresh()) {
+  if (RUNNER !== 'tsx' && !distIsFresh()) {
     console.log('dist/ is older than src/: building (npm run build)');
     const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) console.log('warning: npm run build reported errors (the emitted JS is used anyway)');
@@ -388,7 +389,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, sigsum-go ${m.sigsum} (Debian). Load average before: ${loadBefore}; after: ${loadAfter}.`);
   out.push(`Witness keys: ${ML_DSA ? 'Ed25519 + ML-DSA-44 (two lines per answer, both verified)' : 'Ed25519'}.`);
-  out.push(`serve: \`${RUNNER === 'dist' ? 'node dist/src/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve'}\`${SERVE_NODE_ARGS.length ? ` (node flags ${SERVE_NODE_ARGS.join(' ')})` : ''}, --log-level ${LOG_LEVEL}, LevelDB with synced writes, data under ${BASE}.`);
+  out.push(`serve: \`${RUNNER === 'bin' ? 'node bin/gossip-witness.js serve (the bundle in dist/bin)' : RUNNER === 'dist' ? 'node dist/src/cli/main.js serve' : 'node --import tsx src/cli/main.ts serve'}\`${SERVE_NODE_ARGS.length ? ` (node flags ${SERVE_NODE_ARGS.join(' ')})` : ''}, --log-level ${LOG_LEVEL}, LevelDB with synced writes, data under ${BASE}.`);
   out.push('');
   if (seq) {
     const row = (name: string, ms: Measured[]) => {

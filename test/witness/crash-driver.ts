@@ -38,7 +38,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const START_DEADLINE_MS = 30_000;
 const ROUND_DEADLINE_MS = 30_000;
 
-export type Runner = 'tsx' | 'dist';
+/** tsx: the sources; dist: tsc's output; bin: the installed command (bin/gossip-witness.js, the bundle in dist/bin). */
+export type Runner = 'tsx' | 'dist' | 'bin';
 
 export interface CrashOptions {
   /** Number of SIGKILLs (each followed by a restart and a check). */
@@ -138,7 +139,7 @@ export function killAllChildren(): void {
 }
 
 export function serveArgs(runner: Runner, config: string, logLevel = 'info'): string[] {
-  const entry = runner === 'dist' ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const entry = runner === 'dist' ? ['dist/src/cli/main.js'] : runner === 'bin' ? ['bin/gossip-witness.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
   return [...entry, 'serve', '--config', config, '--log-level', logLevel];
 }
 
@@ -169,7 +170,9 @@ export function distIsFresh(): boolean {
     }
     return true;
   };
-  return srcNewest > 0 && check(join(ROOT, 'src'));
+  const bundle = join(ROOT, 'dist/bin/main.js');
+  const bundleFresh = existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(main).mtimeMs;
+  return srcNewest > 0 && bundleFresh && check(join(ROOT, 'src'));
 }
 
 export interface ServeChild {
