@@ -296,5 +296,14 @@ signatures: modelled
     expect(rates).toMatch(/^0,0,falseAcceptRate\.log\.0,\d+,20,/m);
     const points = readFileSync(join(out, 'points.csv'), 'utf8');
     expect(points).toMatch(/^0,0,clients\.log\.1\.protectedFraction,/m);
+    // A single run's report: one client CDF curve per log; metrics.csv has the per-log metrics.
+    const one = join(dir, 'one');
+    const p2 = new Command().exitOverride();
+    registerSimulate(p2);
+    await p2.parseAsync(['node', 'gossip-witness', 'simulate', file, '--out', one]);
+    const svg = readFileSync(join(one, 'client-detect-cdf.svg'), 'utf8');
+    expect(svg).toContain('log 0');
+    expect(svg).toContain('log 1');
+    expect(readFileSync(join(one, 'metrics.csv'), 'utf8')).toMatch(/^clients\.log\.1\.protectedFraction,/m);
   });
 });

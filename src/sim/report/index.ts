@@ -199,8 +199,17 @@ async function runPlots(result: RunResult, desc: string): Promise<Plot[]> {
   const pc = result.clients.perClient;
   // One curve per client population when there are several.
   const pops = pc ? [...new Set(pc.population)] : [];
+  const pl = result.clients.perClientLog;
+  // Populations following several logs: one curve per log instead (times from that log's own fork).
+  const perLog = pl ? [...new Set(pl.log)].sort((a, b) => a - b) : [];
   const groups =
-    pc && pops.length > 1
+    pc && pl
+      ? perLog.map((l) => {
+          const keep = (_: unknown, j: number) => pl.log[j] === l;
+          const sub = { ...pc, acceptMs: pl.acceptMs.filter(keep), detectMs: pl.detectMs.filter(keep) };
+          return { name: `log ${l}`, runs: [{ ...result, clients: { ...result.clients, perClient: sub } }] };
+        })
+      : pc && pops.length > 1
       ? pops.map((name) => {
           const keep = (_: unknown, c: number) => pc.population[c] === name;
           const sub = { ...pc, acceptMs: pc.acceptMs.filter(keep), detectMs: pc.detectMs.filter(keep) };
