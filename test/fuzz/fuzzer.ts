@@ -25,7 +25,7 @@ import {
 import { parseTlogProof, formatTlogProof, TlogProofError } from '../../src/policy/tlog-proof.js';
 import { parseSigsumProof, SigsumProofError } from '../../src/policy/sigsum-proof.js';
 import { parseCheckpoint, parseTreeSize, formatCheckpoint, CheckpointError, MAX_TREE_SIZE } from '../../src/checkpoint/index.js';
-import { decodeBase64, encodeBase64, equalBytes } from '../../src/util/bytes.js';
+import { concatBytes, decodeBase64, encodeBase64, equalBytes } from '../../src/util/bytes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic PRNG: sfc32 seeded through splitmix32 from (seed, index).
@@ -225,18 +225,6 @@ const RAW_TOKENS = [Uint8Array.of(0xe2, 0x80), Uint8Array.of(0xed, 0xa0, 0x80), 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const ALPHABET = utf8('abz019+/=.- \n\u2014\u00e9');
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function randomBase64(r: Rng, n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += B64[r.int(64)];
@@ -299,7 +287,7 @@ function mutateSignatureBlob(r: Rng, b: Uint8Array): Uint8Array {
       out = blob.subarray(0, Math.max(r.chance(0.9) ? 5 : 0, r.int(blob.length)));
       break;
     case 3: // extend
-      out = concat(blob, r.bytes(1 + r.int(8)));
+      out = concatBytes(blob, r.bytes(1 + r.int(8)));
       break;
     default: // set the top bit of a cosignature timestamp / a DER byte
       if (blob.length > 4) blob[4 + r.int(Math.min(8, blob.length - 4))] = r.pick([0x80, 0xff, 0x00, 0x30, 0x02, 0x04]);
@@ -330,12 +318,12 @@ function mutate(r: Rng, b: Uint8Array, seeds: Seeds): Uint8Array {
     case 2: {
       if (b.length === 0) return b;
       const i = pos();
-      return concat(b.subarray(0, i), b.subarray(i + 1));
+      return concatBytes(b.subarray(0, i), b.subarray(i + 1));
     }
     case 3: {
       const i = pos(1);
       const j = Math.min(b.length, i + 1 + r.int(16));
-      return concat(b.subarray(0, i), b.subarray(j));
+      return concatBytes(b.subarray(0, i), b.subarray(j));
     }
     case 4:
       return b.subarray(0, pos(1));
@@ -348,18 +336,18 @@ function mutate(r: Rng, b: Uint8Array, seeds: Seeds): Uint8Array {
         if (starts.length > 0) i = r.pick(starts);
       }
       const t = r.chance(0.8) ? r.pick(TOKENS) : r.pick(RAW_TOKENS);
-      return concat(b.subarray(0, i), t, b.subarray(i));
+      return concatBytes(b.subarray(0, i), t, b.subarray(i));
     }
     case 7: {
       // splice with another seed
       const o = r.pick(seeds.all);
-      return concat(b.subarray(0, pos(1)), o.subarray(r.int(o.length + 1)));
+      return concatBytes(b.subarray(0, pos(1)), o.subarray(r.int(o.length + 1)));
     }
     case 8: {
       // duplicate a range
       const i = pos(1);
       const j = Math.min(b.length, i + r.int(64));
-      return concat(b.subarray(0, j), b.subarray(i, j), b.subarray(j));
+      return concatBytes(b.subarray(0, j), b.subarray(i, j), b.subarray(j));
     }
     case 9: {
       // swap two lines
@@ -369,15 +357,15 @@ function mutate(r: Rng, b: Uint8Array, seeds: Seeds): Uint8Array {
       let y = r.int(lines.length);
       if (x === y) y = (y + 1) % lines.length;
       const [p, q] = x < y ? [lines[x], lines[y]] : [lines[y], lines[x]];
-      return concat(b.subarray(0, p[0]), b.subarray(q[0], q[1]), b.subarray(p[1], q[0]), b.subarray(p[0], p[1]), b.subarray(q[1]));
+      return concatBytes(b.subarray(0, p[0]), b.subarray(q[0], q[1]), b.subarray(p[1], q[0]), b.subarray(p[0], p[1]), b.subarray(q[1]));
     }
     case 10: {
       // replace or insert a whole line taken from the seeds
       const lines = lineBounds(b);
-      const l = r.chance(0.5) ? r.pick(seeds.sigLines) : concat(r.pick(seeds.all), utf8('\n'));
+      const l = r.chance(0.5) ? r.pick(seeds.sigLines) : concatBytes(r.pick(seeds.all), utf8('\n'));
       if (lines.length === 0) return l;
       const [s, e] = r.pick(lines);
-      return r.chance(0.5) ? concat(b.subarray(0, s), l, b.subarray(e)) : concat(b.subarray(0, s), l, b.subarray(s));
+      return r.chance(0.5) ? concatBytes(b.subarray(0, s), l, b.subarray(e)) : concatBytes(b.subarray(0, s), l, b.subarray(s));
     }
     case 11: {
       // repeat a signature line, sometimes around the 100-line limit
@@ -385,24 +373,24 @@ function mutate(r: Rng, b: Uint8Array, seeds: Seeds): Uint8Array {
       const n = r.chance(0.2) ? 95 + r.int(12) : 1 + r.int(4);
       const parts: Uint8Array[] = [b];
       for (let i = 0; i < n; i++) parts.push(l);
-      return concat(...parts);
+      return concatBytes(...parts);
     }
     case 12: {
       // a random base64 blob in place of a range
       const i = pos(1);
       const j = Math.min(b.length, i + r.int(120));
-      return concat(b.subarray(0, i), utf8(randomBase64(r, r.int(130))), b.subarray(j));
+      return concatBytes(b.subarray(0, i), utf8(randomBase64(r, r.int(130))), b.subarray(j));
     }
     case 13: {
-      if (!r.chance(0.05)) return concat(b, r.pick(TOKENS));
+      if (!r.chance(0.05)) return concatBytes(b, r.pick(TOKENS));
       const i = pos(1);
-      return concat(b.subarray(0, i), hugeChunk(r), b.subarray(i));
+      return concatBytes(b.subarray(0, i), hugeChunk(r), b.subarray(i));
     }
     default: {
       // random bytes in place of a range
       const i = pos(1);
       const j = Math.min(b.length, i + r.int(8));
-      return concat(b.subarray(0, i), r.bytes(r.int(8)), b.subarray(j));
+      return concatBytes(b.subarray(0, i), r.bytes(r.int(8)), b.subarray(j));
     }
   }
 }
@@ -474,7 +462,7 @@ export function generateInput(seed: number, index: number, seeds: Seeds = loadSe
     kind = 'splice';
     const a = r.pick(seeds.all);
     const b = r.pick(seeds.all);
-    bytes = concat(a.subarray(0, r.int(a.length + 1)), b.subarray(r.int(b.length + 1)));
+    bytes = concatBytes(a.subarray(0, r.int(a.length + 1)), b.subarray(r.int(b.length + 1)));
   } else if (roll < 92) {
     kind = 'random';
     bytes = r.bytes(r.int(r.chance(0.1) ? 2_000 : 200));
@@ -637,7 +625,7 @@ function call(target: Target, fn: () => Check | null, allowed: (e: unknown) => b
 }
 
 function serializeNote(text: Uint8Array, sigs: { name: string; base64: string }[]): Uint8Array {
-  return concat(text, utf8('\n' + sigs.map((s) => `\u2014 ${s.name} ${s.base64}\n`).join('')));
+  return concatBytes(text, utf8('\n' + sigs.map((s) => `\u2014 ${s.name} ${s.base64}\n`).join('')));
 }
 
 function plans(input: FuzzInput, seeds: Seeds): [Target, () => Check | null, (e: unknown) => boolean][] {
