@@ -13,8 +13,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +20,12 @@ import { formatTlogProof } from '../../src/policy/index.js';
 import { openNote, parseCosignatureVkey } from '../../src/note/index.js';
 import { Network } from '../policy/helpers.js';
 import { TestLog } from '../helpers/fork.js';
+import { chromium, runPage, serveFiles } from '../helpers/chromium.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUN = process.env.CI === 'true' || process.env.GW_TEST_PACK === '1';
 if (!RUN) console.log('test/package/pack.test.ts: skipped (packs, builds and installs the packages, a minute or two): runs with CI=true or GW_TEST_PACK=1');
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumRequired = process.env.INTEROP_REQUIRED === '1';
 
 // Outside the repository: no node_modules or package.json of ours above the install folders.
 const work = mkdtempSync(join(tmpdir(), 'gw-pack-'));
@@ -145,10 +143,10 @@ console.log(JSON.stringify({ good: good.ok, cosigners: good.cosigners, bad: bad.
     }
   });
 
-  it.skipIf(!existsSync(CHROMIUM) && !chromiumRequired)(
-    `the client verifies a tlog-proof in a browser page (headless Chromium; both bundles)${existsSync(CHROMIUM) ? '' : ` (SKIPPED: ${CHROMIUM} missing, bash .ci/install-browser.sh)`}`,
+  it.skipIf(chromium.skip)(
+    chromium.title('the client verifies a tlog-proof in a browser page (headless Chromium; both bundles)'),
     async () => {
-      if (!existsSync(CHROMIUM)) throw new Error(`INTEROP_REQUIRED=1 but ${CHROMIUM} is missing`);
+      chromium.require();
       const dist = join(clientApp, 'node_modules/@gossip-witness/client/dist');
       const page = `<!doctype html><html><head><meta charset="utf-8"><title>verifying</title></head><body><pre id="result">running</pre>
 <script type="module">
@@ -169,44 +167,22 @@ try {
 }
 document.title = 'done';
 </script></body></html>`;
-      const files: Record<string, [string, string | Buffer]> = {
+      const server = await serveFiles({
         '/': ['text/html; charset=utf-8', page],
         '/policy.txt': ['text/plain', POLICY],
         '/e4.tlog-proof': ['application/octet-stream', PROOF],
         '/client.bundle.js': ['text/javascript', readFileSync(join(dist, 'client.bundle.js'))],
         '/client.ed25519.bundle.js': ['text/javascript', readFileSync(join(dist, 'client.ed25519.bundle.js'))],
-      };
-      const server: Server = createServer((req, res) => {
-        const f = files[req.url ?? ''];
-        if (f) res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
-        else res.writeHead(404).end();
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const { chromium } = await import('playwright-core');
-      const userDataDir = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
-      const context = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-        timeout: 30_000,
       });
       try {
-        const p = context.pages()[0] ?? (await context.newPage());
-        const errors: string[] = [];
-        p.on('pageerror', (e) => errors.push(String(e)));
-        await p.goto(`${base}/`, { timeout: 15_000 });
-        await p.waitForFunction(() => document.title === 'done', undefined, { timeout: 25_000 });
-        const text = (await p.textContent('#result')) ?? '';
+        const { text, errors } = await runPage(`${server.base}/`);
         expect(errors).toEqual([]);
         expect(text).not.toMatch(/^ERROR/);
         const r = JSON.parse(text);
         expect(r['client.bundle.js']).toEqual({ ...EXPECTED, backend: 'noble' });
         expect(r['client.ed25519.bundle.js']).toEqual({ ...EXPECTED, backend: 'noble' });
       } finally {
-        await context.close();
-        rmSync(userDataDir, { recursive: true, force: true });
-        await new Promise<void>((r) => server.close(() => r()));
+        await server.close();
       }
     },
     90_000,
@@ -228,21 +204,21 @@ document.title = 'done';
       let err = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-      const deadline = Date.now() + 30_000;
-      let started: { url: string; vkeys: string[] } | undefined;
-      while (!started) {
-        for (const line of out.split('\n')) {
-          try {
-            const o = JSON.parse(line);
-            if (o.msg === 'witness listening') started = o;
-          } catch {
-            // not JSON
+      const started = await waitFor(
+        () => {
+          for (const line of out.split('\n')) {
+            try {
+              const o = JSON.parse(line);
+              if (o.msg === 'witness listening') return o as { url: string; vkeys: string[] };
+            } catch {
+              // not JSON
+            }
           }
-        }
-        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${err}`);
-        if (Date.now() > deadline) throw new Error(`serve did not start within 30 s: ${err}`);
-        if (!started) await new Promise((r) => setTimeout(r, 50));
-      }
+          if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${err}`);
+          return undefined;
+        },
+        { what: 'serve to start ("witness listening")', timeoutMs: 30_000, intervalMs: 50, detail: () => err },
+      );
       const note = log.checkpoint(3n);
       const res = await fetch(`${started.url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${note}` });
       expect(res.status).toBe(200);
@@ -289,12 +265,13 @@ document.title = 'done';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      const deadline = Date.now() + 90_000;
-      while (!out.includes('Ctrl-C stops everything')) {
-        if (child.exitCode !== null) throw new Error(`launch exited ${child.exitCode}: ${err}`);
-        if (Date.now() > deadline) throw new Error(`launch did not start within 90 s: ${out}\n${err}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`launch exited ${child.exitCode}: ${err}`);
+          return out.includes('Ctrl-C stops everything');
+        },
+        { what: 'launch to start ("Ctrl-C stops everything")', timeoutMs: 90_000, intervalMs: 100, detail: () => `${out}\n${err}` },
+      );
       const w1 = /^witness w1: (http:\/\/127\.0\.0\.1:\d+) vkey /m.exec(out);
       expect(w1, out).not.toBeNull();
       const res = await fetch(`${w1![1]}/healthz`);
