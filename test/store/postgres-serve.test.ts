@@ -132,6 +132,8 @@ describe.skipIf(!!why)(`two serve instances on one PostgreSQL database${why ? ` 
         pending = [];
       })().finally(() => (resolving = undefined)));
 
+    // A load client until the phase ends; its 20 ms pauses pace retries (no instance, a lost
+    // connection, a 503) and wait for nothing a test asserts.
     const client = async (inst: number, id: number): Promise<void> => {
       while (!stopping) {
         const srv = servers[inst];
