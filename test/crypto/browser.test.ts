@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, clientBundle, runPage, serveFiles } from '../helpers/chromium.js';
+import { chromium, clientBundle, resultPage, runPage, serveFiles } from '../helpers/chromium.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const speccheck: { cases: { message: string; pub_key: string; signature: string; go: boolean }[] } = JSON.parse(
@@ -22,31 +22,19 @@ const cases: [string, string, string, string, boolean][] = [
   ...cctv.vectors.map((v): [string, string, string, string, boolean] => [`cctv ${v.number}`, v.key, Buffer.from(v.msg).toString('hex'), v.sig, v.go]),
 ];
 
-const PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>verifying</title></head>
-<body><pre id="result">running</pre>
-<script type="module">
-const out = document.getElementById('result');
-const hex = (s) => new Uint8Array(s.match(/../g)?.map((b) => parseInt(b, 16)) ?? []);
-try {
+const PAGE = resultPage(`
+  const hex = (s) => new Uint8Array(s.match(/../g)?.map((b) => parseInt(b, 16)) ?? []);
   const client = await import('/client.js');
-  const cases = await (await fetch('/cases.json')).json();
   const b = client.cryptoBackend();
   const wrong = [];
   let accepted = 0;
-  for (const [name, pub, msg, sig, go] of cases) {
+  for (const [name, pub, msg, sig, go] of data) {
     const v = b.ed25519Verify(hex(pub), hex(msg), hex(sig));
     const a = await b.ed25519VerifyAsync(hex(pub), hex(msg), hex(sig));
     if (v) accepted++;
     if (v !== go || a !== go) wrong.push(name + ' go=' + go + ' sync=' + v + ' async=' + a);
   }
-  out.textContent = JSON.stringify({ backend: b.name, buffer: typeof globalThis.Buffer, n: cases.length, accepted, wrong });
-} catch (e) {
-  out.textContent = 'ERROR ' + (e && e.stack || e);
-}
-document.title = 'done';
-</script>
-</body></html>`;
+  return JSON.stringify({ backend: b.name, buffer: typeof globalThis.Buffer, n: data.length, accepted, wrong });`, cases);
 
 let server: Awaited<ReturnType<typeof serveFiles>> | undefined;
 
@@ -55,7 +43,6 @@ beforeAll(async () => {
   server = await serveFiles({
     '/': ['text/html; charset=utf-8', PAGE],
     '/client.js': ['text/javascript; charset=utf-8', await clientBundle()],
-    '/cases.json': ['application/json', JSON.stringify(cases)],
   });
 });
 

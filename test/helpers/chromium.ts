@@ -43,6 +43,30 @@ export async function serveFiles(files: Record<string, readonly [string, string 
   };
 }
 
+/**
+ * A page for runPage: `body` is the body of an async function (with `data`, the JSON given here,
+ * parsed) whose returned string goes into #result; a throw puts "ERROR <stack>" there instead.
+ */
+export function resultPage(body: string, data: unknown = null): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>verifying</title></head>
+<body><pre id="result">running</pre>
+<script type="application/json" id="data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
+<script type="module">
+const out = document.getElementById('result');
+try {
+  const data = JSON.parse(document.getElementById('data').textContent);
+  out.textContent = await (async () => {
+${body}
+  })();
+} catch (e) {
+  out.textContent = 'ERROR ' + (e && e.stack || e);
+}
+document.title = 'done';
+</script>
+</body></html>`;
+}
+
 /** Opens url in a fresh profile, waits (bounded) for title "done"; #result's text and the page errors. The browser is gone on return. */
 export async function runPage(url: string, o: { timeoutMs?: number } = {}): Promise<{ text: string; errors: string[] }> {
   chromium.require();

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import type { Plugin } from 'esbuild';
-import { chromium, clientBundle, runPage, serveFiles } from '../helpers/chromium.js';
+import { chromium, clientBundle, resultPage, runPage, serveFiles } from '../helpers/chromium.js';
 import { cosigner, generateKey, parseNote, signatureLines, signNote } from '../../src/note/index.js';
 import { mlDsa44KeyFromSeed } from '../../src/note/mldsa-keys.js';
 import { formatCheckpoint } from '../../src/checkpoint/checkpoint.js';
@@ -43,18 +43,11 @@ function makeCases() {
 }
 
 function page(cases: ReturnType<typeof makeCases>): string {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>verifying</title></head>
-<body>
-<pre id="result">running</pre>
-<script type="application/json" id="data">${JSON.stringify({ cases }).replace(/</g, '\\u003c')}</script>
-<script type="module">
-const out = document.getElementById('result');
-try {
+  return resultPage(
+    `
   const client = await import('/client.js');
-  const { cases } = JSON.parse(document.getElementById('data').textContent);
   const lines = ['backend=' + client.cryptoBackend().name + ' Buffer=' + typeof globalThis.Buffer + ' process=' + typeof globalThis.process];
-  for (const c of cases) {
+  for (const c of data.cases) {
     const opts = { exhaustive: true, ...c.opts };
     if (c.opts.now !== undefined) opts.now = () => c.opts.now;
     const t0 = performance.now();
@@ -62,13 +55,9 @@ try {
     const ms = performance.now() - t0;
     lines.push(c.name + ': ' + (v.ok ? 'ACCEPT' : 'REJECT ' + v.code) + ' cosigners=' + v.cosigners.join(',') + ' statuses=' + v.witnesses.map((w) => w.status).join(',') + ' ms=' + ms.toFixed(1));
   }
-  out.textContent = lines.join('\\n');
-} catch (e) {
-  out.textContent = 'ERROR ' + (e && e.stack || e);
-}
-document.title = 'done';
-</script>
-</body></html>`;
+  return lines.join('\\n');`,
+    { cases },
+  );
 }
 
 const noMlDsa: Plugin = {

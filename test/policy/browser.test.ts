@@ -5,7 +5,7 @@
 // driven by playwright-core. Skipped with a printed reason when /usr/bin/chromium is missing,
 // unless INTEROP_REQUIRED=1, in which case the test fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, clientBundle, runPage, serveFiles } from '../helpers/chromium.js';
+import { chromium, clientBundle, resultPage, runPage, serveFiles } from '../helpers/chromium.js';
 import { staging, stagingPolicy } from './helpers.js';
 
 const cases = [
@@ -14,30 +14,18 @@ const cases = [
   { name: 'staging 2-of-3 with a corrupted Mullvad cosignature', note: staging.derived_negatives.find((n) => n.name.startsWith('one timestamp byte'))!.note, policy: stagingPolicy(2) },
 ];
 
-const PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>verifying</title></head>
-<body>
-<h1>gossip-witness client</h1>
-<pre id="result">running</pre>
-<script type="application/json" id="data">${JSON.stringify({ cases }).replace(/</g, '\\u003c')}</script>
-<script type="module">
-const out = document.getElementById('result');
-try {
+const PAGE = resultPage(
+  `
   const client = await import('/client.js');
-  const { cases } = JSON.parse(document.getElementById('data').textContent);
   const lines = ['backend=' + client.cryptoBackend().name + ' Buffer=' + typeof globalThis.Buffer + ' process=' + typeof globalThis.process];
-  for (const c of cases) {
+  for (const c of data.cases) {
     const v = client.verifyCosignedCheckpoint(c.note, client.parsePolicy(c.policy), { exhaustive: true });
     lines.push(c.name + ': ' + (v.ok ? 'ACCEPT' : 'REJECT ' + v.code) + ' cosigners=' + v.cosigners.join(','));
     lines.push('  ' + v.reason);
   }
-  out.textContent = lines.join('\\n');
-} catch (e) {
-  out.textContent = 'ERROR ' + (e && e.stack || e);
-}
-document.title = 'done';
-</script>
-</body></html>`;
+  return lines.join('\\n');`,
+  { cases },
+);
 
 let server: Awaited<ReturnType<typeof serveFiles>> | undefined;
 let bundle = '';
