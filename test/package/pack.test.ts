@@ -20,7 +20,7 @@ import { formatTlogProof } from '../../src/policy/index.js';
 import { openNote, parseCosignatureVkey } from '../../src/note/index.js';
 import { Network } from '../policy/helpers.js';
 import { TestLog } from '../helpers/fork.js';
-import { chromium, runPage, serveFiles } from '../helpers/chromium.js';
+import { chromium, resultPage, runPage, serveFiles } from '../helpers/chromium.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -148,10 +148,8 @@ console.log(JSON.stringify({ good: good.ok, cosigners: good.cosigners, bad: bad.
     async () => {
       chromium.require();
       const dist = join(clientApp, 'node_modules/@gossip-witness/client/dist');
-      const page = `<!doctype html><html><head><meta charset="utf-8"><title>verifying</title></head><body><pre id="result">running</pre>
-<script type="module">
-const out = {};
-try {
+      const page = resultPage(`
+  const out = {};
   const policyText = await (await fetch('/policy.txt')).text();
   const proof = new Uint8Array(await (await fetch('/e4.tlog-proof')).arrayBuffer());
   for (const b of ['client.bundle.js', 'client.ed25519.bundle.js']) {
@@ -161,12 +159,7 @@ try {
     const bad = lib.verifyTlogProof(proof, policy, { entry: new TextEncoder().encode('main leaf 5') });
     out[b] = { good: good.ok, cosigners: good.cosigners, bad: bad.ok, code: bad.code, backend: lib.cryptoBackend().name };
   }
-  document.getElementById('result').textContent = JSON.stringify(out);
-} catch (e) {
-  document.getElementById('result').textContent = 'ERROR ' + (e && e.stack || e);
-}
-document.title = 'done';
-</script></body></html>`;
+  return JSON.stringify(out);`);
       const server = await serveFiles({
         '/': ['text/html; charset=utf-8', page],
         '/policy.txt': ['text/plain', POLICY],
