@@ -8,7 +8,7 @@
 // package. Every bundled `import.meta.url` is replaced by the URL of the module it came from, so
 // createRequire(import.meta.url) and new URL('./x', import.meta.url) resolve exactly as in dist/src.
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +19,9 @@ const OUT = join(ROOT, 'dist', 'bin');
 const EXTERNAL = [
   'classic-level', 'pino', 'pg', 'pg-*', 'libp2p', '@libp2p/*', '@chainsafe/*', '@multiformats/*',
   'multiformats', 'uint8arrays', '@gossip-witness/tools',
+  // fastify requires these only when used: schema compilers (src/http/server.ts gives its own
+  // factories, so never) and inject (tests). Outside the bundle, their source is not even loaded.
+  '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request',
 ];
 
 /** The tools commands stay outside: the node package ships without them (see src/cli/tools.ts). */
@@ -44,7 +47,7 @@ const originalUrls = {
 };
 
 await rm(OUT, { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: { main: join(SRC, 'cli', 'main.js') },
   outdir: OUT,
   bundle: true,
@@ -63,4 +66,7 @@ await build({
   // Bundled CommonJS packages (fastify, prom-client, ...) call require() for Node's builtins.
   banner: { js: "import { createRequire as __gwRequire } from 'node:module'; const require = __gwRequire(import.meta.url);" },
   logLevel: 'warning',
+  metafile: process.env.GW_BIN_METAFILE !== undefined,
 });
+// GW_BIN_METAFILE=FILE writes esbuild's metafile (which input went into which chunk, in bytes).
+if (process.env.GW_BIN_METAFILE) await writeFile(process.env.GW_BIN_METAFILE, JSON.stringify(result.metafile));

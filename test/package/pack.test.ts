@@ -88,6 +88,9 @@ describe.skipIf(!RUN)('npm pack of every package, installed in fresh folders', (
     expect(node).toContain('package/dist/src/policy/tlog-proof.js');
     expect(node).toContain('package/dist/src/cli/main.js');
     expect(node).toContain('package/dist/src/cli/tools.js');
+    // The installed command runs the bundled CLI (bin/gossip-witness.js prefers dist/bin).
+    expect(node).toContain('package/dist/bin/main.js');
+    expect(node.filter((f) => f.startsWith('package/dist/bin/') && f.endsWith('.map'))).toEqual([]);
     expect(node).toContain('package/dist/browser/client.js');
     expect(node.filter((f) => /^package\/(test|bench|docs|src|packages)\//.test(f))).toEqual([]);
     // The simulator, the demo and the launcher are the tools package's.
