@@ -12,6 +12,7 @@ import { registerSimulate } from '../../src/cli/simulate.js';
 import { gridPoints, parseShard, parseSweepArg, shardRuns } from '../../src/sim/grid.js';
 import { parseScenario } from '../../src/sim/scenario.js';
 import { SweepError } from '../../src/sim/sweep.js';
+import { projectVersion } from '../../src/sim/provenance.js';
 import { commandMissing, describeWithTool, tool } from '../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-sim-shards-'));
@@ -116,7 +117,9 @@ describeWithTool(gnuParallel, 'shards with GNU parallel (separate processes)', (
     await simulate(SCENARIO, ...SWEEP, '--out', whole);
     const cli = join(ROOT, 'src/cli/main.ts');
     const cmd = ['node', '--import', 'tsx', cli, 'simulate', SCENARIO, ...SWEEP, '--shard', '{}/3', '--out', join(dir, 'p{}')].map((a) => (/[^A-Za-z0-9_./{}=,:-]/.test(a) ? `'${a}'` : a)).join(' ');
-    execFileSync('parallel', ['--will-cite', '-j', '2', '--halt', 'now,fail=1', cmd, ':::', '1', '2', '3'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+    // The shards record the code version: pin this process's commit, since other work may commit to the tree meanwhile.
+    const env = { ...process.env, GIT_COMMIT: projectVersion().commit ?? '' };
+    execFileSync('parallel', ['--will-cite', '-j', '2', '--halt', 'now,fail=1', cmd, ':::', '1', '2', '3'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000, env });
     const merged = join(dir, 'merged-p');
     await simulate('merge', join(dir, 'p1'), join(dir, 'p2'), join(dir, 'p3'), '--out', merged);
     expect(existsSync(join(dir, 'p2', 'shard-2-of-3.json'))).toBe(true);
