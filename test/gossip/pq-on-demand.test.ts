@@ -72,7 +72,10 @@ describe('ML-DSA-44 lines on demand', () => {
     expect((await get('/checkpoint.4')).status).toBe(404);
     // ?pq=1: the 0x06 line too. Node 2's only peer, node 1, holds just the announcement (relayed):
     // it fetches the line through from node 0 and sends it on; node 2 verifies it.
-    const withPq = await get('/checkpoint.4?pq=1');
+    // The announcement travels on its own (a HAVE after the pushes): until it reaches node 2, 404 is
+    // the right answer, so ask again until it has arrived.
+    let withPq = await get('/checkpoint.4?pq=1');
+    await waitFor(async () => (withPq = await get('/checkpoint.4?pq=1')).status === 200, 'node 2 serves the 0x06 line with ?pq=1', 20_000);
     expect(withPq.status).toBe(200);
     const note = parseNote(withPq.body);
     expect(note.signatures).toHaveLength(5);
