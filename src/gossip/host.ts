@@ -8,6 +8,7 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
+import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { identify, type Identify } from '@libp2p/identify';
 import { ping, type Ping } from '@libp2p/ping';
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
@@ -94,6 +95,31 @@ export const TOPIC_SCORE = {
   invalidMessageDeliveriesDecay: 0.98,
 } as const;
 
+/**
+ * How often libp2p's connection monitor pings each connection (libp2p's default: 10 s). Nothing
+ * here reads the RTTs and a failed ping never closes a connection (see createGossipHost), so a
+ * ping a minute is plenty; each one is a new stream (multistream-select, 32 B each way).
+ */
+export const PING_INTERVAL_MS = 60_000;
+
+/**
+ * yamux window updates as go-yamux and hashicorp/yamux send them: only once half of a stream's
+ * receive window is consumed (or with a flag). js-yamux 8 answers every data frame with a window
+ * update (12 B of header plus 18 B of Noise framing), which doubled the frames on the exchange's
+ * streams. The remote may still send at least half a window (128 KiB) without waiting, far
+ * more than one tick's frames. Applied once per process, to every yamux stream.
+ */
+export function lazyYamuxWindowUpdates(): void {
+  const proto = YamuxStream.prototype as unknown as { sendWindowUpdate(): void; __gwLazyWindow?: boolean };
+  if (proto.__gwLazyWindow) return;
+  const eager = proto.sendWindowUpdate;
+  proto.sendWindowUpdate = function (this: { state: StreamState; recvWindow: number; recvWindowCapacity: number }) {
+    if (this.state === StreamState.Established && this.recvWindow - this.recvWindowCapacity < this.recvWindow / 2) return;
+    eager.call(this);
+  };
+  proto.__gwLazyWindow = true;
+}
+
 export const LOOPBACK_IPS = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
 
 export function scoreParams(allowLoopback: boolean, retainMs: number, appScore: (peer: string) => number = () => 0, topics: readonly string[] = TOPICS) {
@@ -167,6 +193,7 @@ export interface HostOptions {
 
 export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
   const { p2p } = opts;
+  lazyYamuxWindowUpdates();
   // No allow list even for loopback: libp2p exempts allow-listed addresses from maxConnections,
   // which let a slot-filler on an allowed address hold more connections than the limit. Local
   // networks get a higher per-address inbound rate instead.
@@ -180,7 +207,7 @@ export async function createGossipHost(opts: HostOptions): Promise<GossipHost> {
     // Keep measuring RTTs, but do not drop a connection over one slow ping: a busy event loop
     // (many nodes per process, a CPU spike) otherwise tears the mesh apart. Dead peers are still
     // found by yamux keep-alives and TCP.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    connectionMonitor: { abortConnectionOnPingFailure: false, pingInterval: PING_INTERVAL_MS },
     connectionGater: {
       denyDialPeer: (peer) => opts.isBanned(peer),
       denyInboundEncryptedConnection: (peer) => opts.isBanned(peer),
