@@ -26,10 +26,17 @@ export const MAX_PUSHED_SIG_BYTES = 128;
 export const MAX_SIG_BYTES = 4096;
 /** Peers each node chooses to push to (they push back): the eager overlay has degree about 2 × this. */
 export const EAGER_DEGREE = 1;
-/** HAVE digests to a lazy peer at most this often (only when something changed). */
-export const HAVE_INTERVAL_MS = 500;
-/** A WANT waits this long after the first announcement (the eager copy may be on its way). */
-export const WANT_DELAY_MS = 150;
+/**
+ * HAVE digests to a lazy peer at most this often (only when something changed). Longer intervals
+ * merge more of a text's cosignatures into one entry (fewer, fuller digests).
+ */
+export const HAVE_INTERVAL_MS = 1000;
+/**
+ * A WANT waits this long after the first announcement (the eager copy may be on its way). Shorter
+ * waits lost the race to the eager path often (a third of the items a node received were
+ * duplicates at 150 ms, bench/results/gossip-v2.md run I).
+ */
+export const WANT_DELAY_MS = 500;
 /** Another announcer is asked when a WANT was not answered within this. */
 export const WANT_RETRY_MS = 1000;
 const WANT_TRIES = 6;
@@ -86,6 +93,19 @@ export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
   const body = concatBytes(Uint8Array.of(type), payload);
   if (body.length > MAX_FRAME_BYTES) throw new FrameError('frame too large', true);
   return concatBytes(varint(body.length), body);
+}
+
+const FRAME_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FRAME).map(([k, v]) => [v, k]));
+
+/** Adds each frame's size in a written buffer to its type's byte count (per-frame traffic, for the benchmark). */
+function countFrames(buf: Uint8Array, into: Record<string, number>): void {
+  let pos = 0;
+  while (pos < buf.length) {
+    const [len, p] = readVarint(buf, pos);
+    const name = FRAME_NAMES[buf[p]] ?? 'other';
+    into[name] = (into[name] ?? 0) + (p - pos) + len;
+    pos = p + len;
+  }
 }
 
 export interface Hello {
@@ -254,13 +274,16 @@ const refBytesOf = (ref: string) => Uint8Array.from(Buffer.from(ref, 'hex'));
  */
 export class Exchange {
   private readonly sessions = new Map<string, Session>();
-  private readonly recent: { seq: number; item: Item }[] = [];
+  /** Items to consider for each peer; `lazy`: it came from a peer this node does not push to (a WANT answer, a catch-up). */
+  private readonly recent: { seq: number; item: Item; lazy: boolean }[] = [];
+  /** The peers pushed to at the last tick. */
+  private eager = new Set<string>();
   private seq = 0;
   private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { framesOut: 0, bytesOut: 0, framesIn: 0, dupIn: 0, early: 0, haveOut: 0, wantOut: 0, wantIn: 0, wantMiss: 0 };
+  readonly stats = { framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
   private readonly held = new Map<string, Held>();
@@ -300,7 +323,12 @@ export class Exchange {
     }
     if (item.kind === 'checkpoint') h.note ??= item.note;
     else if (!h.sigs.has(item.label)) h.sigs.set(item.label, item.sig);
-    this.recent.push({ seq: ++this.seq, item });
+    // An item that came over a lazy link (a WANT answer, a catch-up) is announced to the eager
+    // peers rather than pushed: they usually get it over the eager overlay too, and a push would
+    // cross theirs (a duplicate each way). A peer that lacks it WANTs it.
+    const lazy = from !== undefined && !this.eager.has(from);
+    if (lazy) this.stats.lazyIn++;
+    this.recent.push({ seq: ++this.seq, item, lazy });
     if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
     if (from) this.session(from).known.add(itemKey(item));
   }
@@ -351,6 +379,8 @@ export class Exchange {
       s.stream.send(frame);
       this.stats.framesOut += frames;
       this.stats.bytesOut += frame.length;
+      this.stats.writes++;
+      countFrames(frame, this.stats.bytesOutByFrame);
     } catch {
       s.stream.abort(new Error('write failed'));
       s.stream = undefined;
@@ -365,7 +395,9 @@ export class Exchange {
     let first = true;
     try {
       for await (const chunk of stream) {
-        const frames = reader.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+        this.stats.bytesIn += bytes.length;
+        const frames = reader.push(bytes);
         for (const f of frames) {
           this.stats.framesIn++;
           if (first !== (f.type === FRAME.hello)) throw new FrameError(first ? 'the first frame must be HELLO' : 'a second HELLO');
@@ -402,6 +434,7 @@ export class Exchange {
     }
     if (type === FRAME.checkpoint) {
       const v = this.d.onCheckpoint(payload, peer);
+      this.stats.itemsIn++;
       if (v === 'reject') throw new FrameError('a checkpoint that does not verify');
       if (v === 'dup') this.stats.dupIn++;
       return;
@@ -410,6 +443,9 @@ export class Exchange {
       const { ref, items } = decodeCosigs(payload);
       const keys = this.d.hello().keys;
       const refHex = toHex(ref);
+      // A peer sends cosignatures only on a text it holds: never push it that text.
+      const held = this.held.get(refHex);
+      if (held) s.known.add(`c${held.textHash}`);
       for (const c of items) {
         const label = keys[c.index];
         if (label === undefined) throw new FrameError('key index outside our HELLO');
@@ -419,6 +455,7 @@ export class Exchange {
         const idBytes = Uint8Array.of(keyId >>> 24, (keyId >>> 16) & 0xff, (keyId >>> 8) & 0xff, keyId & 0xff);
         const line: SignatureLine = { name, keyId, sig: c.sig, base64: encodeBase64(concatBytes(idBytes, c.sig)) };
         let v = this.d.onCosig(refHex, line, peer);
+        this.stats.itemsIn++;
         if (v === 'unknown-ref') {
           this.stats.early++;
           let l = this.early.get(refHex);
@@ -429,6 +466,7 @@ export class Exchange {
         }
         if (v === 'reject') throw new FrameError(`a cosignature by ${keyLabel(name, keyId)} that does not verify`);
         if (v === 'dup') this.stats.dupIn++;
+
       }
       return;
     }
@@ -635,6 +673,7 @@ export class Exchange {
         this.write(s, encodeFrame(FRAME.eager, Uint8Array.of(mine ? 1 : 0)));
       }
     }
+    this.eager = out;
     return out;
   }
 
@@ -661,7 +700,7 @@ export class Exchange {
       const groups = new Map<string, CosigEntry[]>();
       const out: Uint8Array[] = [];
       for (let i = start; i < this.recent.length; i++) {
-        const it = this.recent[i].item;
+        const { item: it, lazy } = this.recent[i];
         const key = itemKey(it);
         const pq = it.kind === 'cosig' && it.sig.length > MAX_PUSHED_SIG_BYTES;
         if (pq && this.owed.get(refHexOf(it.textHash))?.has(peer) && s.hello.keyIndex.has(it.label)) {
@@ -674,7 +713,7 @@ export class Exchange {
         }
         if (s.known.has(key) || !s.hello.logs.has(shortLogId(it.origin))) continue;
         if (it.kind === 'cosig' && !s.hello.keyIndex.has(it.label)) continue;
-        if (!isEager || pq) {
+        if (!isEager || pq || lazy) {
           s.dirty.add(refHexOf(it.textHash));
           continue;
         }

@@ -1,0 +1,138 @@
+// What keeps version 2's traffic down (docs/gossip.md, "Traffic"): an item taken from a lazy
+// link is announced to the eager peers instead of pushed (a push would cross theirs), a peer that
+// sent cosignatures on a text is never pushed that text, and yamux window updates wait for half
+// the receive window (js-yamux answered every data frame with one).
+import { describe, expect, it } from 'vitest';
+import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
+import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
+import { decodeCosigs, decodeDigests, encodeCosigs, encodeHello, Exchange, FRAME, FrameReader, REF_BYTES, shortLogId, type Item } from '../../src/gossip/exchange.js';
+import { sha256 } from '../../src/crypto/index.js';
+import { toHex, utf8 } from '../../src/util/bytes.js';
+
+const ORIGIN = 'example.com/traffic';
+const SELF = 'self-peer';
+const LABELS = ['w0+00000001', 'w1+00000002'];
+const rank = (p: string) => toHex(sha256(utf8(SELF < p ? `${SELF} ${p}` : `${p} ${SELF}`)).subarray(0, 8));
+
+/** Two peer names: the first is the one this node chooses to push to (lower pair rank). */
+function peerNames(): [string, string] {
+  const a = 'peer-a';
+  for (let i = 0; i < 100; i++) {
+    const b = `peer-b${i}`;
+    if (rank(a) < rank(b)) return [a, b];
+  }
+  throw new Error('no lazy peer name found');
+}
+
+async function* once(...frames: Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const f of frames) yield f;
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+async function harness() {
+  const [eagerPeer, lazyPeer] = peerNames();
+  const out = new Map<string, { type: number; payload: Uint8Array }[]>();
+  const peers = [eagerPeer, lazyPeer].map((p) => ({ toString: () => p }));
+  const cosigsIn: string[] = [];
+  const ex = new Exchange({
+    host: {
+      getPeers: () => peers as never,
+      dialProtocol: async (peer) => {
+        const reader = new FrameReader();
+        const l: { type: number; payload: Uint8Array }[] = [];
+        out.set(peer.toString(), l);
+        return { send: (b: Uint8Array) => (l.push(...reader.push(b)), true), addEventListener: () => {}, abort: () => {} };
+      },
+    },
+    selfId: SELF,
+    hello: () => ({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS }),
+    onCheckpoint: () => 'new',
+    onCosig: (_ref, line) => (cosigsIn.push(line.name), 'new'),
+    penalise: () => {
+      throw new Error('nobody misbehaves here');
+    },
+    logger: { debug: () => {}, info: () => {} },
+  });
+  // Each peer's stream to us: its HELLO (then it ends; the session stays).
+  for (const p of peers) await ex.serve(once(encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS })) as never, { remotePeer: p } as never);
+  await flush();
+  const frames = (peer: string) => out.get(peer)!.splice(0);
+  for (const p of peers) expect(frames(p.toString()).map((f) => f.type)).toEqual([FRAME.hello]); // our stream's first frame
+  ex.tick(); // the eager choice is told (EAGER 1 to the eager peer)
+  expect(frames(eagerPeer).map((f) => [f.type, [...f.payload]])).toEqual([[FRAME.eager, [1]]]);
+  expect(frames(lazyPeer).map((f) => [f.type, [...f.payload]])).toEqual([[FRAME.eager, [0]]]);
+  return { ex, eagerPeer, lazyPeer, frames, cosigsIn };
+}
+
+const text = (n: number) => {
+  const note = utf8(`${ORIGIN}\n${n}\n${'A'.repeat(43)}=\n\n— ${ORIGIN} sig\n`);
+  return { note, textHash: toHex(sha256(note)) };
+};
+const checkpoint = (n: number): Item => ({ kind: 'checkpoint', origin: ORIGIN, ...text(n) });
+const cosig = (n: number, label: string): Item => ({ kind: 'cosig', origin: ORIGIN, textHash: text(n).textHash, label, sig: new Uint8Array(72).fill(n) });
+
+describe('exchange: what is pushed and what is announced', () => {
+  it('an item taken from a lazy link is announced to the eager peer (HAVE), not pushed; own items are pushed', async () => {
+    const { ex, eagerPeer, lazyPeer, frames } = await harness();
+    ex.offer(checkpoint(1), lazyPeer); // a WANT answer or a catch-up from the lazy peer
+    ex.offer(cosig(1, LABELS[1]), lazyPeer);
+    ex.tick();
+    const toEager = frames(eagerPeer);
+    expect(toEager.map((f) => f.type)).toEqual([FRAME.have]);
+    const [d] = decodeDigests(toEager[0].payload);
+    expect(toHex(d.ref)).toBe(text(1).textHash.slice(0, 2 * REF_BYTES));
+    expect(d.text).toBe(true);
+    expect([...d.bits]).toEqual([0b10]);
+    expect(frames(lazyPeer)).toEqual([]); // it sent them: never sent back
+    // This node's own cosignature (no sender) is pushed to the eager peer.
+    ex.offer(cosig(1, LABELS[0]));
+    ex.tick();
+    const pushed = frames(eagerPeer);
+    expect(pushed.map((f) => f.type)).toEqual([FRAME.cosigs]);
+    expect(decodeCosigs(pushed[0].payload).items.map((i) => i.index)).toEqual([0]);
+  });
+
+  it('a peer that sent a cosignature on a text is not pushed that text', async () => {
+    const { ex, eagerPeer, frames, cosigsIn } = await harness();
+    ex.offer(checkpoint(2), undefined); // held here (the log pushed it to this witness)...
+    // ...but the tick has not run yet when the eager peer's cosignature on it arrives.
+    const ref = Uint8Array.from(Buffer.from(text(2).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+    await ex.serve(once(encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS }), encodeCosigs(ref, [{ index: 1, sig: new Uint8Array(72) }])) as never, { remotePeer: { toString: () => eagerPeer } } as never);
+    expect(cosigsIn).toEqual(['w1']);
+    ex.tick();
+    expect(frames(eagerPeer).map((f) => f.type)).not.toContain(FRAME.checkpoint);
+    // Without that cosignature the text is pushed (the control).
+    ex.offer(checkpoint(3), undefined);
+    ex.tick();
+    expect(frames(eagerPeer).map((f) => f.type)).toContain(FRAME.checkpoint);
+  });
+});
+
+describe('yamux window updates (lazyYamuxWindowUpdates)', () => {
+  const stream = (consumed: number, state = StreamState.Established) => {
+    const sent: { type: number; flag: number; length: number }[] = [];
+    const s = Object.create(YamuxStream.prototype) as Record<string, unknown>;
+    Object.assign(s, { state, recvWindow: 256 * 1024, recvWindowCapacity: 256 * 1024 - consumed, maxStreamWindowSize: 16 * 1024 * 1024, epochStart: Date.now(), getRTT: () => -1, sendFrame: (h: never) => sent.push(h), streamId: 1 });
+    return { send: () => (s as unknown as { sendWindowUpdate(): void }).sendWindowUpdate(), sent };
+  };
+
+  it('are sent once half of the receive window is consumed, not after every data frame', () => {
+    lazyYamuxWindowUpdates();
+    lazyYamuxWindowUpdates(); // idempotent
+    const small = stream(1000);
+    small.send();
+    expect(small.sent).toEqual([]);
+    const half = stream(128 * 1024);
+    half.send();
+    expect(half.sent.map((h) => h.length)).toEqual([128 * 1024]);
+  });
+
+  it('a stream that still has a flag to send (SYN, ACK) sends it at once', () => {
+    lazyYamuxWindowUpdates();
+    const opening = stream(1000, StreamState.SYNReceived);
+    opening.send();
+    expect(opening.sent).toHaveLength(1);
+    expect(opening.sent[0].flag).not.toBe(0);
+  });
+});
