@@ -13,16 +13,14 @@
 // process, which adds the logs' HTTP pushes); then fork -> evidence at every node (push).
 // Writes bench/results/gossip-wan.md (GW_BENCH_OUT).
 import '../src/platform.js';
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateKey } from '../src/note/keys.js';
 import { keyLabel } from '../src/note/note.js';
-import { writeKeyFile } from '../src/keys/keyfile.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
+import { BenchWorker, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
 import { accessDelays, extremePair, parseRttRange, probeLink, startWan, wanUnavailable, type Wan } from '../scripts/wan-netns.js';
 
 function intEnv(name: string, dflt: number, min: number, max: number): number {
@@ -60,55 +58,12 @@ const P2P_PORT = 4001;
 const RELAY_NICE = intEnv('GW_BENCH_RELAY_NICE', -10, -20, 19);
 const NOTE_BYTES = 250;
 const LINE_BYTES = 110;
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-
-class Worker {
-  readonly child: ChildProcess;
-  private waiters: { type: string; resolve: (m: any) => void }[] = [];
-  constructor(prefix: string[], version: 1 | 2) {
-    // One node per process, started inside its namespace: `ip netns exec NS node ...` keeps the IPC fd.
-    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], {
-      execPath: prefix[0],
-      execArgv: [...prefix.slice(1), process.execPath, '--import', 'tsx/esm'],
-      env: { ...process.env, GW_BENCH_GOSSIP_VERSION: String(version) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.child.on('message', (m: any) => {
-      if (m.type === 'error') {
-        console.error('worker error:', m.message);
-        for (const w of this.waiters.splice(0)) w.resolve({ type: 'error', message: m.message });
-        return;
-      }
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-    });
-  }
-  next(type: string, ms = 180_000): Promise<any> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`worker: no ${type} within ${ms} ms`)), ms);
-      this.waiters.push({ type, resolve: (m) => (clearTimeout(t), resolve(m)) });
-    });
-  }
-  async ask(msg: object, reply: string, ms?: number): Promise<any> {
-    const p = this.next(reply, ms);
-    this.child.send(msg);
-    return p;
-  }
-}
 
 async function runVersion(version: 1 | 2, rtt: (i: number, j: number) => number): Promise<[string, string][]> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-gossip-wan-'));
-  const workers: Worker[] = [];
+  const workers: BenchWorker[] = [];
   const logs: LocalLog[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  let tickers: Tickers | undefined;
   let wan: Wan | undefined;
   const lag = monitorEventLoopDelay({ resolution: 5 });
   try {
@@ -124,22 +79,24 @@ async function runVersion(version: 1 | 2, rtt: (i: number, j: number) => number)
     const logKeys = Array.from({ length: L }, (_, i) => generateKey(`bench.example/wan-log${i}`));
     const configs: { index: number; configFile: string; ownLabel: string }[] = [];
     for (let i = 0; i < N; i++) {
-      const d = join(dir, `n${i}`);
-      mkdirSync(join(d, 'data'), { recursive: true });
-      writeKeyFile(join(d, 'w.key'), keys[i]);
-      const yaml =
-        `name: ${keys[i].name}\nkey: w.key\ndata: data\nhttp: { listen: "${w.addr(i)}:0" }\nlogs:\n` +
-        logKeys.map((k) => `  - { origin: "${k.name}", vkeys: ["${k.vkey}"] }\n`).join('') +
-        `witnesses:\n${keys.slice(0, W).filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.cosignatureVkey}" }\n`).join('')}` +
-        `p2p:\n  listen: [/ip4/${w.addr(i)}/tcp/${P2P_PORT}]\n  announce: [/ip4/${w.relayAddr(i)}/tcp/${P2P_PORT}]\n  allowLoopback: false\n  startupSync: 0s\n  version: ${version}\n` +
-        (MESH !== undefined ? `  meshDegree: ${MESH}\n` : '');
-      writeFileSync(join(d, 'w.yaml'), yaml);
-      configs.push({ index: i, configFile: join(d, 'w.yaml'), ownLabel: labels[i] });
+      configs.push(
+        writeNodeConfig(dir, i, {
+          keys: [{ file: 'w.key', key: keys[i] }],
+          ownLabel: labels[i],
+          http: `${w.addr(i)}:0`,
+          logs: logLines(logKeys),
+          witnesses: witnessLines(keys.slice(0, W).filter((_, j) => j !== i).map((k) => k.cosignatureVkey)),
+          p2p:
+            `  listen: [/ip4/${w.addr(i)}/tcp/${P2P_PORT}]\n  announce: [/ip4/${w.relayAddr(i)}/tcp/${P2P_PORT}]\n  allowLoopback: false\n  startupSync: 0s\n  version: ${version}\n` +
+            (MESH !== undefined ? `  meshDegree: ${MESH}\n` : ''),
+        }),
+      );
     }
     const t0Start = now();
     // Start in batches: twenty processes loading at once on a small shared machine is slow.
     for (let b = 0; b < N; b += 5) {
-      const batch = Array.from({ length: Math.min(5, N - b) }, (_, k) => new Worker(w.prefix(b + k), version));
+      // One node per process, started inside its namespace: `ip netns exec NS node ...` keeps the IPC fd.
+      const batch = Array.from({ length: Math.min(5, N - b) }, (_, k) => new BenchWorker({ prefix: w.prefix(b + k), env: { ...process.env, GW_BENCH_GOSSIP_VERSION: String(version) }, timeoutMs: 180_000 }));
       workers.push(...batch);
       await Promise.all(batch.map((x) => x.next('ready')));
     }
@@ -148,12 +105,7 @@ async function runVersion(version: 1 | 2, rtt: (i: number, j: number) => number)
     const urls: Record<number, string> = Object.assign({}, ...started.map((s) => s.urls));
     const peerIds: Record<number, string> = Object.fromEntries(started.map((s, i) => [i, String(s.addrs[i]).split('/p2p/')[1]]));
     // A random connected graph, as bench/gossip.bench.ts: node i dials up to 4 earlier nodes, at their relay addresses.
-    const links: [number, string][] = [];
-    for (let i = 1; i < N; i++) {
-      const boot = new Set<number>();
-      while (boot.size < Math.min(4, i)) boot.add(Math.floor(Math.random() * i));
-      for (const j of boot) links.push([i, `/ip4/${w.relayAddr(j)}/tcp/${P2P_PORT}/p2p/${peerIds[j]}`]);
-    }
+    const links = randomLinks(N, (j) => `/ip4/${w.relayAddr(j)}/tcp/${P2P_PORT}/p2p/${peerIds[j]}`);
     const conn = await Promise.all(workers.map((x, i) => x.ask({ type: 'connect', links: links.filter(([k]) => k === i) }, 'connected')));
     const failed = conn.reduce((s, c) => s + (c.failed ?? 0), 0);
     if (failed > 0) console.log(`  ${failed} of ${links.length} dials failed, e.g. ${conn.find((c) => c.firstError)?.firstError}`);
@@ -178,25 +130,7 @@ async function runVersion(version: 1 | 2, rtt: (i: number, j: number) => number)
         }),
       );
     }
-    let seq = 0;
-    const busy = new Set<LocalLog>();
-    for (const log of logs) {
-      const tick = async () => {
-        if (busy.has(log)) return;
-        busy.add(log);
-        try {
-          await log.append([`entry ${seq++}`]);
-          await log.publish();
-        } catch {
-          // stopping
-        } finally {
-          busy.delete(log);
-        }
-      };
-      await sleep(PERIOD_MS / logs.length);
-      void tick();
-      timers.push(setInterval(() => void tick(), PERIOD_MS));
-    }
+    tickers = await startTickers(logs, { period: () => PERIOD_MS, stagger: PERIOD_MS / logs.length, tickAtOnce: true });
     await sleep(WARMUP_S * 1000);
     const statsA = await Promise.all(workers.map((x) => x.ask({ type: 'stats' }, 'stats')));
     const degrees = statsA.flatMap((x: any) => x.degree as number[]);
@@ -216,41 +150,19 @@ async function runVersion(version: 1 | 2, rtt: (i: number, j: number) => number)
 
     // Fork by push: log 0 shows branch b to one witness (the last tracked one).
     const pushLog = logs[0];
-    while (busy.has(pushLog)) await sleep(1);
-    busy.add(pushLog);
+    await tickers.hold(pushLog);
     pushLog.forkAt(pushLog.size('a'));
     pushLog.setWitnessBranch(urls[W - 1], 'b');
     const forkT0 = now();
     await pushLog.append(['fork entry']);
     await pushLog.publish();
-    busy.delete(pushLog);
-    const evidence = await waitEvidence(workers, logKeys[0].name, forkT0, N, 30_000);
-    for (const t of timers) clearInterval(t);
+    tickers.release(pushLog);
+    const evidence = await waitEvidence(workers, logKeys[0].name, forkT0, N, 30_000, 250);
+    tickers.stop();
 
     const reports = await Promise.all(workers.map((x) => x.ask({ type: 'report', from: winStart, to: winEnd }, 'report', 300_000)));
-    const published = new Map<string, number>();
-    const seen = new Map<string, [number, number][]>();
-    for (const r of reports) {
-      for (const [k, t] of r.published as [string, number][]) published.set(k, t);
-      for (const [k, l] of r.seen as [string, [number, number][]][]) seen.set(k, [...(seen.get(k) ?? []), ...l]);
-    }
-    const reachAll: number[] = [];
-    const perDelivery: number[] = [];
-    let pairs = 0;
-    let delivered = 0;
-    let pubs = 0;
-    for (const [k, t] of published) {
-      if (t < winStart || t > winEnd) continue;
-      pubs++;
-      const got = new Map<number, number>();
-      for (const [i, ts] of seen.get(k) ?? []) if (!got.has(i) || got.get(i)! > ts) got.set(i, ts);
-      pairs += N - 1;
-      delivered += got.size;
-      for (const ts of got.values()) perDelivery.push(ts - t);
-      if (got.size >= N - 1) reachAll.push(Math.max(...got.values()) - t);
-    }
+    const { pubs, pairs, delivered, reachAll, perDelivery, texts } = deliveryOf(reports, N, winStart, winEnd);
     const windowS = (winEnd - winStart) / 1000;
-    const texts = new Set([...published].filter(([, t]) => t >= winStart && t <= winEnd).map(([k]) => k.split(' ')[0]));
     const minimumMBh = (((texts.size * NOTE_BYTES + pubs * LINE_BYTES) / windowS) * 3600) / 1e6;
     const perHour = (bytes: number) => ((bytes / N / windowS) * 3600) / 1e6;
     const relayBytes = relayB.reduce((s, b, i) => s + b - relayA[i], 0);
@@ -280,44 +192,17 @@ async function runVersion(version: 1 | 2, rtt: (i: number, j: number) => number)
     console.log(rows.map(([a, b]) => `  ${a.padEnd(w1)}  ${b}`).join('\n'));
     return rows;
   } finally {
-    for (const t of timers) clearInterval(t);
+    tickers?.stop();
     lag.disable();
     try {
       setPriority(0);
     } catch {
       // lowering back needs no privilege beyond what raised it; ignore if refused
     }
-    await Promise.allSettled(workers.map((x) => x.ask({ type: 'stop' }, 'stopped', 30_000)));
-    await Promise.all(
-      workers.map((x) =>
-        x.child.exitCode !== null || x.child.signalCode !== null
-          ? undefined
-          : new Promise<void>((res) => {
-              const t = setTimeout(() => (x.child.kill('SIGKILL'), res()), 15_000);
-              x.child.once('exit', () => (clearTimeout(t), res()));
-            }),
-      ),
-    );
+    await stopWorkers(workers);
     await Promise.allSettled(logs.map((l) => l.stop()));
     await wan?.close();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function evidenceRow(times: number[], n: number): string {
-  if (times.length === 0) return 'no node held evidence before the deadline';
-  return `${times.length}/${n} nodes; first ${fmt(Math.min(...times))} ms, p50 ${fmt(pct(times, 50))} ms, last ${fmt(Math.max(...times))} ms`;
-}
-
-/** Milliseconds from t0 to each node's first new evidence for origin. */
-async function waitEvidence(workers: Worker[], origin: string, t0: number, n: number, ms: number): Promise<number[]> {
-  const deadline = now() + ms;
-  for (;;) {
-    const reports = await Promise.all(workers.map((x) => x.ask({ type: 'evidence' }, 'evidence', 60_000)));
-    const first = new Map<number, number>();
-    for (const r of reports) for (const [i, o, t] of r.evidence as [number, string, number][]) if (o === origin && t >= t0 && (!first.has(i) || first.get(i)! > t)) first.set(i, t);
-    if (first.size >= n || now() > deadline) return [...first.values()].map((t) => t - t0);
-    await sleep(250);
   }
 }
 

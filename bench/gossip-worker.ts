@@ -7,6 +7,7 @@ import { loadConfigAsync } from '../src/config.js';
 import { startWitnessNode, type WitnessNode } from '../src/node/witness-node.js';
 import { MemoryStore } from '../src/store/memory.js';
 import type { GossipEvent } from '../src/gossip/service.js';
+import { SocketTraffic } from './lib/traffic.js';
 
 type Msg =
   | { type: 'start'; nodes: { index: number; configFile: string; ownLabel: string }[] }
@@ -16,9 +17,12 @@ type Msg =
   | { type: 'connect'; links: [number, string][] }
   | { type: 'stop' };
 
-/** Gossip wire version (GW_BENCH_GOSSIP_VERSION, default 1). */
+/** GW_BENCH_GOSSIP_VERSION=2 overrides p2p.version with 2; otherwise each node's config decides (the benches write p2p.version). */
 const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1);
 const nodes = new Map<number, WitnessNode>();
+const traffic = new SocketTraffic();
+traffic.start();
+const tcpPort = (addr: string) => Number(/\/tcp\/(\d+)/.exec(addr)?.[1] ?? NaN);
 /** key "textHash label" -> publication time (at the cosigner's node). */
 const published = new Map<string, number>();
 /** key -> [node index, first-seen time][] */
@@ -63,6 +67,10 @@ process.on('message', (m: Msg) => {
             nodes.set(n.index, node);
           }),
         );
+        for (const n of nodes.values()) {
+          traffic.httpPorts.add(Number(new URL(n.url).port));
+          for (const a of n.gossip!.multiaddrs) traffic.p2pPorts.add(tcpPort(a));
+        }
         process.send!({
           type: 'started',
           urls: Object.fromEntries([...nodes].map(([i, n]) => [i, n.url])),
@@ -73,6 +81,7 @@ process.on('message', (m: Msg) => {
       case 'connect': {
         // Keep the links up, like the node's bootstrap loop does for configured peers.
         const links = m.links;
+        for (const [, addr] of links) traffic.p2pPorts.add(tcpPort(addr));
         const redial = setInterval(() => {
           for (const [i, addr] of links) {
             const node = nodes.get(i);
@@ -89,8 +98,17 @@ process.on('message', (m: Msg) => {
       case 'stats': {
         const mem = process.memoryUsage();
         const degree = [...nodes.values()].map((n) => n.gossip!.libp2p.getPeers().length);
-        const exchangeOut = [...nodes.values()].reduce((t, n) => t + (n.gossip!.exchangeStats?.bytesOut ?? 0), 0);
-        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut });
+        const ex = [...nodes.values()].map((n) => n.gossip!.exchangeStats).filter((x) => x !== undefined);
+        const exchangeOut = ex.reduce((t, x) => t + x.bytesOut, 0);
+        const exchangeIn = ex.reduce((t, x) => t + x.bytesIn, 0);
+        const exchangeWrites = ex.reduce((t, x) => t + x.writes, 0);
+        const itemsIn = ex.reduce((t, x) => t + x.itemsIn, 0);
+        const dupIn = ex.reduce((t, x) => t + x.dupIn, 0);
+        const wantOut = ex.reduce((t, x) => t + x.wantOut, 0);
+        const lazyIn = ex.reduce((t, x) => t + x.lazyIn, 0);
+        const byFrame: Record<string, number> = {};
+        for (const x of ex) for (const [k, v] of Object.entries(x.bytesOutByFrame)) byFrame[k] = (byFrame[k] ?? 0) + v;
+        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut, exchangeIn, exchangeWrites, itemsIn, dupIn, wantOut, lazyIn, byFrame, sockets: traffic.totals() });
         break;
       }
       case 'evidence':

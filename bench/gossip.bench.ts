@@ -13,18 +13,16 @@
 // toward one witness (push), and the pulled log toward one witness (10 s polling).
 // Writes bench/results/gossip.md.
 import '../src/platform.js';
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { generateKey } from '../src/note/keys.js';
 import { keyLabel } from '../src/note/note.js';
-import { writeKeyFile } from '../src/keys/keyfile.js';
 import { generateMlDsa44Key } from '../src/note/mldsa-keys.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
 import { branchProxy, freePort, FORK_HEADER } from '../src/launcher/launcher.js';
+import { BenchWorker, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
 
 const N = Number(process.env.GW_BENCH_NODES ?? 50);
 const L = Number(process.env.GW_BENCH_LOGS ?? 10);
@@ -36,8 +34,13 @@ const POLL = process.env.GW_BENCH_POLL ?? '10s';
 /** Each pushed log publishes a checkpoint every PERIOD_MS (default 1000). */
 const PERIOD_MS = Number(process.env.GW_BENCH_PERIOD_MS ?? 1000);
 const OUT = process.env.GW_BENCH_OUT ?? 'bench/results/gossip.md';
-/** Gossip wire version of every node (1 or 2; docs/gossip.md "Version 2"). */
-const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1);
+/**
+ * Gossip wire version of every node (1 or 2; docs/gossip.md "Version 2"); default 2, the node's
+ * default. Written into each node's config (p2p.version): before, an unset variable ran the
+ * node's default (2) with version 1's mesh degree and reported "1".
+ */
+const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 2);
+if (VERSION !== 1 && VERSION !== 2) throw new Error(`GW_BENCH_GOSSIP_VERSION=${process.env.GW_BENCH_GOSSIP_VERSION}: must be 1 or 2`);
 /** gossipsub mesh degree D of every node (p2p.meshDegree; default the node's: 3 with version 2, 6 with version 1). */
 const MESH = Number(process.env.GW_BENCH_MESH_DEGREE ?? (VERSION === 2 ? 3 : 6));
 /** GW_BENCH_MLDSA=1: every witness also has an ML-DSA-44 key (0x06 lines, announced, fetched on demand); every node tracks them. */
@@ -45,15 +48,6 @@ const MLDSA = process.env.GW_BENCH_MLDSA === '1';
 /** Sizes used for the information minimum: a log-signed checkpoint note and one cosignature line (Ed25519). */
 const NOTE_BYTES = 250;
 const LINE_BYTES = 110;
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 interface Stats {
   cpu: { user: number; system: number };
@@ -63,40 +57,12 @@ interface Stats {
   nodes: number;
 }
 
-class Worker {
-  readonly child: ChildProcess;
-  private waiters: { type: string; resolve: (m: any) => void }[] = [];
-  constructor() {
-    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], { execArgv: ['--import', 'tsx/esm', ...(process.env.GW_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.GW_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: any) => {
-      if (m.type === 'error') {
-        console.error('worker error:', m.message);
-        for (const w of this.waiters.splice(0)) w.resolve({ type: 'error', message: m.message });
-        return;
-      }
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-    });
-  }
-  next(type: string, ms = 120_000): Promise<any> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`worker: no ${type} within ${ms} ms`)), ms);
-      this.waiters.push({ type, resolve: (m) => (clearTimeout(t), resolve(m)) });
-    });
-  }
-  async ask(msg: object, reply: string, ms?: number): Promise<any> {
-    const p = this.next(reply, ms);
-    this.child.send(msg);
-    return p;
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-gossip-bench-'));
-  const workers: Worker[] = [];
+  const workers: BenchWorker[] = [];
   const logs: LocalLog[] = [];
   const servers: Server[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  let tickers: Tickers | undefined;
   try {
     console.log(`gossip bench: ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1 checkpoint per ${PERIOD_MS} ms, ${W} witnesses, +1 log pulled every ${POLL}, ${SECONDS} s`);
     const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.bench`));
@@ -114,23 +80,23 @@ async function main(): Promise<void> {
 
     const configs: { index: number; configFile: string; ownLabel: string }[] = [];
     for (let i = 0; i < N; i++) {
-      const d = join(dir, `n${i}`);
-      mkdirSync(join(d, 'data'), { recursive: true });
-      writeKeyFile(join(d, 'w.key'), keys[i]);
-      if (pqKeys[i]) writeKeyFile(join(d, 'pq.key'), pqKeys[i]);
       const pullUrl = i === deceivedPoll ? `http://127.0.0.1:${proxyPort}/` : `${polled.url}/`;
-      const yaml =
-        `name: ${keys[i].name}\nkey: ${pqKeys[i] ? '[w.key, pq.key]' : 'w.key'}\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n` +
-        logKeys.map((k) => `  - { origin: "${k.name}", vkeys: ["${k.vkey}"] }\n`).join('') +
-        `  - origin: "bench.example/polled"\n    vkeys: ["${polledKey.vkey}"]\n` +
-        (i < W ? `    pull: { type: tiles, url: "${pullUrl}", interval: ${POLL}, timeout: 5s, maxBackoff: 10s }\n` : '') +
-        `witnesses:\n${keys.slice(0, W).filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.cosignatureVkey}" }\n`).join('')}` +
-        pqKeys.filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.vkey}" }\n`).join('') +
-        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  meshDegree: ${MESH}\n`;
-      writeFileSync(join(d, 'w.yaml'), yaml);
-      configs.push({ index: i, configFile: join(d, 'w.yaml'), ownLabel: labels[i] });
+      configs.push(
+        writeNodeConfig(dir, i, {
+          keys: [{ file: 'w.key', key: keys[i] }, ...(pqKeys[i] ? [{ file: 'pq.key', key: pqKeys[i] }] : [])],
+          ownLabel: labels[i],
+          http: '127.0.0.1:0',
+          logs:
+            logLines(logKeys) +
+            `  - origin: "bench.example/polled"\n    vkeys: ["${polledKey.vkey}"]\n` +
+            (i < W ? `    pull: { type: tiles, url: "${pullUrl}", interval: ${POLL}, timeout: 5s, maxBackoff: 10s }\n` : ''),
+          witnesses: witnessLines([...keys.slice(0, W).filter((_, j) => j !== i).map((k) => k.cosignatureVkey), ...pqKeys.filter((_, j) => j !== i).map((k) => k.vkey)]),
+          p2p: `  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  meshDegree: ${MESH}\n  version: ${VERSION}\n`,
+        }),
+      );
     }
-    for (let k = 0; k < WORKERS; k++) workers.push(new Worker());
+    const execArgv = ['--import', 'tsx/esm', ...(process.env.GW_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.GW_BENCH_PROF] : [])];
+    for (let k = 0; k < WORKERS; k++) workers.push(new BenchWorker({ execArgv }));
     await Promise.all(workers.map((w) => w.next('ready')));
     const t0Start = now();
     const started = await Promise.all(workers.map((w, k) => w.ask({ type: 'start', nodes: configs.filter((c) => c.index % WORKERS === k) }, 'started')));
@@ -138,12 +104,7 @@ async function main(): Promise<void> {
     const urls: Record<number, string> = Object.assign({}, ...started.map((s) => s.urls));
     const addrs: Record<number, string> = Object.assign({}, ...started.map((s) => s.addrs));
     // A random connected graph: node i dials up to 4 earlier nodes.
-    const links: [number, string][] = [];
-    for (let i = 1; i < N; i++) {
-      const boot = new Set<number>();
-      while (boot.size < Math.min(4, i)) boot.add(Math.floor(Math.random() * i));
-      for (const j of boot) links.push([i, addrs[j]]);
-    }
+    const links = randomLinks(N, (j) => addrs[j]);
     const conn = await Promise.all(workers.map((w, k) => w.ask({ type: 'connect', links: links.filter(([i]) => i % WORKERS === k) }, 'connected')));
     const failed = conn.reduce((s, c) => s + (c.failed ?? 0), 0);
     if (failed > 0) console.log(`  ${failed} of ${links.length} dials failed, e.g. ${conn.find((c) => c.firstError)?.firstError}`);
@@ -162,31 +123,8 @@ async function main(): Promise<void> {
       );
     }
     const pushed = logs.slice(1);
-    // Every log appends one entry and publishes once per second, staggered.
-    let seq = 0;
-    const busy = new Set<LocalLog>();
-    const holdTicker = async (log: LocalLog) => {
-      while (busy.has(log)) await sleep(1);
-      busy.add(log); // no await since the check: the ticker sees it and skips
-    };
-    for (const [k, log] of logs.entries()) {
-      const tick = async () => {
-        if (busy.has(log)) return;
-        busy.add(log);
-        try {
-          await log.append([`entry ${seq++}`]);
-          await log.publish();
-        } catch {
-          // stopping
-        } finally {
-          busy.delete(log);
-        }
-      };
-      await sleep(PERIOD_MS / logs.length);
-      void tick();
-      timers.push(setInterval(() => void tick(), log === polled ? 1000 : PERIOD_MS));
-      void k;
-    }
+    // Every log appends one entry and publishes once per period (the polled log once per second), staggered.
+    tickers = await startTickers(logs, { period: (log) => (log === polled ? 1000 : PERIOD_MS), stagger: PERIOD_MS / logs.length, tickAtOnce: true });
     await sleep(WARMUP_S * 1000);
     const statsA: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
     const degrees = statsA.flatMap((x: any) => x.degree as number[]);
@@ -205,58 +143,47 @@ async function main(): Promise<void> {
       // Hold the ticker, after its own tick (if any) finished: forking at a size read while an append
       // was in flight forked below the witnesses' state, so the deceived witness refused branch b
       // and no evidence could ever appear (the "none within 30 s" of earlier runs).
-      await holdTicker(pushLog);
+      await tickers.hold(pushLog);
       const size = pushLog.size('a');
       pushLog.forkAt(size);
       pushLog.setWitnessBranch(urls[deceivedPush], 'b');
       pushFork.t0 = now();
       await pushLog.append(['fork entry']);
       await pushLog.publish();
-      busy.delete(pushLog);
+      tickers.release(pushLog);
     }
-    const pushEvidence = await waitEvidence(workers, logKeys[0].name, pushFork.t0, N, 30_000);
+    const pushEvidence = await waitEvidence(workers, logKeys[0].name, pushFork.t0, N, 30_000, 500);
     // Fork by polling: the polled log shows branch b to one witness (over the proxy).
     const pollFork = { t0: 0 };
     {
-      await holdTicker(polled);
+      await tickers.hold(polled);
       polled.forkAt(polled.size('a'));
       pollFork.t0 = now();
       await polled.append(['fork entry']);
       await polled.publish();
-      busy.delete(polled);
+      tickers.release(polled);
     }
-    const pollEvidence = await waitEvidence(workers, 'bench.example/polled', pollFork.t0, N, 45_000);
+    const pollEvidence = await waitEvidence(workers, 'bench.example/polled', pollFork.t0, N, 45_000, 500);
 
-    for (const t of timers) clearInterval(t);
+    tickers.stop();
     const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from: winStart, to: winEnd }, 'report', 300_000)));
-    const published = new Map<string, number>();
-    const seen = new Map<string, [number, number][]>();
-    for (const r of reports) {
-      for (const [k, t] of r.published as [string, number][]) published.set(k, t);
-      for (const [k, l] of r.seen as [string, [number, number][]][]) seen.set(k, [...(seen.get(k) ?? []), ...l]);
-    }
-    const reachAll: number[] = [];
-    const perDelivery: number[] = [];
-    let pairs = 0;
-    let delivered = 0;
-    let pubs = 0;
-    for (const [k, t] of published) {
-      if (t < winStart || t > winEnd) continue;
-      pubs++;
-      const got = new Map<number, number>();
-      for (const [i, ts] of seen.get(k) ?? []) if (!got.has(i) || got.get(i)! > ts) got.set(i, ts);
-      pairs += N - 1;
-      delivered += got.size;
-      for (const ts of got.values()) perDelivery.push(ts - t);
-      if (got.size >= N - 1) reachAll.push(Math.max(...got.values()) - t);
-    }
+    const { pubs, pairs, delivered, reachAll, perDelivery, texts } = deliveryOf(reports, N, winStart, winEnd);
     const windowS = (winEnd - winStart) / 1000;
     // Information minimum per node: each checkpoint text once and each cosignature once (received).
-    const texts = new Set([...published].filter(([, t]) => t >= winStart && t <= winEnd).map(([k]) => k.split(' ')[0]));
     const minimumMBh = ((texts.size * NOTE_BYTES + pubs * LINE_BYTES) / windowS) * 3600 / 1e6;
     const cpuUs = statsB.reduce((s, b, k) => s + (b.cpu.user - statsA[k].cpu.user) + (b.cpu.system - statsA[k].cpu.system), 0);
     const ioBytes = statsB.reduce((s, b, k) => s + (b.io - statsA[k].io), 0);
     const exchangeOut = statsB.reduce((s, b: any, k) => s + ((b.exchangeOut ?? 0) - ((statsA[k] as any).exchangeOut ?? 0)), 0);
+    const perH = (bytes: number) => fmt((bytes / N / windowS) * 3600 / 1e6, 1);
+    const diff = (f: (x: any) => number) => statsB.reduce((s, b: any, k) => s + (f(b) ?? 0) - (f(statsA[k]) ?? 0), 0);
+    const sock = (k: string) => diff((x) => x.sockets?.[k] ?? 0);
+    const exchangeIn = diff((x) => x.exchangeIn ?? 0);
+    const frameKinds = [...new Set(statsB.flatMap((b: any) => Object.keys(b.byFrame ?? {})))];
+    const byFrame = frameKinds.map((f) => `${f} ${perH(2 * diff((x) => x.byFrame?.[f] ?? 0))}`).join(', ');
+    const sockTotal = sock('p2p') + sock('httpIn') + sock('httpOut') + sock('other');
+    const breakdown =
+      `libp2p connections ${perH(sock('p2p'))} (exchange frames read+written ${perH(exchangeOut + exchangeIn)}: ${byFrame}, ${fmt(diff((x) => x.exchangeWrites ?? 0) / N / windowS, 1)} writes per node per s; items received ${fmt(diff((x) => x.itemsIn ?? 0) / N / windowS, 1)} per node per s, of which duplicates ${fmt(diff((x) => x.dupIn ?? 0) / N / windowS, 1)}; WANT entries ${fmt(diff((x) => x.wantOut ?? 0) / N / windowS, 1)} per node per s; items taken from lazy links ${fmt(diff((x) => x.lazyIn ?? 0) / N / windowS, 1)} per node per s; the rest is libp2p upkeep, sync, gossipsub, yamux and Noise framing), ` +
+      `HTTP served (the logs' add-checkpoint pushes) ${perH(sock('httpIn'))}, HTTP asked (tile polls) ${perH(sock('httpOut'))}, other sockets ${perH(sock('other'))}, not sockets (files, IPC, /proc) ${perH(ioBytes - sockTotal)} MB`;
     const rss = statsB.reduce((s, b) => s + b.rss, 0);
     const heap = statsB.reduce((s, b) => s + b.heap, 0);
     const rows: [string, string][] = [
@@ -274,6 +201,7 @@ async function main(): Promise<void> {
       ['CPU load (all workers)', `${fmt(cpuUs / 1e6 / windowS, 2)} cores`],
       ['bytes per node per hour (read+written)', `${fmt((ioBytes / N / windowS) * 3600 / 1e6, 0)} MB`],
       ...(VERSION === 2 ? [['of which exchange frames (written, ×2 for read+written)', `${fmt((2 * exchangeOut / N / windowS) * 3600 / 1e6, 0)} MB`] as [string, string]] : []),
+      ['bytes per node per hour, by kind', breakdown],
       ['information minimum per node per hour (each checkpoint and cosignature received once) / ratio', `${fmt(minimumMBh, 1)} MB / ${fmt((ioBytes / N / windowS) * 3600 / 1e6 / minimumMBh, 1)}`],
       ['memory per node (RSS / heap)', `${fmt(rss / N / 1e6, 1)} / ${fmt(heap / N / 1e6, 1)} MB`],
       ['fork -> evidence at every node, push', evidenceRow(pushEvidence, N)],
@@ -292,38 +220,11 @@ async function main(): Promise<void> {
     writeFileSync(resolve(ROOT, OUT), md);
     console.log(`  wrote ${OUT}`);
   } finally {
-    for (const t of timers) clearInterval(t);
-    await Promise.allSettled(workers.map((w) => w.ask({ type: 'stop' }, 'stopped', 30_000)));
-    await Promise.all(
-      workers.map((w) =>
-        w.child.exitCode !== null
-          ? undefined
-          : new Promise<void>((res) => {
-              const t = setTimeout(() => (w.child.kill('SIGKILL'), res()), 15_000);
-              w.child.once('exit', () => (clearTimeout(t), res()));
-            }),
-      ),
-    );
+    tickers?.stop();
+    await stopWorkers(workers);
     await Promise.allSettled(logs.map((l) => l.stop()));
     await Promise.allSettled(servers.map((s) => new Promise((r) => s.close(r))));
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function evidenceRow(times: number[], n: number): string {
-  if (times.length === 0) return 'no node held evidence before the deadline';
-  return `${times.length}/${n} nodes; first ${fmt(Math.min(...times))} ms, p50 ${fmt(pct(times, 50))} ms, last ${fmt(Math.max(...times))} ms`;
-}
-
-/** Milliseconds from t0 to each node's first new evidence for origin (polls the workers' reports). */
-async function waitEvidence(workers: Worker[], origin: string, t0: number, n: number, ms: number): Promise<number[]> {
-  const deadline = now() + ms;
-  for (;;) {
-    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'evidence' }, 'evidence', 60_000)));
-    const first = new Map<number, number>();
-    for (const r of reports) for (const [i, o, t] of r.evidence as [number, string, number][]) if (o === origin && t >= t0 && (!first.has(i) || first.get(i)! > t)) first.set(i, t);
-    if (first.size >= n || now() > deadline) return [...first.values()].map((t) => t - t0);
-    await sleep(500);
   }
 }
 

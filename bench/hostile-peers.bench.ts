@@ -23,11 +23,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BenchWorker, deliveryOf, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
 import { fileURLToPath } from 'node:url';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { generateKey } from '../src/note/keys.js';
 import { keyLabel, formatSignatureLine } from '../src/note/note.js';
-import { writeKeyFile } from '../src/keys/keyfile.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
 import { CHECKPOINT_TOPIC } from '../src/gossip/wire.js';
 import { decodeResponse } from '../src/gossip/sync.js';
@@ -45,44 +45,6 @@ const PER_KIND = 6;
 /** Gossip wire version of victims (workers read the same variable) and attackers. */
 const VERSION = Number(process.env.GW_BENCH_GOSSIP_VERSION ?? 1) === 2 ? 2 : 1;
 const WARMUP_S = 10;
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-
-/** The same worker protocol as bench/gossip.bench.ts (bench/gossip-worker.ts). */
-class Worker {
-  readonly child: ChildProcess;
-  private waiters: { type: string; resolve: (m: any) => void }[] = [];
-  constructor() {
-    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: any) => {
-      if (m.type === 'error') {
-        console.error('worker error:', m.message);
-        for (const w of this.waiters.splice(0)) w.resolve({ type: 'error', message: m.message });
-        return;
-      }
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-    });
-  }
-  next(type: string, ms = 120_000): Promise<any> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`worker: no ${type} within ${ms} ms`)), ms);
-      this.waiters.push({ type, resolve: (m) => (clearTimeout(t), resolve(m)) });
-    });
-  }
-  async ask(msg: object, reply: string, ms?: number): Promise<any> {
-    const p = this.next(reply, ms);
-    this.child.send(msg);
-    return p;
-  }
-}
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -227,9 +189,9 @@ interface WindowResult {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-hostile-bench-'));
-  const workers: Worker[] = [];
+  const workers: BenchWorker[] = [];
   const logs: LocalLog[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  let tickers: Tickers | undefined;
   let attackers: AttackerProcess | undefined;
   try {
     console.log(`hostile-peer bench (gossip version ${VERSION}): ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1/s, windows of ${SECONDS} s, maxConnections ${MAX_CONN}, ${PER_KIND * 5} attackers`);
@@ -239,51 +201,30 @@ async function main(): Promise<void> {
     const logKeys = Array.from({ length: L + 2 }, (_, i) => generateKey(`hostile.example/log${i}`));
     const configs: { index: number; configFile: string; ownLabel: string }[] = [];
     for (let i = 0; i < N; i++) {
-      const d = join(dir, `n${i}`);
-      mkdirSync(join(d, 'data'), { recursive: true });
-      writeKeyFile(join(d, 'w.key'), keys[i]);
-      const yaml =
-        `name: ${keys[i].name}\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n` +
-        logKeys.map((k) => `  - { origin: "${k.name}", vkeys: ["${k.vkey}"] }\n`).join('') +
-        `witnesses:\n${keys.filter((_, j) => j !== i).map((k) => `  - { vkey: "${k.cosignatureVkey}" }\n`).join('')}` +
-        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  maxConnections: ${MAX_CONN}\n`;
-      writeFileSync(join(d, 'w.yaml'), yaml);
-      configs.push({ index: i, configFile: join(d, 'w.yaml'), ownLabel: labels[i] });
+      configs.push(
+        writeNodeConfig(dir, i, {
+          keys: [{ file: 'w.key', key: keys[i] }],
+          ownLabel: labels[i],
+          http: '127.0.0.1:0',
+          logs: logLines(logKeys),
+          witnesses: witnessLines(keys.filter((_, j) => j !== i).map((k) => k.cosignatureVkey)),
+          p2p: `  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  maxConnections: ${MAX_CONN}\n  version: ${VERSION}\n`,
+        }),
+      );
     }
-    for (let k = 0; k < WORKERS; k++) workers.push(new Worker());
+    // The same worker protocol as bench/gossip.bench.ts (bench/gossip-worker.ts).
+    for (let k = 0; k < WORKERS; k++) workers.push(new BenchWorker({ execArgv: ['--import', 'tsx'] }));
     await Promise.all(workers.map((w) => w.next('ready')));
     const started = await Promise.all(workers.map((w, k) => w.ask({ type: 'start', nodes: configs.filter((c) => c.index % WORKERS === k) }, 'started')));
     if (started.some((s) => s.type === 'error')) throw new Error('a worker failed to start its nodes');
     const urls: Record<number, string> = Object.assign({}, ...started.map((s) => s.urls));
     const addrs: Record<number, string> = Object.assign({}, ...started.map((s) => s.addrs));
-    const links: [number, string][] = [];
-    for (let i = 1; i < N; i++) {
-      const boot = new Set<number>();
-      while (boot.size < Math.min(4, i)) boot.add(Math.floor(Math.random() * i));
-      for (const j of boot) links.push([i, addrs[j]]);
-    }
+    const links = randomLinks(N, (j) => addrs[j]);
     await Promise.all(workers.map((w, k) => w.ask({ type: 'connect', links: links.filter(([i]) => i % WORKERS === k) }, 'connected')));
     for (let i = 0; i < L + 2; i++) {
       logs.push(await startLocalLog({ origin: logKeys[i].name, key: logKeys[i], host: '127.0.0.1', port: 0, intervalMs: 0, witnesses: Array.from({ length: N }, (_, j) => ({ url: urls[j], vkey: keys[j].cosignatureVkey })) }));
     }
-    let seq = 0;
-    const busy = new Set<LocalLog>();
-    for (const log of logs.slice(0, L)) {
-      const tick = async () => {
-        if (busy.has(log)) return;
-        busy.add(log);
-        try {
-          await log.append([`entry ${seq++}`]);
-          await log.publish();
-        } catch {
-          // stopping
-        } finally {
-          busy.delete(log);
-        }
-      };
-      await sleep(1000 / L);
-      timers.push(setInterval(() => void tick(), 1000));
-    }
+    tickers = await startTickers(logs.slice(0, L), { period: () => 1000, stagger: 1000 / L, tickAtOnce: false });
     // The two fork logs get a first checkpoint cosigned everywhere before their window.
     for (const log of logs.slice(L)) {
       await log.append(['first']);
@@ -303,33 +244,15 @@ async function main(): Promise<void> {
       const cpuUs = stats.reduce((sum: number, b: any, k: number) => sum + (b.cpu.user - statsA[k].cpu.user) + (b.cpu.system - statsA[k].cpu.system), 0);
       const loadEnd = loadavg()[0];
       const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from, to }, 'report', 300_000)));
-      const published = new Map<string, number>();
-      const seen = new Map<string, [number, number][]>();
-      for (const r of reports) {
-        for (const [k, t] of r.published as [string, number][]) published.set(k, t);
-        for (const [k, l] of r.seen as [string, [number, number][]][]) seen.set(k, [...(seen.get(k) ?? []), ...l]);
-      }
-      let pairs = 0;
-      let delivered = 0;
-      let pubs = 0;
-      const lat: number[] = [];
       // A publication in the last 5 s of the window may still be on its way: those are left out.
-      for (const [k, t] of published) {
-        if (t < from || t > to - 5000) continue;
-        pubs++;
-        const got = new Map<number, number>();
-        for (const [i, ts] of seen.get(k) ?? []) if (!got.has(i) || got.get(i)! > ts) got.set(i, ts);
-        pairs += N - 1;
-        delivered += got.size;
-        for (const ts of got.values()) lat.push(ts - t);
-      }
+      const { pubs, pairs, delivered, perDelivery: lat } = deliveryOf(reports, N, from, to, 5000);
       // Fork by push: the log shows branch b to the last witness.
       forkLog.forkAt(forkLog.size('a'));
       forkLog.setWitnessBranch(urls[N - 1], 'b');
       const t0 = now();
       await forkLog.append(['fork entry']);
       await forkLog.publish();
-      const evidence = await waitEvidence(workers, forkOrigin, t0, N, 30_000);
+      const evidence = await waitEvidence(workers, forkOrigin, t0, N, 30_000, 200);
       const degrees = stats.flatMap((x: any) => x.degree as number[]);
       console.log(`  ${label}: ${pubs} publications, delivery ${fmt((100 * delivered) / Math.max(1, pairs), 2)} %, evidence at ${evidence.length}/${N} nodes, last ${fmt(Math.max(...evidence))} ms`);
       return { pubs, ratio: delivered / Math.max(1, pairs), p99: pct(lat, 99), rssStart: statsA.map((s: any) => s.rss), rss: stats.map((s: any) => s.rss), cpuCores: cpuUs / 1e6 / ((to - from) / 1000), logsCpu: (ownCpu.user + ownCpu.system) / 1e6 / ((to - from) / 1000), degreeMax: Math.max(...degrees), degreeMin: Math.min(...degrees), load: [loadStart, loadEnd], evidence };
@@ -369,19 +292,9 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, VERSION === 2 ? 'bench/results/hostile-peers-v2.md' : 'bench/results/hostile-peers.md'), md);
   } finally {
-    for (const t of timers) clearInterval(t);
+    tickers?.stop();
     await attackers?.stop();
-    await Promise.allSettled(workers.map((w) => w.ask({ type: 'stop' }, 'stopped', 30_000)));
-    await Promise.all(
-      workers.map((w) =>
-        w.child.exitCode !== null
-          ? undefined
-          : new Promise<void>((res) => {
-              const t = setTimeout(() => (w.child.kill('SIGKILL'), res()), 15_000);
-              w.child.once('exit', () => (clearTimeout(t), res()));
-            }),
-      ),
-    );
+    await stopWorkers(workers);
     await Promise.allSettled(logs.map((l) => l.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
@@ -425,18 +338,6 @@ async function attackerMain(): Promise<void> {
       }
     })();
   });
-}
-
-/** Milliseconds from t0 to each node's first new evidence for origin. */
-async function waitEvidence(workers: Worker[], origin: string, t0: number, n: number, ms: number): Promise<number[]> {
-  const deadline = now() + ms;
-  for (;;) {
-    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'evidence' }, 'evidence', 60_000)));
-    const first = new Map<number, number>();
-    for (const r of reports) for (const [i, o, t] of r.evidence as [number, string, number][]) if (o === origin && t >= t0 && (!first.has(i) || first.get(i)! > t)) first.set(i, t);
-    if (first.size >= n || now() > deadline) return [...first.values()].map((t) => t - t0);
-    await sleep(200);
-  }
 }
 
 if (process.argv.includes('--attackers')) await attackerMain();
