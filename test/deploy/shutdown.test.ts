@@ -19,8 +19,11 @@ function start(closeMs: number, deadlineMs: number) {
     const log = { info: (a, m) => console.log(typeof a === 'string' ? a : m), warn: (a, m) => console.log(m), error: (a, m) => console.log(typeof a === 'string' ? a : m) };
     const close = () => new Promise((r) => { console.log('closing'); if (${closeMs} >= 0) setTimeout(r, ${closeMs}); });
     setInterval(() => {}, 1000); // something that would keep the process alive
+    // 'ready' only once the signal handlers are in (waitForShutdown installs them when called): a
+    // SIGTERM sent between the two would otherwise kill the process by default (seen in CI).
+    const done = waitForShutdown(close, log, ${deadlineMs});
     console.log('ready');
-    await waitForShutdown(close, log, ${deadlineMs});`;
+    await done;`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -54,8 +57,9 @@ describe('waitForShutdown', () => {
     const inner = `import { waitForShutdown } from './src/cli/shutdown.ts';
       const log = { info: (a, m) => console.log(typeof a === 'string' ? a : m), warn: (a, m) => console.log(m), error: (a, m) => console.log(typeof a === 'string' ? a : m) };
       setInterval(() => {}, 1000);
+      const done = waitForShutdown(async () => {}, log, 5000);
       console.log('ready');
-      await waitForShutdown(async () => {}, log, 5000);`;
+      await done;`;
     const middle = `
       import { spawn } from 'node:child_process';
       const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ${JSON.stringify('${inner}')}.slice(0) ], { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, GOSSIP_WITNESS_EXIT_WITH_STDIN: '1' } });
