@@ -150,6 +150,8 @@ export function registerLog(program: Command): void {
       if (fork === undefined && (opts.forkHeader !== undefined || opts.forkAddr.length > 0 || opts.forkWitness.length > 0)) {
         logger.warn('fork options given without --fork-at: everyone sees branch a');
       }
+      // Signal handlers first: whoever reads "log listening" may send SIGTERM at once.
+      const stopped = waitForShutdown(() => running.stop(), logger);
       logger.info(
         {
           url: running.url,
@@ -161,7 +163,7 @@ export function registerLog(program: Command): void {
         },
         'log listening',
       );
-      await waitForShutdown(() => running.stop(), logger);
+      await stopped;
     });
 
   log

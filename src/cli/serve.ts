@@ -58,7 +58,9 @@ export function registerServe(program: Command): void {
         // (port in use, database or lock not available yet: exit 75, restarted); a bug exits 70.
         throw startupError(e, 'cannot start the witness');
       }
+      // Signal handlers first: whoever reads "witness listening" may send SIGTERM at once.
+      const stopped = waitForShutdown(() => node.close(), logger);
       logger.info({ url: node.url, vkeys: node.vkeys, logs: node.registry.origins().length, config: config.file }, 'witness listening');
-      await waitForShutdown(() => node.close(), logger);
+      await stopped;
     });
 }
