@@ -166,7 +166,17 @@ async function main(): Promise<void> {
     const pollEvidence = await waitEvidence(workers, 'bench.example/polled', pollFork.t0, N, 45_000, 500);
 
     tickers.stop();
-    const reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from: winStart, to: winEnd }, 'report', 300_000)));
+    // Delivery is counted once what was published in the window had time to arrive: until every
+    // publication reached every node, or 15 s (the fork phases above may take less than a
+    // publication's time to reach all nodes).
+    const settleUntil = now() + 15_000;
+    let reports: any[];
+    for (;;) {
+      reports = await Promise.all(workers.map((w) => w.ask({ type: 'report', from: winStart, to: winEnd }, 'report', 300_000)));
+      const d = deliveryOf(reports, N, winStart, winEnd);
+      if (d.delivered >= d.pairs || now() > settleUntil) break;
+      await sleep(1000);
+    }
     const { pubs, pairs, delivered, reachAll, perDelivery, texts } = deliveryOf(reports, N, winStart, winEnd);
     const windowS = (winEnd - winStart) / 1000;
     // Information minimum per node: each checkpoint text once and each cosignature once (received).

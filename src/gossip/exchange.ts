@@ -40,6 +40,12 @@ export const WANT_DELAY_MS = 500;
 /** Another announcer is asked when a WANT was not answered within this. */
 export const WANT_RETRY_MS = 1000;
 const WANT_TRIES = 6;
+/**
+ * An item taken from a lazy link (a WANT answer, a catch-up) waits this long before it is pushed
+ * to the eager peers: one that has it meanwhile pushes it to us (then it is known and not sent
+ * back), instead of both pushes crossing (a duplicate each way).
+ */
+export const LAZY_HOLD_MS = 250;
 /** WANT entries answered per peer per second (more than an honest node asks; the rest is not answered, not penalised). */
 const MAX_WANT_PER_S = 1024;
 const HELD_MAX = 2048;
@@ -255,6 +261,8 @@ interface Session {
   theyEager: boolean;
   /** What we last told the peer in an EAGER frame. */
   toldEager?: boolean;
+  /** The highest recent-item sequence number looked at (the cursor may stay behind a held item). */
+  scanned: number;
   /** REFs with items the peer may lack, to announce in the next HAVE. */
   dirty: Set<string>;
   lastHave: number;
@@ -274,8 +282,8 @@ const refBytesOf = (ref: string) => Uint8Array.from(Buffer.from(ref, 'hex'));
  */
 export class Exchange {
   private readonly sessions = new Map<string, Session>();
-  /** Items to consider for each peer; `lazy`: it came from a peer this node does not push to (a WANT answer, a catch-up). */
-  private readonly recent: { seq: number; item: Item; lazy: boolean }[] = [];
+  /** Items to consider for each peer; `holdUntil`: not pushed before (it came over a lazy link), 0 for none. */
+  private readonly recent: { seq: number; item: Item; holdUntil: number }[] = [];
   /** The peers pushed to at the last tick. */
   private eager = new Set<string>();
   private seq = 0;
@@ -323,19 +331,19 @@ export class Exchange {
     }
     if (item.kind === 'checkpoint') h.note ??= item.note;
     else if (!h.sigs.has(item.label)) h.sigs.set(item.label, item.sig);
-    // An item that came over a lazy link (a WANT answer, a catch-up) is announced to the eager
-    // peers rather than pushed: they usually get it over the eager overlay too, and a push would
-    // cross theirs (a duplicate each way). A peer that lacks it WANTs it.
+    // An item that came over a lazy link (a WANT answer, a catch-up) is held back from the eager
+    // peers for LAZY_HOLD_MS: they often get it over the eager overlay too, and a push at once
+    // would cross theirs (a duplicate each way).
     const lazy = from !== undefined && !this.eager.has(from);
     if (lazy) this.stats.lazyIn++;
-    this.recent.push({ seq: ++this.seq, item, lazy });
+    this.recent.push({ seq: ++this.seq, item, holdUntil: lazy ? Date.now() + LAZY_HOLD_MS : 0 });
     if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
     if (from) this.session(from).known.add(itemKey(item));
   }
 
   private session(peer: string): Session {
     let s = this.sessions.get(peer);
-    if (!s) this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 } }));
+    if (!s) this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 } }));
     return s;
   }
 
@@ -697,13 +705,14 @@ export class Exchange {
       if (!s.stream || !s.hello) continue;
       const isEager = eager.has(peer);
       const start = Math.max(0, from + 1 - firstSeq);
+      let held: number | undefined;
       const groups = new Map<string, CosigEntry[]>();
       const out: Uint8Array[] = [];
       for (let i = start; i < this.recent.length; i++) {
-        const { item: it, lazy } = this.recent[i];
+        const { item: it, holdUntil, seq } = this.recent[i];
         const key = itemKey(it);
         const pq = it.kind === 'cosig' && it.sig.length > MAX_PUSHED_SIG_BYTES;
-        if (pq && this.owed.get(refHexOf(it.textHash))?.has(peer) && s.hello.keyIndex.has(it.label)) {
+        if (pq && seq > s.scanned && this.owed.get(refHexOf(it.textHash))?.has(peer) && s.hello.keyIndex.has(it.label)) {
           // Fetched through for this peer (it asked): sent now, even if announced to it before.
           s.known.add(key);
           let g = groups.get(it.textHash);
@@ -713,8 +722,12 @@ export class Exchange {
         }
         if (s.known.has(key) || !s.hello.logs.has(shortLogId(it.origin))) continue;
         if (it.kind === 'cosig' && !s.hello.keyIndex.has(it.label)) continue;
-        if (!isEager || pq || lazy) {
+        if (!isEager || pq) {
           s.dirty.add(refHexOf(it.textHash));
+          continue;
+        }
+        if (holdUntil > now) {
+          held ??= seq; // looked at again next tick (the cursor stays before it)
           continue;
         }
         s.known.add(key);
@@ -726,6 +739,8 @@ export class Exchange {
         if (!g) groups.set(it.textHash, (g = []));
         g.push({ index: s.hello.keyIndex.get(it.label)!, sig: it.sig });
       }
+      if (held !== undefined) s.cursor = held - 1;
+      s.scanned = last;
       for (const [textHash, items] of groups) out.push(...encodeCosigsSplit(refBytesOf(refHexOf(textHash)), items));
       if (s.dirty.size > 0 && now - s.lastHave >= HAVE_INTERVAL_MS) {
         const digests = this.digestsFor(s);

@@ -1,11 +1,12 @@
-// What keeps version 2's traffic down (docs/gossip.md, "Traffic"): an item taken from a lazy
-// link is announced to the eager peers instead of pushed (a push would cross theirs), a peer that
+// What keeps version 2's traffic down (docs/gossip.md, "What keeps duplicates down"): an item
+// taken from a lazy link waits LAZY_HOLD_MS before it is pushed to the eager peers (a push at once
+// would cross theirs) and is not pushed to one that sent it meanwhile, a peer that
 // sent cosignatures on a text is never pushed that text, and yamux window updates wait for half
 // the receive window (js-yamux answered every data frame with one).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, encodeCosigs, encodeHello, Exchange, FRAME, FrameReader, REF_BYTES, shortLogId, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, encodeCosigs, encodeFrame, encodeHello, Exchange, FRAME, FrameReader, LAZY_HOLD_MS, REF_BYTES, shortLogId, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -73,24 +74,40 @@ const checkpoint = (n: number): Item => ({ kind: 'checkpoint', origin: ORIGIN, .
 const cosig = (n: number, label: string): Item => ({ kind: 'cosig', origin: ORIGIN, textHash: text(n).textHash, label, sig: new Uint8Array(72).fill(n) });
 
 describe('exchange: what is pushed and what is announced', () => {
-  it('an item taken from a lazy link is announced to the eager peer (HAVE), not pushed; own items are pushed', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('an item taken from a lazy link is pushed to the eager peer only after LAZY_HOLD_MS, and not if that peer sent it meanwhile; own items at once', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     const { ex, eagerPeer, lazyPeer, frames } = await harness();
     ex.offer(checkpoint(1), lazyPeer); // a WANT answer or a catch-up from the lazy peer
     ex.offer(cosig(1, LABELS[1]), lazyPeer);
+    ex.offer(checkpoint(4), lazyPeer);
+    ex.tick();
+    expect(frames(eagerPeer)).toEqual([]); // held back
+    expect(frames(lazyPeer)).toEqual([]); // it sent them: never sent back
+    // Meanwhile the eager peer pushes checkpoint 4 to us: it holds it, so it is not sent back.
+    await ex.serve(once(encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS }), encodeFrame(FRAME.checkpoint, text(4).note)) as never, { remotePeer: { toString: () => eagerPeer } } as never);
+    ex.offer(checkpoint(4), eagerPeer); // what the service does with a duplicate
+    vi.setSystemTime(Date.now() + LAZY_HOLD_MS);
     ex.tick();
     const toEager = frames(eagerPeer);
-    expect(toEager.map((f) => f.type)).toEqual([FRAME.have]);
-    const [d] = decodeDigests(toEager[0].payload);
-    expect(toHex(d.ref)).toBe(text(1).textHash.slice(0, 2 * REF_BYTES));
-    expect(d.text).toBe(true);
-    expect([...d.bits]).toEqual([0b10]);
-    expect(frames(lazyPeer)).toEqual([]); // it sent them: never sent back
-    // This node's own cosignature (no sender) is pushed to the eager peer.
+    expect(toEager.map((f) => f.type)).toEqual([FRAME.checkpoint, FRAME.cosigs]);
+    expect(new TextDecoder().decode(toEager[0].payload)).toBe(new TextDecoder().decode(text(1).note));
+    expect(toHex(decodeCosigs(toEager[1].payload).ref)).toBe(text(1).textHash.slice(0, 2 * REF_BYTES));
+    ex.tick();
+    expect(frames(eagerPeer)).toEqual([]); // once
+    // The lazy peer hears of nothing it sent; this node's own cosignature goes to both at once
+    // (pushed to the eager peer, announced to the lazy one).
     ex.offer(cosig(1, LABELS[0]));
     ex.tick();
     const pushed = frames(eagerPeer);
     expect(pushed.map((f) => f.type)).toEqual([FRAME.cosigs]);
     expect(decodeCosigs(pushed[0].payload).items.map((i) => i.index)).toEqual([0]);
+    const announced = frames(lazyPeer);
+    expect(announced.map((f) => f.type)).toEqual([FRAME.have]);
+    expect(decodeDigests(announced[0].payload).map((d) => [toHex(d.ref), d.text, [...d.bits]])).toEqual([[text(1).textHash.slice(0, 2 * REF_BYTES), true, [0b11]]]);
   });
 
   it('a peer that sent a cosignature on a text is not pushed that text', async () => {
