@@ -12,6 +12,7 @@ import { DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_INBOUND_STREAM_BYTES } from '.
 import { Deadline, KeyedLimiter, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER, StreamCounter } from './limits.js';
 import type { BindingRecord } from './binding.js';
 import { parseCheckpointMessage } from './wire.js';
+import type { LogView } from './view.js';
 import type { GossipContext } from './context.js';
 import {
   SYNC_TIMEOUT_MS,
@@ -139,24 +140,8 @@ export class SyncPeer {
 
   private async answer(req: SyncRequest): Promise<SyncResponse> {
     switch (req.type) {
-      case 'views': {
-        const wanted = req.origins.length > 0 ? req.origins : this.g.opts.logs.origins();
-        const notes: string[] = [];
-        let bytes = 0;
-        for (const origin of wanted) {
-          const v = this.g.views.get(origin);
-          if (!v) continue;
-          for (const e of new Set([v.ownHead(), v.head()])) {
-            if (!e) continue;
-            const m = v.message(e, this.g.ownLabels);
-            // Stay well inside the response limit (JSON escaping adds a little).
-            if (notes.length >= MAX_NOTES || bytes + m.length > RESPONSE_BUDGET) return { type: 'views', notes };
-            bytes += m.length;
-            notes.push(new TextDecoder().decode(m));
-          }
-        }
-        return { type: 'views', notes };
-      }
+      case 'views':
+        return { type: 'views', notes: viewsNotes(this.g.views, req.origins.length > 0 ? req.origins : this.g.opts.logs.origins(), this.g.ownLabels) };
       case 'cosigned-by': {
         const notes: string[] = [];
         let bytes = 0;
@@ -308,4 +293,31 @@ export class SyncPeer {
 
 function formatLines(logNote: { text: string; verified: readonly { name: string; base64: string }[] }, extra: readonly { name: string; base64: string }[]): Uint8Array {
   return utf8(logNote.text + '\n' + [...logNote.verified, ...extra].map((s) => `\u2014 ${s.name} ${s.base64}\n`).join(''));
+}
+
+/**
+ * The notes of a `views` answer: per origin, the own latest cosigned checkpoint and the largest
+ * one, each with every cosignature held. A text whose lines do not fit one message (ML-DSA-44
+ * lines) is sent as several (formatCheckpointPages): the first message of every entry first, as
+ * before, then the others while the answer has room (MAX_NOTES, RESPONSE_BUDGET).
+ */
+export function viewsNotes(views: ReadonlyMap<string, LogView>, origins: readonly string[], prefer: ReadonlySet<string>): string[] {
+  const pages: Uint8Array[][] = [];
+  for (const origin of origins) {
+    const v = views.get(origin);
+    if (!v) continue;
+    for (const e of new Set([v.ownHead(), v.head()])) if (e) pages.push(v.messages(e, prefer));
+  }
+  const notes: string[] = [];
+  let bytes = 0;
+  // Stay well inside the response limit (JSON escaping adds a little).
+  const add = (m: Uint8Array) => {
+    if (notes.length >= MAX_NOTES || bytes + m.length > RESPONSE_BUDGET) return false;
+    bytes += m.length;
+    notes.push(new TextDecoder().decode(m));
+    return true;
+  };
+  for (const p of pages) if (!add(p[0])) return notes;
+  for (const p of pages) for (const m of p.slice(1)) if (!add(m)) return notes;
+  return notes;
 }

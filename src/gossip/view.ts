@@ -14,7 +14,7 @@ import { keyLabel, type OpenedNote, type SignatureLine } from '../note/note.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { equalBytes } from '../util/bytes.js';
 import { makeEvidence, type Evidence } from '../witness/evidence.js';
-import { formatCheckpointMessage, logSignedNote } from './wire.js';
+import { formatCheckpointMessage, formatCheckpointPages, logSignedNote } from './wire.js';
 
 export const DEFAULT_MAX_ENTRIES = 32;
 
@@ -172,6 +172,11 @@ export class LogView {
   /** The message to publish for an entry: log lines and the cosignatures known on its text, capped to what a peer accepts (formatCheckpointMessage). */
   message(e: ViewEntry, prefer?: ReadonlySet<string>): Uint8Array {
     return formatCheckpointMessage(e.logNote, e.cosignatures.values(), prefer);
+  }
+
+  /** Every cosignature known on an entry's text, as messages a peer accepts (the first is message()). */
+  messages(e: ViewEntry, prefer?: ReadonlySet<string>): Uint8Array[] {
+    return formatCheckpointPages(e.logNote, e.cosignatures.values(), prefer);
   }
 
   /** Keeps the maxEntries largest checkpoints, and always this node's own head. */

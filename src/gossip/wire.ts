@@ -174,8 +174,30 @@ export function lineText(s: SignatureLine): string {
  * rest in label order; what is left out still reaches peers through the nodes that made them.
  */
 export function formatCheckpointMessage(logNote: OpenedNote, cosignatures: Iterable<SignatureLine>, prefer?: ReadonlySet<string>): Uint8Array {
+  return packCheckpointMessage(logNote, [...cosignatures], prefer).bytes;
+}
+
+/**
+ * Every cosignature on a text, as checkpoint messages each within what a peer accepts: the first
+ * is formatCheckpointMessage's, each next one carries lines the ones before left out (e.g.
+ * ML-DSA-44 lines, ≈ 3.3 KB each, of which a 16 KiB message holds four). Each is a log-signed
+ * note with some of the cosignatures, so a peer verifies and merges each like gossip.
+ */
+export function formatCheckpointPages(logNote: OpenedNote, cosignatures: Iterable<SignatureLine>, prefer?: ReadonlySet<string>): Uint8Array[] {
+  const pages: Uint8Array[] = [];
+  let left = [...cosignatures];
+  for (;;) {
+    const { bytes, kept } = packCheckpointMessage(logNote, left, prefer);
+    pages.push(bytes);
+    const sent = new Set(kept);
+    left = left.filter((c) => !sent.has(c));
+    // kept is empty only for a line that fits no message at all (none does: lines are ≤ 4 KiB).
+    if (left.length === 0 || kept.length === 0) return pages;
+  }
+}
+
+function packCheckpointMessage(logNote: OpenedNote, all: readonly SignatureLine[], prefer?: ReadonlySet<string>): { bytes: Uint8Array; kept: SignatureLine[] } {
   const byLabel = (a: SignatureLine, b: SignatureLine) => (keyLabel(a.name, a.keyId) < keyLabel(b.name, b.keyId) ? -1 : keyLabel(a.name, a.keyId) > keyLabel(b.name, b.keyId) ? 1 : 0);
-  const all = [...cosignatures];
   const head = logNote.text + '\n' + logNote.verified.map(lineText).join('');
   let room = MAX_SIGNATURE_LINES - logNote.verified.length;
   let bytes = utf8(head).length;
@@ -188,7 +210,8 @@ export function formatCheckpointMessage(logNote: OpenedNote, cosignatures: Itera
     room--;
     bytes += len;
   }
-  return utf8(head + kept.sort(byLabel).map(lineText).join(''));
+  kept.sort(byLabel);
+  return { bytes: utf8(head + kept.map(lineText).join('')), kept };
 }
 
 export type EvidenceVerdictResult =
