@@ -211,7 +211,7 @@ async function main(): Promise<void> {
       ['CPU load (all workers)', `${fmt(cpuUs / 1e6 / windowS, 2)} cores`],
       ['bytes per node per hour (read+written)', `${fmt((ioBytes / N / windowS) * 3600 / 1e6, 0)} MB`],
       ...(VERSION === 2 ? [['of which exchange frames (written, ×2 for read+written)', `${fmt((2 * exchangeOut / N / windowS) * 3600 / 1e6, 0)} MB`] as [string, string]] : []),
-      ['bytes per node per hour, by kind', breakdown],
+      ['traffic by kind, MB per node per hour (the read+written bytes above, split)', breakdown],
       ['information minimum per node per hour (each checkpoint and cosignature received once) / ratio', `${fmt(minimumMBh, 1)} MB / ${fmt((ioBytes / N / windowS) * 3600 / 1e6 / minimumMBh, 1)}`],
       ['memory per node (RSS / heap)', `${fmt(rss / N / 1e6, 1)} / ${fmt(heap / N / 1e6, 1)} MB`],
       ['fork -> evidence at every node, push', evidenceRow(pushEvidence, N)],
