@@ -28,7 +28,7 @@ import type { Scenario } from '../scenario.js';
 import { EventQueue } from './heap.js';
 import { mlDsa44Witnesses } from '../scenario.js';
 // Gossip version 2 (network.version: 2) is modelled with the exchange's own constants and encoders.
-import { EAGER_DEGREE, HAVE_INTERVAL_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
+import { EAGER_DEGREE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
 import { TIMESTAMPED_MLDSA44_SIZE } from '../../note/sigtypes/mldsa44.js';
 import { mlDsa44KeyFromSeed } from '../../note/mldsa-keys.js';
 import { Rng, latencySampler } from './prng.js';
@@ -47,7 +47,7 @@ const IHAVE = 9; // a = node, b = item, c = from
 const ANSWER = 10; // a = client, b = item, c = follow slot: the answers of a fetch arrive (clients' fetch.delay)
 const EXTICK = 11; // a = node: its exchange writes to each peer (version 2)
 const EXFRAME = 12; // a = node, b = write id, c = from: one write of exchange frames arrives (version 2)
-/** Version 2: the WANT bookkeeping of Exchange (tries per REF, how long an announcement counts). */
+/** Version 2: the WANT bookkeeping of Exchange (tries per item, how long an announcement counts); not exported by exchange.ts. */
 const WANT_TRIES = 6;
 const ANNOUNCE_TTL_MS = 60_000;
 /** cosignature/v1 signature bytes after the key ID: u64 timestamp + Ed25519 signature. */
@@ -72,6 +72,13 @@ const CONTROL_OVERHEAD = 16;
 const BASE_TIME_S = 1_700_000_000;
 /** Per-witness message ids per node in the seen set (node * MSG_SPACE + id stays below 2^53). */
 const MSG_SPACE = 2 ** 26;
+
+/** An exchange write's [kind, item, w] triples for a trace: "item:w" pushed or answered, "have:item:w", "want:item:w" (w -1: the text). */
+function exTraceItems(payload: readonly number[]): string {
+  const out: string[] = [];
+  for (let j = 0; j < payload.length; j += 3) out.push(`${['', 'have:', 'want:'][payload[j]]}${payload[j + 1]}:${payload[j + 2]}`);
+  return out.join(' ');
+}
 
 function popcount(x: number): number {
   x = x - ((x >>> 1) & 0x55555555);
@@ -257,8 +264,10 @@ export class ModelEngine {
   /** Per directed edge: items (REFs) with something to announce in the next HAVE, and when the last HAVE went. */
   private readonly exDirty = new Map<number, Set<number>>();
   private readonly exLastHave = new Map<number, number>();
-  /** Per node * item space: what peers announced that the node lacks (WANT bookkeeping). */
-  private readonly exAnn = new Map<number, { firstAt: number; peers: Map<number, Set<number>>; wantAt: number; last: number; tries: number }>();
+  /** Per node * item space: what peers announced that the node lacks (Exchange's Announced: per item first seen, last asked, times asked). */
+  private readonly exAnn = new Map<number, { firstAt: number; peers: Map<number, Set<number>>; items: Map<number, { seen: number; at: number; n: number }>; last: number }>();
+  /** Per node: items taken from a lazy link, held back from its eager peers until LAZY_HOLD_MS later (flat [until, item, w, ...]). */
+  private readonly exHold = new Map<number, number[]>();
   private readonly exActive = new Map<number, Set<number>>();
   /** Writes in flight: flat [kind, item, w, ...] (kind 0 item, 1 HAVE entry, 2 WANT entry; w -1: the text). */
   private readonly exWrites = new Map<number, number[]>();
@@ -1407,6 +1416,7 @@ export class ModelEngine {
       it.reachedHonest++;
       it.lastHonestAt = this.now;
     }
+    if (this.traceOn && this.v2 && it.kind === 0) this.trace(`t=${this.now} node ${v} takes checkpoint ${item}`);
     if (it.kind === 1) {
       if (role !== COLLUDER) {
         let d = this.detectedByLog.get(it.log);
@@ -1422,7 +1432,7 @@ export class ModelEngine {
       this.maybeAdvance(v, item);
     }
     if (forward) {
-      if (this.v2 && it.kind === 0) this.exOffer(v, item, -1);
+      if (this.v2 && it.kind === 0) this.exOffer(v, item, -1, from);
       else this.forward(v, item, from);
     }
   }
@@ -1583,8 +1593,13 @@ export class ModelEngine {
     return w >= 0 && this.mldsa[w] === 1 && TIMESTAMPED_MLDSA44_SIZE > MAX_PUSHED_SIG_BYTES;
   }
 
-  /** Node v holds a verified item (a text: w = -1, or w's cosignature on it): queue it for its peers. */
-  private exOffer(v: number, item: number, w: number): void {
+  /**
+   * Node v holds a verified item (a text: w = -1, or w's cosignature on it): queue it for its peers
+   * (Exchange.offer and the tick's scan). `from`: the peer it came from (-1: its own, the log's).
+   * An item from a peer v does not push to (a WANT answer) is held back from the eager peers for
+   * LAZY_HOLD_MS (they often get it over the eager overlay meanwhile); the other peers get a HAVE.
+   */
+  private exOffer(v: number, item: number, w: number, from = -1): void {
     const role = this.role[v];
     if (role === ATTACKER) return;
     // Colluders and droppers as in forward(): suppress what they would not relay.
@@ -1593,9 +1608,11 @@ export class ModelEngine {
       const d = this.classes[this.behaviour[v]];
       if ((d.drop === 'all' || d.drop === 'checkpoints') && this.rng.float() < d.dropRate) return;
     }
+    const lazy = from >= 0 && !this.eager[v].has(from);
     const key = this.exKey(item, w);
     const deg = this.peerCount(v);
     let any = false;
+    let hold = false;
     for (let i = 0; i < deg; i++) {
       const p = this.peerAt(v, i);
       if (w >= 0 && !this.tracks(p, w)) continue; // the peer's HELLO does not list the key
@@ -1603,12 +1620,48 @@ export class ModelEngine {
       const known = this.exSet(this.exKnown, e, () => new Set<number>());
       if (known.has(key)) continue;
       if (this.eager[v].has(p) && !this.pq(w)) {
-        known.add(key);
-        this.exSet(this.exOut, e, () => []).push(item, w);
+        if (lazy) {
+          hold = true; // queued at the hold's end (exReleaseHolds)
+          continue;
+        }
+        this.exSet(this.exOut, e, () => []).push(item, w); // sent at the tick unless p is known to hold it by then
       } else this.exSet(this.exDirty, e, () => new Set<number>()).add(item);
       any = true;
     }
+    if (hold) {
+      const until = this.now + LAZY_HOLD_MS;
+      this.exSet(this.exHold, v, () => []).push(until, item, w);
+      this.exSchedule(v, until - 1e-9);
+    }
     if (any) this.exSchedule(v);
+  }
+
+  /** Held items whose LAZY_HOLD_MS is over go to the eager peers not known to hold them (Exchange.tick: holdUntil <= now). */
+  private exReleaseHolds(v: number): void {
+    const h = this.exHold.get(v);
+    if (!h) return;
+    const keep: number[] = [];
+    for (let j = 0; j < h.length; j += 3) {
+      const [until, item, w] = [h[j], h[j + 1], h[j + 2]];
+      if (until > this.now + 1e-9) {
+        keep.push(until, item, w);
+        continue;
+      }
+      const key = this.exKey(item, w);
+      for (const p of this.eager[v]) {
+        if (w >= 0 && !this.tracks(p, w)) continue;
+        const e = v * this.total + p;
+        const known = this.exSet(this.exKnown, e, () => new Set<number>());
+        if (known.has(key)) continue; // p sent it meanwhile (or, for a text, sent COSIGS on it)
+        this.exSet(this.exOut, e, () => []).push(item, w);
+      }
+    }
+    if (keep.length > 0) {
+      this.exHold.set(v, keep);
+      let next = Infinity;
+      for (let j = 0; j < keep.length; j += 3) next = Math.min(next, keep[j]);
+      this.exSchedule(v, next - 1e-9);
+    } else this.exHold.delete(v);
   }
 
   private exSchedule(v: number, at = this.now): void {
@@ -1639,11 +1692,53 @@ export class ModelEngine {
     return b;
   }
 
+  /** Items ([item, w, ...]) as CHECKPOINT frames and COSIGS frames per text, into payload: their bytes and frames. */
+  private exItemFrames(out: readonly number[], payload: number[]): { bytes: number; frames: number } {
+    let bytes = 0;
+    let frames = 0;
+    const cos = new Map<number, number[]>();
+    for (let j = 0; j < out.length; j += 2) {
+      const [item, w] = [out[j], out[j + 1]];
+      payload.push(0, item, w);
+      if (w < 0) {
+        const b = this.textFrameBytes(item);
+        bytes += b;
+        this.exBytes.checkpointBytes += b;
+        frames++;
+      } else this.exSet(cos, item, () => []).push(w);
+    }
+    for (const ws of cos.values()) {
+      const b = this.cosigsFrameBytes(ws);
+      bytes += b;
+      this.exBytes.cosigsBytes += b;
+      frames++;
+    }
+    return { bytes, frames };
+  }
+
+  /** One write from v to p: counted, then lost or delivered one latency later. */
+  private exPost(v: number, p: number, payload: number[], bytes: number, frames: number, what: string): void {
+    this.messages += frames;
+    this.bytes += bytes;
+    const id = this.exWriteId++;
+    if (this.traceOn) this.trace(`t=${this.now} ex ${v}>${p} ${what} #${id} ${exTraceItems(payload)}`);
+    if (this.s.network.loss > 0 && this.rng.float() < this.s.network.loss) return;
+    if (this.cutting && this.cut(v, p, this.now)) return;
+    this.exWrites.set(id, payload);
+    this.q.push(this.now + this.lat2(v, p), EXFRAME, p, id, v);
+  }
+
+  /** Node v's eager peers (for tests and traces). */
+  eagerOf(v: number): number[] {
+    return [...(this.eager[v] ?? [])].sort((a, b) => a - b);
+  }
+
   /** Node v's tick: one write per peer with its pushes, a HAVE when due, and its WANTs. */
   private exTick(v: number): void {
     if (this.tickAt[v] !== this.now) return; // superseded by an earlier tick
     this.tickAt[v] = -1;
     const down = this.down[v] === 1;
+    this.exReleaseHolds(v);
     const wants = down ? new Map<number, Digest[]>() : this.exWants(v);
     let again = false;
     const deg = this.peerCount(v);
@@ -1662,24 +1757,17 @@ export class ModelEngine {
       let bytes = 0;
       let frames = 0;
       if (out) {
+        // As the tick's scan: what p became known to hold since the item was queued is not sent.
         this.exOut.delete(e);
-        const cos = new Map<number, number[]>();
+        const known = this.exSet(this.exKnown, e, () => new Set<number>());
+        const send: number[] = [];
         for (let j = 0; j < out.length; j += 2) {
-          const [item, w] = [out[j], out[j + 1]];
-          payload.push(0, item, w);
-          if (w < 0) {
-            const b = this.textFrameBytes(item);
-            bytes += b;
-            this.exBytes.checkpointBytes += b;
-            frames++;
-          } else this.exSet(cos, item, () => []).push(w);
+          const key = this.exKey(out[j], out[j + 1]);
+          if (known.has(key)) continue;
+          known.add(key);
+          send.push(out[j], out[j + 1]);
         }
-        for (const ws of cos.values()) {
-          const b = this.cosigsFrameBytes(ws);
-          bytes += b;
-          this.exBytes.cosigsBytes += b;
-          frames++;
-        }
+        ({ bytes, frames } = this.exItemFrames(send, payload));
       }
       if (dirty && dirty.size > 0) {
         const last = this.exLastHave.get(e) ?? -Infinity;
@@ -1734,84 +1822,107 @@ export class ModelEngine {
         }
       }
       if (frames === 0) continue;
-      this.messages += frames;
-      this.bytes += bytes;
-      if (this.s.network.loss > 0 && this.rng.float() < this.s.network.loss) continue;
-      if (this.cutting && this.cut(v, p, this.now)) continue;
-      const id = this.exWriteId++;
-      this.exWrites.set(id, payload);
-      this.q.push(this.now + this.lat2(v, p), EXFRAME, p, id, v);
+      this.exPost(v, p, payload, bytes, frames, 'tick');
     }
     if (again || (this.exActive.get(v)?.size ?? 0) > 0) this.exSchedule(v);
   }
 
-  /** WANT entries per announcer for what v still lacks (Exchange.wants). */
+  /**
+   * WANT entries per announcer for what v still lacks (Exchange.wants): each missing item announced
+   * at least WANT_DELAY_MS ago and not asked for within WANT_RETRY_MS (at most WANT_TRIES times),
+   * from the announcer that holds most of them (the one asked last loses ties).
+   */
   private exWants(v: number): Map<number, Digest[]> {
     const out = new Map<number, Digest[]>();
     const active = this.exActive.get(v);
     if (!active) return out;
     for (const item of [...active].sort((x, y) => x - y)) {
-      const a = this.exAnn.get(v * this.W * 32 + item)!;
-      const missing = new Set<number>();
-      for (const ks of a.peers.values()) for (const w of ks) if (!this.holds(v, item, w)) missing.add(w);
-      if (missing.size === 0 || a.tries >= WANT_TRIES || this.now - a.firstAt > ANNOUNCE_TTL_MS) {
+      const slot = v * this.W * 32 + item;
+      const a = this.exAnn.get(slot)!;
+      const missing: number[] = [];
+      const seen = new Set<number>();
+      for (const ks of a.peers.values())
+        for (const w of ks)
+          if (!seen.has(w)) {
+            seen.add(w);
+            if (!this.holds(v, item, w)) missing.push(w);
+          }
+      if (missing.length === 0 || this.now - a.firstAt > ANNOUNCE_TTL_MS || missing.every((w) => (a.items.get(w)?.n ?? 0) >= WANT_TRIES)) {
         active.delete(item);
-        this.exAnn.delete(v * this.W * 32 + item);
+        this.exAnn.delete(slot);
         continue;
       }
-      if (this.now - a.firstAt < WANT_DELAY_MS || (a.wantAt > 0 && this.now - a.wantAt < WANT_RETRY_MS)) continue;
+      const due = missing.filter((w) => {
+        const x = a.items.get(w);
+        return x !== undefined && this.now - x.seen >= WANT_DELAY_MS && x.n < WANT_TRIES && (x.n === 0 || this.now - x.at >= WANT_RETRY_MS);
+      });
+      if (due.length === 0) continue;
       let best = -1;
       let bestScore = -Infinity;
       for (const [p, ks] of a.peers) {
-        let sc = (p === a.last ? -1000 : 0) + (missing.has(-1) ? (ks.has(-1) ? 100 : -50) : 0);
-        for (const w of ks) if (w >= 0 && missing.has(w)) sc++;
-        if (sc > bestScore || (sc === bestScore && p < best)) [best, bestScore] = [p, sc];
+        const score = due.filter((w) => ks.has(w)).length - (p === a.last ? 0.5 : 0);
+        if (score > bestScore) [best, bestScore] = [p, score];
       }
-      if (best < 0) continue;
+      if (best < 0 || bestScore <= 0) continue;
       const ks = a.peers.get(best)!;
-      const ws = [...missing].filter((w) => w >= 0 && ks.has(w));
-      a.wantAt = this.now;
+      const asked = due.filter((w) => ks.has(w));
+      for (const w of asked) {
+        const x = a.items.get(w)!;
+        x.at = this.now;
+        x.n++;
+      }
       a.last = best;
-      a.tries++;
-      const d = { ref: new Uint8Array(REF_BYTES), text: missing.has(-1) && ks.has(-1), bits: this.bitmap(ws), pq: new Uint8Array(0), item };
+      const d = { ref: new Uint8Array(REF_BYTES), text: asked.includes(-1), bits: this.bitmap(asked.filter((w) => w >= 0)), pq: new Uint8Array(0), item };
       this.exSet(out, best, () => []).push(d);
     }
     return out;
   }
 
-  /** A write from `from` reaches v: items are taken in (and offered on), HAVEs announce, WANTs are answered at v's next tick. */
+  /** A write from `from` reaches v: items are taken in (and offered on), HAVEs announce, WANTs are answered at once (Exchange.serveWant). */
   private exArrive(v: number, id: number, from: number): void {
     const payload = this.exWrites.get(id)!;
     this.exWrites.delete(id);
+    if (this.traceOn) this.trace(`t=${this.now} ex-in #${id}`);
     if (this.down[v] || this.role[v] === ATTACKER) return;
     const known = this.exSet(this.exKnown, v * this.total + from, () => new Set<number>());
+    const answer: number[] = [];
     for (let j = 0; j < payload.length; j += 3) {
       const [kind, item, w] = [payload[j], payload[j + 1], payload[j + 2]];
       const key = this.exKey(item, w);
       if (kind === 0) {
         known.add(key);
         if (w < 0) this.receive(v, item, from, true);
-        else if (!this.holds(v, item, w)) {
-          const b = this.known(v, item);
-          b[w >>> 5] |= 1 << (w & 31);
-          this.exOffer(v, item, w);
+        else {
+          // A peer sends cosignatures only on a text it holds: never push it that text.
+          if (this.holds(v, item, -1)) known.add(this.exKey(item, -1));
+          if (!this.holds(v, item, w)) {
+            const b = this.known(v, item);
+            b[w >>> 5] |= 1 << (w & 31);
+            this.exOffer(v, item, w, from);
+          }
         }
       } else if (kind === 1) {
         known.add(key);
         if (this.holds(v, item, w) || this.pq(w)) continue;
         const slot = v * this.W * 32 + item;
-        const a = this.exSet(this.exAnn, slot, () => ({ firstAt: this.now, peers: new Map<number, Set<number>>(), wantAt: 0, last: -1, tries: 0 }));
+        const a = this.exSet(this.exAnn, slot, () => ({ firstAt: this.now, peers: new Map<number, Set<number>>(), items: new Map<number, { seen: number; at: number; n: number }>(), last: -1 }));
+        const x = a.items.get(w);
+        if (!x) a.items.set(w, { seen: this.now, at: 0, n: 0 });
+        else if (!a.peers.has(from) && x.n >= WANT_TRIES) x.n = WANT_TRIES - 1; // a new announcer: one more try
         this.exSet(a.peers, from, () => new Set<number>()).add(w);
         this.exSet(this.exActive, v, () => new Set<number>()).add(item);
-        this.exSchedule(v, Math.max(this.now, a.firstAt + WANT_DELAY_MS - 1e-9));
+        this.exSchedule(v, Math.max(this.now, a.items.get(w)!.seen + WANT_DELAY_MS - 1e-9));
       } else if (this.holds(v, item, w)) {
-        // A WANT: answer with the item at v's next write to `from`.
-        const back = this.exSet(this.exKnown, v * this.total + from, () => new Set<number>());
-        back.add(key);
+        // A WANT: answered with the item in one write, now (not at v's tick).
+        known.add(key);
         this.exBytes.itemsAnsweringWant++;
-        this.exSet(this.exOut, v * this.total + from, () => []).push(item, w);
-        this.exSchedule(v);
+        answer.push(item, w);
       }
+    }
+    if (answer.length > 0 && !this.down[v]) {
+      const out: number[] = [];
+      const { bytes, frames } = this.exItemFrames(answer, out);
+      this.exPost(v, from, out, bytes, frames, 'answer');
     }
   }
 
