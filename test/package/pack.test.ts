@@ -61,13 +61,14 @@ describe.skipIf(!RUN)('npm pack of every package, installed in fresh folders', (
   it('packs gossip-witness (dist/, not test/, bench/, docs/ or the tools), @gossip-witness/client and @gossip-witness/tools', () => {
     // gossip-witness: pack a staged copy, so that other test files reading the repository's dist/
     // meanwhile are not disturbed by a rebuild: the package.json (its `files`), bin/, the dist/src
-    // that `npm ci` built (prepare), and the browser bundle built the way `prepack` builds it.
+    // and dist/bin that `npm ci` built (prepare), and the browser bundle built the way `prepack` builds it.
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.scripts.prepack).toContain('build:browser');
     const stage = join(work, 'stage');
     mkdirSync(join(stage, 'dist'), { recursive: true });
     sh('cp', ['-r', join(ROOT, 'package.json'), join(ROOT, 'README.md'), join(ROOT, 'bin'), join(ROOT, 'network-config'), stage], work);
     sh('cp', ['-r', join(ROOT, 'dist/src'), join(stage, 'dist/src')], work);
+    sh('cp', ['-r', join(ROOT, 'dist/bin'), join(stage, 'dist/bin')], work); // the bundled CLI (prepare's build:bin)
     const browser = pkg.scripts['build:browser'].replace(/^esbuild /, '').replace(/--outfile=\S+/, `--outfile=${join(stage, 'dist/browser/client.js')}`).split(' ');
     sh(join(ROOT, 'node_modules/.bin/esbuild'), browser, ROOT);
     const packs = join(work, 'packs');
