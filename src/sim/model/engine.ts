@@ -1174,6 +1174,7 @@ export class ModelEngine {
     // Colluders publish nothing about the forked log (they would only help detection), or per collusion.behaviour.
     if (colluder && this.forked[it.log] && !this.colluderRelays(item)) return;
     if (this.v2) {
+      if (this.traceOn) this.trace(`t=${this.now} node ${w} cosigns ${item}`);
       this.receive(w, item, -1);
       const k = this.known(w, item);
       k[w >>> 5] |= 1 << (w & 31);
