@@ -91,13 +91,13 @@ export function kindOf(code: ErrorCode): ErrorKind {
   return ERROR_CODES[code];
 }
 
+/** Marks this vocabulary's errors across copies of this module (Symbol.for is process-wide). */
+const BRAND = Symbol.for('gossip-witness.error');
+
 /**
  * The base of every error class of the project; `kind` says what a caller should do about it.
  * Subclasses narrow `code` to their own codes (`declare readonly code: NoteErrorCode`).
  */
-/** Marks this vocabulary's errors across copies of this module (Symbol.for is process-wide). */
-const BRAND = Symbol.for('gossip-witness.error');
-
 export class GossipWitnessError extends BaseError<ErrorCode> {
   get kind(): ErrorKind {
     return kindOf(this.code);

@@ -2,6 +2,7 @@
 // and SHA-512 passed in by the caller: noble.ts passes its static imports; node.ts loads them only
 // for the rare inputs that need this rule, so that a Node server never loads @noble/curves otherwise.
 import type { ed25519 as Ed25519 } from '@noble/curves/ed25519.js';
+import { concatBytes as concat, equalBytes } from '../util/bytes.js';
 
 export type GoEd25519Verify = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array) => boolean;
 
@@ -9,24 +10,6 @@ function le(bytes: Uint8Array): bigint {
   let n = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
   return n;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /**

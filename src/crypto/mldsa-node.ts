@@ -6,7 +6,8 @@
 // (node:crypto's default for ML-DSA keys); OpenSSL signs hedged, so signatures differ from call
 // to call but verify identically. Async signing runs on the libuv thread pool (crypto.sign with
 // a callback), keeping milliseconds of lattice arithmetic off the event loop.
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { seedKeyCache } from './seed-keys.js';
 import { MLDSA44_PUBLIC_KEY_SIZE, MLDSA44_SEED_SIZE, MLDSA44_SIGNATURE_SIZE, type MlDsa44Backend } from './mldsa.js';
 
 // SEQUENCE(1330) { SEQUENCE { OID id-ml-dsa-44 }, BIT STRING(1313) { 0 unused bits, pk } }
@@ -20,7 +21,6 @@ function u8(b: Buffer): Uint8Array {
 
 const MAX_CACHED = 4096;
 const pubCache = new Map<string, KeyObject | null>();
-const seedCache = new Map<string, KeyObject>();
 
 function publicKeyObject(pub: Uint8Array): KeyObject | null {
   if (pub.length !== MLDSA44_PUBLIC_KEY_SIZE) return null;
@@ -37,19 +37,8 @@ function publicKeyObject(pub: Uint8Array): KeyObject | null {
   return k;
 }
 
-function privateKeyObject(seed: Uint8Array): KeyObject {
-  if (!(seed instanceof Uint8Array) || seed.length !== MLDSA44_SEED_SIZE) {
-    throw new RangeError(`ML-DSA-44 seed must be ${MLDSA44_SEED_SIZE} bytes`);
-  }
-  const id = Buffer.from(seed).toString('latin1');
-  let k = seedCache.get(id);
-  if (!k) {
-    k = createPrivateKey({ key: Buffer.concat([PKCS8_SEED_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    if (seedCache.size >= 64) seedCache.clear();
-    seedCache.set(id, k);
-  }
-  return k;
-}
+const seedKeys = seedKeyCache(PKCS8_SEED_PREFIX, MLDSA44_SEED_SIZE, () => new RangeError(`ML-DSA-44 seed must be ${MLDSA44_SEED_SIZE} bytes`));
+const privateKeyObject = (seed: Uint8Array): KeyObject => seedKeys.get(seed);
 
 function verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (sig.length !== MLDSA44_SIGNATURE_SIZE) return false;
@@ -111,7 +100,7 @@ export function nodeHasMlDsa44(): boolean {
     } catch {
       available = false;
     } finally {
-      seedCache.clear();
+      seedKeys.clear();
       pubCache.clear();
     }
   }

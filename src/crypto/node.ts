@@ -1,7 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
 import {
   createHash,
-  createPrivateKey,
   createPublicKey,
   sign as nodeSign,
   verify as nodeVerify,
@@ -12,6 +11,7 @@ import type { CryptoBackend } from './backend.js';
 import { ed25519MayDifferFromGo } from './ed25519-rules.js';
 import { makeGoEd25519Verify, type GoEd25519Verify } from './ed25519-go.js';
 import { createRequire } from 'node:module';
+import { seedKeyCache } from './seed-keys.js';
 
 // Go's rule needs @noble/curves (about 11 MiB of RSS), but only for the rare edge-case inputs
 // (ed25519MayDifferFromGo): load it on first need, synchronously through require(esm) (Node >=
@@ -75,20 +75,8 @@ function ed25519Key(pub: Uint8Array): KeyObject | null {
   );
 }
 
-// Private keys are few (the witness's own); building a KeyObject costs more than signing.
-const seedCache = new Map<string, KeyObject>();
-
-function seedKey(seed: Uint8Array): KeyObject {
-  if (seed.length !== 32) throw new Error('ed25519: seed must be 32 bytes');
-  const id = Buffer.from(seed).toString('latin1');
-  let k = seedCache.get(id);
-  if (!k) {
-    k = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    if (seedCache.size >= 64) seedCache.clear();
-    seedCache.set(id, k);
-  }
-  return k;
-}
+const seedKeys = seedKeyCache(ED25519_PKCS8_PREFIX, 32, () => new Error('ed25519: seed must be 32 bytes'));
+const seedKey = (seed: Uint8Array): KeyObject => seedKeys.get(seed);
 
 function u8(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
