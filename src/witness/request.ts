@@ -23,8 +23,11 @@ export class RequestError extends GossipWitnessError {
   }
 }
 
-export function parseAddCheckpointBody(body: Uint8Array): AddCheckpointRequest {
-  // Proof lines are never empty, so the first "\n\n" ends the header unambiguously.
+/**
+ * The header lines of an add-checkpoint or sign-subtree body and the note after the blank line.
+ * Proof and hash lines are never empty, so the first "\n\n" ends the header unambiguously.
+ */
+export function splitRequestBody(body: Uint8Array): { lines: string[]; note: Uint8Array } {
   let split = -1;
   for (let i = 0; i + 1 < body.length; i++) {
     if (body[i] === 0x0a && body[i + 1] === 0x0a) {
@@ -34,7 +37,11 @@ export function parseAddCheckpointBody(body: Uint8Array): AddCheckpointRequest {
   }
   if (split < 0) throw new RequestError('missing blank line after the proof');
   const header = new TextDecoder('utf-8', { ignoreBOM: true }).decode(body.subarray(0, split));
-  const lines = header.split('\n');
+  return { lines: header.split('\n'), note: body.subarray(split + 2) };
+}
+
+export function parseAddCheckpointBody(body: Uint8Array): AddCheckpointRequest {
+  const { lines, note } = splitRequestBody(body);
   const first = lines[0];
   if (!first.startsWith('old ')) throw new RequestError('first line must be "old <size>"');
   const oldSize = parseTreeSize(first.slice(4));
@@ -46,7 +53,7 @@ export function parseAddCheckpointBody(body: Uint8Array): AddCheckpointRequest {
     if (h === null || h.length !== 32) throw new RequestError(`proof line ${i + 1} is not base64 of 32 bytes`);
     return h;
   });
-  return { oldSize, proof, note: body.subarray(split + 2) };
+  return { oldSize, proof, note };
 }
 
 export function formatAddCheckpointBody(oldSize: bigint, proof: Uint8Array[], note: string): string {

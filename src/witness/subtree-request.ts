@@ -9,7 +9,7 @@ import { decodeBase64 } from '../util/bytes.js';
 import { parseCheckpoint, parseTreeSize, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { isValidSubtree } from '../merkle/subtree.js';
 import { parseNote } from '../note/note.js';
-import { MAX_PROOF_LINES, RequestError } from './request.js';
+import { MAX_PROOF_LINES, RequestError, splitRequestBody } from './request.js';
 
 export interface SignSubtreeRequest {
   readonly start: bigint;
@@ -29,17 +29,7 @@ function hashLine(line: string, what: string): Uint8Array {
 }
 
 export function parseSignSubtreeBody(body: Uint8Array): SignSubtreeRequest {
-  // Hash lines are never empty, so the first "\n\n" ends the header unambiguously.
-  let split = -1;
-  for (let i = 0; i + 1 < body.length; i++) {
-    if (body[i] === 0x0a && body[i + 1] === 0x0a) {
-      split = i;
-      break;
-    }
-  }
-  if (split < 0) throw new RequestError('missing blank line after the proof');
-  const header = new TextDecoder('utf-8', { ignoreBOM: true }).decode(body.subarray(0, split));
-  const lines = header.split('\n');
+  const { lines, note } = splitRequestBody(body);
   const m = /^subtree (\S+) (\S+)$/.exec(lines[0]);
   if (!m) throw new RequestError('first line must be "subtree <start> <end>"');
   const start = parseTreeSize(m[1]);
@@ -50,7 +40,6 @@ export function parseSignSubtreeBody(body: Uint8Array): SignSubtreeRequest {
   const proofLines = lines.slice(2);
   if (proofLines.length > MAX_PROOF_LINES) throw new RequestError(`more than ${MAX_PROOF_LINES} proof lines`);
   const proof = proofLines.map((l, i) => hashLine(l, `proof line ${i + 1}`));
-  const note = body.subarray(split + 2);
   let checkpoint: Checkpoint;
   try {
     checkpoint = parseCheckpoint(parseNote(note).text);
