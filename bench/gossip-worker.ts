@@ -106,9 +106,10 @@ process.on('message', (m: Msg) => {
         const dupIn = ex.reduce((t, x) => t + x.dupIn, 0);
         const wantOut = ex.reduce((t, x) => t + x.wantOut, 0);
         const lazyIn = ex.reduce((t, x) => t + x.lazyIn, 0);
+        const wantDelayMs = ex.map((x) => x.wantDelayMs);
         const byFrame: Record<string, number> = {};
         for (const x of ex) for (const [k, v] of Object.entries(x.bytesOutByFrame)) byFrame[k] = (byFrame[k] ?? 0) + v;
-        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut, exchangeIn, exchangeWrites, itemsIn, dupIn, wantOut, lazyIn, byFrame, sockets: traffic.totals() });
+        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut, exchangeIn, exchangeWrites, itemsIn, dupIn, wantOut, lazyIn, wantDelayMs, byFrame, sockets: traffic.totals() });
         break;
       }
       case 'evidence':

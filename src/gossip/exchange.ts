@@ -37,6 +37,16 @@ export const HAVE_INTERVAL_MS = 1000;
  * duplicates at 150 ms, bench/results/gossip-v2.md run I).
  */
 export const WANT_DELAY_MS = 500;
+/**
+ * The WANT wait adapts to the eager overlay's lag: each eager copy that arrives after this node
+ * already fetched the item with a WANT (a duplicate: the wait was too short) adds
+ * WANT_DELAY_STEP_MS, and the excess over WANT_DELAY_MS decays by 10 % per second, within
+ * WANT_DELAY_MAX_MS. Slow or overloaded nodes then repair less eagerly instead of fetching
+ * everything twice; a peer that sends duplicates can only slow this node's lazy repair, by at most
+ * WANT_DELAY_MAX_MS.
+ */
+export const WANT_DELAY_STEP_MS = 20;
+export const WANT_DELAY_MAX_MS = 2500;
 /** Another announcer is asked when a WANT was not answered within this. */
 export const WANT_RETRY_MS = 1000;
 const WANT_TRIES = 6;
@@ -291,7 +301,7 @@ export class Exchange {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, bytesOutByFrame: {} as Record<string, number> };
+  readonly stats = { framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
   private readonly held = new Map<string, Held>();
@@ -305,7 +315,22 @@ export class Exchange {
   /** Peers that asked for ML-DSA-44 lines this node was fetching through: sent when they arrive. */
   private readonly owed = new Map<string, Set<string>>();
 
+  /** The current WANT wait (WANT_DELAY_MS when eager copies never trail the WANTs). */
+  private wantDelay = WANT_DELAY_MS;
+  private wantDelayAt = Date.now();
+
   constructor(private readonly d: ExchangeDeps) {}
+
+  /** The current WANT wait in ms (adapted: see WANT_DELAY_STEP_MS). */
+  get wantDelayMs(): number {
+    return this.wantDelay;
+  }
+
+  private decayWantDelay(now: number): void {
+    this.wantDelay = WANT_DELAY_MS + (this.wantDelay - WANT_DELAY_MS) * Math.pow(0.9, Math.max(0, now - this.wantDelayAt) / 1000);
+    this.wantDelayAt = now;
+    this.stats.wantDelayMs = Math.round(this.wantDelay);
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), EXCHANGE_TICK_MS);
@@ -473,8 +498,14 @@ export class Exchange {
           v = 'ignore';
         }
         if (v === 'reject') throw new FrameError(`a cosignature by ${keyLabel(name, keyId)} that does not verify`);
-        if (v === 'dup') this.stats.dupIn++;
-
+        if (v === 'dup') {
+          this.stats.dupIn++;
+          // An item this node had asked for came again: the WANT beat the eager copy.
+          if ((this.announced.get(refHex)?.items.get(label)?.n ?? 0) > 0) {
+            this.decayWantDelay(Date.now());
+            this.wantDelay = Math.min(WANT_DELAY_MAX_MS, this.wantDelay + WANT_DELAY_STEP_MS);
+          }
+        }
       }
       return;
     }
@@ -593,7 +624,7 @@ export class Exchange {
     const now = Date.now();
     a.firstAt = Math.max(a.firstAt, now - 30_000);
     // Asked now, whatever was asked before (pq lines are wanted only from here on).
-    for (const l of missing.labels) a.items.set(l, { seen: now - WANT_DELAY_MS, at: 0, n: 0 });
+    for (const l of missing.labels) a.items.set(l, { seen: now - WANT_DELAY_MAX_MS, at: 0, n: 0 });
     this.active.add(ref);
     return true;
   }
@@ -690,6 +721,7 @@ export class Exchange {
     if (this.stopped) return;
     this.ticks++;
     const now = Date.now();
+    this.decayWantDelay(now);
     const eager = this.eagerPeers();
     const last = this.seq;
     const firstSeq = this.recent[0]?.seq ?? last + 1;
@@ -830,7 +862,7 @@ export class Exchange {
       }
       const due = keys.filter((k) => {
         const x = a.items.get(k);
-        return x !== undefined && now - x.seen >= WANT_DELAY_MS && x.n < WANT_TRIES && (x.n === 0 || now - x.at >= WANT_RETRY_MS);
+        return x !== undefined && now - x.seen >= this.wantDelay && x.n < WANT_TRIES && (x.n === 0 || now - x.at >= WANT_RETRY_MS);
       });
       if (due.length === 0) continue;
       // The announcer that holds most of what is due; the one asked last only breaks no tie.

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, encodeCosigs, encodeFrame, encodeHello, Exchange, FRAME, FrameReader, LAZY_HOLD_MS, REF_BYTES, shortLogId, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, FRAME, FrameReader, LAZY_HOLD_MS, REF_BYTES, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -36,6 +36,7 @@ async function harness() {
   const out = new Map<string, { type: number; payload: Uint8Array }[]>();
   const peers = [eagerPeer, lazyPeer].map((p) => ({ toString: () => p }));
   const cosigsIn: string[] = [];
+  const seenCosigs = new Set<string>();
   const ex = new Exchange({
     host: {
       getPeers: () => peers as never,
@@ -49,7 +50,13 @@ async function harness() {
     selfId: SELF,
     hello: () => ({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS }),
     onCheckpoint: () => 'new',
-    onCosig: (_ref, line) => (cosigsIn.push(line.name), 'new'),
+    onCosig: (ref, line) => {
+      const k = `${ref} ${line.name}`;
+      if (seenCosigs.has(k)) return 'dup';
+      seenCosigs.add(k);
+      cosigsIn.push(line.name);
+      return 'new';
+    },
     penalise: () => {
       throw new Error('nobody misbehaves here');
     },
@@ -123,6 +130,41 @@ describe('exchange: what is pushed and what is announced', () => {
     ex.offer(checkpoint(3), undefined);
     ex.tick();
     expect(frames(eagerPeer).map((f) => f.type)).toContain(FRAME.checkpoint);
+  });
+});
+
+describe('exchange: the WANT wait adapts', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('grows when an eager copy trails an item already fetched with WANT, not for other duplicates, and decays back', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { ex, eagerPeer, lazyPeer, frames } = await harness();
+    const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+    const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+    ex.offer(checkpoint(5)); // held here
+    const refHex = text(5).textHash.slice(0, 2 * REF_BYTES);
+    const ref = Uint8Array.from(Buffer.from(refHex, 'hex'));
+    // A duplicate nobody asked for (the eager peer sends w0's line twice) changes nothing.
+    await ex.serve(once(hello, encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(1) }]), encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(1) }])) as never, from(eagerPeer));
+    expect(ex.stats.dupIn).toBe(1);
+    expect(ex.stats.wantDelayMs).toBe(WANT_DELAY_MS);
+    // The lazy peer announces w1's line; after the wait this node asks for it...
+    await ex.serve(once(hello, encodeDigests(FRAME.have, [{ ref, text: true, bits: Uint8Array.of(0b10), pq: new Uint8Array(0) }])) as never, from(lazyPeer));
+    vi.setSystemTime(Date.now() + WANT_DELAY_MS);
+    ex.tick();
+    expect(frames(lazyPeer).map((f) => f.type)).toContain(FRAME.want);
+    // ...gets it from the lazy peer, and then the eager copy arrives too: the wait was too short.
+    const w1 = encodeCosigs(ref, [{ index: 1, sig: new Uint8Array(72).fill(2) }]);
+    await ex.serve(once(hello, w1) as never, from(lazyPeer));
+    await ex.serve(once(hello, w1) as never, from(eagerPeer));
+    expect(ex.stats.dupIn).toBe(2);
+    expect(ex.wantDelayMs).toBeCloseTo(WANT_DELAY_MS + WANT_DELAY_STEP_MS, 0);
+    // Without more such duplicates it decays back (10 % of the excess per second).
+    vi.setSystemTime(Date.now() + 60_000);
+    ex.tick();
+    expect(ex.wantDelayMs).toBeLessThan(WANT_DELAY_MS + 0.1);
   });
 });
 
