@@ -1,22 +1,11 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import type { WitnessConfig } from '../config.js';
 import type { WitnessNode } from '../node/witness-node.js';
-import { StartupError, UsageError, startupError } from './errors.js';
+import { UsageError, startupError } from './errors.js';
 import { waitForShutdown } from './shutdown.js';
+import { readConfig } from './io.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-// The server stack (fastify, level, pino) loads only when serve runs, so other commands start fast.
-async function readConfig(file: string): Promise<WitnessConfig> {
-  const { loadConfigAsync, ConfigError } = await import('../config.js');
-  try {
-    return await loadConfigAsync(file);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new StartupError('CONFIG', e.message, e);
-    throw e;
-  }
-}
 
 export function registerServe(program: Command): void {
   program

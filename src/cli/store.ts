@@ -4,18 +4,8 @@ import type { Command } from 'commander';
 import type { WitnessConfig } from '../config.js';
 import type { LogRegistry } from '../witness/witness.js';
 import type { Verifier } from '../note/keys.js';
-import { RefusedError, StartupError, UsageError } from './errors.js';
-import { readInput } from './io.js';
-
-async function readConfig(file: string): Promise<WitnessConfig> {
-  const { loadConfigAsync, ConfigError } = await import('../config.js');
-  try {
-    return await loadConfigAsync(file);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new StartupError('CONFIG', e.message, e);
-    throw e;
-  }
-}
+import { RefusedError, UsageError } from './errors.js';
+import { readConfig, readInput } from './io.js';
 
 /** The configured logs (inline and the log list, or its cached copy) and this witness's cosignature keys (Ed25519 and ML-DSA-44). */
 async function keysOf(config: WitnessConfig): Promise<{ logs: LogRegistry; ownKeys: Verifier[]; stop: () => void }> {
