@@ -18,9 +18,8 @@ import { cpus, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateKey } from '../src/note/keys.js';
-import { keyLabel } from '../src/note/note.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
-import { BenchWorker, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
+import { BenchWorker, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessKeys, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
 import { accessDelays, extremePair, parseRttRange, probeLink, startWan, wanUnavailable, type Wan } from '../scripts/wan-netns.js';
 
 function intEnv(name: string, dflt: number, min: number, max: number): number {
@@ -74,8 +73,7 @@ async function runVersion(version: 1 | 2, rtt: (i: number, j: number) => number)
     const probeFar = await probeLink(w, far[0], far[1], P2P_PORT);
     const probeNear = await probeLink(w, near[0], near[1], P2P_PORT);
     console.log(`gossip-wan bench, version ${version}: ${N} nodes in ${N} namespaces, RTT ${RTT_MIN}-${RTT_MAX} ms (probed ${fmt(probeNear.rttMs, 1)} / ${fmt(probeFar.rttMs, 1)} ms), ${LOSS} % loss, ${L} logs × 1 per ${PERIOD_MS} ms, ${W} witnesses, ${SECONDS} s`);
-    const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.bench`));
-    const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
+    const { keys, labels } = witnessKeys(N, 'bench');
     const logKeys = Array.from({ length: L }, (_, i) => generateKey(`bench.example/wan-log${i}`));
     const configs: { index: number; configFile: string; ownLabel: string }[] = [];
     for (let i = 0; i < N; i++) {

@@ -18,11 +18,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKey } from '../src/note/keys.js';
-import { keyLabel } from '../src/note/note.js';
 import { generateMlDsa44Key } from '../src/note/mldsa-keys.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
 import { branchProxy, freePort, FORK_HEADER } from '../src/launcher/launcher.js';
-import { BenchWorker, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
+import { BenchWorker, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessKeys, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
 
 const N = Number(process.env.GW_BENCH_NODES ?? 50);
 const L = Number(process.env.GW_BENCH_LOGS ?? 10);
@@ -65,9 +64,8 @@ async function main(): Promise<void> {
   let tickers: Tickers | undefined;
   try {
     console.log(`gossip bench: ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1 checkpoint per ${PERIOD_MS} ms, ${W} witnesses, +1 log pulled every ${POLL}, ${SECONDS} s`);
-    const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.bench`));
+    const { keys, labels } = witnessKeys(N, 'bench');
     const pqKeys = MLDSA ? Array.from({ length: W }, (_, i) => generateMlDsa44Key(`n${i}.bench`)) : [];
-    const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
     const logKeys = Array.from({ length: L }, (_, i) => generateKey(`bench.example/log${i}`));
     const polledKey = generateKey('bench.example/polled');
     // The polled log and its branch-b proxy exist before the nodes (their configs name the URLs).

@@ -23,11 +23,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BenchWorker, deliveryOf, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
+import { BenchWorker, deliveryOf, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessKeys, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
 import { fileURLToPath } from 'node:url';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { generateKey } from '../src/note/keys.js';
-import { keyLabel, formatSignatureLine } from '../src/note/note.js';
+import { formatSignatureLine } from '../src/note/note.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
 import { CHECKPOINT_TOPIC } from '../src/gossip/wire.js';
 import { decodeResponse } from '../src/gossip/sync.js';
@@ -195,8 +195,7 @@ async function main(): Promise<void> {
   let attackers: AttackerProcess | undefined;
   try {
     console.log(`hostile-peer bench (gossip version ${VERSION}): ${N} nodes in ${WORKERS} worker processes, ${L} pushed logs at 1/s, windows of ${SECONDS} s, maxConnections ${MAX_CONN}, ${PER_KIND * 5} attackers`);
-    const keys = Array.from({ length: N }, (_, i) => generateKey(`n${i}.hostile`));
-    const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
+    const { keys, labels } = witnessKeys(N, 'hostile');
     // L logs under load plus one per fork (without / with attackers).
     const logKeys = Array.from({ length: L + 2 }, (_, i) => generateKey(`hostile.example/log${i}`));
     const configs: { index: number; configFile: string; ownLabel: string }[] = [];

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalLog } from '../../src/logs/local-log/index.js';
 import { writeKeyFile } from '../../src/keys/keyfile.js';
+import { generateKey } from '../../src/note/keys.js';
+import { keyLabel } from '../../src/note/note.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const now = () => performance.timeOrigin + performance.now();
@@ -187,6 +189,13 @@ export async function waitEvidence(workers: readonly BenchWorker[], origin: stri
 export function evidenceRow(times: number[], n: number): string {
   if (times.length === 0) return 'no node held evidence before the deadline';
   return `${times.length}/${n} nodes; first ${fmt(Math.min(...times))} ms, p50 ${fmt(pct(times, 50))} ms, last ${fmt(Math.max(...times))} ms`;
+}
+
+/** n witness keys named n<i>.<domain>, and the `name+keyid` labels the workers report cosignatures by. */
+export function witnessKeys(n: number, domain: string) {
+  const keys = Array.from({ length: n }, (_, i) => generateKey(`n${i}.${domain}`));
+  const labels = keys.map((k) => keyLabel(k.name, Number.parseInt(k.cosignatureVkey.split('+')[1], 16)));
+  return { keys, labels };
 }
 
 /** `logs:` entries of a node config, one per log key. */
