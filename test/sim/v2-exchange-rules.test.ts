@@ -5,12 +5,15 @@
 // - an item taken from a lazy link (a WANT answer from a peer v does not push to) is pushed to
 //   v's eager peers at v's first tick at or after LAZY_HOLD_MS, and never to one that sent it;
 // - a peer that sent COSIGS on a text v holds is never sent that text;
+// - the WANT wait adapts: each copy of a cosignature the node already fetched with a WANT adds
+//   WANT_DELAY_STEP_MS, the excess over WANT_DELAY_MS decays by 10 % per second (recomputed here
+//   from the traced arrivals and WANTs): no item is first asked for sooner than that wait;
 // - a WANT is answered at once (the answer leaves when the WANT arrives, not at a tick), and the
 //   items answering WANTs in the result are those of the traced answers.
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/sim/scenario.js';
 import { ModelEngine } from '../../src/sim/model/engine.js';
-import { EXCHANGE_TICK_MS, LAZY_HOLD_MS, WANT_DELAY_MS } from '../../src/gossip/exchange.js';
+import { EXCHANGE_TICK_MS, LAZY_HOLD_MS, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS } from '../../src/gossip/exchange.js';
 
 const T = EXCHANGE_TICK_MS;
 // 40 nodes: the eager overlay (each node picks EAGER_DEGREE = 1 peer) falls apart into several
@@ -157,6 +160,70 @@ describe('model: gossip version 2 exchange rules (trace)', () => {
         }
       }
     }
+    expect(decided).toBeGreaterThan(0);
+  });
+
+  it('the WANT wait grows with eager copies trailing WANTed items and decays back; no first WANT comes sooner', async () => {
+    let decided = 0; // first WANTs later than the fixed 500 ms wait would have sent them
+    let maxWait = 0;
+    for (const seed of [1, 2]) {
+      const { writes } = await run(seed);
+      // Per node, in time order: arrivals of items and HAVE entries, and its WANT writes.
+      type Ev = { t: number; kind: 'in' | 'want'; w: Write };
+      const evs = new Map<number, Ev[]>();
+      const add = (v: number, e: Ev) => {
+        let l = evs.get(v);
+        if (!l) evs.set(v, (l = []));
+        l.push(e);
+      };
+      for (const w of writes) {
+        if (w.arr !== undefined) add(w.to, { t: w.arr, kind: 'in', w });
+        if (w.items.some(([k]) => k === 'want')) add(w.from, { t: w.t, kind: 'want', w });
+      }
+      for (const [, l] of evs) {
+        l.sort((a, b) => a.t - b.t || (a.kind === 'want' ? -1 : 1));
+        const held = new Set<string>();
+        const asked = new Set<string>();
+        const seen = new Map<string, number>();
+        let wait = WANT_DELAY_MS;
+        let at = 0;
+        const waitAt = (t: number) => WANT_DELAY_MS + (wait - WANT_DELAY_MS) * Math.pow(0.9, Math.max(0, t - at) / 1000);
+        const decay = (t: number) => {
+          wait = waitAt(t);
+          at = t;
+        };
+        for (const e of l) {
+          for (const [k, i, x] of e.w.items) {
+            if (x < 0) continue;
+            const key = `${i}:${x}`;
+            if (e.kind === 'in' && k === 'item') {
+              if (held.has(key) && asked.has(key)) {
+                decay(e.t);
+                wait = Math.min(WANT_DELAY_MAX_MS, wait + WANT_DELAY_STEP_MS);
+                maxWait = Math.max(maxWait, wait);
+              }
+              held.add(key);
+            } else if (e.kind === 'in' && k === 'have' && !held.has(key) && !seen.has(key)) seen.set(key, e.t);
+            else if (e.kind === 'want' && k === 'want' && !asked.has(key)) {
+              asked.add(key);
+              const lastChange = at;
+              const prevWait = waitAt(e.t - T);
+              decay(e.t);
+              const waited = e.t - seen.get(key)!;
+              expect(waited, `WANT for ${key} at ${e.t}`).toBeGreaterThanOrEqual(wait - 1e-6);
+              // Not due at the node's tick before (it ticks every T once the shortest wait is over),
+              // when the wait did not jump in between and that tick asked nobody about this text
+              // (one announcer per text and tick: what another holds waits for the next tick).
+              const prev = e.t - T;
+              const busy = l.some((y) => y.kind === 'want' && Math.abs(y.t - prev) < 1e-6 && y.w.items.some(([k2, i2]) => k2 === 'want' && i2 === i));
+              if (!busy && prev - seen.get(key)! >= WANT_DELAY_MS && lastChange <= prev) expect(prev - seen.get(key)!, `WANT for ${key} at ${e.t}: due a tick earlier`).toBeLessThan(prevWait + 1e-6);
+              if (waited >= WANT_DELAY_MS + T + 1e-6) decided++;
+            }
+          }
+        }
+      }
+    }
+    expect(maxWait).toBeGreaterThan(WANT_DELAY_MS + T);
     expect(decided).toBeGreaterThan(0);
   });
 

@@ -28,7 +28,7 @@ import type { Scenario } from '../scenario.js';
 import { EventQueue } from './heap.js';
 import { mlDsa44Witnesses } from '../scenario.js';
 // Gossip version 2 (network.version: 2) is modelled with the exchange's own constants and encoders.
-import { EAGER_DEGREE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
+import { EAGER_DEGREE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
 import { TIMESTAMPED_MLDSA44_SIZE } from '../../note/sigtypes/mldsa44.js';
 import { mlDsa44KeyFromSeed } from '../../note/mldsa-keys.js';
 import { Rng, latencySampler } from './prng.js';
@@ -269,6 +269,15 @@ export class ModelEngine {
   /** Per node: items taken from a lazy link, held back from its eager peers until LAZY_HOLD_MS later (flat [until, item, w, ...]). */
   private readonly exHold = new Map<number, number[]>();
   private readonly exActive = new Map<number, Set<number>>();
+  /**
+   * Per node: announcements no longer active, kept (as the node keeps `announced`) so that an eager
+   * copy of an item fetched with a WANT is seen as trailing it; dropped ANNOUNCE_TTL_MS after the
+   * first announcement (flat [firstAt, item, ...]).
+   */
+  private readonly exInactive = new Map<number, number[]>();
+  /** Per node: its adaptive WANT wait (Exchange.wantDelay) and when it last decayed. */
+  private exWantDelay = new Float64Array(0);
+  private exWantDelayAt = new Float64Array(0);
   /** Writes in flight: flat [kind, item, w, ...] (kind 0 item, 1 HAVE entry, 2 WANT entry; w -1: the text). */
   private readonly exWrites = new Map<number, number[]>();
   private exWriteId = 0;
@@ -541,6 +550,8 @@ export class ModelEngine {
       for (const w of mlDsa44Witnesses(s)) this.mldsaMask[w >>> 5] |= 1 << (w & 31);
     }
     if (this.v2) {
+      this.exWantDelay = new Float64Array(this.total).fill(WANT_DELAY_MS);
+      this.exWantDelayAt = new Float64Array(this.total);
       // Each node's tick phase, and its eager peers: EAGER_DEGREE chosen among its peers (the node
       // picks by a hash of the pair; here at random), symmetric (a peer pushed to pushes back).
       const er = new Rng((seed ^ 0x0e2c4a9e) >>> 0);
@@ -1734,10 +1745,17 @@ export class ModelEngine {
     return [...(this.eager[v] ?? [])].sort((a, b) => a - b);
   }
 
+  /** Exchange.decayWantDelay: the excess of v's WANT wait over WANT_DELAY_MS decays by 10 % per second. */
+  private exDecayWantDelay(v: number): void {
+    this.exWantDelay[v] = WANT_DELAY_MS + (this.exWantDelay[v] - WANT_DELAY_MS) * Math.pow(0.9, Math.max(0, this.now - this.exWantDelayAt[v]) / 1000);
+    this.exWantDelayAt[v] = this.now;
+  }
+
   /** Node v's tick: one write per peer with its pushes, a HAVE when due, and its WANTs. */
   private exTick(v: number): void {
     if (this.tickAt[v] !== this.now) return; // superseded by an earlier tick
     this.tickAt[v] = -1;
+    this.exDecayWantDelay(v);
     const down = this.down[v] === 1;
     this.exReleaseHolds(v);
     const wants = down ? new Map<number, Digest[]>() : this.exWants(v);
@@ -1830,11 +1848,20 @@ export class ModelEngine {
 
   /**
    * WANT entries per announcer for what v still lacks (Exchange.wants): each missing item announced
-   * at least WANT_DELAY_MS ago and not asked for within WANT_RETRY_MS (at most WANT_TRIES times),
-   * from the announcer that holds most of them (the one asked last loses ties).
+   * at least v's adaptive WANT wait ago and not asked for within WANT_RETRY_MS (at most WANT_TRIES
+   * times), from the announcer that holds most of them (the one asked last loses ties).
    */
   private exWants(v: number): Map<number, Digest[]> {
     const out = new Map<number, Digest[]>();
+    const old = this.exInactive.get(v);
+    if (old) {
+      let k = 0;
+      for (; k < old.length && this.now - old[k] > ANNOUNCE_TTL_MS; k += 2) {
+        const slot = v * this.W * 32 + old[k + 1];
+        if (!this.exActive.get(v)?.has(old[k + 1])) this.exAnn.delete(slot);
+      }
+      if (k > 0) old.splice(0, k);
+    }
     const active = this.exActive.get(v);
     if (!active) return out;
     for (const item of [...active].sort((x, y) => x - y)) {
@@ -1850,12 +1877,14 @@ export class ModelEngine {
           }
       if (missing.length === 0 || this.now - a.firstAt > ANNOUNCE_TTL_MS || missing.every((w) => (a.items.get(w)?.n ?? 0) >= WANT_TRIES)) {
         active.delete(item);
-        this.exAnn.delete(slot);
+        if (this.now - a.firstAt > ANNOUNCE_TTL_MS) this.exAnn.delete(slot);
+        else this.exSet(this.exInactive, v, () => []).push(a.firstAt, item); // kept (Exchange.deactivate keeps `announced`)
         continue;
       }
+      const wait = this.exWantDelay[v];
       const due = missing.filter((w) => {
         const x = a.items.get(w);
-        return x !== undefined && this.now - x.seen >= WANT_DELAY_MS && x.n < WANT_TRIES && (x.n === 0 || this.now - x.at >= WANT_RETRY_MS);
+        return x !== undefined && this.now - x.seen >= wait && x.n < WANT_TRIES && (x.n === 0 || this.now - x.at >= WANT_RETRY_MS);
       });
       if (due.length === 0) continue;
       let best = -1;
@@ -1900,6 +1929,10 @@ export class ModelEngine {
             const b = this.known(v, item);
             b[w >>> 5] |= 1 << (w & 31);
             this.exOffer(v, item, w, from);
+          } else if ((this.exAnn.get(v * this.W * 32 + item)?.items.get(w)?.n ?? 0) > 0) {
+            // A duplicate of an item v fetched with a WANT: the WANT beat the eager copy, wait longer.
+            this.exDecayWantDelay(v);
+            this.exWantDelay[v] = Math.min(WANT_DELAY_MAX_MS, this.exWantDelay[v] + WANT_DELAY_STEP_MS);
           }
         }
       } else if (kind === 1) {
@@ -1912,6 +1945,8 @@ export class ModelEngine {
         else if (!a.peers.has(from) && x.n >= WANT_TRIES) x.n = WANT_TRIES - 1; // a new announcer: one more try
         this.exSet(a.peers, from, () => new Set<number>()).add(w);
         this.exSet(this.exActive, v, () => new Set<number>()).add(item);
+        // From the shortest wait on, v ticks every exchangeTick while something is active (as the node
+        // ticks every EXCHANGE_TICK_MS), so a wait that decays meanwhile is met at the first tick.
         this.exSchedule(v, Math.max(this.now, a.items.get(w)!.seen + WANT_DELAY_MS - 1e-9));
       } else if (this.holds(v, item, w)) {
         // A WANT: answered with the item in one write, now (not at v's tick).
