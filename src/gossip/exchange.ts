@@ -49,7 +49,10 @@ export const WANT_DELAY_STEP_MS = 20;
 export const WANT_DELAY_MAX_MS = 2500;
 /** Another announcer is asked when a WANT was not answered within this. */
 export const WANT_RETRY_MS = 1000;
-const WANT_TRIES = 6;
+/** Times one item is asked for (from any announcer) before it is given up. */
+export const WANT_TRIES = 6;
+/** How long an announcement counts: after this, what it offered is no longer asked for. */
+export const ANNOUNCE_TTL_MS = 60_000;
 /**
  * An item taken from a lazy link (a WANT answer, a catch-up) waits this long before it is pushed
  * to the eager peers: one that has it meanwhile pushes it to us (then it is known and not sent
@@ -851,7 +854,7 @@ export class Exchange {
     for (const ref of [...this.active]) {
       const a = this.announced.get(ref);
       const m = a ? this.missing(ref, now) : undefined;
-      if (!a || !m || now - a.firstAt > 60_000) {
+      if (!a || !m || now - a.firstAt > ANNOUNCE_TTL_MS) {
         this.deactivate(ref);
         continue;
       }

@@ -28,7 +28,7 @@ import type { Scenario } from '../scenario.js';
 import { EventQueue } from './heap.js';
 import { mlDsa44Witnesses } from '../scenario.js';
 // Gossip version 2 (network.version: 2) is modelled with the exchange's own constants and encoders.
-import { EAGER_DEGREE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
+import { ANNOUNCE_TTL_MS, WANT_TRIES, EAGER_DEGREE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
 import { TIMESTAMPED_MLDSA44_SIZE } from '../../note/sigtypes/mldsa44.js';
 import { mlDsa44KeyFromSeed } from '../../note/mldsa-keys.js';
 import { Rng, latencySampler } from './prng.js';
@@ -47,9 +47,6 @@ const IHAVE = 9; // a = node, b = item, c = from
 const ANSWER = 10; // a = client, b = item, c = follow slot: the answers of a fetch arrive (clients' fetch.delay)
 const EXTICK = 11; // a = node: its exchange writes to each peer (version 2)
 const EXFRAME = 12; // a = node, b = write id, c = from: one write of exchange frames arrives (version 2)
-/** Version 2: the WANT bookkeeping of Exchange (tries per item, how long an announcement counts); not exported by exchange.ts. */
-const WANT_TRIES = 6;
-const ANNOUNCE_TTL_MS = 60_000;
 /** cosignature/v1 signature bytes after the key ID: u64 timestamp + Ed25519 signature. */
 const COSIG_V1_SIG_BYTES = 8 + 64;
 /** An ML-DSA-44 cosignature as a note line (about 3.3 KB: "— name " + base64 of key ID and timestamped signature). */
