@@ -22,7 +22,10 @@ const LOG = generateKey('example.com/log');
 const WITNESS = generateKey('witness.example/w2');
 const SECRET = generateKey('oops.example/key').skey; // PRIVATE+KEY+oops.example/key+<id>+<base64 seed>
 /** Any run of the seed's base64 long enough to matter must not appear in a message. */
-const seedPart = SECRET.split('+').at(-1)!.slice(2, 14);
+// The base64 seed is what follows the fourth '+' (the base64 may itself contain '+': splitting on
+// the last one left an empty seedPart now and then, and every message "contained" it).
+const seedPart = SECRET.split('+').slice(4).join('+').slice(2, 14);
+if (seedPart.length !== 12) throw new Error(`test setup: no seed part in ${SECRET.slice(0, 30)}…`);
 
 const base = (extra = '') => `name: witness.example/w1\nkey: w1.key\ndata: w1-data\nlogs:\n  - { origin: example.com/log, vkeys: ["${LOG.vkey}"] }\n${extra}`;
 
