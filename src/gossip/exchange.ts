@@ -304,7 +304,7 @@ export class Exchange {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
+  readonly stats = { framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
   private readonly held = new Map<string, Held>();
@@ -464,7 +464,9 @@ export class Exchange {
     if (type === FRAME.hello) {
       const h = decodeHello(payload);
       if (h.version !== EXCHANGE_VERSION) throw new FrameError(`version ${h.version}`);
+      const fresh = !s.hello;
       s.hello = { logs: new Set(h.logs), keyIndex: new Map(h.keys.map((k, i) => [k, i])) };
+      if (fresh) this.announcePqTo(s);
       if (!s.stream) void this.open(this.peerIdOf(peer)!);
       return;
     }
@@ -520,6 +522,7 @@ export class Exchange {
     if (type === FRAME.have) {
       const now = Date.now();
       for (const e of decodeDigests(payload)) {
+        this.stats.haveIn++;
         const ref = toHex(e.ref);
         const pqLabels = this.labelsOf(e.pq);
         for (const l of pqLabels) this.pqLabels.add(l);
@@ -560,6 +563,20 @@ export class Exchange {
       return;
     }
     throw new FrameError(`unknown frame type ${type}`);
+  }
+
+  /**
+   * A new session gets the ML-DSA-44 lines this node holds or relays announced in its first HAVE:
+   * the catch-up (sync `views`) carries the texts and Ed25519 lines, but these travel only as
+   * announcements, and one made before the peer's HELLO would never reach it.
+   */
+  private announcePqTo(s: Session): void {
+    for (const [ref, h] of this.held) {
+      let pq = false;
+      for (const sig of h.sigs.values()) if (sig.length > MAX_PUSHED_SIG_BYTES) pq = true;
+      if (!pq) for (const l of this.announced.get(ref)?.items.keys() ?? []) if (this.pqLabels.has(l) && !h.sigs.has(l)) pq = true;
+      if (pq) s.dirty.add(ref);
+    }
   }
 
   /** Answers a WANT with what this node holds; what it does not hold is skipped, never penalised. */
@@ -779,7 +796,8 @@ export class Exchange {
       for (const [textHash, items] of groups) out.push(...encodeCosigsSplit(refBytesOf(refHexOf(textHash)), items));
       if (s.dirty.size > 0 && now - s.lastHave >= HAVE_INTERVAL_MS) {
         const digests = this.digestsFor(s);
-        s.dirty.clear();
+        // A REF whose text has not arrived yet (being fetched) stays dirty: announced once it has.
+        for (const ref of s.dirty) if (this.held.has(ref) || !this.active.has(ref)) s.dirty.delete(ref);
         s.lastHave = now;
         if (digests.length > 0) {
           out.push(...encodeDigestsSplit(FRAME.have, digests));

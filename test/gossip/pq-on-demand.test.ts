@@ -27,64 +27,100 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** Three witnesses in a chain (0 - 1 - 2); only w0 has an ML-DSA-44 key, the others track it. */
+function pqChain() {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-pq-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const log = new TestLog('example.com/pq-on-demand').append(5);
+  const ed = [0, 1, 2].map((i) => generateKey(`w${i}.example`));
+  const pq = generateMlDsa44Key('w0.example');
+  const nodes: { node: WitnessNode; events: GossipEvent[] }[] = [];
+  cleanups.push(async () => {
+    await Promise.allSettled(nodes.map((n) => n.node.close()));
+  });
+  const start = async (i: number) => {
+    writeKeyFile(join(dir, `w${i}.key`), ed[i]);
+    if (i === 0) writeKeyFile(join(dir, 'w0pq.key'), pq);
+    const keys = i === 0 ? `[${join(dir, 'w0.key')}, ${join(dir, 'w0pq.key')}]` : join(dir, `w${i}.key`);
+    const tracked = [...ed.filter((_, j) => j !== i).map((k) => k.cosignatureVkey), ...(i === 0 ? [] : [pq.vkey])];
+    const bootstrap = nodes.length === 0 ? '' : nodes[nodes.length - 1].node.gossip!.multiaddrs[0];
+    const yaml =
+      `name: w${i}.example\nkey: ${keys}\ndata: ${join(dir, `d${i}`)}\nhttp: { listen: "127.0.0.1:0" }\n` +
+      `logs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n` +
+      `witnesses:\n${tracked.map((v) => `  - { vkey: "${v}" }\n`).join('')}` +
+      `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  version: 2\n  bootstrap: [${bootstrap}]\n`;
+    const events: GossipEvent[] = [];
+    const node = await startWitnessNode(parseConfig(yaml, join(dir, `w${i}.yaml`)), { store: new MemoryStore(), gossip: { onEvent: (e) => events.push(e) } });
+    nodes.push({ node, events });
+    return nodes[i];
+  };
+  const pqLabel = keyLabel(pq.name, parseVkey(pq.vkey).keyId);
+  const edLabels = ed.map((k) => keyLabel(k.name, parseVkey(k.cosignatureVkey).keyId));
+  /** A distributor read at node i. */
+  const get = async (i: number, path: string) => {
+    const r = await fetch(`${nodes[i].node.url}/distributor/v0/logs/${distributorLogId(log.origin)}${path}`);
+    return { status: r.status, body: await r.text() };
+  };
+  /** Node i serves the 0x06 line with ?pq=1 (fetched through the chain), and only penalised nobody. */
+  const servesPqLine = async (i: number) => {
+    // The announcement travels on its own (a HAVE after the pushes): until it reaches node i, 404
+    // is the right answer, so ask again until it has arrived.
+    let withPq = await get(i, '/checkpoint.4?pq=1');
+    await waitFor(async () => (withPq = await get(i, '/checkpoint.4?pq=1')).status === 200, `node ${i} serves the 0x06 line with ?pq=1`, 20_000);
+    const note = parseNote(withPq.body);
+    expect(note.signatures).toHaveLength(5);
+    const line = note.signatures.find((s) => keyLabel(s.name, s.keyId) === pqLabel);
+    expect(line?.sig.length).toBe(2428);
+    expect(nodes[i].node.gossip!.viewOf(log.origin)!.head()!.cosignatures.has(pqLabel)).toBe(true);
+    expect(nodes[i].node.gossip!.exchangeStats!.wantOut).toBeGreaterThan(0);
+    for (const n of nodes) expect(n.events.filter((e) => e.type === 'penalised' || e.type === 'banned')).toEqual([]);
+  };
+  return { log, nodes, start, pqLabel, edLabels, get, servesPqLine };
+}
+
+/** Catch-ups (sync `views`) a node has had answered. */
+async function viewsFetched(node: WitnessNode): Promise<number> {
+  const m = await node.metrics.registry.getSingleMetric('gossip_sync_requests_total')!.get();
+  return m.values.filter((v) => v.labels.type === 'views' && v.labels.direction === 'out' && v.labels.outcome === 'ok').reduce((t, v) => t + v.value, 0);
+}
+
 describe('ML-DSA-44 lines on demand', () => {
   it('pushed as Ed25519 only; ?pq=1 fetches the 0x06 line from the peer that announced it', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-pq-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const log = new TestLog('example.com/pq-on-demand').append(5);
-    const ed = [0, 1, 2].map((i) => generateKey(`w${i}.example`));
-    const pq = generateMlDsa44Key('w0.example');
-    const nodes: { node: WitnessNode; events: GossipEvent[] }[] = [];
-    cleanups.push(async () => {
-      await Promise.allSettled(nodes.map((n) => n.node.close()));
-    });
-    for (let i = 0; i < 3; i++) {
-      writeKeyFile(join(dir, `w${i}.key`), ed[i]);
-      if (i === 0) writeKeyFile(join(dir, 'w0pq.key'), pq);
-      const keys = i === 0 ? `[${join(dir, 'w0.key')}, ${join(dir, 'w0pq.key')}]` : join(dir, `w${i}.key`);
-      const tracked = [...ed.filter((_, j) => j !== i).map((k) => k.cosignatureVkey), ...(i === 0 ? [] : [pq.vkey])];
-      const bootstrap = nodes.length === 0 ? '' : nodes[nodes.length - 1].node.gossip!.multiaddrs[0];
-      const yaml =
-        `name: w${i}.example\nkey: ${keys}\ndata: ${join(dir, `d${i}`)}\nhttp: { listen: "127.0.0.1:0" }\n` +
-        `logs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n` +
-        `witnesses:\n${tracked.map((v) => `  - { vkey: "${v}" }\n`).join('')}` +
-        `p2p:\n  listen: [/ip4/127.0.0.1/tcp/0]\n  allowLoopback: true\n  startupSync: 0s\n  version: 2\n  bootstrap: [${bootstrap}]\n`;
-      const events: GossipEvent[] = [];
-      const node = await startWitnessNode(parseConfig(yaml, join(dir, `w${i}.yaml`)), { store: new MemoryStore(), gossip: { onEvent: (e) => events.push(e) } });
-      nodes.push({ node, events });
-    }
+    const { log, nodes, start, pqLabel, edLabels, get, servesPqLine } = pqChain();
+    for (let i = 0; i < 3; i++) await start(i);
     for (const n of nodes) expect(await push(n.node, log)).toBe('cosigned');
-    const pqLabel = keyLabel(pq.name, parseVkey(pq.vkey).keyId);
-    const edLabels = ed.map((k) => keyLabel(k.name, parseVkey(k.cosignatureVkey).keyId));
     const far = nodes[2];
     // The far node gets the three Ed25519 cosignatures by push, not the 0x06 line.
     await waitFor(() => edLabels.every((l) => far.node.gossip!.viewOf(log.origin)?.head()?.cosignatures.has(l)), 'three Ed25519 cosignatures at node 2');
     expect(nodes[0].node.gossip!.viewOf(log.origin)!.head()!.cosignatures.has(pqLabel)).toBe(true);
     expect(far.node.gossip!.viewOf(log.origin)!.head()!.cosignatures.has(pqLabel)).toBe(false);
-    const get = async (path: string) => {
-      const r = await fetch(`${far.node.url}/distributor/v0/logs/${distributorLogId(log.origin)}${path}`);
-      return { status: r.status, body: await r.text() };
-    };
     // Default read: the log line and the Ed25519 cosignatures.
-    const plain = parseNote((await get('/checkpoint')).body);
+    const plain = parseNote((await get(2, '/checkpoint')).body);
     expect(plain.signatures).toHaveLength(4);
     expect(plain.signatures.every((s) => s.sig.length <= 72)).toBe(true);
-    expect((await get('/checkpoint.4')).status).toBe(404);
+    expect((await get(2, '/checkpoint.4')).status).toBe(404);
     // ?pq=1: the 0x06 line too. Node 2's only peer, node 1, holds just the announcement (relayed):
     // it fetches the line through from node 0 and sends it on; node 2 verifies it.
-    // The announcement travels on its own (a HAVE after the pushes): until it reaches node 2, 404 is
-    // the right answer, so ask again until it has arrived.
-    let withPq = await get('/checkpoint.4?pq=1');
-    await waitFor(async () => (withPq = await get('/checkpoint.4?pq=1')).status === 200, 'node 2 serves the 0x06 line with ?pq=1', 20_000);
-    expect(withPq.status).toBe(200);
-    const note = parseNote(withPq.body);
-    expect(note.signatures).toHaveLength(5);
-    const line = note.signatures.find((s) => keyLabel(s.name, s.keyId) === pqLabel);
-    expect(line?.sig.length).toBe(2428);
-    expect(far.node.gossip!.viewOf(log.origin)!.head()!.cosignatures.has(pqLabel)).toBe(true);
-    expect(far.node.gossip!.exchangeStats!.wantOut).toBeGreaterThan(0);
-    expect((await get('/checkpoint?pq=2')).status).toBe(400);
-    for (const n of nodes) expect(n.events.filter((e) => e.type === 'penalised' || e.type === 'banned')).toEqual([]);
+    await servesPqLine(2);
+    expect((await get(2, '/checkpoint?pq=2')).status).toBe(400);
+  });
+
+  it('a node that connects after the 0x06 line was announced is told of it in its first HAVE', { timeout: 60_000 }, async () => {
+    // The case CI hit: node 1 had relayed the announcement before node 2's HELLO. The catch-up
+    // carries the text and Ed25519 lines, but the 0x06 line travels only as an announcement.
+    const { log, nodes, start, edLabels, servesPqLine, pqLabel } = pqChain();
+    await start(0);
+    await start(1);
+    // Node 1's catch-up from node 0 is over before node 0 cosigns (else it brings the 0x06 line).
+    await waitFor(async () => (await viewsFetched(nodes[1].node)) > 0, 'node 1 caught up with node 0');
+    for (const n of nodes) expect(await push(n.node, log)).toBe('cosigned');
+    await waitFor(() => nodes[1].node.gossip!.exchangeStats!.haveIn > 0, 'node 1 has the announcement');
+    await start(2);
+    expect(await push(nodes[2].node, log)).toBe('cosigned');
+    await waitFor(() => edLabels.every((l) => nodes[2].node.gossip!.viewOf(log.origin)?.head()?.cosignatures.has(l)), 'three Ed25519 cosignatures at node 2');
+    expect(nodes[1].node.gossip!.viewOf(log.origin)!.head()!.cosignatures.has(pqLabel)).toBe(false);
+    expect(nodes[2].node.gossip!.viewOf(log.origin)!.head()!.cosignatures.has(pqLabel)).toBe(false);
+    await servesPqLine(2);
   });
 
   it('a log-signed note with 100 signature lines of the largest type fits one exchange frame', () => {
