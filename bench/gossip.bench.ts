@@ -129,8 +129,11 @@ async function main(): Promise<void> {
     console.log(`  connections per node: min ${Math.min(...degrees)}, mean ${fmt(degrees.reduce((a, b) => a + b, 0) / degrees.length, 1)}, max ${Math.max(...degrees)}`);
     const loadStart = loadavg();
     const winStart = now();
+    const monoStart = process.hrtime.bigint() / 1000n;
     await sleep(SECONDS * 1000);
     const winEnd = now();
+    // The V8 profiles' timestamps are this monotonic clock (µs): a profile can be cut to the window.
+    if (process.env.GW_BENCH_PROF) console.log(`  profile window (monotonic µs): ${monoStart} ${process.hrtime.bigint() / 1000n}`);
     const statsB: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
     const loadEnd = loadavg();
 

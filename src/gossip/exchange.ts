@@ -96,10 +96,17 @@ function varint(n: number): Uint8Array {
 }
 
 function readVarint(b: Uint8Array, pos: number): [number, number] {
+  const r = tryVarint(b, pos);
+  if (r === undefined) throw new FrameError('truncated varint');
+  return r;
+}
+
+/** A varint, or undefined when the bytes end first (a frame still arriving: no exception, which costs a stack trace per chunk). */
+function tryVarint(b: Uint8Array, pos: number): [number, number] | undefined {
   let n = 0;
   let mul = 1;
   for (let i = 0; i < 5; i++) {
-    if (pos >= b.length) throw new FrameError('truncated varint');
+    if (pos >= b.length) return undefined;
     const x = b[pos++];
     n += (x & 0x7f) * mul;
     if ((x & 0x80) === 0) return [n, pos];
@@ -192,14 +199,9 @@ export class FrameReader {
     this.buf = this.buf.length === 0 ? chunk.slice() : concatBytes(this.buf, chunk);
     const out: { type: number; payload: Uint8Array }[] = [];
     for (;;) {
-      let len: number;
-      let pos: number;
-      try {
-        [len, pos] = readVarint(this.buf, 0);
-      } catch (e) {
-        if ((e as Error).message === 'truncated varint') break;
-        throw e;
-      }
+      const head = tryVarint(this.buf, 0);
+      if (head === undefined) break;
+      const [len, pos] = head;
       if (len > MAX_FRAME_BYTES) throw new FrameError(`frame over ${MAX_FRAME_BYTES} bytes`, true);
       if (len === 0) throw new FrameError('empty frame');
       if (this.buf.length < pos + len) {
@@ -249,6 +251,8 @@ interface Held {
   readonly textHash: string;
   note?: Uint8Array;
   readonly sigs: Map<string, Uint8Array>;
+  /** itemKey of each held cosignature, by label (built once, not per peer per HAVE). */
+  readonly keys: Map<string, string>;
 }
 
 /** What peers announced of one REF that this node may lack. */
@@ -283,6 +287,21 @@ interface Session {
   served: { at: number; n: number };
 }
 
+/** An offered item with what each tick's per-peer scan needs, computed once. */
+interface Recent {
+  readonly seq: number;
+  readonly item: Item;
+  holdUntil: number;
+  /** itemKey(item). */
+  readonly key: string;
+  /** shortLogId(item.origin). */
+  readonly logId: string;
+  /** REF as hex. */
+  readonly ref: string;
+  /** An ML-DSA-44 line (announced, never pushed). */
+  readonly pq: boolean;
+}
+
 const refHexOf = (textHash: string) => textHash.slice(0, REF_BYTES * 2);
 const refBytesOf = (ref: string) => Uint8Array.from(Buffer.from(ref, 'hex'));
 
@@ -295,8 +314,11 @@ const refBytesOf = (ref: string) => Uint8Array.from(Buffer.from(ref, 'hex'));
  */
 export class Exchange {
   private readonly sessions = new Map<string, Session>();
-  /** Items to consider for each peer; `holdUntil`: not pushed before (it came over a lazy link), 0 for none. */
-  private readonly recent: { seq: number; item: Item; holdUntil: number }[] = [];
+  /**
+   * Items to consider for each peer; `holdUntil`: not pushed before (it came over a lazy link), 0
+   * for none. What every peer's scan needs (item key, log ID, REF) is computed once, at offer.
+   */
+  private readonly recent: Recent[] = [];
   /** The peers pushed to at the last tick. */
   private eager = new Set<string>();
   private seq = 0;
@@ -318,6 +340,13 @@ export class Exchange {
   /** Peers that asked for ML-DSA-44 lines this node was fetching through: sent when they arrive. */
   private readonly owed = new Map<string, Set<string>>();
 
+  /** shortLogId by origin (this node's own: nothing is shared between nodes). */
+  private readonly logIds = new Map<string, string>();
+  /** REF bytes by REF hex. */
+  private readonly refBytes = new Map<string, Uint8Array>();
+  /** This node's HELLO, asked once per tick (the service builds it from its config). */
+  private helloMemo: { tick: number; at: number; hello: Hello; labels: ({ label: string; name: string; keyId: number; idBytes: Uint8Array } | undefined)[] } | undefined;
+
   /** The current WANT wait (WANT_DELAY_MS when eager copies never trail the WANTs). */
   private wantDelay = WANT_DELAY_MS;
   private wantDelayAt = Date.now();
@@ -333,6 +362,47 @@ export class Exchange {
     this.wantDelay = WANT_DELAY_MS + (this.wantDelay - WANT_DELAY_MS) * Math.pow(0.9, Math.max(0, now - this.wantDelayAt) / 1000);
     this.wantDelayAt = now;
     this.stats.wantDelayMs = Math.round(this.wantDelay);
+  }
+
+  private logIdOf(origin: string): string {
+    let id = this.logIds.get(origin);
+    if (id === undefined) {
+      if (this.logIds.size >= 4096) this.logIds.clear();
+      this.logIds.set(origin, (id = shortLogId(origin)));
+    }
+    return id;
+  }
+
+  private refBytesFor(ref: string): Uint8Array {
+    let b = this.refBytes.get(ref);
+    if (b === undefined) {
+      if (this.refBytes.size >= HELD_MAX * 2) this.refBytes.clear();
+      this.refBytes.set(ref, (b = refBytesOf(ref)));
+    }
+    return b;
+  }
+
+  /** This node's HELLO, built by the service at most once per tick (it changes only with the config). */
+  private myHello(): Hello {
+    const now = Date.now();
+    const m = this.helloMemo;
+    if (m !== undefined && m.tick === this.ticks && now - m.at < EXCHANGE_TICK_MS) return m.hello;
+    this.helloMemo = { tick: this.ticks, at: now, hello: this.d.hello(), labels: [] };
+    return this.helloMemo.hello;
+  }
+
+  /** The name, key ID and key ID bytes of key i of this node's HELLO (parsed once per tick). */
+  private labelAt(i: number): { label: string; name: string; keyId: number; idBytes: Uint8Array } | undefined {
+    const keys = this.myHello().keys;
+    const cache = this.helloMemo!.labels;
+    let p = cache[i];
+    if (p === undefined && i < keys.length) {
+      const label = keys[i];
+      const plus = label.lastIndexOf('+');
+      const keyId = Number.parseInt(label.slice(plus + 1), 16);
+      p = cache[i] = { label, name: label.slice(0, plus), keyId, idBytes: Uint8Array.of(keyId >>> 24, (keyId >>> 16) & 0xff, (keyId >>> 8) & 0xff, keyId & 0xff) };
+    }
+    return p;
   }
 
   start(): void {
@@ -352,21 +422,27 @@ export class Exchange {
   /** Queues a verified item (this node's own, or one a peer sent: `from` already holds it). */
   offer(item: Item, from?: string): void {
     const ref = refHexOf(item.textHash);
+    const logId = this.logIdOf(item.origin);
     let h = this.held.get(ref);
     if (!h) {
-      this.held.set(ref, (h = { origin: item.origin, logId: shortLogId(item.origin), textHash: item.textHash, sigs: new Map() }));
+      this.held.set(ref, (h = { origin: item.origin, logId, textHash: item.textHash, sigs: new Map(), keys: new Map() }));
       if (this.held.size > HELD_MAX) this.held.delete(this.held.keys().next().value!);
     }
     if (item.kind === 'checkpoint') h.note ??= item.note;
-    else if (!h.sigs.has(item.label)) h.sigs.set(item.label, item.sig);
+    else if (!h.sigs.has(item.label)) {
+      h.sigs.set(item.label, item.sig);
+      h.keys.set(item.label, itemKey(item));
+    }
     // An item that came over a lazy link (a WANT answer, a catch-up) is held back from the eager
     // peers for LAZY_HOLD_MS: they often get it over the eager overlay too, and a push at once
     // would cross theirs (a duplicate each way).
     const lazy = from !== undefined && !this.eager.has(from);
     if (lazy) this.stats.lazyIn++;
-    this.recent.push({ seq: ++this.seq, item, holdUntil: lazy ? Date.now() + LAZY_HOLD_MS : 0 });
+    const key = itemKey(item);
+    const pq = item.kind === 'cosig' && item.sig.length > MAX_PUSHED_SIG_BYTES;
+    this.recent.push({ seq: ++this.seq, item, holdUntil: lazy ? Date.now() + LAZY_HOLD_MS : 0, key, logId, ref, pq });
     if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
-    if (from) this.session(from).known.add(itemKey(item));
+    if (from) this.session(from).known.add(key);
   }
 
   private session(peer: string): Session {
@@ -450,7 +526,7 @@ export class Exchange {
 
   /** The labels a HAVE/WANT bitmap names, in this node's HELLO key list (a bit beyond it is malformed). */
   private labelsOf(bits: Uint8Array): string[] {
-    const keys = this.d.hello().keys;
+    const keys = this.myHello().keys;
     const out: string[] = [];
     for (let i = 0; i < bits.length * 8; i++) {
       if ((bits[i >> 3] & (1 << (i & 7))) === 0) continue;
@@ -479,18 +555,14 @@ export class Exchange {
     }
     if (type === FRAME.cosigs) {
       const { ref, items } = decodeCosigs(payload);
-      const keys = this.d.hello().keys;
       const refHex = toHex(ref);
       // A peer sends cosignatures only on a text it holds: never push it that text.
       const held = this.held.get(refHex);
       if (held) s.known.add(`c${held.textHash}`);
       for (const c of items) {
-        const label = keys[c.index];
-        if (label === undefined) throw new FrameError('key index outside our HELLO');
-        const plus = label.lastIndexOf('+');
-        const keyId = Number.parseInt(label.slice(plus + 1), 16);
-        const name = label.slice(0, plus);
-        const idBytes = Uint8Array.of(keyId >>> 24, (keyId >>> 16) & 0xff, (keyId >>> 8) & 0xff, keyId & 0xff);
+        const parsed = this.labelAt(c.index);
+        if (parsed === undefined) throw new FrameError('key index outside our HELLO');
+        const { label, name, keyId, idBytes } = parsed;
         const line: SignatureLine = { name, keyId, sig: c.sig, base64: encodeBase64(concatBytes(idBytes, c.sig)) };
         let v = this.d.onCosig(refHex, line, peer);
         this.stats.itemsIn++;
@@ -615,7 +687,7 @@ export class Exchange {
         items.push({ index, sig });
         s.known.add(`s${h.textHash} ${l}`);
       }
-      out.push(...encodeCosigsSplit(refBytesOf(toHex(e.ref)), items));
+      out.push(...encodeCosigsSplit(e.ref, items));
     }
     if (out.length > 0) this.write(s, concatBytes(...out), out.length);
   }
@@ -681,12 +753,12 @@ export class Exchange {
     const h = this.held.get(ref);
     const pq = (this.pqWanted.get(ref) ?? 0) > now;
     let text = false;
-    const labels = new Set<string>();
+    let labels: Set<string> | undefined;
     for (const p of a.peers.values()) {
       if (p.text && !h?.note) text = true;
-      for (const l of p.labels) if (!h?.sigs.has(l) && (pq || !this.pqLabels.has(l))) labels.add(l);
+      for (const l of p.labels) if (!h?.sigs.has(l) && (pq || !this.pqLabels.has(l)) && !labels?.has(l)) (labels ??= new Set()).add(l);
     }
-    return text || labels.size > 0 ? { text, labels } : undefined;
+    return text || labels !== undefined ? { text, labels: labels ?? new Set() } : undefined;
   }
 
   /** Keys whose lines peers announced in the ML-DSA-44 bitmap (fetched only when wanted). */
@@ -761,10 +833,8 @@ export class Exchange {
       const groups = new Map<string, CosigEntry[]>();
       const out: Uint8Array[] = [];
       for (let i = start; i < this.recent.length; i++) {
-        const { item: it, holdUntil, seq } = this.recent[i];
-        const key = itemKey(it);
-        const pq = it.kind === 'cosig' && it.sig.length > MAX_PUSHED_SIG_BYTES;
-        if (pq && seq > s.scanned && this.owed.get(refHexOf(it.textHash))?.has(peer) && s.hello.keyIndex.has(it.label)) {
+        const { item: it, holdUntil, seq, key, pq, logId, ref } = this.recent[i];
+        if (pq && it.kind === 'cosig' && seq > s.scanned && this.owed.get(ref)?.has(peer) && s.hello.keyIndex.has(it.label)) {
           // Fetched through for this peer (it asked): sent now, even if announced to it before.
           s.known.add(key);
           let g = groups.get(it.textHash);
@@ -772,10 +842,10 @@ export class Exchange {
           g.push({ index: s.hello.keyIndex.get(it.label)!, sig: it.sig });
           continue;
         }
-        if (s.known.has(key) || !s.hello.logs.has(shortLogId(it.origin))) continue;
+        if (s.known.has(key) || !s.hello.logs.has(logId)) continue;
         if (it.kind === 'cosig' && !s.hello.keyIndex.has(it.label)) continue;
         if (!isEager || pq) {
-          s.dirty.add(refHexOf(it.textHash));
+          s.dirty.add(ref);
           continue;
         }
         if (holdUntil > now) {
@@ -793,7 +863,7 @@ export class Exchange {
       }
       if (held !== undefined) s.cursor = held - 1;
       s.scanned = last;
-      for (const [textHash, items] of groups) out.push(...encodeCosigsSplit(refBytesOf(refHexOf(textHash)), items));
+      for (const [textHash, items] of groups) out.push(...encodeCosigsSplit(this.refBytesFor(refHexOf(textHash)), items));
       if (s.dirty.size > 0 && now - s.lastHave >= HAVE_INTERVAL_MS) {
         const digests = this.digestsFor(s);
         // A REF whose text has not arrived yet (being fetched) stays dirty: announced once it has.
@@ -839,7 +909,7 @@ export class Exchange {
         if (i === undefined) continue;
         const target = sig.length > MAX_PUSHED_SIG_BYTES ? pq : bits;
         target[i >> 3] |= 1 << (i & 7);
-        const k = `s${h.textHash} ${l}`;
+        const k = h.keys.get(l)!;
         if (!s.known.has(k)) {
           news = true;
           // Announced Ed25519 items count as known (the peer WANTs what it lacks); pq ones too.
@@ -858,7 +928,7 @@ export class Exchange {
       }
       if (!news) continue;
       if (text) s.known.add(`c${h.textHash}`);
-      out.push({ ref: refBytesOf(ref), text, bits: trimBits(bits), pq: trimBits(pq) });
+      out.push({ ref: this.refBytesFor(ref), text, bits: trimBits(bits), pq: trimBits(pq) });
     }
     return out;
   }
@@ -918,7 +988,7 @@ export class Exchange {
       a.lastAsked = best;
       let l = out.get(best);
       if (!l) out.set(best, (l = []));
-      l.push({ ref: refBytesOf(ref), text, bits: trimBits(bits), pq: new Uint8Array(0) });
+      l.push({ ref: this.refBytesFor(ref), text, bits: trimBits(bits), pq: new Uint8Array(0) });
     }
     return out;
   }
