@@ -37,6 +37,7 @@ import { MAX_QPD } from './logs/loglist.js';
 import type { InlineLog, LogListSource } from './logs/registry.js';
 import type { SubtreeLimits } from './witness/sign-subtree.js';
 import { parsePullConfig } from './logs/feeders/config.js';
+import { GossipWitnessError } from './errors.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7380';
 /** HTTP body limit: a checkpoint with 100 ML-DSA-44 signature lines (about 330 KB) fits (issue 14). */
@@ -127,12 +128,12 @@ export interface TrackedWitness {
   readonly verifier: Verifier;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends GossipWitnessError {
   constructor(
     readonly file: string,
     readonly problems: readonly { path: string; reason: string }[],
   ) {
-    super(problems.map((p) => `config ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n'));
+    super({ code: 'CONFIG', message: problems.map((p) => `config ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n') });
     this.name = 'ConfigError';
   }
 }

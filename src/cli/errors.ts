@@ -114,16 +114,17 @@ export function startupError(e: unknown, what = 'start-up failed'): CliError {
   const message = `${what}: ${(e as Error)?.message ?? String(e)}`.replace(/\n\s+at [^\n]*/g, '').replace(/\n{2,}/g, '\n').trimEnd();
   if (isProgrammingError(e)) return new CliError({ code: 'INTERNAL', message, cause: e });
   // Our own errors say what they are (src/errors.ts): their kind decides; a bad note, key or policy is bad config.
+  // A damaged, corrupt or foreign-version store (STORE_DAMAGED) stays so until an operator acts; a
+  // held lock or a full disk (UNAVAILABLE) may pass.
   if (e instanceof GossipWitnessError) {
     const kind = e.kind;
     if (kind === 'INTERNAL' || kind === 'UNAVAILABLE' || kind === 'STORE_DAMAGED' || kind === 'NETWORK') return new CliError({ code: kind === 'NETWORK' ? 'UNAVAILABLE' : kind, message, cause: e });
+    // PostgreSQL not reachable yet: our error, the system's transient cause.
+    if (codesOf(e.cause).some((c) => TRANSIENT_ERRNO.has(c))) return new StartupError('UNAVAILABLE', message, e);
     return new StartupError('CONFIG', message, e);
   }
   const name = (e as Error)?.name;
-  // Permanent store problems first: a damaged, corrupt or foreign-version store stays so until an operator acts.
-  if (name === 'StoreDamagedError' || name === 'StoreCorruptError' || name === 'StoreVersionError' || name === 'HighwaterError') return new StartupError('STORE_DAMAGED', message, e);
-  const codes = codesOf(e);
-  if (name === 'StoreLockedError' || name === 'StoreUnavailableError' || codes.some((c) => TRANSIENT_ERRNO.has(c))) return new StartupError('UNAVAILABLE', message, e);
+  if (codesOf(e).some((c) => TRANSIENT_ERRNO.has(c))) return new StartupError('UNAVAILABLE', message, e);
   // libp2p says why a gossip listen address failed only in the text of its message.
   if (name === 'UnsupportedListenAddressesError' && /\bE(ADDRINUSE|ADDRNOTAVAIL)\b/.test(message)) return new StartupError('UNAVAILABLE', message, e);
   return new StartupError('CONFIG', message, e);

@@ -3,7 +3,7 @@ import { HASH_SIZE, verifyConsistency, verifyInclusion } from '../merkle/index.j
 import { parseJsonLossless, toBigIntSize } from '../util/json.js';
 import { BadInputError, RefusedError, UsageError } from './errors.js';
 import { readInput } from './io.js';
-import { MESSAGES } from '../errors.js';
+import { GossipWitnessError, MESSAGES } from '../errors.js';
 
 // `proof verify-consistency` / `proof verify-inclusion` read JSON in the transparency-dev/merkle
 // test-vector shape. Exit 0 valid, 1 invalid (the proof does not verify, sizes out of order), 2 when
@@ -16,9 +16,17 @@ import { MESSAGES } from '../errors.js';
 /** The verdict on a parsed JSON input: valid, or invalid with a one-line reason. */
 export type ProofVerdict = { valid: true } | { valid: false; reason: string; /** the input does not parse (a field missing or undecodable): exit 2, not 1 */ malformed?: true };
 
-class Invalid extends Error {}
+class Invalid extends GossipWitnessError {
+  constructor(message: string, code: 'REFUSED' | 'BAD_INPUT' = 'REFUSED') {
+    super({ code, message });
+  }
+}
 /** A field that is missing or does not decode: unparsable input (exit 2). */
-class Malformed extends Invalid {}
+class Malformed extends Invalid {
+  constructor(message: string) {
+    super(message, 'BAD_INPUT');
+  }
+}
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

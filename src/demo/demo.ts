@@ -23,6 +23,7 @@ import { launch, parseNetworkConfig, FORK_HEADER, type LaunchedNetwork, type Lau
 import { parsePolicy, verifyCosignedCheckpoint, gatherCosignatures, monitoringUrl, type Policy } from '../policy/index.js';
 import { verifyEvidence } from '../witness/evidence.js';
 import { parseVkey } from '../note/keys.js';
+import { GossipWitnessError } from '../errors.js';
 
 const BUDGET_MS = 60_000;
 
@@ -39,7 +40,11 @@ function say(msg: string): void {
   process.stdout.write(`[${s}s] ${msg}\n`);
 }
 
-class DemoFailure extends Error {}
+class DemoFailure extends GossipWitnessError {
+  constructor(message: string) {
+    super({ code: 'REFUSED', message });
+  }
+}
 
 /** Polls cond until it is true; fails the demo past the overall deadline. */
 async function waitUntil(what: string, cond: () => Promise<boolean>): Promise<void> {
@@ -56,7 +61,12 @@ async function waitUntil(what: string, cond: () => Promise<boolean>): Promise<vo
   }
 }
 
-class Stopped extends Error {}
+/** Control flow, not a failure: the signal handler exits. */
+class Stopped extends GossipWitnessError {
+  constructor() {
+    super({ code: 'UNAVAILABLE', message: 'stopped' });
+  }
+}
 let stopping = false;
 let launching: Promise<LaunchedNetwork> | undefined;
 let stopPromise: Promise<void> | undefined;

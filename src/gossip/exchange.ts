@@ -8,6 +8,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { keyLabel, type SignatureLine } from '../note/note.js';
 import { sha256 } from '../crypto/index.js';
 import { concatBytes, decodeUtf8, encodeBase64, toHex, utf8 } from '../util/bytes.js';
+import { GossipWitnessError } from '../errors.js';
 
 export const EXCHANGE_PROTOCOL = '/gossip-witness/exchange/2.0.0';
 export const EXCHANGE_VERSION = 2;
@@ -76,9 +77,9 @@ export function shortLogId(origin: string): string {
   return toHex(sha256(utf8('o:' + origin)).subarray(0, 8));
 }
 
-export class FrameError extends Error {
+export class FrameError extends GossipWitnessError {
   constructor(message: string, readonly oversized = false) {
-    super(message);
+    super({ code: 'malformed', message });
     this.name = 'FrameError';
   }
 }

@@ -16,6 +16,7 @@
 import { decodeBase64, encodeBase64, utf8, decodeUtf8 } from '../util/bytes.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
 import { decodeBinding, encodeBinding, MAX_BINDINGS, type BindingRecord } from './binding.js';
+import { GossipWitnessError } from '../errors.js';
 
 export const SYNC_PROTOCOL = '/gossip-witness/sync/1.0.0';
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -39,9 +40,10 @@ export type SyncResponse =
   | { type: 'binding'; records: BindingRecord[] }
   | { type: 'error'; code: 'bad-request' | 'unknown-log' | 'unavailable' | 'busy'; reason: string };
 
-export class SyncError extends Error {
-  constructor(message: string) {
-    super(message);
+export class SyncError extends GossipWitnessError {
+  /** malformed: a peer's message does not parse; UNAVAILABLE: a local cap refused it. */
+  constructor(message: string, code: 'malformed' | 'UNAVAILABLE' = 'malformed') {
+    super({ code, message });
     this.name = 'SyncError';
   }
 }
@@ -199,7 +201,7 @@ export async function readAll(stream: ByteStream, max: number, opts: { signal?: 
       total += b.length;
       if (total > max) throw new SyncError(`message larger than ${max} bytes`);
       if (budget) {
-        if (!budget.take(b.length)) throw new SyncError('node-wide inbound memory cap reached');
+        if (!budget.take(b.length)) throw new SyncError('node-wide inbound memory cap reached', 'UNAVAILABLE');
         charged += b.length;
       }
       chunks.push(b);

@@ -4,10 +4,11 @@ import { openSync, writeSync, closeSync, readSync, fstatSync, existsSync, consta
 import { parseSkey, generateKey, type Ed25519SignerKey } from '../note/keys.js';
 import { generateMlDsa44Key, parseMlDsa44Skey, type MlDsa44Key } from '../note/mldsa-keys.js';
 import { MLDSA44 } from '../note/sigtypes/mldsa44.js';
+import { GossipWitnessError } from '../errors.js';
 
-export class KeyFileError extends Error {
+export class KeyFileError extends GossipWitnessError {
   constructor(message: string) {
-    super(message);
+    super({ code: 'CONFIG', message });
     this.name = 'KeyFileError';
   }
 }

@@ -16,10 +16,11 @@ import { parse } from 'yaml';
 import { parseDuration } from '../config.js';
 import { parseNetworkConfig, type NetworkConfig } from './network.js';
 import { COMPOSE_PORTS, FORK_HEADER } from './launcher.js';
+import { GossipWitnessError } from '../errors.js';
 
-export class ComposeError extends Error {
+export class ComposeError extends GossipWitnessError {
   constructor(file: string, problems: readonly string[]) {
-    super(problems.map((p) => `compose ${file}: ${p}`).join('\n'));
+    super({ code: 'CONFIG', message: problems.map((p) => `compose ${file}: ${p}`).join('\n') });
     this.name = 'ComposeError';
   }
 }

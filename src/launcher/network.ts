@@ -26,6 +26,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../config.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
+import { GossipWitnessError } from '../errors.js';
 
 export interface NetworkLog {
   readonly name: string;
@@ -63,9 +64,9 @@ export interface NetworkConfig {
   readonly witnesses: readonly NetworkWitness[];
 }
 
-export class NetworkConfigError extends Error {
+export class NetworkConfigError extends GossipWitnessError {
   constructor(file: string, problems: { path: string; reason: string }[]) {
-    super(problems.map((p) => `network ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n'));
+    super({ code: 'CONFIG', message: problems.map((p) => `network ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n') });
     this.name = 'NetworkConfigError';
   }
 }

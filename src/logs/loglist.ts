@@ -14,6 +14,7 @@
 // accepted and returned.
 import { parseVkey, quoteInput, type Verifier } from '../note/keys.js';
 import { ED25519 } from '../note/sigtypes/ed25519.js';
+import { GossipWitnessError } from '../errors.js';
 
 export interface LogListEntry {
   readonly vkey: string;
@@ -31,12 +32,12 @@ export interface LogList {
   readonly entries: LogListEntry[];
 }
 
-export class LogListError extends Error {
+export class LogListError extends GossipWitnessError {
   constructor(
     readonly line: number,
     message: string,
   ) {
-    super(line > 0 ? `line ${line}: ${message}` : message);
+    super({ code: 'BAD_INPUT', message: line > 0 ? `line ${line}: ${message}` : message });
     this.name = 'LogListError';
   }
 }

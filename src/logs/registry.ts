@@ -18,6 +18,7 @@ import type { Verifier } from '../note/keys.js';
 import type { LogRegistry, WitnessLog } from '../witness/witness.js';
 import { originHash } from '../checkpoint/checkpoint.js';
 import { parseLogList, mergeLogList, formatLogList, type MergedListLog } from './loglist.js';
+import { GossipWitnessError } from '../errors.js';
 
 /** A log as configured inline (vkeys already parsed). */
 export interface InlineLog {
@@ -84,9 +85,10 @@ function buildLog(e: Omit<Entry, 'log'>): WitnessLog {
   return { origin: e.origin, verifiers: new VerifierSet(e.verifiers), ...(qpd !== undefined ? { qpd } : {}), ...(e.disabled ? { disabled: true } : {}) };
 }
 
-export class LogListLoadError extends Error {
-  constructor(message: string) {
-    super(message);
+export class LogListLoadError extends GossipWitnessError {
+  /** CONFIG: the list is unusable (a file the operator named, bad content); NETWORK: its URL did not answer. */
+  constructor(message: string, code: 'CONFIG' | 'NETWORK' = 'CONFIG') {
+    super({ code, message });
     this.name = 'LogListLoadError';
   }
 }
@@ -229,7 +231,7 @@ export class LogRegistryImpl implements LogRegistry {
       try {
         res = await f(url, { signal, redirect: 'manual' });
       } catch (e) {
-        throw new LogListLoadError(`log list ${src.url}: ${(e as Error).message}`);
+        throw new LogListLoadError(`log list ${src.url}: ${(e as Error).message}`, 'NETWORK');
       }
       if (res.status < 300 || res.status >= 400 || res.status === 304) break;
       await res.body?.cancel().catch(() => {});

@@ -1,3 +1,4 @@
+import { GossipWitnessError } from '../errors.js';
 // One start/stop interface for every long-lived part of a node (store, log list, HTTP server,
 // feeders, gossip), and a runner that starts them in one declared order and stops them in reverse.
 // A part that fails to start stops everything started before it (in reverse), then the error is
@@ -14,9 +15,9 @@ export interface Part extends Lifecycle {
 
 export type LifecycleEvent = { part: string; action: 'start' | 'stop'; ok: boolean; error?: string };
 
-export class LifecycleOrderError extends Error {
+export class LifecycleOrderError extends GossipWitnessError {
   constructor(message: string) {
-    super(message);
+    super({ code: 'INTERNAL', message });
     this.name = 'LifecycleOrderError';
   }
 }

@@ -59,6 +59,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../config.js';
 import { EXCHANGE_TICK_MS } from '../gossip/exchange.js';
+import { GossipWitnessError } from '../errors.js';
 
 export type Topology = 'random-regular' | 'small-world' | 'full';
 export type LatencyModel =
@@ -231,12 +232,12 @@ export interface Scenario {
   readonly signatures: 'real' | 'memoised' | 'modelled';
 }
 
-export class ScenarioError extends Error {
+export class ScenarioError extends GossipWitnessError {
   constructor(
     readonly file: string,
     readonly problems: readonly { path: string; reason: string }[],
   ) {
-    super(problems.map((p) => `scenario ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n'));
+    super({ code: 'BAD_INPUT', message: problems.map((p) => `scenario ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n') });
     this.name = 'ScenarioError';
   }
 }

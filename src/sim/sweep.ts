@@ -5,10 +5,11 @@ import type { RunResult, SweepPoint, SweepResult } from './result.js';
 import { parseScenario, ScenarioError, withParameter as setYamlParameter, type LatencyModel, type Population, type Scenario } from './scenario.js';
 import { tInterval } from './stats.js';
 import { EXCHANGE_TICK_MS } from '../gossip/exchange.js';
+import { GossipWitnessError } from '../errors.js';
 
-export class SweepError extends Error {
+export class SweepError extends GossipWitnessError {
   constructor(message: string) {
-    super(message);
+    super({ code: 'USAGE', message });
     this.name = 'SweepError';
   }
 }

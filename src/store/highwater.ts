@@ -31,6 +31,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeBase64, encodeBase64, equalBytes, readU64be } from '../util/bytes.js';
 import type { LogState } from '../witness/store.js';
+import { GossipWitnessError } from '../errors.js';
 
 export const HIGHWATER_FILE = 'gossip-witness.highwater';
 const HEADER = Buffer.from('gossip-witness/highwater/v1\n', 'utf8');
@@ -63,12 +64,12 @@ export interface HighwaterRead {
 }
 
 /** The journal is missing, damaged or disagrees with the store. */
-export class HighwaterError extends Error {
+export class HighwaterError extends GossipWitnessError {
   constructor(
     readonly file: string,
     detail: string,
   ) {
-    super(`high-water journal ${file}: ${detail}`);
+    super({ code: 'STORE_DAMAGED', message: `high-water journal ${file}: ${detail}` });
     this.name = 'HighwaterError';
   }
 }

@@ -7,6 +7,7 @@ import { parseCheckpoint } from '../checkpoint/checkpoint.js';
 import { equalBytes } from '../util/bytes.js';
 import type { LogState } from '../witness/store.js';
 import { HIGHWATER_FILE, type HighwaterRead } from './highwater.js';
+import { GossipWitnessError } from '../errors.js';
 
 /** The way out, named in every refusal (docs/operator-guide.md, "When things break"). */
 export const WAY_OUT =
@@ -16,13 +17,13 @@ export const WAY_OUT =
   'see docs/operator-guide.md, "When things break: a damaged store"';
 
 /** The data directory is damaged or incomplete: every problem found, and the way out. */
-export class StoreDamagedError extends Error {
+export class StoreDamagedError extends GossipWitnessError {
   constructor(
     readonly dir: string,
     readonly problems: string[],
   ) {
     const shown = problems.length > 20 ? [...problems.slice(0, 20), `and ${problems.length - 20} more`] : problems;
-    super(`data directory ${dir} is damaged: ${shown.join('; ')}. ${WAY_OUT}`);
+    super({ code: 'STORE_DAMAGED', message: `data directory ${dir} is damaged: ${shown.join('; ')}. ${WAY_OUT}` });
     this.name = 'StoreDamagedError';
   }
 }

@@ -75,6 +75,7 @@ import {
   evidencePageOf,
   parseSeqCursor,
 } from './memory.js';
+import { GossipWitnessError } from '../errors.js';
 
 export { StoreClosedError } from './memory.js';
 export { StoreDamagedError } from './integrity.js';
@@ -95,49 +96,49 @@ const SEQ_DIGITS = 16;
 const rangeOf = (prefix: string) => ({ gte: prefix, lt: prefix.slice(0, -1) + '"' });
 
 /** The data directory holds a different (or no) store format version. */
-export class StoreVersionError extends Error {
+export class StoreVersionError extends GossipWitnessError {
   constructor(
     readonly dir: string,
     readonly found: string | undefined,
   ) {
-    super(
-      found === undefined
-        ? `data directory ${dir} holds data but no format version marker; supported version is ${STORE_VERSION} (refusing to open it)`
-        : `data directory ${dir} has store format version ${JSON.stringify(found)}; supported version is ${STORE_VERSION} (refusing to open it)`,
-    );
+    super({
+      code: 'STORE_DAMAGED',
+      message:
+        found === undefined
+          ? `data directory ${dir} holds data but no format version marker; supported version is ${STORE_VERSION} (refusing to open it)`
+          : `data directory ${dir} has store format version ${JSON.stringify(found)}; supported version is ${STORE_VERSION} (refusing to open it)`,
+    });
     this.name = 'StoreVersionError';
   }
 }
 
 /** Another process (or another LevelStore in this process) has the data directory open. */
-export class StoreLockedError extends Error {
+export class StoreLockedError extends GossipWitnessError {
   constructor(
     readonly dir: string,
     cause: unknown,
   ) {
-    super(`data directory ${dir} is in use by another process (its LevelDB LOCK is held)`, { cause });
+    super({ code: 'UNAVAILABLE', message: `data directory ${dir} is in use by another process (its LevelDB LOCK is held)`, cause });
     this.name = 'StoreLockedError';
   }
 }
 
 /** A stored record failed to decode. */
-export class StoreCorruptError extends Error {
+export class StoreCorruptError extends GossipWitnessError {
   constructor(
     readonly dir: string,
     readonly key: string,
     detail: string,
   ) {
-    super(`data directory ${dir}: stored record ${key} is corrupt: ${detail} (see docs/operator-guide.md, "When things break")`);
+    super({ code: 'STORE_DAMAGED', message: `data directory ${dir}: stored record ${key} is corrupt: ${detail} (see docs/operator-guide.md, "When things break")` });
     this.name = 'StoreCorruptError';
   }
 }
 
 /** A durable write failed; the store refuses further writes until reopened. */
-export class StoreWriteError extends Error {
+export class StoreWriteError extends GossipWitnessError {
   constructor(dir: string, cause: unknown) {
-    super(`data directory ${dir}: a synced write failed (${(cause as Error)?.message ?? String(cause)}); restart to reload from disk`, {
-      cause,
-    });
+    super({ code: 'unavailable', message: `data directory ${dir}: a synced write failed (${(cause as Error)?.message ?? String(cause)}); restart to reload from disk`, cause });
     this.name = 'StoreWriteError';
   }
 }

@@ -16,11 +16,12 @@
 //  - every method rejects with StoreClosedError after close().
 import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, VerifiedRecord, WitnessStore } from '../witness/store.js';
 import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE } from '../witness/store.js';
+import { GossipWitnessError } from '../errors.js';
 
 /** Thrown by every store method once the store is closed. */
-export class StoreClosedError extends Error {
+export class StoreClosedError extends GossipWitnessError {
   constructor() {
-    super('the witness store is closed');
+    super({ code: 'unavailable', message: 'the witness store is closed' });
     this.name = 'StoreClosedError';
   }
 }

@@ -11,6 +11,7 @@ import type { LogRegistry } from '../witness/witness.js';
 import type { LogState } from '../witness/store.js';
 import { LevelStore } from './level.js';
 import { StoreDamagedError, inspectDir } from './integrity.js';
+import { GossipWitnessError } from '../errors.js';
 
 export interface VerifyOptions {
   /** The configured logs: each stored note's log signature is verified with their keys. */
@@ -99,9 +100,9 @@ async function checkContents(store: LevelStore, opts: VerifyOptions, problems: s
 }
 
 /** A checkpoint refused by `store import`. */
-export class ImportRefusedError extends Error {
+export class ImportRefusedError extends GossipWitnessError {
   constructor(message: string) {
-    super(message);
+    super({ code: 'REFUSED', message });
     this.name = 'ImportRefusedError';
   }
 }

@@ -27,15 +27,17 @@ import { EVIDENCE_PER_ORIGIN, StoreUnavailableError, SUSPECT_RING_SIZE } from '.
 import type { CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoreHealth, StoredEvidence, SuspectRecord, VerifiedRecord, WitnessStore } from '../witness/store.js';
 import { KeyedMutex } from '../witness/mutex.js';
 import { checkEvidence, checkKeyString, checkLogState, checkPageQuery, checkSuspect, cloneLogState, compareEvidence, compareStrings, evidencePageOf, parseSeqCursor, StoreClosedError } from './memory.js';
+import { GossipWitnessError } from '../errors.js';
 
 export const SCHEMA_VERSION = 1;
 /** Advisory lock keys (pg_advisory_lock takes a bigint): migrations and the feeder leader. */
 const MIGRATE_LOCK = 0x67770001;
 const LEADER_LOCK = 0x67770002;
 
-export class PostgresStoreError extends Error {
+export class PostgresStoreError extends GossipWitnessError {
+  /** CONFIG: a bad URL, password file, role or database; whether a failure to connect is transient is read from its cause (src/cli/errors.ts). */
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super({ code: 'CONFIG', message, cause: options?.cause });
     this.name = 'PostgresStoreError';
   }
 }

@@ -3,13 +3,14 @@
 // after max + 1 bytes. Memory use is bounded by max whatever the path names.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { GossipWitnessError } from '../errors.js';
 
-export class FileTooLargeError extends Error {
+export class FileTooLargeError extends GossipWitnessError {
   constructor(
     readonly path: string,
     readonly max: number,
   ) {
-    super(`larger than ${max} bytes`);
+    super({ code: 'BAD_INPUT', message: `larger than ${max} bytes` });
     this.name = 'FileTooLargeError';
   }
 }

@@ -253,6 +253,62 @@ describe('one vocabulary: the client, the witness and the CLI throw GossipWitnes
     expect(startupError(new WitnessInternalError('o', 'x')).code).toBe('INTERNAL');
   });
 
+  it('every error class under src/ is a GossipWitnessError (no class extends Error itself but BaseError)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const src = new URL('../../src', import.meta.url).pathname;
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const plain: string[] = [];
+    for (const f of files) for (const m of readFileSync(join(src, f), 'utf8').matchAll(/class (\w+)(?:<[^>]*>)? extends Error\b/g)) plain.push(`${f}: ${m[1]}`);
+    expect(plain).toEqual(['errors.ts: BaseError']);
+  });
+
+  it('the node side (config, keys, stores, gossip, feeders, tools) throws them too, and start-up reads their kind', async () => {
+    const { ConfigError } = await import('../../src/config.js');
+    const { KeyFileError } = await import('../../src/keys/keyfile.js');
+    const { HighwaterError } = await import('../../src/store/highwater.js');
+    const { StoreCorruptError, StoreWriteError } = await import('../../src/store/level.js');
+    const { StoreClosedError } = await import('../../src/store/memory.js');
+    const { PostgresStoreError } = await import('../../src/store/postgres.js');
+    const { FrameError } = await import('../../src/gossip/exchange.js');
+    const { SyncError } = await import('../../src/gossip/sync.js');
+    const { FeedError } = await import('../../src/logs/feeders/http.js');
+    const { LogListError } = await import('../../src/logs/loglist.js');
+    const { LogListLoadError } = await import('../../src/logs/registry.js');
+    const { FileTooLargeError } = await import('../../src/util/read-capped.js');
+    const { ScenarioError } = await import('../../src/sim/scenario.js');
+    const cases: [GossipWitnessError, string, string, number][] = [
+      // error, code, kind, serve's start-up exit
+      [new ConfigError('w.yaml', [{ path: 'a', reason: 'b' }]), 'CONFIG', 'CONFIG', 2],
+      [new KeyFileError('bad key'), 'CONFIG', 'CONFIG', 2],
+      [new StoreDamagedError('/d', ['x']), 'STORE_DAMAGED', 'STORE_DAMAGED', 2],
+      [new StoreVersionError('/d', '9'), 'STORE_DAMAGED', 'STORE_DAMAGED', 2],
+      [new StoreCorruptError('/d', 'k', 'x'), 'STORE_DAMAGED', 'STORE_DAMAGED', 2],
+      [new HighwaterError('/d/j', 'damaged'), 'STORE_DAMAGED', 'STORE_DAMAGED', 2],
+      [new StoreLockedError('/d', new Error('locked')), 'UNAVAILABLE', 'UNAVAILABLE', 75],
+      [new StoreWriteError('/d', Object.assign(new Error('no space'), { code: 'ENOSPC' })), 'unavailable', 'UNAVAILABLE', 75],
+      [new StoreClosedError(), 'unavailable', 'UNAVAILABLE', 75],
+      [new PostgresStoreError('store: authentication failed'), 'CONFIG', 'CONFIG', 2],
+      [new PostgresStoreError('store: cannot reach PostgreSQL', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }), 'CONFIG', 'CONFIG', 75],
+      [new FrameError('empty frame'), 'malformed', 'BAD_INPUT', 2],
+      [new SyncError('not JSON'), 'malformed', 'BAD_INPUT', 2],
+      [new FeedError('timeout', 'no answer'), 'NETWORK', 'NETWORK', 75],
+      [new FeedError('bad-signature', 'x'), 'bad-signature', 'REFUSED', 2],
+      [new LogListError(3, 'bad line'), 'BAD_INPUT', 'BAD_INPUT', 2],
+      [new LogListLoadError('log list f: x'), 'CONFIG', 'CONFIG', 2],
+      [new FileTooLargeError('/f', 10), 'BAD_INPUT', 'BAD_INPUT', 2],
+      [new ScenarioError('s.yaml', [{ path: 'p', reason: 'r' }]), 'BAD_INPUT', 'BAD_INPUT', 2],
+    ];
+    for (const [e, code, kind, exit] of cases) {
+      expect(e, e.name).toBeInstanceOf(GossipWitnessError);
+      expect(e, e.name).toMatchObject({ code, kind });
+      expect(startupError(e).exitCode, e.name).toBe(exit);
+    }
+    // The class names and messages stay what they were (logs and tests read them).
+    expect(new ConfigError('w.yaml', [{ path: 'a', reason: 'b' }])).toMatchObject({ name: 'ConfigError', message: 'config w.yaml: a: b' });
+    expect(new LogListError(3, 'bad line')).toMatchObject({ name: 'LogListError', message: 'line 3: bad line', line: 3 });
+  });
+
   it('src/errors.ts imports nothing (the client package bundles it for browsers)', async () => {
     const { readFileSync } = await import('node:fs');
     const text = readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');

@@ -1,3 +1,4 @@
+import { GossipWitnessError, type ErrorCode } from '../../errors.js';
 // The feeders' HTTP layer: global fetch with a per-request deadline (the body included), an
 // external AbortSignal (feeder stop), and a cap on the response size. Every failure becomes a
 // FeedError with a bounded reason (used as a metrics label), or a FeedAbortedError on stop.
@@ -22,20 +23,38 @@ export type FeedFailure =
   | 'clock-behind' // the witness's clock is behind a cosignature it already signed
   | 'internal'; // a bug: an unexpected exception (logged with its stack)
 
-export class FeedError extends Error {
+/** The error code (src/errors.ts) of each feeder failure. */
+const FEED_FAILURE_CODES: Readonly<Record<FeedFailure, ErrorCode>> = {
+  timeout: 'NETWORK',
+  network: 'NETWORK',
+  http: 'NETWORK',
+  'too-large': 'malformed',
+  malformed: 'malformed',
+  'bad-signature': 'bad-signature',
+  'wrong-origin': 'bad-signature',
+  'not-configured': 'unknown-log',
+  inconsistent: 'inconsistent',
+  'rate-limited': 'rate-limited',
+  stale: 'stale',
+  unavailable: 'unavailable',
+  'clock-behind': 'clock-behind',
+  internal: 'internal',
+};
+
+export class FeedError extends GossipWitnessError {
   constructor(
     readonly reason: FeedFailure,
     message: string,
   ) {
-    super(message);
+    super({ code: FEED_FAILURE_CODES[reason], message });
     this.name = 'FeedError';
   }
 }
 
 /** The feeder was stopped while the request was in flight: not a failure of the log. */
-export class FeedAbortedError extends Error {
+export class FeedAbortedError extends GossipWitnessError {
   constructor() {
-    super('stopped');
+    super({ code: 'UNAVAILABLE', message: 'stopped' });
     this.name = 'FeedAbortedError';
   }
 }

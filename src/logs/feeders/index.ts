@@ -15,6 +15,7 @@ import { createSumdbSource } from './sumdb.js';
 import { createTilesSource } from './tiles.js';
 import type { HttpSettings } from './http.js';
 import type { LogSource } from './source.js';
+import { GossipWitnessError } from '../../errors.js';
 
 export * from './feeder.js';
 export * from './source.js';
@@ -27,9 +28,9 @@ export { createSumdbSource, SUMDB_DEFAULT_URL } from './sumdb.js';
 export { TiledLogSource, TileCache, createTilesSource, proveFromTiles, rootFromTiles, type ProveResult, type SignedCheckpointRef } from './tiles.js';
 export { provePair, type PairVerdict, type SuspectPair } from './evidence.js';
 
-export class PullConfigError extends Error {
+export class PullConfigError extends GossipWitnessError {
   constructor(readonly problems: readonly { origin: string; path: string; reason: string }[]) {
-    super(problems.map((p) => `log ${JSON.stringify(p.origin)}: pull${p.path ? '.' + p.path : ''}: ${p.reason}`).join('\n'));
+    super({ code: 'CONFIG', message: problems.map((p) => `log ${JSON.stringify(p.origin)}: pull${p.path ? '.' + p.path : ''}: ${p.reason}`).join('\n') });
     this.name = 'PullConfigError';
   }
 }

@@ -274,7 +274,7 @@ export async function startLocalLog(opts: LocalLogOptions): Promise<LocalLog> {
     logger.debug({ entries: batch.length, size: core.size('a') }, 'sequenced');
   };
   const enqueue = (item: SequenceItem): Promise<SequenceResult> => {
-    if (stopped) return Promise.reject(new LocalLogError('the log is stopped'));
+    if (stopped) return Promise.reject(new LocalLogError('the log is stopped', 'UNAVAILABLE'));
     const problem = core.check(item);
     if (problem !== undefined) return Promise.reject(new AddRefused(problem));
     return new Promise<SequenceResult>((resolve, reject) => {

@@ -24,6 +24,7 @@ import type { Signer } from '../../note/keys.js';
 export type LocalLogKey = Signer & { readonly vkey: string };
 import { concatBytes, equalBytes, utf8 } from '../../util/bytes.js';
 import { MAX_BUNDLE_ENTRY, TileDirWriter, decodeEntryRecords, encodeEntryRecords, type TileSource } from './tiles.js';
+import { GossipWitnessError } from '../../errors.js';
 
 export type BranchName = 'a' | 'b';
 /** Where an append goes: one branch, or both (branch b gets the marked copy after the fork). */
@@ -37,9 +38,10 @@ export const FORK_MARKER = utf8('[branch b] ');
 /** Largest entry accepted, so that every entry and its marked copy fit an entry bundle record. */
 export const MAX_ENTRY_SIZE = MAX_BUNDLE_ENTRY - FORK_MARKER.length;
 
-export class LocalLogError extends Error {
-  constructor(message: string) {
-    super(message);
+export class LocalLogError extends GossipWitnessError {
+  /** USAGE for a bad option (URL, key type, origin), REFUSED for an entry refused, UNAVAILABLE once stopped. */
+  constructor(message: string, code: 'USAGE' | 'REFUSED' | 'UNAVAILABLE' = 'USAGE') {
+    super({ code, message });
     this.name = 'LocalLogError';
   }
 }
@@ -47,6 +49,9 @@ export class LocalLogError extends Error {
 /** An entry refused for what it is or where it was sent (HTTP 400). */
 export class AddRefused extends LocalLogError {
   override name = 'AddRefused';
+  constructor(message: string) {
+    super(message, 'REFUSED');
+  }
 }
 
 /** A signed checkpoint of one branch and the witness cosignatures collected on its exact text. */

@@ -25,10 +25,11 @@ import { mlDsa44Witnesses, type Scenario } from '../scenario.js';
 import { EXCHANGE_TICK_MS } from '../../gossip/exchange.js';
 import { Rng } from '../model/prng.js';
 import { fetchGossipCounters, SocketMeter, type GossipCounters } from './traffic.js';
+import { GossipWitnessError } from '../../errors.js';
 
-export class LiveModeError extends Error {
+export class LiveModeError extends GossipWitnessError {
   constructor(readonly problems: readonly string[]) {
-    super(`live mode cannot run this scenario:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super({ code: 'BAD_INPUT', message: `live mode cannot run this scenario:\n${problems.map((p) => `  - ${p}`).join('\n')}` });
     this.name = 'LiveModeError';
   }
 }
