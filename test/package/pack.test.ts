@@ -136,14 +136,17 @@ describe.skipIf(!RUN)('npm pack of every package, installed in fresh folders', (
 const proof = fs.readFileSync('e4.tlog-proof');
 const good = lib.verifyTlogProof(proof, policy, { entry: new TextEncoder().encode('main leaf 4') });
 const bad = lib.verifyTlogProof(proof, policy, { entry: new TextEncoder().encode('main leaf 5') });
-console.log(JSON.stringify({ good: good.ok, cosigners: good.cosigners, bad: bad.ok, code: bad.code, backend: lib.cryptoBackend().name, from: ${JSON.stringify(lib)} }));
+console.log(JSON.stringify({ good: good.ok, cosigners: good.cosigners, bad: bad.ok, code: bad.code, backend: lib.cryptoBackend().name, mldsa: lib.mlDsa44().name, from: ${JSON.stringify(lib)} }));
 `;
     writeFileSync(join(clientApp, 'check.mjs'), `import fs from 'node:fs';\nimport * as lib from '@gossip-witness/client';\n${body('import')}`);
     writeFileSync(join(clientApp, 'check.cjs'), `const fs = require('node:fs');\nconst lib = require('@gossip-witness/client');\n${body('require')}`);
     writeFileSync(join(clientApp, 'portable.cjs'), `const fs = require('node:fs');\nconst lib = require('@gossip-witness/client/portable');\n${body('portable')}`);
-    for (const [file, backend] of [['check.mjs', 'node'], ['check.cjs', 'node'], ['portable.cjs', 'noble']] as const) {
+    // The node entry uses node:crypto's ML-DSA-44 where the runtime has it (Node >= 24.7), noble before.
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    const nativeMlDsa = major! > 24 || (major === 24 && minor! >= 7) ? 'node' : 'noble';
+    for (const [file, backend, mldsa] of [['check.mjs', 'node', nativeMlDsa], ['check.cjs', 'node', nativeMlDsa], ['portable.cjs', 'noble', 'noble']] as const) {
       const out = JSON.parse(sh(process.execPath, [file], clientApp).trim());
-      expect(out, file).toMatchObject({ ...EXPECTED, backend });
+      expect(out, file).toMatchObject({ ...EXPECTED, backend, mldsa });
     }
   });
 
@@ -192,6 +195,14 @@ console.log(JSON.stringify({ good: good.ok, cosigners: good.cosigners, bad: bad.
     const size = sh('du', ['-sh', 'node_modules'], app).split('\t')[0];
     console.log(`installed gossip-witness: npm ls --omit=dev --all --parseable | wc -l = ${count} (the app folder counts as 1); du -sh node_modules = ${size}`);
     for (const gone of ['vega', 'vega-lite', 'cli-progress']) expect(existsSync(join(app, 'node_modules', gone)), gone).toBe(false);
+    // `gossip-witness/client` keeps working as a re-export of @gossip-witness/client.
+    writeFileSync(join(app, 'policy.txt'), POLICY);
+    writeFileSync(join(app, 'e4.tlog-proof'), PROOF);
+    writeFileSync(
+      join(app, 'reexport.mjs'),
+      `import fs from 'node:fs';\nimport * as lib from 'gossip-witness/client';\nconst policy = lib.parsePolicy(fs.readFileSync('policy.txt'));\nconst proof = fs.readFileSync('e4.tlog-proof');\nconst good = lib.verifyTlogProof(proof, policy, { entry: new TextEncoder().encode('main leaf 4') });\nconst bad = lib.verifyTlogProof(proof, policy, { entry: new TextEncoder().encode('main leaf 5') });\nconsole.log(JSON.stringify({ good: good.ok, cosigners: good.cosigners, bad: bad.ok, code: bad.code }));\n`,
+    );
+    expect(JSON.parse(sh(process.execPath, ['reexport.mjs'], app).trim())).toEqual(EXPECTED);
 
     const log = new TestLog('example.com/packed-log').append(3);
     writeFileSync(join(app, 'w.yaml'), `name: witness.example/packed\nkey: w.key\ndata: w-data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - { origin: ${log.origin}, vkeys: [ "${log.key.vkey}" ] }\n`);
