@@ -45,12 +45,12 @@ export interface RunResult {
     readonly fractionDetectedCI?: readonly [number, number];
   };
   /** Non-witness gossip nodes (network.monitors): ms from the fork to evidence per node (null: never). */
-  readonly monitors?: { readonly count: number; readonly fractionDetected: number; readonly perNodeMs: readonly (number | null)[]; /** Branch each monitor is shown (0 = A; adversary.branchB.monitors). */ readonly branch?: readonly number[] };
+  readonly monitors?: { readonly count: number; readonly fractionDetected: number; /** Wilson 95% interval (monitors as trials). */ readonly fractionDetectedCI: readonly [number, number]; readonly perNodeMs: readonly (number | null)[]; /** Branch each monitor is shown (0 = A; adversary.branchB.monitors). */ readonly branch?: readonly number[] };
   /**
    * Several forked logs (adversary.forks): per forked log, when it forked (ms from start, null: never)
    * and detection of that log's fork among honest witnesses, in ms from that log's own fork.
    */
-  readonly forks?: readonly { readonly log: number; readonly forkAtMs: number | null; readonly firstMs: number | null; readonly allMs: number | null; readonly fractionDetected: number; readonly perNodeMs: readonly (number | null)[] }[];
+  readonly forks?: readonly { readonly log: number; readonly forkAtMs: number | null; readonly firstMs: number | null; readonly allMs: number | null; readonly fractionDetected: number; /** Wilson 95% interval (honest nodes as trials). */ readonly fractionDetectedCI: readonly [number, number]; readonly perNodeMs: readonly (number | null)[] }[];
   /** Event trace lines (--trace): fork, evidence, client decisions. */
   readonly trace?: readonly string[];
   readonly clients: {

@@ -114,6 +114,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           monitors: {
             count: scenario.network.monitors.count,
             fractionDetected: Array.from(out.monitorsDetectedAt).filter((x) => x >= 0).length / scenario.network.monitors.count,
+            fractionDetectedCI: wilson(Array.from(out.monitorsDetectedAt).filter((x) => x >= 0).length, scenario.network.monitors.count),
             perNodeMs: Array.from(out.monitorsDetectedAt, since),
             branch: Array.from(out.monitorBranch),
           },
@@ -124,7 +125,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           forks: out.forkedLogs.map((f) => {
             const per = out.honest.map((i) => (f.forkAtMs !== null && f.detectedAt[i] >= 0 ? Math.max(0, f.detectedAt[i] - f.forkAtMs) : null));
             const got = per.filter((x): x is number => x !== null);
-            return { log: f.log, forkAtMs: f.forkAtMs, firstMs: got.length > 0 ? Math.min(...got) : null, allMs: got.length === per.length && per.length > 0 ? Math.max(...got) : null, fractionDetected: per.length === 0 ? 0 : got.length / per.length, perNodeMs: per };
+            return { log: f.log, forkAtMs: f.forkAtMs, firstMs: got.length > 0 ? Math.min(...got) : null, allMs: got.length === per.length && per.length > 0 ? Math.max(...got) : null, fractionDetected: per.length === 0 ? 0 : got.length / per.length, fractionDetectedCI: wilson(got.length, per.length), perNodeMs: per };
           }),
         }
       : {}),

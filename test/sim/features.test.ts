@@ -240,6 +240,7 @@ describe('latency by region, mesh distances, evidence droppers and monitors (sho
     r.detection.perNodeMs.forEach((ms, i) => expect(ms, `node ${honest[i]}`).toBeCloseTo(ev[honest[i]] - fork, 6));
     r.monitors!.perNodeMs.forEach((ms, i) => expect(ms, `monitor ${24 + i}`).toBeCloseTo(ev[24 + i] - fork, 6));
     expect(r.monitors!.fractionDetected).toBe(1);
+    expect(r.monitors!.fractionDetectedCI).toEqual(wilson(r.monitors!.count, r.monitors!.count));
   }
 });
 

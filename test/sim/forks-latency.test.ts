@@ -65,6 +65,10 @@ signatures: modelled
     expect(r.forkAtMs).toBe(r.forks![0].forkAtMs);
     for (const f of r.forks!) {
       expect(f.fractionDetected).toBe(1);
+      // Wilson 95 % interval with every honest node detecting: upper bound 1, lower n / (n + z²).
+      const n = f.perNodeMs.length;
+      expect(f.fractionDetectedCI[1]).toBeCloseTo(1, 12);
+      expect(f.fractionDetectedCI[0]).toBeCloseTo(n / (n + 1.959963984540054 ** 2), 12);
       expect(f.firstMs!).toBeGreaterThan(0);
       expect(f.allMs!).toBeLessThan(60_000);
     }
