@@ -104,6 +104,10 @@ export interface Behaviour {
   readonly invalidRate: number;
   readonly dropRate: number;
   readonly delayMs: number;
+  /** The class's own poll interval (±50 % jitter, as witnesses.pollInterval); null: the global one. */
+  readonly pollIntervalMs: number | null;
+  /** true: the log pushes to every node of the class; false: they all poll; null: witnesses.push decides. */
+  readonly push: boolean | null;
 }
 
 export interface Population {
@@ -314,6 +318,8 @@ const Schema = z.strictObject({
             dropRate: frac.optional(),
             delay: dur.optional(),
             invalidRate: z.number().min(0).optional(),
+            pollInterval: dur.optional(),
+            push: z.boolean({ error: 'must be true or false' }).optional(),
           }),
         )
         .optional(),
@@ -512,6 +518,8 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       dropRate: b.dropRate ?? 1,
       delayMs: ms(p, `network.behaviours.${i}.delay`, b.delay, 0),
       invalidRate: b.invalidRate ?? 0,
+      pollIntervalMs: b.pollInterval === undefined ? null : ms(p, `network.behaviours.${i}.pollInterval`, b.pollInterval, 30_000, 100),
+      push: b.push ?? null,
     };
   });
   const scoring = net.scoring

@@ -136,7 +136,7 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
       ...(n.regions
         ? { regions: { names: [...n.regions.names], fractions: [...n.regions.fractions], latency: Object.fromEntries(Object.entries(n.regions.latency).map(([k, v]) => [k, latYaml(v)])), logRegion: n.regions.logRegion } }
         : {}),
-      ...(n.behaviours.length > 0 ? { behaviours: n.behaviours.map((b) => ({ ...sel(b.witnesses), drop: b.drop, dropRate: b.dropRate, delay: ms(b.delayMs), ...(b.invalidRate > 0 ? { invalidRate: b.invalidRate } : {}) })) } : {}),
+      ...(n.behaviours.length > 0 ? { behaviours: n.behaviours.map((b) => ({ ...sel(b.witnesses), drop: b.drop, dropRate: b.dropRate, delay: ms(b.delayMs), ...(b.invalidRate > 0 ? { invalidRate: b.invalidRate } : {}), ...(b.pollIntervalMs !== null ? { pollInterval: ms(b.pollIntervalMs) } : {}), ...(b.push !== null ? { push: b.push } : {}) })) } : {}),
       ...(n.monitors.count > 0 ? { monitors: { count: n.monitors.count, ...(n.monitors.pollIntervalMs !== null ? { pollInterval: ms(n.monitors.pollIntervalMs) } : {}) } } : {}),
       ...(n.scoring
         ? (({ activationMs, graylistForMs, ...rest }) => ({ scoring: { ...rest, activation: ms(activationMs), graylistFor: ms(graylistForMs) } }))(n.scoring)

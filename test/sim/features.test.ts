@@ -78,7 +78,7 @@ duration: 10m
 network:
   nodes: 30
   regions: { names: [eu, us], fractions: [0.5, 0.5], latency: { eu-eu: { distribution: fixed, median: 5ms }, eu-us: { distribution: uniform, min: 40ms, max: 60ms }, us-us: { distribution: fixed, median: 8ms } }, logRegion: us }
-  behaviours: [{ fraction: 0.1, drop: evidence, dropRate: 0.5, delay: 1s }]
+  behaviours: [{ fraction: 0.1, drop: evidence, dropRate: 0.5, delay: 1s }, { nodes: [9], drop: none, pollInterval: 45s, push: false }]
   monitors: { count: 3, pollInterval: 20s }
   partitions: [{ at: 1m, until: 2m, groups: [[0, 1], [2, 3]] }, { at: 1m, until: 3m, nodes: [4], kind: log-witness }, { at: 0ms, until: 1m, fraction: 0.5, kind: client-witness }]
 adversary:
@@ -273,6 +273,52 @@ signatures: modelled
       expect(Math.abs(mean - ((13 / 24) * I + d))).toBeLessThan(4 * se + 20);
       expect(r.detection.fractionDetected).toBe(0); // nobody saw a conflict
     }
+  });
+});
+
+describe('behaviour classes with their own poll interval and push (network.behaviours[].pollInterval, .push)', () => {
+  const mk = (witnesses: string, behaviours: string) =>
+    parseScenario(`
+name: per-node-polling
+duration: 20m
+network: { nodes: 40, degree: 6, meshDegree: 4, latency: { distribution: fixed, median: 20ms }${behaviours} }
+logs: { count: 1, interval: 2m }
+witnesses: ${witnesses}
+adversary: { forkAt: 3m, branchB: { fraction: 0.3 } }
+signatures: modelled
+`);
+  const all = `[${Array.from({ length: 40 }, (_, i) => i).join(', ')}]`;
+
+  it('a class that sets them for every node gives exactly the run with the global settings (same draws, same results)', async () => {
+    for (const seed of [1, 2]) {
+      const pushed = await runScenario(mk('{ push: all }', ''), { seed });
+      const byClass = await runScenario(mk('{ push: 0 }', `, behaviours: [{ nodes: ${all}, drop: none, push: true }]`), { seed });
+      expect(byClass.detection.perNodeMs).toEqual(pushed.detection.perNodeMs);
+      const polled = await runScenario(mk('{ push: 0, pollInterval: 20s }', ''), { seed });
+      const byClassPoll = await runScenario(mk('{ push: 0, pollInterval: 5m }', `, behaviours: [{ nodes: ${all}, drop: none, pollInterval: 20s }]`), { seed });
+      expect(byClassPoll.detection.perNodeMs).toEqual(polled.detection.perNodeMs);
+      // And the settings matter: polling every 20 s detects later than being pushed to.
+      expect(polled.detection.allMs!).toBeGreaterThan(pushed.detection.allMs!);
+    }
+  });
+
+  it('a class of nodes that never poll (push: false, a poll interval beyond the run) is never shown a checkpoint: no evidence without gossip from others', async () => {
+    const r = await runScenario(mk('{ push: all }', `, behaviours: [{ nodes: ${all}, drop: none, push: false, pollInterval: 100h }]`), { seed: 3 });
+    expect(r.detection.fractionDetected).toBe(0);
+  });
+
+  it('validates them with their paths', () => {
+    const message = (behaviours: string): string => {
+      try {
+        mk('{ push: all }', behaviours);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ScenarioError);
+        return (e as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(message(', behaviours: [{ nodes: [1], drop: none, push: maybe }]')).toContain('network.behaviours.0.push: must be true or false');
+    expect(message(', behaviours: [{ nodes: [1], drop: none, pollInterval: 10ms }]')).toContain('network.behaviours.0.pollInterval: must be at least 100ms');
   });
 });
 

@@ -166,7 +166,9 @@ export class ModelEngine {
   private readonly fkBatch: Int32Array;
   private readonly fkLag: Float64Array;
   private readonly behaviour: Int8Array;
-  private readonly classes: { drop: 'all' | 'evidence' | 'checkpoints' | 'none'; dropRate: number; delayMs: number; invalidRate?: number }[] = [];
+  private readonly classes: { drop: 'all' | 'evidence' | 'checkpoints' | 'none'; dropRate: number; delayMs: number; invalidRate?: number; push?: boolean | null }[] = [];
+  /** Each witness's poll interval (witnesses.pollInterval, or its behaviour class's). */
+  private readonly pollMs: Float64Array;
   // Peer scoring (network.scoring): per (node, peer) [first deliveries, mesh deliveries, invalid, in mesh since (-1: not)].
   private readonly sc: Scenario['network']['scoring'];
   private readonly score = new Map<number, Float64Array>();
@@ -376,6 +378,7 @@ export class ModelEngine {
     this.pushed = new Uint8Array(this.total);
     this.down = new Uint8Array(this.total);
     this.behaviour = new Int8Array(this.total).fill(-1);
+    this.pollMs = new Float64Array(this.N).fill(s.witnesses.pollIntervalMs);
     for (let i = this.N; i < this.G; i++) this.role[i] = MONITOR;
     for (let i = this.G; i < this.total; i++) this.role[i] = ATTACKER;
     // Roles: colluders, droppers (never the eclipse target), branch B among the rest.
@@ -393,11 +396,15 @@ export class ModelEngine {
     }
     for (const b of s.network.behaviours) {
       const cls = this.classes.length;
-      this.classes.push({ drop: b.drop, dropRate: b.dropRate, delayMs: b.delayMs, invalidRate: b.invalidRate });
+      this.classes.push({ drop: b.drop, dropRate: b.dropRate, delayMs: b.delayMs, invalidRate: b.invalidRate, push: b.push });
+      // A class that only sets how its nodes learn of checkpoints (poll interval, push) describes
+      // honest witnesses configured otherwise: they stay honest (counted in detection).
+      const honest = b.drop === 'none' && b.delayMs === 0 && b.invalidRate === 0;
       const mark = (v: number) => {
         if (this.role[v] === COLLUDER) return;
-        this.role[v] = DROPPER;
+        if (!honest) this.role[v] = DROPPER;
         this.behaviour[v] = cls;
+        if (b.pollIntervalMs !== null) this.pollMs[v] = b.pollIntervalMs;
       };
       if ('nodes' in b.witnesses) b.witnesses.nodes.forEach(mark);
       else {
@@ -459,6 +466,11 @@ export class ModelEngine {
     setup.shuffle(pushOrder);
     const nPush = Math.round(s.witnesses.push * this.N);
     for (let i = 0; i < nPush; i++) this.pushed[pushOrder[i]] = 1;
+    // A behaviour class may decide push or poll for its nodes (the draw above is made all the same).
+    for (let v = 0; v < this.N; v++) {
+      const push = this.behaviour[v] >= 0 ? this.classes[this.behaviour[v]].push : undefined;
+      if (push === true || push === false) this.pushed[v] = push ? 1 : 0;
+    }
     // Peer graph and mesh.
     [this.adjOff, this.adj] = this.buildGraph(setup, target, legacyAttackers);
     this.mesh = new Int32Array(this.total * s.network.meshHigh).fill(-1);
@@ -1127,7 +1139,7 @@ export class ModelEngine {
         this.q.push(at, LEARN, w, item, 0);
       }
     }
-    const next = (this.role[w] === MONITOR ? this.s.network.monitors.pollIntervalMs! : this.s.witnesses.pollIntervalMs) * (0.5 + this.rng.float());
+    const next = (this.role[w] === MONITOR ? this.s.network.monitors.pollIntervalMs! : this.pollMs[w]) * (0.5 + this.rng.float());
     if (this.now + next < this.s.durationMs) this.q.push(this.now + next, POLL, w, l, 0);
   }
 
@@ -2159,7 +2171,7 @@ export class ModelEngine {
     for (let l = 0; l < this.L; l++) this.q.push((s.logs.intervalMs * l) / this.L, PUBLISH, l, 0, 0);
     for (let w = 0; w < this.N; w++) {
       if (this.pushed[w] || this.role[w] === ATTACKER) continue;
-      for (let l = 0; l < this.L; l++) this.q.push(r.float() * s.witnesses.pollIntervalMs, POLL, w, l, 0);
+      for (let l = 0; l < this.L; l++) this.q.push(r.float() * this.pollMs[w], POLL, w, l, 0);
     }
     this.q.push(s.network.heartbeatMs, HEARTBEAT, 0, 0, 0);
     for (let c = 0; c < this.C; c++) this.q.push(r.float() * s.clients.populations[this.cPop[c]].fetch.intervalMs, FETCH, c, 0, 0);
