@@ -72,6 +72,25 @@ export function hasValidEmptyTreeRoot(c: Checkpoint): boolean {
   return c.size !== 0n || equalBytes(c.root, emptyTreeRoot());
 }
 
+/** A tree head: a size and the root of that many leaves. */
+export interface TreeHead {
+  readonly size: bigint;
+  readonly root: Uint8Array;
+}
+
+/** The same tree: the same size and the same root. */
+export function sameTree(a: TreeHead, b: TreeHead): boolean {
+  return a.size === b.size && equalBytes(a.root, b.root);
+}
+
+/**
+ * The same size with another root: two trees that cannot both be honest views of one log (one
+ * size, one tree; the empty tree has one root). The one place this rule is written (issue 15).
+ */
+export function sameSizeOtherRoot(a: TreeHead, b: TreeHead): boolean {
+  return a.size === b.size && !equalBytes(a.root, b.root);
+}
+
 /** Lowercase hex SHA-256 of the origin: the C2SP monitoring path component. */
 export function originHash(origin: string): string {
   return Buffer.from(sha256(new TextEncoder().encode(origin))).toString('hex');

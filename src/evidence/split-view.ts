@@ -3,6 +3,7 @@
 // and "a consistency proof from (m, h) to B"), and one prover over interchangeable sources (the
 // log's tiles, the log's proof API, a peer). Callers: logs/feeders/tiles.ts, policy/fetch.ts,
 // gossip/pair-checks.ts.
+import { sameSizeOtherRoot } from '../checkpoint/checkpoint.js';
 import type { OpenedNote } from '../note/note.js';
 import type { VerifierSet } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
@@ -48,7 +49,7 @@ export function evidenceRecord(e: VerifiedEvidence, receivedAt: number): Verifie
  */
 export function sameSizeVerdict(a: SignedCheckpointRef, b: SignedCheckpointRef): PairVerdict | undefined {
   if (a.checkpoint.size !== b.checkpoint.size) return undefined;
-  if (a.checkpoint.size === 0n || equalBytes(a.checkpoint.root, b.checkpoint.root)) return { kind: 'consistent' };
+  if (a.checkpoint.size === 0n || !sameSizeOtherRoot(a.checkpoint, b.checkpoint)) return { kind: 'consistent' };
   return { kind: 'evidence', evidence: makeEvidence(a, b) };
 }
 

@@ -10,9 +10,9 @@
 // (each step proven by a consistency proof it checked), so two checkpoints cosigned by the same
 // known witness key are consistent. Anything else of a different size needs a proof
 // (src/gossip/service.ts obtains one); the same size with another root is proven evidence at once.
+import { sameSizeOtherRoot, sameTree } from '../checkpoint/checkpoint.js';
 import { keyLabel, type OpenedNote, type SignatureLine } from '../note/note.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { equalBytes } from '../util/bytes.js';
 import { makeEvidence, type Evidence } from '../witness/evidence.js';
 import { formatCheckpointMessage, formatCheckpointPages, logSignedNote } from './wire.js';
 
@@ -108,7 +108,7 @@ export class LogView {
   conflictsOf(e: ViewEntry): ViewEntry[] {
     const out: ViewEntry[] = [];
     for (const x of this.entries.values()) {
-      if (x !== e && x.checkpoint.size === e.checkpoint.size && !equalBytes(x.checkpoint.root, e.checkpoint.root)) out.push(x);
+      if (x !== e && sameSizeOtherRoot(x.checkpoint, e.checkpoint)) out.push(x);
     }
     return out;
   }
@@ -157,7 +157,7 @@ export class LogView {
    */
   knownConsistent(a: ViewEntry, b: ViewEntry): boolean {
     if (a.textHash === b.textHash) return true;
-    if (a.checkpoint.size === b.checkpoint.size) return equalBytes(a.checkpoint.root, b.checkpoint.root);
+    if (a.checkpoint.size === b.checkpoint.size) return sameTree(a.checkpoint, b.checkpoint);
     if (a.checkpoint.size === 0n || b.checkpoint.size === 0n) return true;
     const [small, large] = a.cosignatures.size <= b.cosignatures.size ? [a, b] : [b, a];
     for (const label of small.cosignatures.keys()) if (large.cosignatures.has(label)) return true;

@@ -5,7 +5,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { keyLabel } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
-import { originHash, parseCheckpoint } from '../checkpoint/checkpoint.js';
+import { originHash, parseCheckpoint, sameTree } from '../checkpoint/checkpoint.js';
 import { encodeBase64, equalBytes } from '../util/bytes.js';
 import type { Witness, WitnessLog } from '../witness/witness.js';
 import { EVIDENCE_PER_ORIGIN, type LogState, type WitnessStore } from '../witness/store.js';
@@ -90,7 +90,7 @@ function agreementOf(view: LogView | undefined, state: LogState | undefined, tra
   let largest: bigint | undefined;
   for (const e of view?.all() ?? []) {
     if (largest === undefined || e.checkpoint.size > largest) largest = e.checkpoint.size;
-    if (state && e.checkpoint.size === state.size && equalBytes(e.checkpoint.root, state.root)) for (const l of e.cosignatures.keys()) same.add(l);
+    if (state && sameTree(e.checkpoint, state)) for (const l of e.cosignatures.keys()) same.add(l);
   }
   const witnesses: WitnessAgreement[] = tracked.map((t) => {
     const base = { ...(t.name !== undefined ? { name: t.name } : {}), key: t.label };

@@ -24,12 +24,13 @@
 // So after a crash LevelDB may be AHEAD of the journal by exactly one group (whose cosignatures
 // never left), never behind it. The journal is rewritten as one snapshot on every
 // open (temp file, fsync, rename, fsync of the directory), which also bounds its size.
+import { sameSizeOtherRoot } from '../checkpoint/checkpoint.js';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeBase64, encodeBase64, equalBytes, readU64be } from '../util/bytes.js';
+import { decodeBase64, encodeBase64, readU64be } from '../util/bytes.js';
 import type { LogState } from '../witness/store.js';
 import { GossipWitnessError } from '../errors.js';
 
@@ -157,7 +158,7 @@ function decodePayload(fail: (d: string) => never, payload: Buffer): Payload {
 function apply(fail: (d: string) => never, logs: Map<string, HighwaterEntry>, p: Payload): void {
   for (const [origin, e] of p.logs) {
     const prev = logs.get(origin);
-    if (prev && (e.size < prev.size || (e.size === prev.size && !equalBytes(e.root, prev.root)))) fail(`record ${p.seq} moves ${JSON.stringify(origin)} backward or sideways`);
+    if (prev && (e.size < prev.size || sameSizeOtherRoot(e, prev))) fail(`record ${p.seq} moves ${JSON.stringify(origin)} backward or sideways`);
     logs.set(origin, { ...e, ts: Math.max(e.ts ?? 0, prev?.ts ?? 0) || undefined });
   }
 }

@@ -3,7 +3,7 @@
 // LevelDB holds at least everything the high-water journal says was acknowledged.
 import { readdir } from 'node:fs/promises';
 import { parseNote } from '../note/note.js';
-import { parseCheckpoint } from '../checkpoint/checkpoint.js';
+import { parseCheckpoint, sameSizeOtherRoot } from '../checkpoint/checkpoint.js';
 import { equalBytes } from '../util/bytes.js';
 import type { LogState } from '../witness/store.js';
 import { HIGHWATER_FILE, type HighwaterRead } from './highwater.js';
@@ -103,7 +103,7 @@ export function journalProblems(dbSeq: number, states: ReadonlyMap<string, LogSt
     const where = `log ${JSON.stringify(origin)}`;
     if (!s) problems.push(`${where}: acknowledged at size ${e.size}, but LevelDB holds no state`);
     else if (s.size < e.size) problems.push(`${where}: LevelDB holds size ${s.size}, below the acknowledged size ${e.size}`);
-    else if (s.size === e.size && !equalBytes(s.root, e.root)) problems.push(`${where}: LevelDB holds another tree of the acknowledged size ${e.size}`);
+    else if (sameSizeOtherRoot(s, e)) problems.push(`${where}: LevelDB holds another tree of the acknowledged size ${e.size}`);
     else if (s.size > e.size && !ahead) problems.push(`${where}: LevelDB holds size ${s.size}, the journal ${e.size}, in the same group`);
   }
   for (const origin of states.keys()) {

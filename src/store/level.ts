@@ -51,11 +51,12 @@
 // open check, and also checks that LevelDB holds every state acknowledged in this process
 // (no rollback); then it takes writes again. Damage found then keeps it unwritable for good.
 // Reads of evidence and suspects during a reopen may fail; states are served from memory.
+import { sameSizeOtherRoot } from '../checkpoint/checkpoint.js';
 import { setImmediate } from 'node:timers'; // not the global: tests' fake timers must not stall commits
 import { Level } from 'level';
 import type { StoreHealth, CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery, StoredEvidence, SuspectRecord, VerifiedRecord, WitnessStore } from '../witness/store.js';
 import { EVIDENCE_PER_ORIGIN, SUSPECT_RING_SIZE } from '../witness/store.js';
-import { decodeBase64, decodeUtf8, encodeBase64, equalBytes } from '../util/bytes.js';
+import { decodeBase64, decodeUtf8, encodeBase64 } from '../util/bytes.js';
 import { StoreUnavailableError } from '../witness/store.js';
 import { HighwaterError, HighwaterJournal, entryOf, readHighwater, removeStaleTemp, highwaterPath, type HighwaterEntry } from './highwater.js';
 import { StoreDamagedError, dirProblems, inspectDir, journalProblems, stateProblem } from './integrity.js';
@@ -378,7 +379,7 @@ function importProblems(imports: ReadonlyMap<string, LogState>, states: Readonly
     const cur = states.get(o);
     const j = journaled?.get(o);
     if (cur && cur.size >= st.size) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: the store already holds size ${cur.size}`);
-    else if (j && (st.size < j.size || (st.size === j.size && !equalBytes(st.root, j.root)))) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: below (or another tree than) the acknowledged size ${j.size}`);
+    else if (j && (st.size < j.size || sameSizeOtherRoot(st, j))) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: below (or another tree than) the acknowledged size ${j.size}`);
   }
   return out;
 }
@@ -603,7 +604,7 @@ export class LevelStore implements WitnessStore {
     const out: string[] = [];
     for (const [o, a] of acked) {
       const st = states.get(o);
-      if (!st || st.size < a.size || (st.size === a.size && !equalBytes(st.root, a.root))) {
+      if (!st || st.size < a.size || sameSizeOtherRoot(st, a)) {
         out.push(`log ${JSON.stringify(o)}: after reopening, LevelDB holds ${st ? `size ${st.size}` : 'nothing'}, but size ${a.size} was acknowledged`);
       }
     }

@@ -18,7 +18,7 @@ import { sha256 } from '../crypto/index.js';
 import { openNote, VerifierSet, type OpenedNote } from '../note/note.js';
 import { NoteError } from '../note/errors.js';
 import type { Verifier } from '../note/keys.js';
-import { parseCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { parseCheckpoint, type Checkpoint, sameSizeOtherRoot } from '../checkpoint/checkpoint.js';
 import { verifyConsistency } from '../merkle/proof.js';
 import { decodeBase64, encodeBase64, equalBytes, toHex, utf8, decodeUtf8 } from '../util/bytes.js';
 import { formatSignatureLine } from '../note/note.js';
@@ -167,7 +167,7 @@ export function verifyEvidence(
   if (m > n) return { ok: false, code: 'malformed', reason: 'checkpoint a must not be larger than b' };
   if (m === n) {
     if (e.h !== undefined || e.proof !== undefined) return { ok: false, code: 'malformed', reason: 'same-size evidence carries no proof' };
-    if (equalBytes(a.root, b.root)) return { ok: false, code: 'not-evidence', reason: 'same size and same root: consistent' };
+    if (!sameSizeOtherRoot(a, b)) return { ok: false, code: 'not-evidence', reason: 'same size and same root: consistent' };
     return { ok: true, origin: e.origin, a, b };
   }
   if (!e.h || !e.proof) return { ok: false, code: 'not-evidence', reason: 'evidence for different sizes needs h and a proof' };

@@ -9,7 +9,7 @@ import { schemeFor } from '../note/sigtypes/registry.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
 import { cosignatureLineTimestamp, parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
-import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { parseCheckpoint, CheckpointError, hasValidEmptyTreeRoot, type Checkpoint, sameSizeOtherRoot } from '../checkpoint/checkpoint.js';
 import { verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
 import { GossipWitnessError, MESSAGES, type ErrorCode } from '../errors.js';
@@ -339,7 +339,7 @@ export class Witness {
     } else if (req.oldSize === cp.size) {
       // SPEC: same size: the proof must be empty and the roots equal.
       if (req.proof.length > 0) return reject('inconsistent', 'old size equals the checkpoint size: the proof must be empty', origin);
-      if (!equalBytes(cp.root, state!.root)) {
+      if (sameSizeOtherRoot(cp, state!)) {
         await this.recordSameSizeConflict(log, state!, opened, cp);
         return reject('inconsistent', `root differs from the checkpoint of the same size this witness cosigned (split view evidence recorded)`, origin);
       }
@@ -665,7 +665,7 @@ export class Witness {
     return this.locks.run(origin, async (): Promise<RestoreResult> => {
       const state = await this.store.getState(origin);
       const from = state?.size ?? 0n;
-      if (state && state.size === cp.size && !equalBytes(state.root, cp.root)) {
+      if (state && sameSizeOtherRoot(state, cp)) {
         await this.recordSameSizeConflict(log, state, opened, cp);
         return { kind: 'evidence' };
       }

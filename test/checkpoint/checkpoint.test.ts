@@ -8,6 +8,8 @@ import {
   originHash,
   MAX_TREE_SIZE,
   openCheckpoint,
+  sameTree,
+  sameSizeOtherRoot,
 } from '../../src/checkpoint/index.js';
 import { parseVkey } from '../../src/note/index.js';
 
@@ -88,5 +90,21 @@ describe('tlog-checkpoint parsing', () => {
   });
   it('origin hash for the monitoring path (origin-ids.json)', () => {
     for (const v of fixture('origin-ids.json').vectors) expect(originHash(v.origin)).toBe(v.c2sp_origin_hash_derived);
+  });
+});
+
+describe('sameTree / sameSizeOtherRoot (the one "same size, other root" rule)', () => {
+  const r = (b: number) => new Uint8Array(32).fill(b);
+  it('same size and root: the same tree, not a fork', () => {
+    expect(sameTree({ size: 5n, root: r(1) }, { size: 5n, root: r(1) })).toBe(true);
+    expect(sameSizeOtherRoot({ size: 5n, root: r(1) }, { size: 5n, root: r(1) })).toBe(false);
+  });
+  it('same size, another root: a fork, not the same tree', () => {
+    expect(sameSizeOtherRoot({ size: 5n, root: r(1) }, { size: 5n, root: r(2) })).toBe(true);
+    expect(sameTree({ size: 5n, root: r(1) }, { size: 5n, root: r(2) })).toBe(false);
+  });
+  it('different sizes: neither (a proof decides)', () => {
+    expect(sameSizeOtherRoot({ size: 5n, root: r(1) }, { size: 6n, root: r(2) })).toBe(false);
+    expect(sameTree({ size: 5n, root: r(1) }, { size: 6n, root: r(1) })).toBe(false);
   });
 });
