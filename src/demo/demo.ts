@@ -4,9 +4,17 @@
 // lets the log equivocate toward one witness and shows split-view evidence appearing, verified,
 // at every witness and the client refusing the forked checkpoint.
 //
+// Post-quantum end to end: in local-network.yaml the log signs with ML-DSA-44 (keyType ml-dsa-44,
+// as `gossip-witness log serve --key-type ml-dsa-44`) and w2 cosigns with ML-DSA-44, both signature
+// type 0x06 (c2sp.org/tlog-cosignature subtree/v1). The demo prints each key's type, and the
+// client's acceptance requires every ML-DSA-44 signature in the network (the log's and each
+// ML-DSA-44 witness's) to be on the accepted checkpoint and verified; the split-view evidence is
+// verified with the log's 0x06 key. A network file without ML-DSA-44 keys runs the Ed25519 story.
+//
 // Interactive (a terminal, CI unset): pauses before the fork, and keeps the network running at the
 // end until Ctrl-C. Unattended (CI=true, or no terminal): runs straight through and exits 0 only
-// if every witness holds verified evidence and the client refused the fork within 60 s.
+// if every witness holds verified evidence and the client refused the fork within 60 s (and, with
+// ML-DSA-44 keys in the network, the client verified their signatures on the accepted checkpoint).
 // Ctrl-C (SIGINT) or SIGTERM at any point: stops every process, removes the temporary directory,
 // exits 130.
 //
@@ -20,9 +28,11 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { launch, parseNetworkConfig, FORK_HEADER, type LaunchedNetwork, type LaunchedWitness } from '../launcher/index.js';
-import { parsePolicy, verifyCosignedCheckpoint, gatherCosignatures, monitoringUrl, type Policy } from '../policy/index.js';
+import { parsePolicy, verifyCosignedCheckpoint, gatherCosignatures, monitoringUrl, type Policy, type PolicyVerification } from '../policy/index.js';
 import { verifyEvidence } from '../witness/evidence.js';
-import { parseVkey } from '../note/keys.js';
+import { formatKeyId, parseVkey } from '../note/keys.js';
+import { parseNote } from '../note/note.js';
+import { MLDSA44 } from '../note/sigtypes/mldsa44.js';
 import { GossipWitnessError } from '../errors.js';
 
 const BUDGET_MS = 60_000;
@@ -116,6 +126,19 @@ function short(s: string): string {
   return s.length > 12 ? s.slice(0, 12) + '…' : s;
 }
 
+function isMlDsa(vkey: string): boolean {
+  return parseVkey(vkey).type === MLDSA44;
+}
+
+/** What a vkey's signature type is, for the output. */
+function keyType(vkey: string): string {
+  const t = parseVkey(vkey).type;
+  if (t === MLDSA44) return 'ML-DSA-44 subtree/v1 (0x06, post-quantum)';
+  if (t === 0x04) return 'Ed25519 cosignature/v1 (0x04)';
+  if (t === 0x01) return 'Ed25519 (0x01)';
+  return `signature type 0x${t.toString(16).padStart(2, '0')}`;
+}
+
 async function story(): Promise<void> {
   const args = process.argv.slice(2);
   const i = args.indexOf('--network');
@@ -135,8 +158,10 @@ async function story(): Promise<void> {
   if (stopping) throw new Stopped();
   say(`keys, configs and data: ${n.dir} (removed on exit)`);
   const { log, origin, vkey: logVkey, url: logUrl } = n.logs.get(logCfg.name)!;
-  say(`log ${logCfg.name}: ${logUrl}  origin "${origin}"`);
-  for (const w of n.witnesses) say(`witness ${w.name}: ${w.url}  vkey ${w.vkey.slice(0, 40)}…  peer ${short(w.peerId)}`);
+  say(`log ${logCfg.name}: ${logUrl}  origin "${origin}"  key ${keyType(logVkey)}`);
+  for (const w of n.witnesses) say(`witness ${w.name}: ${w.url}  vkey ${w.vkey.slice(0, 40)}…  peer ${short(w.peerId)}  key ${keyType(w.vkey)}`);
+  const pqLog = isMlDsa(logVkey);
+  const pqWitnesses = n.witnesses.filter((w) => isMlDsa(w.vkey));
 
   // The client: a tlog-policy accepting a checkpoint of this log with cosignatures from 2 of the 3.
   const k = Math.floor(n.witnesses.length / 2) + 1;
@@ -154,7 +179,7 @@ async function story(): Promise<void> {
     const cur = Number(log.size('a'));
     await log.append(Array.from({ length: target - cur }, (_, j) => `entry ${cur + j}`));
     await log.publish();
-    say(`log ${logCfg.name} signed a checkpoint of size ${target} and pushed it to every witness`);
+    say(`log ${logCfg.name} signed a checkpoint of size ${target}${pqLog ? ' with its ML-DSA-44 key' : ''} and pushed it to every witness`);
     const seen = new Set<string>();
     await waitUntil(`every witness cosigns size ${target}`, async () => {
       for (const w of n.witnesses) {
@@ -179,10 +204,12 @@ async function story(): Promise<void> {
     say(`  ${w.name}: ${peers} peers; accepted ${accepted} gossip message(s) new to it (checkpoints and other witnesses' cosignatures)`);
   }
 
-  // 3. The client accepts the honest checkpoint.
-  const honest = await gatherCosignatures(policy, origin, { timeoutMs: 3000 });
+  // 3. The client accepts the honest checkpoint. Exhaustive: every cosignature on it is checked,
+  // not only the first k, so an ML-DSA-44 witness's line is verified wherever it is in the policy.
+  const honest = await gatherCosignatures(policy, origin, { timeoutMs: 3000, verify: { exhaustive: true } });
   if (!honest.ok || !honest.best) throw new DemoFailure(`the client refused the honest checkpoint: ${honest.reason}`);
   say(`— 3. client: ACCEPTS size ${honest.best.checkpoint.size}, cosigned by ${honest.best.verification.cosigners.join(', ')} (${k} of ${n.witnesses.length} needed)`);
+  if (pqLog || pqWitnesses.length > 0) reportPostQuantum(honest.best.note, honest.best.verification, logVkey, pqWitnesses);
 
   if (!unattended) await pressEnter(`Press Enter to make the log equivocate toward ${victims.join(', ')} (Ctrl-C stops)… `);
 
@@ -196,6 +223,7 @@ async function story(): Promise<void> {
   // 5. Evidence at every witness, verified with the log's key as `gossip-witness evidence verify` does.
   say('— 5. witnesses compare notes over gossip: the same size with two roots is a proven split view');
   const keys = [parseVkey(logVkey)];
+  if (pqLog) say('  (evidence is two checkpoints carrying the log\'s ML-DSA-44 signatures; each is checked with the log\'s 0x06 vkey)');
   const verified = new Set<string>();
   await waitUntil('verified evidence at every witness', async () => {
     for (const w of n.witnesses) {
@@ -234,6 +262,34 @@ async function story(): Promise<void> {
   }
 
   say(`OUTCOME: split view caught. Every witness (${[...verified].join(', ')}) holds verified evidence; the ${k}-of-${n.witnesses.length} client refused the forked checkpoint.`);
+  if (pqLog || pqWitnesses.length > 0) {
+    const what = [pqLog ? `the log signed every checkpoint` : '', pqWitnesses.length > 0 ? `${pqWitnesses.map((w) => w.name).join(', ')} cosigned` : ''].filter(Boolean).join(' and ');
+    const where = pqLog ? 'on the accepted checkpoint and in the split-view evidence' : 'on the accepted checkpoint';
+    say(`POST-QUANTUM: ${what} with ML-DSA-44 (0x06 subtree/v1); the client verified those signatures ${where}.`);
+  }
+}
+
+/**
+ * The ML-DSA-44 part of the accepted checkpoint: the log's 0x06 signature and each ML-DSA-44
+ * witness's 0x06 cosignature line must be on it and verified by the client, or the demo fails.
+ */
+function reportPostQuantum(note: string, v: PolicyVerification, logVkey: string, pqWitnesses: readonly LaunchedWitness[]): void {
+  const lines = parseNote(note).signatures;
+  say(`  the accepted checkpoint is ${new TextEncoder().encode(note).length} bytes with ${lines.length} signature lines; the client checked:`);
+  if (isMlDsa(logVkey)) {
+    if (!v.logVerified || v.log?.vkey !== logVkey) throw new DemoFailure('the client did not verify the log\'s ML-DSA-44 signature');
+    const lv = parseVkey(logVkey);
+    say(`  log signature ${lv.name}+${formatKeyId(lv.keyId)}: ML-DSA-44 subtree/v1 (0x06) VERIFIED with the log's 0x06 vkey`);
+  }
+  for (const w of pqWitnesses) {
+    const r = v.witnesses.find((x) => x.name === w.name);
+    const wv = parseVkey(w.vkey);
+    const id = `${wv.name}+${formatKeyId(wv.keyId)}`;
+    if (r?.status !== 'verified' || r.key !== id || !lines.some((l) => l.name === wv.name && l.keyId === wv.keyId)) {
+      throw new DemoFailure(`the accepted checkpoint does not carry a verified ML-DSA-44 cosignature of ${w.name} (${r?.status ?? 'not in the policy'})`);
+    }
+    say(`  ${w.name}'s cosignature ${id}: ML-DSA-44 subtree/v1 (0x06) VERIFIED (timestamp ${r.timestamp})`);
+  }
 }
 
 /** The status page as a browser shows it (dev dependency, loaded only for --screenshot). */

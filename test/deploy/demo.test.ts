@@ -1,5 +1,8 @@
 // `npm run demo`, unattended (CI=true) as CI runs it: exit 0, the story's words, every process
 // gone afterwards. And Ctrl-C: SIGINT stops every witness process and removes the temp directory.
+// Post-quantum end to end (network-config/local-network.yaml): the log signs with ML-DSA-44 and w2
+// cosigns with ML-DSA-44 (0x06 subtree/v1); the demo's client must verify both, and the network it
+// leaves running serves a checkpoint that verifies here too, with the keys read from its directory.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../gossip/helpers.js';
+import { readWitnessKeyFile, witnessVkey } from '../../src/keys/keyfile.js';
+import { parseNote, parseVkey } from '../../src/note/index.js';
+import { parsePolicy, verifyCosignedCheckpoint } from '../../src/policy/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const started: ChildProcess[] = [];
@@ -88,11 +94,22 @@ describe('npm run demo', () => {
     const out = r.out();
     expect(code, out).toBe(0);
     expect(out).toMatch(/client: ACCEPTS size 8, cosigned by/);
+    // The ML-DSA-44 part: the key types, then the client's check of the accepted checkpoint's 0x06
+    // lines: the log's signature and w2's cosignature, by key name and the key ID of w2's vkey.
+    expect(out).toMatch(/log log1: \S+ {2}origin "example\.local\/log1" {2}key ML-DSA-44 subtree\/v1 \(0x06, post-quantum\)/);
+    expect(out).toMatch(/witness w1: .* key Ed25519 cosignature\/v1 \(0x04\)\n/);
+    expect(out).toMatch(/witness w2: .* key ML-DSA-44 subtree\/v1 \(0x06, post-quantum\)\n/);
+    expect(out).toMatch(/log log1 signed a checkpoint of size 8 with its ML-DSA-44 key/);
+    expect(out).toMatch(/log signature example\.local\/log1\+[0-9a-f]{8}: ML-DSA-44 subtree\/v1 \(0x06\) VERIFIED with the log's 0x06 vkey/);
+    const w2Id = /witness w2: \S+ {2}vkey (w2\.example\.local\+[0-9a-f]{8})\+/.exec(out)![1];
+    expect(out).toMatch(new RegExp(`w2's cosignature ${w2Id.replace(/[.+]/g, '\\$&')}: ML-DSA-44 subtree/v1 \\(0x06\\) VERIFIED \\(timestamp [1-9]\\d+\\)`));
+    expect(out).toMatch(/the accepted checkpoint is \d+ bytes with [3-9] signature lines; the client checked:/);
     expect(out).toMatch(/w1: \d+ peers; accepted [1-9]\d* gossip message/);
     for (const w of ['w1', 'w2', 'w3']) expect(out).toMatch(new RegExp(`${w}: split view evidence [0-9a-f]{16}… VERIFIED`));
     expect(out).toMatch(/client: REFUSES the forked checkpoint of size 10 \(cosigned only by w3\)/);
     expect(out).toContain('OUTCOME: split view caught. Every witness (');
     expect(out).toContain('holds verified evidence');
+    expect(out).toContain("POST-QUANTUM: the log signed every checkpoint and w2 cosigned with ML-DSA-44 (0x06 subtree/v1); the client verified those signatures on the accepted checkpoint and in the split-view evidence.");
     const dir = /keys, configs and data: (\S+)/.exec(out)![1];
     expect(existsSync(dir)).toBe(false);
     // npm, node and the three witness processes were seen; none is left.
@@ -113,10 +130,33 @@ describe('npm run demo', () => {
     }
   }, 30_000);
 
-  it('SIGINT stops every process and removes the temporary directory', async () => {
+  it('--keep-running: the log serves a checkpoint with ML-DSA-44 signatures that verify independently; SIGINT stops every process and removes the temporary directory', async () => {
     const r = run(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts', '--keep-running'], { CI: 'true' });
     await waitFor(() => r.out().includes('The network keeps running') || r.child.exitCode !== null, 'the demo to finish its story', 60_000);
     expect(r.child.exitCode, r.out()).toBe(null);
+
+    // Independently of the demo's own client: keys from the network's directory, the log's
+    // checkpoint (branch a, size 10) from its URL, a policy of all three witnesses, every line checked.
+    const dir = /keys, configs and data: (\S+)/.exec(r.out())![1];
+    const logUrl = /log log1: (http:\S+)/.exec(r.out())![1];
+    const logVkey = witnessVkey(readWitnessKeyFile(join(dir, 'log1', 'log.key')));
+    const vkeys = Object.fromEntries(['w1', 'w2', 'w3'].map((w) => [w, witnessVkey(readWitnessKeyFile(join(dir, w, 'witness.key')))]));
+    expect(parseVkey(logVkey).type).toBe(0x06);
+    expect([vkeys.w1, vkeys.w2, vkeys.w3].map((v) => parseVkey(v).type)).toEqual([0x04, 0x06, 0x04]);
+    const policy = parsePolicy(`log ${logVkey}\n${['w1', 'w2', 'w3'].map((w) => `witness ${w} ${vkeys[w]}\n`).join('')}group g 2 w1 w2 w3\nquorum g\n`);
+    let note = '';
+    await waitFor(async () => {
+      note = await (await fetch(`${logUrl}/checkpoint`)).text();
+      return parseNote(note).signatures.some((l) => l.name === 'w2.example.local');
+    }, "w2's cosignature on the log's checkpoint", 10_000);
+    const v = verifyCosignedCheckpoint(note, policy, { exhaustive: true });
+    expect(v, v.reason).toMatchObject({ ok: true, logVerified: true, log: { vkey: logVkey } });
+    expect(v.checkpoint?.size).toBe(10n);
+    const w2 = parseVkey(vkeys.w2);
+    expect(v.witnesses.find((w) => w.name === 'w2')).toMatchObject({ status: 'verified', key: `w2.example.local+${w2.keyId.toString(16).padStart(8, '0')}` });
+    // One of those lines is a 0x06 cosignature: an ML-DSA-44 signature (2420 bytes) after an 8-byte timestamp.
+    expect(parseNote(note).signatures.find((l) => l.name === 'w2.example.local')!.sig.length).toBe(8 + 2420);
+
     const witnesses = new Map(descendants(r.child.pid!).map((p) => [p, startTime(p)]));
     expect(witnesses.size).toBeGreaterThanOrEqual(3);
     for (const [p, s] of witnesses) expect(alive(p, s)).toBe(true);
