@@ -1,6 +1,6 @@
 // gossip-witness/client: verify that a checkpoint is cosigned by enough independent witnesses
 // (c2sp.org/tlog-policy and Sigsum policies), that an entry is included in such a checkpoint,
-// and gather cosignatures from the witnesses of a policy. See docs/client.md.
+// and gather cosignatures from the witnesses of a policy or from distributors. See docs/client.md.
 //
 // Everything here except gatherCosignatures / tilesConsistencySource is pure (no file or network
 // access) and imports no Node-only module, so it runs in browsers (dist/browser/client.js).
@@ -21,7 +21,7 @@ export {
   ProofFormatError,
 } from './inclusion.js';
 export type { InclusionProof, InclusionEntry, InclusionResult, EntryVerification } from './inclusion.js';
-export { gatherCosignatures, monitoringUrl, tilesConsistencySource } from './fetch.js';
+export { gatherCosignatures, monitoringUrl, distributorCheckpointUrl, tilesConsistencySource } from './fetch.js';
 export type {
   FetchLike,
   FetchResponseLike,
@@ -31,6 +31,7 @@ export type {
   Candidate,
   Disagreement,
   WitnessResponse,
+  DistributorResponse,
   ResponseStatus,
 } from './fetch.js';
 export { encodeEvidence, decodeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
