@@ -8,8 +8,14 @@
 // as `gossip-witness log serve --key-type ml-dsa-44`) and w2 cosigns with ML-DSA-44, both signature
 // type 0x06 (c2sp.org/tlog-cosignature subtree/v1). The demo prints each key's type, and the
 // client's acceptance requires every ML-DSA-44 signature in the network (the log's and each
-// ML-DSA-44 witness's) to be on the accepted checkpoint and verified; the split-view evidence is
-// verified with the log's 0x06 key. A network file without ML-DSA-44 keys runs the Ed25519 story.
+// ML-DSA-44 witness key's) to be on the accepted checkpoint and verified; the split-view evidence
+// is verified with the log's 0x06 key. A network file without ML-DSA-44 keys runs the Ed25519 story.
+//
+// Dual-key (issue 14): w2 holds two keys (keyType [ed25519, ml-dsa-44]), an Ed25519 one
+// (cosignature/v1, 0x04) and the ML-DSA-44 one. The demo shows that w2 answered add-checkpoint with
+// one cosignature line per key, both verified, and that the client's policy (the launcher's
+// clientPolicy: w2's two keys are one 1-of-2 group) counted w2 once: its two lines alone do not
+// meet the 2-of-3. A witness with several keys always gets these checks.
 //
 // Interactive (a terminal, CI unset): pauses before the fork, and keeps the network running at the
 // end until Ctrl-C. Unattended (CI=true, or no terminal): runs straight through and exits 0 only
@@ -27,11 +33,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { launch, parseNetworkConfig, FORK_HEADER, type LaunchedNetwork, type LaunchedWitness } from '../launcher/index.js';
+import { launch, parseNetworkConfig, clientPolicy, FORK_HEADER, type ClientPolicy, type LaunchedNetwork, type LaunchedWitness } from '../launcher/index.js';
 import { parsePolicy, verifyCosignedCheckpoint, gatherCosignatures, monitoringUrl, type Policy, type PolicyVerification } from '../policy/index.js';
 import { verifyEvidence } from '../witness/evidence.js';
-import { formatKeyId, parseVkey } from '../note/keys.js';
-import { parseNote } from '../note/note.js';
+import { formatKeyId, parseCosignatureVkey, parseVkey } from '../note/keys.js';
+import { openNote, parseNote } from '../note/note.js';
+import type { LocalLog } from '../logs/local-log/index.js';
 import { MLDSA44 } from '../note/sigtypes/mldsa44.js';
 import { GossipWitnessError } from '../errors.js';
 
@@ -159,18 +166,28 @@ async function story(): Promise<void> {
   say(`keys, configs and data: ${n.dir} (removed on exit)`);
   const { log, origin, vkey: logVkey, url: logUrl } = n.logs.get(logCfg.name)!;
   say(`log ${logCfg.name}: ${logUrl}  origin "${origin}"  key ${keyType(logVkey)}`);
-  for (const w of n.witnesses) say(`witness ${w.name}: ${w.url}  vkey ${w.vkey.slice(0, 40)}…  peer ${short(w.peerId)}  key ${keyType(w.vkey)}`);
+  for (const w of n.witnesses) {
+    if (w.vkeys.length === 1) {
+      say(`witness ${w.name}: ${w.url}  vkey ${w.vkey.slice(0, 40)}…  peer ${short(w.peerId)}  key ${keyType(w.vkey)}`);
+      continue;
+    }
+    say(`witness ${w.name}: ${w.url}  peer ${short(w.peerId)}  ${w.vkeys.length} keys (dual-key: one cosignature line per key):`);
+    w.vkeys.forEach((v, j) => say(`  ${w.name} key ${j + 1}: vkey ${v.slice(0, 40)}…  key ${keyType(v)}`));
+  }
   const pqLog = isMlDsa(logVkey);
-  const pqWitnesses = n.witnesses.filter((w) => isMlDsa(w.vkey));
+  const pqWitnesses = n.witnesses.filter((w) => w.vkeys.some(isMlDsa));
+  const multiKey = n.witnesses.filter((w) => w.vkeys.length > 1);
 
-  // The client: a tlog-policy accepting a checkpoint of this log with cosignatures from 2 of the 3.
-  const k = Math.floor(n.witnesses.length / 2) + 1;
-  const policyText =
-    `log ${logVkey} ${logUrl}\n` +
-    n.witnesses.map((w) => `witness ${w.name} ${w.vkey} ${w.url}\n`).join('') +
-    `group majority ${k} ${n.witnesses.map((w) => w.name).join(' ')}\nquorum majority\n`;
-  const policy: Policy = parsePolicy(policyText);
+  // The client: a tlog-policy accepting a checkpoint of this log with cosignatures from 2 of the 3
+  // witnesses; a witness with several keys is one 1-of-n group of its keys, counted once.
+  const cp = clientPolicy({ log: { vkey: logVkey, url: logUrl }, witnesses: n.witnesses.map((w) => ({ name: w.name, vkeys: w.vkeys, url: w.url })) });
+  const k = cp.quorum.k;
+  const policy: Policy = parsePolicy(cp.text);
   say(`client policy: ${k} of ${n.witnesses.length} witnesses (${n.witnesses.map((w) => w.name).join(', ')}) must cosign a checkpoint of ${origin}`);
+  for (const w of multiKey) {
+    const keys = cp.members.find((m) => m.name === w.name)!.keys.map((x) => x.name);
+    say(`  ${w.name}'s ${keys.length} keys are one operator: policy witnesses ${keys.join(', ')} in one group (group ${w.name} any ${keys.join(' ')}), a single member of the ${k}-of-${n.witnesses.length}`);
+  }
 
   // 1. The honest log grows; every witness cosigns each checkpoint.
   say(`— 1. the log is honest: ${forkAt} entries, in two batches`);
@@ -190,6 +207,7 @@ async function story(): Promise<void> {
       return seen.size === n.witnesses.length;
     });
   }
+  for (const w of multiKey) await reportAnswerLines(log, w, forkAt);
 
   // 2. Gossip: each witness publishes its cosigned checkpoint; the others verify and merge it.
   say('— 2. gossip: the witnesses exchange their cosignatures over libp2p (by default gossip version 2, its exchange protocol)');
@@ -208,8 +226,10 @@ async function story(): Promise<void> {
   // not only the first k, so an ML-DSA-44 witness's line is verified wherever it is in the policy.
   const honest = await gatherCosignatures(policy, origin, { timeoutMs: 3000, verify: { exhaustive: true } });
   if (!honest.ok || !honest.best) throw new DemoFailure(`the client refused the honest checkpoint: ${honest.reason}`);
-  say(`— 3. client: ACCEPTS size ${honest.best.checkpoint.size}, cosigned by ${honest.best.verification.cosigners.join(', ')} (${k} of ${n.witnesses.length} needed)`);
-  if (pqLog || pqWitnesses.length > 0) reportPostQuantum(honest.best.note, honest.best.verification, logVkey, pqWitnesses);
+  const quorum = honest.best.verification.groups.find((g) => g.name === cp.quorum.name);
+  say(`— 3. client: ACCEPTS size ${honest.best.checkpoint.size}, cosigned by ${(quorum?.satisfiedMembers ?? honest.best.verification.cosigners).join(', ')} (${k} of ${n.witnesses.length} needed)`);
+  for (const w of multiKey) reportCountedOnce(honest.best.note, honest.best.verification, policy, cp, w);
+  if (pqLog || pqWitnesses.length > 0) reportPostQuantum(honest.best.note, honest.best.verification, logVkey, pqWitnesses, cp);
 
   if (!unattended) await pressEnter(`Press Enter to make the log equivocate toward ${victims.join(', ')} (Ctrl-C stops)… `);
 
@@ -267,13 +287,80 @@ async function story(): Promise<void> {
     const where = pqLog ? 'on the accepted checkpoint and in the split-view evidence' : 'on the accepted checkpoint';
     say(`POST-QUANTUM: ${what} with ML-DSA-44 (0x06 subtree/v1); the client verified those signatures ${where}.`);
   }
+  for (const w of multiKey) {
+    say(`DUAL-KEY: ${w.name} answered add-checkpoint with ${w.vkeys.length} cosignature lines, one per key (${w.vkeys.map(keyTypeShort).join(', ')}); the ${k}-of-${n.witnesses.length} client counted ${w.name} once (its ${w.vkeys.length} keys are one group).`);
+  }
+}
+
+function keyTypeShort(vkey: string): string {
+  const t = parseVkey(vkey).type;
+  return t === MLDSA44 ? 'ML-DSA-44 0x06' : t === 0x04 || t === 0x01 ? 'Ed25519 0x04' : `0x${t.toString(16).padStart(2, '0')}`;
+}
+
+function keyId(vkey: string): string {
+  const v = parseVkey(vkey);
+  return `${v.name}+${formatKeyId(v.keyId)}`;
+}
+
+/**
+ * What a witness with several keys answered the log's add-checkpoint for size `size` (the lines
+ * the log kept from its answer): one cosignature line per key, each verifying under that key's
+ * vkey, or the demo fails.
+ */
+async function reportAnswerLines(log: LocalLog, w: LaunchedWitness, size: number): Promise<void> {
+  let lines = '';
+  let text = '';
+  await waitUntil(`the log holds ${w.name}'s add-checkpoint answer for size ${size}`, async () => {
+    const f = log.witnesses().find((x) => x.url === w.url);
+    if (f?.cosignedSize !== BigInt(size) || f.lastOutcome?.kind !== 'cosigned') return false;
+    const note = log.checkpoint('a');
+    text = note.slice(0, note.indexOf('\n\n') + 1);
+    lines = f.lastOutcome.lines;
+    return text.split('\n')[1] === String(size);
+  });
+  const count = lines.split('\n').filter(Boolean).length;
+  let verified: string[] = [];
+  try {
+    verified = openNote(`${text}\n${lines}`, w.vkeys.map((v) => parseCosignatureVkey(v))).verified.map((l) => `${l.name}+${formatKeyId(l.keyId)}`);
+  } catch (e) {
+    throw new DemoFailure(`${w.name}'s add-checkpoint answer does not verify: ${(e as Error).message}`);
+  }
+  const ids = w.vkeys.map(keyId);
+  if (count !== w.vkeys.length || !ids.every((id) => verified.includes(id))) {
+    throw new DemoFailure(`${w.name} has ${w.vkeys.length} keys but answered add-checkpoint with ${count} cosignature line(s), ${verified.length} verified (${verified.join(', ') || 'none'})`);
+  }
+  say(`  ${w.name} answered add-checkpoint with ${count} cosignature lines, one per key, each VERIFIED with its vkey: ${w.vkeys.map((v) => `${keyId(v)} (${keyTypeShort(v)})`).join(', ')}`);
+}
+
+/**
+ * The client counted a witness with several keys once: its keys' group is satisfied and is one
+ * member of the quorum group, and the accepted checkpoint with only the log's and this witness's
+ * lines is refused (one operator cannot meet a k > 1 quorum alone), or the demo fails.
+ */
+function reportCountedOnce(note: string, v: PolicyVerification, policy: Policy, cp: ClientPolicy, w: LaunchedWitness): void {
+  const member = cp.members.find((m) => m.name === w.name)!;
+  const group = v.groups.find((g) => g.name === w.name);
+  const quorum = v.groups.find((g) => g.name === cp.quorum.name);
+  const verifiedKeys = member.keys.filter((x) => v.witnesses.find((r) => r.name === x.name)?.status === 'verified').map((x) => x.name);
+  if (group?.satisfied !== true || quorum?.satisfied !== true || quorum.satisfiedMembers.filter((m) => m === w.name).length !== 1 || member.keys.some((x) => quorum.satisfiedMembers.includes(x.name))) {
+    throw new DemoFailure(`the client did not count ${w.name} as one group member of ${cp.quorum.name}`);
+  }
+  // The same checkpoint with only the log's signature and this witness's lines.
+  const cut = note.indexOf('\n\n');
+  const own = new Set([parseVkey(w.vkey).name, v.log ? parseVkey(v.log.vkey).name : '']);
+  const alone = note.slice(0, cut + 2) + note.slice(cut + 2).split('\n').filter((l) => l !== '' && own.has(l.slice(2, l.lastIndexOf(' ')))).join('\n') + '\n';
+  const av = verifyCosignedCheckpoint(alone, policy, { exhaustive: true });
+  if (av.ok && cp.quorum.k >= 2) throw new DemoFailure(`the client accepted a checkpoint cosigned by ${w.name} alone`);
+  const aloneMembers = av.groups.find((g) => g.name === cp.quorum.name)?.satisfiedMembers.length ?? 0;
+  say(`  the client's ${cp.quorum.k}-of-${cp.quorum.n} counted ${w.name} once: its keys ${verifiedKeys.join(' and ')} VERIFIED, and they are one group (${w.name}), one of the members ${quorum.satisfiedMembers.join(', ')}`);
+  if (cp.quorum.k >= 2) say(`  (checked: this checkpoint with only the log's signature and ${w.name}'s ${parseNote(alone).signatures.length - 1} lines is REFUSED: ${aloneMembers} member(s) of the ${cp.quorum.k} needed)`);
 }
 
 /**
  * The ML-DSA-44 part of the accepted checkpoint: the log's 0x06 signature and each ML-DSA-44
  * witness's 0x06 cosignature line must be on it and verified by the client, or the demo fails.
  */
-function reportPostQuantum(note: string, v: PolicyVerification, logVkey: string, pqWitnesses: readonly LaunchedWitness[]): void {
+function reportPostQuantum(note: string, v: PolicyVerification, logVkey: string, pqWitnesses: readonly LaunchedWitness[], cp: ClientPolicy): void {
   const lines = parseNote(note).signatures;
   say(`  the accepted checkpoint is ${new TextEncoder().encode(note).length} bytes with ${lines.length} signature lines; the client checked:`);
   if (isMlDsa(logVkey)) {
@@ -282,13 +369,16 @@ function reportPostQuantum(note: string, v: PolicyVerification, logVkey: string,
     say(`  log signature ${lv.name}+${formatKeyId(lv.keyId)}: ML-DSA-44 subtree/v1 (0x06) VERIFIED with the log's 0x06 vkey`);
   }
   for (const w of pqWitnesses) {
-    const r = v.witnesses.find((x) => x.name === w.name);
-    const wv = parseVkey(w.vkey);
-    const id = `${wv.name}+${formatKeyId(wv.keyId)}`;
-    if (r?.status !== 'verified' || r.key !== id || !lines.some((l) => l.name === wv.name && l.keyId === wv.keyId)) {
-      throw new DemoFailure(`the accepted checkpoint does not carry a verified ML-DSA-44 cosignature of ${w.name} (${r?.status ?? 'not in the policy'})`);
+    // Every ML-DSA-44 key of the witness, by its name in the policy (the witness's own, or <name>-ml-dsa-44 for a witness with several keys).
+    for (const key of cp.members.find((m) => m.name === w.name)!.keys.filter((x) => isMlDsa(x.vkey))) {
+      const r = v.witnesses.find((x) => x.name === key.name);
+      const wv = parseVkey(key.vkey);
+      const id = `${wv.name}+${formatKeyId(wv.keyId)}`;
+      if (r?.status !== 'verified' || r.key !== id || !lines.some((l) => l.name === wv.name && l.keyId === wv.keyId)) {
+        throw new DemoFailure(`the accepted checkpoint does not carry a verified ML-DSA-44 cosignature of ${w.name} (${r?.status ?? 'not in the policy'})`);
+      }
+      say(`  ${w.name}'s cosignature ${id}: ML-DSA-44 subtree/v1 (0x06) VERIFIED (timestamp ${r.timestamp})`);
     }
-    say(`  ${w.name}'s cosignature ${id}: ML-DSA-44 subtree/v1 (0x06) VERIFIED (timestamp ${r.timestamp})`);
   }
 }
 

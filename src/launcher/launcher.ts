@@ -12,16 +12,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Ed25519SignerKey } from '../note/keys.js';
-import { loadOrCreateKeyFile, loadOrCreateMlDsa44KeyFile, witnessVkey, type WitnessKey } from '../keys/keyfile.js';
+import { loadOrCreateKeyFile, loadOrCreateMlDsa44KeyFile, readWitnessKeyFile, witnessVkey, type WitnessKey } from '../keys/keyfile.js';
 import type { MlDsa44Key } from '../note/mldsa-keys.js';
 import { startLocalLog, type LocalLog } from '../logs/local-log/index.js';
 import { loadOrCreatePeerKey } from '../gossip/host.js';
 import { identityFileFor } from '../gossip/service.js';
-import type { NetworkConfig, NetworkWitness } from './network.js';
+import { witnessKeyTypes, type NetworkConfig, type NetworkWitness, type WitnessKeyType } from './network.js';
 import { EXIT_WITH_STDIN_ENV } from '../cli/shutdown.js';
 
 export const FORK_HEADER = 'X-Fork-Branch';
@@ -51,11 +51,17 @@ export interface LaunchOptions {
 
 export interface LaunchedWitness {
   readonly name: string;
-  /** The cosigning key's name. */
+  /** The cosigning key's name (every key of a witness carries it; key IDs tell them apart). */
   readonly keyName: string;
   readonly url: string;
-  /** The vkey its cosignatures verify under: cosignature/v1 (0x04), or ML-DSA-44 (0x06). */
+  /** Its first key's vkey (vkeys[0]): cosignature/v1 (0x04), or ML-DSA-44 (0x06). */
   readonly vkey: string;
+  /**
+   * Every key's vkey, in the network file's keyType order: one per key, and add-checkpoint
+   * answers one cosignature line per key. A client counting this witness lists them as one
+   * 1-of-n group (clientPolicy()), never as separate witnesses.
+   */
+  readonly vkeys: readonly string[];
   readonly peerId: string;
   /** /ip4/127.0.0.1/tcp/PORT/p2p/ID */
   readonly p2pAddr: string;
@@ -140,10 +146,16 @@ interface Plan {
   prefix: readonly string[];
   /** The host peers dial for its libp2p port when not `host` (p2p.announce). */
   announce?: string;
-  /** Ed25519 (cosignature/v1), or ML-DSA-44 (0x06 cosignatures) for keyType ml-dsa-44. */
+  /** Its first key (keys[0]): Ed25519 (cosignature/v1), or ML-DSA-44 (0x06 cosignatures) for keyType ml-dsa-44. */
   key: WitnessKey;
-  /** The vkey its cosignatures verify under (0x04 or 0x06). */
+  /** keys[0]'s vkey (0x04 or 0x06). */
   vkey: string;
+  /** Every key, in keyType order (one for a single keyType; one per type for a list). */
+  keys: readonly WitnessKey[];
+  /** Their vkeys, in the same order: what its cosignature lines verify under. */
+  vkeys: readonly string[];
+  /** Their key files (absolute), in the same order: the witness config's `key:`. */
+  keyFiles: readonly string[];
   httpPort: number;
   p2pPort: number;
   peerId: string;
@@ -180,8 +192,8 @@ export interface PreparedLog {
   readonly port: number;
   readonly url: string;
   readonly forkAt?: bigint;
-  /** Witnesses this log pushes to, with the branch each one is shown. */
-  readonly pushTo: readonly { readonly witness: string; readonly url: string; readonly vkey: string; readonly branch: 'a' | 'b' }[];
+  /** Witnesses this log pushes to, with the branch each one is shown; vkey is vkeys[0], vkeys every key of the witness. */
+  readonly pushTo: readonly { readonly witness: string; readonly url: string; readonly vkey: string; readonly vkeys: readonly string[]; readonly branch: 'a' | 'b' }[];
 }
 
 export interface PreparedNetwork {
@@ -193,11 +205,34 @@ export interface PreparedNetwork {
   readonly proxies: readonly { readonly target: string; readonly port: number; readonly host: string }[];
 }
 
+/** The key file of each extra key of a witness with several key types (witness.key holds one of them). */
+const EXTRA_KEY_FILE: Readonly<Record<WitnessKeyType, string>> = { ed25519: 'witness-ed25519.key', 'ml-dsa-44': 'witness-pq.key' };
+
+/**
+ * The key file of each key type of a witness, in keyType order, relative to its folder. One type:
+ * witness.key, as always. Several: witness.key keeps the key it already holds when its type is
+ * listed (so a witness that gains a second type keeps its first key and identity), else it gets
+ * the first listed type; each other type gets its own file (witness-pq.key for ML-DSA-44,
+ * witness-ed25519.key for Ed25519).
+ */
+export function witnessKeyFiles(home: string, types: readonly WitnessKeyType[]): { type: WitnessKeyType; file: string }[] {
+  if (types.length === 1) return [{ type: types[0], file: 'witness.key' }];
+  let primary = types[0];
+  const main = join(home, 'witness.key');
+  if (existsSync(main)) {
+    const held: WitnessKeyType = 'cosignatureVkey' in readWitnessKeyFile(main) ? 'ed25519' : 'ml-dsa-44';
+    if (types.includes(held)) primary = held;
+  }
+  return types.map((type) => ({ type, file: type === primary ? 'witness.key' : EXTRA_KEY_FILE[type] }));
+}
+
 /**
  * Writes every key (kept when it already exists: a second run reuses them), libp2p identity and
  * witness config of a network into dir: <dir>/<log>/log.key, <dir>/<witness>/{witness.key,
- * witness.yaml, data/p2p-identity.key}. Starts nothing. `gossip-witness launch --prepare compose`
- * runs this as the compose topology's init step, so compose and the launcher use one generator.
+ * witness.yaml, data/p2p-identity.key}, and for a witness with a list of key types one key file
+ * per type (witnessKeyFiles(): witness.key and witness-pq.key or witness-ed25519.key). Starts
+ * nothing. `gossip-witness launch --prepare compose` runs this as the compose topology's init
+ * step, so compose and the launcher use one generator.
  */
 export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetwork> {
   const { network, dir } = opts;
@@ -220,14 +255,16 @@ export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetw
   for (const w of network.witnesses) {
     const dataDir = join(dir, w.name, 'data');
     mkdirSync(dataDir, { recursive: true });
-    const keyFile = join(dir, w.name, 'witness.key');
     const keyName = `${w.name}.example.local`;
-    const key: WitnessKey = w.keyType === 'ml-dsa-44' ? loadOrCreateMlDsa44KeyFile(keyFile, keyName).key : loadOrCreateKeyFile(keyFile, keyName).key;
+    const files = witnessKeyFiles(join(dir, w.name), witnessKeyTypes(w));
+    const keyFiles = files.map((f) => join(dir, w.name, f.file));
+    const keys: WitnessKey[] = files.map((f, j) => (f.type === 'ml-dsa-44' ? loadOrCreateMlDsa44KeyFile(keyFiles[j], keyName).key : loadOrCreateKeyFile(keyFiles[j], keyName).key));
+    const vkeys = keys.map(witnessVkey);
     const { key: pk } = await loadOrCreatePeerKey(identityFileFor(dataDir));
     const place: { host: string; prefix?: readonly string[]; announce?: string } = compose ? { host: w.name } : (opts.placement?.(w.name) ?? { host: '127.0.0.1' });
     const httpPort = compose ? COMPOSE_PORTS.witnessHttp : w.httpPort || (await freePort());
     const p2pPort = compose ? COMPOSE_PORTS.witnessP2p : w.p2pPort || (await freePort());
-    plans.push({ w, host: place.host, prefix: place.prefix ?? [], ...(place.announce ? { announce: place.announce } : {}), key, vkey: witnessVkey(key), httpPort, p2pPort, peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
+    plans.push({ w, host: place.host, prefix: place.prefix ?? [], ...(place.announce ? { announce: place.announce } : {}), key: keys[0], vkey: vkeys[0], keys, vkeys, keyFiles, httpPort, p2pPort, peerId: peerIdFromPrivateKey(pk).toString(), dataDir, configFile: join(dir, w.name, 'witness.yaml') });
   }
   const addrOf = (p: Plan) => `/${compose ? 'dns4' : 'ip4'}/${p.announce ?? p.host}/tcp/${p.p2pPort}/p2p/${p.peerId}`;
   const listenHost = (p: Plan) => (compose ? '0.0.0.0' : p.host);
@@ -256,9 +293,10 @@ export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetw
     const boot = (w.bootstrap ? plans.filter((o) => w.bootstrap!.includes(o.w.name)) : [plans[0], plans[i - 1]].filter((o) => o && o !== p)).filter((o, k, a) => a.indexOf(o) === k);
     const yaml =
       `# Generated by gossip-witness (src/launcher/launcher.ts, layout ${layout}) from the network config; rewritten on every start.\n` +
-      `name: ${p.key.name}\nkey: witness.key\ndata: data\nhttp: { listen: "${listenHost(p)}:${p.httpPort}" }\n` +
+      `name: ${p.key.name}\nkey: ${keyList(p)}\ndata: data\nhttp: { listen: "${listenHost(p)}:${p.httpPort}" }\n` +
       `logs:\n${logLines.join('')}` +
-      (tracked.length > 0 ? `witnesses:\n${tracked.map((o) => `  - { name: ${o.w.name}, vkey: ${JSON.stringify(o.vkey)} }\n`).join('')}` : '') +
+      // Every key of each tracked witness (a witness with two keys is two entries of one name).
+      (tracked.length > 0 ? `witnesses:\n${tracked.flatMap((o) => o.vkeys.map((v) => `  - { name: ${o.w.name}, vkey: ${JSON.stringify(v)} }\n`)).join('')}` : '') +
       `p2p:\n  listen: [/ip4/${listenHost(p)}/tcp/${p.p2pPort}]\n  allowLoopback: ${p.host.startsWith('127.')}\n${p.announce ? `  announce: [/ip4/${p.announce}/tcp/${p.p2pPort}]\n` : ''}  startupSync: 2s\n  bootstrap: [${boot.map(addrOf).join(', ')}]\n` +
       (w.gossip?.version !== undefined ? `  version: ${w.gossip.version}\n` : '') +
       (w.gossip?.meshDegree !== undefined ? `  meshDegree: ${w.gossip.meshDegree}\n` : '');
@@ -268,10 +306,16 @@ export async function prepareNetwork(opts: PrepareOptions): Promise<PreparedNetw
     const { key, keyFile } = logKeys.get(l.name)!;
     const pushTo = plans
       .filter((p) => p.w.push.includes(l.name))
-      .map((p) => ({ witness: p.w.name, url: `http://${p.host}:${p.httpPort}`, vkey: p.vkey, branch: p.w.sees[l.name] ?? ('a' as const) }));
+      .map((p) => ({ witness: p.w.name, url: `http://${p.host}:${p.httpPort}`, vkey: p.vkey, vkeys: p.vkeys, branch: p.w.sees[l.name] ?? ('a' as const) }));
     logs.push({ name: l.name, origin: l.origin, key, keyFile, host: compose ? '0.0.0.0' : logHostOf(l.name), port: logPorts.get(l.name)!, url: logUrl(l.name), ...(l.forkAt !== undefined ? { forkAt: l.forkAt } : {}), pushTo });
   }
   return { dir, layout, logs, witnesses: plans.map((p) => ({ ...p, name: p.w.name, p2pAddr: addrOf(p), url: `http://${p.host}:${p.httpPort}` })), proxies };
+}
+
+/** The witness config's `key:`: one file name, or a list of them (one per key type). */
+function keyList(p: Plan): string {
+  const names = p.keyFiles.map((f) => basename(f));
+  return names.length === 1 ? names[0] : `[${names.join(', ')}]`;
 }
 
 /** The log's key name: its origin, with characters a key name cannot hold replaced. */
@@ -309,7 +353,8 @@ export async function launch(opts: LaunchOptions): Promise<LaunchedNetwork> {
         host: l.host,
         port: l.port,
         intervalMs: network.logs.find((x) => x.name === l.name)!.intervalMs,
-        witnesses: l.pushTo.map((p) => ({ url: p.url, vkey: p.vkey, branch: p.branch })),
+        // A witness with several keys answers a line per key: the log keeps those that verify under one of them.
+        witnesses: l.pushTo.map((p) => ({ url: p.url, vkey: p.vkey, vkeys: p.vkeys, branch: p.branch })),
         ...(l.forkAt !== undefined ? { forkAt: l.forkAt, forkHeader: FORK_HEADER } : {}),
       });
       logs.set(l.name, { name: l.name, origin: l.origin, url: log.url, vkey: log.vkey, log });
@@ -341,6 +386,7 @@ function makeWitness(p: Plan, p2pAddr: string, command: readonly string[], root:
     keyName: p.key.name,
     url: `http://${p.host}:${p.httpPort}`,
     vkey: p.vkey,
+    vkeys: p.vkeys,
     peerId: p.peerId,
     p2pAddr,
     configFile: p.configFile,

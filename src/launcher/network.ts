@@ -17,7 +17,9 @@
 //       logs: [log1, log2]              # logs it follows (default all)
 //       bootstrap: [w0]                 # peers it dials (default: w0 and the previous witness)
 //       tracks: [w0, w2]                # witnesses whose cosignatures it tracks (default all others)
-//       keyType: ml-dsa-44              # its witness key: ed25519 (default: cosignature/v1, 0x04) or ml-dsa-44 (0x06)
+//       keyType: ml-dsa-44              # its witness key: ed25519 (default: cosignature/v1, 0x04) or ml-dsa-44 (0x06),
+//                                       # or a list for one key of each, [ed25519, ml-dsa-44]: it cosigns with both
+//                                       # (one line per key) and every vkey list and client policy carries both
 //       gossip: { version: 2 }          # this witness's gossip settings, over the network's
 //   gossip: { version: 2, meshDegree: 3 } # p2p.version and p2p.meshDegree of every witness (default: the node's defaults)
 //
@@ -48,10 +50,22 @@ export interface NetworkWitness {
   readonly logs: readonly string[];
   readonly bootstrap?: readonly string[];
   readonly tracks?: readonly string[];
-  /** The witness key's type; absent means Ed25519 (cosignature/v1 lines). */
-  readonly keyType?: 'ed25519' | 'ml-dsa-44';
+  /**
+   * The witness key's type; absent means Ed25519 (cosignature/v1 lines). A list (two or more
+   * distinct types, as written) gives the witness one key of each type: it cosigns with every one.
+   * A one-element list is parsed as that type alone. witnessKeyTypes() gives the list in any case.
+   */
+  readonly keyType?: WitnessKeyType | readonly WitnessKeyType[];
   /** p2p.version / p2p.meshDegree written into its config (absent: the node's defaults). */
   readonly gossip?: GossipSettings;
+}
+
+export type WitnessKeyType = 'ed25519' | 'ml-dsa-44';
+export const WITNESS_KEY_TYPES: readonly WitnessKeyType[] = ['ed25519', 'ml-dsa-44'];
+
+/** The key types of a witness, in the network file's order (default: one Ed25519 key). */
+export function witnessKeyTypes(w: Pick<NetworkWitness, 'keyType'>): readonly WitnessKeyType[] {
+  return w.keyType === undefined ? ['ed25519'] : typeof w.keyType === 'string' ? [w.keyType] : w.keyType;
 }
 
 export interface GossipSettings {
@@ -94,12 +108,39 @@ const Schema = z.strictObject({
         logs: z.array(name).optional(),
         bootstrap: z.array(name).optional(),
         tracks: z.array(name).optional(),
-        keyType: keyType.optional(),
+        // One type or a list of them: checked below, with the list's paths.
+        keyType: z.unknown().optional(),
         gossip: gossip.optional(),
       }),
     )
     .min(1, { error: 'at least one witness' }),
 });
+
+const KEY_TYPE_REASON = `must be ${WITNESS_KEY_TYPES.join(' or ')}`;
+const isKeyType = (v: unknown): v is WitnessKeyType => typeof v === 'string' && (WITNESS_KEY_TYPES as readonly string[]).includes(v);
+
+/** A witness's keyType: absent, one known type, or a non-empty list of distinct known types. */
+function witnessKeyType(v: unknown, path: string, problems: { path: string; reason: string }[]): { keyType?: WitnessKeyType | readonly WitnessKeyType[] } {
+  if (v === undefined) return {};
+  if (isKeyType(v)) return { keyType: v };
+  if (!Array.isArray(v)) {
+    problems.push({ path, reason: `${KEY_TYPE_REASON}, or a list of them (one key of each type, e.g. [ed25519, ml-dsa-44])` });
+    return {};
+  }
+  if (v.length === 0) {
+    problems.push({ path, reason: `an empty list: list at least one key type (${WITNESS_KEY_TYPES.join(', ')})` });
+    return {};
+  }
+  const types: WitnessKeyType[] = [];
+  const before = problems.length;
+  v.forEach((t: unknown, j) => {
+    if (!isKeyType(t)) problems.push({ path: `${path}.${j}`, reason: KEY_TYPE_REASON });
+    else if (types.includes(t)) problems.push({ path: `${path}.${j}`, reason: `duplicate key type ${t} (a witness holds at most one key of each type)` });
+    else types.push(t);
+  });
+  if (problems.length > before) return {};
+  return { keyType: types.length === 1 ? types[0] : types };
+}
 
 export function parseNetworkConfig(text: string, file = 'network.yaml'): NetworkConfig {
   const doc = parseDocument(text, { uniqueKeys: true });
@@ -153,7 +194,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
       logs: follows,
       ...(w.bootstrap ? { bootstrap: w.bootstrap } : {}),
       ...(w.tracks ? { tracks: w.tracks } : {}),
-      ...(w.keyType !== undefined ? { keyType: w.keyType } : {}),
+      ...witnessKeyType(w.keyType, `witnesses.${i}.keyType`, problems),
       ...(r.data.gossip || w.gossip ? { gossip: { ...r.data.gossip, ...w.gossip } } : {}),
     };
   });

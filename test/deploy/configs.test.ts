@@ -135,7 +135,8 @@ describe('docker-compose.yml', () => {
         expect(c.p2p!.listen).toEqual(['/ip4/0.0.0.0/tcp/7381']);
         expect(c.p2p!.allowLoopback).toBe(false);
         for (const b of c.p2p!.bootstrap) expect(b).toMatch(/^\/dns4\/w[123]\/tcp\/7381\/p2p\/12D3KooW\w+$/);
-        expect(c.witnesses!.map((x) => x.name)).toEqual(first.witnesses.filter((o) => o !== w).map((o) => o.name));
+        // One tracked entry per key: a dual-key witness (w2) is listed once per vkey, under its name.
+        expect(c.witnesses!.map((x) => [x.name, x.vkey])).toEqual(first.witnesses.filter((o) => o !== w).flatMap((o) => o.vkeys.map((v) => [o.name, v])));
         expect(c.logs.map((l) => l.vkeys)).toEqual([[first.logs[0].key.vkey]]);
       }
       expect(first.logs[0].pushTo.map((p) => `${p.url} ${p.branch}`)).toEqual(['http://w1:7380 a', 'http://w2:7380 a', 'http://w3:7380 b']);

@@ -3,6 +3,8 @@
 // Post-quantum end to end (network-config/local-network.yaml): the log signs with ML-DSA-44 and w2
 // cosigns with ML-DSA-44 (0x06 subtree/v1); the demo's client must verify both, and the network it
 // leaves running serves a checkpoint that verifies here too, with the keys read from its directory.
+// Dual-key (issue 14): w2 also holds an Ed25519 key (keyType [ed25519, ml-dsa-44]); it answers
+// add-checkpoint with one line per key, and a 2-of-3 policy counts its two keys as one 1-of-2 group.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { waitFor } from '../gossip/helpers.js';
 import { readWitnessKeyFile, witnessVkey } from '../../src/keys/keyfile.js';
 import { parseNote, parseVkey } from '../../src/note/index.js';
 import { parsePolicy, verifyCosignedCheckpoint } from '../../src/policy/index.js';
+import { loadConfig } from '../../src/config.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const started: ChildProcess[] = [];
@@ -98,10 +101,21 @@ describe('npm run demo', () => {
     // lines: the log's signature and w2's cosignature, by key name and the key ID of w2's vkey.
     expect(out).toMatch(/log log1: \S+ {2}origin "example\.local\/log1" {2}key ML-DSA-44 subtree\/v1 \(0x06, post-quantum\)/);
     expect(out).toMatch(/witness w1: .* key Ed25519 cosignature\/v1 \(0x04\)\n/);
-    expect(out).toMatch(/witness w2: .* key ML-DSA-44 subtree\/v1 \(0x06, post-quantum\)\n/);
+    // w2 is dual-key: one line per key, the Ed25519 one first (keyType order).
+    expect(out).toMatch(/witness w2: \S+ {2}peer \S+ {2}2 keys \(dual-key: one cosignature line per key\):\n.*w2 key 1: vkey w2\.example\.local\+[0-9a-f]{8}\+\S+ {2}key Ed25519 cosignature\/v1 \(0x04\)\n.*w2 key 2: vkey w2\.example\.local\+[0-9a-f]{8}\+\S+ {2}key ML-DSA-44 subtree\/v1 \(0x06, post-quantum\)\n/);
+    expect(out).toMatch(/w2's 2 keys are one operator: policy witnesses w2-ed25519, w2-ml-dsa-44 in one group \(group w2 any w2-ed25519 w2-ml-dsa-44\), a single member of the 2-of-3/);
     expect(out).toMatch(/log log1 signed a checkpoint of size 8 with its ML-DSA-44 key/);
     expect(out).toMatch(/log signature example\.local\/log1\+[0-9a-f]{8}: ML-DSA-44 subtree\/v1 \(0x06\) VERIFIED with the log's 0x06 vkey/);
-    const w2Id = /witness w2: \S+ {2}vkey (w2\.example\.local\+[0-9a-f]{8})\+/.exec(out)![1];
+    const w2EdId = /w2 key 1: vkey (w2\.example\.local\+[0-9a-f]{8})\+/.exec(out)![1];
+    const w2Id = /w2 key 2: vkey (w2\.example\.local\+[0-9a-f]{8})\+/.exec(out)![1];
+    expect(w2EdId).not.toBe(w2Id);
+    // w2's add-checkpoint answer: two lines, one per key, each verified with its vkey.
+    const esc = (x: string) => x.replace(/[.+]/g, '\\$&');
+    expect(out).toMatch(new RegExp(`w2 answered add-checkpoint with 2 cosignature lines, one per key, each VERIFIED with its vkey: ${esc(w2EdId)} \\(Ed25519 0x04\\), ${esc(w2Id)} \\(ML-DSA-44 0x06\\)`));
+    // The 2-of-3 counted w2 once: both keys verified, one group member; w2's lines alone are refused.
+    expect(out).toMatch(/client: ACCEPTS size 8, cosigned by w1, w2, w3 \(2 of 3 needed\)/);
+    expect(out).toMatch(/the client's 2-of-3 counted w2 once: its keys w2-ed25519 and w2-ml-dsa-44 VERIFIED, and they are one group \(w2\), one of the members w1, w2, w3\n/);
+    expect(out).toMatch(/checked: this checkpoint with only the log's signature and w2's 2 lines is REFUSED: 1 member\(s\) of the 2 needed/);
     expect(out).toMatch(new RegExp(`w2's cosignature ${w2Id.replace(/[.+]/g, '\\$&')}: ML-DSA-44 subtree/v1 \\(0x06\\) VERIFIED \\(timestamp [1-9]\\d+\\)`));
     expect(out).toMatch(/the accepted checkpoint is \d+ bytes with [3-9] signature lines; the client checked:/);
     expect(out).toMatch(/w1: \d+ peers; accepted [1-9]\d* gossip message/);
@@ -110,6 +124,7 @@ describe('npm run demo', () => {
     expect(out).toContain('OUTCOME: split view caught. Every witness (');
     expect(out).toContain('holds verified evidence');
     expect(out).toContain("POST-QUANTUM: the log signed every checkpoint and w2 cosigned with ML-DSA-44 (0x06 subtree/v1); the client verified those signatures on the accepted checkpoint and in the split-view evidence.");
+    expect(out).toContain('DUAL-KEY: w2 answered add-checkpoint with 2 cosignature lines, one per key (Ed25519 0x04, ML-DSA-44 0x06); the 2-of-3 client counted w2 once (its 2 keys are one group).');
     const dir = /keys, configs and data: (\S+)/.exec(out)![1];
     expect(existsSync(dir)).toBe(false);
     // npm, node and the three witness processes were seen; none is left.
@@ -136,26 +151,44 @@ describe('npm run demo', () => {
     expect(r.child.exitCode, r.out()).toBe(null);
 
     // Independently of the demo's own client: keys from the network's directory, the log's
-    // checkpoint (branch a, size 10) from its URL, a policy of all three witnesses, every line checked.
+    // checkpoint (branch a, size 10) from its URL, a policy of all three witnesses (w2's two keys
+    // in a 1-of-2 group), every line checked.
     const dir = /keys, configs and data: (\S+)/.exec(r.out())![1];
     const logUrl = /log log1: (http:\S+)/.exec(r.out())![1];
     const logVkey = witnessVkey(readWitnessKeyFile(join(dir, 'log1', 'log.key')));
-    const vkeys = Object.fromEntries(['w1', 'w2', 'w3'].map((w) => [w, witnessVkey(readWitnessKeyFile(join(dir, w, 'witness.key')))]));
+    const vkey = (w: string, file = 'witness.key') => witnessVkey(readWitnessKeyFile(join(dir, w, file)));
+    const vkeys = { w1: vkey('w1'), w2ed: vkey('w2'), w2pq: vkey('w2', 'witness-pq.key'), w3: vkey('w3') };
     expect(parseVkey(logVkey).type).toBe(0x06);
-    expect([vkeys.w1, vkeys.w2, vkeys.w3].map((v) => parseVkey(v).type)).toEqual([0x04, 0x06, 0x04]);
-    const policy = parsePolicy(`log ${logVkey}\n${['w1', 'w2', 'w3'].map((w) => `witness ${w} ${vkeys[w]}\n`).join('')}group g 2 w1 w2 w3\nquorum g\n`);
+    expect([vkeys.w1, vkeys.w2ed, vkeys.w2pq, vkeys.w3].map((v) => parseVkey(v).type)).toEqual([0x04, 0x04, 0x06, 0x04]);
+    // w2's witness config lists both key files; w1's and w3's track both of w2's keys.
+    expect(loadConfig(join(dir, 'w2', 'witness.yaml')).keyFiles).toEqual([join(dir, 'w2', 'witness.key'), join(dir, 'w2', 'witness-pq.key')]);
+    for (const w of ['w1', 'w3']) expect(loadConfig(join(dir, w, 'witness.yaml')).witnesses!.filter((x) => x.name === 'w2').map((x) => x.vkey)).toEqual([vkeys.w2ed, vkeys.w2pq]);
+    const policy = parsePolicy(
+      `log ${logVkey}\nwitness w1 ${vkeys.w1}\nwitness w2-ed ${vkeys.w2ed}\nwitness w2-pq ${vkeys.w2pq}\ngroup w2 any w2-ed w2-pq\nwitness w3 ${vkeys.w3}\ngroup g 2 w1 w2 w3\nquorum g\n`,
+    );
     let note = '';
     await waitFor(async () => {
       note = await (await fetch(`${logUrl}/checkpoint`)).text();
-      return parseNote(note).signatures.some((l) => l.name === 'w2.example.local');
-    }, "w2's cosignature on the log's checkpoint", 10_000);
+      return parseNote(note).signatures.filter((l) => l.name === 'w2.example.local').length === 2;
+    }, "w2's two cosignatures on the log's checkpoint", 10_000);
     const v = verifyCosignedCheckpoint(note, policy, { exhaustive: true });
     expect(v, v.reason).toMatchObject({ ok: true, logVerified: true, log: { vkey: logVkey } });
     expect(v.checkpoint?.size).toBe(10n);
-    const w2 = parseVkey(vkeys.w2);
-    expect(v.witnesses.find((w) => w.name === 'w2')).toMatchObject({ status: 'verified', key: `w2.example.local+${w2.keyId.toString(16).padStart(8, '0')}` });
-    // One of those lines is a 0x06 cosignature: an ML-DSA-44 signature (2420 bytes) after an 8-byte timestamp.
-    expect(parseNote(note).signatures.find((l) => l.name === 'w2.example.local')!.sig.length).toBe(8 + 2420);
+    const id = (k: string) => {
+      const p = parseVkey(k);
+      return `${p.name}+${p.keyId.toString(16).padStart(8, '0')}`;
+    };
+    expect(v.witnesses.find((w) => w.name === 'w2-ed')).toMatchObject({ status: 'verified', key: id(vkeys.w2ed) });
+    expect(v.witnesses.find((w) => w.name === 'w2-pq')).toMatchObject({ status: 'verified', key: id(vkeys.w2pq) });
+    expect(v.groups.find((g) => g.name === 'g')!.satisfiedMembers).toEqual(['w1', 'w2']);
+    // w2's two lines: a cosignature/v1 one (8-byte timestamp, 64-byte Ed25519 signature) and a 0x06
+    // one (an ML-DSA-44 signature of 2420 bytes after an 8-byte timestamp).
+    expect(parseNote(note).signatures.filter((l) => l.name === 'w2.example.local').map((l) => l.sig.length).sort((a, b) => a - b)).toEqual([8 + 64, 8 + 2420]);
+    // One operator is one vote: w2's two lines alone do not meet the 2 of 3.
+    const body = note.slice(0, note.indexOf('\n\n') + 2);
+    const alone = body + note.slice(body.length).split('\n').filter((l) => l.startsWith('\u2014 example.local/log1 ') || l.startsWith('\u2014 w2.example.local ')).join('\n') + '\n';
+    expect(parseNote(alone).signatures).toHaveLength(3);
+    expect(verifyCosignedCheckpoint(alone, policy, { exhaustive: true })).toMatchObject({ ok: false, code: 'quorum' });
 
     const witnesses = new Map(descendants(r.child.pid!).map((p) => [p, startTime(p)]));
     expect(witnesses.size).toBeGreaterThanOrEqual(3);

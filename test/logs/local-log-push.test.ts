@@ -155,6 +155,10 @@ describe('the add-checkpoint client loop', () => {
     const withVkey = filterCosignatures(p.text, body, verifier);
     expect(withVkey.lines).toBe(good);
     expect(withVkey.dropped).toBe(5);
+    // A witness with two keys: a line verifying under either is kept, the rest still dropped.
+    const both = filterCosignatures(p.text, body, [verifier, parseCosignatureVkey(other.vkey)]);
+    expect(both.lines).toBe(good + byOther);
+    expect(both.dropped).toBe(4);
     const without = filterCosignatures(p.text, body, undefined, new Set([keyLabel(logKey.name, logKey.keyId)]));
     // Unverifiable but well-formed lines are kept without a vkey; the log's own key never.
     expect(without.lines).toBe(good + wrongText + byOther);

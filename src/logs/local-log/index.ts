@@ -34,6 +34,8 @@ export interface LocalLogWitness {
   url: string;
   /** The witness's vkey (0x01, 0x04 or ML-DSA-44 0x06); when set, only cosignatures verifying under it are kept. */
   vkey?: string;
+  /** Every vkey of a witness that cosigns with several keys (e.g. Ed25519 and ML-DSA-44); with vkey, both count. */
+  vkeys?: readonly string[];
   /** The branch pushed to this witness (default a). Before the fork, b is the same as a. */
   branch?: BranchName;
 }
@@ -133,7 +135,7 @@ class Feed {
   constructor(
     readonly url: string,
     readonly vkey: string | undefined,
-    readonly verifier: Verifier | undefined,
+    readonly verifier: readonly Verifier[] | undefined,
     public branch: BranchName,
   ) {}
 }
@@ -236,15 +238,16 @@ export async function startLocalLog(opts: LocalLogOptions): Promise<LocalLog> {
   const addWitness = (w: LocalLogWitness): void => {
     const url = normalizeWitnessUrl(w.url);
     if (feeds.some((f) => f.url === url)) throw new LocalLogError(`witness ${url} is listed twice`);
-    let verifier: Verifier | undefined;
-    if (w.vkey !== undefined) {
+    const vkeys = [...new Set([...(w.vkey !== undefined ? [w.vkey.trim()] : []), ...(w.vkeys ?? []).map((v) => v.trim())])];
+    let verifier: Verifier[] | undefined;
+    if (vkeys.length > 0) {
       try {
-        verifier = parseCosignatureVkey(w.vkey.trim());
+        verifier = vkeys.map((v) => parseCosignatureVkey(v));
       } catch (e) {
         throw new LocalLogError(`witness ${url}: ${(e as Error).message}`);
       }
     }
-    feeds.push(new Feed(url, w.vkey?.trim(), verifier, w.branch ?? 'a'));
+    feeds.push(new Feed(url, vkeys[0], verifier, w.branch ?? 'a'));
   };
   try {
     for (const w of opts.witnesses ?? []) addWitness(w);

@@ -35,8 +35,8 @@ export interface PushOptions {
   /** The size the witness last cosigned for this log (0 when unknown). */
   oldSize: bigint;
   target: PushTarget;
-  /** The witness's cosignature verifier; without it, well-formed lines are kept unverified. */
-  verifier?: Verifier;
+  /** The witness's cosignature verifier(s), one per key; without any, well-formed lines are kept unverified. */
+  verifier?: Verifier | readonly Verifier[];
   /** (name, key ID) labels never accepted from a witness (the log's own key). */
   reservedKeys?: ReadonlySet<string>;
   maxRetries?: number;
@@ -120,12 +120,13 @@ export async function pushCheckpoint(opts: PushOptions): Promise<PushOutcome> {
 }
 
 /**
- * Keeps the signature lines of a witness response that belong on `text`: with a verifier, only
- * lines that verify under it; without one, every well-formed line except those claiming a
+ * Keeps the signature lines of a witness response that belong on `text`: with verifiers (a
+ * witness may cosign with several keys, e.g. Ed25519 and ML-DSA-44), only lines that verify under one; without one, every well-formed line except those claiming a
  * reserved (name, key ID), such as the log's own key (a bad line there would make clients reject
  * the whole note). Exact duplicates are dropped.
  */
-export function filterCosignatures(text: string, body: string, verifier?: Verifier, reserved?: ReadonlySet<string>): { lines: string; dropped: number } {
+export function filterCosignatures(text: string, body: string, verifier?: Verifier | readonly Verifier[], reserved?: ReadonlySet<string>): { lines: string; dropped: number } {
+  const verifiers = verifier === undefined ? undefined : Array.isArray(verifier) ? (verifier as readonly Verifier[]) : [verifier as Verifier];
   const raw = body.split('\n');
   if (raw[raw.length - 1] === '') raw.pop();
   const seen = new Set<string>();
@@ -135,8 +136,8 @@ export function filterCosignatures(text: string, body: string, verifier?: Verifi
     const candidate = `${text}\n${line}\n`;
     let ok = false;
     try {
-      if (verifier) {
-        ok = openNote(candidate, [verifier]).verified.length === 1;
+      if (verifiers && verifiers.length > 0) {
+        ok = openNote(candidate, [...verifiers]).verified.length === 1;
       } else {
         const s = parseNote(candidate).signatures[0];
         ok = !(reserved?.has(keyLabel(s.name, s.keyId)) ?? false);
