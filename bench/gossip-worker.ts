@@ -8,6 +8,32 @@ import { startWitnessNode, type WitnessNode } from '../src/node/witness-node.js'
 import { MemoryStore } from '../src/store/memory.js';
 import type { GossipEvent } from '../src/gossip/service.js';
 import { SocketTraffic } from './lib/traffic.js';
+import { cryptoBackend, setCryptoBackend } from '../src/crypto/index.js';
+
+// Time (CPU) every synchronous Ed25519 verification (gossip's checks of log signatures, cosignatures and
+// peer bindings run on the main thread), so the bench can report CPU per delivery with and without
+// verification, and verifications per delivery (issue 15: "each signature verified at most once
+// per node"). The witness core's add-checkpoint checks use the async path (thread pool): counted
+// in the process's CPU, not here.
+const verify = { n: 0, us: 0 };
+{
+  const inner = cryptoBackend();
+  const timed = Object.create(inner) as typeof inner;
+  Object.defineProperty(timed, 'ed25519Verify', {
+    value: (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean => {
+      // CPU time, not wall time: on a loaded machine a descheduled verify would count its wait.
+      const c = process.cpuUsage();
+      try {
+        return inner.ed25519Verify(pub, msg, sig);
+      } finally {
+        const d = process.cpuUsage(c);
+        verify.us += d.user + d.system;
+        verify.n++;
+      }
+    },
+  });
+  setCryptoBackend(timed);
+}
 
 type Msg =
   | { type: 'start'; nodes: { index: number; configFile: string; ownLabel: string }[] }
@@ -106,10 +132,12 @@ process.on('message', (m: Msg) => {
         const dupIn = ex.reduce((t, x) => t + x.dupIn, 0);
         const wantOut = ex.reduce((t, x) => t + x.wantOut, 0);
         const lazyIn = ex.reduce((t, x) => t + x.lazyIn, 0);
+        const grafts = ex.reduce((t, x) => t + x.grafts, 0);
+        const prunes = ex.reduce((t, x) => t + x.prunes, 0);
         const wantDelayMs = ex.map((x) => x.wantDelayMs);
         const byFrame: Record<string, number> = {};
         for (const x of ex) for (const [k, v] of Object.entries(x.bytesOutByFrame)) byFrame[k] = (byFrame[k] ?? 0) + v;
-        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut, exchangeIn, exchangeWrites, itemsIn, dupIn, wantOut, lazyIn, wantDelayMs, byFrame, sockets: traffic.totals() });
+        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut, exchangeIn, exchangeWrites, itemsIn, dupIn, wantOut, lazyIn, wantDelayMs, byFrame, sockets: traffic.totals(), verifyN: verify.n, verifyUs: verify.us, grafts, prunes });
         break;
       }
       case 'evidence':

@@ -28,6 +28,24 @@ export const MAX_SIG_BYTES = 4096;
 /** Peers each node chooses to push to (they push back): the eager overlay has degree about 2 × this. */
 export const EAGER_DEGREE = 1;
 /**
+ * Grafting (Plumtree's GRAFT, damped). The chosen links form a random 1-out graph: a forest of a
+ * few trees (about one per 12 nodes at 7 connections each), and an item crosses from one tree to
+ * the next only lazily (HAVE, the WANT wait, a round trip: 1-2 s a hop). Every GRAFT_CHECK_MS a
+ * node whose first copies came lazily for at least GRAFT_LAZY_SHARE of the items (at least
+ * GRAFT_MIN_ITEMS) in that window, and still within the last GRAFT_RECENT_MS, makes the lazy
+ * peer that supplied most of them eager (an EAGER 1 frame: the edge is then used both ways),
+ * up to GRAFT_MAX grafts. A graft over which at least PRUNE_DUP_SHARE of the items arrived as
+ * duplicates in two windows running is redundant (the trees are joined another way) and is
+ * dropped. Each node checks at its own phase, so that one graft usually joins two trees before
+ * the other border nodes look.
+ */
+export const GRAFT_CHECK_MS = 5000;
+export const GRAFT_LAZY_SHARE = 0.2;
+export const GRAFT_MIN_ITEMS = 20;
+export const GRAFT_RECENT_MS = 2000;
+export const GRAFT_MAX = 2;
+export const PRUNE_DUP_SHARE = 0.5;
+/**
  * HAVE digests to a lazy peer at most this often (only when something changed). Longer intervals
  * merge more of a text's cosignatures into one entry (fewer, fuller digests).
  */
@@ -286,6 +304,11 @@ interface Session {
   lastHave: number;
   /** WANT entries served in the current second (amplification bound). */
   served: { at: number; n: number };
+  /** Items received from the peer in the current graft window, and how many were duplicates. */
+  winItems: number;
+  winDups: number;
+  /** Graft windows running in which a graft to this peer carried mostly duplicates. */
+  pruneStrikes: number;
 }
 
 /** An offered item with what each tick's per-peer scan needs, computed once. */
@@ -326,8 +349,12 @@ export class Exchange {
   private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Peers this node grafted (GRAFT_MAX at most): pushed to like the chosen ones. */
+  private readonly grafted = new Set<string>();
+  /** The current graft window: first copies from eager and from lazy peers, lazy ones by peer. */
+  private win = { eager: 0, lazy: 0, lazyBy: new Map<string, number>(), lastLazyAt: 0, next: Date.now() + Math.random() * GRAFT_CHECK_MS };
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
+  readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
   private readonly held = new Map<string, Held>();
@@ -438,7 +465,12 @@ export class Exchange {
     // peers for LAZY_HOLD_MS: they often get it over the eager overlay too, and a push at once
     // would cross theirs (a duplicate each way).
     const lazy = from !== undefined && !this.eager.has(from);
-    if (lazy) this.stats.lazyIn++;
+    if (lazy) {
+      this.stats.lazyIn++;
+      this.win.lazy++;
+      this.win.lazyBy.set(from, (this.win.lazyBy.get(from) ?? 0) + 1);
+      this.win.lastLazyAt = Date.now();
+    } else if (from !== undefined) this.win.eager++;
     const key = itemKey(item);
     const pq = item.kind === 'cosig' && item.sig.length > MAX_PUSHED_SIG_BYTES;
     this.recent.push({ seq: ++this.seq, item, holdUntil: lazy ? Date.now() + LAZY_HOLD_MS : 0, key, logId, ref, pq });
@@ -448,7 +480,7 @@ export class Exchange {
 
   private session(peer: string): Session {
     let s = this.sessions.get(peer);
-    if (!s) this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 } }));
+    if (!s) this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0 }));
     return s;
   }
 
@@ -456,6 +488,7 @@ export class Exchange {
     const s = this.sessions.get(peer);
     s?.stream?.abort(new Error('peer gone'));
     this.sessions.delete(peer);
+    this.grafted.delete(peer);
     for (const a of this.announced.values()) a.peers.delete(peer);
   }
 
@@ -550,8 +583,12 @@ export class Exchange {
     if (type === FRAME.checkpoint) {
       const v = this.d.onCheckpoint(payload, peer);
       this.stats.itemsIn++;
+      s.winItems++;
       if (v === 'reject') throw new FrameError('a checkpoint that does not verify');
-      if (v === 'dup') this.stats.dupIn++;
+      if (v === 'dup') {
+        this.stats.dupIn++;
+        s.winDups++;
+      }
       return;
     }
     if (type === FRAME.cosigs) {
@@ -567,6 +604,7 @@ export class Exchange {
         const line: SignatureLine = { name, keyId, sig: c.sig, base64: encodeBase64(concatBytes(idBytes, c.sig)) };
         let v = this.d.onCosig(refHex, line, peer);
         this.stats.itemsIn++;
+        s.winItems++;
         if (v === 'unknown-ref') {
           this.stats.early++;
           let l = this.early.get(refHex);
@@ -578,6 +616,7 @@ export class Exchange {
         if (v === 'reject') throw new FrameError(`a cosignature by ${keyLabel(name, keyId)} that does not verify`);
         if (v === 'dup') {
           this.stats.dupIn++;
+          s.winDups++;
           // An item this node had asked for came again: the WANT beat the eager copy.
           if ((this.announced.get(refHex)?.items.get(label)?.n ?? 0) > 0) {
             this.decayWantDelay(Date.now());
@@ -779,27 +818,73 @@ export class Exchange {
     }
   }
 
-  /** A rank per peer from a hash of both peer IDs: both ends of a pair see the same value. */
+  /**
+   * A rank per peer from a hash of (this node, peer): each node's choice is its own, so the chosen
+   * links form a random 1-out graph. (A rank shared by both ends, from the sorted pair, made each
+   * node pick its nearest neighbour under one symmetric weight: about one tree per 13 edges, three
+   * to four times as many as a random choice, and an item took a lazy hop between each:
+   * bench/results/gossip-v2.md, fourth session of 2026-12-06.)
+   */
   private rank(peer: string): string {
     let r = this.pairRank.get(peer);
     if (!r) {
       const self = this.d.selfId ?? '';
-      r = toHex(sha256(utf8(self < peer ? `${self} ${peer}` : `${peer} ${self}`)).subarray(0, 8));
+      r = toHex(sha256(utf8(`${self} ${peer}`)).subarray(0, 8));
       this.pairRank.set(peer, r);
       if (this.pairRank.size > 4096) this.pairRank.delete(this.pairRank.keys().next().value!);
     }
     return r;
   }
 
-  /** Peers this node pushes to: its EAGER_DEGREE lowest-ranked peers, and every peer that pushes to it. */
+  /** Once per GRAFT_CHECK_MS: graft a lazy supplier when the eager overlay does not reach this node; prune redundant grafts. */
+  private graftCheck(now: number): void {
+    const w = this.win;
+    const total = w.eager + w.lazy;
+    if (this.grafted.size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && w.lazy >= GRAFT_LAZY_SHARE * total && now - w.lastLazyAt <= GRAFT_RECENT_MS) {
+      let best: string | undefined;
+      let most = 0;
+      for (const [p, n] of w.lazyBy) {
+        const s = this.sessions.get(p);
+        if (n > most && s?.stream && s.hello && !this.eager.has(p)) {
+          best = p;
+          most = n;
+        }
+      }
+      if (best !== undefined) {
+        this.grafted.add(best);
+        this.sessions.get(best)!.pruneStrikes = 0;
+        this.stats.grafts++;
+        this.d.logger.debug({ peer: best, lazy: w.lazy, total }, 'exchange: grafted a lazy peer (the eager overlay did not reach this node)');
+      }
+    }
+    for (const p of [...this.grafted]) {
+      const s = this.sessions.get(p);
+      if (!s?.stream) {
+        this.grafted.delete(p);
+        continue;
+      }
+      if (s.winItems >= GRAFT_MIN_ITEMS && s.winDups >= PRUNE_DUP_SHARE * s.winItems) s.pruneStrikes++;
+      else s.pruneStrikes = 0;
+      if (s.pruneStrikes >= 2) {
+        this.grafted.delete(p);
+        s.pruneStrikes = 0;
+        this.stats.prunes++;
+        this.d.logger.debug({ peer: p }, 'exchange: pruned a graft that carried mostly duplicates');
+      }
+    }
+    for (const s of this.sessions.values()) s.winItems = s.winDups = 0;
+    this.win = { eager: 0, lazy: 0, lazyBy: new Map(), lastLazyAt: w.lastLazyAt, next: now + GRAFT_CHECK_MS };
+  }
+
+  /** Peers this node pushes to: its EAGER_DEGREE lowest-ranked peers, its grafts, and every peer that pushes to it. */
   eagerPeers(): Set<string> {
     const ready = [...this.sessions].filter(([, s]) => s.stream && s.hello);
     const chosen = ready.map(([p]) => p).sort((a, b) => (this.rank(a) < this.rank(b) ? -1 : 1)).slice(0, EAGER_DEGREE);
     const out = new Set(chosen);
-    for (const [p, s] of ready) if (s.theyEager) out.add(p);
-    // Tell the chosen ones (they push back: the edge is used both ways).
+    for (const [p, s] of ready) if (s.theyEager || this.grafted.has(p)) out.add(p);
+    // Tell the chosen and grafted ones (they push back: the edge is used both ways).
     for (const [p, s] of ready) {
-      const mine = chosen.includes(p);
+      const mine = chosen.includes(p) || this.grafted.has(p);
       if (s.toldEager !== mine) {
         s.toldEager = mine;
         this.write(s, encodeFrame(FRAME.eager, Uint8Array.of(mine ? 1 : 0)));
@@ -815,6 +900,7 @@ export class Exchange {
     this.ticks++;
     const now = Date.now();
     this.decayWantDelay(now);
+    if (now >= this.win.next) this.graftCheck(now);
     const eager = this.eagerPeers();
     const last = this.seq;
     const firstSeq = this.recent[0]?.seq ?? last + 1;

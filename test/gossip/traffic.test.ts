@@ -6,16 +6,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, FRAME, FrameReader, LAZY_HOLD_MS, REF_BYTES, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, REF_BYTES, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
 const ORIGIN = 'example.com/traffic';
 const SELF = 'self-peer';
 const LABELS = ['w0+00000001', 'w1+00000002'];
-const rank = (p: string) => toHex(sha256(utf8(SELF < p ? `${SELF} ${p}` : `${p} ${SELF}`)).subarray(0, 8));
+const rank = (p: string) => toHex(sha256(utf8(`${SELF} ${p}`)).subarray(0, 8));
 
-/** Two peer names: the first is the one this node chooses to push to (lower pair rank). */
+/** Two peer names: the first is the one this node chooses to push to (lower rank of (this node, peer)). */
 function peerNames(): [string, string] {
   const a = 'peer-a';
   for (let i = 0; i < 100; i++) {
@@ -165,6 +165,67 @@ describe('exchange: the WANT wait adapts', () => {
     vi.setSystemTime(Date.now() + 60_000);
     ex.tick();
     expect(ex.wantDelayMs).toBeLessThan(WANT_DELAY_MS + 0.1);
+  });
+});
+
+describe('exchange: grafting joins the trees of the eager overlay', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('grafts the lazy peer that supplied most first copies, and prunes the graft once it carries mostly duplicates for two windows', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { ex, eagerPeer, lazyPeer, frames } = await harness();
+    const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+    const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+    const t0 = Date.now();
+    vi.setSystemTime(t0 + GRAFT_CHECK_MS);
+    ex.tick(); // a check with nothing in its window: no graft
+    expect(ex.stats.grafts).toBe(0);
+    // Control: first copies from the eager peer never graft anything.
+    for (let i = 0; i < 2 * GRAFT_MIN_ITEMS; i++) ex.offer(checkpoint(100 + i), eagerPeer);
+    vi.setSystemTime(t0 + 2 * GRAFT_CHECK_MS);
+    ex.tick();
+    expect(ex.stats.grafts).toBe(0);
+    frames(eagerPeer);
+    frames(lazyPeer);
+    // Now most first copies come from the lazy peer (the eager overlay does not reach this node).
+    vi.setSystemTime(t0 + 3 * GRAFT_CHECK_MS - GRAFT_RECENT_MS / 2);
+    for (let i = 0; i < GRAFT_MIN_ITEMS; i++) ex.offer(checkpoint(200 + i), lazyPeer);
+    for (let i = 0; i < GRAFT_MIN_ITEMS; i++) ex.offer(checkpoint(300 + i), eagerPeer);
+    vi.setSystemTime(t0 + 3 * GRAFT_CHECK_MS);
+    ex.tick();
+    expect(ex.stats.grafts).toBe(1);
+    expect(frames(lazyPeer).filter((f) => f.type === FRAME.eager).map((f) => [...f.payload])).toEqual([[1]]);
+    expect(ex.eagerPeers().has(lazyPeer)).toBe(true);
+    // The graft now carries mostly duplicates (the trees are joined another way): one window is not enough...
+    const ref = Uint8Array.from(Buffer.from(text(200).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+    const dups = () => Array.from({ length: GRAFT_MIN_ITEMS }, () => encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(9) }]));
+    await ex.serve(once(hello, ...dups()) as never, from(lazyPeer));
+    vi.setSystemTime(t0 + 4 * GRAFT_CHECK_MS);
+    ex.tick();
+    expect(ex.stats.prunes).toBe(0);
+    expect(ex.eagerPeers().has(lazyPeer)).toBe(true);
+    // ...two running are: the graft is dropped and the peer told EAGER 0.
+    await ex.serve(once(hello, ...dups()) as never, from(lazyPeer));
+    vi.setSystemTime(t0 + 5 * GRAFT_CHECK_MS);
+    ex.tick();
+    expect(ex.stats.prunes).toBe(1);
+    expect(ex.eagerPeers().has(lazyPeer)).toBe(false);
+    expect(frames(lazyPeer).filter((f) => f.type === FRAME.eager).map((f) => [...f.payload])).toEqual([[0]]);
+    expect(ex.eagerPeers().has(eagerPeer)).toBe(true); // the chosen link is never pruned
+  });
+
+  it('does not graft on lazily received items that are no longer arriving (the overlay reaches this node again)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { ex, lazyPeer } = await harness();
+    const t0 = Date.now();
+    vi.setSystemTime(t0 + GRAFT_CHECK_MS);
+    ex.tick();
+    for (let i = 0; i < 2 * GRAFT_MIN_ITEMS; i++) ex.offer(checkpoint(400 + i), lazyPeer);
+    vi.setSystemTime(t0 + 2 * GRAFT_CHECK_MS + GRAFT_RECENT_MS + 1);
+    ex.tick();
+    expect(ex.stats.grafts).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
-// The model's version 2 exchange rules (src/gossip/exchange.ts as of b193371), checked from the
+// The model's version 2 exchange rules (src/gossip/exchange.ts as of b193371; grafting, added
+// later, is off for these and checked on its own at the end), checked from the
 // engine's trace of every exchange write (`t=T ex v>p tick|answer #id triples`), its arrival
 // (`t=T ex-in #id`) and every checkpoint a node takes, recomputed here without the engine's
 // bookkeeping:
@@ -73,8 +74,9 @@ function parse(lines: readonly string[]): { writes: Write[]; textAt: Map<string,
   return { writes: out, textAt };
 }
 
-async function run(seed: number, nodes = 40, degree = 6, push = 0.25) {
-  const eng = new ModelEngine(scenario(nodes, degree, push), seed);
+async function run(seed: number, nodes = 40, degree = 6, push = 0.25, graft = false) {
+  // Without grafting unless asked: these rules are checked against a fixed eager overlay.
+  const eng = new ModelEngine(scenario(nodes, degree, push), seed, { graft });
   eng.enableTrace();
   const result = await eng.run();
   const { writes, textAt } = parse(eng.traceLines);
@@ -246,4 +248,32 @@ describe('model: gossip version 2 exchange rules (trace)', () => {
     const answered = answers.reduce((n, a) => n + a.items.length, 0);
     expect(result.exchange!.itemsAnsweringWant).toBe(answered);
   });
+});
+
+describe('model: grafting joins the eager overlay (Exchange.graftCheck)', () => {
+  for (const seed of [1, 2]) {
+    it(`seed ${seed}: the chosen links fall apart into several trees; the grafts join them into one`, async () => {
+      const { eager, result } = await run(seed, 40, 6, 0.25, true);
+      const { eager: fixed } = await run(seed, 40, 6, 0.25, false);
+      const eng = new ModelEngine(scenario(40, 6, 0.25), seed);
+      // Before anything runs: only the chosen links (EAGER_DEGREE per node), several trees.
+      const trees = (sets: Set<number>[]) => {
+        const seen = new Set<number>();
+        let n = 0;
+        for (let v = 0; v < sets.length; v++) {
+          if (seen.has(v)) continue;
+          n++;
+          const stack = [v];
+          seen.add(v);
+          while (stack.length > 0) for (const p of sets[stack.pop()!]) if (!seen.has(p)) (seen.add(p), stack.push(p));
+        }
+        return n;
+      };
+      expect(trees(Array.from({ length: 40 }, (_, v) => new Set(eng.eagerOf(v))))).toBeGreaterThan(1);
+      // At the end of the run: one tree (grafted), everything delivered.
+      expect(trees(fixed)).toBeGreaterThan(1); // without grafting they stay apart
+      expect(trees(eager)).toBe(1);
+      expect(result.deliveryRatio).toBe(1);
+    });
+  }
 });

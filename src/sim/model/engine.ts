@@ -28,7 +28,7 @@ import type { Scenario } from '../scenario.js';
 import { EventQueue } from './heap.js';
 import { mlDsa44Witnesses } from '../scenario.js';
 // Gossip version 2 (network.version: 2) is modelled with the exchange's own constants and encoders.
-import { ANNOUNCE_TTL_MS, WANT_TRIES, EAGER_DEGREE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
+import { ANNOUNCE_TTL_MS, WANT_TRIES, EAGER_DEGREE, GRAFT_CHECK_MS, GRAFT_LAZY_SHARE, GRAFT_MAX, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, PRUNE_DUP_SHARE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
 import { TIMESTAMPED_MLDSA44_SIZE } from '../../note/sigtypes/mldsa44.js';
 import { mlDsa44KeyFromSeed } from '../../note/mldsa-keys.js';
 import { Rng, latencySampler } from './prng.js';
@@ -277,6 +277,21 @@ export class ModelEngine {
   /** Per node: its adaptive WANT wait (Exchange.wantDelay) and when it last decayed. */
   private exWantDelay = new Float64Array(0);
   private exWantDelayAt = new Float64Array(0);
+  /** Per node: the peers it chose (EAGER_DEGREE) and those it grafted (Exchange.graftCheck). */
+  private readonly exChosen: Set<number>[] = [];
+  private readonly exGrafted: Set<number>[] = [];
+  /** Per node: the graft window (first copies from eager / lazy peers, lazy ones by peer, the last lazy one, the next check). */
+  private exWinEager = new Float64Array(0);
+  private exWinLazy = new Float64Array(0);
+  private exLastLazy = new Float64Array(0);
+  private exGraftNext = new Float64Array(0);
+  private readonly exLazyBy = new Map<number, Map<number, number>>();
+  /** Per node v, per peer: items v received from the peer in the window, duplicates among them, prune strikes. */
+  private readonly exLinkWin = new Map<number, Map<number, [number, number, number]>>();
+  private readonly grafting: boolean;
+  /** Grafts and prunes made (result counters). */
+  exGrafts = 0;
+  exPrunes = 0;
   /** Writes in flight: flat [kind, item, w, ...] (kind 0 item, 1 HAVE entry, 2 WANT entry; w -1: the text). */
   private readonly exWrites = new Map<number, number[]>();
   private exWriteId = 0;
@@ -323,7 +338,9 @@ export class ModelEngine {
   /** When the log signed its first branch-B checkpoint: detection times count from here. */
   private forkTime = -1;
 
-  constructor(s: Scenario, seed: number) {
+  /** opts.graft: false keeps the chosen eager links fixed (tests of the other exchange rules). */
+  constructor(s: Scenario, seed: number, opts: { graft?: boolean } = {}) {
+    this.grafting = opts.graft ?? true;
     this.s = s;
     this.sc = s.network.scoring;
     this.rng = new Rng(seed);
@@ -561,20 +578,32 @@ export class ModelEngine {
     if (this.v2) {
       this.exWantDelay = new Float64Array(this.total).fill(WANT_DELAY_MS);
       this.exWantDelayAt = new Float64Array(this.total);
+      this.exWinEager = new Float64Array(this.total);
+      this.exWinLazy = new Float64Array(this.total);
+      this.exLastLazy = new Float64Array(this.total).fill(-Infinity);
+      this.exGraftNext = new Float64Array(this.total);
+      // Each node checks at its own phase (its own stream: the other draws stay as they were).
+      const gr = new Rng((seed ^ 0x6a7f3c11) >>> 0);
+      for (let v = 0; v < this.total; v++) this.exGraftNext[v] = gr.float() * GRAFT_CHECK_MS;
       // Each node's tick phase, and its eager peers: EAGER_DEGREE chosen among its peers (the node
-      // picks by a hash of the pair; here at random), symmetric (a peer pushed to pushes back).
+      // picks by a hash of (node, peer); here at random), symmetric (a peer pushed to pushes back).
       const er = new Rng((seed ^ 0x0e2c4a9e) >>> 0);
       for (let v = 0; v < this.total; v++) {
         this.tickPhase[v] = er.float() * s.network.exchangeTickMs;
         this.eager.push(new Set());
+        this.exChosen.push(new Set());
+        this.exGrafted.push(new Set());
       }
       for (let v = 0; v < this.G; v++) {
         const deg = this.peerCount(v);
         for (let k = 0, tries = 0; k < Math.min(EAGER_DEGREE, deg) && tries < 8 * EAGER_DEGREE + 8; tries++) {
           const p = this.peerAt(v, er.int(deg));
-          if (this.eager[v].has(p)) continue;
+          // Each node's choice is its own (Exchange.rank hashes (node, peer)): two nodes may choose
+          // each other, one edge for two choices, as in the node.
+          if (this.exChosen[v].has(p)) continue;
           this.eager[v].add(p);
           this.eager[p].add(v);
+          this.exChosen[v].add(p);
           k++;
         }
       }
@@ -1630,6 +1659,12 @@ export class ModelEngine {
       if ((d.drop === 'all' || d.drop === 'checkpoints') && this.rng.float() < d.dropRate) return;
     }
     const lazy = from >= 0 && !this.eager[v].has(from);
+    if (lazy) {
+      this.exWinLazy[v]++;
+      const by = this.exSet(this.exLazyBy, v, () => new Map<number, number>());
+      by.set(from, (by.get(from) ?? 0) + 1);
+      this.exLastLazy[v] = this.now;
+    } else if (from >= 0) this.exWinEager[v]++;
     const key = this.exKey(item, w);
     const deg = this.peerCount(v);
     let any = false;
@@ -1683,6 +1718,57 @@ export class ModelEngine {
       for (let j = 0; j < keep.length; j += 3) next = Math.min(next, keep[j]);
       this.exSchedule(v, next - 1e-9);
     } else this.exHold.delete(v);
+  }
+
+  /** Exchange.graftCheck: graft the lazy peer that supplied most first copies when the eager overlay does not reach v; prune grafts that carry mostly duplicates. */
+  private exGraftCheck(v: number): void {
+    const total = this.exWinEager[v] + this.exWinLazy[v];
+    const by = this.exLazyBy.get(v);
+    if (this.exGrafted[v].size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && this.exWinLazy[v] >= GRAFT_LAZY_SHARE * total && this.now - this.exLastLazy[v] <= GRAFT_RECENT_MS && by) {
+      let best = -1;
+      let most = 0;
+      for (const [p, n] of by) {
+        if (n > most && !this.eager[v].has(p) && !this.down[p]) {
+          best = p;
+          most = n;
+        }
+      }
+      if (best >= 0) {
+        this.exGrafted[v].add(best);
+        this.eager[v].add(best);
+        this.eager[best].add(v); // EAGER 1: the peer pushes back
+        const lw = this.exLinkWin.get(v)?.get(best);
+        if (lw) lw[2] = 0;
+        this.exGrafts++;
+      }
+    }
+    for (const p of [...this.exGrafted[v]]) {
+      const lw = this.exSet(this.exSet(this.exLinkWin, v, () => new Map<number, [number, number, number]>()), p, () => [0, 0, 0] as [number, number, number]);
+      if (lw[0] >= GRAFT_MIN_ITEMS && lw[1] >= PRUNE_DUP_SHARE * lw[0]) lw[2]++;
+      else lw[2] = 0;
+      if (lw[2] >= 2) {
+        this.exGrafted[v].delete(p);
+        lw[2] = 0;
+        this.exPrunes++;
+        // The edge stays eager while either end chose or grafted the other.
+        if (!this.exChosen[v].has(p) && !this.exChosen[p].has(v) && !this.exGrafted[p].has(v)) {
+          this.eager[v].delete(p);
+          this.eager[p].delete(v);
+        }
+      }
+    }
+    // A new window: counts start again; a link with no strike is forgotten (bounded by the peers).
+    const links = this.exLinkWin.get(v);
+    if (links) {
+      for (const [p, lw] of links) {
+        if (lw[2] === 0) links.delete(p);
+        else lw[0] = lw[1] = 0;
+      }
+    }
+    this.exWinEager[v] = 0;
+    this.exWinLazy[v] = 0;
+    this.exLazyBy.delete(v);
+    this.exGraftNext[v] = this.now + GRAFT_CHECK_MS;
   }
 
   private exSchedule(v: number, at = this.now): void {
@@ -1765,6 +1851,7 @@ export class ModelEngine {
     if (this.tickAt[v] !== this.now) return; // superseded by an earlier tick
     this.tickAt[v] = -1;
     this.exDecayWantDelay(v);
+    if (this.grafting && this.now >= this.exGraftNext[v]) this.exGraftCheck(v);
     const down = this.down[v] === 1;
     this.exReleaseHolds(v);
     const wants = down ? new Map<number, Digest[]>() : this.exWants(v);
@@ -1930,6 +2017,9 @@ export class ModelEngine {
       const key = this.exKey(item, w);
       if (kind === 0) {
         known.add(key);
+        const lw = this.exSet(this.exSet(this.exLinkWin, v, () => new Map<number, [number, number, number]>()), from, () => [0, 0, 0] as [number, number, number]);
+        lw[0]++;
+        if (this.holds(v, item, w)) lw[1]++;
         if (w < 0) this.receive(v, item, from, true);
         else {
           // A peer sends cosignatures only on a text it holds: never push it that text.
