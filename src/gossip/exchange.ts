@@ -32,7 +32,8 @@ export const EAGER_DEGREE = 1;
  * few trees (about one per 12 nodes at 7 connections each), and an item crosses from one tree to
  * the next only lazily (HAVE, the WANT wait, a round trip: 1-2 s a hop). Every GRAFT_CHECK_MS a
  * node whose first copies came lazily for at least GRAFT_LAZY_SHARE of the items (at least
- * GRAFT_MIN_ITEMS) in that window, and still within the last GRAFT_RECENT_MS, makes the lazy
+ * GRAFT_MIN_ITEMS) in that window, and still within the last GRAFT_RECENT_MS, and for which
+ * eager copies did not trail (at least half of them: then the overlay reaches it, late), makes the lazy
  * peer that supplied most of them eager (an EAGER 1 frame: the edge is then used both ways),
  * up to GRAFT_MAX grafts. A graft over which at least PRUNE_DUP_SHARE of the items arrived as
  * duplicates in two windows running is redundant (the trees are joined another way) and is
@@ -352,7 +353,7 @@ export class Exchange {
   /** Peers this node grafted (GRAFT_MAX at most): pushed to like the chosen ones. */
   private readonly grafted = new Set<string>();
   /** The current graft window: first copies from eager and from lazy peers, lazy ones by peer. */
-  private win = { eager: 0, lazy: 0, lazyBy: new Map<string, number>(), lastLazyAt: 0, next: Date.now() + Math.random() * GRAFT_CHECK_MS };
+  private win = { eager: 0, lazy: 0, trailing: 0, lazyBy: new Map<string, number>(), lastLazyAt: 0, next: Date.now() + Math.random() * GRAFT_CHECK_MS };
   /** Bytes written and frames, for metrics and tests. */
   readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
@@ -619,6 +620,7 @@ export class Exchange {
           s.winDups++;
           // An item this node had asked for came again: the WANT beat the eager copy.
           if ((this.announced.get(refHex)?.items.get(label)?.n ?? 0) > 0) {
+            this.win.trailing++;
             this.decayWantDelay(Date.now());
             this.wantDelay = Math.min(WANT_DELAY_MAX_MS, this.wantDelay + WANT_DELAY_STEP_MS);
           }
@@ -840,7 +842,10 @@ export class Exchange {
   private graftCheck(now: number): void {
     const w = this.win;
     const total = w.eager + w.lazy;
-    if (this.grafted.size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && w.lazy >= GRAFT_LAZY_SHARE * total && now - w.lastLazyAt <= GRAFT_RECENT_MS) {
+    // Eager copies that trail what this node fetched lazily mean the overlay reaches it, late (a
+    // loaded node or path): grafting would only add duplicates, so it waits (the WANT wait adapts).
+    const late = w.trailing * 2 >= w.lazy;
+    if (!late && this.grafted.size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && w.lazy >= GRAFT_LAZY_SHARE * total && now - w.lastLazyAt <= GRAFT_RECENT_MS) {
       let best: string | undefined;
       let most = 0;
       for (const [p, n] of w.lazyBy) {
@@ -873,7 +878,7 @@ export class Exchange {
       }
     }
     for (const s of this.sessions.values()) s.winItems = s.winDups = 0;
-    this.win = { eager: 0, lazy: 0, lazyBy: new Map(), lastLazyAt: w.lastLazyAt, next: now + GRAFT_CHECK_MS };
+    this.win = { eager: 0, lazy: 0, trailing: 0, lazyBy: new Map(), lastLazyAt: w.lastLazyAt, next: now + GRAFT_CHECK_MS };
   }
 
   /** Peers this node pushes to: its EAGER_DEGREE lowest-ranked peers, its grafts, and every peer that pushes to it. */

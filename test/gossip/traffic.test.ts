@@ -216,6 +216,44 @@ describe('exchange: grafting joins the trees of the eager overlay', () => {
     expect(ex.eagerPeers().has(eagerPeer)).toBe(true); // the chosen link is never pruned
   });
 
+  it('does not graft when the eager copies trail what it fetched lazily (the overlay reaches it, late)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { ex, eagerPeer, lazyPeer, frames } = await harness();
+    const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+    const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+    const t0 = Date.now();
+    vi.setSystemTime(t0 + GRAFT_CHECK_MS);
+    ex.tick(); // a check: the next one is at t0 + 2 windows
+    // Within one window: GRAFT_MIN_ITEMS lines announced by the lazy peer, fetched with WANT, and
+    // (trail) the eager peer's copies arriving after them.
+    const batch = async (base: number, at: number, trail: boolean) => {
+      vi.setSystemTime(at);
+      const refs = Array.from({ length: GRAFT_MIN_ITEMS }, (_, i) => {
+        ex.offer(checkpoint(base + i)); // the text is here; w1's line is only announced
+        return Uint8Array.from(Buffer.from(text(base + i).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+      });
+      await ex.serve(once(hello, encodeDigests(FRAME.have, refs.map((ref) => ({ ref, text: true, bits: Uint8Array.of(0b10), pq: new Uint8Array(0) })))) as never, from(lazyPeer));
+      vi.setSystemTime(at + 1500);
+      ex.tick();
+      expect(frames(lazyPeer).map((f) => f.type)).toContain(FRAME.want);
+      for (let i = 0; i < refs.length; i++) {
+        const line = encodeCosigs(refs[i], [{ index: 1, sig: new Uint8Array(72).fill(i + 1) }]);
+        await ex.serve(once(hello, line) as never, from(lazyPeer));
+        ex.offer(cosig(base + i, LABELS[1]), lazyPeer); // what the service does with a new line: a first copy taken lazily
+        if (trail) await ex.serve(once(hello, line) as never, from(eagerPeer)); // the eager copy, late
+      }
+    };
+    await batch(500, t0 + 2 * GRAFT_CHECK_MS - GRAFT_RECENT_MS - 1500 + 100, true);
+    vi.setSystemTime(t0 + 2 * GRAFT_CHECK_MS);
+    ex.tick();
+    expect(ex.stats.grafts).toBe(0);
+    // The control: the same without the trailing eager copies grafts.
+    await batch(600, t0 + 3 * GRAFT_CHECK_MS - GRAFT_RECENT_MS - 1500 + 100, false);
+    vi.setSystemTime(t0 + 3 * GRAFT_CHECK_MS);
+    ex.tick();
+    expect(ex.stats.grafts).toBe(1);
+  });
+
   it('does not graft on lazily received items that are no longer arriving (the overlay reaches this node again)', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { ex, lazyPeer } = await harness();

@@ -283,6 +283,7 @@ export class ModelEngine {
   /** Per node: the graft window (first copies from eager / lazy peers, lazy ones by peer, the last lazy one, the next check). */
   private exWinEager = new Float64Array(0);
   private exWinLazy = new Float64Array(0);
+  private exWinTrailing = new Float64Array(0);
   private exLastLazy = new Float64Array(0);
   private exGraftNext = new Float64Array(0);
   private readonly exLazyBy = new Map<number, Map<number, number>>();
@@ -580,6 +581,7 @@ export class ModelEngine {
       this.exWantDelayAt = new Float64Array(this.total);
       this.exWinEager = new Float64Array(this.total);
       this.exWinLazy = new Float64Array(this.total);
+      this.exWinTrailing = new Float64Array(this.total);
       this.exLastLazy = new Float64Array(this.total).fill(-Infinity);
       this.exGraftNext = new Float64Array(this.total);
       // Each node checks at its own phase (its own stream: the other draws stay as they were).
@@ -1724,7 +1726,8 @@ export class ModelEngine {
   private exGraftCheck(v: number): void {
     const total = this.exWinEager[v] + this.exWinLazy[v];
     const by = this.exLazyBy.get(v);
-    if (this.exGrafted[v].size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && this.exWinLazy[v] >= GRAFT_LAZY_SHARE * total && this.now - this.exLastLazy[v] <= GRAFT_RECENT_MS && by) {
+    const late = this.exWinTrailing[v] * 2 >= this.exWinLazy[v]; // the overlay reaches v, late: no graft
+    if (!late && this.exGrafted[v].size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && this.exWinLazy[v] >= GRAFT_LAZY_SHARE * total && this.now - this.exLastLazy[v] <= GRAFT_RECENT_MS && by) {
       let best = -1;
       let most = 0;
       for (const [p, n] of by) {
@@ -1767,6 +1770,7 @@ export class ModelEngine {
     }
     this.exWinEager[v] = 0;
     this.exWinLazy[v] = 0;
+    this.exWinTrailing[v] = 0;
     this.exLazyBy.delete(v);
     this.exGraftNext[v] = this.now + GRAFT_CHECK_MS;
   }
@@ -2030,6 +2034,7 @@ export class ModelEngine {
             this.exOffer(v, item, w, from);
           } else if ((this.exAnn.get(v * this.W * 32 + item)?.items.get(w)?.n ?? 0) > 0) {
             // A duplicate of an item v fetched with a WANT: the WANT beat the eager copy, wait longer.
+            this.exWinTrailing[v]++;
             this.exDecayWantDelay(v);
             this.exWantDelay[v] = Math.min(WANT_DELAY_MAX_MS, this.exWantDelay[v] + WANT_DELAY_STEP_MS);
           }
