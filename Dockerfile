@@ -27,6 +27,11 @@ ENV NODE_ENV=production
 # Caps V8's young generation: about 10 MiB less RSS at idle and 26-30 MiB less under sequential
 # load, for 5-18 % more CPU per request (docs/operator-guide.md, "Memory"). Set NODE_OPTIONS to change it.
 ENV NODE_OPTIONS=--max-semi-space-size=2
+# glibc malloc: blocks of 32 KiB and more (V8's compiler zones) get their own mappings, given back
+# when freed, instead of leaving holes in the malloc heaps: 1.5-6 MiB less RSS at idle and 12-20 MiB
+# less after traffic on Node 24 and 26, for about 3 % more CPU per request (docs/operator-guide.md,
+# "Memory"). `-e GLIBC_TUNABLES=` gives glibc's defaults back.
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

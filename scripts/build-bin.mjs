@@ -1,7 +1,8 @@
 // Bundles the CLI (dist/src/cli/main.js, compiled by tsc) into dist/bin/ for the installed
 // `gossip-witness` command: one minified ESM graph with a chunk per lazily loaded command, instead
 // of about 170 modules (zod alone is 95). Measured idle RSS of `serve` after a full GC: 74 -> 68 MiB
-// (bench/results/witness-http.md, "Bundled CLI"). Same code as dist/src: only the packaging differs.
+// (bench/results/witness-http.md, "Bundled CLI"). Same code as dist/src: only the packaging differs,
+// and two builtins that bundled packages require but serve never uses load on first use (LAZY_BUILTINS).
 //
 // Kept outside the bundle: native addons and packages that load files at run time (classic-level,
 // pino and its worker transports), libp2p (loaded only for a `p2p:` config), pg, and the tools
@@ -23,6 +24,39 @@ const EXTERNAL = [
   // factories, so never) and inject (tests). Outside the bundle, their source is not even loaded.
   '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request',
 ];
+
+/**
+ * Builtins that bundled CommonJS code requires at load time but a witness never uses: fastify's
+ * lib/server.js takes https and http2 only for its `https:` and `http2:` options (serve gives
+ * neither), prom-client's Pushgateway (never used) takes https, and https pulls in tls. On Node 24
+ * and 26 that is about 2.5 MiB of serve's idle RSS (issue 14; BENCHMARKS.md, "Idle RSS on Node
+ * 20, 24, 26"). Here each such require() gets a stand-in that loads the real module on first use
+ * (any property read), so the code behaves the same, only later. ESM imports are left as they are.
+ */
+const LAZY_BUILTINS = ['https', 'http2'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+      if (args.kind !== 'require-call') return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `let m;
+const real = () => (m ??= require(${JSON.stringify('node:' + args.path)}));
+module.exports = new Proxy({}, {
+  get: (_, k) => real()[k],
+  has: (_, k) => k in real(),
+  ownKeys: () => Reflect.ownKeys(real()),
+  getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(real(), k); if (d) d.configurable = true; return d; },
+});
+`,
+    }));
+  },
+};
 
 /** The tools commands stay outside: the node package ships without them (see src/cli/tools.ts). */
 const TOOL_FILES = new Set(['./simulate.js', './launch.js']);
@@ -62,7 +96,7 @@ const result = await build({
   // (`node dist/src/cli/main.js` for readable stack traces).
   sourcemap: false,
   external: EXTERNAL,
-  plugins: [originalUrls],
+  plugins: [originalUrls, lazyBuiltins],
   // Bundled CommonJS packages (fastify, prom-client, ...) call require() for Node's builtins.
   banner: { js: "import { createRequire as __gwRequire } from 'node:module'; const require = __gwRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -185,10 +185,21 @@ export interface ServeChild {
   output: () => string;
 }
 
-/** Spawns `serve` and waits (bounded) for its "witness listening" line. */
-export async function startServe(runner: Runner, config: string, opts: { logLevel?: string; nodeArgs?: string[] } = {}): Promise<ServeChild> {
+/**
+ * Spawns `serve` and waits (bounded) for its "witness listening" line. `node` is the runtime
+ * (default: this process's), `env` is added to this process's environment.
+ */
+export async function startServe(
+  runner: Runner,
+  config: string,
+  opts: { logLevel?: string; nodeArgs?: string[]; node?: string; env?: Record<string, string> } = {},
+): Promise<ServeChild> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...serveArgs(runner, config, opts.logLevel)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.node ?? process.execPath, [...(opts.nodeArgs ?? []), ...serveArgs(runner, config, opts.logLevel)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  });
   children.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
     child.once('exit', (code, signal) => {
