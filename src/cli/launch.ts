@@ -14,6 +14,11 @@ const textLogger: ShutdownLogger = {
   error: (a: object | string, msg?: string) => process.stderr.write(`${typeof a === 'string' ? a : (msg ?? '')}\n`),
 };
 
+/** A dual-key witness's further keys, one line each after its main line (which keeps one vkey, as tools parse it). */
+function alsoVkeys(w: { name: string; vkey: string; vkeys?: readonly string[] }): string {
+  return (w.vkeys ?? []).filter((v) => v !== w.vkey).map((v) => `witness ${w.name}: also vkey ${v}\n`).join('');
+}
+
 export function registerLaunch(program: Command): void {
   program
     .command('launch')
@@ -46,12 +51,12 @@ export function registerLaunch(program: Command): void {
           throw new UsageError((e as Error).message);
         }
         for (const l of prepared.logs) process.stdout.write(`log ${l.name}: key ${l.keyFile} origin ${JSON.stringify(l.origin)} vkey ${l.key.vkey}\n`);
-        for (const w of prepared.witnesses) process.stdout.write(`witness ${w.name}: config ${w.configFile} vkey ${w.vkey} p2p ${w.p2pAddr}\n`);
+        for (const w of prepared.witnesses) process.stdout.write(`witness ${w.name}: config ${w.configFile} vkey ${w.vkey} p2p ${w.p2pAddr}\n${alsoVkeys(w)}`);
         return;
       }
       const net = await launch({ network, ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });
       for (const [name, l] of net.logs) process.stdout.write(`log ${name}: ${l.url} origin ${JSON.stringify(l.origin)} vkey ${l.vkey}\n`);
-      for (const w of net.witnesses) process.stdout.write(`witness ${w.name}: ${w.url} vkey ${w.vkey} p2p ${w.p2pAddr}\n`);
+      for (const w of net.witnesses) process.stdout.write(`witness ${w.name}: ${w.url} vkey ${w.vkey} p2p ${w.p2pAddr}\n${alsoVkeys(w)}`);
       process.stdout.write(`data in ${net.dir}; Ctrl-C stops everything\n`);
       await waitForShutdown(() => net.stop(), textLogger);
     });

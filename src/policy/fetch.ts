@@ -270,11 +270,18 @@ export async function gatherCosignatures(policy: Policy, origin: string, opts: G
 
   // 1. Fetch.
   const groups = new Map<string, Group>();
+  // Several policy witnesses can share one URL (a dual-key witness listed once per key): ask it once.
+  const answers = new Map<string, ReturnType<typeof get>>();
+  const getOnce = (url: string): ReturnType<typeof get> => {
+    let p = answers.get(url);
+    if (!p) answers.set(url, (p = get(fetchImpl, url, timeoutMs, maxBytes)));
+    return p;
+  };
   /** Fetches url, checks the answer (2.) and merges it into groups under the source's label. */
   const collect = async (label: string, url: string, notFound: ResponseStatus): Promise<{ status: ResponseStatus; detail: string; size?: bigint }> => {
     let r: { status: number; ok: boolean; body: Uint8Array };
     try {
-      r = await get(fetchImpl, url, timeoutMs, maxBytes);
+      r = await getOnce(url);
     } catch (e) {
       return { status: 'network-error', detail: (e as Error).message || String(e) };
     }

@@ -2,7 +2,7 @@
 // distributors served by the project's own routes (src/http/distributor.ts) on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,10 @@ beforeAll(async () => {
   noUrls = join(tmp, 'policy-no-urls');
   writeFileSync(noUrls, net.policy(['group g 2 w0 w1 w2', 'quorum g']));
 });
-afterAll(() => Promise.all([witnesses.stop(), honest.stop(), partial.stop(), forked.stop()]));
+afterAll(async () => {
+  await Promise.all([witnesses.stop(), honest.stop(), partial.stop(), forked.stop()]);
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 describe.concurrent('gossip-witness fetch --distributor', () => {
   it('exit 0: checkpoint.N from a distributor, verified; the witnesses are not asked', async () => {

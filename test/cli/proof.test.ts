@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,7 @@ function spawnCli(args: string[], stdin?: string): Promise<{ code: number | null
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'gw-proof-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let fileNo = 0;
 function file(text: string): string {
   const p = join(tmp, `in${fileNo++}.json`);

@@ -1,7 +1,7 @@
 // `gossip-witness verify` and `gossip-witness fetch`, run as processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,7 @@ async function cli(args: string[], stdin = ''): Promise<Run> {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'gw-verify-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 function file(content: string | Uint8Array): string {
   const p = join(tmp, `f${n++}`);

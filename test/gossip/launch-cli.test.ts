@@ -66,6 +66,14 @@ describe('gossip-witness launch', () => {
     const c0 = loadConfig(join(dir, 'pq-prep', 'w0', 'witness.yaml'));
     expect(c0.p2p).toMatchObject({ version: 2, meshDegree: 3 });
     expect((c0.witnesses ?? []).map((w) => w.vkey)).toEqual([vkeyOf('w1')]);
+    expect(r.out()).not.toMatch(/also vkey/);
+    // A dual-key witness: its first vkey on its line, the other on an "also vkey" line.
+    writeFileSync(file, PQ_NET.replace('keyType: ml-dsa-44', 'keyType: [ed25519, ml-dsa-44]'));
+    const rd = run(['launch', '--network', file, '--prepare', 'local', '--dir', join(dir, 'pq-dual')]);
+    expect(await rd.exited).toBe(0);
+    const main = new RegExp('^witness w1: config \\S+ vkey (\\S+)', 'm').exec(rd.out())![1]!;
+    const also = [...rd.out().matchAll(/^witness w1: also vkey (\S+)$/gm)].map((m) => m[1]!);
+    expect([parseVkey(main).type, also.map((v) => parseVkey(v).type)]).toEqual([0x04, [0x06]]);
     // A per-witness setting overrides the network's; a bad one names the field.
     writeFileSync(file, PQ_NET.replace('{ name: w0 }', '{ name: w0, gossip: { version: 1 } }'));
     const r2 = run(['launch', '--network', file, '--prepare', 'local', '--dir', join(dir, 'pq-prep2')]);

@@ -175,4 +175,19 @@ describe('gathering cosignatures from the policy witnesses', () => {
     expect(seen).toHaveLength(3);
     expect(seen[0]).toBe(monitoringUrl(server.url(0), ORIGIN));
   });
+
+  it('witnesses that share a URL (one witness listed once per key) are asked once, each still counted', async () => {
+    const seen: string[] = [];
+    const note = net.cosigned([0, 1, 2]);
+    const fake = async (url: string) => {
+      seen.push(url);
+      return new Response(note);
+    };
+    // w1 and w2 listed at w0's URL: one request there answers for all three.
+    const shared = policyText.replace(server.url(1), server.url(0)).replace(server.url(2), server.url(0));
+    const r = await gatherCosignatures(parsePolicy(shared), ORIGIN, { fetch: fake });
+    expect(seen).toEqual([monitoringUrl(server.url(0), ORIGIN)]);
+    expect(r.responses.map((x) => [x.witness, x.status])).toEqual([['w0', 'ok'], ['w1', 'ok'], ['w2', 'ok']]);
+    expect(r.ok).toBe(true);
+  });
 });
