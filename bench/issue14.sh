@@ -56,9 +56,10 @@ for major in 20 24 26; do
   "$node" --import tsx bench/mldsa.bench.ts --seconds "$MLDSA_S" > "$RAW/mldsa-$major.md"
   "$node" --import tsx bench/witness-http.bench.ts --skip-concurrent --skip-many --seq-count "$SEQ" --repeat "$REPEAT" \
     "${SIGSUM[@]}" "${SERVE_ARGS[@]}" --out "$RAW/ed-$major.md" > "$RAW/ed-$major.log"
-  if [ "$major" = 20 ]; then pqseq=$PQ_SEQ20; bodies=$BODIES20; else pqseq=$PQ_SEQ; bodies=$BODIES; fi
+  # Node 20 signs ML-DSA-44 with noble (about 220 accepted/s): no paced run at the target rate there.
+  if [ "$major" = 20 ]; then pqseq=$PQ_SEQ20; bodies=$BODIES20; rate=(); else pqseq=$PQ_SEQ; bodies=$BODIES; rate=(--rate 700); fi
   "$node" --import tsx bench/witness-http.bench.ts --ml-dsa --skip-sigsum --skip-many --seq-count "$pqseq" --repeat 1 \
-    --duration "$DUR" --bodies-per-log "$bodies" "${SERVE_ARGS[@]}" --out "$RAW/pq-$major.md" > "$RAW/pq-$major.log"
+    --duration "$DUR" --bodies-per-log "$bodies" "${rate[@]}" "${SERVE_ARGS[@]}" --out "$RAW/pq-$major.md" > "$RAW/pq-$major.log"
   PATH=${PATH#"${BIN[$major]}:"}
 done
 echo "$(load)" > "$RAW/load-end"
@@ -103,7 +104,9 @@ const ed = Object.fromEntries(majors.map((m) => [m, rows(R(`ed-${m}.md`))]));
 const pq = Object.fromEntries(majors.map((m) => [m, rows(R(`pq-${m}.md`))]));
 const gw = (rs) => find(rs, (r) => r[0] === 'gossip-witness');
 const ss = (rs) => find(rs, (r) => r[0].startsWith('sigsum-witness'));
-const conc = (rs) => find(rs, (r) => /^[0-9,]+$/.test(r[0]));
+// (2)'s rows, without their first cell (what was offered): requests, accepted/s, p50, p90, p99, ...
+const conc = (rs) => find(rs, (r) => r[0] === 'as fast as answered').slice(1);
+const paced = (rs) => find(rs, (r) => r[0].startsWith('paced')).slice(1);
 const line = (name, f) => o.push(`| ${name} | ${majors.map((m) => f(m) ?? '—').join(' | ')} |`);
 line('Ed25519 only, 1 log sequential: gossip-witness req/s', (m) => gw(ed[m])[2]);
 line('… server CPU ms/req', (m) => gw(ed[m])[5]);
@@ -124,8 +127,10 @@ line('… p50 / p99 ms', (m) => conc(pq[m]).length ? `${conc(pq[m])[2]} / ${conc
 line('… server CPU ms/req', (m) => conc(pq[m])[6]);
 line('… RSS MiB idle / after (peak)', (m) => conc(pq[m])[7]);
 line('… every 200 verified / sent', (m) => conc(pq[m])[8]);
+line('… paced at 700/s offered: accepted/s', (m) => paced(pq[m])[1]);
+line('… p50 / p99 ms (from each request\'s due time)', (m) => paced(pq[m]).length ? `${paced(pq[m])[2]} / ${paced(pq[m])[4]}` : undefined);
 o.push('');
-o.push('Load generator included on the same 2 cores. Target (issue 14, Node 26): ≥ 700 accepted/s with p99 < 100 ms for 50 logs with both keys; server CPU per request ≤ 1.2× sigsum-witness\'s; RSS ≤ 64 MiB without gossip.');
+o.push('Load generator included on the same 2 cores. Target (issue 14, Node 26): ≥ 700 accepted/s with p99 < 100 ms for 50 logs with both keys (as fast as answered, p99 is only 50 clients / throughput: the paced run gives p99 at 700/s offered); server CPU per request ≤ 1.2× sigsum-witness\'s; RSS ≤ 64 MiB without gossip.');
 o.push('');
 o.push('## Raw output per runtime');
 for (const m of majors) {

@@ -11,7 +11,10 @@
 //    checkpoint to the witness (not timed), prints "ready" and waits for "go" on stdin.
 // 2. Timed: sequential = one keep-alive connection, one request at a time, `count` requests;
 //    concurrent = one keep-alive connection and one client per log, each advancing its log
-//    request after request, for `durationMs`. The client is a minimal HTTP/1.1 client over
+//    request after request, for `durationMs`. With `ratePerSecond` (concurrent only) the clients
+//    are paced instead: log k's request i is due at start + (i + k / logs) * logs / rate, and
+//    its latency counts from that due time, not from when it could be sent (a late answer delays
+//    the next request, and that wait is counted: no coordinated omission, as wrk2). The client is a minimal HTTP/1.1 client over
 //    net.Socket writing precomputed request bytes, so that it costs the 2-core machine as little
 //    CPU as possible.
 // 3. Prints one JSON line with the results, after checking EVERY response: the status must be
@@ -41,6 +44,8 @@ export interface LoadSpec {
   mode: 'sequential' | 'concurrent';
   count?: number;
   durationMs?: number;
+  /** Concurrent mode: offered requests per second over all logs (paced), instead of as fast as possible. */
+  ratePerSecond?: number;
   bodiesPerLog: number;
   logs: LoadLog[];
   witnessVkeys: string[];
@@ -330,14 +335,22 @@ async function main(): Promise<void> {
   const oks: [number, number, Buffer][] = [];
   let exhausted = 0;
 
+  const pace = spec.mode === 'concurrent' && spec.ratePerSecond !== undefined && spec.ratePerSecond > 0 ? spec.ratePerSecond : undefined;
   const start = performance.now();
   const deadline = spec.mode === 'concurrent' ? start + (spec.durationMs ?? 20_000) : Infinity;
   await Promise.all(
     prepared.map(async (p, li) => {
       const c = conns[li];
       let i = 0;
+      const interval = pace === undefined ? 0 : (prepared.length * 1000) / pace;
       for (; i < p.requests.length && performance.now() < deadline; i++) {
-        const t = performance.now();
+        let t = performance.now();
+        if (pace !== undefined) {
+          const due = start + (i + li / prepared.length) * interval;
+          if (due >= deadline) break;
+          if (due > t) await new Promise((r) => setTimeout(r, due - t));
+          t = due;
+        }
         let r: Response;
         try {
           r = await c.request(p.requests[i]);

@@ -9,6 +9,9 @@
 //   --logs N             logs in the concurrent workload (default 50)
 //   --duration S         concurrent workload duration in seconds (default 20)
 //   --bodies-per-log N   precomputed bodies per log in the concurrent workload (default 2500)
+//   --rate R             also run the concurrent workload paced at R requests/s offered over all logs
+//                        (latency from each request's due time, as wrk2): p99 at a given rate, beside
+//                        p99 at saturation (where latency is only concurrency / throughput)
 //   --many N             logs for the open-time measurement (default 40000)
 //   --skip-sigsum / --skip-concurrent / --skip-many / --skip-sequential
 //   --runner bin|dist|tsx  how serve runs: bin = bin/gossip-witness.js, the bundled CLI as installed
@@ -62,6 +65,8 @@ const REPEAT = Number(opt('repeat', '3'));
 const LOGS = Number(opt('logs', '50'));
 const DURATION_S = Number(opt('duration', '20'));
 const BODIES_PER_LOG = Number(opt('bodies-per-log', '2500'));
+const RATE = Number(opt('rate', '0'));
+if (!(RATE >= 0)) throw new Error('--rate must be a number of requests per second');
 const MANY = Number(opt('many', '40000'));
 const RUNNER = opt('runner', 'bin') as Runner;
 const ML_DSA = flag('ml-dsa');
@@ -283,7 +288,7 @@ async function sequential(): Promise<{ ours: Measured[]; sigsum: Measured[] }> {
   return { ours, sigsum };
 }
 
-async function concurrent(): Promise<Measured> {
+async function concurrent(rate?: number): Promise<Measured> {
   const logs: LoadLog[] = [];
   const vkeys: string[] = [];
   for (let i = 0; i < LOGS; i++) {
@@ -295,8 +300,8 @@ async function concurrent(): Promise<Measured> {
   const dir = mkdtempSync(join(BASE, 'gw-bench-conc-'));
   const server = await startOurs(dir, logsYaml(logs.map((l, i) => ({ origin: l.origin, vkey: vkeys[i] }))));
   try {
-    const m = await runLoad(server, { mode: 'concurrent', durationMs: DURATION_S * 1000, bodiesPerLog: BODIES_PER_LOG, logs });
-    console.log(`concurrent ${LOGS} logs: ${m.load.okPerSecond.toFixed(0)} accepted/s, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, CPU ${m.cpuMsPerRequest.toFixed(3)} ms/req ${JSON.stringify(m.threads)}, RSS idle ${m.idleRssMiB.toFixed(0)} MiB, after ${m.rssMiB.toFixed(0)} MiB (peak ${m.hwmMiB.toFixed(0)}); ${JSON.stringify(m.load.statuses)}, verified ${m.load.verified}, exhausted ${m.load.exhausted}`);
+    const m = await runLoad(server, { mode: 'concurrent', durationMs: DURATION_S * 1000, bodiesPerLog: BODIES_PER_LOG, logs, ...(rate ? { ratePerSecond: rate } : {}) });
+    console.log(`concurrent ${LOGS} logs${rate ? `, paced at ${rate}/s offered` : ''}: ${m.load.okPerSecond.toFixed(0)} accepted/s, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, CPU ${m.cpuMsPerRequest.toFixed(3)} ms/req ${JSON.stringify(m.threads)}, RSS idle ${m.idleRssMiB.toFixed(0)} MiB, after ${m.rssMiB.toFixed(0)} MiB (peak ${m.hwmMiB.toFixed(0)}); ${JSON.stringify(m.load.statuses)}, verified ${m.load.verified}, exhausted ${m.load.exhausted}`);
     if (m.load.errors.length) console.log('  errors: ' + m.load.errors.join('\n  '));
     return m;
   } finally {
@@ -383,6 +388,7 @@ async function main(): Promise<void> {
 
   const seq = flag('skip-sequential') ? undefined : await sequential();
   const conc = flag('skip-concurrent') ? undefined : await concurrent();
+  const paced = flag('skip-concurrent') || RATE === 0 ? undefined : await concurrent(RATE);
   const many = flag('skip-many') ? undefined : await manyLogs();
   const loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
 
@@ -410,12 +416,15 @@ async function main(): Promise<void> {
     out.push('');
   }
   if (conc) {
-    const l = conc.load;
     out.push(`### (2) ${LOGS} logs, one client (one keep-alive connection) each, concurrently for ${DURATION_S} s`);
     out.push('');
-    out.push('| requests | accepted/s | p50 ms | p90 ms | p99 ms | max ms | server CPU ms/req | server RSS MiB idle / after (peak) | 200 + verified / sent | clients out of bodies |');
-    out.push('|---|---|---|---|---|---|---|---|---|---|');
-    out.push(`| ${f0(l.requests)} | ${f0(l.okPerSecond)} | ${f2(l.p50Ms)} | ${f2(l.p90Ms)} | ${f2(l.p99Ms)} | ${f2(l.maxMs)} | ${conc.cpuMsPerRequest.toFixed(3)} | ${f0(conc.idleRssMiB)} / ${f0(conc.rssMiB)} (${f0(conc.hwmMiB)}) | ${l.verified} / ${l.requests} | ${l.exhausted} |`);
+    out.push('| offered | requests | accepted/s | p50 ms | p90 ms | p99 ms | max ms | server CPU ms/req | server RSS MiB idle / after (peak) | 200 + verified / sent | clients out of bodies |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const [offered, r] of [['as fast as answered', conc], [`paced, ${RATE}/s (latency from due time)`, paced]] as const) {
+      if (!r) continue;
+      const l = r.load;
+      out.push(`| ${offered} | ${f0(l.requests)} | ${f0(l.okPerSecond)} | ${f2(l.p50Ms)} | ${f2(l.p90Ms)} | ${f2(l.p99Ms)} | ${f2(l.maxMs)} | ${r.cpuMsPerRequest.toFixed(3)} | ${f0(r.idleRssMiB)} / ${f0(r.rssMiB)} (${f0(r.hwmMiB)}) | ${l.verified} / ${l.requests} | ${l.exhausted} |`);
+    }
     out.push('');
   }
   if (many) {

@@ -8,12 +8,31 @@ for (let i = 0; i < B64_ALPHABET.length; i++) B64_VALUE[B64_ALPHABET.charCodeAt(
 const HEX_DIGITS = '0123456789abcdef';
 const HEX_BYTE: string[] = Array.from({ length: 256 }, (_, i) => HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15]);
 
+// Node's native base64 where there is one (10-20x faster on a 3 KB ML-DSA-44 line than the
+// loops below); browsers take the portable code. Found at run time, never imported.
+type NativeBuffer = { from(s: string, enc: 'base64'): Uint8Array & { toString(enc: 'base64'): string }; from(b: ArrayBufferLike, off: number, len: number): { toString(enc: 'base64'): string } };
+const NATIVE = (globalThis as { Buffer?: NativeBuffer }).Buffer;
+
 /**
  * Strict standard base64 (RFC 4648 §4, padding required), as Go's base64.StdEncoding:
  * rejects any character outside the alphabet (Node's decoder would silently skip it).
  * Non-zero trailing bits are tolerated like Go (the decoded bytes are the same).
  */
 export function decodeBase64(s: string): Uint8Array | null {
+  if (s.length % 4 !== 0) return null;
+  if (NATIVE !== undefined) {
+    // Node's decoder is lenient (it skips foreign characters, takes URL-safe ones and missing
+    // padding), so its answer counts only when re-encoding it gives back exactly s: then s is
+    // canonical base64, which the strict path below accepts with the same bytes. Anything else
+    // (invalid, or valid with non-zero trailing bits) is decided by the strict path.
+    const b = NATIVE.from(s, 'base64');
+    if (b.toString('base64') === s) return new Uint8Array(b);
+  }
+  return decodeBase64Portable(s);
+}
+
+/** decodeBase64 without the native fast path (exported for tests that compare the two). */
+export function decodeBase64Portable(s: string): Uint8Array | null {
   if (s.length % 4 !== 0 || !B64_RE.test(s)) return null;
   const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   if (s.indexOf('=') !== -1 && s.indexOf('=') < s.length - pad) return null;
@@ -34,6 +53,11 @@ export function decodeBase64(s: string): Uint8Array | null {
 }
 
 export function encodeBase64(b: Uint8Array): string {
+  return NATIVE !== undefined ? NATIVE.from(b.buffer, b.byteOffset, b.byteLength).toString('base64') : encodeBase64Portable(b);
+}
+
+/** encodeBase64 without the native fast path (exported for tests that compare the two). */
+export function encodeBase64Portable(b: Uint8Array): string {
   let out = '';
   let i = 0;
   for (; i + 2 < b.length; i += 3) {

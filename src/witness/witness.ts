@@ -213,6 +213,8 @@ export class Witness {
   private readonly locks = new KeyedMutex();
   /** add() calls in progress (signature checks go off the main thread when there are several). */
   private inflight = 0;
+  /** Per origin, the stored cosigned note whose own timestamps signChecked has already noted. */
+  private readonly timestampNoted = new Map<string, string>();
   private readonly budgets = new Map<string, TokenBucket>();
   /** Suspect records are rate-limited per origin: anyone can send a junk proof. */
   private readonly suspectBudgets = new Map<string, TokenBucket>();
@@ -363,9 +365,11 @@ export class Witness {
     const signed = await this.signChecked(opened.textBytes, origin, state);
     if ('kind' in signed) return signed;
     const { lines } = signed;
+    let cosignedNext: string | undefined;
     if (advances) {
       const logSigned = opened.text + '\n' + opened.verified.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
-      const next: LogState = { size: cp.size, root: cp.root, note: logSigned, cosigned: logSigned + lines, updatedAt: this.now() };
+      cosignedNext = logSigned + lines;
+      const next: LogState = { size: cp.size, root: cp.root, note: logSigned, cosigned: cosignedNext, updatedAt: this.now() };
       // SPEC: "The witness MUST persist the new checkpoint before responding." A failed write
       // rejects (StoreFailure → 503): the lines above are dropped, never released.
       const cas = await this.io('write', origin, () => this.store.compareAndSet(origin, storedSize, next));
@@ -374,6 +378,7 @@ export class Witness {
       budget?.take();
     }
     this.noteSigned(signed.latest);
+    if (advances) this.markNoted(origin, cosignedNext!);
     this.onEvent({ type: 'cosigned', origin, size: cp.size, advanced: advances });
     return { kind: 'cosigned', origin, checkpoint: cp, lines, advanced: advances };
   }
@@ -526,7 +531,11 @@ export class Witness {
    */
   private async signChecked(text: Uint8Array, origin: string, state: LogState | undefined): Promise<{ lines: string; latest: bigint } | AddResult> {
     // The stored state may carry a newer own cosignature than any seen so far (restored from peers).
-    if (state) this.noteSigned(this.ownTimestamp(state.cosigned));
+    // Parsed once per stored note: a note this witness just wrote was noted when it signed it.
+    if (state && this.timestampNoted.get(origin) !== state.cosigned) {
+      this.noteSigned(this.ownTimestamp(state.cosigned));
+      this.markNoted(origin, state.cosigned);
+    }
     const newest = await this.io('read', origin, () => this.newestSignedTimestamp());
     // Issue 14: one line per key (cosignature/v1 and ML-DSA-44 subtree/v1), all computed here,
     // before the caller's one durable write. SPEC (tlog-witness): "If the cosignature format
@@ -566,6 +575,12 @@ export class Witness {
     if (behind === this.clockIsBehind) return;
     this.clockIsBehind = behind;
     this.onEvent({ type: 'clock', behind, nowSeconds: Number(nowSeconds), newestSeconds: Number(newestSeconds) });
+  }
+
+  private markNoted(origin: string, cosigned: string): void {
+    // Bounded: a store that does not keep states in memory would otherwise hold one note per log here.
+    if (this.timestampNoted.size >= 1024 && !this.timestampNoted.has(origin)) this.timestampNoted.clear();
+    this.timestampNoted.set(origin, cosigned);
   }
 
   private noteSigned(t: bigint): void {
