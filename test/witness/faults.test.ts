@@ -79,6 +79,27 @@ describe('witness core faults', () => {
     expect(second.events.filter((e) => e.type === 'clock').at(-1)).toMatchObject({ type: 'clock', behind: false });
   });
 
+  it('a running witness notices a newer own cosignature that another instance stored meanwhile (a shared store)', async () => {
+    const log = new TestLog('example.com/log').append(2);
+    const store = new MemoryStore();
+    const key = generateKey('w.example/w1');
+    const t0 = Date.UTC(2026, 0, 1, 12);
+    const slow = { t: t0 };
+    const a = witnessFor(log, store, key, slow);
+    expect((await a.push(0n)).kind).toBe('cosigned');
+    log.append(1);
+    expect(await a.push(2n)).toMatchObject({ kind: 'cosigned', advanced: true }); // a has read (and noted) its own state
+    // Another instance with a clock 100 s ahead cosigns the next checkpoint into the same store.
+    const b = witnessFor(log, store, key, { t: t0 + 100_000 });
+    log.append(1);
+    expect(await b.push(3n)).toMatchObject({ kind: 'cosigned', advanced: true });
+    // a's clock is now behind the newest cosignature in the state it reads: it must not sign.
+    slow.t = t0 + 10_000;
+    log.append(1);
+    expect(await a.push(4n)).toMatchObject({ kind: 'rejected', code: 'clock-behind', retryAfter: 90 });
+    expect((await store.getState(log.origin))!.size).toBe(4n);
+  });
+
   it('an identical suspect pair is stored once; repeats are counted, also across a restart', async () => {
     const log = new TestLog('example.com/log').append(3);
     const store = new MemoryStore();
