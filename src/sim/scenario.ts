@@ -18,6 +18,9 @@
 //     gossipLazy: 6                  # Dlazy: at least this many of them
 //     latency: { distribution: lognormal, median: 50ms, p99: 300ms }  # or uniform {min,max}, fixed {median}
 //     loss: 0.01                     # per-transmission drop probability
+//     retransmit: 200ms              # version 2: a lost exchange write is not dropped but arrives this much
+//                                    # later, and later writes on that link wait for it (TCP: retransmission
+//                                    # after Linux's minimum RTO, in-order delivery); absent: dropped
 //     partitions: [{ at: 5m, until: 8m, fraction: 0.5 }]  # fraction of nodes cut off from the rest,
 //                                    # or byBranch: true (branch-B witnesses cut off from the rest)
 //     churn: { rate: 0.5, downtime: 2m }   # expected failures per node per hour; how long each lasts
@@ -160,6 +163,8 @@ export interface Scenario {
     readonly version: 1 | 2;
     /** Version 2: the exchange's write interval per peer (src/gossip/exchange.ts EXCHANGE_TICK_MS by default). */
     readonly exchangeTickMs: number;
+    /** Version 2: a lost exchange write arrives this much later instead of being dropped (null: dropped). */
+    readonly retransmitMs: number | null;
     /** Latency by region pair (null: the global latency for every link). */
     readonly regions: { readonly names: readonly string[]; readonly fractions: readonly number[]; readonly latency: Readonly<Record<string, LatencyModel>>; readonly logRegion: string } | null;
     /** Per-node behaviour classes (droppers of everything, of evidence only, ...). */
@@ -344,6 +349,7 @@ const Schema = z.strictObject({
       messages: z.enum(['per-witness', 'coalesced'], { error: 'must be per-witness or coalesced' }).optional(),
       version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
       exchangeTick: dur.optional(),
+      retransmit: dur.optional(),
       churn: z.strictObject({ rate: z.number({ error: 'must be a number (failures per node per hour)' }).min(0, { error: 'must not be negative' }), downtime: dur }).optional(),
     })
     .optional(),
@@ -695,6 +701,7 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
       messages: net.messages ?? 'per-witness',
       version: net.version ?? 1,
       exchangeTickMs: ms(p, 'network.exchangeTick', net.exchangeTick, EXCHANGE_TICK_MS, 1),
+      retransmitMs: net.retransmit === undefined ? null : ms(p, 'network.retransmit', net.retransmit, 200, 1),
       regions,
       behaviours,
       monitors: { count: monitorCount, pollIntervalMs: net.monitors?.pollInterval === undefined ? null : ms(p, 'network.monitors.pollInterval', net.monitors.pollInterval, 30_000, 100) },

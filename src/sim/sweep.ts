@@ -133,6 +133,7 @@ export function scenarioToYamlObject(s: Scenario): Record<string, unknown> {
       messages: n.messages,
       ...(n.version !== 1 ? { version: n.version } : {}),
       ...(n.version !== 1 || n.exchangeTickMs !== EXCHANGE_TICK_MS ? { exchangeTick: ms(n.exchangeTickMs) } : {}),
+      ...(n.retransmitMs !== null ? { retransmit: ms(n.retransmitMs) } : {}),
       ...(n.regions
         ? { regions: { names: [...n.regions.names], fractions: [...n.regions.fractions], latency: Object.fromEntries(Object.entries(n.regions.latency).map(([k, v]) => [k, latYaml(v)])), logRegion: n.regions.logRegion } }
         : {}),

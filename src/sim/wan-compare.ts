@@ -1,7 +1,7 @@
 // The model against the WAN namespace benchmark (bench/gossip-wan.bench.ts), gossip version 2:
 //   node --import tsx src/sim/wan-compare.ts network-config/scenarios/calibration-wan.yaml [--seeds 3] [--out DIR]
 // Runs the scenario in model mode per seed and per variant (links only; links plus the per-hop
-// processing fitted in docs/sim/calibration-v2; the same without loss), computes the bench's
+// processing fitted in docs/sim/calibration-v2; each with lost writes dropped or retransmitted), computes the bench's
 // metrics from the engine's trace (each witness's cosignature on each checkpoint is one
 // publication, delivered to a node when it first arrives there, as bench/lib/network.ts
 // deliveryOf), and writes DIR/calibration.md and DIR/calibration.json against the measured runs
@@ -104,19 +104,27 @@ interface Variant {
   readonly mutate: (raw: any) => void;
 }
 
+const RETRANSMIT = '200ms'; // Linux's minimum RTO: a lost segment is resent after it
 const VARIANTS: readonly Variant[] = [
-  { name: 'links', what: 'the configured link delays (fixed per pair of access-delay groups) and 1 % of exchange writes lost', mutate: () => {} },
+  { name: 'links', what: 'the configured link delays (fixed per pair of access-delay groups) and 1 % of exchange writes lost (dropped; HAVE/WANT repairs them)', mutate: () => {} },
+  {
+    name: 'links, retransmitted',
+    what: `as links, but a lost write arrives ${RETRANSMIT} later and later writes on its link wait for it (network.retransmit: TCP resends a lost segment after the minimum RTO and delivers in order)`,
+    mutate: (raw) => {
+      raw.network.retransmit = RETRANSMIT;
+    },
+  },
   {
     name: 'links+processing',
-    what: `each hop also pays the per-hop processing fitted on this machine (lognormal per pair, median d_i + d_j + ${PROC_MEDIAN_MS} ms, p99 d_i + d_j + ${PROC_P99_MS} ms), 1 % of writes lost`,
+    what: `each hop also pays the per-hop processing fitted on this machine (lognormal per pair, median d_i + d_j + ${PROC_MEDIAN_MS} ms, p99 d_i + d_j + ${PROC_P99_MS} ms), 1 % of writes lost (dropped)`,
     mutate: (raw) => addProcessing(raw),
   },
   {
-    name: 'links+processing, no loss',
-    what: 'as above, nothing lost (TCP retransmits a lost packet; the model would drop the whole write)',
+    name: 'links+processing, retransmitted',
+    what: `as links+processing, lost writes retransmitted after ${RETRANSMIT}`,
     mutate: (raw) => {
       addProcessing(raw);
-      raw.network.loss = 0;
+      raw.network.retransmit = RETRANSMIT;
     },
   },
 ];

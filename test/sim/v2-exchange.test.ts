@@ -14,12 +14,12 @@ import { utf8 } from '../../src/util/bytes.js';
 const LAT = 30;
 const INTERVAL = 10_000;
 const DURATION = 95_000; // publishes at 0, 10 s, ..., 90 s: 10 checkpoints, each settled long before the end
-const scenario = (o: { version: 1 | 2; tick?: string; mlDsa44?: number }) =>
+const scenario = (o: { version: 1 | 2; tick?: string; mlDsa44?: number; loss?: number; retransmit?: string }) =>
   parseScenario(
     {
       name: 'two',
       duration: `${DURATION}ms`,
-      network: { nodes: 2, topology: 'full', meshDegree: 1, latency: { distribution: 'fixed', median: `${LAT}ms` }, version: o.version, ...(o.tick ? { exchangeTick: o.tick } : {}) },
+      network: { nodes: 2, topology: 'full', meshDegree: 1, latency: { distribution: 'fixed', median: `${LAT}ms` }, version: o.version, ...(o.tick ? { exchangeTick: o.tick } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.retransmit ? { retransmit: o.retransmit } : {}) },
       logs: { count: 1, interval: `${INTERVAL}ms`, batch: 4 },
       witnesses: { push: 0.5, pollInterval: '10h', ...(o.mlDsa44 ? { mlDsa44: o.mlDsa44 } : {}) },
       signatures: 'modelled',
@@ -51,6 +51,20 @@ describe('model: gossip version 2 (the exchange)', () => {
       expect(r.model!.exchange).toEqual({ checkpointBytes: textFrames, cosigsBytes: TEXTS * (cosigFrame(0) + cosigFrame(1)), haveBytes: 0, wantBytes: 0, itemsAnsweringWant: 0 });
     });
   }
+
+  it('network.retransmit: a lost write arrives that much later instead of never (TCP)', async () => {
+    const dropped = await runScenario(scenario({ version: 2, loss: 1 }));
+    expect(dropped.traffic.deliveryRatio).toBe(0.5); // only what the log pushed to each witness itself
+    const late = await runScenario(scenario({ version: 2, loss: 1, retransmit: '200ms' }));
+    expect(late.traffic.deliveryRatio).toBe(1);
+    expect(late.traffic.propagationP50Ms!).toBeGreaterThan(LAT + 200);
+    expect(late.traffic.propagationP99Ms!).toBeLessThanOrEqual(LAT + EXCHANGE_TICK_MS + 200 + 1e-6);
+    // Without loss the setting changes nothing.
+    const clean = await runScenario(scenario({ version: 2, loss: 0, retransmit: '200ms' }));
+    const base = await runScenario(scenario({ version: 2 }));
+    expect([clean.traffic.propagationP50Ms, clean.traffic.propagationP99Ms]).toEqual([base.traffic.propagationP50Ms, base.traffic.propagationP99Ms]);
+    expect(() => scenario({ version: 2, retransmit: 'soon' })).toThrow(/network\.retransmit: must be a duration/);
+  });
 
   it('version 1 pushes at once (propagation = the latency)', async () => {
     const r = await runScenario(scenario({ version: 1 }));

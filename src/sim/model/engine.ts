@@ -295,6 +295,8 @@ export class ModelEngine {
   exPrunes = 0;
   /** Writes in flight: flat [kind, item, w, ...] (kind 0 item, 1 HAVE entry, 2 WANT entry; w -1: the text). */
   private readonly exWrites = new Map<number, number[]>();
+  /** network.retransmit: per link (v * total + p), when its last write arrives (in-order delivery). */
+  private readonly exLinkFree = new Map<number, number>();
   private exWriteId = 0;
   private readonly noteFrameBytes = new Map<number, number>();
   private readonly exBytes = { checkpointBytes: 0, cosigsBytes: 0, haveBytes: 0, wantBytes: 0, itemsAnsweringWant: 0 };
@@ -1833,10 +1835,19 @@ export class ModelEngine {
     this.bytes += bytes;
     const id = this.exWriteId++;
     if (this.traceOn) this.trace(`t=${this.now} ex ${v}>${p} ${what} #${id} ${exTraceItems(payload)}`);
-    if (this.s.network.loss > 0 && this.rng.float() < this.s.network.loss) return;
+    const lost = this.s.network.loss > 0 && this.rng.float() < this.s.network.loss;
+    const rto = this.s.network.retransmitMs;
+    if (lost && rto === null) return;
     if (this.cutting && this.cut(v, p, this.now)) return;
     this.exWrites.set(id, payload);
-    this.q.push(this.now + this.lat2(v, p), EXFRAME, p, id, v);
+    let at = this.now + this.lat2(v, p) + (lost ? rto! : 0);
+    if (rto !== null) {
+      // One TCP stream per link: nothing overtakes a write that waits for its retransmission.
+      const link = v * this.total + p;
+      at = Math.max(at, this.exLinkFree.get(link) ?? 0);
+      this.exLinkFree.set(link, at);
+    }
+    this.q.push(at, EXFRAME, p, id, v);
   }
 
   /** Node v's eager peers (for tests and traces). */
