@@ -33,7 +33,7 @@ export const EAGER_DEGREE = 1;
  * the next only lazily (HAVE, the WANT wait, a round trip: 1-2 s a hop). Every GRAFT_CHECK_MS a
  * node whose first copies came lazily for at least GRAFT_LAZY_SHARE of the items (at least
  * GRAFT_MIN_ITEMS) in that window, and still within the last GRAFT_RECENT_MS, and for which
- * eager copies did not trail (at least half of them: then the overlay reaches it, late), makes the lazy
+ * eager copies did not trail while its ticks ran late (reachedLate: the overlay reaches it, late), makes the lazy
  * peer that supplied most of them eager (an EAGER 1 frame: the edge is then used both ways),
  * up to GRAFT_MAX grafts. A graft over which at least PRUNE_DUP_SHARE of the items arrived as
  * duplicates in two windows running is redundant (the trees are joined another way) and is
@@ -46,6 +46,20 @@ export const GRAFT_MIN_ITEMS = 20;
 export const GRAFT_RECENT_MS = 2000;
 export const GRAFT_MAX = 2;
 export const PRUNE_DUP_SHARE = 0.5;
+/** A tick this much later than EXCHANGE_TICK_MS after the one before marks the node's event loop as lagging. */
+export const LATE_TICK_MS = EXCHANGE_TICK_MS;
+
+/**
+ * The graft check's guard: eager copies trailing what this node fetched lazily (at least half as
+ * many) mean the overlay reaches it, only late, when the node's own event loop lags (a loaded
+ * machine: lazy WANTs then race the eager copies, and a graft would only add duplicates). Without
+ * lag they mean the opposite: the eager copies came from peers that fetched the items lazily too
+ * (two nodes that chose only each other push each other what they fetched), and only a graft
+ * joins them to the rest (docs/gossip.md, "Grafting").
+ */
+export function reachedLate(trailing: number, lazy: number, lagged: boolean): boolean {
+  return lagged && trailing * 2 >= lazy;
+}
 /**
  * HAVE digests to a lazy peer at most this often (only when something changed). Longer intervals
  * merge more of a text's cosignatures into one entry (fewer, fuller digests).
@@ -353,7 +367,9 @@ export class Exchange {
   /** Peers this node grafted (GRAFT_MAX at most): pushed to like the chosen ones. */
   private readonly grafted = new Set<string>();
   /** The current graft window: first copies from eager and from lazy peers, lazy ones by peer. */
-  private win = { eager: 0, lazy: 0, trailing: 0, lazyBy: new Map<string, number>(), lastLazyAt: 0, next: Date.now() + Math.random() * GRAFT_CHECK_MS };
+  private win = { eager: 0, lazy: 0, trailing: 0, lagged: false, lazyBy: new Map<string, number>(), lastLazyAt: 0, next: Date.now() + Math.random() * GRAFT_CHECK_MS };
+  /** When tick() last ran (its lateness tells whether the event loop lags). */
+  private lastTickAt: number | undefined;
   /** Bytes written and frames, for metrics and tests. */
   readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
@@ -842,9 +858,7 @@ export class Exchange {
   private graftCheck(now: number): void {
     const w = this.win;
     const total = w.eager + w.lazy;
-    // Eager copies that trail what this node fetched lazily mean the overlay reaches it, late (a
-    // loaded node or path): grafting would only add duplicates, so it waits (the WANT wait adapts).
-    const late = w.trailing * 2 >= w.lazy;
+    const late = reachedLate(w.trailing, w.lazy, w.lagged);
     if (!late && this.grafted.size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && w.lazy >= GRAFT_LAZY_SHARE * total && now - w.lastLazyAt <= GRAFT_RECENT_MS) {
       let best: string | undefined;
       let most = 0;
@@ -878,7 +892,7 @@ export class Exchange {
       }
     }
     for (const s of this.sessions.values()) s.winItems = s.winDups = 0;
-    this.win = { eager: 0, lazy: 0, trailing: 0, lazyBy: new Map(), lastLazyAt: w.lastLazyAt, next: now + GRAFT_CHECK_MS };
+    this.win = { eager: 0, lazy: 0, trailing: 0, lagged: false, lazyBy: new Map(), lastLazyAt: w.lastLazyAt, next: now + GRAFT_CHECK_MS };
   }
 
   /** Peers this node pushes to: its EAGER_DEGREE lowest-ranked peers, its grafts, and every peer that pushes to it. */
@@ -904,6 +918,8 @@ export class Exchange {
     if (this.stopped) return;
     this.ticks++;
     const now = Date.now();
+    if (this.lastTickAt !== undefined && now - this.lastTickAt - EXCHANGE_TICK_MS >= LATE_TICK_MS) this.win.lagged = true;
+    this.lastTickAt = now;
     this.decayWantDelay(now);
     if (now >= this.win.next) this.graftCheck(now);
     const eager = this.eagerPeers();

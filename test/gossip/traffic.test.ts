@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, REF_BYTES, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, REF_BYTES, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -216,7 +216,7 @@ describe('exchange: grafting joins the trees of the eager overlay', () => {
     expect(ex.eagerPeers().has(eagerPeer)).toBe(true); // the chosen link is never pruned
   });
 
-  it('does not graft when the eager copies trail what it fetched lazily (the overlay reaches it, late)', async () => {
+  it('does not graft when the eager copies trail what it fetched lazily while its ticks run late (the overlay reaches it, late)', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { ex, eagerPeer, lazyPeer, frames } = await harness();
     const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
@@ -225,7 +225,8 @@ describe('exchange: grafting joins the trees of the eager overlay', () => {
     vi.setSystemTime(t0 + GRAFT_CHECK_MS);
     ex.tick(); // a check: the next one is at t0 + 2 windows
     // Within one window: GRAFT_MIN_ITEMS lines announced by the lazy peer, fetched with WANT, and
-    // (trail) the eager peer's copies arriving after them.
+    // (trail) the eager peer's copies arriving after them. The clock jumps 1.5 s between two ticks:
+    // the event loop lags, the case the guard is for.
     const batch = async (base: number, at: number, trail: boolean) => {
       vi.setSystemTime(at);
       const refs = Array.from({ length: GRAFT_MIN_ITEMS }, (_, i) => {
@@ -252,6 +253,44 @@ describe('exchange: grafting joins the trees of the eager overlay', () => {
     vi.setSystemTime(t0 + 3 * GRAFT_CHECK_MS);
     ex.tick();
     expect(ex.stats.grafts).toBe(1);
+  });
+
+  it('grafts when eager copies trail its lazy fetches but its own ticks run on time (two nodes that chose only each other)', async () => {
+    // Each of two nodes that chose only each other pushes the other what it fetched lazily, so
+    // every eager copy trails a lazy one. Without lag that is no sign of a late overlay: graft.
+    // (The test above jumps the clock between ticks: a lagging event loop, where the guard holds.)
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { ex, eagerPeer, lazyPeer } = await harness();
+    const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+    const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+    const t0 = Date.now();
+    vi.setSystemTime(t0 + GRAFT_CHECK_MS);
+    ex.tick(); // the first check (its window saw the jump); the next is at t0 + 2 windows
+    let now = t0 + GRAFT_CHECK_MS;
+    const runTo = (t: number) => {
+      for (; now + EXCHANGE_TICK_MS <= t; ) {
+        now += EXCHANGE_TICK_MS;
+        vi.setSystemTime(now);
+        ex.tick();
+      }
+    };
+    runTo(t0 + 2 * GRAFT_CHECK_MS - GRAFT_RECENT_MS - 1500 + 100);
+    const refs = Array.from({ length: GRAFT_MIN_ITEMS }, (_, i) => {
+      ex.offer(checkpoint(700 + i));
+      return Uint8Array.from(Buffer.from(text(700 + i).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+    });
+    await ex.serve(once(hello, encodeDigests(FRAME.have, refs.map((ref) => ({ ref, text: true, bits: Uint8Array.of(0b10), pq: new Uint8Array(0) })))) as never, from(lazyPeer));
+    runTo(now + 1500); // the WANT goes out after the WANT wait, ticks on time
+    for (let i = 0; i < refs.length; i++) {
+      const line = encodeCosigs(refs[i], [{ index: 1, sig: new Uint8Array(72).fill(i + 1) }]);
+      await ex.serve(once(hello, line) as never, from(lazyPeer));
+      ex.offer(cosig(700 + i, LABELS[1]), lazyPeer);
+      await ex.serve(once(hello, line) as never, from(eagerPeer)); // the eager copy, trailing
+    }
+    expect(ex.stats.grafts).toBe(0);
+    runTo(t0 + 2 * GRAFT_CHECK_MS);
+    expect(ex.stats.grafts).toBe(1);
+    expect(ex.eagerPeers().has(lazyPeer)).toBe(true);
   });
 
   it('does not graft on lazily received items that are no longer arriving (the overlay reaches this node again)', async () => {

@@ -28,7 +28,7 @@ import type { Scenario } from '../scenario.js';
 import { EventQueue } from './heap.js';
 import { mlDsa44Witnesses } from '../scenario.js';
 // Gossip version 2 (network.version: 2) is modelled with the exchange's own constants and encoders.
-import { ANNOUNCE_TTL_MS, WANT_TRIES, EAGER_DEGREE, GRAFT_CHECK_MS, GRAFT_LAZY_SHARE, GRAFT_MAX, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, PRUNE_DUP_SHARE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
+import { ANNOUNCE_TTL_MS, reachedLate, WANT_TRIES, EAGER_DEGREE, GRAFT_CHECK_MS, GRAFT_LAZY_SHARE, GRAFT_MAX, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, PRUNE_DUP_SHARE, HAVE_INTERVAL_MS, LAZY_HOLD_MS, MAX_PUSHED_SIG_BYTES, REF_BYTES, WANT_DELAY_MAX_MS, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, FRAME, encodeCosigs, encodeDigests, encodeFrame, type Digest } from '../../gossip/exchange.js';
 import { TIMESTAMPED_MLDSA44_SIZE } from '../../note/sigtypes/mldsa44.js';
 import { mlDsa44KeyFromSeed } from '../../note/mldsa-keys.js';
 import { Rng, latencySampler } from './prng.js';
@@ -1728,7 +1728,8 @@ export class ModelEngine {
   private exGraftCheck(v: number): void {
     const total = this.exWinEager[v] + this.exWinLazy[v];
     const by = this.exLazyBy.get(v);
-    const late = this.exWinTrailing[v] * 2 >= this.exWinLazy[v]; // the overlay reaches v, late: no graft
+    // The model's nodes never lag (no event loop is modelled), so trailing copies never block a graft.
+    const late = reachedLate(this.exWinTrailing[v], this.exWinLazy[v], false);
     if (!late && this.exGrafted[v].size < GRAFT_MAX && total >= GRAFT_MIN_ITEMS && this.exWinLazy[v] >= GRAFT_LAZY_SHARE * total && this.now - this.exLastLazy[v] <= GRAFT_RECENT_MS && by) {
       let best = -1;
       let most = 0;
