@@ -163,13 +163,15 @@ describe('gathering cosignatures from the policy witnesses', () => {
     expect(u.reason).toMatch(/the policy has no log for origin "example.com\/unknown"/);
   });
 
-  it('an injected fetch is used (no network at all)', async () => {
+  /** A fetch that answers every URL with one note and records the URLs asked. */
+  const recording = () => {
     const seen: string[] = [];
     const note = net.cosigned([0, 1, 2]);
-    const fake = async (url: string) => {
-      seen.push(url);
-      return new Response(note);
-    };
+    return { seen, fake: async (url: string) => (seen.push(url), new Response(note)) };
+  };
+
+  it('an injected fetch is used (no network at all)', async () => {
+    const { seen, fake } = recording();
     const r = await gatherCosignatures(policy(), ORIGIN, { fetch: fake });
     expect(r.ok).toBe(true);
     expect(seen).toHaveLength(3);
@@ -177,12 +179,7 @@ describe('gathering cosignatures from the policy witnesses', () => {
   });
 
   it('witnesses that share a URL (one witness listed once per key) are asked once, each still counted', async () => {
-    const seen: string[] = [];
-    const note = net.cosigned([0, 1, 2]);
-    const fake = async (url: string) => {
-      seen.push(url);
-      return new Response(note);
-    };
+    const { seen, fake } = recording();
     // w1 and w2 listed at w0's URL: one request there answers for all three.
     const shared = policyText.replace(server.url(1), server.url(0)).replace(server.url(2), server.url(0));
     const r = await gatherCosignatures(parsePolicy(shared), ORIGIN, { fetch: fake });
