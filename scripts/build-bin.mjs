@@ -58,6 +58,24 @@ module.exports = new Proxy({}, {
   },
 };
 
+/**
+ * prom-client's Pushgateway (a client for a push server; a witness is scraped, never pushes)
+ * destructures zlib's gzipSync when its module loads, and zlib costs about 2.6 MiB of idle RSS on
+ * Node 26 (issue 14). The bundle gets a stand-in class that says so if anything ever uses it.
+ */
+const noPushgateway = {
+  name: 'no-pushgateway',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]prom-client[\\/]lib[\\/]pushgateway\.js$/ }, () => ({
+      loader: 'js',
+      contents: `module.exports = class Pushgateway {
+  constructor() { throw new Error('gossip-witness: prom-client Pushgateway is left out of the bundle (scripts/build-bin.mjs)'); }
+};
+`,
+    }));
+  },
+};
+
 /** The tools commands stay outside: the node package ships without them (see src/cli/tools.ts). */
 const TOOL_FILES = new Set(['./simulate.js', './launch.js']);
 
@@ -96,7 +114,7 @@ const result = await build({
   // (`node dist/src/cli/main.js` for readable stack traces).
   sourcemap: false,
   external: EXTERNAL,
-  plugins: [originalUrls, lazyBuiltins],
+  plugins: [originalUrls, lazyBuiltins, noPushgateway],
   // Bundled CommonJS packages (fastify, prom-client, ...) call require() for Node's builtins.
   banner: { js: "import { createRequire as __gwRequire } from 'node:module'; const require = __gwRequire(import.meta.url);" },
   logLevel: 'warning',

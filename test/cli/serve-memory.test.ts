@@ -50,7 +50,7 @@ const bundleFresh = (): boolean =>
   statSync(bundle).mtimeMs >= statSync(join(ROOT, 'dist/src/cli/main.js')).mtimeMs;
 
 describe('the bundled CLI', () => {
-  it('loads https, http2 and tls only on first use: serve never does', (ctx) => {
+  it('loads https, http2 and tls only on first use, and zlib never: serve uses none', (ctx) => {
     if (!bundleFresh()) ctx.skip(); // no bundle, or older than the build script or dist/src: `npm run build`
     const log = generateKey('example.com/log');
     const config = join(dir, 'witness.yaml');
@@ -65,6 +65,6 @@ describe('the bundled CLI', () => {
     expect(r.status, r.stderr).toBe(0);
     const loaded = JSON.parse(/^MODULES (.*)$/m.exec(r.stderr)![1]!) as string[];
     expect(loaded).toContain('NativeModule http'); // fastify's, loaded as it always was
-    for (const m of ['https', 'http2', 'tls']) expect(loaded).not.toContain(`NativeModule ${m}`);
+    for (const m of ['https', 'http2', 'tls', 'zlib']) expect(loaded).not.toContain(`NativeModule ${m}`);
   }, 90_000);
 });
