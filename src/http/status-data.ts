@@ -81,9 +81,21 @@ function feederStatus(s: FeederStats, t: number): FeederStatus {
 interface Tracked {
   readonly name?: string;
   readonly label: string;
+  readonly keyType: string;
+  /** Keys with the same config name (or, unnamed, the same key name) are one witness. */
+  readonly witness: string;
 }
 
-function agreementOf(view: LogView | undefined, state: LogState | undefined, tracked: readonly Tracked[]): NonNullable<LogStatus['agreement']> {
+export function trackedKeys(witnesses: readonly { readonly name?: string; readonly verifier: Verifier }[]): Tracked[] {
+  return witnesses.map((w) => ({
+    ...(w.name !== undefined ? { name: w.name } : {}),
+    label: keyLabel(w.verifier.name, w.verifier.keyId),
+    keyType: w.verifier.type === 0x06 ? 'ML-DSA-44' : 'Ed25519',
+    witness: w.name ?? w.verifier.name,
+  }));
+}
+
+export function agreementOf(view: LogView | undefined, state: LogState | undefined, tracked: readonly Tracked[]): NonNullable<LogStatus['agreement']> {
   // Every key that cosigned the same tree as ours (any entry with our size and root: extension
   // lines may differ between entries of one tree).
   const same = new Set<string>();
@@ -93,7 +105,7 @@ function agreementOf(view: LogView | undefined, state: LogState | undefined, tra
     if (state && sameTree(e.checkpoint, state)) for (const l of e.cosignatures.keys()) same.add(l);
   }
   const witnesses: WitnessAgreement[] = tracked.map((t) => {
-    const base = { ...(t.name !== undefined ? { name: t.name } : {}), key: t.label };
+    const base = { ...(t.name !== undefined ? { name: t.name } : {}), key: t.label, keyType: t.keyType, witness: t.witness };
     if (same.has(t.label)) return { ...base, status: 'agrees', size: state!.size.toString() };
     const rec = view?.latestCosignedBy(t.label);
     if (!rec) return { ...base, status: 'unseen' };
@@ -108,9 +120,12 @@ function agreementOf(view: LogView | undefined, state: LogState | undefined, tra
     }
     return { ...base, status: root && equalBytes(root, state.root) ? 'agrees' : 'conflict', size };
   });
+  // Counted per witness, not per key: a witness with an Ed25519 and an ML-DSA-44 key is one
+  // operator, and counting it twice would let gossip_log_agreeing_witnesses (and the
+  // GossipQuorumAtRisk alert) see a quorum that one operator alone makes.
   return {
-    agreeing: witnesses.filter((w) => w.status === 'agrees').length,
-    tracked: tracked.length,
+    agreeing: new Set(witnesses.filter((w) => w.status === 'agrees').map((w) => w.witness)).size,
+    tracked: new Set(tracked.map((t) => t.witness)).size,
     witnesses,
     ...(largest !== undefined ? { largestSeen: largest.toString() } : {}),
   };
@@ -120,7 +135,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
   const now = opts.now ?? Date.now;
   const startedAt = opts.startedAt ?? now();
   const cacheMs = opts.cacheMs ?? 1000;
-  const tracked: Tracked[] = (opts.witnesses ?? []).map((w) => ({ ...(w.name !== undefined ? { name: w.name } : {}), label: keyLabel(w.verifier.name, w.verifier.keyId) }));
+  const tracked = trackedKeys(opts.witnesses ?? []);
   const gossip = (): GossipStatusView | undefined => {
     try {
       const g = opts.gossip?.();

@@ -16,6 +16,13 @@ export interface WitnessAgreement {
   readonly name?: string;
   /** The key name and ID, NAME+HEX8. */
   readonly key: string;
+  /** The key's kind: 'Ed25519' or 'ML-DSA-44'. */
+  readonly keyType?: string;
+  /**
+   * The witness this key belongs to: its config name, or without one its key name. Keys that
+   * share it (a witness with an Ed25519 and an ML-DSA-44 key) are one witness and count once.
+   */
+  readonly witness?: string;
   readonly status: PeerAgreement;
   /** The size of its latest cosigned checkpoint seen (decimal). */
   readonly size?: string;
@@ -52,9 +59,14 @@ export interface LogStatus {
   };
   /** From the gossip view; absent without gossip. */
   readonly agreement?: {
-    /** Tracked witnesses that cosigned the same tree as this node's latest (this node not counted). */
+    /**
+     * Tracked witnesses (not keys: a witness's keys count once) with a key that cosigned the same
+     * tree as this node's latest (this node not counted).
+     */
     readonly agreeing: number;
+    /** Tracked witnesses (keys grouped by WitnessAgreement.witness). */
     readonly tracked: number;
+    /** One entry per tracked key. */
     readonly witnesses: readonly WitnessAgreement[];
     /** The largest checkpoint size seen through gossip. */
     readonly largestSeen?: string;
@@ -140,14 +152,30 @@ function witnessLabel(w: WitnessAgreement): string {
   return w.name && w.name !== keyName ? `${w.name} (${keyName})` : keyName;
 }
 
+/** The status that stands for a witness with several keys: a conflict first, then agreement. */
+const WITNESS_STATUS_ORDER: readonly PeerAgreement[] = ['conflict', 'agrees', 'ahead', 'behind', 'unseen'];
+
+function statusText(w: WitnessAgreement): string {
+  const size = w.size !== undefined && w.status !== 'agrees' ? ` at ${escapeHtml(w.size)}` : '';
+  return `${STATUS_TEXT[w.status]}${size}`;
+}
+
 function agreementCell(l: LogStatus): string {
   const a = l.agreement;
   if (!a) return '<td class="muted">no gossip</td>';
   if (a.tracked === 0) return '<td class="muted">no tracked witnesses</td>';
-  const items = a.witnesses
-    .map((w) => {
-      const size = w.size !== undefined && w.status !== 'agrees' ? ` at ${escapeHtml(w.size)}` : '';
-      return `<li class="${w.status}" title="${escapeHtml(w.key)}">${escapeHtml(witnessLabel(w))}: ${STATUS_TEXT[w.status]}${size}</li>`;
+  // One line per witness; a witness with several keys shows each key's standing after its own.
+  const groups = new Map<string, WitnessAgreement[]>();
+  for (const w of a.witnesses) {
+    const g = w.witness ?? w.key;
+    groups.set(g, [...(groups.get(g) ?? []), w]);
+  }
+  const items = [...groups.values()]
+    .map((keys) => {
+      const lead = WITNESS_STATUS_ORDER.map((st) => keys.find((k) => k.status === st)).find((k) => k !== undefined)!;
+      const title = keys.map((k) => k.key).join(', ');
+      const perKey = keys.length > 1 ? ` <span class="keys">(${keys.map((k) => `${escapeHtml(k.keyType ?? k.key)}: ${statusText(k)}`).join('; ')})</span>` : '';
+      return `<li class="${lead.status}" title="${escapeHtml(title)}">${escapeHtml(witnessLabel(lead))}: ${statusText(lead)}${perKey}</li>`;
     })
     .join('');
   return `<td><b>${a.agreeing} of ${a.tracked}</b> cosigned the same tree<ul class="w">${items}</ul></td>`;
@@ -204,7 +232,7 @@ td.origin{font-family:ui-monospace,monospace;word-break:break-all}
 td.num{font-variant-numeric:tabular-nums}
 ul{margin:4px 0 0;padding-left:18px}
 ul.peers{margin-top:8px}
-li.agrees{color:#116329}li.conflict{color:#d1242f;font-weight:700}li.unseen,li.behind{color:#6e7781}li.ahead{color:#7d4e00}
+li.agrees{color:#116329}li.conflict{color:#d1242f;font-weight:700}li.unseen,li.behind{color:#6e7781}li.ahead{color:#7d4e00}li .keys{color:#6e7781;font-weight:400}
 .muted{color:#6e7781}.ok{color:#116329}.bad{color:#d1242f;font-weight:700}.warn{color:#9a6700}
 code{font-family:ui-monospace,monospace;font-size:13px}
 h2{font-size:16px;margin:18px 0 6px}

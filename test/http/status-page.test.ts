@@ -11,10 +11,13 @@ import { Witness } from '../../src/witness/witness.js';
 import { LogRegistryImpl } from '../../src/logs/registry.js';
 import { createWitnessMetrics } from '../../src/http/metrics.js';
 import { createWitnessServer } from '../../src/http/server.js';
-import { createStatusSource } from '../../src/http/status-data.js';
+import { agreementOf, createStatusSource, trackedKeys } from '../../src/http/status-data.js';
+import type { LogView } from '../../src/gossip/view.js';
+import type { Verifier } from '../../src/note/keys.js';
+import { keyLabel } from '../../src/note/note.js';
 import { escapeHtml, renderStatusPage, type StatusData } from '../../src/http/status-page.js';
 import { cosigner, generateKey, parseCosignatureVkey, parseVkey } from '../../src/note/index.js';
-import { originHash } from '../../src/checkpoint/checkpoint.js';
+import { formatCheckpoint, originHash } from '../../src/checkpoint/checkpoint.js';
 import { verifyEvidence } from '../../src/witness/evidence.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -237,5 +240,54 @@ describe('status of gossiping nodes (startWitnessNode, in-process libp2p)', () =
     expect(html).toContain('w2.example: CONFLICTING ROOT at 8');
     expect(html).toContain('w1.example: same tree');
     expect(html).toMatch(/Peers: [12] connected/);
+  });
+});
+
+describe('agreement counts witnesses, not keys (a witness with an Ed25519 and an ML-DSA-44 key)', () => {
+  const root = (b: number) => new Uint8Array(32).fill(b);
+  const state = { size: 8n, root: root(1), note: '', cosigned: '', updatedAt: 0 };
+  const key = (name: string, keyId: number, type: number) => ({ name, keyId, type }) as unknown as Verifier;
+  const label = (name: string, keyId: number) => keyLabel(name, keyId);
+  /** A view where the given labels cosigned our tree, and `conflicting` cosigned size 8 with another root. */
+  const view = (agreeing: string[], conflicting: string[] = []) =>
+    ({
+      all: () => [{ checkpoint: { size: 8n, root: root(1) }, cosignatures: new Map(agreeing.map((l) => [l, {}])) }],
+      latestCosignedBy: (l: string) =>
+        conflicting.includes(l) ? { size: 8n, logNote: { text: formatCheckpoint({ origin: 'example.com/log', size: 8n, root: root(2), extensions: [] }) } } : undefined,
+    }) as unknown as LogView;
+  const tracked = trackedKeys([
+    { name: 'w2', verifier: key('w2.example', 0x01020304, 0x04) },
+    { name: 'w2', verifier: key('w2.example', 0x0a0b0c0d, 0x06) },
+    { verifier: key('w3.example', 0x11111111, 0x04) },
+    { verifier: key('w3.example', 0x22222222, 0x06) },
+    { name: 'w4', verifier: key('w4.example', 0x33333333, 0x04) },
+  ]);
+
+  it('both keys of one witness on the same tree count once; unnamed keys group by key name', () => {
+    const a = agreementOf(view([label('w2.example', 0x01020304), label('w2.example', 0x0a0b0c0d), label('w3.example', 0x11111111), label('w3.example', 0x22222222)]), state, tracked);
+    expect(a).toMatchObject({ agreeing: 2, tracked: 3 });
+    expect(a.witnesses).toHaveLength(5);
+    expect(a.witnesses.map((w) => [w.witness, w.keyType, w.status])).toEqual([
+      ['w2', 'Ed25519', 'agrees'],
+      ['w2', 'ML-DSA-44', 'agrees'],
+      ['w3.example', 'Ed25519', 'agrees'],
+      ['w3.example', 'ML-DSA-44', 'agrees'],
+      ['w4', 'Ed25519', 'unseen'],
+    ]);
+  });
+
+  it('one key seen is enough for its witness; the page shows one line per witness with each key', () => {
+    const a = agreementOf(view([label('w2.example', 0x01020304)], [label('w3.example', 0x22222222)]), state, tracked);
+    expect(a).toMatchObject({ agreeing: 1, tracked: 3 });
+    const data = sample({ origin: 'example.com/log', keyName: 'w1.example', peer: '12D3KooW', nodeName: 'w1', evidence: 0 });
+    const html = renderStatusPage({ ...data, logs: [{ ...data.logs[0]!, agreement: a }] });
+    expect(html).toContain('<b>1 of 3</b> cosigned the same tree');
+    const items = [...html.matchAll(/<li class="(\w+)" title="[^"]*">(.*?)<\/li>/g)].map((m) => [m[1], m[2]!.replace(/<[^>]+>/g, '')]);
+    expect(items).toEqual([
+      ['agrees', 'w2 (w2.example): same tree (Ed25519: same tree; ML-DSA-44: not seen)'],
+      // A conflict by any key of a witness is what its line shows.
+      ['conflict', 'w3.example: CONFLICTING ROOT at 8 (Ed25519: not seen; ML-DSA-44: CONFLICTING ROOT at 8)'],
+      ['unseen', 'w4 (w4.example): not seen'],
+    ]);
   });
 });
