@@ -37,7 +37,6 @@
 // Data goes under $BENCH_DIR or the OS temp dir (a real disk: fsync must cost what it costs).
 import '../src/platform.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +50,7 @@ import { LevelStore } from '../src/store/level.js';
 import { writeKeyFile } from '../src/keys/keyfile.js';
 import { generateMlDsa44Key } from '../src/note/mldsa-keys.js';
 import { existsSync } from 'node:fs';
+import { freePort } from '../src/util/ports.js';
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -125,16 +125,6 @@ function machine(): { cpu: string; cores: number; node: string; sigsum: string; 
 // ---------------------------------------------------------------------------------------------
 // servers
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Server {
   name: string;

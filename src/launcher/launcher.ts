@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,9 @@ import { loadOrCreatePeerKey } from '../gossip/host.js';
 import { identityFileFor } from '../gossip/service.js';
 import { witnessKeyTypes, type NetworkConfig, type NetworkWitness, type WitnessKeyType } from './network.js';
 import { EXIT_WITH_STDIN_ENV } from '../cli/shutdown.js';
+import { freePort } from '../util/ports.js';
+
+export { freePort };
 
 export const FORK_HEADER = 'X-Fork-Branch';
 const START_DEADLINE_MS = 30_000;
@@ -91,18 +93,6 @@ export interface LaunchedNetwork {
   readonly witnesses: readonly LaunchedWitness[];
   witness(name: string): LaunchedWitness;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released; a small race is accepted for local use). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createNetServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 function repoRoot(): string {

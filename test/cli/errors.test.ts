@@ -4,6 +4,7 @@ import { BadInputError, CliError, EXIT_CODES, KIND_EXIT_CODES, NetworkError, Ref
 import { BaseError, ERROR_CODES, GossipWitnessError, type ErrorCode } from '../../src/errors.js';
 import { StoreDamagedError } from '../../src/store/integrity.js';
 import { StoreLockedError, StoreVersionError } from '../../src/store/level.js';
+import { freePort } from '../../src/util/ports.js';
 
 describe('exit codes', () => {
   it('one table: 0 ok, 1 refused, 2 usage/bad input/permanent start-up, 3 network, 75 transient, 70 internal', () => {
@@ -156,12 +157,7 @@ describe('serve start-up: each failure gets the exit code of its kind (permanent
 
   it('PostgreSQL not accepting connections (nothing listens on its port): 75 (transient)', async () => {
     // A port that was free a moment ago: connecting is refused.
-    const port = await new Promise<number>((res) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => res(p));
-      });
-    });
+    const port = await freePort();
     const r = serve(config('pg', `store: { url: "postgres://gw@127.0.0.1:${port}/gw", timeout: 2s }`));
     expect(r.status, r.stderr).toBe(75);
     expect(r.stderr).toMatch(/ECONNREFUSED|connect/);

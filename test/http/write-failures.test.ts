@@ -13,6 +13,7 @@ import { formatAddCheckpointBody } from '../../src/witness/request.js';
 import { openNote, parseCosignatureVkey } from '../../src/note/index.js';
 import { TestLog } from '../helpers/fork.js';
 import { waitFor } from '../gossip/helpers.js';
+import { freePort } from '../../src/util/ports.js';
 
 /** A MemoryStore whose writes fail while `failure` is set: as a full disk (StoreUnavailableError) or a raw I/O error. */
 class FlakyStore extends MemoryStore {
@@ -210,14 +211,7 @@ describe('the status page shows feeder health and readiness problems', () => {
   it('a feeder that keeps failing turns the page from green to "degraded", and status.json says why', async () => {
     const log = new TestLog('example.com/pulled');
     // A port nothing listens on: every poll fails with a network error.
-    const { createServer } = await import('node:net');
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const yamlLog = `logs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n    pull: { type: tiles, url: "http://127.0.0.1:${port}/", interval: 20ms, maxBackoff: 40ms, timeout: 2s }\n`;
     const dir = mkdtempSync(join(tmpdir(), 'gw-feederhealth-'));
     dirs.push(dir);

@@ -4,7 +4,6 @@
 // freshness limit so does the old one once it ages out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { startLocalLog } from '../../src/logs/local-log/index.js';
 import { parsePolicy, verifyCosignedCheckpoint } from '../../src/policy/index.js';
 import { reportSkip } from './harness.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../../src/util/ports.js';
 
 const DEADLINE_MS = 15_000;
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -34,16 +34,6 @@ function run(cmd: string, args: string[], input?: string): string {
   return r.stdout;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!!skipReason)(`2-of-2 policy over our witness and sigsum-witness${skipReason ? ` (SKIPPED: ${skipReason})` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-policy-'));

@@ -17,7 +17,6 @@
 // successful install) a missing tool fails instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +28,7 @@ import { parseConfig } from '../../src/config.js';
 import { startWitnessNode, type WitnessNode } from '../../src/node/witness-node.js';
 import { interopRequired, interopStatus, reportSkip, sigsumHelper } from './harness.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../../src/util/ports.js';
 
 const DEADLINE_MS = 15_000;
 
@@ -94,16 +94,6 @@ function sigsumLogKey(seed: Uint8Array): { key: Ed25519SignerKey; origin: string
   return { key: ed25519KeyFromSeed(origin, seed), origin, pub };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(cmd: string, args: string[], input?: string): string {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: DEADLINE_MS });
