@@ -2,13 +2,15 @@
 // (api/http.go), so its clients can read from any witness node:
 //   GET /distributor/v0/logs                          log IDs (hex SHA-256 of "o:" + origin), JSON
 //   GET /distributor/v0/witnesses                     tracked witnesses' cosignature vkeys, JSON
-//   GET /distributor/v0/logs/{logid}/checkpoint.{N}   the largest checkpoint held with at least N
-//                                                     cosignatures (text/plain note; 404 if none)
+//   GET /distributor/v0/logs/{logid}/checkpoint.{N}   the largest checkpoint held with cosignatures
+//                                                     by at least N witnesses (text/plain note; 404 if none)
 //   GET /distributor/v0/logs/{logid}/checkpoint       (ours) the largest checkpoint held, with every
 //                                                     cosignature the node holds on it
 // By default a read carries the log's lines and the Ed25519 cosignatures (0x04) only; with ?pq=1
 // (ours) it carries the ML-DSA-44 (0x06) lines too, fetched from peers first when they announced
-// some this node lacks (version 2 gossip; at most PQ_FETCH_MS). N counts the lines the answer carries.
+// some this node lacks (version 2 gossip; at most PQ_FETCH_MS). N counts the witnesses whose lines
+// the answer carries: a witness with an Ed25519 and an ML-DSA-44 key counts once (its keys are
+// grouped as the status page groups them: one config name, or one key name).
 // What a node holds: its own latest cosigned checkpoint (store) and, with gossip, every verified
 // cosignature of a tracked witness on the checkpoints in its view. Notes carry the log's verified
 // lines first, then cosignatures in label order, at most MAX_SIGNATURE_LINES lines.
@@ -45,6 +47,8 @@ export function withoutPq(c: HeldCheckpoint): HeldCheckpoint {
 export interface DistributorSource {
   origins(): string[];
   witnesses(): string[];
+  /** The witness a cosignature key (NAME+HEX8) belongs to; keys of one witness share it (default: the label). */
+  witnessOf?(label: string): string;
   /** Every checkpoint held for the origin (any order). */
   held(origin: string): Promise<HeldCheckpoint[]>;
 }
@@ -61,12 +65,17 @@ export function formatHeld(c: HeldCheckpoint): string {
   return c.text + '\n' + lines.map((s) => formatSignatureLine(s.name, s.keyId, s.sig)).join('');
 }
 
-/** The largest checkpoint with at least n cosignatures; among equal sizes the one with most. */
-export function pickCheckpoint(held: readonly HeldCheckpoint[], n: number): HeldCheckpoint | undefined {
+/**
+ * The largest checkpoint cosigned by at least n witnesses; among equal sizes the one with most.
+ * Witnesses, not lines: one operator's two keys must not make a checkpoint look cosigned by two.
+ */
+export function pickCheckpoint(held: readonly HeldCheckpoint[], n: number, witnessOf: (label: string) => string = (l) => l): HeldCheckpoint | undefined {
   let best: HeldCheckpoint | undefined;
+  let bestCount = 0;
   for (const c of held) {
-    if (c.cosignatures.length < n) continue;
-    if (!best || c.size > best.size || (c.size === best.size && c.cosignatures.length > best.cosignatures.length)) best = c;
+    const count = new Set(c.cosignatures.map((s) => witnessOf(keyLabel(s.name, s.keyId)))).size;
+    if (count < n) continue;
+    if (!best || c.size > best.size || (c.size === best.size && count > bestCount)) [best, bestCount] = [c, count];
   }
   return best;
 }
@@ -80,11 +89,13 @@ export function distributorSource(o: {
   origins(): string[];
   logKeys(origin: string): VerifierSet | undefined;
   witnesses: readonly string[];
+  witnessOf?: (label: string) => string;
   more?: (origin: string) => HeldCheckpoint[];
 }): DistributorSource {
   return {
     origins: () => o.origins(),
     witnesses: () => [...o.witnesses],
+    ...(o.witnessOf ? { witnessOf: o.witnessOf } : {}),
     async held(origin) {
       const out = new Map<string, { size: bigint; text: string; logLines: SignatureLine[]; cos: Map<string, SignatureLine>; fetchPq?: (ms: number) => Promise<void> }>();
       const add = (c: HeldCheckpoint) => {
@@ -126,7 +137,7 @@ export function registerDistributorRoutes(app: FastifyInstance, source: Distribu
     const origin = /^[0-9a-f]{64}$/.test(req.params.logid) ? originOf(req.params.logid) : undefined;
     if (origin === undefined) return text(404, 'unknown log\n');
     const n = m[1] === undefined ? 0 : Number(m[1]);
-    const pick = async () => pickCheckpoint((await source.held(origin)).map((c) => (pq ? c : withoutPq(c))), n);
+    const pick = async () => pickCheckpoint((await source.held(origin)).map((c) => (pq ? c : withoutPq(c))), n, source.witnessOf?.bind(source));
     let c = await pick();
     if (pq) {
       // ML-DSA-44 lines travel on demand: fetch what peers announced on the candidate and on the

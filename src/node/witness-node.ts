@@ -16,9 +16,10 @@ import { LevelStore } from '../store/level.js';
 import { LogRegistryImpl, LogListLoadError } from '../logs/registry.js';
 import { createWitnessMetrics, type WitnessMetrics } from '../http/metrics.js';
 import { createWitnessServer } from '../http/server.js';
-import { createStatusSource, registerAgreementGauge } from '../http/status-data.js';
+import { createStatusSource, registerAgreementGauge, trackedKeys } from '../http/status-data.js';
 import { createFeeders, type FeederSet } from '../logs/feeders/index.js';
 import { parseCosignatureVkey } from '../note/keys.js';
+import { keyLabel } from '../note/note.js';
 import { distributorSource, registerDistributorRoutes } from '../http/distributor.js';
 import { Parts, type LifecycleEvent } from './lifecycle.js';
 // Types only: the gossip stack (libp2p, gossipsub, noise, yamux) is loaded on demand below, so a
@@ -258,7 +259,9 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...config.signSubtree, ...(opts.now ? { now: opts.now } : {}) });
     const server = (unlistened = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) }));
     // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
-    registerDistributorRoutes(server, distributorSource({ store, origins: () => registry.origins(), logKeys: (o) => registry.get(o)?.verifiers, witnesses: [...vkeys, ...(config.witnesses ?? []).map((w) => w.vkey)], more: (o) => gossip?.heldCheckpoints(o) ?? [] }));
+    // Its N counts witnesses: this node's keys are one, a tracked witness's keys one each (status-data's grouping).
+    const witnessGroups = new Map<string, string>([...vkeys.map((v): [string, string] => [((k) => keyLabel(k.name, k.keyId))(parseCosignatureVkey(v)), 'self']), ...trackedKeys(config.witnesses ?? []).map((t): [string, string] => [t.label, `tracked:${t.witness}`])]);
+    registerDistributorRoutes(server, distributorSource({ store, origins: () => registry.origins(), logKeys: (o) => registry.get(o)?.verifiers, witnesses: [...vkeys, ...(config.witnesses ?? []).map((w) => w.vkey)], witnessOf: (l) => witnessGroups.get(l) ?? l, more: (o) => gossip?.heldCheckpoints(o) ?? [] }));
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
       // cosignatures) moves the stored state forward before anything can be cosigned.

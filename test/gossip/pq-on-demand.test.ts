@@ -65,10 +65,14 @@ function pqChain() {
   const servesPqLine = async (i: number) => {
     // The announcement travels on its own (a HAVE after the pushes): until it reaches node i, 404
     // is the right answer, so ask again until it has arrived.
-    let withPq = await get(i, '/checkpoint.4?pq=1');
-    await waitFor(async () => (withPq = await get(i, '/checkpoint.4?pq=1')).status === 200, `node ${i} serves the 0x06 line with ?pq=1`, 20_000);
+    let withPq = await get(i, '/checkpoint?pq=1');
+    const lines = (r: { status: number; body: string }) => (r.status === 200 ? parseNote(r.body).signatures.length : 0);
+    await waitFor(async () => lines((withPq = await get(i, '/checkpoint?pq=1'))) === 5, `node ${i} serves the 0x06 line with ?pq=1`, 20_000);
     const note = parseNote(withPq.body);
-    expect(note.signatures).toHaveLength(5);
+    expect(note.signatures).toHaveLength(5); // the log, three Ed25519 cosignatures, w0's 0x06 line
+    // checkpoint.N counts witnesses: w0's two keys (one key name) are one of the three.
+    expect((await get(i, '/checkpoint.3?pq=1')).status).toBe(200);
+    expect((await get(i, '/checkpoint.4?pq=1')).status).toBe(404);
     const line = note.signatures.find((s) => keyLabel(s.name, s.keyId) === pqLabel);
     expect(line?.sig.length).toBe(2428);
     expect(nodes[i].node.gossip!.viewOf(log.origin)!.head()!.cosignatures.has(pqLabel)).toBe(true);
