@@ -256,11 +256,14 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, feeders: () => feedersRef?.stats() ?? [], startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
     // POST /sign-subtree: signed by the ML-DSA-44 keys (none: 404), for checkpoints any own key cosigned.
-    const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys: vkeys.map((v) => parseCosignatureVkey(v)), signers: keys.filter(isMlDsa44Key), ...config.signSubtree, ...(opts.now ? { now: opts.now } : {}) });
+    const ownKeys = vkeys.map((v) => parseCosignatureVkey(v));
+    const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys, signers: keys.filter(isMlDsa44Key), ...config.signSubtree, ...(opts.now ? { now: opts.now } : {}) });
     const server = (unlistened = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) }));
     // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
     // Its N counts witnesses: this node's keys are one, a tracked witness's keys one each (status-data's grouping).
-    const witnessGroups = new Map<string, string>([...vkeys.map((v): [string, string] => [((k) => keyLabel(k.name, k.keyId))(parseCosignatureVkey(v)), 'self']), ...trackedKeys(config.witnesses ?? []).map((t): [string, string] => [t.label, `tracked:${t.witness}`])]);
+    const witnessGroups = new Map<string, string>();
+    for (const k of ownKeys) witnessGroups.set(keyLabel(k.name, k.keyId), 'self');
+    for (const t of trackedKeys(config.witnesses ?? [])) witnessGroups.set(t.label, `tracked:${t.witness}`);
     registerDistributorRoutes(server, distributorSource({ store, origins: () => registry.origins(), logKeys: (o) => registry.get(o)?.verifiers, witnesses: [...vkeys, ...(config.witnesses ?? []).map((w) => w.vkey)], witnessOf: (l) => witnessGroups.get(l) ?? l, more: (o) => gossip?.heldCheckpoints(o) ?? [] }));
     if (config.p2p) {
       // Started before the HTTP server and the feeders: rollback protection (peers' copies of our
@@ -272,7 +275,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         witness,
         store,
         logs: registry,
-        ownKeys: vkeys.map((v) => parseCosignatureVkey(v)),
+        ownKeys,
         bindingKeys: keys.filter((k) => 'cosignatureVkey' in k), // Ed25519 keys sign this node's peer bindings (src/gossip/binding.ts)
         witnesses: (config.witnesses ?? []).map((w) => w.verifier),
         sources: (origin) => feedersRef?.get(origin)?.source,
