@@ -43,18 +43,47 @@ const lazyBuiltins = {
       if (args.kind !== 'require-call') return undefined;
       return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      loader: 'js',
-      contents: `let m;
-const real = () => (m ??= require(${JSON.stringify('node:' + args.path)}));
-module.exports = new Proxy({}, {
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ loader: 'js', contents: standIn(`require(${JSON.stringify('node:' + args.path)})`) }));
+  },
+};
+
+/**
+ * A module whose exports load the real module (`load`, a require() expression) on first use: any
+ * property read, call or key listing. The target is an arrow function so that a module exporting
+ * a function (safe-regex2) stays callable.
+ */
+function standIn(load) {
+  return `let m;
+const real = () => (m ??= ${load});
+module.exports = new Proxy(() => {}, {
+  apply: (_, self, args) => Reflect.apply(real(), self, args),
   get: (_, k) => real()[k],
   has: (_, k) => k in real(),
   ownKeys: () => Reflect.ownKeys(real()),
   getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(real(), k); if (d) d.configurable = true; return d; },
 });
-`,
-    }));
+`;
+}
+
+/**
+ * Bundled packages that others require at load time for paths a witness rarely or never takes,
+ * evaluated on first use instead (still bundled): fastify's plugin version checks (semver),
+ * prom-client's exemplars (@opentelemetry/api: serve enables none) and find-my-way's check of
+ * regular-expression routes (safe-regex2, with its regex parser ret: serve has none). On Node 26
+ * that is about 0.5 MiB of idle heap (issue 14's <= 64 MiB).
+ */
+const LAZY_PACKAGES = ['semver', '@opentelemetry/api', 'safe-regex2'];
+const lazyPackages = {
+  name: 'lazy-packages',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_PACKAGES.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, async (args) => {
+      if (args.kind !== 'require-call' || args.pluginData?.real) return undefined;
+      const real = await b.resolve(args.path, { kind: 'require-call', resolveDir: args.resolveDir, importer: args.importer, pluginData: { real: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-package' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({ loader: 'js', resolveDir: dirname(args.path), contents: standIn(`require(${JSON.stringify(args.path)})`) }));
   },
 };
 
@@ -114,7 +143,7 @@ const result = await build({
   // (`node dist/src/cli/main.js` for readable stack traces).
   sourcemap: false,
   external: EXTERNAL,
-  plugins: [originalUrls, lazyBuiltins, noPushgateway],
+  plugins: [originalUrls, lazyBuiltins, lazyPackages, noPushgateway],
   // Bundled CommonJS packages (fastify, prom-client, ...) call require() for Node's builtins.
   banner: { js: "import { createRequire as __gwRequire } from 'node:module'; const require = __gwRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -1,4 +1,4 @@
-// The witness node's YAML config file, validated with zod. Every problem is reported as
+// The witness node's YAML config file, validated with valibot (src/util/validate.ts). Every problem is reported as
 // `config FILE: <field path>: <reason>` before anything starts.
 //
 //   name: witness.example/w1          # the witness's key name
@@ -29,7 +29,8 @@
 import { readFileCappedSync, FileTooLargeError } from './util/read-capped.js';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as v from 'valibot';
+import { mapping, validate } from './util/validate.js';
 import { createRequire } from 'node:module';
 import { describeKeyInput, isValidKeyName, looksLikePrivateKey, parseVkey, parseCosignatureVkey, type Verifier } from './note/keys.js';
 import { keyLabel } from './note/note.js';
@@ -156,80 +157,97 @@ export function parseListen(s: string): { host: string; port: number } | null {
   return { host: m[1] ?? m[2], port };
 }
 
-const nonEmpty = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+const nonEmpty = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'));
+/** An integer in [min, max], with the config's wording. */
+const int = (typeMsg: string, min: number, max: number, minMsg = `must be at least ${min}`, maxMsg = `must be at most ${max}`) =>
+  v.pipe(v.number(typeMsg), v.integer('must be an integer'), v.minValue(min, minMsg), v.maxValue(max, maxMsg));
 
-const LogSchema = z.strictObject({
-  origin: nonEmpty,
-  vkeys: z.array(z.string({ error: 'must be a vkey string' }), { error: 'must be a list of vkeys' }).min(1, { error: 'at least one vkey is required' }),
-  qpd: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: 'must be at least 1' })
-    .max(MAX_QPD, { error: 'must be below 2^31' })
-    .optional(),
-  disabled: z.boolean({ error: 'must be true or false' }).optional(),
-  contact: z.string({ error: 'must be a string' }).optional(),
-  // Pull feeders: validated below with src/logs/feeders/config.ts.
-  pull: z.unknown().optional(),
-});
+const LogSchema = mapping(
+  {
+    origin: nonEmpty,
+    vkeys: v.pipe(v.array(v.string('must be a vkey string'), 'must be a list of vkeys'), v.minLength(1, 'at least one vkey is required')),
+    qpd: v.optional(int('must be a number', 1, MAX_QPD, 'must be at least 1', 'must be below 2^31')),
+    disabled: v.optional(v.boolean('must be true or false')),
+    contact: v.optional(v.string('must be a string')),
+    // Pull feeders: validated below with src/logs/feeders/config.ts.
+    pull: v.optional(v.unknown()),
+  },
+  'must be a mapping',
+);
 
-const ConfigSchema = z.strictObject({
-  name: nonEmpty,
-  key: z.union([nonEmpty, z.array(nonEmpty).min(1, { error: 'at least one key file is required' })], { error: 'must be a file name or a list of file names' }),
-  data: nonEmpty.optional(),
-  http: z
-    .strictObject({
-      listen: z.string({ error: 'must be a string like 127.0.0.1:7380' }).optional(),
-      bodyLimit: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024, { error: 'must be at least 1024' }).max(16 * 1024 * 1024, { error: 'must be at most 16 MiB' }).optional(),
-      maxConnections: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
-      // Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client: the
-      // sign-subtree rate limit is per client address (issue 14).
-      trustProxy: z.array(z.string({ error: 'must be an IP address or CIDR' }).regex(/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/, { error: 'must be an IP address or CIDR' }), { error: 'must be a list of IP addresses or CIDRs' }).optional(),
-    }, { error: 'must be a mapping' })
-    .optional(),
-  logs: z.array(LogSchema, { error: 'must be a list of logs' }).optional(),
-  logList: nonEmpty.optional(),
-  logListRefresh: z.string({ error: 'must be a duration like 10s, 5m or 1h' }).optional(),
-  p2p: z
-    .strictObject({
-      listen: z.array(nonEmpty, { error: 'must be a list of multiaddrs' }).min(1, { error: 'at least one address is required' }).optional(),
-      announce: z.array(nonEmpty, { error: 'must be a list of multiaddrs' }).optional(),
-      bootstrap: z.array(nonEmpty, { error: 'must be a list of multiaddrs ending in /p2p/<peer id>' }).optional(),
-      allowLoopback: z.boolean({ error: 'must be true or false' }).optional(),
-      maxConnections: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(100_000, { error: 'must be at most 100000' }).optional(),
-      meshDegree: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(2, { error: 'must be at least 2' }).max(32, { error: 'must be at most 32' }).optional(),
-      maxInboundStreams: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(100_000, { error: 'must be at most 100000' }).optional(),
-      maxInboundStreamBytes: z.number({ error: 'must be a number of bytes' }).int({ error: 'must be an integer' }).min(1024 * 1024, { error: 'must be at least 1 MiB (one response)' }).max(1024 * 1024 * 1024, { error: 'must be at most 1 GiB' }).optional(),
-      reservedSlots: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).optional(),
-      startupSync: z.string({ error: 'must be a duration like 5s' }).optional(),
-      identity: nonEmpty.optional(),
-      version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
-    }, { error: 'must be a mapping' })
-    .optional(),
-  store: z
-    .union([
-      nonEmpty,
-      z.strictObject({
-        url: nonEmpty.optional(),
-        passwordFile: nonEmpty.optional(),
-        poolSize: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1000, { error: 'must be at most 1000' }).optional(),
-        timeout: z.string({ error: 'must be a duration like 5s' }).optional(),
-        unwritableExitAfter: z.string({ error: 'must be a duration like 5m (0s: never exit)' }).optional(),
-      }),
-    ], { error: 'must be a postgres:// URL or a mapping' })
-    .optional(),
-  signSubtree: z
-    .strictObject({
-      cacheSize: z.number({ error: 'must be a number of answers' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0 (0: no cache)' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
-      rate: z.number({ error: 'must be a number of requests per second' }).positive({ error: 'must be above 0' }).max(100_000, { error: 'must be at most 100000' }).optional(),
-      burst: z.number({ error: 'must be a number of requests' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
-      maxClients: z.number({ error: 'must be a number of clients' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(10_000_000, { error: 'must be at most 10000000' }).optional(),
-    }, { error: 'must be a mapping (cacheSize, rate, burst, maxClients)' })
-    .optional(),
-  witnesses: z
-    .array(z.strictObject({ name: nonEmpty.optional(), vkey: nonEmpty }, { error: 'must be a mapping with vkey (and optionally name)' }), { error: 'must be a list of witnesses' })
-    .optional(),
-}, { error: 'the config must be a YAML mapping' });
+const ConfigSchema = mapping(
+  {
+    name: nonEmpty,
+    key: v.union([nonEmpty, v.pipe(v.array(nonEmpty), v.minLength(1, 'at least one key file is required'))], 'must be a file name or a list of file names'),
+    data: v.optional(nonEmpty),
+    http: v.optional(
+      mapping(
+        {
+          listen: v.optional(v.string('must be a string like 127.0.0.1:7380')),
+          bodyLimit: v.optional(int('must be a number of bytes', 1024, 16 * 1024 * 1024, undefined, 'must be at most 16 MiB')),
+          maxConnections: v.optional(int('must be a number', 1, 1_000_000)),
+          // Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client: the
+          // sign-subtree rate limit is per client address (issue 14).
+          trustProxy: v.optional(v.array(v.pipe(v.string('must be an IP address or CIDR'), v.regex(/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/, 'must be an IP address or CIDR')), 'must be a list of IP addresses or CIDRs')),
+        },
+        'must be a mapping',
+      ),
+    ),
+    logs: v.optional(v.array(LogSchema, 'must be a list of logs')),
+    logList: v.optional(nonEmpty),
+    logListRefresh: v.optional(v.string('must be a duration like 10s, 5m or 1h')),
+    p2p: v.optional(
+      mapping(
+        {
+          listen: v.optional(v.pipe(v.array(nonEmpty, 'must be a list of multiaddrs'), v.minLength(1, 'at least one address is required'))),
+          announce: v.optional(v.array(nonEmpty, 'must be a list of multiaddrs')),
+          bootstrap: v.optional(v.array(nonEmpty, 'must be a list of multiaddrs ending in /p2p/<peer id>')),
+          allowLoopback: v.optional(v.boolean('must be true or false')),
+          maxConnections: v.optional(int('must be a number', 1, 100_000)),
+          meshDegree: v.optional(int('must be a number', 2, 32)),
+          maxInboundStreams: v.optional(int('must be a number', 1, 100_000)),
+          maxInboundStreamBytes: v.optional(int('must be a number of bytes', 1024 * 1024, 1024 * 1024 * 1024, 'must be at least 1 MiB (one response)', 'must be at most 1 GiB')),
+          reservedSlots: v.optional(int('must be a number', 0, Number.MAX_SAFE_INTEGER)),
+          startupSync: v.optional(v.string('must be a duration like 5s')),
+          identity: v.optional(nonEmpty),
+          version: v.optional(v.picklist([1, 2], 'must be 1 or 2')),
+        },
+        'must be a mapping',
+      ),
+    ),
+    store: v.optional(
+      v.union(
+        [
+          nonEmpty,
+          mapping(
+            {
+              url: v.optional(nonEmpty),
+              passwordFile: v.optional(nonEmpty),
+              poolSize: v.optional(int('must be a number', 1, 1000)),
+              timeout: v.optional(v.string('must be a duration like 5s')),
+              unwritableExitAfter: v.optional(v.string('must be a duration like 5m (0s: never exit)')),
+            },
+            'must be a postgres:// URL or a mapping',
+          ),
+        ],
+        'must be a postgres:// URL or a mapping',
+      ),
+    ),
+    signSubtree: v.optional(
+      mapping(
+        {
+          cacheSize: v.optional(int('must be a number of answers', 0, 1_000_000, 'must be at least 0 (0: no cache)')),
+          rate: v.optional(v.pipe(v.number('must be a number of requests per second'), v.gtValue(0, 'must be above 0'), v.maxValue(100_000, 'must be at most 100000'))),
+          burst: v.optional(int('must be a number of requests', 1, 1_000_000)),
+          maxClients: v.optional(int('must be a number of clients', 1, 10_000_000)),
+        },
+        'must be a mapping (cacheSize, rate, burst, maxClients)',
+      ),
+    ),
+    witnesses: v.optional(v.array(mapping({ name: v.optional(nonEmpty), vkey: nonEmpty }, 'must be a mapping with vkey (and optionally name)'), 'must be a list of witnesses')),
+  },
+  'the config must be a YAML mapping',
+);
 
 // libp2p's address parsers pull in about 100 modules: load them only for a config with a p2p:
 // block, so a witness without gossip does not pay for them (issue 14). loadConfigAsync imports
@@ -275,38 +293,6 @@ function checkMultiaddr(s: string, needPeer: boolean): string | undefined {
   return undefined;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += (out === '' ? '' : '.') + String(seg);
-  }
-  return out;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const seg of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[seg];
-  }
-  return v;
-}
-
-function zodProblems(err: z.ZodError, raw: unknown): { path: string; reason: string }[] {
-  const out: { path: string; reason: string }[] = [];
-  for (const issue of err.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) out.push({ path: formatPath([...issue.path, k]), reason: 'unknown key' });
-      continue;
-    }
-    let reason = issue.message;
-    if (issue.path.length > 0 && valueAt(raw, issue.path) === undefined) reason = 'required';
-    out.push({ path: formatPath(issue.path), reason });
-  }
-  return out;
-}
-
 /** Parses config text; file is used for messages and to resolve relative paths. Throws ConfigError. */
 export function parseConfig(text: string, file: string): WitnessConfig {
   const absFile = resolve(file);
@@ -329,9 +315,9 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     // yaml throws a ReferenceError for an alias bomb.
     throw new ConfigError(file, [{ path: '', reason: `YAML: ${(e as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} aliases are resolved)` }]);
   }
-  const parsed = ConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(file, zodProblems(parsed.error, raw ?? {}));
-  const c = parsed.data;
+  const parsed = validate(ConfigSchema, raw ?? {});
+  if (!parsed.ok) throw new ConfigError(file, parsed.problems);
+  const c = parsed.value;
 
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
 

@@ -144,6 +144,9 @@ describe('config: every error names the file and the field', () => {
     ['YAML syntax error', `name: w\nkey: [k\ndata: d`, /^line \d+: YAML: /],
     ['duplicate YAML key', `name: w\nname: v\nkey: k\ndata: d\nlogList: l`, /^line \d+: YAML: .*[Mm]ap keys must be unique/],
     ['not a mapping', `- just\n- a list`, /^the config must be a YAML mapping$/],
+    ['a list where a mapping belongs', base('http: [ 127.0.0.1:7380 ]'), /^http: must be a mapping$/],
+    ['an empty list where a mapping belongs', base('signSubtree: []'), /^signSubtree: must be a mapping \(cacheSize, rate, burst, maxClients\)$/],
+    ['a list item that is not a mapping', base('witnesses: [ "w2+abcd1234+AA" ]'), /^witnesses\[0\]: must be a mapping with vkey \(and optionally name\)$/],
   ];
   it.each(cases)('%s', (_name, text, want) => {
     const msgs = problems(text, F);
@@ -157,9 +160,16 @@ describe('config: every error names the file and the field', () => {
   it('reports every problem, not just the first', () => {
     const msgs = problems(`name: "a b"\nkey: k\ndata: d\nhttp: { listen: nope }\nlogListRefresh: never\nlogs:\n  - { origin: o, vkeys: ["bad"], qpd: 0 }`);
     expect(msgs.length).toBeGreaterThanOrEqual(1);
-    // zod structure errors come first; once the structure is right, all semantic errors together.
+    // structure errors come first; once the structure is right, all semantic errors together.
     const msgs2 = problems(`name: "a b"\nkey: k\ndata: d\nhttp: { listen: nope }\nlogListRefresh: never\nlogs:\n  - { origin: o, vkeys: ["bad"] }`);
     expect(msgs2.map((m) => m.split(': ')[1])).toEqual(expect.arrayContaining(['name', 'http.listen', 'logs[0].vkeys[0]', 'logListRefresh']));
+  });
+
+  it('names every unknown key, in every mapping, together with the other structure errors', () => {
+    const msgs = problems(base('colour: blue\nshape: round\nhttp: { port: 80, host: x, bodyLimit: 10 }'));
+    expect(msgs.map((m) => m.slice(m.indexOf(': ') + 2))).toEqual(
+      expect.arrayContaining(['colour: unknown key', 'shape: unknown key', 'http.port: unknown key', 'http.host: unknown key', 'http.bodyLimit: must be at least 1024']),
+    );
   });
 
   it('an unreadable file', () => {

@@ -11,7 +11,8 @@
 //                                        # "<host> - <treeID>" suffix of the origin, else the active shard
 //     forward: [ https://w2.example/ ]   # other witnesses' submission prefixes (optional)
 //     tileCache: 256                     # tiles, sumdb: verified tiles kept in memory (default 256)
-import { z } from 'zod';
+import * as v from 'valibot';
+import { mapping, validate, type Problem } from '../../util/validate.js';
 import { DEFAULT_INTERVAL_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_TIMEOUT_MS, DEFAULT_TILE_CACHE_ENTRIES, PULL_TYPES, type PullType } from './source.js';
 
 export interface PullConfig {
@@ -25,11 +26,8 @@ export interface PullConfig {
   readonly tileCache: number;
 }
 
-export interface PullProblem {
-  /** Path below the `pull` key, e.g. "interval" or "forward[1]" ("" for the block itself). */
-  readonly path: string;
-  readonly reason: string;
-}
+/** Path below the `pull` key, e.g. "interval" or "forward[1]" ("" for the block itself). */
+export type PullProblem = Problem;
 
 export const MIN_INTERVAL_MS = 10;
 
@@ -42,55 +40,38 @@ export function parsePullDuration(s: string): number | null {
   return m ? Number(m[1]) * UNIT_MS[m[2]] : null;
 }
 
-const duration = z.string({ error: 'must be a duration like 500ms, 10s, 5m or 1h' });
-const httpUrl = z.string({ error: 'must be an http(s) URL' }).refine(
-  (s) => {
+const duration = v.string('must be a duration like 500ms, 10s, 5m or 1h');
+const httpUrl = v.pipe(
+  v.string('must be an http(s) URL'),
+  v.check((s) => {
     try {
       const u = new URL(s);
       return (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '';
     } catch {
       return false;
     }
-  },
-  { error: 'must be an http(s) URL without query or fragment' },
+  }, 'must be an http(s) URL without query or fragment'),
 );
 
-const PullSchema = z.strictObject(
+const PullSchema = mapping(
   {
-    type: z.enum(PULL_TYPES as [PullType, ...PullType[]], { error: `must be one of ${PULL_TYPES.join(', ')}` }).optional(),
+    type: v.optional(v.picklist(PULL_TYPES, `must be one of ${PULL_TYPES.join(', ')}`)),
     url: httpUrl,
-    interval: duration.optional(),
-    timeout: duration.optional(),
-    maxBackoff: duration.optional(),
-    treeID: z.string({ error: 'must be a decimal string (quote it: YAML numbers lose precision above 2^53)' }).regex(/^[0-9]{1,20}$/, { error: 'must be a decimal tree ID' }).optional(),
-    forward: z.array(httpUrl, { error: 'must be a list of witness URLs' }).max(32, { error: 'at most 32 witnesses' }).optional(),
-    tileCache: z.number({ error: 'must be a number of tiles' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
+    interval: v.optional(duration),
+    timeout: v.optional(duration),
+    maxBackoff: v.optional(duration),
+    treeID: v.optional(v.pipe(v.string('must be a decimal string (quote it: YAML numbers lose precision above 2^53)'), v.regex(/^[0-9]{1,20}$/, 'must be a decimal tree ID'))),
+    forward: v.optional(v.pipe(v.array(httpUrl, 'must be a list of witness URLs'), v.maxLength(32, 'at most 32 witnesses'))),
+    tileCache: v.optional(v.pipe(v.number('must be a number of tiles'), v.integer('must be an integer'), v.minValue(0, 'must be at least 0'), v.maxValue(1_000_000, 'must be at most 1000000'))),
   },
-  { error: 'must be a mapping with (type and) url' },
+  'must be a mapping with (type and) url',
 );
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : (out === '' ? '' : '.') + String(seg);
-  return out;
-}
 
 /** Validates a `pull:` block. */
 export function parsePullConfig(raw: unknown): { ok: true; value: PullConfig } | { ok: false; problems: PullProblem[] } {
-  const parsed = PullSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems: PullProblem[] = [];
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) problems.push({ path: formatPath([...issue.path, k]), reason: 'unknown key' });
-        continue;
-      }
-      const missing = issue.path.length > 0 && typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)[String(issue.path[0])] === undefined;
-      problems.push({ path: formatPath(issue.path), reason: missing ? 'required' : issue.message });
-    }
-    return { ok: false, problems };
-  }
-  const c = { ...parsed.data, type: parsed.data.type ?? 'tiles' };
+  const parsed = validate(PullSchema, raw);
+  if (!parsed.ok) return { ok: false, problems: parsed.problems };
+  const c = { ...parsed.value, type: parsed.value.type ?? 'tiles' };
   const problems: PullProblem[] = [];
   const dur = (key: 'interval' | 'timeout' | 'maxBackoff', dflt: number, min: number): number => {
     const v = c[key];
