@@ -25,10 +25,11 @@
 //
 // Errors are reported as `network FILE: field: reason`.
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { parseDuration } from '../config.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
 import { GossipWitnessError } from '../errors.js';
+import { mapping } from '../util/validate.js';
 
 export interface NetworkLog {
   readonly name: string;
@@ -85,55 +86,166 @@ export class NetworkConfigError extends GossipWitnessError {
   }
 }
 
-const name = z.string({ error: 'must be a string' }).regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: 'must be lowercase letters, digits and dashes' });
-const port = z.number({ error: 'must be a port number' }).int().min(0).max(65535);
-const keyType = z.enum(['ed25519', 'ml-dsa-44'], { error: 'must be ed25519 or ml-dsa-44' });
-const gossip = z.strictObject({
-  version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
-  meshDegree: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(2, { error: 'must be at least 2' }).max(32, { error: 'must be at most 32' }).optional(),
-});
-const Schema = z.strictObject({
-  gossip: gossip.optional(),
-  logs: z.array(z.strictObject({ name, origin: z.string().min(1).optional(), interval: z.string().optional(), forkAt: z.union([z.number().int().min(0), z.string()]).optional(), keyType: keyType.optional() })).min(1, { error: 'at least one log' }),
-  witnesses: z
-    .array(
-      z.strictObject({
-        name,
-        http: port.optional(),
-        p2p: port.optional(),
-        push: z.array(name).optional(),
-        pull: z.array(name).optional(),
-        pullInterval: z.string().optional(),
-        sees: z.record(z.string(), z.enum(['a', 'b'])).optional(),
-        logs: z.array(name).optional(),
-        bootstrap: z.array(name).optional(),
-        tracks: z.array(name).optional(),
-        // One type or a list of them: checked below, with the list's paths.
-        keyType: z.unknown().optional(),
-        gossip: gossip.optional(),
-      }),
-    )
-    .min(1, { error: 'at least one witness' }),
-});
+const isMapping = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+/** A finite number: no NaN, no ±Infinity (valibot's number() takes ±Infinity; the old parser refused it). */
+const num = (message: string) => v.custom<number>((x) => typeof x === 'number' && Number.isFinite(x), message);
+/** An integer, as the old parser had it: not one, no further checks; a safe one, else `message` and the further checks. */
+const int = (message: string) => v.pipe(v.custom<number>((x) => typeof x === 'number' && Number.isInteger(x), message), v.safeInteger(message));
+
+const name = v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes'));
+const port = v.pipe(num('must be a port number'), v.check((x) => Number.isInteger(x) && x >= 0 && x <= 65535, 'must be a port number'));
+const keyType = v.picklist(['ed25519', 'ml-dsa-44'], 'must be ed25519 or ml-dsa-44');
+const names = v.array(name, 'must be a list of names');
+const gossip = mapping(
+  {
+    version: v.optional(v.picklist([1, 2], 'must be 1 or 2')),
+    meshDegree: v.optional(v.pipe(num('must be a number'), int('must be an integer'), v.minValue(2, 'must be at least 2'), v.maxValue(32, 'must be at most 32'))),
+  },
+  'must be a mapping like { version: 2, meshDegree: 3 }',
+);
+/**
+ * A mapping of any keys to `value`s. valibot's record() drops keys named constructor and prototype
+ * silently; the old parser kept them (and dropped __proto__, as this does).
+ */
+function record<const S extends v.GenericSchema>(value: S, message: string) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isMapping, message),
+    v.transform((o) => new Map(Object.entries(o).filter(([k]) => k !== '__proto__'))),
+    v.map(v.string(), value),
+    v.transform((m) => Object.fromEntries(m) as Record<string, v.InferOutput<S>>),
+  );
+}
+const Schema = mapping(
+  {
+    gossip: v.optional(gossip),
+    logs: v.pipe(
+      v.array(
+        mapping(
+          {
+            name,
+            origin: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
+            interval: v.optional(v.string('must be a duration of at least 10ms')),
+            forkAt: v.optional(v.union([v.pipe(int('must be a tree size'), v.minValue(0, 'must be a tree size')), v.string()], 'must be a tree size')),
+            keyType: v.optional(keyType),
+          },
+          'must be a mapping (name, origin, interval, forkAt, keyType)',
+        ),
+        'must be a list of logs',
+      ),
+      v.minLength(1, 'at least one log'),
+    ),
+    witnesses: v.pipe(
+      v.array(
+        mapping(
+          {
+            name,
+            http: v.optional(port),
+            p2p: v.optional(port),
+            push: v.optional(names),
+            pull: v.optional(names),
+            pullInterval: v.optional(v.string('must be a duration of at least 10ms')),
+            sees: v.optional(record(v.picklist(['a', 'b'], 'must be a or b'), 'must be a mapping of log names to branches (a or b)')),
+            logs: v.optional(names),
+            bootstrap: v.optional(names),
+            tracks: v.optional(names),
+            // One type or a list of them: checked below, with the list's paths.
+            keyType: v.optional(v.unknown()),
+            gossip: v.optional(gossip),
+          },
+          'must be a mapping (name, http, p2p, push, pull, ...)',
+        ),
+        'must be a list of witnesses',
+      ),
+      v.minLength(1, 'at least one witness'),
+    ),
+  },
+  'must be a mapping with logs and witnesses',
+);
+
+type Problem = { path: string; reason: string };
+type PathSegment = string | number;
+type SchemaNode = v.GenericSchema & { type: string; wrapped?: SchemaNode; entries?: Record<string, SchemaNode>; item?: SchemaNode; value?: SchemaNode; pipe?: SchemaNode[] };
+
+/** The object, array or map schema under optional() and pipe() (mapping() and record() are pipes). */
+function structural(schema: SchemaNode): SchemaNode {
+  let s = schema;
+  for (;;) {
+    if (s.type === 'optional' && s.wrapped) s = s.wrapped;
+    else {
+      const inner = s.pipe?.find((p, i) => i > 0 && p.kind === 'schema');
+      if (!inner) return s;
+      s = inner;
+    }
+  }
+}
+
+/** Each mapping's unknown keys, and the message for each missing key (its schema's message, as before). */
+function walk(schema: SchemaNode, raw: unknown, path: PathSegment[], unknown: Map<string, { path: PathSegment[]; keys: string[]; done?: boolean }>, missing: Map<string, string>): void {
+  const s = structural(schema);
+  if (s.type === 'strict_object' && s.entries && isMapping(raw)) {
+    const keys = Object.keys(raw).filter((k) => !Object.hasOwn(s.entries!, k));
+    if (keys.length > 0) unknown.set(JSON.stringify(path), { path, keys });
+    for (const [k, sub] of Object.entries(s.entries)) {
+      if (k in raw) walk(sub, raw[k], [...path, k], unknown, missing);
+      else if (sub.type !== 'optional') missing.set(JSON.stringify([...path, k]), v.safeParse(sub, undefined).issues?.[0].message ?? 'required');
+    }
+  } else if (s.type === 'array' && s.item && Array.isArray(raw)) raw.forEach((x, i) => walk(s.item!, x, [...path, i], unknown, missing));
+  else if (s.type === 'map' && s.value && isMapping(raw)) for (const [k, x] of Object.entries(raw)) walk(s.value, x, [...path, k], unknown, missing);
+}
+
+/**
+ * Validates raw, reporting problems as this file did before valibot (tests and users read them): paths
+ * dotted (`witnesses.0.push`), every unknown key of a mapping in one problem at the mapping
+ * (`Unrecognized keys: "a", "b"`), a missing key with its schema's message.
+ */
+function check<S extends v.GenericSchema>(schema: S, raw: unknown): { ok: true; value: v.InferOutput<S> } | { ok: false; problems: Problem[] } {
+  const r = v.safeParse(schema, raw, { abortEarly: false });
+  const unknown = new Map<string, { path: PathSegment[]; keys: string[]; done?: boolean }>();
+  const missing = new Map<string, string>();
+  walk(schema as unknown as SchemaNode, raw, [], unknown, missing);
+  if (r.success && unknown.size === 0) return { ok: true, value: r.output };
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const add = (p: Problem) => {
+    const id = `${p.path}\n${p.reason}`;
+    if (!seen.has(id)) problems.push(p);
+    seen.add(id);
+  };
+  const unknownAt = (path: PathSegment[]) => {
+    const u = unknown.get(JSON.stringify(path));
+    if (!u || u.done) return;
+    u.done = true;
+    add({ path: u.path.join('.'), reason: `Unrecognized key${u.keys.length > 1 ? 's' : ''}: ${u.keys.map((k) => JSON.stringify(k)).join(', ')}` });
+  };
+  for (const issue of r.issues ?? []) {
+    const path = (issue.path ?? []).map((p) => p.key as PathSegment);
+    const last = issue.path?.[issue.path.length - 1];
+    // valibot's strict object names its first unknown key only: all of them, at the mapping.
+    if (last?.origin === 'key' && issue.expected === 'never') unknownAt(path.slice(0, -1));
+    else add({ path: path.join('.'), reason: last?.origin === 'key' ? (missing.get(JSON.stringify(path)) ?? 'required') : issue.message });
+  }
+  for (const u of unknown.values()) unknownAt(u.path);
+  return { ok: false, problems };
+}
 
 const KEY_TYPE_REASON = `must be ${WITNESS_KEY_TYPES.join(' or ')}`;
-const isKeyType = (v: unknown): v is WitnessKeyType => typeof v === 'string' && (WITNESS_KEY_TYPES as readonly string[]).includes(v);
+const isKeyType = (x: unknown): x is WitnessKeyType => typeof x === 'string' && (WITNESS_KEY_TYPES as readonly string[]).includes(x);
 
 /** A witness's keyType: absent, one known type, or a non-empty list of distinct known types. */
-function witnessKeyType(v: unknown, path: string, problems: { path: string; reason: string }[]): { keyType?: WitnessKeyType | readonly WitnessKeyType[] } {
-  if (v === undefined) return {};
-  if (isKeyType(v)) return { keyType: v };
-  if (!Array.isArray(v)) {
+function witnessKeyType(raw: unknown, path: string, problems: { path: string; reason: string }[]): { keyType?: WitnessKeyType | readonly WitnessKeyType[] } {
+  if (raw === undefined) return {};
+  if (isKeyType(raw)) return { keyType: raw };
+  if (!Array.isArray(raw)) {
     problems.push({ path, reason: `${KEY_TYPE_REASON}, or a list of them (one key of each type, e.g. [ed25519, ml-dsa-44])` });
     return {};
   }
-  if (v.length === 0) {
+  if (raw.length === 0) {
     problems.push({ path, reason: `an empty list: list at least one key type (${WITNESS_KEY_TYPES.join(', ')})` });
     return {};
   }
   const types: WitnessKeyType[] = [];
   const before = problems.length;
-  v.forEach((t: unknown, j) => {
+  raw.forEach((t: unknown, j) => {
     if (!isKeyType(t)) problems.push({ path: `${path}.${j}`, reason: KEY_TYPE_REASON });
     else if (types.includes(t)) problems.push({ path: `${path}.${j}`, reason: `duplicate key type ${t} (a witness holds at most one key of each type)` });
     else types.push(t);
@@ -152,11 +264,11 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
     // yaml throws a ReferenceError for an alias bomb: report it like any other problem.
     throw new NetworkConfigError(file, [{ path: '', reason: `YAML: ${(e as Error).message.split('\n')[0]}` }]);
   }
-  const r = Schema.safeParse(raw);
-  if (!r.success) throw new NetworkConfigError(file, r.error.issues.map((i) => ({ path: i.path.join('.'), reason: i.message })));
+  const r = check(Schema, raw);
+  if (!r.ok) throw new NetworkConfigError(file, r.problems);
   const problems: { path: string; reason: string }[] = [];
   const logNames = new Set<string>();
-  const logs: NetworkLog[] = r.data.logs.map((l, i) => {
+  const logs: NetworkLog[] = r.value.logs.map((l, i) => {
     if (logNames.has(l.name)) problems.push({ path: `logs.${i}.name`, reason: `duplicate log ${l.name}` });
     logNames.add(l.name);
     const intervalMs = l.interval === undefined ? 200 : parseDuration(l.interval);
@@ -169,9 +281,9 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
     }
     return { name: l.name, origin: l.origin ?? `example.local/${l.name}`, intervalMs: intervalMs ?? 200, ...(forkAt !== undefined ? { forkAt } : {}), ...(l.keyType !== undefined ? { keyType: l.keyType } : {}) };
   });
-  const witnessNames = new Set(r.data.witnesses.map((w) => w.name));
-  if (witnessNames.size !== r.data.witnesses.length) problems.push({ path: 'witnesses', reason: 'duplicate witness names' });
-  const witnesses: NetworkWitness[] = r.data.witnesses.map((w, i) => {
+  const witnessNames = new Set(r.value.witnesses.map((w) => w.name));
+  if (witnessNames.size !== r.value.witnesses.length) problems.push({ path: 'witnesses', reason: 'duplicate witness names' });
+  const witnesses: NetworkWitness[] = r.value.witnesses.map((w, i) => {
     const follows = w.logs ?? [...logNames];
     const pull = w.pull ?? [];
     const push = w.push ?? follows.filter((l) => !pull.includes(l));
@@ -195,7 +307,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
       ...(w.bootstrap ? { bootstrap: w.bootstrap } : {}),
       ...(w.tracks ? { tracks: w.tracks } : {}),
       ...witnessKeyType(w.keyType, `witnesses.${i}.keyType`, problems),
-      ...(r.data.gossip || w.gossip ? { gossip: { ...r.data.gossip, ...w.gossip } } : {}),
+      ...(r.value.gossip || w.gossip ? { gossip: { ...r.value.gossip, ...w.gossip } } : {}),
     };
   });
   if (problems.length > 0) throw new NetworkConfigError(file, problems);

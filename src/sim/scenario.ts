@@ -59,10 +59,11 @@
 //   signatures: memoised             # real | memoised | modelled (docs/simulator.md#signatures)
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { parseDuration } from '../config.js';
 import { EXCHANGE_TICK_MS } from '../gossip/exchange.js';
 import { GossipWitnessError } from '../errors.js';
+import { mapping } from '../util/validate.js';
 
 export type Topology = 'random-regular' | 'small-world' | 'full';
 export type LatencyModel =
@@ -251,171 +252,353 @@ export class ScenarioError extends GossipWitnessError {
   }
 }
 
-const dur = z.string({ error: 'must be a duration like 500ms, 30s, 10m, 1h' });
-const frac = z.number({ error: 'must be a number between 0 and 1' }).min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' });
-const count = (min: number) => z.number({ error: 'must be an integer' }).int({ error: 'must be an integer' }).min(min, { error: `must be at least ${min}` });
+const isMapping = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+/** A finite number: no NaN, no ±Infinity (valibot's number() takes ±Infinity; the old parser refused it). */
+const num = (message: string) => v.custom<number>((x) => typeof x === 'number' && Number.isFinite(x), message);
+/** A non-empty list. */
+const list = <const S extends v.GenericSchema>(item: S, message: string) => v.pipe(v.array(item, message), v.minLength(1, 'must not be empty'));
+/**
+ * A mapping of any keys to `value`s. valibot's record() drops keys named constructor and prototype
+ * silently; the old parser kept them (and dropped __proto__, as this does).
+ */
+function record<const S extends v.GenericSchema>(value: S, message: string) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isMapping, message),
+    v.transform((o) => new Map(Object.entries(o).filter(([k]) => k !== '__proto__'))),
+    v.map(v.string(), value),
+    v.transform((m) => Object.fromEntries(m) as Record<string, v.InferOutput<S>>),
+  );
+}
 
-const nodeSel = z.union([z.strictObject({ fraction: frac }), z.strictObject({ nodes: z.array(count(0)).min(1) })], { error: 'must be { fraction: F } or { nodes: [ids] }' });
-const latencySchema = z.strictObject({
-  distribution: z.enum(['lognormal', 'uniform', 'fixed'], { error: 'must be lognormal, uniform or fixed' }),
-  median: dur.optional(),
-  p99: dur.optional(),
-  min: dur.optional(),
-  max: dur.optional(),
-});
-const policySchema = z.union([z.strictObject({ k: count(1), n: count(1) }), z.strictObject({ group: z.string().min(1) })], { error: 'must be { k, n } or { group: "k-of-n" }' });
-const branchSchema = z.strictObject({
-  fraction: frac.optional(),
-  nodes: z.array(count(0)).min(1).optional(),
-  clients: frac.optional(),
-  monitors: frac.optional(),
-  at: dur.optional(),
-  until: dur.optional(),
-  batch: count(1).max(1_000_000).optional(),
-  lag: dur.optional(),
-});
+const dur = v.string('must be a duration like 500ms, 30s, 10m, 1h');
+const frac = v.pipe(num('must be a number between 0 and 1'), v.minValue(0, 'must be between 0 and 1'), v.maxValue(1, 'must be between 0 and 1'));
+/** An integer, as the old parser had it: not one, no further checks; a safe one, else `message` and the further checks. */
+const int = (message: string) => v.pipe(v.custom<number>((x) => typeof x === 'number' && Number.isInteger(x), message), v.safeInteger(message));
+const count = (min: number) => v.pipe(int('must be an integer'), v.minValue(min, `must be at least ${min}`));
+const countTo = (min: number, max: number, message = `must be at most ${max}`) => v.pipe(count(min), v.maxValue(max, message));
+const nonNegative = v.pipe(num('must be a number'), v.minValue(0, 'must not be negative'));
+const penalty = (message: string) => v.pipe(num('must be a number'), v.maxValue(0, message));
+const bool = v.boolean('must be true or false');
+const nodeIds = list(count(0), 'must be a list of node ids');
+const nonEmpty = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'));
 
-const Schema = z.strictObject({
-  name: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
-  seed: count(0).optional(),
-  duration: dur.optional(),
-  network: z
-    .strictObject({
-      nodes: count(2).max(1_000_000, { error: 'at most 1000000' }),
-      topology: z.enum(['random-regular', 'small-world', 'full'], { error: 'must be random-regular, small-world or full' }).optional(),
-      degree: count(1).optional(),
-      rewire: frac.optional(),
-      meshDegree: count(1).optional(),
-      meshLow: count(0).optional(),
-      meshHigh: count(1).optional(),
-      heartbeat: dur.optional(),
-      gossipFactor: frac.optional(),
-      gossipLazy: count(0).optional(),
-      latency: latencySchema.optional(),
-      loss: frac.optional(),
-      partitions: z
-        .array(
-          z.strictObject({
-            at: dur,
-            until: dur,
-            fraction: frac.optional(),
-            byBranch: z.boolean({ error: 'must be true or false' }).optional(),
-            groups: z.array(z.array(count(0)).min(1)).min(1).optional(),
-            nodes: z.array(count(0)).min(1).optional(),
-            kind: z.enum(['gossip', 'client-witness', 'log-witness'], { error: 'must be gossip, client-witness or log-witness' }).optional(),
-          }),
-        )
-        .optional(),
-      regions: z
-        .strictObject({
-          names: z.array(z.string().min(1)).min(1),
-          fractions: z.array(frac).min(1).optional(),
-          latency: z.record(z.string(), latencySchema),
-          logRegion: z.string().optional(),
-        })
-        .optional(),
-      behaviours: z
-        .array(
-          z.strictObject({
-            fraction: frac.optional(),
-            nodes: z.array(count(0)).min(1).optional(),
-            drop: z.enum(['all', 'evidence', 'checkpoints', 'none'], { error: 'must be all, evidence, checkpoints or none' }).optional(),
-            dropRate: frac.optional(),
-            delay: dur.optional(),
-            invalidRate: z.number().min(0).optional(),
-            pollInterval: dur.optional(),
-            push: z.boolean({ error: 'must be true or false' }).optional(),
-          }),
-        )
-        .optional(),
-      monitors: z.strictObject({ count: count(0), pollInterval: dur.optional() }).optional(),
-      scoring: z
-        .strictObject({
-          timeInMeshWeight: z.number().min(0).optional(),
-          firstDeliveryWeight: z.number().min(0).optional(),
-          firstDeliveryCap: z.number().min(0).optional(),
-          firstDeliveryDecay: frac.optional(),
-          meshDeliveryThreshold: z.number().min(0).optional(),
-          meshDeliveryWeight: z.number().max(0, { error: 'must be negative or 0 (a penalty)' }).optional(),
-          meshDeliveryDecay: frac.optional(),
-          activation: dur.optional(),
-          invalidWeight: z.number().max(0, { error: 'must be negative or 0 (a penalty)' }).optional(),
-          invalidDecay: frac.optional(),
-          topicCap: z.number().min(0).optional(),
-          graylist: z.number().max(0, { error: 'must be negative or 0' }).optional(),
-          graylistFor: dur.optional(),
-        })
-        .optional(),
-      messages: z.enum(['per-witness', 'coalesced'], { error: 'must be per-witness or coalesced' }).optional(),
-      version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
-      exchangeTick: dur.optional(),
-      retransmit: dur.optional(),
-      churn: z.strictObject({ rate: z.number({ error: 'must be a number (failures per node per hour)' }).min(0, { error: 'must not be negative' }), downtime: dur }).optional(),
-    })
-    .optional(),
-  logs: z.strictObject({ count: count(1).max(1000).optional(), interval: dur.optional(), batch: count(1).max(1_000_000).optional() }).optional(),
-  witnesses: z
-    .strictObject({
-      pollInterval: dur.optional(),
-      push: z.union([frac, z.literal('all')], { error: 'must be a fraction between 0 and 1 or "all"' }).optional(),
-      knownWitnesses: z.union([count(0), z.literal('all')], { error: 'must be a count or "all"' }).optional(),
-      mlDsa44: z.number({ error: 'must be a fraction' }).min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).optional(),
-    })
-    .optional(),
-  adversary: z
-    .strictObject({
-      forkAt: dur,
-      log: count(0).optional(),
-      branchB: z
-        .strictObject({ fraction: frac.optional(), nodes: z.array(count(0)).min(1).optional(), monitors: frac.optional(), at: dur.optional(), until: dur.optional(), batch: count(1).max(1_000_000).optional(), lag: dur.optional() })
-        .optional(),
-      clientsB: frac.optional(),
-      colluding: count(0).optional(),
-      eclipse: z.strictObject({ target: count(0), attackers: count(1) }).optional(),
-      droppers: z.strictObject({ fraction: frac, dropRate: frac.optional(), delay: dur.optional() }).optional(),
-      branches: z.array(branchSchema).optional(),
-      forks: z.array(z.strictObject({ log: count(0), forkAt: dur.optional(), branchB: nodeSel.optional(), until: dur.optional(), batch: count(1).max(1_000_000).optional(), lag: dur.optional() })).optional(),
-      targeting: z.enum(['random', 'trusted', 'eclipse'], { error: 'must be random, trusted or eclipse' }).optional(),
-      collusion: z
-        .strictObject({
-          behaviour: z.enum(['silent', 'selective', 'leak'], { error: 'must be silent, selective or leak' }).optional(),
-          leakRate: frac.optional(),
-          trust: z.enum(['first', 'random'], { error: 'must be first or random' }).optional(),
-        })
-        .optional(),
-      refuseProofs: z.boolean({ error: 'must be true or false' }).optional(),
-      offline: z.array(z.strictObject({ at: dur, until: dur })).optional(),
-      eclipses: z.array(z.strictObject({ target: count(0).optional(), targets: z.array(count(0)).min(1).optional(), attackers: count(1), at: dur.optional(), until: dur.optional() })).optional(),
-    })
-    .optional(),
-  clients: z
-    .strictObject({
-      count: count(0).optional(),
-      policy: policySchema.optional(),
-      fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional(), latency: z.union([z.literal('network'), latencySchema], { error: 'must be "network" or a latency model' }).optional() }).optional(),
-      witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
-      report: z.boolean({ error: 'must be true or false' }).optional(),
-      logs: z.union([z.literal('all'), z.array(count(0)).min(1)], { error: 'must be "all" or a list of log indices' }).optional(),
-      victims: z.enum(['same', 'per-log'], { error: 'must be same or per-log' }).optional(),
-      populations: z
-        .array(
-          z.strictObject({
-            name: z.string().min(1).optional(),
-            count: count(0),
-            policy: policySchema.optional(),
-            fetch: z.strictObject({ witnesses: count(1).optional(), interval: dur.optional(), delay: dur.optional(), latency: z.union([z.literal('network'), latencySchema], { error: 'must be "network" or a latency model' }).optional() }).optional(),
-            witnessSets: z.union([z.literal('uniform'), z.strictObject({ popular: count(1), zipf: z.number().min(0).optional() })], { error: 'must be uniform or { popular: SETS, zipf: S }' }).optional(),
-            report: z.boolean({ error: 'must be true or false' }).optional(),
-            logs: z.union([z.literal('all'), z.array(count(0)).min(1)], { error: 'must be "all" or a list of log indices' }).optional(),
-            victims: z.enum(['same', 'per-log'], { error: 'must be same or per-log' }).optional(),
-          }),
-        )
-        .min(1)
-        .optional(),
-    })
-    .optional(),
-  signatures: z.enum(['real', 'memoised', 'modelled'], { error: 'must be real, memoised or modelled' }).optional(),
-});
+const nodeSel = v.union([mapping({ fraction: frac }, 'must be { fraction: F }'), mapping({ nodes: nodeIds }, 'must be { nodes: [ids] }')], 'must be { fraction: F } or { nodes: [ids] }');
+const latencySchema = mapping(
+  {
+    distribution: v.picklist(['lognormal', 'uniform', 'fixed'], 'must be lognormal, uniform or fixed'),
+    median: v.optional(dur),
+    p99: v.optional(dur),
+    min: v.optional(dur),
+    max: v.optional(dur),
+  },
+  'must be a latency model like { distribution: lognormal, median: 50ms, p99: 300ms }',
+);
+const policySchema = v.union([mapping({ k: count(1), n: count(1) }, 'must be { k, n }'), mapping({ group: nonEmpty }, 'must be { group: "k-of-n" }')], 'must be { k, n } or { group: "k-of-n" }');
+const branchSchema = mapping(
+  {
+    fraction: v.optional(frac),
+    nodes: v.optional(nodeIds),
+    clients: v.optional(frac),
+    monitors: v.optional(frac),
+    at: v.optional(dur),
+    until: v.optional(dur),
+    batch: v.optional(countTo(1, 1_000_000)),
+    lag: v.optional(dur),
+  },
+  'must be a mapping (fraction or nodes, clients, monitors, at, until, batch, lag)',
+);
+const fetchSchema = mapping(
+  { witnesses: v.optional(count(1)), interval: v.optional(dur), delay: v.optional(dur), latency: v.optional(v.union([v.literal('network'), latencySchema], 'must be "network" or a latency model')) },
+  'must be a mapping (witnesses, interval, delay, latency)',
+);
+const witnessSetsSchema = v.union([v.literal('uniform'), mapping({ popular: count(1), zipf: v.optional(nonNegative) }, 'must be { popular: SETS, zipf: S }')], 'must be uniform or { popular: SETS, zipf: S }');
+const clientLogs = v.union([v.literal('all'), list(count(0), 'must be a list of log indices')], 'must be "all" or a list of log indices');
+const victims = v.picklist(['same', 'per-log'], 'must be same or per-log');
+
+const Schema = mapping(
+  {
+    name: nonEmpty,
+    seed: v.optional(count(0)),
+    duration: v.optional(dur),
+    network: v.optional(
+      mapping(
+        {
+          nodes: countTo(2, 1_000_000, 'at most 1000000'),
+          topology: v.optional(v.picklist(['random-regular', 'small-world', 'full'], 'must be random-regular, small-world or full')),
+          degree: v.optional(count(1)),
+          rewire: v.optional(frac),
+          meshDegree: v.optional(count(1)),
+          meshLow: v.optional(count(0)),
+          meshHigh: v.optional(count(1)),
+          heartbeat: v.optional(dur),
+          gossipFactor: v.optional(frac),
+          gossipLazy: v.optional(count(0)),
+          latency: v.optional(latencySchema),
+          loss: v.optional(frac),
+          partitions: v.optional(
+            v.array(
+              mapping(
+                {
+                  at: dur,
+                  until: dur,
+                  fraction: v.optional(frac),
+                  byBranch: v.optional(bool),
+                  groups: v.optional(list(nodeIds, 'must be a list of lists of node ids')),
+                  nodes: v.optional(nodeIds),
+                  kind: v.optional(v.picklist(['gossip', 'client-witness', 'log-witness'], 'must be gossip, client-witness or log-witness')),
+                },
+                'must be a mapping (at, until, fraction, byBranch, groups, nodes, kind)',
+              ),
+              'must be a list of partitions',
+            ),
+          ),
+          regions: v.optional(
+            mapping(
+              {
+                names: list(nonEmpty, 'must be a list of region names'),
+                fractions: v.optional(list(frac, 'must be a list of fractions')),
+                latency: record(latencySchema, 'must be a mapping of region pairs to latency models'),
+                logRegion: v.optional(v.string('must be a string')),
+              },
+              'must be a mapping (names, fractions, latency, logRegion)',
+            ),
+          ),
+          behaviours: v.optional(
+            v.array(
+              mapping(
+                {
+                  fraction: v.optional(frac),
+                  nodes: v.optional(nodeIds),
+                  drop: v.optional(v.picklist(['all', 'evidence', 'checkpoints', 'none'], 'must be all, evidence, checkpoints or none')),
+                  dropRate: v.optional(frac),
+                  delay: v.optional(dur),
+                  invalidRate: v.optional(nonNegative),
+                  pollInterval: v.optional(dur),
+                  push: v.optional(bool),
+                },
+                'must be a mapping (fraction or nodes, drop, dropRate, delay, invalidRate, pollInterval, push)',
+              ),
+              'must be a list of behaviours',
+            ),
+          ),
+          monitors: v.optional(mapping({ count: count(0), pollInterval: v.optional(dur) }, 'must be a mapping (count, pollInterval)')),
+          scoring: v.optional(
+            mapping(
+              {
+                timeInMeshWeight: v.optional(nonNegative),
+                firstDeliveryWeight: v.optional(nonNegative),
+                firstDeliveryCap: v.optional(nonNegative),
+                firstDeliveryDecay: v.optional(frac),
+                meshDeliveryThreshold: v.optional(nonNegative),
+                meshDeliveryWeight: v.optional(penalty('must be negative or 0 (a penalty)')),
+                meshDeliveryDecay: v.optional(frac),
+                activation: v.optional(dur),
+                invalidWeight: v.optional(penalty('must be negative or 0 (a penalty)')),
+                invalidDecay: v.optional(frac),
+                topicCap: v.optional(nonNegative),
+                graylist: v.optional(penalty('must be negative or 0')),
+                graylistFor: v.optional(dur),
+              },
+              'must be a mapping of peer-scoring parameters',
+            ),
+          ),
+          messages: v.optional(v.picklist(['per-witness', 'coalesced'], 'must be per-witness or coalesced')),
+          version: v.optional(v.picklist([1, 2], 'must be 1 or 2')),
+          exchangeTick: v.optional(dur),
+          retransmit: v.optional(dur),
+          churn: v.optional(mapping({ rate: v.pipe(num('must be a number (failures per node per hour)'), v.minValue(0, 'must not be negative')), downtime: dur }, 'must be { rate, downtime }')),
+        },
+        'must be a mapping (nodes, topology, latency, ...)',
+      ),
+    ),
+    logs: v.optional(mapping({ count: v.optional(countTo(1, 1000)), interval: v.optional(dur), batch: v.optional(countTo(1, 1_000_000)) }, 'must be a mapping (count, interval, batch)')),
+    witnesses: v.optional(
+      mapping(
+        {
+          pollInterval: v.optional(dur),
+          push: v.optional(v.union([frac, v.literal('all')], 'must be a fraction between 0 and 1 or "all"')),
+          knownWitnesses: v.optional(v.union([count(0), v.literal('all')], 'must be a count or "all"')),
+          mlDsa44: v.optional(v.pipe(num('must be a fraction'), v.minValue(0, 'must be between 0 and 1'), v.maxValue(1, 'must be between 0 and 1'))),
+        },
+        'must be a mapping (pollInterval, push, knownWitnesses, mlDsa44)',
+      ),
+    ),
+    adversary: v.optional(
+      mapping(
+        {
+          forkAt: dur,
+          log: v.optional(count(0)),
+          branchB: v.optional(
+            mapping(
+              { fraction: v.optional(frac), nodes: v.optional(nodeIds), monitors: v.optional(frac), at: v.optional(dur), until: v.optional(dur), batch: v.optional(countTo(1, 1_000_000)), lag: v.optional(dur) },
+              'must be a mapping (fraction or nodes, monitors, at, until, batch, lag)',
+            ),
+          ),
+          clientsB: v.optional(frac),
+          colluding: v.optional(count(0)),
+          eclipse: v.optional(mapping({ target: count(0), attackers: count(1) }, 'must be { target, attackers }')),
+          droppers: v.optional(mapping({ fraction: frac, dropRate: v.optional(frac), delay: v.optional(dur) }, 'must be a mapping (fraction, dropRate, delay)')),
+          branches: v.optional(v.array(branchSchema, 'must be a list of branches')),
+          forks: v.optional(
+            v.array(
+              mapping(
+                { log: count(0), forkAt: v.optional(dur), branchB: v.optional(nodeSel), until: v.optional(dur), batch: v.optional(countTo(1, 1_000_000)), lag: v.optional(dur) },
+                'must be a mapping (log, forkAt, branchB, until, batch, lag)',
+              ),
+              'must be a list of forks',
+            ),
+          ),
+          targeting: v.optional(v.picklist(['random', 'trusted', 'eclipse'], 'must be random, trusted or eclipse')),
+          collusion: v.optional(
+            mapping(
+              {
+                behaviour: v.optional(v.picklist(['silent', 'selective', 'leak'], 'must be silent, selective or leak')),
+                leakRate: v.optional(frac),
+                trust: v.optional(v.picklist(['first', 'random'], 'must be first or random')),
+              },
+              'must be a mapping (behaviour, leakRate, trust)',
+            ),
+          ),
+          refuseProofs: v.optional(bool),
+          offline: v.optional(v.array(mapping({ at: dur, until: dur }, 'must be { at, until }'), 'must be a list of { at, until }')),
+          eclipses: v.optional(
+            v.array(
+              mapping(
+                { target: v.optional(count(0)), targets: v.optional(nodeIds), attackers: count(1), at: v.optional(dur), until: v.optional(dur) },
+                'must be a mapping (target or targets, attackers, at, until)',
+              ),
+              'must be a list of eclipses',
+            ),
+          ),
+        },
+        'must be a mapping (forkAt, log, branchB, ...)',
+      ),
+    ),
+    clients: v.optional(
+      mapping(
+        {
+          count: v.optional(count(0)),
+          policy: v.optional(policySchema),
+          fetch: v.optional(fetchSchema),
+          witnessSets: v.optional(witnessSetsSchema),
+          report: v.optional(bool),
+          logs: v.optional(clientLogs),
+          victims: v.optional(victims),
+          populations: v.optional(
+            list(
+              mapping(
+                {
+                  name: v.optional(nonEmpty),
+                  count: count(0),
+                  policy: v.optional(policySchema),
+                  fetch: v.optional(fetchSchema),
+                  witnessSets: v.optional(witnessSetsSchema),
+                  report: v.optional(bool),
+                  logs: v.optional(clientLogs),
+                  victims: v.optional(victims),
+                },
+                'must be a mapping (name, count, policy, fetch, witnessSets, report, logs, victims)',
+              ),
+              'must be a list of populations',
+            ),
+          ),
+        },
+        'must be a mapping (count, policy, fetch, ...)',
+      ),
+    ),
+    signatures: v.optional(v.picklist(['real', 'memoised', 'modelled'], 'must be real, memoised or modelled')),
+  },
+  'must be a mapping with at least a name',
+);
+
+type Problem = { path: string; reason: string };
+type PathSegment = string | number;
+type SchemaNode = v.GenericSchema & { type: string; wrapped?: SchemaNode; entries?: Record<string, SchemaNode>; item?: SchemaNode; value?: SchemaNode; options?: SchemaNode[]; pipe?: SchemaNode[] };
+interface Found {
+  /** Each mapping's unknown keys, by JSON of its path. */
+  readonly unknown: Map<string, { path: PathSegment[]; keys: string[]; done?: boolean }>;
+  /** The message for each missing key, by JSON of its path: its schema's message, as before. */
+  readonly missing: Map<string, string>;
+  /** A union of mappings that one option fits but for unknown keys: that option's problems, by JSON of its path. */
+  readonly unions: Map<string, Problem[]>;
+}
+
+/** The object, array, map or union schema under optional() and pipe() (mapping() and record() are pipes). */
+function structural(schema: SchemaNode): SchemaNode {
+  let s = schema;
+  for (;;) {
+    if (s.type === 'optional' && s.wrapped) s = s.wrapped;
+    else {
+      const inner = s.pipe?.find((p, i) => i > 0 && p.kind === 'schema');
+      if (!inner) return s;
+      s = inner;
+    }
+  }
+}
+
+function walk(schema: SchemaNode, raw: unknown, path: PathSegment[], found: Found): void {
+  const s = structural(schema);
+  if (s.type === 'strict_object' && s.entries && isMapping(raw)) {
+    const keys = Object.keys(raw).filter((k) => !Object.hasOwn(s.entries!, k));
+    if (keys.length > 0) found.unknown.set(JSON.stringify(path), { path, keys });
+    for (const [k, sub] of Object.entries(s.entries)) {
+      if (k in raw) walk(sub, raw[k], [...path, k], found);
+      else if (sub.type !== 'optional') found.missing.set(JSON.stringify([...path, k]), v.safeParse(sub, undefined).issues?.[0].message ?? 'required');
+    }
+  } else if (s.type === 'array' && s.item && Array.isArray(raw)) raw.forEach((x, i) => walk(s.item!, x, [...path, i], found));
+  else if (s.type === 'map' && s.value && isMapping(raw)) for (const [k, x] of Object.entries(raw)) walk(s.value, x, [...path, k], found);
+  else if (s.type === 'union' && s.options && isMapping(raw)) {
+    // valibot refuses a union of mappings with the union's message when the mapping has an unknown
+    // key; the old parser named the unknown keys (and value problems) of the one option that fit otherwise.
+    const fits = s.options.flatMap((o) => {
+      const entries = structural(o).entries;
+      if (!entries) return [];
+      const r = v.safeParse(o, Object.fromEntries(Object.entries(raw).filter(([k]) => Object.hasOwn(entries, k))), { abortEarly: false });
+      return r.success || r.issues.every((i) => i.kind === 'validation') ? [{ o, issues: r.issues ?? [] }] : [];
+    });
+    if (fits.length !== 1) return;
+    found.unions.set(JSON.stringify(path), fits[0].issues.map((i) => ({ path: [...path, ...(i.path ?? []).map((p) => p.key as PathSegment)].join('.'), reason: i.message })));
+    walk(fits[0].o, raw, path, found);
+  }
+}
+
+/**
+ * Validates raw, reporting problems as this file did before valibot (tests and users read them): paths
+ * dotted (`network.partitions.0.at`), every unknown key of a mapping in one problem at the mapping
+ * (`Unrecognized keys: "a", "b"`), a missing key with its schema's message.
+ */
+function check<S extends v.GenericSchema>(schema: S, raw: unknown): { ok: true; value: v.InferOutput<S> } | { ok: false; problems: Problem[] } {
+  const r = v.safeParse(schema, raw, { abortEarly: false });
+  const found: Found = { unknown: new Map(), missing: new Map(), unions: new Map() };
+  walk(schema as unknown as SchemaNode, raw, [], found);
+  if (r.success && found.unknown.size === 0) return { ok: true, value: r.output };
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const add = (p: Problem) => {
+    const id = `${p.path}\n${p.reason}`;
+    if (!seen.has(id)) problems.push(p);
+    seen.add(id);
+  };
+  const unknownAt = (path: PathSegment[]) => {
+    const u = found.unknown.get(JSON.stringify(path));
+    if (!u || u.done) return;
+    u.done = true;
+    add({ path: u.path.join('.'), reason: `Unrecognized key${u.keys.length > 1 ? 's' : ''}: ${u.keys.map((k) => JSON.stringify(k)).join(', ')}` });
+  };
+  for (const issue of r.issues ?? []) {
+    const path = (issue.path ?? []).map((p) => p.key as PathSegment);
+    const last = issue.path?.[issue.path.length - 1];
+    const union = issue.type === 'union' ? found.unions.get(JSON.stringify(path)) : undefined;
+    // valibot's strict object names its first unknown key only: all of them, at the mapping.
+    if (last?.origin === 'key' && issue.expected === 'never') unknownAt(path.slice(0, -1));
+    else if (union) {
+      union.forEach(add);
+      unknownAt(path);
+    } else add({ path: path.join('.'), reason: last?.origin === 'key' ? (found.missing.get(JSON.stringify(path)) ?? 'required') : issue.message });
+  }
+  for (const u of found.unknown.values()) unknownAt(u.path);
+  return { ok: false, problems };
+}
 
 type Problems = { path: string; reason: string }[];
 
@@ -430,7 +613,7 @@ function ms(problems: Problems, path: string, s: string | undefined, dflt: numbe
   return v;
 }
 
-function parseLatency(p: Problems, path: string, l: z.infer<typeof latencySchema>): LatencyModel {
+function parseLatency(p: Problems, path: string, l: v.InferOutput<typeof latencySchema>): LatencyModel {
   if (l.distribution === 'uniform') {
     if (l.min === undefined || l.max === undefined) p.push({ path, reason: 'uniform needs min and max' });
     const minMs = ms(p, `${path}.min`, l.min, 10);
@@ -463,9 +646,9 @@ export function readScenarioObject(text: string, file = 'scenario.yaml'): unknow
 
 /** Parses scenario YAML text (or its object form); throws ScenarioError listing every problem. */
 export function parseScenario(input: string | object, file = 'scenario.yaml'): Scenario {
-  const r = Schema.safeParse(typeof input === 'string' ? readScenarioObject(input, file) : input);
-  if (!r.success) throw new ScenarioError(file, r.error.issues.map((i) => ({ path: i.path.join('.'), reason: i.message })));
-  const d = r.data;
+  const r = check(Schema, typeof input === 'string' ? readScenarioObject(input, file) : input);
+  if (!r.ok) throw new ScenarioError(file, r.problems);
+  const d = r.value;
   const p: Problems = [];
   const net = d.network ?? { nodes: 20 };
   const nodes = net.nodes;
@@ -636,7 +819,7 @@ export function parseScenario(input: string | object, file = 'scenario.yaml'): S
     };
   }
   const c = d.clients ?? {};
-  type RawPop = { name?: string; count: number; policy?: z.infer<typeof policySchema>; fetch?: { witnesses?: number; interval?: string; delay?: string; latency?: 'network' | z.infer<typeof latencySchema> }; witnessSets?: 'uniform' | { popular: number; zipf?: number }; report?: boolean; logs?: 'all' | number[]; victims?: 'same' | 'per-log' };
+  type RawPop = { name?: string; count: number; policy?: v.InferOutput<typeof policySchema>; fetch?: { witnesses?: number; interval?: string; delay?: string; latency?: 'network' | v.InferOutput<typeof latencySchema> }; witnessSets?: 'uniform' | { popular: number; zipf?: number }; report?: boolean; logs?: 'all' | number[]; victims?: 'same' | 'per-log' };
   const rawPops: RawPop[] = c.populations ?? [{ count: c.count ?? 0 }];
   if (c.populations && c.count !== undefined) p.push({ path: 'clients.count', reason: 'give the counts in populations (not both)' });
   const populations = rawPops.map((r, i): Population => {

@@ -70,6 +70,17 @@ describe('launcher: a witness with keyType [ed25519, ml-dsa-44]', () => {
     );
   });
 
+  it('(the network file) names every unknown key of a mapping in one problem, and refuses a list where a mapping belongs', () => {
+    let message = '';
+    try {
+      parseNetworkConfig('logs: [{ name: log1, forkat: 8, intervall: 1s }]\nwitnesses: [{ name: w1, gossip: [] }]\n', 'net.yaml');
+    } catch (e) {
+      expect(e).toBeInstanceOf(NetworkConfigError);
+      message = (e as Error).message;
+    }
+    expect(message).toBe('network net.yaml: logs.0: Unrecognized keys: "forkat", "intervall"\nnetwork net.yaml: witnesses.0.gossip: must be a mapping like { version: 2, meshDegree: 3 }');
+  });
+
   it('prepareNetwork writes a key file per type, lists both in key:, and every vkey list carries both; a second run keeps them', async () => {
     const dir = tempDir();
     const first = await prepareNetwork({ network: parseNetworkConfig(NETWORK), dir });

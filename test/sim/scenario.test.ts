@@ -87,6 +87,18 @@ clients: { policy: { k: 6, n: 5 } }
     expect(errors('name: [x\n')[0]).toMatch(/^scenario x\.yaml: YAML: /);
   });
 
+  it('names every unknown key of a mapping in one problem, and refuses a list where a mapping belongs', () => {
+    expect(errors('name: x\nnetwork: { nodes: 10, nodez: 3, degre: 4 }')).toEqual(['scenario x.yaml: network: Unrecognized keys: "nodez", "degre"']);
+    // In a mapping that is one option of a union ({ k, n } or { group }) too.
+    expect(errors('name: x\nclients: { policy: { k: 1, n: 3, q: 1, r: 2 } }')).toEqual(['scenario x.yaml: clients.policy: Unrecognized keys: "q", "r"']);
+    // A list is an object in JavaScript: a mapping whose keys are all optional must still refuse one.
+    expect(errors('name: x\nwitnesses: []')).toEqual(['scenario x.yaml: witnesses: must be a mapping (pollInterval, push, knownWitnesses, mlDsa44)']);
+    expect(errors('name: x\nnetwork: { nodes: 10, regions: { names: [eu], latency: [{ distribution: fixed, median: 5ms }] } }')).toEqual([
+      'scenario x.yaml: network.regions.latency: must be a mapping of region pairs to latency models',
+    ]);
+    expect(errors('- name: x')).toEqual(['scenario x.yaml: must be a mapping with at least a name']);
+  });
+
   it('withParameter sets a YAML path; derived defaults follow', () => {
     const raw = readScenarioObject('name: x\nnetwork: { nodes: 10 }');
     const s = parseScenario(withParameter(raw, 'network.nodes', 50));
