@@ -1,8 +1,9 @@
 // Bundles the CLI (dist/src/cli/main.js, compiled by tsc) into dist/bin/ for the installed
 // `gossip-witness` command: one minified ESM graph with a chunk per lazily loaded command, instead
-// of about 170 modules (zod alone is 95). Measured idle RSS of `serve` after a full GC: 74 -> 68 MiB
-// (bench/results/witness-http.md, "Bundled CLI"). Same code as dist/src: only the packaging differs,
-// and two builtins that bundled packages require but serve never uses load on first use (LAZY_BUILTINS).
+// of about 170 modules (95 of them the validation library of the time). Measured idle RSS of `serve`
+// after a full GC: 74 -> 68 MiB (bench/results/witness-http.md, "Bundled CLI"). Same code as
+// dist/src: only the packaging differs, and two builtins that bundled packages require but serve
+// never uses load on first use (LAZY_BUILTINS).
 //
 // Kept outside the bundle: native addons and packages that load files at run time (classic-level,
 // pino and its worker transports), libp2p (loaded only for a `p2p:` config), pg, and the tools

@@ -11,7 +11,7 @@ export function readInput(path: string | undefined): Buffer {
   }
 }
 
-/** The witness config file; a bad one is a permanent start-up failure (exit 2). config.ts (zod, yaml) loads only here. */
+/** The witness config file; a bad one is a permanent start-up failure (exit 2). config.ts (valibot, yaml) loads only here. */
 export async function readConfig(file: string): Promise<WitnessConfig> {
   const { loadConfigAsync, ConfigError } = await import('../config.js');
   try {

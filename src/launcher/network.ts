@@ -29,7 +29,7 @@ import * as v from 'valibot';
 import { parseDuration } from '../config.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
 import { GossipWitnessError } from '../errors.js';
-import { mapping } from '../util/validate.js';
+import { int, mapping, num, record, validateDotted } from '../util/validate.js';
 
 export interface NetworkLog {
   readonly name: string;
@@ -86,12 +86,6 @@ export class NetworkConfigError extends GossipWitnessError {
   }
 }
 
-const isMapping = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-/** A finite number: no NaN, no ±Infinity (valibot's number() takes ±Infinity; the old parser refused it). */
-const num = (message: string) => v.custom<number>((x) => typeof x === 'number' && Number.isFinite(x), message);
-/** An integer, as the old parser had it: not one, no further checks; a safe one, else `message` and the further checks. */
-const int = (message: string) => v.pipe(v.custom<number>((x) => typeof x === 'number' && Number.isInteger(x), message), v.safeInteger(message));
-
 const name = v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes'));
 const port = v.pipe(num('must be a port number'), v.check((x) => Number.isInteger(x) && x >= 0 && x <= 65535, 'must be a port number'));
 const keyType = v.picklist(['ed25519', 'ml-dsa-44'], 'must be ed25519 or ml-dsa-44');
@@ -103,18 +97,6 @@ const gossip = mapping(
   },
   'must be a mapping like { version: 2, meshDegree: 3 }',
 );
-/**
- * A mapping of any keys to `value`s. valibot's record() drops keys named constructor and prototype
- * silently; the old parser kept them (and dropped __proto__, as this does).
- */
-function record<const S extends v.GenericSchema>(value: S, message: string) {
-  return v.pipe(
-    v.custom<Record<string, unknown>>(isMapping, message),
-    v.transform((o) => new Map(Object.entries(o).filter(([k]) => k !== '__proto__'))),
-    v.map(v.string(), value),
-    v.transform((m) => Object.fromEntries(m) as Record<string, v.InferOutput<S>>),
-  );
-}
 const Schema = mapping(
   {
     gossip: v.optional(gossip),
@@ -162,72 +144,6 @@ const Schema = mapping(
   'must be a mapping with logs and witnesses',
 );
 
-type Problem = { path: string; reason: string };
-type PathSegment = string | number;
-type SchemaNode = v.GenericSchema & { type: string; wrapped?: SchemaNode; entries?: Record<string, SchemaNode>; item?: SchemaNode; value?: SchemaNode; pipe?: SchemaNode[] };
-
-/** The object, array or map schema under optional() and pipe() (mapping() and record() are pipes). */
-function structural(schema: SchemaNode): SchemaNode {
-  let s = schema;
-  for (;;) {
-    if (s.type === 'optional' && s.wrapped) s = s.wrapped;
-    else {
-      const inner = s.pipe?.find((p, i) => i > 0 && p.kind === 'schema');
-      if (!inner) return s;
-      s = inner;
-    }
-  }
-}
-
-/** Each mapping's unknown keys, and the message for each missing key (its schema's message, as before). */
-function walk(schema: SchemaNode, raw: unknown, path: PathSegment[], unknown: Map<string, { path: PathSegment[]; keys: string[]; done?: boolean }>, missing: Map<string, string>): void {
-  const s = structural(schema);
-  if (s.type === 'strict_object' && s.entries && isMapping(raw)) {
-    const keys = Object.keys(raw).filter((k) => !Object.hasOwn(s.entries!, k));
-    if (keys.length > 0) unknown.set(JSON.stringify(path), { path, keys });
-    for (const [k, sub] of Object.entries(s.entries)) {
-      if (k in raw) walk(sub, raw[k], [...path, k], unknown, missing);
-      else if (sub.type !== 'optional') missing.set(JSON.stringify([...path, k]), v.safeParse(sub, undefined).issues?.[0].message ?? 'required');
-    }
-  } else if (s.type === 'array' && s.item && Array.isArray(raw)) raw.forEach((x, i) => walk(s.item!, x, [...path, i], unknown, missing));
-  else if (s.type === 'map' && s.value && isMapping(raw)) for (const [k, x] of Object.entries(raw)) walk(s.value, x, [...path, k], unknown, missing);
-}
-
-/**
- * Validates raw, reporting problems as this file did before valibot (tests and users read them): paths
- * dotted (`witnesses.0.push`), every unknown key of a mapping in one problem at the mapping
- * (`Unrecognized keys: "a", "b"`), a missing key with its schema's message.
- */
-function check<S extends v.GenericSchema>(schema: S, raw: unknown): { ok: true; value: v.InferOutput<S> } | { ok: false; problems: Problem[] } {
-  const r = v.safeParse(schema, raw, { abortEarly: false });
-  const unknown = new Map<string, { path: PathSegment[]; keys: string[]; done?: boolean }>();
-  const missing = new Map<string, string>();
-  walk(schema as unknown as SchemaNode, raw, [], unknown, missing);
-  if (r.success && unknown.size === 0) return { ok: true, value: r.output };
-  const problems: Problem[] = [];
-  const seen = new Set<string>();
-  const add = (p: Problem) => {
-    const id = `${p.path}\n${p.reason}`;
-    if (!seen.has(id)) problems.push(p);
-    seen.add(id);
-  };
-  const unknownAt = (path: PathSegment[]) => {
-    const u = unknown.get(JSON.stringify(path));
-    if (!u || u.done) return;
-    u.done = true;
-    add({ path: u.path.join('.'), reason: `Unrecognized key${u.keys.length > 1 ? 's' : ''}: ${u.keys.map((k) => JSON.stringify(k)).join(', ')}` });
-  };
-  for (const issue of r.issues ?? []) {
-    const path = (issue.path ?? []).map((p) => p.key as PathSegment);
-    const last = issue.path?.[issue.path.length - 1];
-    // valibot's strict object names its first unknown key only: all of them, at the mapping.
-    if (last?.origin === 'key' && issue.expected === 'never') unknownAt(path.slice(0, -1));
-    else add({ path: path.join('.'), reason: last?.origin === 'key' ? (missing.get(JSON.stringify(path)) ?? 'required') : issue.message });
-  }
-  for (const u of unknown.values()) unknownAt(u.path);
-  return { ok: false, problems };
-}
-
 const KEY_TYPE_REASON = `must be ${WITNESS_KEY_TYPES.join(' or ')}`;
 const isKeyType = (x: unknown): x is WitnessKeyType => typeof x === 'string' && (WITNESS_KEY_TYPES as readonly string[]).includes(x);
 
@@ -264,7 +180,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
     // yaml throws a ReferenceError for an alias bomb: report it like any other problem.
     throw new NetworkConfigError(file, [{ path: '', reason: `YAML: ${(e as Error).message.split('\n')[0]}` }]);
   }
-  const r = check(Schema, raw);
+  const r = validateDotted(Schema, raw);
   if (!r.ok) throw new NetworkConfigError(file, r.problems);
   const problems: { path: string; reason: string }[] = [];
   const logNames = new Set<string>();

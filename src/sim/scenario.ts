@@ -63,7 +63,7 @@ import * as v from 'valibot';
 import { parseDuration } from '../config.js';
 import { EXCHANGE_TICK_MS } from '../gossip/exchange.js';
 import { GossipWitnessError } from '../errors.js';
-import { mapping } from '../util/validate.js';
+import { int, mapping, num, record, validateDotted } from '../util/validate.js';
 
 export type Topology = 'random-regular' | 'small-world' | 'full';
 export type LatencyModel =
@@ -252,28 +252,11 @@ export class ScenarioError extends GossipWitnessError {
   }
 }
 
-const isMapping = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-/** A finite number: no NaN, no ±Infinity (valibot's number() takes ±Infinity; the old parser refused it). */
-const num = (message: string) => v.custom<number>((x) => typeof x === 'number' && Number.isFinite(x), message);
 /** A non-empty list. */
 const list = <const S extends v.GenericSchema>(item: S, message: string) => v.pipe(v.array(item, message), v.minLength(1, 'must not be empty'));
-/**
- * A mapping of any keys to `value`s. valibot's record() drops keys named constructor and prototype
- * silently; the old parser kept them (and dropped __proto__, as this does).
- */
-function record<const S extends v.GenericSchema>(value: S, message: string) {
-  return v.pipe(
-    v.custom<Record<string, unknown>>(isMapping, message),
-    v.transform((o) => new Map(Object.entries(o).filter(([k]) => k !== '__proto__'))),
-    v.map(v.string(), value),
-    v.transform((m) => Object.fromEntries(m) as Record<string, v.InferOutput<S>>),
-  );
-}
 
 const dur = v.string('must be a duration like 500ms, 30s, 10m, 1h');
 const frac = v.pipe(num('must be a number between 0 and 1'), v.minValue(0, 'must be between 0 and 1'), v.maxValue(1, 'must be between 0 and 1'));
-/** An integer, as the old parser had it: not one, no further checks; a safe one, else `message` and the further checks. */
-const int = (message: string) => v.pipe(v.custom<number>((x) => typeof x === 'number' && Number.isInteger(x), message), v.safeInteger(message));
 const count = (min: number) => v.pipe(int('must be an integer'), v.minValue(min, `must be at least ${min}`));
 const countTo = (min: number, max: number, message = `must be at most ${max}`) => v.pipe(count(min), v.maxValue(max, message));
 const nonNegative = v.pipe(num('must be a number'), v.minValue(0, 'must not be negative'));
@@ -511,95 +494,6 @@ const Schema = mapping(
   'must be a mapping with at least a name',
 );
 
-type Problem = { path: string; reason: string };
-type PathSegment = string | number;
-type SchemaNode = v.GenericSchema & { type: string; wrapped?: SchemaNode; entries?: Record<string, SchemaNode>; item?: SchemaNode; value?: SchemaNode; options?: SchemaNode[]; pipe?: SchemaNode[] };
-interface Found {
-  /** Each mapping's unknown keys, by JSON of its path. */
-  readonly unknown: Map<string, { path: PathSegment[]; keys: string[]; done?: boolean }>;
-  /** The message for each missing key, by JSON of its path: its schema's message, as before. */
-  readonly missing: Map<string, string>;
-  /** A union of mappings that one option fits but for unknown keys: that option's problems, by JSON of its path. */
-  readonly unions: Map<string, Problem[]>;
-}
-
-/** The object, array, map or union schema under optional() and pipe() (mapping() and record() are pipes). */
-function structural(schema: SchemaNode): SchemaNode {
-  let s = schema;
-  for (;;) {
-    if (s.type === 'optional' && s.wrapped) s = s.wrapped;
-    else {
-      const inner = s.pipe?.find((p, i) => i > 0 && p.kind === 'schema');
-      if (!inner) return s;
-      s = inner;
-    }
-  }
-}
-
-function walk(schema: SchemaNode, raw: unknown, path: PathSegment[], found: Found): void {
-  const s = structural(schema);
-  if (s.type === 'strict_object' && s.entries && isMapping(raw)) {
-    const keys = Object.keys(raw).filter((k) => !Object.hasOwn(s.entries!, k));
-    if (keys.length > 0) found.unknown.set(JSON.stringify(path), { path, keys });
-    for (const [k, sub] of Object.entries(s.entries)) {
-      if (k in raw) walk(sub, raw[k], [...path, k], found);
-      else if (sub.type !== 'optional') found.missing.set(JSON.stringify([...path, k]), v.safeParse(sub, undefined).issues?.[0].message ?? 'required');
-    }
-  } else if (s.type === 'array' && s.item && Array.isArray(raw)) raw.forEach((x, i) => walk(s.item!, x, [...path, i], found));
-  else if (s.type === 'map' && s.value && isMapping(raw)) for (const [k, x] of Object.entries(raw)) walk(s.value, x, [...path, k], found);
-  else if (s.type === 'union' && s.options && isMapping(raw)) {
-    // valibot refuses a union of mappings with the union's message when the mapping has an unknown
-    // key; the old parser named the unknown keys (and value problems) of the one option that fit otherwise.
-    const fits = s.options.flatMap((o) => {
-      const entries = structural(o).entries;
-      if (!entries) return [];
-      const r = v.safeParse(o, Object.fromEntries(Object.entries(raw).filter(([k]) => Object.hasOwn(entries, k))), { abortEarly: false });
-      return r.success || r.issues.every((i) => i.kind === 'validation') ? [{ o, issues: r.issues ?? [] }] : [];
-    });
-    if (fits.length !== 1) return;
-    found.unions.set(JSON.stringify(path), fits[0].issues.map((i) => ({ path: [...path, ...(i.path ?? []).map((p) => p.key as PathSegment)].join('.'), reason: i.message })));
-    walk(fits[0].o, raw, path, found);
-  }
-}
-
-/**
- * Validates raw, reporting problems as this file did before valibot (tests and users read them): paths
- * dotted (`network.partitions.0.at`), every unknown key of a mapping in one problem at the mapping
- * (`Unrecognized keys: "a", "b"`), a missing key with its schema's message.
- */
-function check<S extends v.GenericSchema>(schema: S, raw: unknown): { ok: true; value: v.InferOutput<S> } | { ok: false; problems: Problem[] } {
-  const r = v.safeParse(schema, raw, { abortEarly: false });
-  const found: Found = { unknown: new Map(), missing: new Map(), unions: new Map() };
-  walk(schema as unknown as SchemaNode, raw, [], found);
-  if (r.success && found.unknown.size === 0) return { ok: true, value: r.output };
-  const problems: Problem[] = [];
-  const seen = new Set<string>();
-  const add = (p: Problem) => {
-    const id = `${p.path}\n${p.reason}`;
-    if (!seen.has(id)) problems.push(p);
-    seen.add(id);
-  };
-  const unknownAt = (path: PathSegment[]) => {
-    const u = found.unknown.get(JSON.stringify(path));
-    if (!u || u.done) return;
-    u.done = true;
-    add({ path: u.path.join('.'), reason: `Unrecognized key${u.keys.length > 1 ? 's' : ''}: ${u.keys.map((k) => JSON.stringify(k)).join(', ')}` });
-  };
-  for (const issue of r.issues ?? []) {
-    const path = (issue.path ?? []).map((p) => p.key as PathSegment);
-    const last = issue.path?.[issue.path.length - 1];
-    const union = issue.type === 'union' ? found.unions.get(JSON.stringify(path)) : undefined;
-    // valibot's strict object names its first unknown key only: all of them, at the mapping.
-    if (last?.origin === 'key' && issue.expected === 'never') unknownAt(path.slice(0, -1));
-    else if (union) {
-      union.forEach(add);
-      unknownAt(path);
-    } else add({ path: path.join('.'), reason: last?.origin === 'key' ? (found.missing.get(JSON.stringify(path)) ?? 'required') : issue.message });
-  }
-  for (const u of found.unknown.values()) unknownAt(u.path);
-  return { ok: false, problems };
-}
-
 type Problems = { path: string; reason: string }[];
 
 function ms(problems: Problems, path: string, s: string | undefined, dflt: number, min = 0): number {
@@ -646,7 +540,7 @@ export function readScenarioObject(text: string, file = 'scenario.yaml'): unknow
 
 /** Parses scenario YAML text (or its object form); throws ScenarioError listing every problem. */
 export function parseScenario(input: string | object, file = 'scenario.yaml'): Scenario {
-  const r = check(Schema, typeof input === 'string' ? readScenarioObject(input, file) : input);
+  const r = validateDotted(Schema, typeof input === 'string' ? readScenarioObject(input, file) : input);
   if (!r.ok) throw new ScenarioError(file, r.problems);
   const d = r.value;
   const p: Problems = [];
