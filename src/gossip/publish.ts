@@ -20,7 +20,12 @@ export class Publisher {
   /** Feed every WitnessEvent of this node's witness here (the node does). */
   onWitnessEvent(e: WitnessEvent): void {
     if (this.g.stopped() || !this.g.host()) return;
-    if (e.type === 'cosigned') this.g.track(this.publishOwn(e.origin));
+    if (e.type === 'cosigned') {
+      // Issue 15: "each signature verified at most once per node": the core verified this note's
+      // log lines and made the rest; reading the state back must not verify them again.
+      if (e.note !== undefined) this.g.verified.addStoredByCore(utf8(e.note));
+      this.g.track(this.publishOwn(e.origin));
+    }
     // Evidence found outside the gossip layer (the witness core on a same-size push, a pull
     // feeder proving a suspect from tiles) is gossiped too, once, after verifying it here.
     if (e.type === 'evidence' && !this.g.evidenceSeen.has(e.id)) {

@@ -50,6 +50,20 @@ export class VerifiedLines {
   has(textHash: string, line: SignatureLine): boolean {
     return this.set.has(this.key(textHash, line));
   }
+  /**
+   * Every line of a note this node's own witness core just stored (its log lines verified there,
+   * the rest signed there): reading it back, or the same lines from peers, verifies nothing again.
+   */
+  addStoredByCore(note: Uint8Array): void {
+    let parsed;
+    try {
+      parsed = parseNote(note);
+    } catch {
+      return; // not a note: nothing to remember, everything read later is verified
+    }
+    const textHash = textHashOf(parsed.textBytes);
+    for (const line of parsed.signatures) this.add(textHash, line);
+  }
   add(textHash: string, line: SignatureLine): void {
     if (this.set.size >= this.max) {
       // Drop the oldest quarter (Set iterates in insertion order).

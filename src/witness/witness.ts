@@ -52,7 +52,11 @@ export type AddResult =
   | { kind: 'rejected'; code: RejectCode; reason: string; origin?: string; retryAfter?: number };
 
 export type WitnessEvent =
-  | { type: 'cosigned'; origin: string; size: bigint; advanced: boolean }
+  /**
+   * note: the cosigned note just stored (when it advanced): its log lines verified here, the rest
+   * signed here, so that other parts of this node need not verify them again (issue 15).
+   */
+  | { type: 'cosigned'; origin: string; size: bigint; advanced: boolean; note?: string }
   | { type: 'evidence'; origin: string; id: string; evidence: Evidence; isNew: boolean }
   | { type: 'suspect'; origin: string; reason: string; recorded: boolean; repeat?: boolean }
   /** A store call failed: nothing that depends on it was released. */
@@ -379,7 +383,7 @@ export class Witness {
     }
     this.noteSigned(signed.latest);
     if (advances) this.markNoted(origin, cosignedNext!);
-    this.onEvent({ type: 'cosigned', origin, size: cp.size, advanced: advances });
+    this.onEvent({ type: 'cosigned', origin, size: cp.size, advanced: advances, ...(cosignedNext !== undefined ? { note: cosignedNext } : {}) });
     return { kind: 'cosigned', origin, checkpoint: cp, lines, advanced: advances };
   }
 
