@@ -30,7 +30,7 @@ import { readFileCappedSync, FileTooLargeError } from './util/read-capped.js';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
 import * as v from 'valibot';
-import { mapping, validate } from './util/validate.js';
+import { formatProblems, mapping, validate } from './util/validate.js';
 import { createRequire } from 'node:module';
 import { describeKeyInput, isValidKeyName, looksLikePrivateKey, parseVkey, parseCosignatureVkey, type Verifier } from './note/keys.js';
 import { keyLabel } from './note/note.js';
@@ -134,7 +134,7 @@ export class ConfigError extends GossipWitnessError {
     readonly file: string,
     readonly problems: readonly { path: string; reason: string }[],
   ) {
-    super({ code: 'CONFIG', message: problems.map((p) => `config ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n') });
+    super({ code: 'CONFIG', message: formatProblems('config', file, problems) });
     this.name = 'ConfigError';
   }
 }

@@ -29,7 +29,7 @@ import * as v from 'valibot';
 import { parseDuration } from '../config.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
 import { GossipWitnessError } from '../errors.js';
-import { int, mapping, num, record, validateDotted } from '../util/validate.js';
+import { formatProblems, int, mapping, num, record, validateDotted } from '../util/validate.js';
 
 export interface NetworkLog {
   readonly name: string;
@@ -81,7 +81,7 @@ export interface NetworkConfig {
 
 export class NetworkConfigError extends GossipWitnessError {
   constructor(file: string, problems: { path: string; reason: string }[]) {
-    super({ code: 'CONFIG', message: problems.map((p) => `network ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n') });
+    super({ code: 'CONFIG', message: formatProblems('network', file, problems) });
     this.name = 'NetworkConfigError';
   }
 }

@@ -63,7 +63,7 @@ import * as v from 'valibot';
 import { parseDuration } from '../config.js';
 import { EXCHANGE_TICK_MS } from '../gossip/exchange.js';
 import { GossipWitnessError } from '../errors.js';
-import { int, mapping, num, record, validateDotted } from '../util/validate.js';
+import { formatProblems, int, mapping, num, record, validateDotted } from '../util/validate.js';
 
 export type Topology = 'random-regular' | 'small-world' | 'full';
 export type LatencyModel =
@@ -247,7 +247,7 @@ export class ScenarioError extends GossipWitnessError {
     readonly file: string,
     readonly problems: readonly { path: string; reason: string }[],
   ) {
-    super({ code: 'BAD_INPUT', message: problems.map((p) => `scenario ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n') });
+    super({ code: 'BAD_INPUT', message: formatProblems('scenario', file, problems) });
     this.name = 'ScenarioError';
   }
 }

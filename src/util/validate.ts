@@ -15,6 +15,11 @@ export interface Problem {
 
 export type PathSegment = string | number;
 
+/** One line per problem: `<what> <file>: <path>: <reason>` (the path left out when empty). */
+export function formatProblems(what: string, file: string, problems: readonly Problem[]): string {
+  return problems.map((p) => `${what} ${file}: ${p.path ? p.path + ': ' : ''}${p.reason}`).join('\n');
+}
+
 /** `a.b[0].c` */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
