@@ -71,7 +71,11 @@ function onEvent(index: number, ownLabel: string, e: GossipEvent): void {
       }
     }
   } else if (e.type === 'evidence' && e.isNew) evidence.push([index, e.origin, now()]);
+  else if (e.type === 'penalised') penalties[e.reason] = (penalties[e.reason] ?? 0) + 1;
+  else if (e.type === 'banned') penalties.banned = (penalties.banned ?? 0) + 1;
 }
+/** Penalties and bans by reason, over the whole run: every node here is honest, so any is a defect. */
+const penalties: Record<string, number> = {};
 
 function ioBytes(): number {
   try {
@@ -139,7 +143,7 @@ process.on('message', (m: Msg) => {
         const wantDelayMs = ex.map((x) => x.wantDelayMs);
         const byFrame: Record<string, number> = {};
         for (const x of ex) for (const [k, v] of Object.entries(x.bytesOutByFrame)) byFrame[k] = (byFrame[k] ?? 0) + v;
-        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut, exchangeIn, exchangeWrites, itemsIn, dupIn, wantOut, lazyIn, wantDelayMs, byFrame, sockets: traffic.totals(), verifyN: verify.n, verifyUs: verify.us, grafts, prunes });
+        process.send!({ type: 'stats', cpu: process.cpuUsage(), io: ioBytes(), rss: mem.rss, heap: mem.heapUsed, nodes: nodes.size, at: now(), degree, exchangeOut, exchangeIn, exchangeWrites, itemsIn, dupIn, wantOut, lazyIn, wantDelayMs, byFrame, sockets: traffic.totals(), verifyN: verify.n, verifyUs: verify.us, grafts, prunes, penalties });
         break;
       }
       case 'evidence':

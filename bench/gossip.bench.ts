@@ -179,6 +179,7 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
     const { pubs, pairs, delivered, reachAll, perDelivery, texts } = deliveryOf(reports, N, winStart, winEnd);
+    const statsEnd: Stats[] = await Promise.all(workers.map((w) => w.ask({ type: 'stats' }, 'stats')));
     const windowS = (winEnd - winStart) / 1000;
     // Information minimum per node: each checkpoint text once and each cosignature once (received).
     const minimumMBh = ((texts.size * NOTE_BYTES + pubs * LINE_BYTES) / windowS) * 3600 / 1e6;
@@ -216,6 +217,7 @@ async function main(): Promise<void> {
       ['traffic by kind, MB per node per hour (the read+written bytes above, split)', breakdown],
       ['information minimum per node per hour (each checkpoint and cosignature received once) / ratio', `${fmt(minimumMBh, 1)} MB / ${fmt((ioBytes / N / windowS) * 3600 / 1e6 / minimumMBh, 1)}`],
       ['memory per node (RSS / heap)', `${fmt(rss / N / 1e6, 1)} / ${fmt(heap / N / 1e6, 1)} MB`],
+      ['penalties and bans among these honest nodes (whole run, by reason; anything but "none" is a defect)', penaltiesRow(statsEnd)],
       ['fork -> evidence at every node, push', evidenceRow(pushEvidence, N)],
       [`fork -> evidence at every node, ${POLL} polling`, evidenceRow(pollEvidence, N)],
     ];
@@ -241,3 +243,11 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** Penalties and bans the workers' nodes reported, summed by reason. */
+function penaltiesRow(stats: any[]): string {
+  const sum: Record<string, number> = {};
+  for (const b of stats) for (const [k, v] of Object.entries((b.penalties ?? {}) as Record<string, number>)) sum[k] = (sum[k] ?? 0) + v;
+  const parts = Object.entries(sum).map(([k, v]) => `${k} ${v}`);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}

@@ -5,7 +5,7 @@
 // receiver follows and tracks (its HELLO) is sent, and only verified items are ever queued here
 // (the service verifies before it offers). ML-DSA-44 lines are announced, never pushed.
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { keyLabel, type SignatureLine } from '../note/note.js';
+import { keyLabel, lastIndexOfBlankLine, type SignatureLine } from '../note/note.js';
 import { sha256 } from '../crypto/index.js';
 import { concatBytes, decodeUtf8, encodeBase64, toHex, utf8 } from '../util/bytes.js';
 import { GossipWitnessError } from '../errors.js';
@@ -95,6 +95,15 @@ export const ANNOUNCE_TTL_MS = 60_000;
 export const LAZY_HOLD_MS = 250;
 /** WANT entries answered per peer per second (more than an honest node asks; the rest is not answered, not penalised). */
 const MAX_WANT_PER_S = 1024;
+/**
+ * A replay: the same item (a checkpoint text, or one key's cosignature on a text) received again
+ * from one peer within this window, more often than this node asked that peer for it. An honest
+ * node never sends a peer an item twice unasked (an item sent to, announced to or received from a
+ * peer is never sent to it again), so a replay is `invalid`: penalised and the stream closed.
+ * The window is between REPLAY_WINDOW_MS and twice that (two generations of keys).
+ */
+export const REPLAY_WINDOW_MS = 30_000;
+const REPLAY_KEYS_MAX = 65_536;
 const HELD_MAX = 2048;
 const ANNOUNCED_MAX = 4096;
 /** REF: the first bytes of SHA-256 of a checkpoint text. */
@@ -324,6 +333,48 @@ interface Session {
   winDups: number;
   /** Graft windows running in which a graft to this peer carried mostly duplicates. */
   pruneStrikes: number;
+  /** Items received from the peer lately, and the WANTs this node sent it (see REPLAY_WINDOW_MS). */
+  got: Recently;
+  asked: Recently;
+}
+
+/**
+ * Counts per key over a sliding window of one to two `windowMs`: two generations of maps, the
+ * older dropped when the newer is windowMs old (or holds `max` keys, so memory stays bounded;
+ * what is forgotten early can only go unnoticed, never be punished).
+ */
+export class Recently {
+  private cur = new Map<string, number>();
+  private prev = new Map<string, number>();
+  private since: number;
+  constructor(
+    private readonly windowMs: number,
+    private readonly max: number,
+    now: number,
+  ) {
+    this.since = now;
+  }
+
+  private rotate(now: number): void {
+    if (now - this.since < this.windowMs && this.cur.size < this.max) return;
+    this.prev = now - this.since < 2 * this.windowMs ? this.cur : new Map();
+    this.cur = new Map();
+    this.since = now;
+  }
+
+  /** The count of key in the window. */
+  get(key: string, now: number): number {
+    this.rotate(now);
+    return this.cur.get(key) ?? this.prev.get(key) ?? 0;
+  }
+
+  /** Adds delta (±) to key's count; returns the new count. */
+  add(key: string, now: number, delta = 1): number {
+    const n = Math.max(0, this.get(key, now) + delta);
+    this.prev.delete(key);
+    this.cur.set(key, n);
+    return n;
+  }
 }
 
 /** An offered item with what each tick's per-peer scan needs, computed once. */
@@ -342,6 +393,11 @@ interface Recent {
 }
 
 const refHexOf = (textHash: string) => textHash.slice(0, REF_BYTES * 2);
+/** The REF of a note's text (undefined when it has no blank line: the note is refused anyway). */
+function refOfNote(note: Uint8Array): string | undefined {
+  const split = lastIndexOfBlankLine(note);
+  return split < 0 ? undefined : toHex(sha256(note.subarray(0, split + 1)).subarray(0, REF_BYTES));
+}
 const refBytesOf = (ref: string) => Uint8Array.from(Buffer.from(ref, 'hex'));
 
 /**
@@ -382,7 +438,7 @@ export class Exchange {
   private readonly pqWanted = new Map<string, number>();
   private readonly settleWaiters = new Map<string, (() => void)[]>();
   private readonly pairRank = new Map<string, string>();
-  /** Peers that asked for ML-DSA-44 lines this node was fetching through: sent when they arrive. */
+  /** Peers that asked for ML-DSA-44 lines this node was fetching through, by REF ("peer label"): sent once when they arrive. */
   private readonly owed = new Map<string, Set<string>>();
 
   /** shortLogId by origin (this node's own: nothing is shared between nodes). */
@@ -473,10 +529,18 @@ export class Exchange {
       this.held.set(ref, (h = { origin: item.origin, logId, textHash: item.textHash, sigs: new Map(), keys: new Map() }));
       if (this.held.size > HELD_MAX) this.held.delete(this.held.keys().next().value!);
     }
-    if (item.kind === 'checkpoint') h.note ??= item.note;
-    else if (!h.sigs.has(item.label)) {
+    const key = itemKey(item);
+    // Offered once: an item already held (e.g. every cosignature on a text, offered again when this
+    // node's own witness cosigns it) was queued when it came, and a second queue entry could send
+    // it twice to a peer whose known-set was trimmed meanwhile, which that peer counts as a replay.
+    if (item.kind === 'checkpoint' ? h.note !== undefined : h.sigs.has(item.label)) {
+      if (from) this.session(from).known.add(key);
+      return;
+    }
+    if (item.kind === 'checkpoint') h.note = item.note;
+    else {
       h.sigs.set(item.label, item.sig);
-      h.keys.set(item.label, itemKey(item));
+      h.keys.set(item.label, key);
     }
     // An item that came over a lazy link (a WANT answer, a catch-up) is held back from the eager
     // peers for LAZY_HOLD_MS: they often get it over the eager overlay too, and a push at once
@@ -488,7 +552,6 @@ export class Exchange {
       this.win.lazyBy.set(from, (this.win.lazyBy.get(from) ?? 0) + 1);
       this.win.lastLazyAt = Date.now();
     } else if (from !== undefined) this.win.eager++;
-    const key = itemKey(item);
     const pq = item.kind === 'cosig' && item.sig.length > MAX_PUSHED_SIG_BYTES;
     this.recent.push({ seq: ++this.seq, item, holdUntil: lazy ? Date.now() + LAZY_HOLD_MS : 0, key, logId, ref, pq });
     if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
@@ -497,7 +560,12 @@ export class Exchange {
 
   private session(peer: string): Session {
     let s = this.sessions.get(peer);
-    if (!s) this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0 }));
+    if (!s) {
+      const now = Date.now();
+      const got = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
+      const asked = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
+      this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0, got, asked }));
+    }
     return s;
   }
 
@@ -598,6 +666,8 @@ export class Exchange {
       return;
     }
     if (type === FRAME.checkpoint) {
+      const ref = refOfNote(payload);
+      if (ref !== undefined) this.noReplay(s, `${ref} c`, 'checkpoint');
       const v = this.d.onCheckpoint(payload, peer);
       this.stats.itemsIn++;
       s.winItems++;
@@ -618,6 +688,7 @@ export class Exchange {
         const parsed = this.labelAt(c.index);
         if (parsed === undefined) throw new FrameError('key index outside our HELLO');
         const { label, name, keyId, idBytes } = parsed;
+        this.noReplay(s, `${refHex} ${label}`, `cosignature by ${label}`);
         const line: SignatureLine = { name, keyId, sig: c.sig, base64: encodeBase64(concatBytes(idBytes, c.sig)) };
         let v = this.d.onCosig(refHex, line, peer);
         this.stats.itemsIn++;
@@ -709,6 +780,24 @@ export class Exchange {
     }
   }
 
+  /**
+   * The same item again from one peer, unasked, within REPLAY_WINDOW_MS is a replay (an honest
+   * node never sends it twice: see REPLAY_WINDOW_MS): refused before any work is spent on it.
+   * Each WANT this node sent the peer for the item allows one more copy.
+   */
+  private noReplay(s: Session, key: string, what: string): void {
+    const now = Date.now();
+    if (s.got.get(key, now) === 0) {
+      s.got.add(key, now);
+      return;
+    }
+    if (s.asked.get(key, now) > 0) {
+      s.asked.add(key, now, -1);
+      return;
+    }
+    throw new FrameError(`a replayed ${what}: received again on this stream, not asked for again`);
+  }
+
   /** Answers a WANT with what this node holds; what it does not hold is skipped, never penalised. */
   private serveWant(s: Session, peer: string, entries: Digest[]): void {
     if (!s.hello || !s.stream) return;
@@ -738,7 +827,7 @@ export class Exchange {
           let o = this.owed.get(ref);
           if (!o) this.owed.set(ref, (o = new Set()));
           if (this.owed.size > 1024) this.owed.delete(this.owed.keys().next().value!);
-          if (o.size < 64) o.add(peer);
+          if (o.size < 256) o.add(`${peer} ${l}`);
           this.wantPq(ref);
         }
         if (!sig || index === undefined) continue;
@@ -942,8 +1031,8 @@ export class Exchange {
       const out: Uint8Array[] = [];
       for (let i = start; i < this.recent.length; i++) {
         const { item: it, holdUntil, seq, key, pq, logId, ref } = this.recent[i];
-        if (pq && it.kind === 'cosig' && seq > s.scanned && this.owed.get(ref)?.has(peer) && s.hello.keyIndex.has(it.label)) {
-          // Fetched through for this peer (it asked): sent now, even if announced to it before.
+        if (pq && it.kind === 'cosig' && s.hello.keyIndex.has(it.label) && this.owed.get(ref)?.delete(`${peer} ${it.label}`)) {
+          // Fetched through for this peer (it asked): sent now, once, even if announced to it before.
           s.known.add(key);
           let g = groups.get(it.textHash);
           if (!g) groups.set(it.textHash, (g = []));
@@ -1086,6 +1175,7 @@ export class Exchange {
         const x = a.items.get(k)!;
         x.at = now;
         x.n++;
+        s.asked.add(`${ref} ${k}`, now);
         if (k === 'c') {
           text = true;
           continue;

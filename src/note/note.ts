@@ -62,7 +62,8 @@ function checkCharacters(msg: Uint8Array): boolean {
   return true;
 }
 
-function lastIndexOfBlankLine(msg: Uint8Array): number {
+/** Where a note's text ends: the LAST "\n\n" (the text is msg[0, i + 1)); -1 if there is none. */
+export function lastIndexOfBlankLine(msg: Uint8Array): number {
   for (let i = msg.length - 2; i >= 0; i--) if (msg[i] === NL && msg[i + 1] === NL) return i;
   return -1;
 }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, REF_BYTES, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -31,11 +31,18 @@ async function* once(...frames: Uint8Array[]): AsyncGenerator<Uint8Array> {
 
 const flush = () => new Promise((r) => setImmediate(r));
 
-async function harness() {
+/** A peer's stream to us, with the abort() a stream closed for misbehaviour gets. */
+function streamOf(...frames: Uint8Array[]) {
+  const s = { aborted: undefined as Error | undefined, abort: (e: Error) => void (s.aborted = e), [Symbol.asyncIterator]: () => once(...frames) };
+  return s;
+}
+
+async function harness(opts: { penalties?: [string, string, string][] } = {}) {
   const [eagerPeer, lazyPeer] = peerNames();
   const out = new Map<string, { type: number; payload: Uint8Array }[]>();
   const peers = [eagerPeer, lazyPeer].map((p) => ({ toString: () => p }));
   const cosigsIn: string[] = [];
+  const checkpointsIn: number[] = [];
   const seenCosigs = new Set<string>();
   const ex = new Exchange({
     host: {
@@ -49,7 +56,7 @@ async function harness() {
     },
     selfId: SELF,
     hello: () => ({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS }),
-    onCheckpoint: () => 'new',
+    onCheckpoint: () => (checkpointsIn.push(1), 'new'),
     onCosig: (ref, line) => {
       const k = `${ref} ${line.name}`;
       if (seenCosigs.has(k)) return 'dup';
@@ -57,8 +64,9 @@ async function harness() {
       cosigsIn.push(line.name);
       return 'new';
     },
-    penalise: () => {
-      throw new Error('nobody misbehaves here');
+    penalise: (peer, reason, detail) => {
+      if (!opts.penalties) throw new Error('nobody misbehaves here');
+      opts.penalties.push([peer, reason, detail]);
     },
     logger: { debug: () => {}, info: () => {} },
   });
@@ -70,7 +78,7 @@ async function harness() {
   ex.tick(); // the eager choice is told (EAGER 1 to the eager peer)
   expect(frames(eagerPeer).map((f) => [f.type, [...f.payload]])).toEqual([[FRAME.eager, [1]]]);
   expect(frames(lazyPeer).map((f) => [f.type, [...f.payload]])).toEqual([[FRAME.eager, [0]]]);
-  return { ex, eagerPeer, lazyPeer, frames, cosigsIn };
+  return { ex, eagerPeer, lazyPeer, frames, cosigsIn, checkpointsIn };
 }
 
 const text = (n: number) => {
@@ -146,8 +154,9 @@ describe('exchange: the WANT wait adapts', () => {
     ex.offer(checkpoint(5)); // held here
     const refHex = text(5).textHash.slice(0, 2 * REF_BYTES);
     const ref = Uint8Array.from(Buffer.from(refHex, 'hex'));
-    // A duplicate nobody asked for (the eager peer sends w0's line twice) changes nothing.
-    await ex.serve(once(hello, encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(1) }]), encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(1) }])) as never, from(eagerPeer));
+    // A duplicate nobody asked for (w0's line from the eager peer, then from the lazy one) changes nothing.
+    await ex.serve(once(hello, encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(1) }])) as never, from(eagerPeer));
+    await ex.serve(once(hello, encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(1) }])) as never, from(lazyPeer));
     expect(ex.stats.dupIn).toBe(1);
     expect(ex.stats.wantDelayMs).toBe(WANT_DELAY_MS);
     // The lazy peer announces w1's line; after the wait this node asks for it...
@@ -198,16 +207,20 @@ describe('exchange: grafting joins the trees of the eager overlay', () => {
     expect(ex.stats.grafts).toBe(1);
     expect(frames(lazyPeer).filter((f) => f.type === FRAME.eager).map((f) => [...f.payload])).toEqual([[1]]);
     expect(ex.eagerPeers().has(lazyPeer)).toBe(true);
-    // The graft now carries mostly duplicates (the trees are joined another way): one window is not enough...
-    const ref = Uint8Array.from(Buffer.from(text(200).textHash.slice(0, 2 * REF_BYTES), 'hex'));
-    const dups = () => Array.from({ length: GRAFT_MIN_ITEMS }, () => encodeCosigs(ref, [{ index: 0, sig: new Uint8Array(72).fill(9) }]));
-    await ex.serve(once(hello, ...dups()) as never, from(lazyPeer));
+    // The graft now carries mostly duplicates (the trees are joined another way; each item came
+    // from the eager peer first, and each once: the same item twice from one peer is a replay): one
+    // window is not enough...
+    const ref = (i: number) => Uint8Array.from(Buffer.from(text(200 + i).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+    const dups = (index: number) => Array.from({ length: GRAFT_MIN_ITEMS }, (_, i) => encodeCosigs(ref(i), [{ index, sig: new Uint8Array(72).fill(9) }]));
+    await ex.serve(once(hello, ...dups(0)) as never, from(eagerPeer));
+    await ex.serve(once(hello, ...dups(0)) as never, from(lazyPeer));
     vi.setSystemTime(t0 + 4 * GRAFT_CHECK_MS);
     ex.tick();
     expect(ex.stats.prunes).toBe(0);
     expect(ex.eagerPeers().has(lazyPeer)).toBe(true);
     // ...two running are: the graft is dropped and the peer told EAGER 0.
-    await ex.serve(once(hello, ...dups()) as never, from(lazyPeer));
+    await ex.serve(once(hello, ...dups(1)) as never, from(eagerPeer));
+    await ex.serve(once(hello, ...dups(1)) as never, from(lazyPeer));
     vi.setSystemTime(t0 + 5 * GRAFT_CHECK_MS);
     ex.tick();
     expect(ex.stats.prunes).toBe(1);
@@ -331,5 +344,94 @@ describe('yamux window updates (lazyYamuxWindowUpdates)', () => {
     opening.send();
     expect(opening.sent).toHaveLength(1);
     expect(opening.sent[0].flag).not.toBe(0);
+  });
+});
+
+describe('exchange: replays (REPLAY_WINDOW_MS)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+  const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+  const refOf = (n: number) => Uint8Array.from(Buffer.from(text(n).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+  const w0 = (n: number) => encodeCosigs(refOf(n), [{ index: 0, sig: new Uint8Array(72).fill(1) }]);
+
+  it('the same cosignature twice from one peer, unasked, is refused before any work and penalised; from another peer it is a duplicate', async () => {
+    const penalties: [string, string, string][] = [];
+    const { ex, eagerPeer, lazyPeer, cosigsIn } = await harness({ penalties });
+    ex.offer(checkpoint(5));
+    const s = streamOf(hello, w0(5), w0(5), w0(6));
+    await ex.serve(s as never, from(eagerPeer));
+    expect(penalties).toEqual([[eagerPeer, 'invalid', 'a replayed cosignature by w0+00000001: received again on this stream, not asked for again']]);
+    expect(s.aborted).toBeDefined();
+    expect(cosigsIn).toEqual(['w0']); // the replay never reached verification, nor did what followed it
+    // Another peer sending the same line: a duplicate (two peers raced), not penalised.
+    await ex.serve(streamOf(hello, w0(5)) as never, from(lazyPeer));
+    expect(penalties).toHaveLength(1);
+    expect(ex.stats.dupIn).toBe(1);
+  });
+
+  it('the same checkpoint twice from one peer is a replay', async () => {
+    const penalties: [string, string, string][] = [];
+    const { ex, eagerPeer, lazyPeer, checkpointsIn } = await harness({ penalties });
+    await ex.serve(streamOf(hello, encodeFrame(FRAME.checkpoint, text(7).note), encodeFrame(FRAME.checkpoint, text(8).note)) as never, from(lazyPeer));
+    await ex.serve(streamOf(hello, encodeFrame(FRAME.checkpoint, text(7).note)) as never, from(eagerPeer));
+    expect(penalties).toEqual([]);
+    await ex.serve(streamOf(hello, encodeFrame(FRAME.checkpoint, text(8).note)) as never, from(lazyPeer));
+    expect(penalties.map((p) => p.slice(0, 2))).toEqual([[lazyPeer, 'invalid']]);
+    expect(penalties[0][2]).toMatch(/replayed checkpoint/);
+    expect(checkpointsIn).toHaveLength(3);
+  });
+
+  it('an item this node asked a peer for again may come again (one copy per WANT, beside a push); one more is a replay', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const penalties: [string, string, string][] = [];
+    const { ex, lazyPeer, frames } = await harness({ penalties });
+    ex.offer(checkpoint(9));
+    const ref = refOf(9);
+    // The lazy peer announces w1's line; it is asked for, and asked again when no answer came.
+    await ex.serve(streamOf(hello, encodeDigests(FRAME.have, [{ ref, text: true, bits: Uint8Array.of(0b10), pq: new Uint8Array(0) }])) as never, from(lazyPeer));
+    vi.setSystemTime(Date.now() + WANT_DELAY_MS);
+    ex.tick();
+    vi.setSystemTime(Date.now() + WANT_RETRY_MS);
+    ex.tick();
+    expect(frames(lazyPeer).filter((f) => f.type === FRAME.want)).toHaveLength(2);
+    const w1 = encodeCosigs(ref, [{ index: 1, sig: new Uint8Array(72).fill(2) }]);
+    // The first answer, the second answer, and a copy it pushed before it saw the WANTs: honest.
+    await ex.serve(streamOf(hello, w1, w1, w1) as never, from(lazyPeer));
+    expect(penalties).toEqual([]);
+    await ex.serve(streamOf(hello, w1) as never, from(lazyPeer));
+    expect(penalties.map((p) => p.slice(0, 2))).toEqual([[lazyPeer, 'invalid']]);
+  });
+
+  it('the same item after the window is a duplicate, not a replay', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const penalties: [string, string, string][] = [];
+    const { ex, eagerPeer } = await harness({ penalties });
+    ex.offer(checkpoint(5));
+    await ex.serve(streamOf(hello, w0(5)) as never, from(eagerPeer));
+    vi.setSystemTime(Date.now() + REPLAY_WINDOW_MS - 1);
+    await ex.serve(streamOf(hello, w0(6)) as never, from(eagerPeer)); // the window turns over
+    vi.setSystemTime(Date.now() + 2 * REPLAY_WINDOW_MS);
+    await ex.serve(streamOf(hello, w0(5)) as never, from(eagerPeer));
+    expect(penalties).toEqual([]);
+    expect(ex.stats.dupIn).toBe(1);
+  });
+});
+
+describe('Recently (the replay window)', () => {
+  it('counts a key for one to two windows, and forgets early only past its size bound', () => {
+    const r = new Recently(1000, 3, 0);
+    expect(r.add('a', 0)).toBe(1);
+    expect(r.get('a', 999)).toBe(1);
+    expect(r.get('a', 1000)).toBe(1); // rotated: 'a' is in the older generation
+    expect(r.add('a', 1500, -1)).toBe(0);
+    expect(r.add('b', 1500)).toBe(1);
+    expect(r.get('b', 2999)).toBe(1);
+    expect(r.get('b', 4100)).toBe(0); // more than two windows on
+    for (const k of ['x', 'y', 'z']) r.add(k, 4200);
+    expect(r.get('x', 4200)).toBe(1); // bound reached: the generation turns over early, x still counted
+    for (const k of ['u', 'v', 'w']) r.add(k, 4200);
+    expect(r.get('x', 4200)).toBe(0); // two generations on: forgotten
   });
 });
