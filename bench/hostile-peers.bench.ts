@@ -17,7 +17,9 @@
 // Port these attackers to whatever gossip protocol ships next and keep what they assert.
 // GW_BENCH_GOSSIP_VERSION=2: victims and attackers speak gossip version 2 (docs/gossip.md); the
 // replayers send log-signed checkpoints they fetched (sync "views") as exchange CHECKPOINT frames
-// again and again, and the oversize attackers send exchange frames over the 64 KiB limit.
+// again and again (since 2026-12-07 the same text twice on one stream is a replay: penalised, the
+// stream closed, 25 points each, banned at 100 as every penalty), and the oversize attackers
+// send exchange frames over the 64 KiB limit.
 import '../src/platform.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
