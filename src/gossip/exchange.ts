@@ -104,6 +104,10 @@ const MAX_WANT_PER_S = 1024;
  */
 export const REPLAY_WINDOW_MS = 30_000;
 const REPLAY_KEYS_MAX = 65_536;
+/** Bounds on the cosignatures held for texts that have not arrived (Exchange.holdEarly). */
+export const EARLY_MAX_LINES = 8192;
+export const EARLY_MAX_PER_PEER = 2048;
+export const EARLY_MAX_PER_TEXT = 256;
 const HELD_MAX = 2048;
 const ANNOUNCED_MAX = 4096;
 /** REF: the first bytes of SHA-256 of a checkpoint text. */
@@ -228,7 +232,9 @@ export function decodeCosigs(payload: Uint8Array): { ref: Uint8Array; items: Cos
     [index, pos] = readVarint(payload, pos);
     [len, pos] = readVarint(payload, pos);
     if (len > MAX_SIG_BYTES || pos + len > payload.length) throw new FrameError('bad COSIGS entry');
-    items.push({ index, sig: payload.subarray(pos, pos + len) });
+    // A copy: a view would keep the whole read buffer (up to a frame, 512 KiB) alive as long as
+    // the line is held.
+    items.push({ index, sig: payload.slice(pos, pos + len) });
     pos += len;
   }
   if (pos !== payload.length) throw new FrameError('trailing bytes in COSIGS');
@@ -430,6 +436,8 @@ export class Exchange {
   readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
+  private readonly earlyBy = new Map<string, number>();
+  private earlyHeld = 0;
   private readonly held = new Map<string, Held>();
   private readonly announced = new Map<string, Announced>();
   /** REFs with something announced that this node lacks (the WANT loop looks at these only). */
@@ -695,10 +703,7 @@ export class Exchange {
         s.winItems++;
         if (v === 'unknown-ref') {
           this.stats.early++;
-          let l = this.early.get(refHex);
-          if (!l) this.early.set(refHex, (l = []));
-          if (l.length < 256) l.push({ line, from: peer });
-          if (this.early.size > 4096) this.early.delete(this.early.keys().next().value!);
+          this.holdEarly(refHex, line, peer);
           v = 'ignore';
         }
         if (v === 'reject') throw new FrameError(`a cosignature by ${keyLabel(name, keyId)} that does not verify`);
@@ -839,12 +844,45 @@ export class Exchange {
     if (out.length > 0) this.write(s, concatBytes(...out), out.length);
   }
 
+  /**
+   * Holds a cosignature whose text has not arrived (another path was faster), within bounds a
+   * hostile peer cannot make large: EARLY_MAX_LINES in all (the oldest text's lines go first),
+   * EARLY_MAX_PER_PEER from one peer, EARLY_MAX_PER_TEXT per text. ML-DSA-44 lines are not held:
+   * they are sent only for texts the receiver asked about and holds.
+   */
+  private holdEarly(ref: string, line: SignatureLine, from: string): void {
+    if (line.sig.length > MAX_PUSHED_SIG_BYTES || (this.earlyBy.get(from) ?? 0) >= EARLY_MAX_PER_PEER) return;
+    let l = this.early.get(ref);
+    if (!l) this.early.set(ref, (l = []));
+    if (l.length >= EARLY_MAX_PER_TEXT) return;
+    l.push({ line, from });
+    this.earlyHeld++;
+    this.earlyBy.set(from, (this.earlyBy.get(from) ?? 0) + 1);
+    while (this.earlyHeld > EARLY_MAX_LINES) this.takeEarly(this.early.keys().next().value!);
+  }
+
+  /** Removes and returns the lines held for a text. */
+  private takeEarly(ref: string): { line: SignatureLine; from: string }[] {
+    const l = this.early.get(ref) ?? [];
+    this.early.delete(ref);
+    for (const { from } of l) {
+      this.earlyHeld--;
+      const n = (this.earlyBy.get(from) ?? 1) - 1;
+      if (n > 0) this.earlyBy.set(from, n);
+      else this.earlyBy.delete(from);
+    }
+    return l;
+  }
+
+  /** Cosignatures held for texts that have not arrived (bounded: see holdEarly). */
+  get earlyLines(): number {
+    return this.earlyHeld;
+  }
+
   /** Cosignatures held back for a text that has now arrived. */
   applyEarly(ref: string): void {
-    const l = this.early.get(ref);
-    if (!l) return;
-    this.early.delete(ref);
-    for (const { line, from } of l) {
+    if (!this.early.has(ref)) return;
+    for (const { line, from } of this.takeEarly(ref)) {
       const v = this.d.onCosig(ref, line, from);
       if (v === 'reject') this.d.penalise(from, 'invalid', 'an early cosignature that does not verify');
     }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -433,5 +433,63 @@ describe('Recently (the replay window)', () => {
     expect(r.get('x', 4200)).toBe(1); // bound reached: the generation turns over early, x still counted
     for (const k of ['u', 'v', 'w']) r.add(k, 4200);
     expect(r.get('x', 4200)).toBe(0); // two generations on: forgotten
+  });
+});
+
+describe('exchange: cosignatures held for texts that have not arrived', () => {
+  it('are bounded per text, per peer and in all, never ML-DSA-44 sized, held as copies, and applied when the text arrives', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}+${(0x10000000 + i).toString(16)}`);
+    const applied: [string, string][] = [];
+    let textArrived = '';
+    const ex = new Exchange({
+      host: { getPeers: () => ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].map((p) => ({ toString: () => p })) as never, dialProtocol: async () => ({ send: () => true, addEventListener: () => {}, abort: () => {} }) },
+      selfId: SELF,
+      hello: () => ({ version: 2, logs: [shortLogId(ORIGIN)], keys }),
+      onCheckpoint: () => 'new',
+      onCosig: (ref, line, from) => {
+        if (ref !== textArrived) return 'unknown-ref';
+        applied.push([line.name, from]);
+        return 'new';
+      },
+      penalise: () => {
+        throw new Error('nobody misbehaves here');
+      },
+      logger: { debug: () => {}, info: () => {} },
+    });
+    const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys });
+    const refHex = (n: number) => toHex(sha256(utf8(`text ${n}`)).subarray(0, REF_BYTES));
+    /** One COSIGS frame: `count` lines (keys 0..count-1) of `size` bytes on text n. */
+    const cosigs = (n: number, count: number, size = 72) => encodeCosigs(Uint8Array.from(Buffer.from(refHex(n), 'hex')), Array.from({ length: count }, (_, index) => ({ index, sig: new Uint8Array(size).fill(7) })));
+    const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+    // Per text: 300 lines offered, 256 held.
+    await ex.serve(once(hello, cosigs(0, 300)) as never, from('p0'));
+    expect(ex.earlyLines).toBe(EARLY_MAX_PER_TEXT);
+    // ML-DSA-44-sized lines are never held.
+    await ex.serve(once(hello, cosigs(1, 10, 2420)) as never, from('p0'));
+    expect(ex.earlyLines).toBe(EARLY_MAX_PER_TEXT);
+    // Per peer: p0 offers 40 more texts' worth; it keeps at most EARLY_MAX_PER_PEER.
+    await ex.serve(once(hello, ...Array.from({ length: 40 }, (_, i) => cosigs(2 + i, 256))) as never, from('p0'));
+    expect(ex.earlyLines).toBe(EARLY_MAX_PER_PEER);
+    // In all: other peers fill it up to EARLY_MAX_LINES; the oldest text's lines go first.
+    for (let p = 1; p <= 5; p++) await ex.serve(once(hello, ...Array.from({ length: 10 }, (_, i) => cosigs(100 * p + i, 256))) as never, from(`p${p}`));
+    expect(ex.earlyLines).toBeLessThanOrEqual(EARLY_MAX_LINES);
+    expect(ex.earlyLines).toBeGreaterThan(EARLY_MAX_LINES - EARLY_MAX_PER_TEXT);
+    textArrived = refHex(0);
+    ex.applyEarly(refHex(0));
+    expect(applied).toEqual([]); // text 0's lines were the oldest: dropped
+    // A text whose lines are held: they are applied when it arrives, and no longer held.
+    const before = ex.earlyLines;
+    textArrived = refHex(501);
+    ex.applyEarly(refHex(501));
+    expect(applied).toHaveLength(256);
+    expect(applied.every(([, f]) => f === 'p5')).toBe(true);
+    expect(ex.earlyLines).toBe(before - 256);
+  });
+
+  it('a cosignature is a copy of its bytes, not a view of the frame it came in', () => {
+    const frame = encodeCosigs(new Uint8Array(REF_BYTES), [{ index: 0, sig: new Uint8Array(72).fill(3) }]);
+    const [f] = new FrameReader().push(frame);
+    const { items } = decodeCosigs(f.payload);
+    expect(items[0].sig.buffer.byteLength).toBe(72);
   });
 });
