@@ -103,7 +103,7 @@ const MAX_WANT_PER_S = 1024;
  * The window is between REPLAY_WINDOW_MS and twice that (two generations of keys).
  */
 export const REPLAY_WINDOW_MS = 30_000;
-const REPLAY_KEYS_MAX = 65_536;
+const REPLAY_KEYS_MAX = 32_768;
 /** Bounds on the cosignatures held for texts that have not arrived (Exchange.holdEarly). */
 export const EARLY_MAX_LINES = 8192;
 export const EARLY_MAX_PER_PEER = 2048;
@@ -675,8 +675,10 @@ export class Exchange {
     }
     if (type === FRAME.checkpoint) {
       const ref = refOfNote(payload);
-      if (ref !== undefined) this.noReplay(s, `${ref} c`, 'checkpoint');
+      const key = ref === undefined ? undefined : `${ref} c`;
+      if (key !== undefined) this.noReplay(s, key, 'checkpoint');
       const v = this.d.onCheckpoint(payload, peer);
+      if (key !== undefined && (v === 'new' || v === 'dup')) this.gotItem(s, key);
       this.stats.itemsIn++;
       s.winItems++;
       if (v === 'reject') throw new FrameError('a checkpoint that does not verify');
@@ -696,9 +698,11 @@ export class Exchange {
         const parsed = this.labelAt(c.index);
         if (parsed === undefined) throw new FrameError('key index outside our HELLO');
         const { label, name, keyId, idBytes } = parsed;
-        this.noReplay(s, `${refHex} ${label}`, `cosignature by ${label}`);
+        const key = `${refHex} ${label}`;
+        this.noReplay(s, key, `cosignature by ${label}`);
         const line: SignatureLine = { name, keyId, sig: c.sig, base64: encodeBase64(concatBytes(idBytes, c.sig)) };
         let v = this.d.onCosig(refHex, line, peer);
+        if (v === 'new' || v === 'dup') this.gotItem(s, key);
         this.stats.itemsIn++;
         s.winItems++;
         if (v === 'unknown-ref') {
@@ -792,15 +796,22 @@ export class Exchange {
    */
   private noReplay(s: Session, key: string, what: string): void {
     const now = Date.now();
-    if (s.got.get(key, now) === 0) {
-      s.got.add(key, now);
-      return;
-    }
+    if (s.got.get(key, now) === 0) return;
     if (s.asked.get(key, now) > 0) {
       s.asked.add(key, now, -1);
       return;
     }
     throw new FrameError(`a replayed ${what}: received again on this stream, not asked for again`);
+  }
+
+  /**
+   * Remembers an item received from a peer for the replay check: only an item of a text this node
+   * holds (verified, or already held), so that what a peer can make it remember is bounded by what
+   * it holds, not by what the peer makes up (items of unknown texts are held early, bounded).
+   */
+  private gotItem(s: Session, key: string): void {
+    const now = Date.now();
+    if (s.got.get(key, now) === 0) s.got.add(key, now);
   }
 
   /** Answers a WANT with what this node holds; what it does not hold is skipped, never penalised. */
