@@ -25,6 +25,8 @@ export const SPLIT_FRAME_BYTES = 60 * 1024;
 export const MAX_PUSHED_SIG_BYTES = 128;
 /** The longest signature a COSIGS entry may carry (ML-DSA-44: 8 + 2420 bytes). */
 export const MAX_SIG_BYTES = 4096;
+/** The shortest signature a COSIGS entry carries: an Ed25519 signature (64 bytes; cosignature/v1 adds an 8-byte timestamp). */
+export const MIN_SIG_BYTES = 64;
 /** Peers each node chooses to push to (they push back): the eager overlay has degree about 2 × this. */
 export const EAGER_DEGREE = 1;
 /**
@@ -95,6 +97,15 @@ export const ANNOUNCE_TTL_MS = 60_000;
 export const LAZY_HOLD_MS = 250;
 /** WANT entries answered per peer per second (more than an honest node asks; the rest is not answered, not penalised). */
 const MAX_WANT_PER_S = 1024;
+/** Bytes of WANT answers per peer per second (about 400 ML-DSA-44 lines; the rest is not answered, not penalised). */
+export const MAX_WANT_BYTES_PER_S = 1024 * 1024;
+/** WANTs are not answered while this much is queued for the peer already (it is not reading). */
+export const WANT_ANSWER_MAX_QUEUED = 256 * 1024;
+/**
+ * An exchange stream whose unsent bytes exceed this is reset by libp2p (`maxWriteBufferLength`):
+ * the peer has not read for minutes at gossip's rates. It is reopened while the peer stays connected.
+ */
+export const MAX_WRITE_QUEUED = 4 * 1024 * 1024;
 /**
  * A replay: the same item (a checkpoint text, or one key's cosignature on a text) received again
  * from one peer within this window, more often than this node asked that peer for it. An honest
@@ -221,17 +232,26 @@ export function encodeCosigs(ref: Uint8Array, items: readonly CosigEntry[]): Uin
   return encodeFrame(FRAME.cosigs, concatBytes(...parts));
 }
 
-export function decodeCosigs(payload: Uint8Array): { ref: Uint8Array; items: CosigEntry[] } {
+/**
+ * Decodes a COSIGS frame. An honest sender sends one entry per key of the receiver's HELLO list
+ * (`maxEntries`), each key once, each signature at least MIN_SIG_BYTES: anything else is malformed,
+ * refused before any per-entry work (a frame of 250,000 two-byte entries cost 600 ms before).
+ */
+export function decodeCosigs(payload: Uint8Array, maxEntries = MAX_HELLO_ITEMS): { ref: Uint8Array; items: CosigEntry[] } {
   if (payload.length < REF_BYTES) throw new FrameError('truncated COSIGS');
   const ref = payload.subarray(0, REF_BYTES);
   let [n, pos] = readVarint(payload, REF_BYTES);
+  if (n > maxEntries) throw new FrameError(`COSIGS with ${n} entries for ${maxEntries} keys`);
   const items: CosigEntry[] = [];
+  const seen = new Set<number>();
   for (let i = 0; i < n; i++) {
     let index: number;
     let len: number;
     [index, pos] = readVarint(payload, pos);
     [len, pos] = readVarint(payload, pos);
-    if (len > MAX_SIG_BYTES || pos + len > payload.length) throw new FrameError('bad COSIGS entry');
+    if (len > MAX_SIG_BYTES || len < MIN_SIG_BYTES || pos + len > payload.length) throw new FrameError('bad COSIGS entry');
+    if (seen.has(index)) throw new FrameError('a key twice in one COSIGS frame');
+    seen.add(index);
     // A copy: a view would keep the whole read buffer (up to a frame, 512 KiB) alive as long as
     // the line is held.
     items.push({ index, sig: payload.slice(pos, pos + len) });
@@ -241,25 +261,55 @@ export function decodeCosigs(payload: Uint8Array): { ref: Uint8Array; items: Cos
   return { ref, items };
 }
 
-/** Splits a byte stream into frames; throws FrameError on an oversized or malformed one. */
+function joinChunks(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Splits a byte stream into frames; throws FrameError on an oversized or malformed one. The bytes
+ * of an incomplete frame are kept as a list of chunks and joined once, when the frame is complete:
+ * joining on every chunk cost time quadratic in the frame's size (a 512 KiB frame sent in 8-byte
+ * pieces took 5 s of CPU).
+ */
 export class FrameReader {
-  private buf: Uint8Array = new Uint8Array(0);
+  private chunks: Uint8Array[] = [];
+  private length = 0;
+  /** Bytes needed (from the first kept byte) before parsing is worth trying again. */
+  private need = 0;
   push(chunk: Uint8Array): { type: number; payload: Uint8Array }[] {
-    this.buf = this.buf.length === 0 ? chunk.slice() : concatBytes(this.buf, chunk);
+    if (chunk.length === 0) return [];
+    // A copy: the caller may reuse its buffer.
+    this.chunks.push(chunk.slice());
+    this.length += chunk.length;
+    // What is kept stays under one frame: `need` is at most a frame's header and MAX_FRAME_BYTES.
+    if (this.length < this.need) return [];
+    let buf = this.chunks.length === 1 ? this.chunks[0] : joinChunks(this.chunks, this.length);
     const out: { type: number; payload: Uint8Array }[] = [];
+    this.need = 0;
     for (;;) {
-      const head = tryVarint(this.buf, 0);
-      if (head === undefined) break;
+      const head = tryVarint(buf, 0);
+      if (head === undefined) {
+        this.need = buf.length + 1;
+        break;
+      }
       const [len, pos] = head;
       if (len > MAX_FRAME_BYTES) throw new FrameError(`frame over ${MAX_FRAME_BYTES} bytes`, true);
       if (len === 0) throw new FrameError('empty frame');
-      if (this.buf.length < pos + len) {
-        if (this.buf.length > MAX_FRAME_BYTES + 8) throw new FrameError('frame too large', true);
+      if (buf.length < pos + len) {
+        this.need = pos + len;
         break;
       }
-      out.push({ type: this.buf[pos], payload: this.buf.slice(pos + 1, pos + len) });
-      this.buf = this.buf.subarray(pos + len);
+      out.push({ type: buf[pos], payload: buf.slice(pos + 1, pos + len) });
+      buf = buf.subarray(pos + len);
     }
+    this.chunks = buf.length === 0 ? [] : [buf];
+    this.length = buf.length;
     return out;
   }
 }
@@ -332,8 +382,8 @@ interface Session {
   /** REFs with items the peer may lack, to announce in the next HAVE. */
   dirty: Set<string>;
   lastHave: number;
-  /** WANT entries served in the current second (amplification bound). */
-  served: { at: number; n: number };
+  /** WANT entries and bytes served in the current second (amplification bound). */
+  served: { at: number; n: number; bytes: number };
   /** Items received from the peer in the current graft window, and how many were duplicates. */
   winItems: number;
   winDups: number;
@@ -433,7 +483,7 @@ export class Exchange {
   /** When tick() last ran (its lateness tells whether the event loop lags). */
   private lastTickAt: number | undefined;
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
+  readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, wantSkipped: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
   private readonly earlyBy = new Map<string, number>();
@@ -572,7 +622,7 @@ export class Exchange {
       const now = Date.now();
       const got = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
       const asked = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
-      this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0, got, asked }));
+      this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0, bytes: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0, got, asked }));
     }
     return s;
   }
@@ -599,6 +649,7 @@ export class Exchange {
         return;
       }
       s.stream = stream;
+      stream.maxWriteBufferLength = MAX_WRITE_QUEUED;
       s.toldEager = undefined;
       this.write(s, encodeHello(this.d.hello()));
       stream.addEventListener('close', () => {
@@ -689,7 +740,7 @@ export class Exchange {
       return;
     }
     if (type === FRAME.cosigs) {
-      const { ref, items } = decodeCosigs(payload);
+      const { ref, items } = decodeCosigs(payload, this.myHello().keys.length);
       const refHex = toHex(ref);
       // A peer sends cosignatures only on a text it holds: never push it that text.
       const held = this.held.get(refHex);
@@ -818,17 +869,33 @@ export class Exchange {
   private serveWant(s: Session, peer: string, entries: Digest[]): void {
     if (!s.hello || !s.stream) return;
     const now = Date.now();
-    if (now - s.served.at >= 1000) s.served = { at: now, n: 0 };
+    if (now - s.served.at >= 1000) s.served = { at: now, n: 0, bytes: 0 };
+    // A peer that does not read what was already sent gets no more answers (it asks again later;
+    // honest ones do, after WANT_RETRY_MS): one WANT frame could otherwise queue tens of MB.
+    if ((s.stream.writeBufferLength ?? 0) > WANT_ANSWER_MAX_QUEUED) {
+      this.stats.wantSkipped += entries.length;
+      return;
+    }
     const out: Uint8Array[] = [];
+    let bytes = 0;
+    const refs = new Set<string>();
     for (const e of entries) {
       this.stats.wantIn++;
-      const labels = [...this.labelsOf(e.bits), ...this.labelsOf(e.pq)];
-      const h = this.held.get(toHex(e.ref));
+      const refHex = toHex(e.ref);
+      // An honest asker names each text once per WANT: a repeat is not answered again.
+      if (refs.has(refHex)) continue;
+      refs.add(refHex);
+      const labels = new Set([...this.labelsOf(e.bits), ...this.labelsOf(e.pq)]);
+      const h = this.held.get(refHex);
       if (!h || !s.hello.logs.has(h.logId)) {
         this.stats.wantMiss++;
         continue;
       }
-      if (s.served.n++ >= MAX_WANT_PER_S) break; // more than an honest node asks: the rest is not answered
+      // More than an honest node asks, or answers over the byte budget: the rest is not answered.
+      if (s.served.n++ >= MAX_WANT_PER_S || s.served.bytes + bytes >= MAX_WANT_BYTES_PER_S) {
+        this.stats.wantSkipped++;
+        break;
+      }
       if (e.text && h.note) {
         out.push(encodeFrame(FRAME.checkpoint, h.note));
         s.known.add(`c${h.textHash}`);
@@ -850,8 +917,13 @@ export class Exchange {
         items.push({ index, sig });
         s.known.add(`s${h.textHash} ${l}`);
       }
-      out.push(...encodeCosigsSplit(e.ref, items));
+      for (const f of encodeCosigsSplit(e.ref, items)) {
+        out.push(f);
+        bytes += f.length;
+      }
+      if (e.text && h.note) bytes += h.note.length;
     }
+    s.served.bytes += bytes;
     if (out.length > 0) this.write(s, concatBytes(...out), out.length);
   }
 

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestLog } from '../helpers/fork.js';
 import { Net, push, waitFor } from './helpers.js';
-import { decodeCosigs, decodeDigests, decodeHello, encodeDigests, FRAME, FrameReader, type Digest } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, decodeHello, encodeDigests, encodeFrame, FRAME, FrameReader, type Digest } from '../../src/gossip/exchange.js';
 
 let net: Net | undefined;
 afterEach(async () => {
@@ -28,6 +28,40 @@ describe('HAVE / WANT digests', () => {
     expect(() => decodeDigests(Uint8Array.of(1, 1, 2))).toThrow(/truncated/);
     expect(() => decodeDigests(Uint8Array.of(1, ...new Array(8).fill(0), 2, 0, 0))).toThrow(/flags/);
     expect(() => decodeDigests(Uint8Array.of(1, ...new Array(8).fill(0), 0, 0, 0, 7))).toThrow(/trailing/);
+  });
+});
+
+describe('FrameReader', () => {
+  it('gives the same frames however the stream is cut (1-byte pieces, random pieces, all at once); refuses oversized and empty frames', () => {
+    const frames = [encodeFrame(FRAME.have, new Uint8Array(3).fill(1)), encodeFrame(FRAME.checkpoint, new Uint8Array(200_000).fill(2)), encodeFrame(FRAME.eager, Uint8Array.of(1)), encodeFrame(FRAME.want, new Uint8Array(130).fill(4))];
+    const stream = Uint8Array.from(frames.flatMap((f) => [...f]));
+    const read = (cut: (i: number) => number) => {
+      const r = new FrameReader();
+      const out: string[] = [];
+      for (let i = 0; i < stream.length; ) {
+        const n = Math.max(1, Math.min(cut(i), stream.length - i));
+        for (const f of r.push(stream.subarray(i, i + n))) out.push(`${f.type}:${f.payload.length}:${f.payload[0]}`);
+        i += n;
+      }
+      return out;
+    };
+    const expected = ['4:3:1', '2:200000:2', '6:1:1', '5:130:4'];
+    expect(read(() => stream.length)).toEqual(expected);
+    expect(read(() => 1)).toEqual(expected);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) % 5000) + 1;
+    for (let k = 0; k < 20; k++) expect(read(rnd)).toEqual(expected);
+    // A reused input buffer does not change frames already taken in.
+    const r = new FrameReader();
+    const buf = frames[1].slice();
+    r.push(buf.subarray(0, 1000));
+    buf.fill(9, 0, 1000);
+    expect(r.push(frames[1].subarray(1000))[0].payload[5]).toBe(2);
+    // One chunk may hold several whole frames, together over the frame limit.
+    const three = encodeFrame(FRAME.checkpoint, new Uint8Array(300_000).fill(3));
+    expect(new FrameReader().push(Uint8Array.from([...three, ...three, ...three])).map((f) => f.payload.length)).toEqual([300_000, 300_000, 300_000]);
+    expect(() => new FrameReader().push(Uint8Array.of(0))).toThrow(/empty frame/);
+    expect(() => new FrameReader().push(Uint8Array.of(0x80, 0x80, 0x40))).toThrow(/frame over/);
   });
 });
 

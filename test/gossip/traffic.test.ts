@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -43,6 +43,7 @@ async function harness(opts: { penalties?: [string, string, string][] } = {}) {
   const peers = [eagerPeer, lazyPeer].map((p) => ({ toString: () => p }));
   const cosigsIn: string[] = [];
   const checkpointsIn: number[] = [];
+  const streams = new Map<string, { writeBufferLength: number; maxWriteBufferLength: number }>();
   const seenCosigs = new Set<string>();
   const ex = new Exchange({
     host: {
@@ -51,7 +52,9 @@ async function harness(opts: { penalties?: [string, string, string][] } = {}) {
         const reader = new FrameReader();
         const l: { type: number; payload: Uint8Array }[] = [];
         out.set(peer.toString(), l);
-        return { send: (b: Uint8Array) => (l.push(...reader.push(b)), true), addEventListener: () => {}, abort: () => {} };
+        const stream = { writeBufferLength: 0, maxWriteBufferLength: Infinity, send: (b: Uint8Array) => (l.push(...reader.push(b)), true), addEventListener: () => {}, abort: () => {} };
+        streams.set(peer.toString(), stream);
+        return stream;
       },
     },
     selfId: SELF,
@@ -78,7 +81,7 @@ async function harness(opts: { penalties?: [string, string, string][] } = {}) {
   ex.tick(); // the eager choice is told (EAGER 1 to the eager peer)
   expect(frames(eagerPeer).map((f) => [f.type, [...f.payload]])).toEqual([[FRAME.eager, [1]]]);
   expect(frames(lazyPeer).map((f) => [f.type, [...f.payload]])).toEqual([[FRAME.eager, [0]]]);
-  return { ex, eagerPeer, lazyPeer, frames, cosigsIn, checkpointsIn };
+  return { ex, eagerPeer, lazyPeer, frames, cosigsIn, checkpointsIn, streams };
 }
 
 const text = (n: number) => {
@@ -404,6 +407,22 @@ describe('exchange: replays (REPLAY_WINDOW_MS)', () => {
     expect(penalties.map((p) => p.slice(0, 2))).toEqual([[lazyPeer, 'invalid']]);
   });
 
+  it('COSIGS frames an honest node never sends are malformed: more entries than keys, a key twice, a signature under 64 bytes', async () => {
+    for (const [entries, detail] of [
+      [[0, 1, 0].map((index) => ({ index, sig: new Uint8Array(72).fill(index + 1) })), /COSIGS with 3 entries for 2 keys/],
+      [[1, 1].map((index) => ({ index, sig: new Uint8Array(72) })), /a key twice/],
+      [[{ index: 0, sig: new Uint8Array(2) }], /bad COSIGS entry/],
+    ] as const) {
+      const penalties: [string, string, string][] = [];
+      const { ex, eagerPeer, cosigsIn } = await harness({ penalties });
+      ex.offer(checkpoint(5));
+      await ex.serve(streamOf(hello, encodeCosigs(refOf(5), entries as never)) as never, from(eagerPeer));
+      expect(penalties.map((p) => p.slice(0, 2))).toEqual([[eagerPeer, 'invalid']]);
+      expect(penalties[0][2]).toMatch(detail);
+      expect(cosigsIn).toEqual([]); // refused before any entry was looked at
+    }
+  });
+
   it('the same item after the window is a duplicate, not a replay', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const penalties: [string, string, string][] = [];
@@ -491,5 +510,41 @@ describe('exchange: cosignatures held for texts that have not arrived', () => {
     const [f] = new FrameReader().push(frame);
     const { items } = decodeCosigs(f.payload);
     expect(items[0].sig.buffer.byteLength).toBe(72);
+  });
+});
+
+describe('exchange: WANT answers are bounded', () => {
+  const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+  const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+  const refOf = (n: number) => Uint8Array.from(Buffer.from(text(n).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+  const all = (n: number) => ({ ref: refOf(n), text: true, bits: Uint8Array.of(0b11), pq: Uint8Array.of(0b11) });
+
+  it('a text named again in one WANT is answered once; a peer that does not read gets no answers; the stream is reset past MAX_WRITE_QUEUED', async () => {
+    const { ex, lazyPeer, frames, streams } = await harness();
+    expect(streams.get(lazyPeer)!.maxWriteBufferLength).toBe(MAX_WRITE_QUEUED);
+    ex.offer(checkpoint(3));
+    ex.offer({ kind: 'cosig', origin: ORIGIN, textHash: text(3).textHash, label: LABELS[0], sig: new Uint8Array(72).fill(1) });
+    ex.offer({ kind: 'cosig', origin: ORIGIN, textHash: text(3).textHash, label: LABELS[1], sig: new Uint8Array(72).fill(2) });
+    frames(lazyPeer);
+    await ex.serve(streamOf(hello, encodeDigests(FRAME.want, Array.from({ length: 500 }, () => all(3)))) as never, from(lazyPeer));
+    const answer = frames(lazyPeer);
+    expect(answer.map((f) => f.type)).toEqual([FRAME.checkpoint, FRAME.cosigs]);
+    expect(decodeCosigs(answer[1].payload).items).toHaveLength(2);
+    // While more than WANT_ANSWER_MAX_QUEUED waits to be sent to it, nothing more is queued.
+    streams.get(lazyPeer)!.writeBufferLength = WANT_ANSWER_MAX_QUEUED + 1;
+    await ex.serve(streamOf(hello, encodeDigests(FRAME.want, [all(3)])) as never, from(lazyPeer));
+    expect(frames(lazyPeer)).toEqual([]);
+    expect(ex.stats.wantSkipped).toBe(1);
+  });
+
+  it('answers stop at MAX_WANT_BYTES_PER_S per peer', async () => {
+    const { ex, lazyPeer, frames } = await harness();
+    const big = (n: number): Item => ({ kind: 'checkpoint', origin: ORIGIN, textHash: text(n).textHash, note: new Uint8Array(100 * 1024).fill(n) });
+    for (let n = 0; n < 20; n++) ex.offer(big(n));
+    frames(lazyPeer);
+    await ex.serve(streamOf(hello, encodeDigests(FRAME.want, Array.from({ length: 20 }, (_, n) => all(n)))) as never, from(lazyPeer));
+    const sent = frames(lazyPeer).filter((f) => f.type === FRAME.checkpoint);
+    expect(sent.length).toBe(Math.ceil(MAX_WANT_BYTES_PER_S / (100 * 1024)));
+    expect(ex.stats.wantSkipped).toBe(1);
   });
 });
