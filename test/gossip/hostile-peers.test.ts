@@ -142,6 +142,23 @@ describe('no peer can stall the node (issue 13 §3)', () => {
     await honestAgree(log, net.nodes);
   }, 90_000);
 
+  it('views asked again within VIEWS_SERVE_MIN_INTERVAL_MS are answered busy, without a penalty; one origin named 2,000 times is answered once', async () => {
+    const log = new TestLog('example.com/hostile-views').append(3);
+    net = await Net.start(2, { version: () => V, logs: [spec(log)] });
+    await net.ready();
+    const victim = net.nodes[0];
+    for (const n of net.nodes) await push(n.node, log);
+    const asker = await keep(attackerHost('replaying'));
+    await dialAll(asker, [victim.addr]);
+    const pid = victim.node.gossip!.libp2p.peerId;
+    const first = decodeResponse(await ask(asker, pid, { type: 'views', origins: Array(2000).fill(log.origin) }));
+    expect(first.type).toBe('views');
+    if (first.type === 'views') expect(first.notes).toHaveLength(1);
+    const again = decodeResponse(await ask(asker, pid, { type: 'views', origins: [] }));
+    expect(again).toMatchObject({ type: 'error', code: 'busy' });
+    expect(victim.events.filter((e) => e.type === 'penalised' || e.type === 'banned')).toEqual([]);
+  }, 60_000);
+
   it('the node-wide inbound stream cap holds against several holders (p2p.maxInboundStreams)', async () => {
     const log = new TestLog('example.com/hostile-cap').append(3);
     net = await Net.start(3, { version: () => V, logs: [spec(log)], p2pExtra: (i) => (i === 0 ? '  maxInboundStreams: 8\n' : '') });

@@ -58,6 +58,8 @@ describe('views catch-up pages', () => {
       if (m.ok) peer.observe(m.message, Date.now());
     }
     expect(new Set(peer.head()!.cosignatures.keys())).toEqual(all);
+    // An origin named again and again is answered once (a request may name up to 4,096).
+    expect(viewsNotes(new Map([[log.origin, view]]), Array(4000).fill(log.origin), new Set())).toEqual(notes);
   });
 
   it('a text whose lines fit one message is still one message', () => {
