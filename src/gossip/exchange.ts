@@ -121,6 +121,8 @@ export const EARLY_MAX_PER_PEER = 2048;
 export const EARLY_MAX_PER_TEXT = 256;
 const HELD_MAX = 2048;
 const ANNOUNCED_MAX = 4096;
+/** Texts one peer may announce that this node does not hold, per ANNOUNCE_TTL_MS (the rest of its HAVE entries are ignored, not penalised). */
+export const MAX_UNHELD_ANNOUNCED = 1024;
 /** REF: the first bytes of SHA-256 of a checkpoint text. */
 export const REF_BYTES = 8;
 const MAX_HELLO_ITEMS = 4096;
@@ -334,6 +336,8 @@ export interface ExchangeDeps {
   /** This node's peer ID (the eager choice hashes the pair of IDs). */
   readonly selfId?: string;
   hello(): Hello;
+  /** Labels of the ML-DSA-44 keys among this node's own and tracked keys (whose lines are only announced). */
+  readonly pqKeys: ReadonlySet<string>;
   /** A log-signed checkpoint note from a peer: verified and taken in by the service. */
   onCheckpoint(note: Uint8Array, from: string): ItemVerdict;
   /** A cosignature on a known text (by REF): verified and taken in by the service. */
@@ -361,6 +365,8 @@ interface Announced {
   /** Per item ('c' for the text, else a key label): first announced, last asked, times asked. */
   readonly items: Map<string, { seen: number; at: number; n: number }>;
   lastAsked?: string;
+  /** The WANT loop looks at this REF again from then on (0: at the next tick). */
+  nextAt?: number;
 }
 
 interface Session {
@@ -392,6 +398,8 @@ interface Session {
   /** Items received from the peer lately, and the WANTs this node sent it (see REPLAY_WINDOW_MS). */
   got: Recently;
   asked: Recently;
+  /** Texts the peer announced that this node did not hold, by first announcement (mayAnnounceUnheld). */
+  unheld: Map<string, number>;
 }
 
 /**
@@ -483,7 +491,7 @@ export class Exchange {
   /** When tick() last ran (its lateness tells whether the event loop lags). */
   private lastTickAt: number | undefined;
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, wantSkipped: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
+  readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, wantSkipped: 0, haveIgnored: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
   private readonly earlyBy = new Map<string, number>();
@@ -595,6 +603,10 @@ export class Exchange {
       if (from) this.session(from).known.add(key);
       return;
     }
+    // Something announced may have arrived: the WANT loop looks at the REF at the next tick
+    // (and settles a client's wait for it).
+    const a = this.announced.get(ref);
+    if (a) a.nextAt = 0;
     if (item.kind === 'checkpoint') h.note = item.note;
     else {
       h.sigs.set(item.label, item.sig);
@@ -622,7 +634,7 @@ export class Exchange {
       const now = Date.now();
       const got = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
       const asked = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
-      this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0, bytes: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0, got, asked }));
+      this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0, bytes: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0, got, asked, unheld: new Map() }));
     }
     return s;
   }
@@ -785,7 +797,9 @@ export class Exchange {
       for (const e of decodeDigests(payload)) {
         this.stats.haveIn++;
         const ref = toHex(e.ref);
-        const pqLabels = this.labelsOf(e.pq);
+        // Only ML-DSA-44 keys' lines travel as announcements: a pq bit for another key is
+        // ignored (it would stop this node from asking for that key's Ed25519 lines).
+        const pqLabels = this.labelsOf(e.pq).filter((l) => this.d.pqKeys.has(l));
         for (const l of pqLabels) this.pqLabels.add(l);
         const labels = [...this.labelsOf(e.bits), ...pqLabels];
         const h = this.held.get(ref);
@@ -793,7 +807,14 @@ export class Exchange {
           if (e.text) s.known.add(`c${h.textHash}`);
           for (const l of labels) s.known.add(`s${h.textHash} ${l}`);
         }
+        // A text this node does not hold costs it work until fetched or given up: one peer
+        // announces at most MAX_UNHELD_ANNOUNCED of those per ANNOUNCE_TTL_MS (the rest ignored).
+        if (!h && !this.mayAnnounceUnheld(s, ref, now)) {
+          this.stats.haveIgnored++;
+          continue;
+        }
         let a = this.announced.get(ref);
+        if (a) a.nextAt = 0;
         if (!a) {
           this.announced.set(ref, (a = { firstAt: now, peers: new Map(), items: new Map() }));
           if (this.announced.size > ANNOUNCED_MAX) {
@@ -838,6 +859,19 @@ export class Exchange {
       if (!pq) for (const l of this.announced.get(ref)?.items.keys() ?? []) if (this.pqLabels.has(l) && !h.sigs.has(l)) pq = true;
       if (pq) s.dirty.add(ref);
     }
+  }
+
+  /** Counts a text the peer announced that this node does not hold; false once over the peer's share. */
+  private mayAnnounceUnheld(s: Session, ref: string, now: number): boolean {
+    const m = s.unheld;
+    for (const [r, at] of m) {
+      if (now - at < ANNOUNCE_TTL_MS) break;
+      m.delete(r);
+    }
+    if (m.has(ref)) return true;
+    if (m.size >= MAX_UNHELD_ANNOUNCED) return false;
+    m.set(ref, now);
+    return true;
   }
 
   /**
@@ -985,6 +1019,7 @@ export class Exchange {
     a.firstAt = Math.max(a.firstAt, now - 30_000);
     // Asked now, whatever was asked before (pq lines are wanted only from here on).
     for (const l of missing.labels) a.items.set(l, { seen: now - WANT_DELAY_MAX_MS, at: 0, n: 0 });
+    a.nextAt = 0;
     this.active.add(ref);
     return true;
   }
@@ -1259,6 +1294,8 @@ export class Exchange {
     const out = new Map<string, Digest[]>();
     for (const ref of [...this.active]) {
       const a = this.announced.get(ref);
+      // Nothing of this REF can be due before nextAt (reset by a new announcement or a client's ask).
+      if (a?.nextAt !== undefined && now < a.nextAt) continue;
       const m = a ? this.missing(ref, now) : undefined;
       if (!a || !m || now - a.firstAt > ANNOUNCE_TTL_MS) {
         this.deactivate(ref);
@@ -1273,6 +1310,14 @@ export class Exchange {
         const x = a.items.get(k);
         return x !== undefined && now - x.seen >= this.wantDelay && x.n < WANT_TRIES && (x.n === 0 || now - x.at >= WANT_RETRY_MS);
       });
+      // When the first of the others comes due (the WANT wait may still adapt: at most a tick late).
+      let next = Infinity;
+      for (const k of keys) {
+        const x = a.items.get(k);
+        if (x === undefined || x.n >= WANT_TRIES) continue;
+        next = Math.min(next, x.n === 0 ? x.seen + this.wantDelay : x.at + WANT_RETRY_MS);
+      }
+      a.nextAt = due.length > 0 ? Math.min(next, now + WANT_RETRY_MS) : next;
       if (due.length === 0) continue;
       // The announcer that holds most of what is due; the one asked last only breaks no tie.
       let best: string | undefined;
@@ -1286,7 +1331,17 @@ export class Exchange {
           best = p;
         }
       }
-      if (!best || bestScore <= 0) continue;
+      if (!best || bestScore <= 0) {
+        // No announcer of what is due has a stream open to ask: this counts as a try, so that the
+        // REF is given up after WANT_TRIES (a peer that announces and then refuses this node's
+        // stream cannot keep it busy for the whole ANNOUNCE_TTL_MS; a stream reopens within 2 s).
+        for (const k of due) {
+          const x = a.items.get(k)!;
+          x.at = now;
+          x.n++;
+        }
+        continue;
+      }
       const info = a.peers.get(best)!;
       const s = this.sessions.get(best)!;
       const bits = new Uint8Array((s.hello!.keyIndex.size + 7) >> 3);

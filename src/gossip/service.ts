@@ -21,6 +21,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { TopicValidatorResult } from '@libp2p/gossipsub';
 import { keyLabel, VerifierSet as VerifierSetImpl } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
+import { MLDSA44 } from '../note/sigtypes/mldsa44.js';
 import type { Witness, WitnessEvent, LogRegistry } from '../witness/witness.js';
 import type { WitnessStore } from '../witness/store.js';
 import type { Evidence } from '../evidence/split-view.js';
@@ -414,6 +415,7 @@ export class GossipService implements Lifecycle {
         host,
         selfId: host.peerId.toString(),
         hello: () => this.hello(),
+        pqKeys: new Set([...this.opts.ownKeys, ...this.opts.witnesses].filter((v) => v.type === MLDSA44).map((v) => keyLabel(v.name, v.keyId))),
         onCheckpoint: (note, from) => g.topics.onExchangeCheckpoint(note, from),
         onCosig: (ref, line, from) => g.topics.onExchangeCosig(ref, line, from),
         penalise: (peer, reason, detail) => {

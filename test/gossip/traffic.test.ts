@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, MAX_UNHELD_ANNOUNCED, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -59,6 +59,7 @@ async function harness(opts: { penalties?: [string, string, string][] } = {}) {
     },
     selfId: SELF,
     hello: () => ({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS }),
+    pqKeys: new Set<string>(),
     onCheckpoint: () => (checkpointsIn.push(1), 'new'),
     onCosig: (ref, line) => {
       const k = `${ref} ${line.name}`;
@@ -464,6 +465,7 @@ describe('exchange: cosignatures held for texts that have not arrived', () => {
       host: { getPeers: () => ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].map((p) => ({ toString: () => p })) as never, dialProtocol: async () => ({ send: () => true, addEventListener: () => {}, abort: () => {} }) },
       selfId: SELF,
       hello: () => ({ version: 2, logs: [shortLogId(ORIGIN)], keys }),
+      pqKeys: new Set<string>(),
       onCheckpoint: () => 'new',
       onCosig: (ref, line, from) => {
         if (ref !== textArrived) return 'unknown-ref';
@@ -546,5 +548,37 @@ describe('exchange: WANT answers are bounded', () => {
     const sent = frames(lazyPeer).filter((f) => f.type === FRAME.checkpoint);
     expect(sent.length).toBe(Math.ceil(MAX_WANT_BYTES_PER_S / (100 * 1024)));
     expect(ex.stats.wantSkipped).toBe(1);
+  });
+});
+
+describe('exchange: HAVE floods', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+  const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+  const refOf = (n: number) => Uint8Array.from(Buffer.from(text(n).textHash.slice(0, 2 * REF_BYTES), 'hex'));
+
+  it('one peer announces at most MAX_UNHELD_ANNOUNCED texts this node does not hold; the rest is ignored, not penalised', async () => {
+    const { ex, lazyPeer } = await harness();
+    const have = (from0: number, n: number) => encodeDigests(FRAME.have, Array.from({ length: n }, (_, i) => ({ ref: refOf(from0 + i), text: true, bits: Uint8Array.of(0b11), pq: new Uint8Array(0) })));
+    await ex.serve(streamOf(hello, have(0, 2000)) as never, from(lazyPeer));
+    expect(ex.stats.haveIgnored).toBe(2000 - MAX_UNHELD_ANNOUNCED);
+    // Announcing again what it already announced costs nothing more.
+    await ex.serve(streamOf(hello, have(0, 10)) as never, from(lazyPeer));
+    expect(ex.stats.haveIgnored).toBe(2000 - MAX_UNHELD_ANNOUNCED);
+  });
+
+  it('an ML-DSA-44 bit for a key this node knows as Ed25519 is ignored: its lines are still asked for', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { ex, lazyPeer, frames } = await harness();
+    ex.offer(checkpoint(2));
+    // The peer claims w0's lines are ML-DSA-44 (announced only), then announces w0's line on text 2.
+    await ex.serve(streamOf(hello, encodeDigests(FRAME.have, [{ ref: refOf(1), text: false, bits: new Uint8Array(0), pq: Uint8Array.of(0b01) }, { ref: refOf(2), text: true, bits: Uint8Array.of(0b01), pq: new Uint8Array(0) }])) as never, from(lazyPeer));
+    frames(lazyPeer);
+    vi.setSystemTime(Date.now() + WANT_DELAY_MS);
+    ex.tick();
+    const wants = frames(lazyPeer).filter((f) => f.type === FRAME.want).flatMap((f) => decodeDigests(f.payload));
+    expect(wants.map((w) => [toHex(w.ref), [...w.bits]])).toEqual([[toHex(refOf(2)), [0b01]]]);
   });
 });
