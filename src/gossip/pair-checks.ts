@@ -18,6 +18,15 @@ import { SYNC_TIMEOUT_MS, type SyncRequest, type SyncResponse } from './sync.js'
 export type CheckResult = 'consistent' | 'evidence' | 'suspect' | 'undecided';
 
 export const MAX_PENDING_CHECKS = 256;
+/**
+ * Pair checks running at once (each asks up to PROVE_PEERS peers and the log, for up to
+ * CHECK_DEADLINE_MS); more wait, at most MAX_WAITING_CHECKS, the largest checkpoints first. Genuine
+ * old checkpoints cost a sender 300 bytes each and a node a check each: without the bound, a peer
+ * holding many of them could start any number at once at every node that forwards them. When the
+ * queue is full the smallest checkpoint's check is dropped: a fork shows in new checkpoints.
+ */
+export const MAX_RUNNING_CHECKS = 32;
+export const MAX_WAITING_CHECKS = 256;
 export const PROVE_PEERS = 3;
 /** One overall deadline for a pair check's parallel sources (peers and the log's proof API). */
 export const CHECK_DEADLINE_MS = 2 * SYNC_TIMEOUT_MS;
@@ -55,6 +64,10 @@ export class PairChecks {
   private readonly pending = new Map<string, { timer: NodeJS.Timeout; entry: ViewEntry }>();
   private readonly results = new Map<string, { result: CheckResult; at: number }>();
   private readonly inflight = new Map<string, Promise<CheckResult>>();
+  /** Checks waiting for a free slot (MAX_RUNNING_CHECKS), by pair key. */
+  private readonly waiting = new Map<string, ViewEntry>();
+  /** Counters for tests and metrics: checks that waited, and that were dropped from a full queue. */
+  readonly stats = { waited: 0, dropped: 0 };
   private readonly latestCache = new Map<string, { at: number; cp: { note: ReturnType<typeof openNote>; checkpoint: Checkpoint } }>();
 
   constructor(private readonly d: PairCheckDeps) {}
@@ -62,6 +75,7 @@ export class PairChecks {
   stop(): void {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
+    this.waiting.clear();
   }
 
   schedule(e: ViewEntry): void {
@@ -114,8 +128,15 @@ export class PairChecks {
       return;
     }
     let p = this.inflight.get(key);
+    if (!p && this.inflight.size >= MAX_RUNNING_CHECKS) {
+      this.wait(key, e);
+      return;
+    }
     if (!p) {
-      p = this.check(small, large).finally(() => this.inflight.delete(key));
+      p = this.check(small, large).finally(() => {
+        this.inflight.delete(key);
+        this.next();
+      });
       this.inflight.set(key, p);
       const result = await p;
       this.results.delete(key);
@@ -125,6 +146,29 @@ export class PairChecks {
       return;
     }
     if ((await p) === 'consistent') e.checked = true;
+  }
+
+  /** Queues a check for a free slot; a full queue drops the smallest checkpoint's check. */
+  private wait(key: string, e: ViewEntry): void {
+    if (this.waiting.has(key)) return;
+    this.stats.waited++;
+    if (this.waiting.size >= MAX_WAITING_CHECKS) {
+      let smallest: [string, ViewEntry] | undefined;
+      for (const w of this.waiting) if (!smallest || w[1].checkpoint.size < smallest[1].checkpoint.size) smallest = w;
+      this.stats.dropped++;
+      if (smallest![1].checkpoint.size >= e.checkpoint.size) return;
+      this.waiting.delete(smallest![0]);
+    }
+    this.waiting.set(key, e);
+  }
+
+  /** Starts the waiting check of the largest checkpoint, if any. */
+  private next(): void {
+    if (this.d.stopped() || this.waiting.size === 0) return;
+    let best: [string, ViewEntry] | undefined;
+    for (const w of this.waiting) if (!best || w[1].checkpoint.size > best[1].checkpoint.size) best = w;
+    this.waiting.delete(best![0]);
+    this.d.track(this.run(best![1]));
   }
 
   /** Decides one pair with the prover: tiles first, then peers and the proof API at once. */
