@@ -127,7 +127,15 @@ export const MAX_UNHELD_ANNOUNCED = 1024;
 export const REF_BYTES = 8;
 const MAX_HELLO_ITEMS = 4096;
 const RECENT_MAX = 65_536;
-const KNOWN_MAX = 65_536;
+/**
+ * Items remembered per peer (sent to it, announced to it or by it, received from it); the older
+ * half is forgotten at this size. Only the last seconds matter (an item is pushed within a tick or
+ * LAZY_HOLD_MS of arriving, announced within HAVE_INTERVAL_MS); forgetting costs a duplicate at
+ * worst, never a replay (each item is queued once). 16,384 keeps at least 8,192 (about 40 s at the
+ * target load of about 200 items per second per peer) in about 2 MB per peer; 65,536 held about
+ * 8 MB per peer once full.
+ */
+const KNOWN_MAX = 16_384;
 
 export const FRAME = { hello: 1, checkpoint: 2, cosigs: 3, have: 4, want: 5, eager: 6 } as const;
 

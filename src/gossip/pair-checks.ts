@@ -155,12 +155,24 @@ export class PairChecks {
     if (this.waiting.size >= MAX_WAITING_CHECKS) {
       let smallest: [string, ViewEntry] | undefined;
       for (const w of this.waiting) if (!smallest || w[1].checkpoint.size < smallest[1].checkpoint.size) smallest = w;
-      this.stats.dropped++;
-      if (smallest![1].checkpoint.size >= e.checkpoint.size) return;
+      const dropped = smallest![1].checkpoint.size >= e.checkpoint.size ? e : smallest![1];
+      this.dropped(dropped);
+      if (dropped === e) return;
       this.waiting.delete(smallest![0]);
     }
     this.waiting.set(key, e);
   }
+
+  /** A check dropped from a full queue: counted as undecided (metrics, events), and said at warn once a minute. */
+  private dropped(e: ViewEntry): void {
+    this.stats.dropped++;
+    this.d.onResult(e.origin, 'undecided', 'dropped: the pair-check queue is full');
+    const now = this.d.now();
+    if (now - this.lastDropWarn < 60_000) return;
+    this.lastDropWarn = now;
+    this.d.logger.warn({ origin: e.origin, size: e.checkpoint.size.toString(), running: this.inflight.size, waiting: this.waiting.size }, 'pair checks dropped: too many gossiped checkpoints to check at once (a peer may be sending many old ones); the smallest are left unchecked');
+  }
+  private lastDropWarn = -Infinity;
 
   /** Starts the waiting check of the largest checkpoint, if any. */
   private next(): void {

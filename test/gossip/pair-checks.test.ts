@@ -25,6 +25,8 @@ describe('pair checks', () => {
     const release = new AbortController();
     const asked: bigint[] = [];
     const running: Promise<unknown>[] = [];
+    const results: string[] = [];
+    const warned: string[] = [];
     const checks = new PairChecks({
       view: () => view,
       logKeys: () => logKeys,
@@ -41,8 +43,8 @@ describe('pair checks', () => {
       },
       proven: async () => false,
       witness: { noteSuspect: async () => undefined } as never,
-      onResult: () => {},
-      logger: { warn: () => {}, debug: () => {} },
+      onResult: (_origin, result, how) => void results.push(`${result} ${how}`),
+      logger: { warn: (_o, m) => void warned.push(m), debug: () => {} },
       now: () => Date.now(),
       checkDelayMs: 0,
       track: (p) => void running.push(p),
@@ -54,6 +56,8 @@ describe('pair checks', () => {
     expect(asked).toHaveLength(MAX_RUNNING_CHECKS);
     expect(checks.stats.waited).toBe(MAX_WAITING_CHECKS + 10);
     expect(checks.stats.dropped).toBe(10);
+    expect(results.filter((r) => r === 'undecided dropped: the pair-check queue is full')).toHaveLength(10);
+    expect(warned).toHaveLength(1); // once a minute
     release.abort();
     for (let i = 0; i < 100 && running.length > 0; i++) await Promise.all(running.splice(0));
     // Every check that waited ran after the first ones, the largest first; the 10 smallest waiting ones were dropped.
