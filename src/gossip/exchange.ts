@@ -7,7 +7,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { keyLabel, lastIndexOfBlankLine, type SignatureLine } from '../note/note.js';
 import { sha256 } from '../crypto/index.js';
-import { concatBytes, decodeUtf8, encodeBase64, toHex, utf8 } from '../util/bytes.js';
+import { concatBytes, concatList, decodeUtf8, encodeBase64, toHex, utf8 } from '../util/bytes.js';
 import { GossipWitnessError } from '../errors.js';
 
 export const EXCHANGE_PROTOCOL = '/gossip-witness/exchange/2.0.0';
@@ -271,16 +271,6 @@ export function decodeCosigs(payload: Uint8Array, maxEntries = MAX_HELLO_ITEMS):
   return { ref, items };
 }
 
-function joinChunks(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 /**
  * Splits a byte stream into frames; throws FrameError on an oversized or malformed one. The bytes
  * of an incomplete frame are kept as a list of chunks and joined once, when the frame is complete:
@@ -299,7 +289,7 @@ export class FrameReader {
     this.length += chunk.length;
     // What is kept stays under one frame: `need` is at most a frame's header and MAX_FRAME_BYTES.
     if (this.length < this.need) return [];
-    let buf = this.chunks.length === 1 ? this.chunks[0] : joinChunks(this.chunks, this.length);
+    let buf = this.chunks.length === 1 ? this.chunks[0] : concatList(this.chunks);
     const out: { type: number; payload: Uint8Array }[] = [];
     this.need = 0;
     for (;;) {
@@ -966,7 +956,7 @@ export class Exchange {
       if (e.text && h.note) bytes += h.note.length;
     }
     s.served.bytes += bytes;
-    if (out.length > 0) this.write(s, concatBytes(...out), out.length);
+    if (out.length > 0) this.write(s, concatList(out), out.length);
   }
 
   /**
@@ -1241,7 +1231,7 @@ export class Exchange {
         this.stats.wantOut += w.length;
       }
       // One write per peer per tick: each write costs a yamux header and a Noise tag (≈ 30 B).
-      if (out.length > 0) this.write(s, out.length === 1 ? out[0] : concatBytes(...out), out.length);
+      if (out.length > 0) this.write(s, out.length === 1 ? out[0] : concatList(out), out.length);
       this.trim(s);
     }
     // Drop what every session has seen.

@@ -89,6 +89,11 @@ export function fromHex(s: string): Uint8Array | null {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return concatList(parts);
+}
+
+/** concatBytes for a list of any length (a spread of tens of thousands of parts overflows the stack). */
+export function concatList(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
