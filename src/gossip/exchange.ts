@@ -120,6 +120,13 @@ export const EARLY_MAX_LINES = 8192;
 export const EARLY_MAX_PER_PEER = 2048;
 export const EARLY_MAX_PER_TEXT = 256;
 const HELD_MAX = 2048;
+/**
+ * A frame begun on an exchange stream must be complete within this time, or the stream is closed
+ * (no penalty: a slow link is not hostile). An honest frame is at most SPLIT_FRAME_BYTES unless it
+ * carries one checkpoint; 60 KiB in 30 s is 2 KB/s. Without it a peer could keep up to
+ * MAX_FRAME_BYTES per stream held for as long as it stays connected.
+ */
+export const PARTIAL_FRAME_MS = 30_000;
 const ANNOUNCED_MAX = 4096;
 /** Texts one peer may announce that this node does not hold, per ANNOUNCE_TTL_MS (the rest of its HAVE entries are ignored, not penalised). */
 export const MAX_UNHELD_ANNOUNCED = 1024;
@@ -282,6 +289,10 @@ export class FrameReader {
   private length = 0;
   /** Bytes needed (from the first kept byte) before parsing is worth trying again. */
   private need = 0;
+  /** Bytes held of a frame not yet complete. */
+  get buffered(): number {
+    return this.length;
+  }
   push(chunk: Uint8Array): { type: number; payload: Uint8Array }[] {
     if (chunk.length === 0) return [];
     // A copy: the caller may reuse its buffer.
@@ -489,7 +500,7 @@ export class Exchange {
   /** When tick() last ran (its lateness tells whether the event loop lags). */
   private lastTickAt: number | undefined;
   /** Bytes written and frames, for metrics and tests. */
-  readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, wantSkipped: 0, haveIgnored: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
+  readonly stats = { grafts: 0, prunes: 0, framesOut: 0, bytesOut: 0, bytesIn: 0, framesIn: 0, itemsIn: 0, dupIn: 0, lazyIn: 0, early: 0, haveOut: 0, haveIn: 0, wantOut: 0, wantIn: 0, wantMiss: 0, wantSkipped: 0, haveIgnored: 0, stalledFrames: 0, writes: 0, wantDelayMs: WANT_DELAY_MS, bytesOutByFrame: {} as Record<string, number> };
   /** Cosignatures that arrived before their text (another path was faster): applied when it comes. */
   private readonly early = new Map<string, { line: SignatureLine; from: string }[]>();
   private readonly earlyBy = new Map<string, number>();
@@ -693,11 +704,25 @@ export class Exchange {
     const s = this.session(peer);
     const reader = new FrameReader();
     let first = true;
+    let stall: ReturnType<typeof setTimeout> | undefined;
     try {
       for await (const chunk of stream) {
         const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
         this.stats.bytesIn += bytes.length;
         const frames = reader.push(bytes);
+        // A timer only while a frame is incomplete (most chunks end on a frame boundary); it
+        // restarts with each completed frame.
+        if (stall !== undefined && (frames.length > 0 || reader.buffered === 0)) {
+          clearTimeout(stall);
+          stall = undefined;
+        }
+        if (reader.buffered > 0 && stall === undefined) {
+          stall = setTimeout(() => {
+            this.stats.stalledFrames++;
+            stream.abort(new Error(`a frame incomplete after ${PARTIAL_FRAME_MS} ms`));
+          }, PARTIAL_FRAME_MS);
+          stall.unref?.();
+        }
         for (const f of frames) {
           this.stats.framesIn++;
           if (first !== (f.type === FRAME.hello)) throw new FrameError(first ? 'the first frame must be HELLO' : 'a second HELLO');
@@ -709,6 +734,8 @@ export class Exchange {
       const oversized = e instanceof FrameError && e.oversized;
       if (e instanceof FrameError) this.d.penalise(peer, oversized ? 'oversized' : 'invalid', e.message);
       stream.abort(e as Error);
+    } finally {
+      if (stall !== undefined) clearTimeout(stall);
     }
   }
 

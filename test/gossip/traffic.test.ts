@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, MAX_UNHELD_ANNOUNCED, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, MAX_UNHELD_ANNOUNCED, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, PARTIAL_FRAME_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -580,5 +580,71 @@ describe('exchange: HAVE floods', () => {
     ex.tick();
     const wants = frames(lazyPeer).filter((f) => f.type === FRAME.want).flatMap((f) => decodeDigests(f.payload));
     expect(wants.map((w) => [toHex(w.ref), [...w.bits]])).toEqual([[toHex(refOf(2)), [0b01]]]);
+  });
+});
+
+describe('exchange: a frame left incomplete (PARTIAL_FRAME_MS)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const hello = encodeHello({ version: 2, logs: [shortLogId(ORIGIN)], keys: LABELS });
+  const from = (p: string) => ({ remotePeer: { toString: () => p } }) as never;
+
+  /** A stream the test feeds chunk by chunk; abort() ends it. */
+  function fedStream() {
+    const queue: Uint8Array[] = [];
+    let wake: (() => void) | undefined;
+    const s = {
+      aborted: undefined as Error | undefined,
+      abort: (e: Error) => {
+        s.aborted = e;
+        wake?.();
+      },
+      feed: (b: Uint8Array) => {
+        queue.push(b);
+        wake?.();
+      },
+      async *[Symbol.asyncIterator]() {
+        for (let i = 0; i < 10_000 && !s.aborted; i++) {
+          if (queue.length === 0) await new Promise<void>((r) => (wake = r));
+          const b = queue.shift();
+          if (b) yield b;
+        }
+      },
+    };
+    return s;
+  }
+
+  it('closes the stream, without a penalty, when a begun frame stays incomplete; frames that keep completing are not cut', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const penalties: [string, string, string][] = [];
+    const { ex, lazyPeer } = await harness({ penalties });
+    const stalled = fedStream();
+    const serving = ex.serve(stalled as never, from(lazyPeer));
+    stalled.feed(hello);
+    const big = encodeFrame(FRAME.checkpoint, new Uint8Array(1000).fill(7));
+    stalled.feed(big.subarray(0, 500));
+    await vi.advanceTimersByTimeAsync(PARTIAL_FRAME_MS - 1);
+    expect(stalled.aborted).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await serving;
+    expect(stalled.aborted?.message).toMatch(/incomplete after/);
+    expect(ex.stats.stalledFrames).toBe(1);
+    expect(penalties).toEqual([]);
+
+    // A peer whose chunks never end on a frame boundary, but whose frames keep completing.
+    const busy = fedStream();
+    const serving2 = ex.serve(busy as never, from(lazyPeer));
+    busy.feed(hello);
+    const have = encodeDigests(FRAME.have, []);
+    busy.feed(have.subarray(0, 1));
+    for (let i = 0; i < 8; i++) {
+      busy.feed(Uint8Array.of(...have.subarray(1), ...have.subarray(0, 1)));
+      await vi.advanceTimersByTimeAsync(PARTIAL_FRAME_MS / 2);
+    }
+    expect(busy.aborted).toBeUndefined();
+    busy.abort(new Error('done'));
+    await serving2;
+    expect(ex.stats.stalledFrames).toBe(1);
   });
 });
