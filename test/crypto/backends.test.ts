@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { nodeBackend } from '../../src/crypto/node.js';
+import { nodeBackend, nodeCryptoBackend } from '../../src/crypto/node.js';
 import { nobleBackend } from '../../src/crypto/noble.js';
 
 interface SpeccheckCase { message: string; pub_key: string; signature: string; go: boolean }
 const speccheck: { cases: SpeccheckCase[] } = JSON.parse(readFileSync(new URL('../fixtures/ed25519-speccheck.json', import.meta.url), 'utf8'));
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
-describe.each([nodeBackend, nobleBackend])('crypto backend $name', (b) => {
+describe.each([nodeBackend, nodeCryptoBackend, nobleBackend])('crypto backend $name', (b) => {
   it.each(speccheck.cases.map((c, i) => ({ i, c })))('ed25519 speccheck case $i gives Go\'s verdict', async ({ c }) => {
     expect(b.ed25519Verify(hex(c.pub_key), hex(c.message), hex(c.signature))).toBe(c.go);
     expect(await b.ed25519VerifyAsync(hex(c.pub_key), hex(c.message), hex(c.signature))).toBe(c.go);
@@ -42,6 +42,7 @@ describe('backends agree', () => {
       const msg = new Uint8Array(randomBytes(i * 7));
       expect(nobleBackend.ed25519PublicKey(seed)).toEqual(nodeBackend.ed25519PublicKey(seed));
       expect(nobleBackend.ed25519Sign(seed, msg)).toEqual(nodeBackend.ed25519Sign(seed, msg));
+      expect(nodeCryptoBackend.ed25519Sign(seed, msg)).toEqual(nodeBackend.ed25519Sign(seed, msg));
     }
   });
 
@@ -59,6 +60,7 @@ describe('backends agree', () => {
       const v = nodeBackend.ed25519Verify(pk, msg, mutated);
       if (v) valid++;
       expect(nobleBackend.ed25519Verify(pk, msg, mutated)).toBe(v);
+      expect(nodeCryptoBackend.ed25519Verify(pk, msg, mutated)).toBe(v);
     }
     expect(valid).toBeGreaterThan(50);
   });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { nodeBackend } from '../../src/crypto/node.js';
+import { loadSodium, nodeBackend, nodeCryptoBackend } from '../../src/crypto/node.js';
 import { nobleBackend } from '../../src/crypto/noble.js';
 import { ed25519EdgeEncoding, ed25519MayDifferFromGo } from '../../src/crypto/ed25519-rules.js';
 
@@ -46,7 +46,7 @@ describe('C2SP/CCTV ed25519 vectors (914 edge cases of A and R)', () => {
     expect(vectors.filter((v) => v.go).length).toBe(208);
   });
 
-  describe.each([nodeBackend, nobleBackend])('backend $name', (b) => {
+  describe.each([nodeBackend, nodeCryptoBackend, nobleBackend])('backend $name', (b) => {
     it(`gives Go's verdict on every vector (sync and async), on ${process.version}`, async () => {
       const wrong: string[] = [];
       for (const v of vectors) {
@@ -56,6 +56,21 @@ describe('C2SP/CCTV ed25519 vectors (914 edge cases of A and R)', () => {
       }
       expect(wrong).toEqual([]);
     });
+  });
+
+  it('libsodium alone departs from Go only on inputs that never reach it (ed25519MayDifferFromGo)', () => {
+    const na = loadSodium();
+    // sodium-native is an optional dependency with a linux-x64 prebuild: CI has it (GW_CRYPTO_SODIUM=0 turns it off).
+    if (process.env.GW_CRYPTO_SODIUM === '0') return expect(na).toBeNull();
+    expect(na, 'sodium-native should load here').not.toBeNull();
+    let differs = 0;
+    for (const v of vectors) {
+      const raw = na!.crypto_sign_verify_detached(v.sigb, v.m, v.pub);
+      if (raw === v.go) continue;
+      differs++;
+      expect(ed25519MayDifferFromGo(v.pub, v.sigb), `#${v.number} go=${v.go} libsodium=${raw} [${v.flags.join(',')}]`).toBe(true);
+    }
+    expect(differs).toBeGreaterThan(0); // libsodium is stricter than Go on low-order points
   });
 
   it('the Go-rules fallback covers exactly the low-order A and R vectors; mixed-order points keep the fast path', () => {
