@@ -1,9 +1,10 @@
-// Per crypto backend: Ed25519 sign and verify (sync and thread-pool async), cosign, note verify.
+// Per crypto backend: Ed25519 sign and verify (sync and async), cosign, note verify. `node` uses libsodium
+// for Ed25519 where sodium-native loads (its async verify is inline), `node-crypto` node:crypto only.
 // Run: node --import tsx bench/crypto.bench.ts [--ms N]   (N: milliseconds per cell, default 1500)
 // Prints markdown table rows: | benchmark | backend | ops/s | µs/op |
 import '../src/polyfill.js';
 import { setCryptoBackend, type CryptoBackend } from '../src/crypto/index.js';
-import { nodeBackend } from '../src/crypto/node.js';
+import { nodeBackend, nodeCryptoBackend } from '../src/crypto/node.js';
 import { nobleBackend } from '../src/crypto/noble.js';
 import { ed25519KeyFromSeed, cosigner, signNote, openNote, parseVkey, parseCosignatureVkey } from '../src/note/index.js';
 import { formatCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -50,7 +51,7 @@ const verifiers = [parseVkey(logKey.vkey), parseCosignatureVkey(witnessKey.vkey)
 
 console.log('| benchmark | backend | ops/s | µs/op |');
 console.log('|---|---|---|---|');
-for (const b of [nodeBackend, nobleBackend]) {
+for (const b of [nodeBackend, nodeCryptoBackend, nobleBackend]) {
   setCryptoBackend(b);
   const pub = b.ed25519PublicKey(seed);
   const sig = b.ed25519Sign(seed, msg);
