@@ -4,8 +4,9 @@
 //          of BIT_CEIL(end - start); its hash is MTH(D[start:end]) as an independent tree.
 //   §4.4.1 Generating a Subtree Consistency Proof: SUBTREE_PROOF(start, end, D_n).
 //   §4.4.3 Verifying a Subtree Consistency Proof.
-// Later drafts (-04 on) also call the empty interval [x, x) a subtree (hash SHA-256(""), empty
-// proof); -03, and therefore sign-subtree, does not. `allowEmpty` selects the later rule.
+// The draft's editor's copy since 519e6ee (2026-07-18, after -05; -04 and -05 say what -03 says)
+// also calls the empty interval [x, x) a subtree (hash SHA-256(""), empty proof); -03, and
+// therefore sign-subtree, does not. `allowEmpty` selects that rule.
 //
 // Written from the draft text; all sizes and indexes are bigint (see proof.ts).
 import { EMPTY_ROOT, MAX_TREE_SIZE, equalHashes, hashChildren, isHash } from './hash.js';
@@ -19,7 +20,7 @@ export function bitCeil(n: bigint): bigint {
 }
 
 export interface SubtreeOptions {
-  /** Accept [x, x) as draft -04 and later do. Default false (draft -03, tlog-witness). */
+  /** Accept [x, x) as the editor's copy does since 519e6ee (after -05). Default false (draft -03, tlog-witness). */
   allowEmpty?: boolean;
 }
 
@@ -122,7 +123,7 @@ export function verifySubtreeConsistency(
   // Step 1: a valid subtree with end <= n.
   if (typeof n !== 'bigint' || n > MAX_TREE_SIZE || !isValidSubtree(start, end, opts) || end > n) return false;
   if (!isHash(nodeHash) || !isHash(rootHash) || !Array.isArray(proof) || !proof.every(isHash)) return false;
-  // Draft -04 and later: the empty subtree has the empty hash and an empty proof.
+  // The editor's copy since 519e6ee: the empty subtree has the empty hash and an empty proof.
   if (start === end) return proof.length === 0 && equalHashes(nodeHash, EMPTY_ROOT);
   // A proof has at most one hash per level of a tree of 2^63 leaves, plus the starting node.
   if (proof.length > 64) return false;

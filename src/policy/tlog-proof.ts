@@ -1,6 +1,8 @@
 // c2sp.org/tlog-proof@v1: an offline-verifiable proof that an entry is in a log, as one text file
 // (`.tlog-proof`; also called a transparent or spicy signature). Spec read at
-// C2SP/C2SP tlog-proof.md@0065ea5b716154a2dd48508e3f905012a16ce5e9:
+// C2SP/C2SP tlog-proof.md@0065ea5b716154a2dd48508e3f905012a16ce5e9, re-read at ab17a74 (2026-05-22, in
+// C2SP main 5ba5ee83), which only adds "Verifying a tlog proof" (the four steps verifyEntryInclusion
+// takes) and "Use of timestamps":
 //
 //   c2sp.org/tlog-proof@v1              first line, exactly
 //   extra <base64>                      optional, opaque, NOT authenticated
@@ -14,7 +16,8 @@
 // or a missing final newline are all refused. The verifier takes the policy (log keys, witness
 // keys, k-of-n) and the leaf hash from the caller: nothing in the file is trusted, and the `extra`
 // data is returned but never used. Cosignature age is NOT checked (a proof is meant to verify
-// offline, long after it was made): maxAge does not apply.
+// offline, long after it was made): maxAge does not apply. The spec, "Use of timestamps": "after a
+// cosignature has been verified, the timestamp value is ignored by the above verification procedure.
 //
 // Pure: no file or network access, no Node-only module (this runs in browsers).
 import { HASH_SIZE, MAX_TREE_SIZE } from '../merkle/index.js';
