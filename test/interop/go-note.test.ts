@@ -19,7 +19,7 @@ import {
 } from '../../src/note/index.js';
 import { cryptoBackend, setCryptoBackend, type CryptoBackend } from '../../src/crypto/index.js';
 import { nobleBackend } from '../../src/crypto/noble.js';
-import { nodeBackend } from '../../src/crypto/node.js';
+import { nodeBackend, nodeCryptoBackend } from '../../src/crypto/node.js';
 import { goHelper, interopRequired, interopStatus, prng, reportSkip, testSeed, type GoOpenResult, type GoSig } from './harness.js';
 
 const go = goHelper();
@@ -372,7 +372,7 @@ describe.skipIf(!go)(`Go x/mod sumdb/note interop${go ? '' : ` (SKIPPED: ${skipR
   });
 
   // The noble (portable) backend is slower: fewer notes.
-  for (const [backend, count] of [[nodeBackend, 200], [nobleBackend, 80]] as [CryptoBackend, number][]) {
+  for (const [backend, count] of [[nodeBackend, 200], [nodeCryptoBackend, 100], [nobleBackend, 80]] as [CryptoBackend, number][]) {
     it(`gives Go's verdict and error message on mutated notes (${backend.name} backend, ${count} notes x ${Object.keys(mutations).length} mutations)`, () => {
       setCryptoBackend(backend);
       try {
