@@ -93,6 +93,7 @@ interface Sodium {
   crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
   crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void;
   crypto_sign_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void;
+  crypto_hash_sha256(out: Uint8Array, data: Uint8Array): void;
 }
 let sodium: Sodium | null | undefined;
 
@@ -110,7 +111,10 @@ export function loadSodium(): Sodium | null {
     const msg = Uint8Array.of(1, 2, 3);
     m.crypto_sign_seed_keypair(pk, sk, new Uint8Array(32).fill(7));
     m.crypto_sign_detached(sig, msg, sk);
-    if (m.crypto_sign_verify_detached(sig, msg, pk) && !m.crypto_sign_verify_detached(sig, Uint8Array.of(1, 2, 4), pk)) sodium = m;
+    const abc = new Uint8Array(32);
+    m.crypto_hash_sha256(abc, Uint8Array.of(0x61, 0x62, 0x63));
+    const abcOk = Buffer.from(abc).toString('hex') === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+    if (abcOk && m.crypto_sign_verify_detached(sig, msg, pk) && !m.crypto_sign_verify_detached(sig, Uint8Array.of(1, 2, 4), pk)) sodium = m;
   } catch {
     // not installed, or no prebuild for this platform: node:crypto
   }
@@ -132,6 +136,12 @@ function sodiumSecret(na: Sodium, seed: Uint8Array): Uint8Array {
   return sk;
 }
 
+// SHA-256 of short inputs (Merkle nodes are 65 bytes) through libsodium once it is loaded (by an
+// Ed25519 operation; hashing alone never loads it): 0.7-1.1 µs against crypto.hash's 2.7 µs for 65
+// bytes here, the cost being the call, not the compression. Above SODIUM_SHA256_MAX bytes OpenSSL's
+// SHA extensions win (1 KiB: 5.1 against 3.6 µs).
+const SODIUM_SHA256_MAX = 256;
+
 // One-shot crypto.hash (Node >= 20.12) is about 1.5x faster than createHash for Merkle-node-sized inputs.
 const oneShot = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
 const scratch = Buffer.allocUnsafe(1024);
@@ -145,6 +155,12 @@ function makeNodeBackend(useSodium: boolean): CryptoBackend {
   return {
     name: useSodium ? 'node' : 'node-crypto',
     sha256(data) {
+      const na = useSodium ? sodium : null;
+      if (na && data.length <= SODIUM_SHA256_MAX) {
+        const out = new Uint8Array(32);
+        na.crypto_hash_sha256(out, data);
+        return out;
+      }
       return oneShot ? u8(oneShot('sha256', data, 'buffer')) : u8(createHash('sha256').update(data).digest());
     },
     sha256Parts(...parts) {
@@ -155,6 +171,12 @@ function makeNodeBackend(useSodium: boolean): CryptoBackend {
         for (const p of parts) {
           scratch.set(p, o);
           o += p.length;
+        }
+        const na = useSodium ? sodium : null;
+        if (na && n <= SODIUM_SHA256_MAX) {
+          const out = new Uint8Array(32);
+          na.crypto_hash_sha256(out, scratch.subarray(0, n));
+          return out;
         }
         return u8(oneShot('sha256', scratch.subarray(0, n), 'buffer'));
       }

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { nodeBackend, nodeCryptoBackend } from '../../src/crypto/node.js';
+import { loadSodium, nodeBackend, nodeCryptoBackend } from '../../src/crypto/node.js';
 import { nobleBackend } from '../../src/crypto/noble.js';
 
 interface SpeccheckCase { message: string; pub_key: string; signature: string; go: boolean }
@@ -63,5 +63,35 @@ describe('backends agree', () => {
       expect(nodeCryptoBackend.ed25519Verify(pk, msg, mutated)).toBe(v);
     }
     expect(valid).toBeGreaterThan(50);
+  });
+});
+
+describe('SHA-256 through libsodium (short inputs, once it is loaded)', () => {
+  it('gives the same digests as node:crypto and noble at every length around the switch, whole and in parts', () => {
+    expect(loadSodium() !== null || process.env.GW_CRYPTO_SODIUM === '0').toBe(true);
+    for (let n = 0; n <= 600; n += n < 300 ? 1 : 37) {
+      const data = new Uint8Array(randomBytes(n));
+      const want = nodeCryptoBackend.sha256(data);
+      expect(nodeBackend.sha256(data), `length ${n}`).toEqual(want);
+      expect(nobleBackend.sha256(data)).toEqual(want);
+      const cut = n >> 1;
+      expect(nodeBackend.sha256Parts(data.subarray(0, cut), data.subarray(cut)), `parts, length ${n}`).toEqual(want);
+      expect(nodeBackend.sha256Parts(Uint8Array.of(1), data, Uint8Array.of(2))).toEqual(nodeCryptoBackend.sha256Parts(Uint8Array.of(1), data, Uint8Array.of(2)));
+    }
+  });
+
+  it('a Merkle node (65 bytes) is hashed by libsodium, a 1 KiB input by node:crypto', () => {
+    const na = loadSodium();
+    if (!na) return expect(process.env.GW_CRYPTO_SODIUM).toBe('0');
+    const spy = vi.spyOn(na, 'crypto_hash_sha256');
+    try {
+      nodeBackend.sha256Parts(Uint8Array.of(1), new Uint8Array(32), new Uint8Array(32));
+      expect(spy).toHaveBeenCalledTimes(1);
+      nodeBackend.sha256(new Uint8Array(1024));
+      nodeCryptoBackend.sha256(new Uint8Array(65));
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
