@@ -9,6 +9,8 @@ export const ADVANCE_GAP_MS = 2000;
 
 export class Advancer {
   private readonly advancing = new Set<string>();
+  /** Logs whose view moved on while a poll was in flight: looked at again when it ends. */
+  private readonly again = new Set<string>();
   private readonly lastAdvance = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
@@ -17,7 +19,12 @@ export class Advancer {
   maybeAdvance(e: ViewEntry): void {
     const advance = this.g.opts.advance;
     // Only logs this node pulls (a pushed log has no feeder to poll).
-    if (!advance || !this.g.opts.sources?.(e.origin) || this.advancing.has(e.origin) || this.g.stopped()) return;
+    if (!advance || !this.g.opts.sources?.(e.origin) || this.g.stopped()) return;
+    // A poll in flight may have read the log before e was published: look again when it ends.
+    if (this.advancing.has(e.origin)) {
+      this.again.add(e.origin);
+      return;
+    }
     // At most one gossip-triggered poll per log per ADVANCE_GAP_MS (a log publishing every second
     // would otherwise be polled every second by every node, whatever its interval); the latest
     // checkpoint seen meanwhile gets one poll at the end of the gap.
@@ -45,6 +52,10 @@ export class Advancer {
           this.g.logger.debug({ origin: e.origin, size: e.checkpoint.size.toString(), result: r }, 'gossip-triggered poll of the log');
         } finally {
           this.advancing.delete(e.origin);
+          if (this.again.delete(e.origin)) {
+            const head = this.g.views.get(e.origin)?.head();
+            if (head) this.maybeAdvance(head);
+          }
         }
       })(),
     );

@@ -119,6 +119,7 @@ describe('gossip network (in-process libp2p)', () => {
       net = await Net.start(3, { version: v1, logs: [{ ...logSpec(log), extra: pull }] });
       await net.ready(2);
       await waitFor(async () => (await Promise.all(net!.nodes.map((n) => n.node.store.getState(log.origin)))).every((s) => s?.size === 5n), 'the first poll at every node');
+      const before = net.nodes[1].node.feeders.get(log.origin)!.stats().polls;
       log.append(300);
       server.publish();
       await net.nodes[0].node.feeders.get(log.origin)!.pollOnce();
@@ -126,8 +127,12 @@ describe('gossip network (in-process libp2p)', () => {
       await waitFor(async () => (await Promise.all(net!.nodes.map((n) => n.node.store.getState(log.origin)))).every((s) => s?.size === 305n), 'nodes 1 and 2 cosigned 305 after polling the log');
       // ... and they published their own cosignatures on the same text: all three merge everywhere.
       await waitFor(() => net!.nodes.every((n) => n.node.gossip!.viewOf(log.origin)?.head()?.cosignatures.size === 3), 'three cosignatures on 305 everywhere');
-      // The interval is an hour: the second poll is the gossip-triggered one.
-      expect(net.nodes[1].node.feeders.get(log.origin)!.stats().polls).toBe(2);
+      // The interval is an hour: every poll after the first is gossip-triggered. The step to 305 took
+      // one; one more may have been in flight from start-up (node 0's size 5 gossiped before node 1's
+      // first poll ended; a poll counts when it ends). CI on Node 26 saw that once.
+      const polls = net.nodes[1].node.feeders.get(log.origin)!.stats().polls - before;
+      expect(polls).toBeGreaterThanOrEqual(1);
+      expect(polls).toBeLessThanOrEqual(2);
     } finally {
       await server.close();
     }
