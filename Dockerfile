@@ -16,10 +16,12 @@ RUN apt-get update \
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
-COPY scripts/build-bin.mjs ./scripts/build-bin.mjs
+COPY scripts/build-bin.mjs scripts/prune-prebuilds.sh ./scripts/
 # The npm workspace's packages (client, tools): npm ci's "prepare" builds them from src/.
 COPY packages ./packages
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
+# The image runs on one platform: other platforms' native prebuilds go (about 20 MB, mostly sodium-native's).
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund \
+ && sh scripts/prune-prebuilds.sh node_modules
 
 # --- runtime: no compiler, no dev dependencies, not root
 FROM node:26-slim
