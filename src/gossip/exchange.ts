@@ -151,6 +151,19 @@ export function shortLogId(origin: string): string {
   return toHex(sha256(utf8('o:' + origin)).subarray(0, 8));
 }
 
+/** shortLogId with a bounded memory, one per node (nodes in one process share nothing). */
+export function shortLogIds(): (origin: string) => string {
+  const ids = new Map<string, string>();
+  return (origin) => {
+    let id = ids.get(origin);
+    if (id === undefined) {
+      if (ids.size >= 4096) ids.clear();
+      ids.set(origin, (id = shortLogId(origin)));
+    }
+    return id;
+  };
+}
+
 export class FrameError extends GossipWitnessError {
   constructor(message: string, readonly oversized = false) {
     super({ code: 'malformed', message });
@@ -517,7 +530,7 @@ export class Exchange {
   private readonly owed = new Map<string, Set<string>>();
 
   /** shortLogId by origin (this node's own: nothing is shared between nodes). */
-  private readonly logIds = new Map<string, string>();
+  private readonly logIdOf = shortLogIds();
   /** REF bytes by REF hex. */
   private readonly refBytes = new Map<string, Uint8Array>();
   /** This node's HELLO, asked once per tick (the service builds it from its config). */
@@ -538,15 +551,6 @@ export class Exchange {
     this.wantDelay = WANT_DELAY_MS + (this.wantDelay - WANT_DELAY_MS) * Math.pow(0.9, Math.max(0, now - this.wantDelayAt) / 1000);
     this.wantDelayAt = now;
     this.stats.wantDelayMs = Math.round(this.wantDelay);
-  }
-
-  private logIdOf(origin: string): string {
-    let id = this.logIds.get(origin);
-    if (id === undefined) {
-      if (this.logIds.size >= 4096) this.logIds.clear();
-      this.logIds.set(origin, (id = shortLogId(origin)));
-    }
-    return id;
   }
 
   private refBytesFor(ref: string): Uint8Array {

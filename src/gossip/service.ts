@@ -33,7 +33,7 @@ import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2, 
 import { LogView } from './view.js';
 import { PairChecks } from './pair-checks.js';
 import { Peers, BAN_MS } from './peers.js';
-import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_VERSION, shortLogId } from './exchange.js';
+import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_VERSION, shortLogIds } from './exchange.js';
 import type { HeldCheckpoint } from '../http/distributor.js';
 import { NO_METRICS, registerGossipMetrics } from './metrics.js';
 import { SYNC_PROTOCOL, SYNC_TIMEOUT_MS, type ByteStream } from './sync.js';
@@ -132,7 +132,8 @@ export class GossipService implements Lifecycle {
   private exchange: Exchange | undefined;
   /** Peers of the other wire version: refused (not banned) until then. */
   private readonly otherVersion = new Map<string, number>();
-  private readonly logIds = new Map<string, string>();
+  /** shortLogId, remembered: the HELLO is rebuilt every tick (a SHA-256 per log each time was 3 % of an idle node's CPU). */
+  private readonly logIdOf = shortLogIds();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
@@ -356,17 +357,7 @@ export class GossipService implements Lifecycle {
   private hello(): { version: number; logs: string[]; keys: string[] } {
     const { ownLabels, tracked, trust } = this.g;
     const keys = [...ownLabels, ...[...tracked.keys()].filter((l) => !ownLabels.has(l))];
-    return { version: EXCHANGE_VERSION, logs: this.opts.logs.origins().filter((o) => trust.logKeys(o)).map((o) => this.logIdOf(o)), keys };
-  }
-
-  /** shortLogId, remembered: the HELLO is rebuilt every tick (a SHA-256 per log each time was 3 % of an idle node's CPU). */
-  private logIdOf(origin: string): string {
-    let id = this.logIds.get(origin);
-    if (id === undefined) {
-      if (this.logIds.size >= 4096) this.logIds.clear();
-      this.logIds.set(origin, (id = shortLogId(origin)));
-    }
-    return id;
+    return { version: EXCHANGE_VERSION, logs: this.opts.logs.origins().filter((o) => trust.logKeys(o)).map(this.logIdOf), keys };
   }
 
   /**
