@@ -8,9 +8,10 @@ set -eu
 root=${1:-node_modules}
 platform=$(node -p process.platform)
 arch=$(node -p process.arch)
-saved=0
 [ -d "$root" ] || { echo "prune-prebuilds: $root is not a directory" >&2; exit 2; }
-for dir in $(find "$root" -type d -name prebuilds -prune); do
+before=$(du -sk "$root" | cut -f1)
+# Paths are read line by line, so a directory name with spaces is fine.
+find "$root" -type d -name prebuilds -prune -print | while IFS= read -r dir; do
   for sub in "$dir"/*; do
     [ -d "$sub" ] || continue
     name=$(basename "$sub")
@@ -20,11 +21,8 @@ for dir in $(find "$root" -type d -name prebuilds -prune); do
     if [ "$p" = "$platform" ]; then
       for a in $(echo "$archs" | tr '+' ' '); do [ "$a" = "$arch" ] && keep=yes; done
     fi
-    if [ "$keep" = no ]; then
-      kb=$(du -sk "$sub" | cut -f1)
-      saved=$((saved + kb))
-      rm -rf "$sub"
-    fi
+    [ "$keep" = yes ] || rm -rf "$sub"
   done
 done
-echo "prune-prebuilds: kept $platform-$arch prebuilds, removed ${saved} KiB of other platforms'"
+after=$(du -sk "$root" | cut -f1)
+echo "prune-prebuilds: kept $platform-$arch prebuilds, removed $((before - after)) KiB of other platforms'"

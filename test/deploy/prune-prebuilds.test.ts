@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const here = `${process.platform}-${process.arch}`;
-const dir = mkdtempSync(join(tmpdir(), 'gw-prune-'));
+// A space in the path: the script must not split it.
+const dir = mkdtempSync(join(tmpdir(), 'gw prune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const prune = (root: string) => spawnSync('sh', [join(ROOT, 'scripts/prune-prebuilds.sh'), root], { encoding: 'utf8', timeout: 60_000 });
