@@ -135,14 +135,15 @@ export const REF_BYTES = 8;
 const MAX_HELLO_ITEMS = 4096;
 const RECENT_MAX = 65_536;
 /**
- * Items remembered per peer (sent to it, announced to it or by it, received from it); the older
- * half is forgotten at this size. Only the last seconds matter (an item is pushed within a tick or
- * LAZY_HOLD_MS of arriving, announced within HAVE_INTERVAL_MS); forgetting costs a duplicate at
- * worst, never a replay (each item is queued once). 16,384 keeps at least 8,192 (about 40 s at the
- * target load of about 200 items per second per peer) in about 2 MB per peer; 65,536 held about
- * 8 MB per peer once full.
+ * Texts (REFs) whose items are remembered per peer (sent to it, announced to it or by it, received
+ * from it); the older half is forgotten at this size. Only the last seconds matter (an item is
+ * pushed within a tick or LAZY_HOLD_MS of arriving, announced within HAVE_INTERVAL_MS); forgetting
+ * costs a duplicate at worst, never a replay (each item is queued once). 4,096 keeps at least
+ * 2,048 texts (about 200 s at the target load of 10 texts per second, 40 s at 50) in about 200 KB
+ * per peer. Before, one string per item ("s<text hash> <label>", 16,384 of them, about 2 MB per
+ * peer): building, hashing and trimming those strings was the exchange's largest cost.
  */
-const KNOWN_MAX = 16_384;
+export const KNOWN_REFS_MAX = 4096;
 
 export const FRAME = { hello: 1, checkpoint: 2, cosigs: 3, have: 4, want: 5, eager: 6 } as const;
 
@@ -344,10 +345,6 @@ export type Item =
   | { kind: 'checkpoint'; origin: string; textHash: string; note: Uint8Array }
   | { kind: 'cosig'; origin: string; textHash: string; label: string; sig: Uint8Array };
 
-export function itemKey(i: { kind: string; textHash: string; label?: string }): string {
-  return i.kind === 'checkpoint' ? `c${i.textHash}` : `s${i.textHash} ${i.label}`;
-}
-
 export type ItemVerdict = 'new' | 'dup' | 'ignore' | 'reject';
 
 export interface ExchangeDeps {
@@ -376,8 +373,6 @@ interface Held {
   readonly textHash: string;
   note?: Uint8Array;
   readonly sigs: Map<string, Uint8Array>;
-  /** itemKey of each held cosignature, by label (built once, not per peer per HAVE). */
-  readonly keys: Map<string, string>;
 }
 
 /** What peers announced of one REF that this node may lack. */
@@ -397,7 +392,7 @@ interface Session {
   /** The peer's HELLO (from its stream to us): what it follows and tracks. */
   hello?: { logs: Set<string>; keyIndex: Map<string, number> };
   /** Items the peer is known to hold (sent to it, announced to or by it, received from it). */
-  known: Set<string>;
+  known: KnownItems;
   /** The last recent-item sequence number considered for this peer. */
   cursor: number;
   lastOpen: number;
@@ -463,13 +458,56 @@ export class Recently {
   }
 }
 
+/**
+ * What a peer is known to hold: per REF a bitmap, bit 0 for the checkpoint text and bit 1 + i for
+ * the cosignature by the key with this node's label index i (Exchange.bitOf). The oldest half of
+ * the REFs is forgotten beyond `maxRefs` (Map iterates in insertion order).
+ */
+export class KnownItems {
+  private readonly m = new Map<string, number[]>();
+  constructor(private readonly maxRefs = KNOWN_REFS_MAX) {}
+
+  get refs(): number {
+    return this.m.size;
+  }
+
+  has(ref: string, bit: number): boolean {
+    const w = this.m.get(ref);
+    return w !== undefined && (((w[bit >> 5] ?? 0) >>> (bit & 31)) & 1) === 1;
+  }
+
+  /** Adds the item; true when it was not known before. */
+  add(ref: string, bit: number): boolean {
+    let w = this.m.get(ref);
+    if (w === undefined) {
+      if (this.m.size >= this.maxRefs) {
+        let n = this.m.size >> 1;
+        for (const k of this.m.keys()) {
+          this.m.delete(k);
+          if (--n <= 0) break;
+        }
+      }
+      this.m.set(ref, (w = []));
+    }
+    const i = bit >> 5;
+    while (w.length <= i) w.push(0);
+    const mask = 1 << (bit & 31);
+    if ((w[i] & mask) !== 0) return false;
+    w[i] |= mask;
+    return true;
+  }
+}
+
+/** The known-bit of a checkpoint text (KnownItems). */
+const TEXT_BIT = 0;
+
 /** An offered item with what each tick's per-peer scan needs, computed once. */
 interface Recent {
   readonly seq: number;
   readonly item: Item;
   holdUntil: number;
-  /** itemKey(item). */
-  readonly key: string;
+  /** The item's KnownItems bit. */
+  readonly bit: number;
   /** shortLogId(item.origin). */
   readonly logId: string;
   /** REF as hex. */
@@ -529,6 +567,8 @@ export class Exchange {
   /** Peers that asked for ML-DSA-44 lines this node was fetching through, by REF ("peer label"): sent once when they arrive. */
   private readonly owed = new Map<string, Set<string>>();
 
+  /** Key label -> index, for KnownItems bits (labels of this node's own HELLO keys: bounded by its config). */
+  private readonly labelIds = new Map<string, number>();
   /** shortLogId by origin (this node's own: nothing is shared between nodes). */
   private readonly logIdOf = shortLogIds();
   /** REF bytes by REF hex. */
@@ -605,15 +645,15 @@ export class Exchange {
     const logId = this.logIdOf(item.origin);
     let h = this.held.get(ref);
     if (!h) {
-      this.held.set(ref, (h = { origin: item.origin, logId, textHash: item.textHash, sigs: new Map(), keys: new Map() }));
+      this.held.set(ref, (h = { origin: item.origin, logId, textHash: item.textHash, sigs: new Map() }));
       if (this.held.size > HELD_MAX) this.held.delete(this.held.keys().next().value!);
     }
-    const key = itemKey(item);
+    const bit = item.kind === 'checkpoint' ? TEXT_BIT : this.bitOf(item.label);
     // Offered once: an item already held (e.g. every cosignature on a text, offered again when this
     // node's own witness cosigns it) was queued when it came, and a second queue entry could send
     // it twice to a peer whose known-set was trimmed meanwhile, which that peer counts as a replay.
     if (item.kind === 'checkpoint' ? h.note !== undefined : h.sigs.has(item.label)) {
-      if (from) this.session(from).known.add(key);
+      if (from) this.session(from).known.add(ref, bit);
       return;
     }
     // Something announced may have arrived: the WANT loop looks at the REF at the next tick
@@ -621,10 +661,7 @@ export class Exchange {
     const a = this.announced.get(ref);
     if (a) a.nextAt = 0;
     if (item.kind === 'checkpoint') h.note = item.note;
-    else {
-      h.sigs.set(item.label, item.sig);
-      h.keys.set(item.label, key);
-    }
+    else h.sigs.set(item.label, item.sig);
     // An item that came over a lazy link (a WANT answer, a catch-up) is held back from the eager
     // peers for LAZY_HOLD_MS: they often get it over the eager overlay too, and a push at once
     // would cross theirs (a duplicate each way).
@@ -636,9 +673,16 @@ export class Exchange {
       this.win.lastLazyAt = Date.now();
     } else if (from !== undefined) this.win.eager++;
     const pq = item.kind === 'cosig' && item.sig.length > MAX_PUSHED_SIG_BYTES;
-    this.recent.push({ seq: ++this.seq, item, holdUntil: lazy ? Date.now() + LAZY_HOLD_MS : 0, key, logId, ref, pq });
+    this.recent.push({ seq: ++this.seq, item, holdUntil: lazy ? Date.now() + LAZY_HOLD_MS : 0, bit, logId, ref, pq });
     if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
-    if (from) this.session(from).known.add(key);
+    if (from) this.session(from).known.add(ref, bit);
+  }
+
+  /** An item's KnownItems bit: 1 + this node's index for the key label (labels come from its own HELLO keys, so few). */
+  private bitOf(label: string): number {
+    let i = this.labelIds.get(label);
+    if (i === undefined) this.labelIds.set(label, (i = this.labelIds.size));
+    return 1 + i;
   }
 
   private session(peer: string): Session {
@@ -647,7 +691,7 @@ export class Exchange {
       const now = Date.now();
       const got = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
       const asked = new Recently(REPLAY_WINDOW_MS, REPLAY_KEYS_MAX, now);
-      this.sessions.set(peer, (s = { opening: false, known: new Set(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0, bytes: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0, got, asked, unheld: new Map() }));
+      this.sessions.set(peer, (s = { opening: false, known: new KnownItems(), cursor: this.seq, scanned: this.seq, lastOpen: 0, theyEager: false, dirty: new Set(), lastHave: 0, served: { at: 0, n: 0, bytes: 0 }, winItems: 0, winDups: 0, pruneStrikes: 0, got, asked, unheld: new Map() }));
     }
     return s;
   }
@@ -785,7 +829,7 @@ export class Exchange {
       const refHex = toHex(ref);
       // A peer sends cosignatures only on a text it holds: never push it that text.
       const held = this.held.get(refHex);
-      if (held) s.known.add(`c${held.textHash}`);
+      if (held) s.known.add(refHex, TEXT_BIT);
       for (const c of items) {
         const parsed = this.labelAt(c.index);
         if (parsed === undefined) throw new FrameError('key index outside our HELLO');
@@ -833,8 +877,8 @@ export class Exchange {
         const labels = [...this.labelsOf(e.bits), ...pqLabels];
         const h = this.held.get(ref);
         if (h) {
-          if (e.text) s.known.add(`c${h.textHash}`);
-          for (const l of labels) s.known.add(`s${h.textHash} ${l}`);
+          if (e.text) s.known.add(ref, TEXT_BIT);
+          for (const l of labels) s.known.add(ref, this.bitOf(l));
         }
         // A text this node does not hold costs it work until fetched or given up: one peer
         // announces at most MAX_UNHELD_ANNOUNCED of those per ANNOUNCE_TTL_MS (the rest ignored).
@@ -961,7 +1005,7 @@ export class Exchange {
       }
       if (e.text && h.note) {
         out.push(encodeFrame(FRAME.checkpoint, h.note));
-        s.known.add(`c${h.textHash}`);
+        s.known.add(refHex, TEXT_BIT);
       }
       const items: CosigEntry[] = [];
       for (const l of labels) {
@@ -978,7 +1022,7 @@ export class Exchange {
         }
         if (!sig || index === undefined) continue;
         items.push({ index, sig });
-        s.known.add(`s${h.textHash} ${l}`);
+        s.known.add(refHex, this.bitOf(l));
       }
       for (const f of encodeCosigsSplit(e.ref, items)) {
         out.push(f);
@@ -1100,16 +1144,6 @@ export class Exchange {
     return this.d.host.getPeers().find((p) => p.toString() === peer);
   }
 
-  /** Known-sets stay bounded: the oldest half is forgotten (a rare duplicate at worst). */
-  private trim(s: Session): void {
-    if (s.known.size <= KNOWN_MAX) return;
-    let n = s.known.size >> 1;
-    for (const k of s.known) {
-      s.known.delete(k);
-      if (--n <= 0) break;
-    }
-  }
-
   /**
    * A rank per peer from a hash of (this node, peer): each node's choice is its own, so the chosen
    * links form a random 1-out graph. (A rank shared by both ends, from the sorted pair, made each
@@ -1215,16 +1249,16 @@ export class Exchange {
       const groups = new Map<string, CosigEntry[]>();
       const out: Uint8Array[] = [];
       for (let i = start; i < this.recent.length; i++) {
-        const { item: it, holdUntil, seq, key, pq, logId, ref } = this.recent[i];
+        const { item: it, holdUntil, seq, bit, pq, logId, ref } = this.recent[i];
         if (pq && it.kind === 'cosig' && s.hello.keyIndex.has(it.label) && this.owed.get(ref)?.delete(`${peer} ${it.label}`)) {
           // Fetched through for this peer (it asked): sent now, once, even if announced to it before.
-          s.known.add(key);
+          s.known.add(ref, bit);
           let g = groups.get(it.textHash);
           if (!g) groups.set(it.textHash, (g = []));
           g.push({ index: s.hello.keyIndex.get(it.label)!, sig: it.sig });
           continue;
         }
-        if (s.known.has(key) || !s.hello.logs.has(logId)) continue;
+        if (s.known.has(ref, bit) || !s.hello.logs.has(logId)) continue;
         if (it.kind === 'cosig' && !s.hello.keyIndex.has(it.label)) continue;
         if (!isEager || pq) {
           s.dirty.add(ref);
@@ -1234,7 +1268,7 @@ export class Exchange {
           held ??= seq; // looked at again next tick (the cursor stays before it)
           continue;
         }
-        s.known.add(key);
+        s.known.add(ref, bit);
         if (it.kind === 'checkpoint') {
           out.push(encodeFrame(FRAME.checkpoint, it.note));
           continue;
@@ -1263,7 +1297,6 @@ export class Exchange {
       }
       // One write per peer per tick: each write costs a yamux header and a Noise tag (≈ 30 B).
       if (out.length > 0) this.write(s, out.length === 1 ? out[0] : concatList(out), out.length);
-      this.trim(s);
     }
     // Drop what every session has seen.
     let minCursor = last;
@@ -1285,31 +1318,23 @@ export class Exchange {
       const pq = new Uint8Array((n + 7) >> 3);
       let news = false;
       const text = !!h.note;
-      if (text && !s.known.has(`c${h.textHash}`)) news = true;
+      if (text && !s.known.has(ref, TEXT_BIT)) news = true;
       for (const [l, sig] of h.sigs) {
         const i = s.hello!.keyIndex.get(l);
         if (i === undefined) continue;
         const target = sig.length > MAX_PUSHED_SIG_BYTES ? pq : bits;
         target[i >> 3] |= 1 << (i & 7);
-        const k = h.keys.get(l)!;
-        if (!s.known.has(k)) {
-          news = true;
-          // Announced Ed25519 items count as known (the peer WANTs what it lacks); pq ones too.
-          s.known.add(k);
-        }
+        // Announced Ed25519 items count as known (the peer WANTs what it lacks); pq ones too.
+        if (s.known.add(ref, this.bitOf(l))) news = true;
       }
       for (const l of this.announced.get(ref)?.items.keys() ?? []) {
         const i = s.hello!.keyIndex.get(l);
         if (i === undefined || h.sigs.has(l) || !this.pqLabels.has(l)) continue;
         pq[i >> 3] |= 1 << (i & 7);
-        const k = `s${h.textHash} ${l}`;
-        if (!s.known.has(k)) {
-          news = true;
-          s.known.add(k);
-        }
+        if (s.known.add(ref, this.bitOf(l))) news = true;
       }
       if (!news) continue;
-      if (text) s.known.add(`c${h.textHash}`);
+      if (text) s.known.add(ref, TEXT_BIT);
       out.push({ ref: this.refBytesFor(ref), text, bits: trimBits(bits), pq: trimBits(pq) });
     }
     return out;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
-import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, LAZY_HOLD_MS, MAX_UNHELD_ANNOUNCED, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, PARTIAL_FRAME_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, KnownItems, LAZY_HOLD_MS, MAX_UNHELD_ANNOUNCED, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, PARTIAL_FRAME_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
@@ -453,6 +453,27 @@ describe('Recently (the replay window)', () => {
     expect(r.get('x', 4200)).toBe(1); // bound reached: the generation turns over early, x still counted
     for (const k of ['u', 'v', 'w']) r.add(k, 4200);
     expect(r.get('x', 4200)).toBe(0); // two generations on: forgotten
+  });
+});
+
+describe('KnownItems (what a peer is known to hold)', () => {
+  it('keeps one bit per text and key, past 32 keys, and forgets the oldest half of the texts at its bound', () => {
+    const k = new KnownItems(4);
+    expect(k.has('r0', 0)).toBe(false);
+    expect(k.add('r0', 0)).toBe(true);
+    expect(k.add('r0', 0)).toBe(false); // already known
+    expect(k.add('r0', 31)).toBe(true);
+    expect(k.add('r0', 32)).toBe(true);
+    expect(k.add('r0', 100)).toBe(true);
+    expect([0, 31, 32, 100].map((b) => k.has('r0', b))).toEqual([true, true, true, true]);
+    expect([1, 30, 33, 64, 99, 101].some((b) => k.has('r0', b))).toBe(false); // only the bits set
+    expect(k.has('r1', 0)).toBe(false); // per text
+    for (const r of ['r1', 'r2', 'r3']) k.add(r, 5);
+    expect(k.refs).toBe(4);
+    k.add('r4', 5); // over the bound: r0 and r1 (the oldest half) go
+    expect(k.refs).toBe(3);
+    expect(k.has('r0', 0) || k.has('r1', 5)).toBe(false);
+    expect(k.has('r2', 5) && k.has('r3', 5) && k.has('r4', 5)).toBe(true);
   });
 });
 
