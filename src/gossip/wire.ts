@@ -50,6 +50,14 @@ export class VerifiedLines {
   has(textHash: string, line: SignatureLine): boolean {
     return this.set.has(this.key(textHash, line));
   }
+  /** Whether the line verifies, checking it at most once per (text, line) while remembered (its key built once). */
+  verifyOnce(textHash: string, line: SignatureLine, verify: () => boolean): boolean {
+    const k = this.key(textHash, line);
+    if (this.set.has(k)) return true;
+    if (!verify()) return false;
+    this.insert(k);
+    return true;
+  }
   /**
    * Every line of a note this node's own witness core just stored (its log lines verified there,
    * the rest signed there): reading it back, or the same lines from peers, verifies nothing again.
@@ -65,6 +73,9 @@ export class VerifiedLines {
     for (const line of parsed.signatures) this.add(textHash, line);
   }
   add(textHash: string, line: SignatureLine): void {
+    this.insert(this.key(textHash, line));
+  }
+  private insert(k: string): void {
     if (this.set.size >= this.max) {
       // Drop the oldest quarter (Set iterates in insertion order).
       let n = this.max >> 2;
@@ -73,7 +84,7 @@ export class VerifiedLines {
         if (--n <= 0) break;
       }
     }
-    this.set.add(this.key(textHash, line));
+    this.set.add(k);
   }
 }
 
@@ -153,10 +164,9 @@ export function parseCheckpointMessage(data: Uint8Array, trust: Trust, cache?: V
     }
     // Every line of a known key is verified, repeated ones included (tlog-witness: a witness MUST
     // refuse a note with any failing line of a trusted key).
-    if (!(cache?.has(textHash, line) ?? false)) {
-      if (!v.verify(parsed.textBytes, line.sig)) return { ok: false, verdict: 'reject', reason: MESSAGES.invalidSignature(keyLabel(line.name, line.keyId)) };
-      cache?.add(textHash, line);
-    }
+    const verifier = v;
+    const ok = cache ? cache.verifyOnce(textHash, line, () => verifier.verify(parsed.textBytes, line.sig)) : v.verify(parsed.textBytes, line.sig);
+    if (!ok) return { ok: false, verdict: 'reject', reason: MESSAGES.invalidSignature(keyLabel(line.name, line.keyId)) };
     const label = keyLabel(line.name, line.keyId);
     if (role === 'log') {
       if (!seenLog.has(label)) logLines.push(line);
