@@ -7,7 +7,7 @@
 // to call but verify identically. Async signing runs on the libuv thread pool (crypto.sign with
 // a callback), keeping milliseconds of lattice arithmetic off the event loop.
 import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { seedKeyCache } from './seed-keys.js';
+import { seedKeyCache, verifyOnPool } from './node-keys.js';
 import { MLDSA44_PUBLIC_KEY_SIZE, MLDSA44_SEED_SIZE, MLDSA44_SIGNATURE_SIZE, type MlDsa44Backend } from './mldsa.js';
 
 // SEQUENCE(1330) { SEQUENCE { OID id-ml-dsa-44 }, BIT STRING(1313) { 0 unused bits, pk } }
@@ -77,13 +77,7 @@ const backend: MlDsa44Backend = {
     if (sig.length !== MLDSA44_SIGNATURE_SIZE) return Promise.resolve(false);
     const key = publicKeyObject(pub);
     if (!key) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      try {
-        nodeVerify(null, msg, key, sig, (err, ok) => resolve(!err && ok));
-      } catch {
-        resolve(false);
-      }
-    });
+    return verifyOnPool(key, msg, sig);
   },
 };
 

@@ -11,7 +11,7 @@ import type { CryptoBackend } from './backend.js';
 import { ed25519MayDifferFromGo } from './ed25519-rules.js';
 import { makeGoEd25519Verify, type GoEd25519Verify } from './ed25519-go.js';
 import { createRequire } from 'node:module';
-import { seedKeyCache } from './seed-keys.js';
+import { seedKeyCache, verifyOnPool } from './node-keys.js';
 
 // Go's rule needs @noble/curves (about 11 MiB of RSS), but only for the rare edge-case inputs
 // (ed25519MayDifferFromGo): load it on first need, synchronously through require(esm) (Node >=
@@ -220,13 +220,7 @@ function makeNodeBackend(useSodium: boolean): CryptoBackend {
       if (s) return Promise.resolve(s.crypto_sign_verify_detached(sig, msg, pub));
       const key = ed25519Key(pub);
       if (!key) return Promise.resolve(false);
-      return new Promise((resolve) => {
-        try {
-          nodeVerify(null, msg, key, sig, (err, ok) => resolve(!err && ok));
-        } catch {
-          resolve(false);
-        }
-      });
+      return verifyOnPool(key, msg, sig);
     },
     ecdsaSha256Verify(spki, msg, derSig) {
       const key = cached(spkiCache, Buffer.from(spki).toString('latin1'), () =>
