@@ -21,7 +21,7 @@ import { generateKey } from '../src/note/keys.js';
 import { generateMlDsa44Key } from '../src/note/mldsa-keys.js';
 import { startLocalLog, type LocalLog } from '../src/logs/local-log/index.js';
 import { branchProxy, freePort, FORK_HEADER } from '../src/launcher/launcher.js';
-import { BenchWorker, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessKeys, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
+import { BenchWorker, LOADER_ARGS, deliveryOf, evidenceRow, fmt, logLines, now, pct, randomLinks, ROOT, sleep, startTickers, stopWorkers, waitEvidence, witnessKeys, witnessLines, writeNodeConfig, type Tickers } from './lib/network.js';
 
 const N = Number(process.env.GW_BENCH_NODES ?? 50);
 const L = Number(process.env.GW_BENCH_LOGS ?? 10);
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
         }),
       );
     }
-    const execArgv = ['--import', 'tsx/esm', ...(process.env.GW_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.GW_BENCH_PROF] : [])];
+    const execArgv = [...LOADER_ARGS, ...(process.env.GW_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.GW_BENCH_PROF] : [])];
     for (let k = 0; k < WORKERS; k++) workers.push(new BenchWorker({ execArgv }));
     await Promise.all(workers.map((w) => w.next('ready')));
     const t0Start = now();

@@ -22,7 +22,7 @@ export const pct = (xs: number[], p: number) => {
 export const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 export interface WorkerOptions {
-  /** Node flags of the worker (default: --import tsx/esm). */
+  /** Node flags of the worker (default: LOADER_ARGS). */
   readonly execArgv?: readonly string[];
   /** A command to run node under (e.g. `ip netns exec NS`): its first element runs, the rest are its arguments. */
   readonly prefix?: readonly string[];
@@ -31,6 +31,14 @@ export interface WorkerOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * The benches run as TypeScript through tsx, or compiled to plain JS by bench/compile-js.sh (tsx
+ * minifies each module to one line, so only compiled code gives line-level CPU profiles).
+ */
+export const COMPILED = import.meta.url.endsWith('.js');
+/** Node flags that load this bench's own modules (tsx for TypeScript, none when compiled). */
+export const LOADER_ARGS: readonly string[] = COMPILED ? [] : ['--import', 'tsx/esm'];
+
 /** One bench/gossip-worker.ts process: send it a message, wait for the reply of a type. */
 export class BenchWorker {
   readonly child: ChildProcess;
@@ -38,8 +46,8 @@ export class BenchWorker {
   private readonly timeoutMs: number;
   constructor(o: WorkerOptions = {}) {
     this.timeoutMs = o.timeoutMs ?? 120_000;
-    const execArgv = [...(o.execArgv ?? ['--import', 'tsx/esm'])];
-    this.child = fork(join(ROOT, 'bench/gossip-worker.ts'), [], {
+    const execArgv = [...(o.execArgv ?? LOADER_ARGS)];
+    this.child = fork(join(ROOT, COMPILED ? 'bench/gossip-worker.js' : 'bench/gossip-worker.ts'), [], {
       ...(o.prefix ? { execPath: o.prefix[0], execArgv: [...o.prefix.slice(1), process.execPath, ...execArgv] } : { execArgv }),
       ...(o.env ? { env: o.env } : {}),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
