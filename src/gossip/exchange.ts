@@ -10,7 +10,10 @@ import { sha256 } from '../crypto/index.js';
 import { concatBytes, concatList, decodeUtf8, encodeBase64, toHex, utf8 } from '../util/bytes.js';
 import { GossipWitnessError } from '../errors.js';
 
-export const EXCHANGE_PROTOCOL = '/gossip-witness/exchange/2.0.0';
+/** Every revision of the exchange protocol starts with this. */
+export const EXCHANGE_PROTOCOL_PREFIX = '/gossip-witness/exchange/';
+/** 2.1.0 since 2026-12-07: 16-byte REFs (2.0.0's were 8 bytes; see REF_BYTES). */
+export const EXCHANGE_PROTOCOL = `${EXCHANGE_PROTOCOL_PREFIX}2.1.0`;
 export const EXCHANGE_VERSION = 2;
 /** How often a node writes to each peer (a frame only when there is something new). */
 export const EXCHANGE_TICK_MS = 100;
@@ -130,8 +133,15 @@ export const PARTIAL_FRAME_MS = 30_000;
 const ANNOUNCED_MAX = 4096;
 /** Texts one peer may announce that this node does not hold, per ANNOUNCE_TTL_MS (the rest of its HAVE entries are ignored, not penalised). */
 export const MAX_UNHELD_ANNOUNCED = 1024;
-/** REF: the first bytes of SHA-256 of a checkpoint text. */
-export const REF_BYTES = 8;
+/**
+ * REF: the first bytes of SHA-256 of a checkpoint text, what COSIGS, HAVE and WANT name a text by.
+ * 16 bytes, so that no one can make two texts share one. With 8 (before 2026-12-07) a log could
+ * grind two checkpoint texts of a split view to one REF in about 2^32 hashes (varying its fork's
+ * leaves); nodes holding one text then took the other's cosignatures for it, found them not
+ * verifying and penalised the honest peers that forwarded them, and never fetched the other text
+ * over the exchange (they "held" its REF).
+ */
+export const REF_BYTES = 16;
 const MAX_HELLO_ITEMS = 4096;
 const RECENT_MAX = 65_536;
 /**
@@ -258,6 +268,7 @@ export interface CosigEntry {
 }
 
 export function encodeCosigs(ref: Uint8Array, items: readonly CosigEntry[]): Uint8Array {
+  if (ref.length !== REF_BYTES) throw new RangeError(`a REF is ${REF_BYTES} bytes, not ${ref.length}`);
   const parts: Uint8Array[] = [ref, varint(items.length)];
   for (const c of items) parts.push(varint(c.index), varint(c.sig.length), c.sig);
   return encodeFrame(FRAME.cosigs, concatBytes(...parts));
@@ -516,7 +527,8 @@ interface Recent {
   readonly pq: boolean;
 }
 
-const refHexOf = (textHash: string) => textHash.slice(0, REF_BYTES * 2);
+/** A text's REF as hex, from its text hash (hex SHA-256). */
+export const refHexOf = (textHash: string): string => textHash.slice(0, REF_BYTES * 2);
 /** The REF of a note's text (undefined when it has no blank line: the note is refused anyway). */
 function refOfNote(note: Uint8Array): string | undefined {
   const split = lastIndexOfBlankLine(note);
@@ -1083,7 +1095,7 @@ export class Exchange {
   }
 
   /**
-   * Ask peers for the ML-DSA-44 lines they announced on a text (REF, 16 hex). True when some are
+   * Ask peers for the ML-DSA-44 lines they announced on a text (REF as hex). True when some are
    * announced that this node lacks (then `settled` resolves when they came or nobody answered).
    */
   wantPq(ref: string): boolean {
@@ -1468,6 +1480,7 @@ function trimBits(b: Uint8Array): Uint8Array {
 }
 
 function encodeDigestEntry(e: Digest): Uint8Array {
+  if (e.ref.length !== REF_BYTES) throw new RangeError(`a REF is ${REF_BYTES} bytes, not ${e.ref.length}`);
   return concatBytes(e.ref, Uint8Array.of(e.text ? 1 : 0), varint(e.bits.length), e.bits, varint(e.pq.length), e.pq);
 }
 

@@ -33,7 +33,7 @@ import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2, 
 import { LogView } from './view.js';
 import { PairChecks } from './pair-checks.js';
 import { Peers, BAN_MS } from './peers.js';
-import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_VERSION, shortLogIds } from './exchange.js';
+import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_PROTOCOL_PREFIX, EXCHANGE_VERSION, refHexOf, shortLogIds } from './exchange.js';
 import type { HeldCheckpoint } from '../http/distributor.js';
 import { NO_METRICS, registerGossipMetrics } from './metrics.js';
 import { SYNC_PROTOCOL, SYNC_TIMEOUT_MS, type ByteStream } from './sync.js';
@@ -132,6 +132,8 @@ export class GossipService implements Lifecycle {
   private exchange: Exchange | undefined;
   /** Peers of the other wire version: refused (not banned) until then. */
   private readonly otherVersion = new Map<string, number>();
+  /** Peers on another revision of the exchange protocol: warned about until then. */
+  private readonly otherExchange = new Map<string, number>();
   /** shortLogId, remembered: the HELLO is rebuilt every tick (a SHA-256 per log each time was 3 % of an idle node's CPU). */
   private readonly logIdOf = shortLogIds();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -320,7 +322,7 @@ export class GossipService implements Lifecycle {
    * WANT over the exchange), waiting at most ms. Resolves either way; the caller reads the view.
    */
   async fetchPqLines(textHash: string, ms = 2000): Promise<void> {
-    const ref = textHash.slice(0, 16);
+    const ref = refHexOf(textHash);
     if (this.exchange?.wantPq(ref)) await this.exchange.settled(ref, ms);
   }
 
@@ -358,6 +360,21 @@ export class GossipService implements Lifecycle {
     const { ownLabels, tracked, trust } = this.g;
     const keys = [...ownLabels, ...[...tracked.keys()].filter((l) => !ownLabels.has(l))];
     return { version: EXCHANGE_VERSION, logs: this.opts.logs.origins().filter((o) => trust.logKeys(o)).map(this.logIdOf), keys };
+  }
+
+  /**
+   * A version 2 peer on another revision of the exchange (2.0.0's 8-byte REFs): no exchange with
+   * it, one warn line per peer per BAN_MS; the connection stays (sync and evidence still flow).
+   */
+  private warnOtherExchange(peer: PeerId, protocols: readonly string[]): void {
+    const theirs = protocols.filter((p) => p.startsWith(EXCHANGE_PROTOCOL_PREFIX));
+    if (theirs.length === 0) return;
+    const id = peer.toString();
+    const now = this.g.now();
+    if ((this.otherExchange.get(id) ?? 0) > now) return;
+    this.otherExchange.set(id, now + BAN_MS);
+    if (this.otherExchange.size > 1024) for (const [p, t] of this.otherExchange) if (t <= now) this.otherExchange.delete(p);
+    this.g.logger.warn({ peer: id, ours: EXCHANGE_PROTOCOL, theirs }, `peer speaks ${theirs.join(', ')}; this node speaks ${EXCHANGE_PROTOCOL}: no exchange with it (upgrade the older one)`);
   }
 
   /**
@@ -437,6 +454,7 @@ export class GossipService implements Lifecycle {
       if (this.refuseOtherVersion(peerId, protocols)) return;
       if (!protocols.includes(g.syncProtocol)) return;
       if (this.exchange && protocols.includes(EXCHANGE_PROTOCOL)) this.track(this.exchange.open(peerId));
+      else if (this.exchange) this.warnOtherExchange(peerId, protocols);
       this.track(g.sync.requestViews(peerId));
       if (g.tracked.size > 0) this.track(g.peers.requestBinding(peerId));
     });

@@ -7,7 +7,7 @@ import { keyLabel, type SignatureLine } from '../note/note.js';
 import { encodeEvidence, evidenceId, verifySplitView, type Evidence } from '../evidence/split-view.js';
 import { CHECKPOINT_TOPIC, parseCheckpointMessage, parseEvidenceMessage, type CheckpointMessage, type Verdict } from './wire.js';
 import { sameSizeEvidence, type ViewEntry } from './view.js';
-import { EXCHANGE_PROTOCOL, type ItemVerdict } from './exchange.js';
+import { EXCHANGE_PROTOCOL, refHexOf, type ItemVerdict } from './exchange.js';
 import type { GossipContext } from './context.js';
 
 /** The topic label of version 2's items in gossip_messages_total (docs/gossip.md, "Metrics"). */
@@ -15,13 +15,13 @@ export const EXCHANGE_CHECKPOINT_TOPIC = `${EXCHANGE_PROTOCOL}/checkpoint`;
 export const EXCHANGE_COSIGNATURE_TOPIC = `${EXCHANGE_PROTOCOL}/cosignature`;
 
 export class Topics {
-  /** REF (16 hex) -> origin and text hash, for version 2 cosignatures. */
+  /** REF (hex) -> origin and text hash, for version 2 cosignatures. */
   private readonly refs = new Map<string, { origin: string; textHash: string }>();
 
   constructor(private readonly g: GossipContext) {}
 
   indexRef(e: ViewEntry): void {
-    const ref = e.textHash.slice(0, 16);
+    const ref = refHexOf(e.textHash);
     if (this.refs.has(ref)) return;
     this.refs.set(ref, { origin: e.origin, textHash: e.textHash });
     if (this.refs.size > 65_536) this.refs.delete(this.refs.keys().next().value!);

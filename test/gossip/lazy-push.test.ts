@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestLog } from '../helpers/fork.js';
 import { Net, push, waitFor } from './helpers.js';
-import { decodeCosigs, decodeDigests, decodeHello, encodeDigests, encodeFrame, FRAME, FrameReader, type Digest } from '../../src/gossip/exchange.js';
+import { decodeCosigs, decodeDigests, decodeHello, encodeDigests, encodeFrame, FRAME, FrameReader, REF_BYTES, type Digest } from '../../src/gossip/exchange.js';
 
 let net: Net | undefined;
 afterEach(async () => {
@@ -17,8 +17,8 @@ const spec = (log: TestLog) => ({ origin: log.origin, vkey: log.key.vkey });
 describe('HAVE / WANT digests', () => {
   it('encode and decode: REF, text flag, both bitmaps; malformed ones are refused', () => {
     const d: Digest[] = [
-      { ref: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), text: true, bits: Uint8Array.of(0b101), pq: new Uint8Array(0) },
-      { ref: new Uint8Array(8).fill(9), text: false, bits: new Uint8Array(0), pq: Uint8Array.of(0, 2) },
+      { ref: Uint8Array.from({ length: REF_BYTES }, (_, i) => i + 1), text: true, bits: Uint8Array.of(0b101), pq: new Uint8Array(0) },
+      { ref: new Uint8Array(REF_BYTES).fill(9), text: false, bits: new Uint8Array(0), pq: Uint8Array.of(0, 2) },
     ];
     const frame = encodeDigests(FRAME.have, d);
     const [f] = new FrameReader().push(frame);
@@ -26,8 +26,8 @@ describe('HAVE / WANT digests', () => {
     const back = decodeDigests(f.payload);
     expect(back.map((x) => ({ ref: [...x.ref], text: x.text, bits: [...x.bits], pq: [...x.pq] }))).toEqual(d.map((x) => ({ ref: [...x.ref], text: x.text, bits: [...x.bits], pq: [...x.pq] })));
     expect(() => decodeDigests(Uint8Array.of(1, 1, 2))).toThrow(/truncated/);
-    expect(() => decodeDigests(Uint8Array.of(1, ...new Array(8).fill(0), 2, 0, 0))).toThrow(/flags/);
-    expect(() => decodeDigests(Uint8Array.of(1, ...new Array(8).fill(0), 0, 0, 0, 7))).toThrow(/trailing/);
+    expect(() => decodeDigests(Uint8Array.of(1, ...new Array(REF_BYTES).fill(0), 2, 0, 0))).toThrow(/flags/);
+    expect(() => decodeDigests(Uint8Array.of(1, ...new Array(REF_BYTES).fill(0), 0, 0, 0, 7))).toThrow(/trailing/);
   });
 });
 
@@ -71,7 +71,7 @@ describe('gossip version 2: lazy push', () => {
     const { multiaddr } = await import('@multiformats/multiaddr');
     const { createGossipHost } = await import('../../src/gossip/host.js');
     const { EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2 } = await import('../../src/gossip/wire.js');
-    const { EXCHANGE_PROTOCOL, encodeHello, shortLogId } = await import('../../src/gossip/exchange.js');
+    const { EXCHANGE_PROTOCOL, encodeHello, REF_BYTES, shortLogId } = await import('../../src/gossip/exchange.js');
     const log = new TestLog('example.com/v2-lazy').append(4);
     net = await Net.start(2, { logs: [spec(log)], version: () => 2 });
     await net.ready();
@@ -92,7 +92,7 @@ describe('gossip version 2: lazy push', () => {
       for (const n of net.nodes) await push(n.node, log);
       await waitFor(() => victim.node.gossip!.viewOf(log.origin)?.head()?.cosignatures.size === 2, 'both cosignatures at the victim');
       const head = victim.node.gossip!.viewOf(log.origin)!.head()!;
-      const ref = Uint8Array.from(Buffer.from(head.textHash.slice(0, 16), 'hex'));
+      const ref = Uint8Array.from(Buffer.from(head.textHash.slice(0, 2 * REF_BYTES), 'hex'));
       const victimId = victim.node.gossip!.peerId;
       const s = await host.dialProtocol(host.getPeers().find((p) => p.toString() === victimId)!, EXCHANGE_PROTOCOL);
       void (async () => { try { for await (const _ of s as never as AsyncIterable<unknown>) { /* read */ } } catch { /* aborted */ } })();
@@ -107,10 +107,10 @@ describe('gossip version 2: lazy push', () => {
       const answered = got.find((f) => f.type === FRAME.checkpoint)!;
       expect(new TextDecoder().decode(answered.payload)).toContain(head.logNote.text);
       // 2. WANT for a text the victim does not hold: skipped, no penalty.
-      s.send(encodeDigests(FRAME.want, [{ ref: new Uint8Array(8).fill(0xee), text: true, bits: Uint8Array.of(0b1), pq: new Uint8Array(0) }]));
+      s.send(encodeDigests(FRAME.want, [{ ref: new Uint8Array(REF_BYTES).fill(0xee), text: true, bits: Uint8Array.of(0b1), pq: new Uint8Array(0) }]));
       await waitFor(() => (victim.node.gossip!.exchangeStats?.wantMiss ?? 0) >= 1, 'the WANT miss counted');
       // 3. HAVE of a text the victim lacks: it WANTs it from us (after WANT_DELAY_MS); we never answer.
-      const unknownRef = new Uint8Array(8).fill(0xab);
+      const unknownRef = new Uint8Array(REF_BYTES).fill(0xab);
       s.send(encodeDigests(FRAME.have, [{ ref: unknownRef, text: true, bits: Uint8Array.of(0b10), pq: new Uint8Array(0) }]));
       await waitFor(() => got.some((f) => f.type === FRAME.want && decodeDigests(f.payload).some((d) => Buffer.from(d.ref).equals(Buffer.from(unknownRef)) && d.text)), 'a WANT for the announced text');
       // ... and asks again (the only announcer) after WANT_RETRY_MS, still without penalising us.

@@ -75,7 +75,7 @@ describe('gossip version 2: hostile peers', () => {
     const { multiaddr } = await import('@multiformats/multiaddr');
     const { createGossipHost } = await import('../../src/gossip/host.js');
     const { EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2 } = await import('../../src/gossip/wire.js');
-    const { EXCHANGE_PROTOCOL, FRAME, encodeCosigs, encodeFrame, encodeHello, shortLogId } = await import('../../src/gossip/exchange.js');
+    const { EXCHANGE_PROTOCOL, FRAME, REF_BYTES, encodeCosigs, encodeFrame, encodeHello, shortLogId } = await import('../../src/gossip/exchange.js');
     const log = new TestLog('example.com/v2-hostile').append(4);
     net = await Net.start(2, { logs: [spec(log)], version: v2 });
     await net.ready();
@@ -88,7 +88,7 @@ describe('gossip version 2: hostile peers', () => {
       await host.dial(multiaddr(victim.addr));
       await push(victim.node, log);
       const textHash = victim.node.gossip!.viewOf(log.origin)!.head()!.textHash;
-      const ref = Uint8Array.from(Buffer.from(textHash.slice(0, 16), 'hex'));
+      const ref = Uint8Array.from(Buffer.from(textHash.slice(0, 2 * REF_BYTES), 'hex'));
       const hello = encodeHello({ version: 2, logs: [shortLogId(log.origin)], keys: [] });
       const send = async (frames: Uint8Array[]) => {
         const s = await host.dialProtocol(host.getPeers().find((p) => p.toString() === victim.node.gossip!.peerId)!, EXCHANGE_PROTOCOL);

@@ -77,4 +77,35 @@ describe('gossip versions', () => {
       for (const [, score] of n.node.gossip!.scores()) expect(score).toBeGreaterThanOrEqual(0);
     }
   }, 60_000);
+
+  it('a version 2 peer on the older exchange revision (2.0.0, 8-byte REFs): one warn line, no exchange stream, no penalty, the connection stays', async () => {
+    const { generateKeyPair } = await import('@libp2p/crypto/keys');
+    const { multiaddr } = await import('@multiformats/multiaddr');
+    const { createGossipHost } = await import('../../src/gossip/host.js');
+    const { EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2 } = await import('../../src/gossip/wire.js');
+    const { EXCHANGE_PROTOCOL } = await import('../../src/gossip/exchange.js');
+    const OLD = '/gossip-witness/exchange/2.0.0';
+    expect(EXCHANGE_PROTOCOL).not.toBe(OLD);
+    const log = new TestLog('example.com/versions-exchange').append(3);
+    net = await Net.start(1, { logs: [spec(log)], captureLogs: true });
+    const node = net.nodes[0];
+    const host = await createGossipHost({ topics: [EVIDENCE_TOPIC_V2], p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], allowLoopback: true, maxConnections: 50 }, privateKey: await generateKeyPair('Ed25519'), isBanned: () => false, retainScoreMs: 60_000 });
+    try {
+      let oldStreams = 0;
+      await host.handle([SYNC_PROTOCOL_V2, OLD], (stream) => {
+        if (stream.protocol === OLD) oldStreams++;
+        stream.abort(new Error('test peer'));
+      });
+      await host.dial(multiaddr(node.addr));
+      const line = () => node.logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40 && l.msg === `peer speaks ${OLD}; this node speaks ${EXCHANGE_PROTOCOL}: no exchange with it (upgrade the older one)`);
+      await waitFor(() => line().length > 0, 'the warn line about the older exchange revision');
+      // It asked for the peer's views over sync (the connection is kept), never for an exchange stream.
+      expect(oldStreams).toBe(0);
+      expect(node.node.gossip!.libp2p.getPeers().map(String)).toContain(host.peerId.toString());
+      expect(node.events.filter((e) => e.type === 'penalised' || e.type === 'banned' || e.type === 'refused')).toEqual([]);
+      expect(line()).toHaveLength(1);
+    } finally {
+      await host.stop();
+    }
+  }, 60_000);
 });
