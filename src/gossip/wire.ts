@@ -16,6 +16,7 @@ import { NoteError } from '../note/errors.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { decodeEvidence, EvidenceError, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { toHex, utf8 } from '../util/bytes.js';
+import { BoundedSet } from '../util/bounded-set.js';
 import { MESSAGES } from '../errors.js';
 
 export const WIRE_VERSION = 1;
@@ -42,8 +43,10 @@ export interface Trust {
 
 /** Remembers signature lines already verified over a given text (merged messages repeat them). */
 export class VerifiedLines {
-  private readonly set = new Set<string>();
-  constructor(private readonly max = 16_384) {}
+  private readonly set: BoundedSet<string>;
+  constructor(max = 16_384) {
+    this.set = new BoundedSet(max);
+  }
   private key(textHash: string, line: SignatureLine): string {
     return `${textHash} ${line.name} ${line.base64}`;
   }
@@ -55,7 +58,7 @@ export class VerifiedLines {
     const k = this.key(textHash, line);
     if (this.set.has(k)) return true;
     if (!verify()) return false;
-    this.insert(k);
+    this.set.add(k);
     return true;
   }
   /**
@@ -73,18 +76,7 @@ export class VerifiedLines {
     for (const line of parsed.signatures) this.add(textHash, line);
   }
   add(textHash: string, line: SignatureLine): void {
-    this.insert(this.key(textHash, line));
-  }
-  private insert(k: string): void {
-    if (this.set.size >= this.max) {
-      // Drop the oldest quarter (Set iterates in insertion order).
-      let n = this.max >> 2;
-      for (const k of this.set) {
-        this.set.delete(k);
-        if (--n <= 0) break;
-      }
-    }
-    this.set.add(k);
+    this.set.add(this.key(textHash, line));
   }
 }
 

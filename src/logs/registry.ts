@@ -15,6 +15,7 @@ import { readFileCapped, FileTooLargeError } from '../util/read-capped.js';
 import { dirname } from 'node:path';
 import { VerifierSet, keyLabel } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
+import type { VerifyMemo } from '../note/verify-memo.js';
 import type { LogRegistry, WitnessLog } from '../witness/witness.js';
 import { originHash } from '../checkpoint/checkpoint.js';
 import { parseLogList, mergeLogList, formatLogList, type MergedListLog } from './loglist.js';
@@ -49,6 +50,8 @@ export interface LogRegistryOptions {
   /** Fetch timeout in milliseconds (default 30 s). */
   fetchTimeoutMs?: number;
   fetch?: typeof fetch;
+  /** The node's memo of passed signature checks: every log key this registry hands out consults it. */
+  verifyMemo?: VerifyMemo;
 }
 
 export interface RefreshResult {
@@ -80,9 +83,10 @@ export const DEFAULT_MAX_LIST_BYTES = 4 * 1024 * 1024;
 const MAX_LIST_REDIRECTS = 5;
 const silent: RegistryLogger = { info() {}, warn() {} };
 
-function buildLog(e: Omit<Entry, 'log'>): WitnessLog {
+function buildLog(e: Omit<Entry, 'log'>, memo: VerifyMemo | undefined): WitnessLog {
   const qpd = e.inlineQpd ?? e.listQpd;
-  return { origin: e.origin, verifiers: new VerifierSet(e.verifiers), ...(qpd !== undefined ? { qpd } : {}), ...(e.disabled ? { disabled: true } : {}) };
+  const verifiers = memo ? e.verifiers.map((v) => memo.wrap(v)) : e.verifiers;
+  return { origin: e.origin, verifiers: new VerifierSet(verifiers), ...(qpd !== undefined ? { qpd } : {}), ...(e.disabled ? { disabled: true } : {}) };
 }
 
 export class LogListLoadError extends GossipWitnessError {
@@ -119,7 +123,7 @@ export class LogRegistryImpl implements LogRegistry {
       e.vkeys.add(v.vkey);
       e.verifiers.push(v);
     }
-    this.entries.set(l.origin, { ...e, log: buildLog(e) });
+    this.entries.set(l.origin, { ...e, log: buildLog(e, this.opts.verifyMemo) });
     this.byHash.set(originHash(l.origin), l.origin);
   }
 
@@ -174,7 +178,7 @@ export class LogRegistryImpl implements LogRegistry {
       e.contact ??= l.contact;
       e.fromList = true;
       if (!changed) continue;
-      this.entries.set(l.origin, { ...e, log: buildLog(e) });
+      this.entries.set(l.origin, { ...e, log: buildLog(e, this.opts.verifyMemo) });
       if (!cur) {
         this.byHash.set(originHash(l.origin), l.origin);
         added.push(l.origin);

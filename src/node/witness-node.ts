@@ -20,6 +20,7 @@ import { createStatusSource, registerAgreementGauge, trackedKeys } from '../http
 import { createFeeders, type FeederSet } from '../logs/feeders/index.js';
 import { parseCosignatureVkey } from '../note/keys.js';
 import { keyLabel } from '../note/note.js';
+import { VerifyMemo } from '../note/verify-memo.js';
 import { distributorSource, registerDistributorRoutes } from '../http/distributor.js';
 import { Parts, type LifecycleEvent } from './lifecycle.js';
 // Types only: the gossip stack (libp2p, gossipsub, noise, yamux) is loaded on demand below, so a
@@ -173,7 +174,11 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
 
   let unlistened: FastifyInstance | undefined;
   try {
+    // One memo of passed signature checks for this node: feeders, the core, evidence and gossip
+    // share it, so no signature is verified twice here (issue 15).
+    const verifyMemo = new VerifyMemo();
     const registry = new LogRegistryImpl({
+      verifyMemo,
       inline: config.logs,
       logList: config.logList,
       refreshMs: config.logListRefreshMs,
@@ -256,7 +261,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     const statusSource = createStatusSource({ name: config.name, vkeys, witness, store, logs: registry, witnesses: config.witnesses ?? [], gossip: () => gossip, feeders: () => feedersRef?.stats() ?? [], startedAt, ...(opts.now ? { now: opts.now } : {}) });
     if (config.p2p) registerAgreementGauge(metrics.registry, statusSource);
     // POST /sign-subtree: signed by the ML-DSA-44 keys (none: 404), for checkpoints any own key cosigned.
-    const ownKeys = vkeys.map((v) => parseCosignatureVkey(v));
+    const ownKeys = vkeys.map((v) => verifyMemo.wrap(parseCosignatureVkey(v)));
     const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys, signers: keys.filter(isMlDsa44Key), ...config.signSubtree, ...(opts.now ? { now: opts.now } : {}) });
     const server = (unlistened = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) }));
     // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
@@ -277,7 +282,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
         logs: registry,
         ownKeys,
         bindingKeys: keys.filter((k) => 'cosignatureVkey' in k), // Ed25519 keys sign this node's peer bindings (src/gossip/binding.ts)
-        witnesses: (config.witnesses ?? []).map((w) => w.verifier),
+        witnesses: (config.witnesses ?? []).map((w) => verifyMemo.wrap(w.verifier)),
         sources: (origin) => feedersRef?.get(origin)?.source,
         advance: (origin) => feedersRef?.get(origin)?.pollOnce().then((r) => r.outcome), // the feeders' own pull path
         metricsRegistry: metrics.registry,

@@ -10,6 +10,9 @@ import { parseConfig, ConfigError } from '../../src/config.js';
 import { startWitnessNode } from '../../src/node/witness-node.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { TiledLogServer, waitFor } from './feeders-helpers.js';
+import { cryptoBackend, setCryptoBackend } from '../../src/crypto/index.js';
+import { parseNote } from '../../src/note/note.js';
+import { utf8 } from '../../src/util/bytes.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -44,6 +47,42 @@ describe('witness node with pull feeders', () => {
     await node.close();
     closed = true;
     expect(node.feeders.stats()[0].running).toBe(false);
+  });
+
+  // Issue 15: "each signature verified at most once per node". The feeder verifies what it fetched,
+  // hands it to the core, and fetches the same checkpoint again on every poll: one verification.
+  it('verifies a pulled checkpoint\'s log signature once, however often it is polled', async () => {
+    const inner = cryptoBackend();
+    const verified: string[] = [];
+    const counting = Object.create(inner) as typeof inner;
+    Object.defineProperty(counting, 'ed25519Verify', {
+      value: (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean => {
+        verified.push(Buffer.from(sig).toString('base64'));
+        return inner.ed25519Verify(pub, msg, sig);
+      },
+    });
+    setCryptoBackend(counting);
+    closers.push(() => setCryptoBackend(inner));
+    const dir = mkdtempSync(join(tmpdir(), 'gw-feeders-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const log = new TestLog('example.com/pulled-once').append(5);
+    const server = await TiledLogServer.start(log);
+    closers.push(() => server.close());
+    server.publish();
+    const config = parseConfig(
+      `name: witness.example/w1\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n    pull: { type: tiles, url: "${server.url}/", interval: 20ms, timeout: 2s }\n`,
+      join(dir, 'w.yaml'),
+    );
+    const store = new MemoryStore();
+    const node = await startWitnessNode(config, { store });
+    closers.push(() => node.close());
+    await waitFor(async () => (await store.getState(log.origin))?.size === 5n, 'the first pull');
+    const polls = () => node.feeders.stats()[0].polls;
+    const after = polls();
+    await waitFor(() => polls() >= after + 5, 'five more polls of the same checkpoint');
+    const logLine = parseNote(utf8((await store.getState(log.origin))!.cosigned)).signatures.find((l) => l.name === log.origin)!;
+    const sig = Buffer.from(logLine.base64, 'base64').subarray(4).toString('base64');
+    expect(verified.filter((s) => s === sig)).toHaveLength(1);
   });
 
   it('a bad pull block is a config error with its path', () => {
