@@ -1,6 +1,7 @@
 // A log-signed checkpoint: the note is opened with the log's verifiers FIRST, and only the
 // verified text is parsed as a checkpoint (tlog-checkpoint: parse after a trusted signature verified).
-import { openNote, type OpenedNote, VerifierSet } from '../note/note.js';
+import { openNote, type OpenedNote, type SignatureLine, VerifierSet } from '../note/note.js';
+import { schemeFor } from '../note/sigtypes/registry.js';
 import type { Verifier } from '../note/keys.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
 
@@ -15,4 +16,19 @@ export function openCheckpoint(note: string | Uint8Array, logVerifiers: Verifier
   const opened = openNote(note, logVerifiers);
   const checkpoint = parseCheckpoint(opened.text);
   return { checkpoint, note: opened, noteText: typeof note === 'string' ? note : new TextDecoder('utf-8', { ignoreBOM: true }).decode(note) };
+}
+
+/**
+ * Whether the checkpoint's extension lines are the log's: there are none, or a verified log
+ * signature covers the whole text. Ed25519 (0x01) and ECDSA (0x02) note signatures do; ML-DSA-44
+ * subtree/v1 (0x06) and RFC 6962 (0x05) sign only origin, size and root ("the ML-DSA-44
+ * cosignature format doesn't sign the extension lines", c2sp.org/tlog-checkpoint), so anyone can
+ * rewrite them under such a signature.
+ */
+export function extensionsAuthenticated(checkpoint: Pick<Checkpoint, 'extensions'>, verifiedLogLines: readonly Pick<SignatureLine, 'name' | 'keyId'>[], logKeys: VerifierSet): boolean {
+  if (checkpoint.extensions.length === 0) return true;
+  return verifiedLogLines.some((l) => {
+    const v = logKeys.lookup(l.name, l.keyId);
+    return v !== undefined && schemeFor(v.type)?.coversText === true;
+  });
 }

@@ -393,6 +393,8 @@ interface Announced {
   /** Per item ('c' for the text, else a key label): first announced, last asked, times asked. */
   readonly items: Map<string, { seen: number; at: number; n: number }>;
   lastAsked?: string;
+  /** Per item, the announcers already asked for it. */
+  askedOf?: Map<string, Set<string>>;
   /** The WANT loop looks at this REF again from then on (0: at the next tick). */
   nextAt?: number;
 }
@@ -1417,7 +1419,9 @@ export class Exchange {
       for (const [p, info] of a.peers) {
         const s = this.sessions.get(p);
         if (!s?.stream || !s.hello) continue;
-        const score = due.filter((k) => (k === 'c' ? info.text : info.labels.has(k))).length - (p === a.lastAsked ? 0.5 : 0);
+        // An item counts for an announcer only until it was asked for it once (unanswered claims must not keep winning).
+        const claimed = due.filter((k) => (k === 'c' ? info.text : info.labels.has(k)));
+        const score = 1000 * claimed.filter((k) => !a.askedOf?.get(k)?.has(p)).length + claimed.length - (p === a.lastAsked ? 0.5 : 0);
         if (score > bestScore) {
           bestScore = score;
           best = p;
@@ -1443,6 +1447,10 @@ export class Exchange {
         const x = a.items.get(k)!;
         x.at = now;
         x.n++;
+        a.askedOf ??= new Map();
+        let ao = a.askedOf.get(k);
+        if (!ao) a.askedOf.set(k, (ao = new Set()));
+        ao.add(best);
         s.asked.add(`${ref} ${k}`, now);
         if (k === 'c') {
           text = true;

@@ -83,7 +83,7 @@ export class Topics {
     if (!entry) return 'unknown-ref'; // not arrived yet (held back), or left the view
     const label = keyLabel(line.name, line.keyId);
     if (entry.cosignatures.has(label)) {
-      this.g.publisher.offerCosig(entry, label, line, from);
+      this.g.publisher.offerCosig(entry, label, entry.cosignatures.get(label)!, from);
       return 'dup';
     }
     let v;

@@ -14,6 +14,7 @@ import { sha256 } from '../crypto/index.js';
 import { parseNote, keyLabel, MAX_SIGNATURE_LINES, type OpenedNote, type SignatureLine, type VerifierSet, formatSignatureLine } from '../note/note.js';
 import { NoteError } from '../note/errors.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { extensionsAuthenticated } from '../checkpoint/signed.js';
 import { decodeEvidence, EvidenceError, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { toHex, utf8 } from '../util/bytes.js';
 import { BoundedSet } from '../util/bounded-set.js';
@@ -169,6 +170,9 @@ export function parseCheckpointMessage(data: Uint8Array, trust: Trust, cache?: V
     }
   }
   if (logLines.length === 0) return { ok: false, verdict: 'ignore', reason: 'no signature by a log key this node trusts' };
+  // Extension lines no log signature covers (an ML-DSA-44 log's) would let anyone mint endless
+  // "log-signed" variants of one checkpoint, each taken in and forwarded: not the log's text.
+  if (!extensionsAuthenticated(checkpoint, logLines, logKeys)) return { ok: false, verdict: 'ignore', reason: 'extension lines that no log signature covers' };
   const logNote: OpenedNote = { text: parsed.text, textBytes: parsed.textBytes, signatures: parsed.signatures, verified: logLines, unverified: [] };
   return { ok: true, message: { origin, checkpoint, textHash, logNote, cosignatures, unknownLines: unknown.size } };
 }

@@ -13,9 +13,10 @@
 //    soon as the quorum is decided either way, unless `exhaustive` is set.
 //
 // Pure: no file or network access, no Node-only module (this runs in browsers).
-import { MAX_SIGNATURE_LINES, parseNote, type ParsedNote, type SignatureLine } from '../note/note.js';
+import { MAX_SIGNATURE_LINES, parseNote, type ParsedNote, type SignatureLine, VerifierSet } from '../note/note.js';
 import { NoteError } from '../note/errors.js';
 import { schemeFor } from '../note/sigtypes/registry.js';
+import { extensionsAuthenticated } from '../checkpoint/signed.js';
 import { COSIGNATURE_V1 } from '../note/sigtypes/cosignature.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { utf8 } from '../util/bytes.js';
@@ -396,7 +397,7 @@ export function verifyCosignedCheckpoint(note: string | Uint8Array, policy: Poli
     logVerified: true,
     log: logInfo,
     checkpoint,
-    extensionsAuthenticated: checkpoint.extensions.length === 0 || schemeFor(log.verifier.type)?.coversText === true,
+    extensionsAuthenticated: extensionsAuthenticated(checkpoint, [log.verifier], new VerifierSet([log.verifier])),
     witnesses,
     cosigners,
     groups,

@@ -5,7 +5,7 @@ import { openNote, parseNote, formatSignatureLine, keyLabel, type OpenedNote, ty
 import { ED25519 } from '../note/sigtypes/ed25519.js';
 import { MLDSA44, TIMESTAMPED_MLDSA44_SIZE } from '../note/sigtypes/mldsa44.js';
 import { verifyMlDsa44CheckpointAsync } from './verify-async.js';
-import { schemeFor } from '../note/sigtypes/registry.js';
+import { extensionsAuthenticated } from '../checkpoint/signed.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
 import { cosignatureLineTimestamp, parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
@@ -319,7 +319,7 @@ export class Witness {
     // Our cosignature/v1 signs the whole text. A log signature that does not cover extension
     // lines (ML-DSA-44 subtree/v1, RFC 6962 STH) lets anyone rewrite them, so we would vouch for
     // text the log never signed. tlog-cosignature is silent here: refuse (403).
-    if (cp.extensions.length > 0 && !this.logSignedWholeText(log, opened)) {
+    if (!extensionsAuthenticated(cp, opened.verified, log.verifiers)) {
       return reject('bad-signature', 'the checkpoint has extension lines, but no trusted log signature on it covers them (e.g. only ML-DSA-44 subtree/v1 or RFC 6962 signatures): refusing to cosign text the log did not sign', origin);
     }
     // Issue 13 §1: a checkpoint carrying our own cosignature above the stored size means our
@@ -417,13 +417,6 @@ export class Witness {
     }
   }
 
-  /** Whether some verified log signature on the note covers its whole text (extension lines too). */
-  private logSignedWholeText(log: WitnessLog, opened: OpenedNote): boolean {
-    return opened.verified.some((l) => {
-      const v = log.verifiers.lookup(l.name, l.keyId);
-      return v !== undefined && schemeFor(v.type)?.coversText === true;
-    });
-  }
 
   /**
    * Stores verified evidence (callers verify it first). Returns true when new and stored; false
