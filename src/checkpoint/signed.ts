@@ -1,6 +1,6 @@
 // A log-signed checkpoint: the note is opened with the log's verifiers FIRST, and only the
 // verified text is parsed as a checkpoint (tlog-checkpoint: parse after a trusted signature verified).
-import { openNote, type OpenedNote, type SignatureLine, VerifierSet } from '../note/note.js';
+import { formatSignatureLine, openNote, type OpenedNote, type SignatureLine, VerifierSet } from '../note/note.js';
 import { schemeFor } from '../note/sigtypes/registry.js';
 import type { Verifier } from '../note/keys.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -32,3 +32,20 @@ export function extensionsAuthenticated(checkpoint: Pick<Checkpoint, 'extensions
     return v !== undefined && schemeFor(v.type)?.coversText === true;
   });
 }
+
+/**
+ * The largest log-signed checkpoint (its text, a blank line and the log's verified signature
+ * lines) a witness here cosigns: what gossip carries in one message (MAX_CHECKPOINT_MESSAGE) and
+ * split-view evidence holds twice (MAX_EVIDENCE_BYTES). A log could otherwise pad both sides of a
+ * fork past those limits and keep its split view from ever being compared or proven.
+ */
+export const MAX_LOG_SIGNED_NOTE = 16 * 1024;
+
+/** Bytes of the log-signed note: the text, a blank line, then each verified log line. */
+export function logSignedNoteBytes(textBytes: Uint8Array, verifiedLogLines: readonly SignatureLine[]): number {
+  let n = textBytes.length + 1;
+  for (const l of verifiedLogLines) n += encoder.encode(formatSignatureLine(l.name, l.keyId, l.sig)).length;
+  return n;
+}
+
+const encoder = new TextEncoder();

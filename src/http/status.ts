@@ -48,7 +48,7 @@ function view<K extends WitnessErrorCode>(codes: Record<K, true>): Readonly<Reco
   return Object.fromEntries(Object.keys(codes).map((c) => [c, STATUS_OF[c as K]])) as Record<K, number>;
 }
 /** STATUS_OF restricted to add-checkpoint's rejection codes (the compiler checks the list is complete). */
-export const REJECT_STATUS = view<RejectCode>({ malformed: true, 'old-size-too-large': true, 'unknown-log': true, 'bad-signature': true, inconsistent: true, 'rate-limited': true, unavailable: true, 'clock-behind': true });
+export const REJECT_STATUS = view<RejectCode>({ malformed: true, 'body-too-large': true, 'old-size-too-large': true, 'unknown-log': true, 'bad-signature': true, inconsistent: true, 'rate-limited': true, unavailable: true, 'clock-behind': true });
 /** STATUS_OF restricted to sign-subtree's rejection codes. */
 export const SUBTREE_REJECT_STATUS = view<SubtreeRejectCode>({ malformed: true, inconsistent: true, 'unknown-log': true, 'bad-signature': true, 'rate-limited': true, 'not-enabled': true });
 

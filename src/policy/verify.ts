@@ -21,7 +21,7 @@ import { COSIGNATURE_V1 } from '../note/sigtypes/cosignature.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { utf8 } from '../util/bytes.js';
 import { cosignatureLineTimestamp, formatKeyId } from '../note/keys.js';
-import { decodeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import { decodeEvidence, MAX_HELD_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { cosignatureKeyId, type Policy, type PolicyLog, type PolicyNode } from './parse.js';
 import { MESSAGES } from '../errors.js';
 
@@ -197,7 +197,8 @@ function evidenceKnown(policy: Policy, origin: string, known: NonNullable<Verify
   for (const item of known) {
     let e: Evidence;
     try {
-      e = item instanceof Uint8Array ? decodeEvidence(item) : item;
+      // Not the gossip limit: a log may pad both forks beyond it to keep its split view out of evidence.
+      e = item instanceof Uint8Array ? decodeEvidence(item, MAX_HELD_EVIDENCE_BYTES) : item;
     } catch {
       continue;
     }

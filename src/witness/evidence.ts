@@ -27,6 +27,8 @@ import { GossipWitnessError } from '../errors.js';
 export const EVIDENCE_TYPE = 'gossip-witness/evidence/v1';
 /** Upper bound on an encoded evidence object (two notes of up to 100 signatures, a 63-hash proof). */
 export const MAX_EVIDENCE_BYTES = 64 * 1024;
+/** Evidence a client already holds: two checkpoint notes of the largest text a checkpoint may have, with room for their signatures and a proof. */
+export const MAX_HELD_EVIDENCE_BYTES = 8 * 1024 * 1024;
 
 export interface Evidence {
   readonly origin: string;
@@ -59,9 +61,13 @@ export function encodeEvidence(e: Evidence): Uint8Array {
   return utf8(`{${parts.join(',')}}`);
 }
 
-/** Decodes evidence, refusing anything but the canonical encoding. Throws EvidenceError. */
-export function decodeEvidence(bytes: Uint8Array): Evidence {
-  if (bytes.length > MAX_EVIDENCE_BYTES) throw new EvidenceError('evidence too large');
+/**
+ * Decodes evidence, refusing anything but the canonical encoding. Throws EvidenceError. maxBytes:
+ * MAX_EVIDENCE_BYTES for what peers send; a client checking evidence it holds may allow more
+ * (MAX_HELD_EVIDENCE_BYTES), since a log can sign checkpoints larger than witnesses gossip.
+ */
+export function decodeEvidence(bytes: Uint8Array, maxBytes = MAX_EVIDENCE_BYTES): Evidence {
+  if (bytes.length > maxBytes) throw new EvidenceError(`evidence too large (${bytes.length} bytes; at most ${maxBytes})`);
   const text = decodeUtf8(bytes);
   if (text === null) throw new EvidenceError('evidence is not UTF-8');
   let obj: unknown;

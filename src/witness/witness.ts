@@ -5,7 +5,7 @@ import { openNote, parseNote, formatSignatureLine, keyLabel, type OpenedNote, ty
 import { ED25519 } from '../note/sigtypes/ed25519.js';
 import { MLDSA44, TIMESTAMPED_MLDSA44_SIZE } from '../note/sigtypes/mldsa44.js';
 import { verifyMlDsa44CheckpointAsync } from './verify-async.js';
-import { extensionsAuthenticated } from '../checkpoint/signed.js';
+import { extensionsAuthenticated, logSignedNoteBytes, MAX_LOG_SIGNED_NOTE } from '../checkpoint/signed.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
 import { cosignatureLineTimestamp, parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
@@ -37,6 +37,7 @@ export interface LogRegistry {
 export type RejectCode = Extract<
   ErrorCode,
   | 'malformed' // 400: body, note or checkpoint does not parse
+  | 'body-too-large' // 413: a log-signed checkpoint larger than gossip and evidence carry (MAX_LOG_SIGNED_NOTE)
   | 'old-size-too-large' // 400: old > checkpoint size
   | 'unknown-log' // 404
   | 'bad-signature' // 403: no trusted signature verifies, or a trusted key's signature fails
@@ -321,6 +322,11 @@ export class Witness {
     // text the log never signed. tlog-cosignature is silent here: refuse (403).
     if (!extensionsAuthenticated(cp, opened.verified, log.verifiers)) {
       return reject('bad-signature', 'the checkpoint has extension lines, but no trusted log signature on it covers them (e.g. only ML-DSA-44 subtree/v1 or RFC 6962 signatures): refusing to cosign text the log did not sign', origin);
+    }
+    // Gossip and split-view evidence carry at most this much: a larger checkpoint could fork unseen.
+    const noteBytes = logSignedNoteBytes(opened.textBytes, opened.verified);
+    if (noteBytes > MAX_LOG_SIGNED_NOTE) {
+      return reject('body-too-large', `the log-signed checkpoint (text and log signatures) is ${noteBytes} bytes; this witness cosigns at most ${MAX_LOG_SIGNED_NOTE}, what gossip and split-view evidence can carry`, origin);
     }
     // Issue 13 §1: a checkpoint carrying our own cosignature above the stored size means our
     // state was lost; move forward to it first (the request then gets its 409 or is cosigned).

@@ -117,6 +117,7 @@ export interface PollResult {
 
 const REJECT_REASON: Record<RejectCode, FeedFailure> = {
   malformed: 'malformed',
+  'body-too-large': 'too-large',
   'old-size-too-large': 'stale',
   'unknown-log': 'not-configured',
   'bad-signature': 'bad-signature',
