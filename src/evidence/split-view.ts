@@ -10,10 +10,10 @@ import type { Verifier } from '../note/keys.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { consistencyRoots, isPowerOfTwo, verifyConsistency } from '../merkle/proof.js';
 import { equalBytes } from '../util/bytes.js';
-import { encodeEvidence, evidenceId, makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import { encodeEvidence, evidenceId, forkKeyOf, makeEvidence, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import type { VerifiedRecord } from '../witness/store.js';
 
-export { encodeEvidence, decodeEvidence, evidenceId, makeEvidence, verifyEvidence, EvidenceError, MAX_EVIDENCE_BYTES, EVIDENCE_TYPE, type Evidence } from '../witness/evidence.js';
+export { encodeEvidence, decodeEvidence, evidenceId, forkKeyOf, makeEvidence, verifyEvidence, EvidenceError, MAX_EVIDENCE_BYTES, EVIDENCE_TYPE, type Evidence } from '../witness/evidence.js';
 
 /** A log-signed checkpoint: the note opened with the log's keys, and its parsed text. */
 export interface SignedCheckpointRef {
@@ -25,7 +25,7 @@ export type PairVerdict = { kind: 'evidence'; evidence: Evidence } | { kind: 'co
 
 declare const verifiedBrand: unique symbol;
 /** Evidence that verified against this node's own log keys: the only kind worth storing or forwarding. */
-export type VerifiedEvidence = Evidence & { readonly [verifiedBrand]: true; readonly sizes: readonly [bigint, bigint] };
+export type VerifiedEvidence = Evidence & { readonly [verifiedBrand]: true; readonly sizes: readonly [bigint, bigint]; /** forkKeyOf: the split view it proves, whatever the encoding. */ readonly fork: string };
 
 /** verifyEvidence, returning the verified type. */
 export function verifySplitView(
@@ -34,7 +34,7 @@ export function verifySplitView(
 ): { ok: true; evidence: VerifiedEvidence } | { ok: false; code: 'malformed' | 'unknown-origin' | 'bad-signature' | 'not-evidence'; reason: string } {
   const v = verifyEvidence(e, trustedKeys);
   if (!v.ok) return v;
-  return { ok: true, evidence: Object.assign(Object.create(null), e, { sizes: [v.a.size, v.b.size] }) as VerifiedEvidence };
+  return { ok: true, evidence: Object.assign(Object.create(null), e, { sizes: [v.a.size, v.b.size], fork: forkKeyOf(v.origin, v.a, v.b) }) as VerifiedEvidence };
 }
 
 /** The store's record of verified evidence (the only kind a store's addEvidence accepts). */

@@ -6,6 +6,7 @@ import type { Verifier } from '../note/keys.js';
 import type { GossipHost } from './host.js';
 import type { LogView } from './view.js';
 import type { Trust, VerifiedLines } from './wire.js';
+import type { BoundedSet } from '../util/bounded-set.js';
 import type { GossipMetrics } from './metrics.js';
 import type { Exchange } from './exchange.js';
 import type { PairChecks } from './pair-checks.js';
@@ -33,7 +34,9 @@ export interface GossipContext {
   /** Signature lines verified once per node (never re-verified). */
   readonly verified: VerifiedLines;
   /** Evidence IDs already published or received (each is published at most once). */
-  readonly evidenceSeen: Set<string>;
+  readonly evidenceSeen: BoundedSet<string>;
+  /** Split views (forkKeyOf) already published or received: other encodings of one are not forwarded. */
+  readonly forksSeen: BoundedSet<string>;
   readonly metrics: GossipMetrics;
   readonly logger: GossipLogger;
   readonly checkDelayMs: number;

@@ -163,3 +163,6 @@ export class Deadline {
     clearTimeout(this.timer);
   }
 }
+
+/** Evidence IDs and split views remembered as seen (each stored log keeps at most 32 evidence records, so this spans many logs). */
+export const EVIDENCE_SEEN_MAX = 4096;

@@ -27,7 +27,8 @@ import type { WitnessStore } from '../witness/store.js';
 import type { Evidence } from '../evidence/split-view.js';
 import type { LogSource } from '../logs/feeders/source.js';
 import { createGossipHost, loadOrCreatePeerKey, type GossipHost, type P2pOptions } from './host.js';
-import { MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER } from './limits.js';
+import { EVIDENCE_SEEN_MAX, MAX_INBOUND_PER_PEER, MAX_OUTBOUND_PER_PEER } from './limits.js';
+import { BoundedSet } from '../util/bounded-set.js';
 import { signBinding, type BindingKey } from './binding.js';
 import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2, VerifiedLines, type Verdict } from './wire.js';
 import { LogView } from './view.js';
@@ -179,7 +180,8 @@ export class GossipService implements Lifecycle {
         return v;
       },
       verified: new VerifiedLines(),
-      evidenceSeen: new Set<string>(),
+      evidenceSeen: new BoundedSet<string>(EVIDENCE_SEEN_MAX),
+      forksSeen: new BoundedSet<string>(EVIDENCE_SEEN_MAX),
       metrics: opts.metricsRegistry ? registerGossipMetrics(opts.metricsRegistry) : NO_METRICS,
       logger,
       checkDelayMs: opts.checkDelayMs ?? DEFAULT_CHECK_DELAY_MS,

@@ -135,8 +135,9 @@ export class Topics {
     this.g.emit({ type: 'evidence', origin: evidence.origin, id, via, isNew, at: this.g.now() });
     // The error-level alert (once per incident) is the node's, on the witness's evidence event.
     if (isNew) this.g.logger.info({ origin: evidence.origin, evidence: id, via, sizes: v.evidence.sizes.map(String) }, 'verified split-view evidence stored');
-    if (!this.g.evidenceSeen.has(id)) {
+    if (!this.g.evidenceSeen.has(id) && !this.g.forksSeen.has(v.evidence.fork)) {
       this.g.evidenceSeen.add(id);
+      this.g.forksSeen.add(v.evidence.fork);
       // Received evidence is forwarded by gossipsub itself (accept); only our own is published.
       if (via !== 'gossip') this.g.track(this.g.publisher.publish(this.g.evidenceTopic, enc, evidence.origin));
     }
@@ -150,6 +151,9 @@ export class Topics {
     const id = evidenceId(r.bytes);
     if (this.g.evidenceSeen.has(id)) return this.verdict(this.g.evidenceTopic, 'ignore', 'evidence already held', from);
     this.g.evidenceSeen.add(id);
+    // One split view, many encodings (lines by unknown keys added, a and b swapped): forward one.
+    if (this.g.forksSeen.has(r.fork)) return this.verdict(this.g.evidenceTopic, 'ignore', 'this split view is already held (another encoding)', from);
+    this.g.forksSeen.add(r.fork);
     await this.proven(r.evidence, 'gossip', r.bytes);
     return this.verdict(this.g.evidenceTopic, 'accept', undefined, from);
   }

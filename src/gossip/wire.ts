@@ -15,7 +15,7 @@ import { parseNote, keyLabel, MAX_SIGNATURE_LINES, type OpenedNote, type Signatu
 import { NoteError } from '../note/errors.js';
 import { parseCheckpoint, CheckpointError, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { extensionsAuthenticated } from '../checkpoint/signed.js';
-import { decodeEvidence, EvidenceError, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
+import { decodeEvidence, EvidenceError, forkKeyOf, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { toHex, utf8 } from '../util/bytes.js';
 import { BoundedSet } from '../util/bounded-set.js';
 import { MESSAGES } from '../errors.js';
@@ -235,7 +235,7 @@ function packCheckpointMessage(logNote: OpenedNote, all: readonly SignatureLine[
 }
 
 export type EvidenceVerdictResult =
-  | { ok: true; evidence: Evidence; origin: string; bytes: Uint8Array }
+  | { ok: true; evidence: Evidence; origin: string; bytes: Uint8Array; /** forkKeyOf: the split view it proves, whatever the encoding. */ fork: string }
   | { ok: false; verdict: 'ignore' | 'reject'; reason: string };
 
 /**
@@ -274,7 +274,7 @@ export function parseEvidenceMessage(data: Uint8Array, trust: Pick<Trust, 'logKe
   }
   const v = verifyEvidence(evidence, (o) => (o === evidence.origin ? keys : undefined));
   if (!v.ok) return { ok: false, verdict: v.code === 'unknown-origin' ? 'ignore' : 'reject', reason: v.reason };
-  return { ok: true, evidence, origin: evidence.origin, bytes: data };
+  return { ok: true, evidence, origin: evidence.origin, bytes: data, fork: forkKeyOf(evidence.origin, v.a, v.b) };
 }
 
 /** gossipsub message ID: SHA-256 of the data (messages are unsigned and self-authenticating). */

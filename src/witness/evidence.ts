@@ -135,6 +135,15 @@ export type EvidenceVerdict =
  * Verifies evidence against the log keys the VERIFIER trusts for the origin.
  * trustedKeys returns undefined for an origin the verifier does not follow.
  */
+/**
+ * What evidence proves, whatever its encoding: the log and its two (size, root) pairs, in a fixed
+ * order. Two encodings of one split view (lines by unknown keys added, a and b swapped) share it.
+ */
+export function forkKeyOf(origin: string, a: Pick<Checkpoint, 'size' | 'root'>, b: Pick<Checkpoint, 'size' | 'root'>): string {
+  const [x, y] = [`${a.size} ${encodeBase64(a.root)}`, `${b.size} ${encodeBase64(b.root)}`].sort();
+  return `${origin}\n${x}\n${y}`;
+}
+
 export function verifyEvidence(
   input: Evidence | Uint8Array,
   trustedKeys: (origin: string) => Verifier[] | VerifierSet | undefined,

@@ -1,4 +1,4 @@
-// Audit F4: an ML-DSA-44 (0x06) log signature signs only (origin, size, root): extension lines are
+// an ML-DSA-44 (0x06) log signature signs only (origin, size, root): extension lines are
 // not covered. The witness core refuses to cosign such text (witness.ts:322), but gossip takes any
 // such variant as a new, log-signed checkpoint: anyone can mint unlimited texts "signed" by the
 // log, which every node verifies again (VerifiedLines is keyed by text hash), accepts as 'new',

@@ -11,7 +11,7 @@ export interface RawPeer {
   id: string;
   got: { type: number; payload: Uint8Array }[];
   send(frame: Uint8Array): void;
-  victimKeys(): string[];
+  victimKeys(): readonly string[];
   stop(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-// Audit F1: a COSIGS entry for a key the view already holds on a text is answered 'dup' WITHOUT
+// a COSIGS entry for a key the view already holds on a text is answered 'dup' WITHOUT
 // verification, and the *received* (unverified) line is offered to the exchange. When the
 // exchange's `held` entry lacks that key (after a restart: own state enters the view through
 // observeOwnState(publish=false); or after `held` evicted the REF), the garbage is stored in

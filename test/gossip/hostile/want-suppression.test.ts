@@ -1,4 +1,4 @@
-// Audit F3: a peer that announces (HAVE) more of a text than the honest announcer, and never answers
+// a peer that announces (HAVE) more of a text than the honest announcer, and never answers
 // WANTs, wins the announcer choice in Exchange.wants() on every try (score = items claimed, the
 // last-asked peer loses only 0.5), so the item is asked of it WANT_TRIES times and given up: the
 // honest announcer is never asked, and never announces again (the item is "known" to this node).
