@@ -525,6 +525,7 @@ export class LevelStore implements WitnessStore {
       problems.push(e.message);
     }
     const imports = acked ? undefined : this.opts.imports; // only at the first open
+    const levelOrigins = [...states.keys()];
     if (imports && imports.size > 0) {
       problems.push(...importProblems(imports, states, hw?.logs));
       for (const [o, st] of imports) states.set(o, st);
@@ -533,8 +534,10 @@ export class LevelStore implements WitnessStore {
     }
     if (this.opts.verifyNotes !== false) for (const [o, st] of states) problems.push(...[stateProblem(o, st)].filter((p): p is string => !!p));
     if (hw) problems.push(...journalProblems(dbSeq, states, hw));
-    else if (problems.length === 0 && version === 'v2' && (dbSeq !== 0 || states.size > 0) && !imports?.size) {
-      problems.push(`the high-water journal ${highwaterPath(this.dir)} is missing, but LevelDB holds acknowledged states`);
+    else if (problems.length === 0 && version === 'v2' && (dbSeq !== 0 || levelOrigins.length > 0)) {
+      // Without the journal nothing checks LevelDB's states: each must be replaced by an import.
+      const unchecked = levelOrigins.filter((o) => !imports?.has(o));
+      if (!imports?.size || unchecked.length > 0) problems.push(`the high-water journal ${highwaterPath(this.dir)} is missing, but LevelDB holds acknowledged states of ${unchecked.map((o) => JSON.stringify(o)).join(', ')}: import a checkpoint this witness cosigned for each of them`);
     }
     if (acked) problems.push(...this.rollbackProblems(acked, states));
     if (problems.length > 0) throw new StoreDamagedError(this.dir, problems);

@@ -625,12 +625,44 @@ export class Witness {
 
   /** Reads the newest signed timestamp from the store (at start, so the clock gauge is right at once). False if the store could not be read. */
   async prepare(): Promise<boolean> {
+    await this.checkStoreIsOurs();
     try {
       await this.newestSignedTimestamp();
       return true;
     } catch (e) {
       this.storeFailed('read', undefined, e);
       return false;
+    }
+  }
+
+  /**
+   * Every stored state carries this witness's own lines, under its name (the part of `cosigned`
+   * after `note`). A state without one is another witness's (a copied or misnamed data folder, a
+   * shared database): taking it as ours could cosign a fork of what we signed. Names, not keys,
+   * so that a key rotation keeps its history. Cheap: a substring search per log, no signature.
+   */
+  private async checkStoreIsOurs(): Promise<void> {
+    const names = [...new Set(this.cosigners.map((c) => c.name))];
+    if (names.length === 0) return;
+    const foreign: string[] = [];
+    let origins: string[];
+    try {
+      origins = await this.store.origins();
+    } catch {
+      return; // unreadable: prepare() reports it
+    }
+    for (const origin of origins) {
+      const st = await this.store.getState(origin).catch(() => undefined);
+      if (!st) continue;
+      const own = st.cosigned.startsWith(st.note) ? st.cosigned.slice(st.note.length) : '';
+      if (!names.some((n) => own.startsWith(`\u2014 ${n} `) || own.includes(`\n\u2014 ${n} `))) foreign.push(`${JSON.stringify(origin)} (size ${st.size})`);
+    }
+    if (foreign.length > 0) {
+      const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+      throw new GossipWitnessError({
+        code: 'STORE_DAMAGED',
+        message: `the stored state of ${shown} carries no cosignature under this witness's name (${names.join(', ')}): this is not this witness's store (another witness's data folder or database, or a changed name:); point data: (or store.postgres) at this witness's own state, or at an empty folder for a new witness`,
+      });
     }
   }
 

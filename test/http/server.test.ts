@@ -46,6 +46,7 @@ describe('POST /add-checkpoint: the status table (src/http/status.ts)', () => {
   it('maps every rejection code to its status', () => {
     expect(REJECT_STATUS).toEqual({
       malformed: 400,
+      'body-too-large': 413,
       'old-size-too-large': 400,
       'unknown-log': 404,
       'bad-signature': 403,
