@@ -6,14 +6,18 @@
 // (the service verifies before it offers). ML-DSA-44 lines are announced, never pushed.
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { keyLabel, lastIndexOfBlankLine, type SignatureLine } from '../note/note.js';
+import type { Verifier } from '../note/keys.js';
 import { sha256 } from '../crypto/index.js';
 import { concatBytes, concatList, decodeUtf8, encodeBase64, toHex, utf8 } from '../util/bytes.js';
 import { GossipWitnessError } from '../errors.js';
 
 /** Every revision of the exchange protocol starts with this. */
 export const EXCHANGE_PROTOCOL_PREFIX = '/gossip-witness/exchange/';
-/** 2.1.0 since 2026-12-07: 16-byte REFs (2.0.0's were 8 bytes; see REF_BYTES). */
-export const EXCHANGE_PROTOCOL = `${EXCHANGE_PROTOCOL_PREFIX}2.1.0`;
+/**
+ * 2.2.0 since 2026-12-08: HELLO names keys with a fingerprint of the key (helloKeyEntry);
+ * 2.1.0 (2026-12-07): 16-byte REFs (2.0.0's were 8 bytes; see REF_BYTES).
+ */
+export const EXCHANGE_PROTOCOL = `${EXCHANGE_PROTOCOL_PREFIX}2.2.0`;
 export const EXCHANGE_VERSION = 2;
 /** How often a node writes to each peer (a frame only when there is something new). */
 export const EXCHANGE_TICK_MS = 100;
@@ -237,8 +241,20 @@ export interface Hello {
   readonly version: number;
   /** Short log IDs of the logs the sender follows. */
   readonly logs: readonly string[];
-  /** Cosignature key labels the sender tracks (its own first). */
+  /** Cosignature keys the sender tracks (its own first), as helloKeyEntry writes them: what goes on the wire. */
   readonly keys: readonly string[];
+  /** This node's own HELLO only (not sent): the key label (name+keyid) of each entry of keys; absent, the entries are the labels. */
+  readonly labels?: readonly string[];
+}
+
+/**
+ * A key as HELLO names it: its label (name+keyid) and the first 8 bytes of SHA-256(type || key
+ * material), in hex. Two nodes match a key only when both agree on all of it: a label alone (a
+ * 4-byte key ID) can be ground to collide, and two nodes tracking different keys under one label
+ * would each find the other's cosignatures invalid and penalise an honest peer.
+ */
+export function helloKeyEntry(v: Pick<Verifier, 'name' | 'keyId' | 'type' | 'key'>): string {
+  return `${keyLabel(v.name, v.keyId)}+${toHex(sha256(concatBytes(Uint8Array.of(v.type), v.key)).subarray(0, 8))}`;
 }
 
 export function encodeHello(h: Hello): Uint8Array {
@@ -590,7 +606,7 @@ export class Exchange {
   /** REF bytes by REF hex. */
   private readonly refBytes = new Map<string, Uint8Array>();
   /** This node's HELLO, asked once per tick (the service builds it from its config). */
-  private helloMemo: { tick: number; at: number; hello: Hello; labels: ({ label: string; name: string; keyId: number; idBytes: Uint8Array } | undefined)[] } | undefined;
+  private helloMemo: { tick: number; at: number; hello: Hello; labels: ({ label: string; name: string; keyId: number; idBytes: Uint8Array } | undefined)[]; entries?: Map<string, string> } | undefined;
 
   /** The current WANT wait (WANT_DELAY_MS when eager copies never trail the WANTs). */
   private wantDelay = WANT_DELAY_MS;
@@ -627,9 +643,26 @@ export class Exchange {
     return this.helloMemo.hello;
   }
 
+  /** The labels (name+keyid) of this node's HELLO keys, in order. */
+  private myLabels(): readonly string[] {
+    const h = this.myHello();
+    return h.labels ?? h.keys;
+  }
+
+  /** This node's HELLO entries -> their labels (built once per tick). */
+  private myEntryLabels(): Map<string, string> {
+    const h = this.myHello();
+    const m = this.helloMemo!;
+    if (m.entries === undefined) {
+      const labels = h.labels ?? h.keys;
+      m.entries = new Map(h.keys.map((k, i) => [k, labels[i]]));
+    }
+    return m.entries;
+  }
+
   /** The name, key ID and key ID bytes of key i of this node's HELLO (parsed once per tick). */
   private labelAt(i: number): { label: string; name: string; keyId: number; idBytes: Uint8Array } | undefined {
-    const keys = this.myHello().keys;
+    const keys = this.myLabels();
     const cache = this.helloMemo!.labels;
     let p = cache[i];
     if (p === undefined && i < keys.length) {
@@ -807,7 +840,7 @@ export class Exchange {
 
   /** The labels a HAVE/WANT bitmap names, in this node's HELLO key list (a bit beyond it is malformed). */
   private labelsOf(bits: Uint8Array): string[] {
-    const keys = this.myHello().keys;
+    const keys = this.myLabels();
     const out: string[] = [];
     for (let i = 0; i < bits.length * 8; i++) {
       if ((bits[i >> 3] & (1 << (i & 7))) === 0) continue;
@@ -822,7 +855,10 @@ export class Exchange {
       const h = decodeHello(payload);
       if (h.version !== EXCHANGE_VERSION) throw new FrameError(`version ${h.version}`);
       const fresh = !s.hello;
-      s.hello = { logs: new Set(h.logs), keyIndex: new Map(h.keys.map((k, i) => [k, i])) };
+      // A peer's entry counts as one of our keys only if it is exactly ours (label and fingerprint);
+      // any other entry keeps its index under a name no label can equal (labels have no newline).
+      const mine = this.myEntryLabels();
+      s.hello = { logs: new Set(h.logs), keyIndex: new Map(h.keys.map((k, i) => [mine.get(k) ?? `\n${k}`, i])) };
       if (fresh) this.announcePqTo(s);
       if (!s.stream) void this.open(this.peerIdOf(peer)!);
       return;

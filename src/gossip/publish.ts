@@ -23,15 +23,20 @@ export class Publisher {
     if (e.type === 'cosigned') {
       // Issue 15: "each signature verified at most once per node": the core verified this note's
       // log lines and made the rest; reading the state back must not verify them again.
-      if (e.note !== undefined) this.g.verified.addStoredByCore(utf8(e.note));
+      if (e.note !== undefined) {
+        const logKeys = this.g.trust.logKeys(e.origin);
+        // The same order as parseCheckpointMessage: a log key first, then a witness key.
+        this.g.verified.addStoredByCore(utf8(e.note), (l) => logKeys?.lookup(l.name, l.keyId) ?? this.g.trust.witnessKeys.lookup(l.name, l.keyId));
+      }
       this.g.track(this.publishOwn(e.origin));
     }
     // Evidence found outside the gossip layer (the witness core on a same-size push, a pull
     // feeder proving a suspect from tiles) is gossiped too, once, after verifying it here.
     if (e.type === 'evidence' && !this.g.evidenceSeen.has(e.id)) {
       const v = verifySplitView(e.evidence, (o) => this.g.trust.logKeys(o));
-      if (!v.ok) return;
+      if (!v.ok || this.g.forksSeen.has(v.evidence.fork)) return;
       this.g.evidenceSeen.add(e.id);
+      this.g.forksSeen.add(v.evidence.fork);
       this.g.track(this.publish(this.g.evidenceTopic, encodeEvidence(e.evidence), e.origin));
     }
   }

@@ -34,7 +34,7 @@ import { CHECKPOINT_TOPIC, EVIDENCE_TOPIC, EVIDENCE_TOPIC_V2, SYNC_PROTOCOL_V2, 
 import { LogView } from './view.js';
 import { PairChecks } from './pair-checks.js';
 import { Peers, BAN_MS } from './peers.js';
-import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_PROTOCOL_PREFIX, EXCHANGE_VERSION, refHexOf, shortLogIds } from './exchange.js';
+import { Exchange, EXCHANGE_PROTOCOL, EXCHANGE_PROTOCOL_PREFIX, EXCHANGE_VERSION, helloKeyEntry, refHexOf, shortLogIds } from './exchange.js';
 import type { HeldCheckpoint } from '../http/distributor.js';
 import { NO_METRICS, registerGossipMetrics } from './metrics.js';
 import { SYNC_PROTOCOL, SYNC_TIMEOUT_MS, type ByteStream } from './sync.js';
@@ -358,11 +358,17 @@ export class GossipService implements Lifecycle {
   }
 
   /** What this node follows and tracks, for its peers (version 2 HELLO): its own keys first. */
-  private hello(): { version: number; logs: string[]; keys: string[] } {
+  private hello(): { version: number; logs: string[]; keys: string[]; labels: string[] } {
     const { ownLabels, tracked, trust } = this.g;
-    const keys = [...ownLabels, ...[...tracked.keys()].filter((l) => !ownLabels.has(l))];
-    return { version: EXCHANGE_VERSION, logs: this.opts.logs.origins().filter((o) => trust.logKeys(o)).map(this.logIdOf), keys };
+    const labels = [...ownLabels, ...[...tracked.keys()].filter((l) => !ownLabels.has(l))];
+    if (this.helloEntries === undefined) {
+      const byLabel = new Map<string, Verifier>([...tracked.values(), ...this.opts.ownKeys].map((v) => [keyLabel(v.name, v.keyId), v]));
+      this.helloEntries = labels.map((l) => helloKeyEntry(byLabel.get(l)!));
+    }
+    return { version: EXCHANGE_VERSION, logs: this.opts.logs.origins().filter((o) => trust.logKeys(o)).map(this.logIdOf), keys: this.helloEntries, labels };
   }
+  /** helloKeyEntry of each HELLO key (the keys come from the config: computed once). */
+  private helloEntries: string[] | undefined;
 
   /**
    * A version 2 peer on another revision of the exchange (2.0.0's 8-byte REFs): no exchange with

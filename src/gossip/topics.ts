@@ -93,8 +93,7 @@ export class Topics {
       return 'ignore';
     }
     if (!v) return 'ignore';
-    const verifier = v;
-    if (!this.g.verified.verifyOnce(entry.textHash, line, () => verifier.verify(entry.logNote.textBytes, line.sig))) return 'reject';
+    if (!this.g.verified.verifyOnce(v, entry.textHash, entry.logNote.textBytes, line)) return 'reject';
     const res = this.g.view(entry.origin).observe({ origin: entry.origin, checkpoint: entry.checkpoint, textHash: entry.textHash, logNote: entry.logNote, cosignatures: [line] }, this.g.now(), false);
     if (res.added.length > 0) {
       this.g.emit({ type: 'checkpoint', origin: entry.origin, size: entry.checkpoint.size, textHash: entry.textHash, via: 'gossip', newText: false, added: [label], at: this.g.now() });

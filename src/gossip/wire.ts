@@ -18,6 +18,7 @@ import { extensionsAuthenticated } from '../checkpoint/signed.js';
 import { decodeEvidence, EvidenceError, forkKeyOf, MAX_EVIDENCE_BYTES, verifyEvidence, type Evidence } from '../witness/evidence.js';
 import { toHex, utf8 } from '../util/bytes.js';
 import { BoundedSet } from '../util/bounded-set.js';
+import type { Verifier } from '../note/keys.js';
 import { MESSAGES } from '../errors.js';
 
 export const WIRE_VERSION = 1;
@@ -42,31 +43,45 @@ export interface Trust {
   readonly witnessKeys: VerifierSet;
 }
 
-/** Remembers signature lines already verified over a given text (merged messages repeat them). */
+/** A small number per Verifier object, for cache keys (two objects for one key only cost a cache miss). */
+const verifierIds = new WeakMap<Verifier, number>();
+let nextVerifierId = 0;
+function verifierId(v: Verifier): number {
+  let id = verifierIds.get(v);
+  if (id === undefined) verifierIds.set(v, (id = nextVerifierId++));
+  return id;
+}
+
+/**
+ * Remembers signature lines already verified over a given text (merged messages repeat them),
+ * per verifying key: a line checked under one key is never taken as checked under another key
+ * with the same label (a log key and a tracked witness key may share name and key ID).
+ */
 export class VerifiedLines {
   private readonly set: BoundedSet<string>;
   constructor(max = 16_384) {
     this.set = new BoundedSet(max);
   }
-  private key(textHash: string, line: SignatureLine): string {
-    return `${textHash} ${line.name} ${line.base64}`;
+  private key(v: Verifier, textHash: string, line: SignatureLine): string {
+    return `${verifierId(v)} ${textHash} ${line.name} ${line.base64}`;
   }
-  has(textHash: string, line: SignatureLine): boolean {
-    return this.set.has(this.key(textHash, line));
+  has(v: Verifier, textHash: string, line: SignatureLine): boolean {
+    return this.set.has(this.key(v, textHash, line));
   }
-  /** Whether the line verifies, checking it at most once per (text, line) while remembered (its key built once). */
-  verifyOnce(textHash: string, line: SignatureLine, verify: () => boolean): boolean {
-    const k = this.key(textHash, line);
+  /** Whether the line verifies under v over text, checking it at most once per (key, text, line) while remembered. */
+  verifyOnce(v: Verifier, textHash: string, textBytes: Uint8Array, line: SignatureLine): boolean {
+    const k = this.key(v, textHash, line);
     if (this.set.has(k)) return true;
-    if (!verify()) return false;
+    if (!v.verify(textBytes, line.sig)) return false;
     this.set.add(k);
     return true;
   }
   /**
    * Every line of a note this node's own witness core just stored (its log lines verified there,
-   * the rest signed there): reading it back, or the same lines from peers, verifies nothing again.
+   * the rest signed there), under the key `keyOf` names for it: reading it back, or the same lines
+   * from peers, verifies nothing again.
    */
-  addStoredByCore(note: Uint8Array): void {
+  addStoredByCore(note: Uint8Array, keyOf: (line: SignatureLine) => Verifier | undefined): void {
     let parsed;
     try {
       parsed = parseNote(note);
@@ -74,10 +89,18 @@ export class VerifiedLines {
       return; // not a note: nothing to remember, everything read later is verified
     }
     const textHash = textHashOf(parsed.textBytes);
-    for (const line of parsed.signatures) this.add(textHash, line);
+    for (const line of parsed.signatures) {
+      let v;
+      try {
+        v = keyOf(line);
+      } catch {
+        continue; // an ambiguous key: verified when read
+      }
+      if (v) this.add(v, textHash, line);
+    }
   }
-  add(textHash: string, line: SignatureLine): void {
-    this.set.add(this.key(textHash, line));
+  add(v: Verifier, textHash: string, line: SignatureLine): void {
+    this.set.add(this.key(v, textHash, line));
   }
 }
 
@@ -157,8 +180,7 @@ export function parseCheckpointMessage(data: Uint8Array, trust: Trust, cache?: V
     }
     // Every line of a known key is verified, repeated ones included (tlog-witness: a witness MUST
     // refuse a note with any failing line of a trusted key).
-    const verifier = v;
-    const ok = cache ? cache.verifyOnce(textHash, line, () => verifier.verify(parsed.textBytes, line.sig)) : v.verify(parsed.textBytes, line.sig);
+    const ok = cache ? cache.verifyOnce(v, textHash, parsed.textBytes, line) : v.verify(parsed.textBytes, line.sig);
     if (!ok) return { ok: false, verdict: 'reject', reason: MESSAGES.invalidSignature(keyLabel(line.name, line.keyId)) };
     const label = keyLabel(line.name, line.keyId);
     if (role === 'log') {

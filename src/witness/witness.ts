@@ -547,11 +547,16 @@ export class Witness {
     // cosignature MUST NOT omit the timestamp, i.e. the timestamp MUST NOT be zero." (MlDsa44Key
     // .cosigner signs [0, size) and refuses a zero clock.) ML-DSA-44 signs off the event loop
     // (signAsync: libuv pool or worker threads); Ed25519 inline (tens of µs).
-    const sigs = await Promise.all(this.cosigners.map((s) => signOffLoop(s, text)));
+    // SPEC (tlog-cosignature): "opaque log_origin<1..2^8-1>": an ML-DSA-44 key cannot name a
+    // longer origin, so only the other keys cosign it (none left: this witness cannot witness it).
+    const originBytes = new TextEncoder().encode(origin).length;
+    const signers = originBytes <= 255 ? this.cosigners : this.cosigners.filter((s) => s.type !== MLDSA44);
+    if (signers.length === 0) return reject('unknown-log', `this witness cannot cosign checkpoints of this log: its origin is ${originBytes} bytes, and an ML-DSA-44 subtree/v1 cosignature names at most 255`, origin);
+    const sigs = await Promise.all(signers.map((s) => signOffLoop(s, text)));
     let lines = '';
     let oldest: bigint | undefined;
     let latest = 0n;
-    this.cosigners.forEach((s, i) => {
+    signers.forEach((s, i) => {
       lines += formatSignatureLine(s.name, s.keyId, sigs[i]);
       const t = cosignatureLineTimestamp(s.type, sigs[i]);
       if (t === null) return;

@@ -148,3 +148,27 @@ describe('size limits elsewhere admit 100 ML-DSA-44 lines', () => {
     expect(100 * line.length + 1000).toBeLessThan(MAX_CHECKPOINT_BYTES);
   });
 });
+
+// tlog-cosignature: "opaque log_origin<1..2^8-1>": an ML-DSA-44 key cannot cosign a longer origin.
+describe('an origin longer than an ML-DSA-44 cosignature can name', () => {
+  const longLog = () => new TestLog(`example.com/${'x'.repeat(300)}`).append(4);
+  function witnessWith(log: TestLog, keys: 'both' | 'pq') {
+    const pq = mlDsa44KeyFromSeed(NAME, new Uint8Array(32).fill(5));
+    const cosigners = keys === 'pq' ? [pq.cosigner()] : [cosigner(generateKey(NAME)), pq.cosigner()];
+    const logs = new Map<string, WitnessLog>([[log.origin, { origin: log.origin, verifiers: new VerifierSet([parseVkey(log.key.vkey)]) }]]);
+    return new Witness({ store: new MemoryStore(), logs, cosigners });
+  }
+
+  it('is cosigned by the Ed25519 key alone (200), not a 500', async () => {
+    const log = longLog();
+    const r = cosigned(await witnessWith(log, 'both').addCheckpoint(enc(formatAddCheckpointBody(0n, [], log.checkpoint()))));
+    expect(parseNote(parseNote(log.checkpoint()).text + '\n' + r.lines).signatures.map((l) => l.sig.length)).toEqual([72]);
+  });
+
+  it('is refused as a log this witness cannot witness (404) with only an ML-DSA-44 key', async () => {
+    const log = longLog();
+    const r = await witnessWith(log, 'pq').addCheckpoint(enc(formatAddCheckpointBody(0n, [], log.checkpoint())));
+    expect(r).toMatchObject({ kind: 'rejected', code: 'unknown-log' });
+    if (r.kind === 'rejected') expect(r.reason).toMatch(/at most 255/);
+  });
+});
