@@ -3,12 +3,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
 import type { CryptoBackend } from './backend.js';
 import { makeGoEd25519Verify } from './ed25519-go.js';
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+import { isP256Spki, P256_SPKI_PREFIX } from './ecdsa-rules.js';
 
 /**
  * Ed25519 verification with exactly Go's crypto/ed25519 rules (ed25519-go.ts, ed25519-rules.ts):
@@ -16,15 +11,6 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * node:crypto may differ.
  */
 export const goEd25519Verify = makeGoEd25519Verify(ed25519, sha512);
-
-// DER SubjectPublicKeyInfo header for an uncompressed P-256 point (id-ecPublicKey, prime256v1).
-const P256_SPKI_PREFIX = hex('3059301306072a8648ce3d020106082a8648ce3d030107034200');
-
-function hex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
@@ -49,8 +35,7 @@ export const nobleBackend: CryptoBackend = {
     return goEd25519Verify(pub, msg, sig);
   },
   ecdsaSha256Verify(spki, msg, derSig) {
-    if (spki.length !== P256_SPKI_PREFIX.length + 65) return false;
-    if (!equalBytes(spki.subarray(0, P256_SPKI_PREFIX.length), P256_SPKI_PREFIX)) return false;
+    if (!isP256Spki(spki)) return false;
     try {
       // Go's ecdsa.VerifyASN1: strict DER, no low-S rule.
       return p256.verify(derSig, nobleSha256(msg), spki.subarray(P256_SPKI_PREFIX.length), {

@@ -12,6 +12,7 @@ import { ed25519MayDifferFromGo } from './ed25519-rules.js';
 import { makeGoEd25519Verify, type GoEd25519Verify } from './ed25519-go.js';
 import { createRequire } from 'node:module';
 import { seedKeyCache, verifyOnPool } from './node-keys.js';
+import { isP256Spki } from './ecdsa-rules.js';
 
 // Go's rule needs @noble/curves (about 11 MiB of RSS), but only for the rare edge-case inputs
 // (ed25519MayDifferFromGo): load it on first need, synchronously through require(esm) (Node >=
@@ -223,6 +224,7 @@ function makeNodeBackend(useSodium: boolean): CryptoBackend {
       return verifyOnPool(key, msg, sig);
     },
     ecdsaSha256Verify(spki, msg, derSig) {
+      if (!isP256Spki(spki)) return false; // the keys noble takes too (ecdsa-rules.ts)
       const key = cached(spkiCache, Buffer.from(spki).toString('latin1'), () =>
         createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }),
       );

@@ -2,6 +2,7 @@ import { cryptoBackend, sha256 } from '../../crypto/index.js';
 import { readU32be } from '../../util/bytes.js';
 import type { SignatureScheme } from './scheme.js';
 import { checkDerSequence } from './keyid.js';
+import { isP256Spki } from '../../crypto/ecdsa-rules.js';
 
 export const ECDSA = 0x02;
 
@@ -13,7 +14,10 @@ export const ecdsaScheme: SignatureScheme = {
   type: ECDSA,
   label: 'ECDSA',
   coversText: true,
-  checkKey: checkDerSequence,
+  checkKey: (key) => {
+    checkDerSequence(key);
+    if (!isP256Spki(key)) throw new Error('only NIST P-256 ECDSA keys (an uncompressed point in a DER SubjectPublicKeyInfo) are supported');
+  },
   keyId: (_name, key) => readU32be(sha256(key)),
   verify: (key, _name, text, sig) => cryptoBackend().ecdsaSha256Verify(key, text, sig),
 };
