@@ -6,6 +6,10 @@ import { ED25519 } from '../note/sigtypes/ed25519.js';
 import { MLDSA44, TIMESTAMPED_MLDSA44_SIZE } from '../note/sigtypes/mldsa44.js';
 import { verifyMlDsa44CheckpointAsync } from './verify-async.js';
 import { extensionsAuthenticated, logSignedNoteBytes, MAX_LOG_SIGNED_NOTE } from '../checkpoint/signed.js';
+import { schemeFor } from '../note/sigtypes/registry.js';
+
+/** Whether a key type's line signs the whole note text (cosignature/v1) rather than origin, size and root (subtree/v1). */
+const coversText = (type: number): boolean => schemeFor(type)?.coversText !== false;
 import { cryptoBackend } from '../crypto/index.js';
 import { NoteError } from '../note/errors.js';
 import { cosignatureLineTimestamp, parseCosignatureVkey, type Signer, type Verifier } from '../note/keys.js';
@@ -318,10 +322,13 @@ export class Witness {
       throw e;
     }
     // Our cosignature/v1 signs the whole text. A log signature that does not cover extension
-    // lines (ML-DSA-44 subtree/v1, RFC 6962 STH) lets anyone rewrite them, so we would vouch for
-    // text the log never signed. tlog-cosignature is silent here: refuse (403).
-    if (!extensionsAuthenticated(cp, opened.verified, log.verifiers)) {
-      return reject('bad-signature', 'the checkpoint has extension lines, but no trusted log signature on it covers them (e.g. only ML-DSA-44 subtree/v1 or RFC 6962 signatures): refusing to cosign text the log did not sign', origin);
+    // lines (ML-DSA-44 subtree/v1, RFC 6962 STH) lets anyone rewrite them, so a cosignature/v1
+    // would vouch for text the log never signed: only keys whose lines do not cover the text
+    // either (ML-DSA-44 subtree/v1: origin, size and root) cosign it. SPEC (tlog-witness): "If
+    // all the checks above pass, the witness MUST ... respond with a 200"; with no such key this
+    // witness has no line it can give: refuse (403), as before.
+    if (!extensionsAuthenticated(cp, opened.verified, log.verifiers) && !this.cosigners.some((c) => !coversText(c.type))) {
+      return reject('bad-signature', 'the checkpoint has extension lines, but no trusted log signature on it covers them (e.g. only ML-DSA-44 subtree/v1 or RFC 6962 signatures), and this witness has no ML-DSA-44 key: refusing to cosign text the log did not sign', origin);
     }
     // Gossip and split-view evidence carry at most this much: a larger checkpoint could fork unseen.
     const noteBytes = logSignedNoteBytes(opened.textBytes, opened.verified);
@@ -372,7 +379,7 @@ export class Witness {
     if (wait > 0) return { kind: 'rejected', code: 'rate-limited', reason: `log ${origin} is over its qpd budget`, origin, retryAfter: wait };
     // 7-8. Sign, persist atomically and durably, then answer. A signature is never released
     // before the state that justifies it is on disk.
-    const signed = await this.signChecked(opened.textBytes, origin, state);
+    const signed = await this.signChecked(opened.textBytes, origin, state, extensionsAuthenticated(cp, opened.verified, log.verifiers));
     if ('kind' in signed) return signed;
     const { lines } = signed;
     let cosignedNext: string | undefined;
@@ -532,7 +539,8 @@ export class Witness {
    * cosignature (a clock set back, a restored VM snapshot, a broken RTC) would contradict it. So
    * nothing is released until the clock passes the newest timestamp again.
    */
-  private async signChecked(text: Uint8Array, origin: string, state: LogState | undefined): Promise<{ lines: string; latest: bigint } | AddResult> {
+  /** wholeText: the log's signatures cover the whole text (else only keys whose lines cover origin, size and root alone sign). */
+  private async signChecked(text: Uint8Array, origin: string, state: LogState | undefined, wholeText = true): Promise<{ lines: string; latest: bigint } | AddResult> {
     // The stored state may carry a newer own cosignature than any seen so far (restored from peers).
     // Parsed once per stored note: a note this witness just wrote was noted when it signed it.
     if (state && this.timestampNoted.get(origin) !== state.cosigned) {
@@ -550,7 +558,7 @@ export class Witness {
     // SPEC (tlog-cosignature): "opaque log_origin<1..2^8-1>": an ML-DSA-44 key cannot name a
     // longer origin, so only the other keys cosign it (none left: this witness cannot witness it).
     const originBytes = new TextEncoder().encode(origin).length;
-    const signers = originBytes <= 255 ? this.cosigners : this.cosigners.filter((s) => s.type !== MLDSA44);
+    const signers = this.cosigners.filter((s) => (originBytes <= 255 || s.type !== MLDSA44) && (wholeText || !coversText(s.type)));
     if (signers.length === 0) return reject('unknown-log', `this witness cannot cosign checkpoints of this log: its origin is ${originBytes} bytes, and an ML-DSA-44 subtree/v1 cosignature names at most 255`, origin);
     const sigs = await Promise.all(signers.map((s) => signOffLoop(s, text)));
     let lines = '';

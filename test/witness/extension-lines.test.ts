@@ -48,4 +48,25 @@ describe('extension lines and log signatures that do not cover them', () => {
     const note = signNote(text(['extension: covered']), [pq.logSigner(), ed]);
     expect((await push(note)).kind).toBe('cosigned');
   });
+
+  // SPEC (tlog-witness): "If all the checks above pass, the witness MUST ... respond with a 200".
+  // An ML-DSA-44 subtree/v1 cosignature signs origin, size and root only: it vouches for nothing
+  // the log did not sign, so a witness with such a key answers with it alone.
+  it('with an ML-DSA-44 key of its own: 200 with the subtree/v1 line only, no cosignature/v1 line', async () => {
+    const { pq, text } = setup();
+    const wpq = mlDsa44KeyFromSeed('witness.example/w1', new Uint8Array(32).fill(9));
+    const wed = generateKey('witness.example/w1');
+    const logs = new Map<string, WitnessLog>([[ORIGIN, { origin: ORIGIN, verifiers: new VerifierSet([pq.verifier]) }]]);
+    const witness = new Witness({ store: new MemoryStore(), logs, cosigners: [cosigner(wed), wpq.cosigner()] });
+    const note = signNote(text(['extension: rewritable']), [pq.logSigner()]);
+    const r = await witness.addCheckpoint(enc(formatAddCheckpointBody(0n, [], note)));
+    expect(r.kind).toBe('cosigned');
+    if (r.kind !== 'cosigned') return;
+    const lines = r.lines.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(openNote(text(['extension: rewritable']) + '\n' + r.lines, [wpq.verifier]).verified).toHaveLength(1);
+    // Without extension lines both keys cosign.
+    const plain = await witness.addCheckpoint(enc(formatAddCheckpointBody(5n, [], signNote(text([]), [pq.logSigner()]))));
+    expect(plain.kind === 'cosigned' ? plain.lines.trim().split('\n') : []).toHaveLength(2);
+  });
 });
