@@ -141,6 +141,9 @@ export class SubtreeSigner {
     // HTTP status code."
     const log = this.opts.logs.get(origin);
     if (!log || log.disabled) return reject('unknown-log', MESSAGES.unknownLog(origin), origin);
+    // tlog-cosignature: "opaque log_origin<1..2^8-1>": no subtree/v1 line can name a longer origin.
+    const originBytes = new TextEncoder().encode(origin).length;
+    if (originBytes > 255) return reject('unknown-log', `this witness cannot sign subtrees of this log: its origin is ${originBytes} bytes, and a subtree/v1 cosignature names at most 255`, origin);
     return this.signChecked(req, client);
   }
 

@@ -254,3 +254,15 @@ function corruptOwnLines(note: string): string {
       .join('')
   );
 }
+
+// tlog-cosignature: "opaque log_origin<1..2^8-1>": a 404 (this witness cannot sign it), not a 500.
+describe('an origin longer than a subtree/v1 cosignature can name', () => {
+  it('404 for sign-subtree', async () => {
+    const t = setup({ origin: `example.com/${'x'.repeat(300)}` });
+    t.log.append(8);
+    const reference = await t.cosign(0n); // the Ed25519 key alone cosigns it
+    const r = await t.signer.signSubtree(t.body(0n, 4n, reference), 'c');
+    expect(r).toMatchObject({ kind: 'rejected', code: 'unknown-log' });
+    if (r.kind === 'rejected') expect(r.reason).toMatch(/at most 255/);
+  });
+});
