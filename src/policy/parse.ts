@@ -116,7 +116,8 @@ export const POLICY_LIMITS = {
 
 const NONE = 'none';
 const HEX_KEY = /^[0-9a-fA-F]{64}$/;
-const THRESHOLD = /^[1-9][0-9]{0,8}$/;
+// tlog-policy: "written in decimal"; leading zeros are decimal too ("02" is 2), as Go's strconv reads them.
+const THRESHOLD = /^[0-9]{1,9}$/;
 const LOG_TYPES = new Set([0x01, 0x02, 0x05, MLDSA44]);
 
 /** A parsed, checked policy. Build one with parsePolicy. */
@@ -309,6 +310,9 @@ export function parsePolicy(input: string | Uint8Array, opts: ParseOptions = {})
   let quorum: { node: PolicyNode | null; name: string; line: number } | undefined;
   let previous: Line | undefined;
 
+  // tlog-policy forbids "multiple log lines with the same public key" and "multiple witness lines
+  // with the same public key". Stricter here, on purpose: one key as a log and as a witness is
+  // refused too, since the log could then cosign its own checkpoints (docs/client.md).
   const checkKeyUnique = (no: number, role: string, key: Uint8Array, label: string | undefined): void => {
     const id = toHex(key);
     const seen = keys.get(id);
