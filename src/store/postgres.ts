@@ -28,6 +28,7 @@ import type { CasResult, EvidenceCount, EvidenceInfo, LogState, Page, PageQuery,
 import { KeyedMutex } from '../witness/mutex.js';
 import { checkEvidence, checkKeyString, checkLogState, checkPageQuery, checkSuspect, cloneLogState, compareEvidence, compareStrings, evidencePageOf, parseSeqCursor, StoreClosedError } from './memory.js';
 import { GossipWitnessError } from '../errors.js';
+import { stateProblem } from './integrity.js';
 
 export const SCHEMA_VERSION = 1;
 /** Advisory lock keys (pg_advisory_lock takes a bigint): migrations and the feeder leader. */
@@ -128,7 +129,27 @@ interface StateRow {
   updated_at: number;
 }
 
-const stateOf = (r: StateRow): LogState => ({ size: BigInt(r.size), root: bytes(r.root), note: unj(r.note_j), cosigned: unj(r.cosigned_j), updatedAt: Number(r.updated_at) });
+/** A gw_state row that is not a sound state (not JSON, or a note that is not the record's checkpoint): permanent until an operator acts. */
+export class PostgresStateDamagedError extends GossipWitnessError {
+  constructor(detail: string) {
+    super({ code: 'STORE_DAMAGED', message: `PostgreSQL table gw_state: ${detail} (see docs/operator-guide.md, "When things break")` });
+    this.name = 'PostgresStateDamagedError';
+  }
+}
+
+/** Decodes a row, checked as LevelStore checks its records (stateProblem): a damaged row is never taken as a state. */
+function stateOf(r: StateRow, origin: string): LogState {
+  let s: LogState;
+  try {
+    s = { size: BigInt(r.size), root: bytes(r.root), note: unj(r.note_j), cosigned: unj(r.cosigned_j), updatedAt: Number(r.updated_at) };
+    if (typeof s.note !== 'string' || typeof s.cosigned !== 'string') throw new Error('note_j and cosigned_j must hold JSON strings');
+  } catch (e) {
+    throw new PostgresStateDamagedError(`log ${JSON.stringify(origin)}: the row does not decode (${(e as Error).message})`);
+  }
+  const problem = stateProblem(origin, s);
+  if (problem !== undefined) throw new PostgresStateDamagedError(problem);
+  return s;
+}
 
 function encodeSuspect(r: SuspectRecord): string {
   return JSON.stringify({ ...r, oldSize: r.oldSize.toString(), proof: r.proof.map((p) => Buffer.from(p).toString('base64')) });
@@ -421,7 +442,7 @@ export class PostgresStore implements WitnessStore {
     // read must see it (a reply overtaken by a later write's reply is no rollback).
     const hi = this.highest.get(origin);
     const r = await this.q<StateRow>('get', 'SELECT size::text AS size, root, note_j, cosigned_j, updated_at FROM gw_state WHERE origin_j = $1', [j(origin)]);
-    const s = r.rows.length ? stateOf(r.rows[0]) : undefined;
+    const s = r.rows.length ? stateOf(r.rows[0], origin) : undefined;
     this.noteSize(origin, s?.size ?? 0n, hi);
     return s;
   }
