@@ -32,12 +32,12 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
 
   runStoreConformance('PostgresStore', async () => {
     const url = await pgServer().freshDb();
-    let current = await PostgresStore.open({ url });
+    let current = await PostgresStore.open({ url, verifyNotes: false });
     return {
       store: current,
       reopen: async () => {
         await current.close();
-        current = await PostgresStore.open({ url });
+        current = await PostgresStore.open({ url, verifyNotes: false });
         return current;
       },
       cleanup: async () => {
@@ -49,7 +49,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
   describe('several instances on one database', () => {
     it('two stores racing CAS on shared logs: one winner per expected size, and every loser is told the stored state', async () => {
       const url = await pgServer().freshDb();
-      const [a, b] = await Promise.all([PostgresStore.open({ url }), PostgresStore.open({ url })]);
+      const [a, b] = await Promise.all([PostgresStore.open({ url, verifyNotes: false }), PostgresStore.open({ url, verifyNotes: false })]);
       try {
         const origins = ['x', 'y', 'z'];
         const winners = new Map<string, string>();
@@ -81,7 +81,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
 
     it('a log neither has seen: exactly one first state', async () => {
       const url = await pgServer().freshDb();
-      const stores = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url })));
+      const stores = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url, verifyNotes: false })));
       try {
         for (let round = 0; round < 20; round++) {
           const o = `new-${round}`;
@@ -97,7 +97,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
 
     it('batches calls of one turn into few statements, each call with its own outcome', async () => {
       const url = await pgServer().freshDb();
-      const s = await PostgresStore.open({ url });
+      const s = await PostgresStore.open({ url, verifyNotes: false });
       try {
         const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => s.compareAndSet(`b${i % 100}`, 0n, state(1, String(i), `b${i % 100}`))));
         // Per origin the first call wins, the second (same turn, next statement) loses.
@@ -111,7 +111,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
 
     it('evidence cap and token buckets are shared', async () => {
       const url = await pgServer().freshDb();
-      const [a, b] = await Promise.all([PostgresStore.open({ url, maxEvidencePerOrigin: 3 }), PostgresStore.open({ url, maxEvidencePerOrigin: 3 })]);
+      const [a, b] = await Promise.all([PostgresStore.open({ url, maxEvidencePerOrigin: 3, verifyNotes: false }), PostgresStore.open({ url, maxEvidencePerOrigin: 3, verifyNotes: false })]);
       try {
         const ev = (i: number) => ({ id: `e${i}`, origin: 'o', receivedAt: i, bytes: new Uint8Array([i]) }) as VerifiedRecord;
         const added = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).addEvidence(ev(i))));
@@ -127,7 +127,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
 
     it('a qpd budget holds for two witnesses on one database together', async () => {
       const url = await pgServer().freshDb();
-      const [sa, sb] = await Promise.all([PostgresStore.open({ url }), PostgresStore.open({ url })]);
+      const [sa, sb] = await Promise.all([PostgresStore.open({ url, verifyNotes: false }), PostgresStore.open({ url, verifyNotes: false })]);
       try {
         const [log] = faultLogs();
         const registry = new Map([[log.origin, { ...registryOf([log]).get(log.origin)!, qpd: 48 }]]); // a bucket of 2
@@ -148,7 +148,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
 
     it('one leader at a time; another takes over when it goes', async () => {
       const url = await pgServer().freshDb();
-      const [a, b] = await Promise.all([PostgresStore.open({ url }), PostgresStore.open({ url })]);
+      const [a, b] = await Promise.all([PostgresStore.open({ url, verifyNotes: false }), PostgresStore.open({ url, verifyNotes: false })]);
       const leaders = { a: false, b: false };
       const until = (pred: () => boolean, what: string) => waitFor(pred, { what, timeoutMs: 15_000, intervalMs: 20 });
       const stopA = a.leadership((l) => (leaders.a = l), 100);
@@ -167,10 +167,10 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
   describe('schema, errors and secrets', () => {
     it('refuses a schema newer than it knows, with a clear error', async () => {
       const url = await pgServer().freshDb();
-      (await PostgresStore.open({ url })).close();
+      (await PostgresStore.open({ url, verifyNotes: false })).close();
       const db = new URL(url).pathname.slice(1);
       await pgServer().sql("UPDATE gw_meta SET value = '99' WHERE key = 'schema_version'", db);
-      await expect(PostgresStore.open({ url })).rejects.toThrow(/schema version is 99, newer than this witness knows \(1\)/);
+      await expect(PostgresStore.open({ url, verifyNotes: false })).rejects.toThrow(/schema version is 99, newer than this witness knows \(1\)/);
     });
 
     it('says when the role lacks rights', async () => {
@@ -182,7 +182,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
       u.username = 'weak';
       await expect(PostgresStore.open({ url: u.toString() })).rejects.toThrow(/role lacks rights/);
       // Once the schema exists, the documented rights suffice (no CREATE).
-      (await PostgresStore.open({ url })).close();
+      (await PostgresStore.open({ url, verifyNotes: false })).close();
       await pgServer().sql('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO weak; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO weak; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO weak', db);
       const s = await PostgresStore.open({ url: u.toString() });
       expect((await s.compareAndSet('o', 0n, state(1))).ok).toBe(true);
@@ -298,7 +298,7 @@ describe.skipIf(!!why)(`PostgresStore${why ? ` (SKIPPED: ${why})` : ''}`, () => 
       const url = await pgServer().freshDb();
       const u = new URL(url);
       u.port = String((proxy.address() as { port: number }).port);
-      const s = await PostgresStore.open({ url: u.toString(), statementTimeoutMs: 500, connectTimeoutMs: 500, probeMs: 100 });
+      const s = await PostgresStore.open({ url: u.toString(), statementTimeoutMs: 500, connectTimeoutMs: 500, probeMs: 100, verifyNotes: false });
       try {
         expect((await s.compareAndSet('o', 0n, state(1))).ok).toBe(true);
         silent = true;
