@@ -163,6 +163,12 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
   await parts.start({
     name: 'store',
     start: async () => {
+      // A key that existed before and a data folder that does not: a moved folder, a typo or an
+      // unmounted volume start empty and forget what this key signed. Nothing here can tell that
+      // from a first start after keygen, so say it loudly (docs/operator-guide.md).
+      if (!opts.store && !pgConf && config.data && !existsSync(config.data) && created.length < keys.length) {
+        logger.warn({ data: config.data }, 'the data folder does not exist and is created empty, but the witness key existed before: if this key has cosigned anything, its state is elsewhere (a moved folder, a typo in data:, an unmounted volume) and an empty store could cosign a fork of what it signed; stop now unless this is the first start of this key');
+      }
       store =
         opts.store ??
         (pgConf

@@ -94,3 +94,25 @@ describe('witness node with pull feeders', () => {
     ).toThrow(/^config \/tmp\/x\.yaml: logs\[0\]\.pull\.type: must be one of tiles, rekor-v1, sumdb$/);
   });
 });
+
+// A key that existed and a data folder that does not: the node cannot tell a moved folder from a
+// first start after keygen, so it says so at warn (docs/operator-guide.md, "Another witness's state").
+describe('a data folder that does not exist for a key that did', () => {
+  it('warns at start; not on the first start that creates the key', async () => {
+    const { pino } = await import('pino');
+    const dir = mkdtempSync(join(tmpdir(), 'gw-datadir-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const log = new TestLog('example.com/datadir').append(2);
+    const start = async (data: string) => {
+      const lines: string[] = [];
+      const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+      const config = parseConfig(`name: witness.example/w1\nkey: w.key\ndata: ${data}\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n`, join(dir, 'w.yaml'));
+      const node = await startWitnessNode(config, { logger });
+      await node.close();
+      return lines.filter((l) => l.includes('the data folder does not exist'));
+    };
+    expect(await start('data')).toHaveLength(0); // first start: the key is created too
+    expect(await start('data')).toHaveLength(0); // the folder exists now
+    expect(await start('data-moved')).toHaveLength(1);
+  });
+});
