@@ -518,11 +518,12 @@ export class LevelStore implements WitnessStore {
     const problems: string[] = [];
     let dbSeq = await this.readSeq(version, problems);
     let hw;
+    let journalDamage: string | undefined;
     try {
       hw = await readHighwater(this.dir);
     } catch (e) {
       if (!(e instanceof HighwaterError)) throw e;
-      problems.push(e.message);
+      journalDamage = e.message; // as a missing journal: the way out is an import of every log
     }
     const imports = acked ? undefined : this.opts.imports; // only at the first open
     const levelOrigins = [...states.keys()];
@@ -534,10 +535,12 @@ export class LevelStore implements WitnessStore {
     }
     if (this.opts.verifyNotes !== false) for (const [o, st] of states) problems.push(...[stateProblem(o, st)].filter((p): p is string => !!p));
     if (hw) problems.push(...journalProblems(dbSeq, states, hw));
-    else if (problems.length === 0 && version === 'v2' && (dbSeq !== 0 || levelOrigins.length > 0)) {
-      // Without the journal nothing checks LevelDB's states: each must be replaced by an import.
+    else if (journalDamage !== undefined || (problems.length === 0 && version === 'v2' && (dbSeq !== 0 || levelOrigins.length > 0))) {
+      // Without a (readable) journal nothing checks LevelDB's states: each must be replaced by an import.
       const unchecked = levelOrigins.filter((o) => !imports?.has(o));
-      if (!imports?.size || unchecked.length > 0) problems.push(`the high-water journal ${highwaterPath(this.dir)} is missing, but LevelDB holds acknowledged states of ${unchecked.map((o) => JSON.stringify(o)).join(', ')}: import a checkpoint this witness cosigned for each of them`);
+      const way = unchecked.length > 0 ? `import a checkpoint this witness cosigned for each of ${unchecked.map((o) => JSON.stringify(o)).join(', ')}` : 'import a checkpoint this witness cosigned for every log it witnessed';
+      if (journalDamage !== undefined && (!imports?.size || unchecked.length > 0)) problems.push(`${journalDamage}; to start again, ${way}`);
+      else if (journalDamage === undefined && (!imports?.size || unchecked.length > 0)) problems.push(`the high-water journal ${highwaterPath(this.dir)} is missing, but LevelDB holds acknowledged states: ${way}`);
     }
     if (acked) problems.push(...this.rollbackProblems(acked, states));
     if (problems.length > 0) throw new StoreDamagedError(this.dir, problems);

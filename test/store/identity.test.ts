@@ -104,4 +104,23 @@ describe('a store that is not ours, and the way out without a journal', () => {
     expect(r.kind, 'log a: a fork at the acknowledged size 10 was cosigned after an import of log b').not.toBe('cosigned');
   });
 
+  it('a damaged journal: the refusal names the way out, and `store import` of every log takes it', async () => {
+    const b = new TestLog('audit.example/b').append(20);
+    const k = generateKey('audit.example/w');
+    const dir = await newDir();
+    const s = await LevelStore.open(dir);
+    await ackTo(new Witness({ store: s, logs: reg(b), cosigners: [cosigner(k)] }), b, 0n, 10n);
+    await s.close();
+    const j = await readFile(join(dir, HIGHWATER_FILE));
+    j[40] ^= 0x01;
+    await writeFile(join(dir, HIGHWATER_FILE), j);
+    await expect(LevelStore.open(dir)).rejects.toThrow(/to start again, import a checkpoint this witness cosigned for each of "audit\.example\/b"/);
+    const nb = b.checkpoint(12n);
+    const imp: LogState = { size: 12n, root: b.tree.root(12n), note: nb, cosigned: nb + signatureLines(parseNote(nb).textBytes, [cosigner(k)]), updatedAt: 1 };
+    const r = await LevelStore.open(dir, { imports: new Map([[b.origin, imp]]) }).then(
+      (st) => (open.push(st), 'ok'),
+      (e: Error) => e.message,
+    );
+    expect(r).toBe('ok');
+  });
 });
