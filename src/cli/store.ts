@@ -75,7 +75,7 @@ export function registerStore(program: Command): void {
       const { importCheckpoints, ImportRefusedError } = await import('../store/offline.js');
       try {
         const done = await importCheckpoints(dataDir, notes, keys.logs, keys.ownKeys);
-        for (const d of done) process.stdout.write(`imported: log ${d.origin} moved forward to size ${d.size}\n`);
+        for (const d of done) process.stdout.write(`imported: log ${d.origin} at size ${d.size}\n`);
       } catch (e) {
         if (e instanceof ImportRefusedError) throw new RefusedError(`store import: ${e.message}`);
         throw new UsageError((e as Error).message);

@@ -378,7 +378,9 @@ function importProblems(imports: ReadonlyMap<string, LogState>, states: Readonly
   for (const [o, st] of imports) {
     const cur = states.get(o);
     const j = journaled?.get(o);
-    if (cur && cur.size >= st.size) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: the store already holds size ${cur.size}`);
+    // The same size and root as LevelDB holds is accepted: re-running an import that a crash cut
+    // short (LevelDB written, the journal not yet) must finish it.
+    if (cur && (cur.size > st.size || sameSizeOtherRoot(cur, st))) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: the store already holds size ${cur.size}${cur.size === st.size ? ' with another root' : ''}`);
     else if (j && (st.size < j.size || sameSizeOtherRoot(st, j))) out.push(`import of log ${JSON.stringify(o)} at size ${st.size}: below (or another tree than) the acknowledged size ${j.size}`);
   }
   return out;

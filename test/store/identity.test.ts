@@ -123,4 +123,20 @@ describe('a store that is not ours, and the way out without a journal', () => {
     );
     expect(r).toBe('ok');
   });
+  it('a crash inside `store import` into an empty folder (LevelDB written, the journal not yet) is finished by running it again', async () => {
+    const b = new TestLog('audit.example/b').append(20);
+    const k = generateKey('audit.example/w');
+    const dir = await newDir();
+    const nb = b.checkpoint(12n);
+    const imp: LogState = { size: 12n, root: b.tree.root(12n), note: nb, cosigned: nb + signatureLines(parseNote(nb).textBytes, [cosigner(k)]), updatedAt: 1 };
+    await (await LevelStore.open(dir, { imports: new Map([[b.origin, imp]]) })).close();
+    await unlink(join(dir, HIGHWATER_FILE)); // as if killed between the imports' LevelDB batch and the journal's rewrite
+    await expect(LevelStore.open(dir)).rejects.toThrow(/journal .* is missing/);
+    const again = await LevelStore.open(dir, { imports: new Map([[b.origin, imp]]) }).then(
+      (s) => (open.push(s), 'ok'),
+      (e: Error) => e.message,
+    );
+    expect(again).toBe('ok');
+  });
+
 });
