@@ -4,6 +4,7 @@
 // Both nodes share this process, so the counts are the two nodes' together.
 import { afterEach, describe, expect, it } from 'vitest';
 import { cryptoBackend, setCryptoBackend } from '../../src/crypto/index.js';
+import { countEd25519Verifications } from '../helpers/count-verify.js';
 import { parseNote } from '../../src/note/note.js';
 import { utf8 } from '../../src/util/bytes.js';
 import { TestLog } from '../helpers/fork.js';
@@ -19,15 +20,7 @@ afterEach(async () => {
 
 describe('each signature verified at most once per node', () => {
   it('a checkpoint cosigned by one node: its log line verified once by each node, its cosignature only by the other', async () => {
-    const verified: string[] = [];
-    const counting = Object.create(inner) as typeof inner;
-    Object.defineProperty(counting, 'ed25519Verify', {
-      value: (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean => {
-        verified.push(Buffer.from(sig).toString('base64'));
-        return inner.ed25519Verify(pub, msg, sig);
-      },
-    });
-    setCryptoBackend(counting);
+    const { verified } = countEd25519Verifications();
 
     const log = new TestLog('example.com/verify-once').append(5);
     net = await Net.start(2, { logs: [{ origin: log.origin, vkey: log.key.vkey }], version: () => 2 });

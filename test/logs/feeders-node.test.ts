@@ -10,7 +10,7 @@ import { parseConfig, ConfigError } from '../../src/config.js';
 import { startWitnessNode } from '../../src/node/witness-node.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { TiledLogServer, waitFor } from './feeders-helpers.js';
-import { cryptoBackend, setCryptoBackend } from '../../src/crypto/index.js';
+import { countEd25519Verifications } from '../helpers/count-verify.js';
 import { parseNote } from '../../src/note/note.js';
 import { utf8 } from '../../src/util/bytes.js';
 
@@ -19,64 +19,46 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
+/** A node pulling one tiled log every 20 ms (closed after the test). */
+async function pulledNode(origin: string): Promise<{ log: TestLog; server: TiledLogServer; node: Awaited<ReturnType<typeof startWitnessNode>>; store: MemoryStore; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-feeders-'));
+  closers.push(() => rmSync(dir, { recursive: true, force: true }));
+  const log = new TestLog(origin).append(5);
+  const server = await TiledLogServer.start(log);
+  closers.push(() => server.close());
+  server.publish();
+  const config = parseConfig(
+    `name: witness.example/w1\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n    pull: { type: tiles, url: "${server.url}/", interval: 20ms, timeout: 2s }\n`,
+    join(dir, 'w.yaml'),
+  );
+  const store = new MemoryStore();
+  const node = await startWitnessNode(config, { store });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= node.close());
+  closers.push(close);
+  await waitFor(async () => (await store.getState(log.origin))?.size === 5n, 'the first pull');
+  return { log, server, node, store, close };
+}
+
 describe('witness node with pull feeders', () => {
   it('pulls from the configured log, counts polls in /metrics, and stops the feeders on close', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-feeders-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const log = new TestLog('example.com/pulled').append(5);
-    const server = await TiledLogServer.start(log);
-    closers.push(() => server.close());
-    server.publish();
-    const config = parseConfig(
-      `name: witness.example/w1\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n    pull: { type: tiles, url: "${server.url}/", interval: 20ms, timeout: 2s }\n`,
-      join(dir, 'w.yaml'),
-    );
-    const store = new MemoryStore();
-    const node = await startWitnessNode(config, { store });
-    let closed = false;
-    closers.push(async () => {
-      if (!closed) await node.close();
-    });
-    await waitFor(async () => (await store.getState(log.origin))?.size === 5n, 'the first pull');
+    const { log, server, node, store, close } = await pulledNode('example.com/pulled');
     log.append(300);
     server.publish();
     await waitFor(async () => (await store.getState(log.origin))?.size === 305n, 'the second pull (with a proof from tiles)');
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     expect(metrics).toMatch(/witness_feeder_polls_total\{origin="example\.com\/pulled",outcome="advanced"\} [2-9]/);
     expect(node.feeders.stats()).toMatchObject([{ origin: log.origin, type: 'tiles', running: true, consecutiveFailures: 0 }]);
-    await node.close();
-    closed = true;
+    await close();
     expect(node.feeders.stats()[0].running).toBe(false);
   });
 
   // Issue 15: "each signature verified at most once per node". The feeder verifies what it fetched,
   // hands it to the core, and fetches the same checkpoint again on every poll: one verification.
   it('verifies a pulled checkpoint\'s log signature once, however often it is polled', async () => {
-    const inner = cryptoBackend();
-    const verified: string[] = [];
-    const counting = Object.create(inner) as typeof inner;
-    Object.defineProperty(counting, 'ed25519Verify', {
-      value: (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean => {
-        verified.push(Buffer.from(sig).toString('base64'));
-        return inner.ed25519Verify(pub, msg, sig);
-      },
-    });
-    setCryptoBackend(counting);
-    closers.push(() => setCryptoBackend(inner));
-    const dir = mkdtempSync(join(tmpdir(), 'gw-feeders-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const log = new TestLog('example.com/pulled-once').append(5);
-    const server = await TiledLogServer.start(log);
-    closers.push(() => server.close());
-    server.publish();
-    const config = parseConfig(
-      `name: witness.example/w1\nkey: w.key\ndata: data\nhttp: { listen: "127.0.0.1:0" }\nlogs:\n  - origin: ${log.origin}\n    vkeys: ["${log.key.vkey}"]\n    pull: { type: tiles, url: "${server.url}/", interval: 20ms, timeout: 2s }\n`,
-      join(dir, 'w.yaml'),
-    );
-    const store = new MemoryStore();
-    const node = await startWitnessNode(config, { store });
-    closers.push(() => node.close());
-    await waitFor(async () => (await store.getState(log.origin))?.size === 5n, 'the first pull');
+    const { verified, restore } = countEd25519Verifications();
+    closers.push(restore);
+    const { log, node, store } = await pulledNode('example.com/pulled-once');
     const polls = () => node.feeders.stats()[0].polls;
     const after = polls();
     await waitFor(() => polls() >= after + 5, 'five more polls of the same checkpoint');
