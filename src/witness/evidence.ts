@@ -132,10 +132,6 @@ export type EvidenceVerdict =
   | { ok: false; code: 'malformed' | 'unknown-origin' | 'bad-signature' | 'not-evidence'; reason: string };
 
 /**
- * Verifies evidence against the log keys the VERIFIER trusts for the origin.
- * trustedKeys returns undefined for an origin the verifier does not follow.
- */
-/**
  * What evidence proves, whatever its encoding: the log and its two (size, root) pairs, in a fixed
  * order. Two encodings of one split view (lines by unknown keys added, a and b swapped) share it.
  */
@@ -144,6 +140,10 @@ export function forkKeyOf(origin: string, a: Pick<Checkpoint, 'size' | 'root'>, 
   return `${origin}\n${x}\n${y}`;
 }
 
+/**
+ * Verifies evidence against the log keys the VERIFIER trusts for the origin.
+ * trustedKeys returns undefined for an origin the verifier does not follow.
+ */
 export function verifyEvidence(
   input: Evidence | Uint8Array,
   trustedKeys: (origin: string) => Verifier[] | VerifierSet | undefined,
