@@ -3,6 +3,7 @@
 // last-asked peer loses only 0.5), so the item is asked of it WANT_TRIES times and given up: the
 // honest announcer is never asked, and never announces again (the item is "known" to this node).
 import { afterEach, expect, it, vi } from 'vitest';
+import { waitFor } from '../helpers.js';
 import { Exchange, encodeHello, encodeDigests, FRAME, FrameReader, decodeDigests, REF_BYTES, shortLogId, type ExchangeDeps } from '../../../src/gossip/exchange.js';
 
 afterEach(() => vi.useRealTimers());
@@ -56,13 +57,13 @@ it('an announcer that claims more and never answers cannot make this node give u
     void ex.serve(i.stream as never, { remotePeer: peerObj(p) } as never);
     i.push(encodeHello({ version: 2, logs: [shortLogId(origin)], keys }));
   }
-  await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => ex.stats.framesIn >= peers.length, 'both HELLOs read');
   const ref = new Uint8Array(REF_BYTES).fill(7);
-  // The honest peer holds w1's cosignature on the text (this node holds the text? no: it lacks both).
+  // The honest peer holds the text and w1's cosignature on it; this node holds neither.
   ins.get('honest')!.push(encodeDigests(FRAME.have, [{ ref, text: true, bits: Uint8Array.of(0b0010), pq: new Uint8Array(0) }]));
   // The liar claims the text and every key (w2, w3 never cosigned it).
   ins.get('liar')!.push(encodeDigests(FRAME.have, [{ ref, text: true, bits: Uint8Array.of(0b1110), pq: new Uint8Array(0) }]));
-  await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => ex.stats.framesIn >= peers.length + 2, 'both HAVEs read');
   const wantsTo = (p: string) => (sent.get(p) ?? []).flatMap((b) => new FrameReader().push(b)).filter((f) => f.type === FRAME.want).flatMap((f) => decodeDigests(f.payload));
   let t = Date.now();
   for (let k = 0; k < 200; k++) { // 20 s of ticks
