@@ -21,6 +21,9 @@
 //   --cpu-prof DIR       run serve with --cpu-prof (profiles written to DIR at exit)
 //   --serve-node-args A  extra node flags for serve, space-separated (e.g. "--max-semi-space-size=2")
 //   --out FILE           also write the markdown report to FILE
+//   --floor              also run bench/floor-witness.ts in the sequential workload (a bare node:http
+//                        add-checkpoint server: the least Node.js costs per request, for issue 14)
+//   --floor-store        the floor stores as serve does (a synced LevelDB batch, then an O_DSYNC append)
 //   --ml-dsa             give the witness an ML-DSA-44 key beside its Ed25519 one (issue 14): every
 //                        answer then carries two lines, both verified by the load generator
 //
@@ -192,6 +195,29 @@ async function startSigsum(dir: string, logVkey: string): Promise<Server> {
   };
 }
 
+async function startFloor(dir: string, logVkey: string): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, [...SERVE_NODE_ARGS, '--import', 'tsx', 'bench/floor-witness.ts', dir, logVkey, ...(flag('floor-store') ? ['--store'] : [])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const rl = createInterface({ input: child.stdout! });
+  let first: string | undefined;
+  for await (const line of rl) {
+    first = line;
+    break;
+  }
+  const m = /^listening (\S+) (\S+)$/.exec(first ?? '');
+  if (!m) throw new Error(`floor-witness did not start: ${first}`);
+  return {
+    name: flag('floor-store') ? 'floor (bare node:http, LevelDB + journal)' : 'floor (bare node:http)',
+    pid: child.pid!,
+    url: m[1],
+    vkeys: [m[2]],
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // one load run
 
@@ -256,17 +282,19 @@ function sigsumStyleLog(): { log: LoadLog; vkey: string } {
 
 const logsYaml = (logs: { origin: string; vkey: string }[]) => `logs:\n${logs.map((l) => `  - { origin: "${l.origin}", vkeys: [ "${l.vkey}" ] }`).join('\n')}\n`;
 
-async function sequential(): Promise<{ ours: Measured[]; sigsum: Measured[] }> {
+async function sequential(): Promise<{ ours: Measured[]; sigsum: Measured[]; floor: Measured[] }> {
   const { log, vkey } = sigsumStyleLog();
   const ours: Measured[] = [];
   const sigsum: Measured[] = [];
+  const floor: Measured[] = [];
   for (let r = 0; r < REPEAT; r++) {
-    for (const which of flag('skip-sigsum') ? ['ours'] : ['ours', 'sigsum']) {
+    for (const which of ['ours', ...(flag('skip-sigsum') ? [] : ['sigsum']), ...(flag('floor') || flag('floor-store') ? ['floor'] : [])]) {
       const dir = mkdtempSync(join(BASE, `gw-bench-${which}-`));
-      const server = which === 'ours' ? await startOurs(dir, logsYaml([{ origin: log.origin, vkey }])) : await startSigsum(dir, vkey);
+      const server =
+        which === 'ours' ? await startOurs(dir, logsYaml([{ origin: log.origin, vkey }])) : which === 'sigsum' ? await startSigsum(dir, vkey) : await startFloor(dir, vkey);
       try {
         const m = await runLoad(server, { mode: 'sequential', count: SEQ_COUNT, bodiesPerLog: SEQ_COUNT, logs: [log] });
-        (which === 'ours' ? ours : sigsum).push(m);
+        (which === 'ours' ? ours : which === 'sigsum' ? sigsum : floor).push(m);
         console.log(`sequential ${server.name} run ${r + 1}: ${m.load.perSecond.toFixed(0)} req/s, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, CPU ${m.cpuMsPerRequest.toFixed(3)} ms/req ${JSON.stringify(m.threads)}, RSS idle ${m.idleRssMiB.toFixed(0)} MiB, after ${m.rssMiB.toFixed(0)} MiB (peak ${m.hwmMiB.toFixed(0)}); ${JSON.stringify(m.load.statuses)}, verified ${m.load.verified}`);
         if (m.load.errors.length) console.log('  errors: ' + m.load.errors.join('\n  '));
       } finally {
@@ -275,7 +303,7 @@ async function sequential(): Promise<{ ours: Measured[]; sigsum: Measured[] }> {
       }
     }
   }
-  return { ours, sigsum };
+  return { ours, sigsum, floor };
 }
 
 async function concurrent(rate?: number): Promise<Measured> {
@@ -398,6 +426,7 @@ async function main(): Promise<void> {
     out.push('|---|---|---|---|---|---|---|---|');
     out.push(row('gossip-witness', seq.ours));
     if (seq.sigsum.length) out.push(row('sigsum-witness 0.11.1', seq.sigsum));
+    if (seq.floor.length) out.push(row(`floor: bench/floor-witness.ts (bare node:http, ${flag('floor-store') ? 'a synced LevelDB batch + an O_DSYNC append' : 'one fdatasync'})`, seq.floor));
     if (seq.sigsum.length) {
       const ratio = median(seq.ours.map((x) => x.load.perSecond)) / median(seq.sigsum.map((x) => x.load.perSecond));
       out.push('');
