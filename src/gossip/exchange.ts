@@ -8,16 +8,18 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { keyLabel, lastIndexOfBlankLine, type SignatureLine } from '../note/note.js';
 import type { Verifier } from '../note/keys.js';
 import { sha256 } from '../crypto/index.js';
-import { concatBytes, concatList, decodeUtf8, encodeBase64, toHex, utf8 } from '../util/bytes.js';
+import { concatBytes, concatList, decodeUtf8, encodeBase64, readU64be, toHex, utf8 } from '../util/bytes.js';
 import { GossipWitnessError } from '../errors.js';
 
 /** Every revision of the exchange protocol starts with this. */
 export const EXCHANGE_PROTOCOL_PREFIX = '/gossip-witness/exchange/';
 /**
- * 2.2.0 since 2026-12-08: HELLO names keys with a fingerprint of the key (helloKeyEntry);
- * 2.1.0 (2026-12-07): 16-byte REFs (2.0.0's were 8 bytes; see REF_BYTES).
+ * 2.3.0 since 2026-12-08 (thirteenth session): COSIGS carries each entry's timestamp as a
+ * difference from the frame's first (encodeCosigs); 2.2.0 (2026-12-08): HELLO names keys with a
+ * fingerprint of the key (helloKeyEntry); 2.1.0 (2026-12-07): 16-byte REFs (2.0.0's were 8 bytes;
+ * see REF_BYTES).
  */
-export const EXCHANGE_PROTOCOL = `${EXCHANGE_PROTOCOL_PREFIX}2.2.0`;
+export const EXCHANGE_PROTOCOL = `${EXCHANGE_PROTOCOL_PREFIX}2.3.0`;
 export const EXCHANGE_VERSION = 2;
 /** How often a node writes to each peer (a frame only when there is something new). */
 export const EXCHANGE_TICK_MS = 100;
@@ -32,8 +34,8 @@ export const SPLIT_FRAME_BYTES = 60 * 1024;
 export const MAX_PUSHED_SIG_BYTES = 128;
 /** The longest signature a COSIGS entry may carry (ML-DSA-44: 8 + 2420 bytes). */
 export const MAX_SIG_BYTES = 4096;
-/** The shortest signature a COSIGS entry carries: an Ed25519 signature (64 bytes; cosignature/v1 adds an 8-byte timestamp). */
-export const MIN_SIG_BYTES = 64;
+/** The shortest signature a COSIGS entry carries: a cosignature/v1 one (an 8-byte timestamp and a 64-byte Ed25519 signature). */
+export const MIN_SIG_BYTES = 72;
 /** Peers each node chooses to push to (they push back): the eager overlay has degree about 2 × this. */
 export const EAGER_DEGREE = 1;
 /**
@@ -279,21 +281,65 @@ export function decodeHello(payload: Uint8Array): Hello {
 export interface CosigEntry {
   /** Index into the receiver's HELLO key list. */
   readonly index: number;
-  /** The signature bytes after the key ID (timestamp and signature for cosignature/v1). */
+  /**
+   * The signature bytes after the key ID: for both cosignature types a tracked key can have, an
+   * 8-byte big-endian timestamp, then the signature (72 B for cosignature/v1, 2,428 B for ML-DSA-44
+   * subtree/v1).
+   */
   readonly sig: Uint8Array;
 }
 
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A signed difference as a zigzag varint (bigint: timestamps are u64, so a difference needs 65 bits). */
+function zigzagVarint(d: bigint): Uint8Array {
+  let z = d >= 0n ? d << 1n : ((-d) << 1n) - 1n;
+  if (z < 0x80n) return Uint8Array.of(Number(z));
+  const out: number[] = [];
+  while (z >= 0x80n) {
+    out.push(Number(z & 0x7fn) | 0x80);
+    z >>= 7n;
+  }
+  out.push(Number(z));
+  return Uint8Array.from(out);
+}
+
+function readZigzag(b: Uint8Array, pos: number): [bigint, number] {
+  let z = 0n;
+  let shift = 0n;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= b.length) throw new FrameError('truncated varint');
+    const x = b[pos++];
+    z |= BigInt(x & 0x7f) << shift;
+    if ((x & 0x80) === 0) return [z & 1n ? -((z + 1n) >> 1n) : z >> 1n, pos];
+    shift += 7n;
+  }
+  throw new FrameError('varint too long');
+}
+
+/**
+ * COSIGS (2.3.0): REF, count, then, if count > 0, the first entry's timestamp as a u64 (the base),
+ * and per entry: key index, the entry's timestamp minus the base (zigzag varint: the cosignatures on
+ * one text are made within seconds of each other, so mostly 1 byte instead of 8), the length of the
+ * signature after the timestamp, and those bytes.
+ */
 export function encodeCosigs(ref: Uint8Array, items: readonly CosigEntry[]): Uint8Array {
   if (ref.length !== REF_BYTES) throw new RangeError(`a REF is ${REF_BYTES} bytes, not ${ref.length}`);
   const parts: Uint8Array[] = [ref, varint(items.length)];
-  for (const c of items) parts.push(varint(c.index), varint(c.sig.length), c.sig);
-  return encodeFrame(FRAME.cosigs, concatBytes(...parts));
+  if (items.length > 0) {
+    for (const c of items) if (c.sig.length < MIN_SIG_BYTES || c.sig.length > MAX_SIG_BYTES) throw new RangeError(`a COSIGS entry is ${MIN_SIG_BYTES}-${MAX_SIG_BYTES} bytes, not ${c.sig.length}`);
+    const base = readU64be(items[0].sig, 0);
+    parts.push(items[0].sig.subarray(0, 8));
+    for (const c of items) parts.push(varint(c.index), zigzagVarint(readU64be(c.sig, 0) - base), varint(c.sig.length - 8), c.sig.subarray(8));
+  }
+  return encodeFrame(FRAME.cosigs, concatList(parts));
 }
 
 /**
  * Decodes a COSIGS frame. An honest sender sends one entry per key of the receiver's HELLO list
- * (`maxEntries`), each key once, each signature at least MIN_SIG_BYTES: anything else is malformed,
- * refused before any per-entry work (a frame of 250,000 two-byte entries cost 600 ms before).
+ * (`maxEntries`), each key once, each signature at least MIN_SIG_BYTES with its timestamp, each
+ * timestamp a u64: anything else is malformed, refused before any per-entry work (a frame of
+ * 250,000 two-byte entries cost 600 ms before).
  */
 export function decodeCosigs(payload: Uint8Array, maxEntries = MAX_HELLO_ITEMS): { ref: Uint8Array; items: CosigEntry[] } {
   if (payload.length < REF_BYTES) throw new FrameError('truncated COSIGS');
@@ -301,19 +347,31 @@ export function decodeCosigs(payload: Uint8Array, maxEntries = MAX_HELLO_ITEMS):
   let [n, pos] = readVarint(payload, REF_BYTES);
   if (n > maxEntries) throw new FrameError(`COSIGS with ${n} entries for ${maxEntries} keys`);
   const items: CosigEntry[] = [];
-  const seen = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    let index: number;
-    let len: number;
-    [index, pos] = readVarint(payload, pos);
-    [len, pos] = readVarint(payload, pos);
-    if (len > MAX_SIG_BYTES || len < MIN_SIG_BYTES || pos + len > payload.length) throw new FrameError('bad COSIGS entry');
-    if (seen.has(index)) throw new FrameError('a key twice in one COSIGS frame');
-    seen.add(index);
-    // A copy: a view would keep the whole read buffer (up to a frame, 512 KiB) alive as long as
-    // the line is held.
-    items.push({ index, sig: payload.slice(pos, pos + len) });
-    pos += len;
+  if (n > 0) {
+    if (pos + 8 > payload.length) throw new FrameError('truncated COSIGS');
+    const base = readU64be(payload, pos);
+    pos += 8;
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      let index: number;
+      let delta: bigint;
+      let len: number;
+      [index, pos] = readVarint(payload, pos);
+      [delta, pos] = readZigzag(payload, pos);
+      [len, pos] = readVarint(payload, pos);
+      if (len + 8 > MAX_SIG_BYTES || len + 8 < MIN_SIG_BYTES || pos + len > payload.length) throw new FrameError('bad COSIGS entry');
+      const ts = base + delta;
+      if (ts < 0n || ts > U64_MAX) throw new FrameError('COSIGS timestamp outside 0..2^64-1');
+      if (seen.has(index)) throw new FrameError('a key twice in one COSIGS frame');
+      seen.add(index);
+      // A copy: a view would keep the whole read buffer (up to a frame, 512 KiB) alive as long as
+      // the line is held.
+      const sig = new Uint8Array(8 + len);
+      new DataView(sig.buffer).setBigUint64(0, ts);
+      sig.set(payload.subarray(pos, pos + len), 8);
+      items.push({ index, sig });
+      pos += len;
+    }
   }
   if (pos !== payload.length) throw new FrameError('trailing bytes in COSIGS');
   return { ref, items };

@@ -25,12 +25,12 @@ describe('gossipWitness', () => {
       await service.start();
       expect(service.version).toBe(2);
       expect(service.peerId).toBe(host.peerId.toString());
-      expect(host.getProtocols()).toContain('/gossip-witness/exchange/2.2.0');
+      expect(host.getProtocols()).toContain('/gossip-witness/exchange/2.3.0');
       expect(host.services.pubsub.getTopics()).toContain(EVIDENCE_TOPIC_V2);
       await service.stop();
       // The node is its caller's: still running, the service's protocols gone.
       expect(host.status).toBe('started');
-      expect(host.getProtocols()).not.toContain('/gossip-witness/exchange/2.2.0');
+      expect(host.getProtocols()).not.toContain('/gossip-witness/exchange/2.3.0');
       expect(host.getProtocols()).not.toContain('/gossip-witness/sync/2.0.0');
     } finally {
       await service?.stop();

@@ -8,7 +8,7 @@ import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream';
 import { lazyYamuxWindowUpdates } from '../../src/gossip/host.js';
 import { decodeCosigs, decodeDigests, EARLY_MAX_LINES, EARLY_MAX_PER_PEER, EARLY_MAX_PER_TEXT, encodeCosigs, encodeDigests, encodeFrame, encodeHello, Exchange, EXCHANGE_TICK_MS, FRAME, FrameReader, GRAFT_CHECK_MS, GRAFT_MIN_ITEMS, GRAFT_RECENT_MS, KnownItems, LAZY_HOLD_MS, MAX_UNHELD_ANNOUNCED, MAX_WANT_BYTES_PER_S, MAX_WRITE_QUEUED, PARTIAL_FRAME_MS, Recently, REF_BYTES, REPLAY_WINDOW_MS, shortLogId, WANT_DELAY_MS, WANT_ANSWER_MAX_QUEUED, WANT_DELAY_STEP_MS, WANT_RETRY_MS, type Item } from '../../src/gossip/exchange.js';
 import { sha256 } from '../../src/crypto/index.js';
-import { toHex, utf8 } from '../../src/util/bytes.js';
+import { toHex, u64be, utf8 } from '../../src/util/bytes.js';
 
 const ORIGIN = 'example.com/traffic';
 const SELF = 'self-peer';
@@ -408,16 +408,18 @@ describe('exchange: replays (REPLAY_WINDOW_MS)', () => {
     expect(penalties.map((p) => p.slice(0, 2))).toEqual([[lazyPeer, 'invalid']]);
   });
 
-  it('COSIGS frames an honest node never sends are malformed: more entries than keys, a key twice, a signature under 64 bytes', async () => {
-    for (const [entries, detail] of [
-      [[0, 1, 0].map((index) => ({ index, sig: new Uint8Array(72).fill(index + 1) })), /COSIGS with 3 entries for 2 keys/],
-      [[1, 1].map((index) => ({ index, sig: new Uint8Array(72) })), /a key twice/],
-      [[{ index: 0, sig: new Uint8Array(2) }], /bad COSIGS entry/],
+  it('COSIGS frames an honest node never sends are malformed: more entries than keys, a key twice, a signature under 64 bytes after its timestamp', async () => {
+    // The encoder refuses a short entry: that frame is written by hand (REF, 1 entry, base timestamp 5, index 0, difference 0, 2 bytes).
+    const short = encodeFrame(FRAME.cosigs, Uint8Array.from([...refOf(5), 1, ...u64be(5n), 0, 0, 2, 1, 2]));
+    for (const [frame, detail] of [
+      [encodeCosigs(refOf(5), [0, 1, 0].map((index) => ({ index, sig: new Uint8Array(72).fill(index + 1) }))), /COSIGS with 3 entries for 2 keys/],
+      [encodeCosigs(refOf(5), [1, 1].map((index) => ({ index, sig: new Uint8Array(72) }))), /a key twice/],
+      [short, /bad COSIGS entry/],
     ] as const) {
       const penalties: [string, string, string][] = [];
       const { ex, eagerPeer, cosigsIn } = await harness({ penalties });
       ex.offer(checkpoint(5));
-      await ex.serve(streamOf(hello, encodeCosigs(refOf(5), entries as never)) as never, from(eagerPeer));
+      await ex.serve(streamOf(hello, frame) as never, from(eagerPeer));
       expect(penalties.map((p) => p.slice(0, 2))).toEqual([[eagerPeer, 'invalid']]);
       expect(penalties[0][2]).toMatch(detail);
       expect(cosigsIn).toEqual([]); // refused before any entry was looked at
