@@ -1627,6 +1627,9 @@ export function encodeCosigsSplit(ref: Uint8Array, items: readonly CosigEntry[])
   let batch: CosigEntry[] = [];
   let size = 0;
   for (const c of items) {
+    // Never the case for a verified cosignature/v1 or subtree/v1 line; a receiver would refuse the
+    // whole frame (and penalise this node), and encodeCosigs would throw inside the tick.
+    if (c.sig.length < MIN_SIG_BYTES || c.sig.length > MAX_SIG_BYTES) continue;
     const n = c.sig.length + 8;
     if (batch.length > 0 && size + n > SPLIT_FRAME_BYTES) {
       out.push(encodeCosigs(ref, batch));

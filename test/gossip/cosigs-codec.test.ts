@@ -1,7 +1,7 @@
 // The COSIGS frame of exchange 2.3.0 (docs/gossip.md, "Wire format version 2"): each entry's
 // timestamp travels as a zigzag varint difference from the frame's first one.
 import { describe, expect, it } from 'vitest';
-import { decodeCosigs, encodeCosigs, FRAME, FrameError, FrameReader, MIN_SIG_BYTES, REF_BYTES, type CosigEntry } from '../../src/gossip/exchange.js';
+import { decodeCosigs, encodeCosigs, encodeCosigsSplit, FRAME, FrameError, FrameReader, MIN_SIG_BYTES, REF_BYTES, type CosigEntry } from '../../src/gossip/exchange.js';
 import { u64be } from '../../src/util/bytes.js';
 
 const REF = new Uint8Array(REF_BYTES).fill(0xab);
@@ -70,5 +70,13 @@ describe('COSIGS (exchange 2.3.0)', () => {
       ['trailing bytes', bytes(ok, [0])],
     ];
     for (const [what, payload] of bad) expect(() => decodeCosigs(payload), what).toThrow(FrameError);
+  });
+});
+
+describe('encodeCosigsSplit', () => {
+  it('leaves out an entry no cosignature type has (the tick must not throw, and a receiver would refuse the frame)', () => {
+    const frames = encodeCosigsSplit(REF, [entry(0, 5n), { index: 1, sig: new Uint8Array(10) }, entry(2, 6n)]);
+    expect(frames).toHaveLength(1);
+    expect(decodeCosigs(payloadOf(frames[0])).items.map((c) => c.index)).toEqual([0, 2]);
   });
 });
