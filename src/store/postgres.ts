@@ -35,6 +35,9 @@ export const SCHEMA_VERSION = 1;
 const MIGRATE_LOCK = 0x67770001;
 const LEADER_LOCK = 0x67770002;
 
+/** Run on every new session: synchronous_commit at least on (remote_apply kept). */
+const SYNCHRONOUS_COMMIT_SQL = "SELECT set_config('synchronous_commit', CASE current_setting('synchronous_commit') WHEN 'remote_apply' THEN 'remote_apply' ELSE 'on' END, false)";
+
 export class PostgresStoreError extends GossipWitnessError {
   /** CONFIG: a bad URL, password file, role or database; whether a failure to connect is transient is read from its cause (src/cli/errors.ts). */
   constructor(message: string, options?: { cause?: unknown }) {
@@ -298,6 +301,13 @@ export class PostgresStore implements WitnessStore {
     });
     // An idle client's error (server restart) must not crash the process; the next call sees it.
     pool.on('error', () => {});
+    // A commit is an acknowledged cosignature: a role or database default of synchronous_commit =
+    // off, local or remote_write can lose it in a crash, and another instance then cosigns a fork
+    // (test/store/postgres-two-writers.test.ts). Each session raises it to on (remote_apply is
+    // kept); a client runs its queries in order, so this runs before anything the store sends.
+    pool.on('connect', (client) => {
+      client.query(SYNCHRONOUS_COMMIT_SQL).catch(() => {}); // a failure here fails the next query too
+    });
     const store = new PostgresStore(pool, target, opts);
     try {
       await store.migrate();
@@ -481,6 +491,21 @@ export class PostgresStore implements WitnessStore {
       this.highest.set(origin, snap.size);
       return { ok: true };
     }
+    this.stats.conflicts++;
+    this.metrics?.conflicts.inc();
+    return { ok: false, current: await this.getState(origin) };
+  }
+
+  /**
+   * Confirms that the stored state still has this size, in a write (a row lock and a commit,
+   * waiting for the synchronous standby like any CAS): a cosignature released on the
+   * non-advancing path then rests on a state no other instance has moved past, and that is durable.
+   */
+  async confirm(origin: string, size: bigint): Promise<CasResult> {
+    this.assertOpen();
+    checkKeyString('origin', origin);
+    const r = await this.q<{ origin_j: string }>('cas', 'UPDATE gw_state SET size = size WHERE origin_j = $1 AND size = $2 RETURNING origin_j', [j(origin), size.toString()]);
+    if (r.rows.length === 1) return { ok: true };
     this.stats.conflicts++;
     this.metrics?.conflicts.inc();
     return { ok: false, current: await this.getState(origin) };

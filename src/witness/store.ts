@@ -72,6 +72,12 @@ export interface WitnessStore {
    */
   compareAndSet(origin: string, expectedSize: bigint, next: LogState): Promise<CasResult>;
   /**
+   * Optional (stores shared by several instances): succeeds iff the stored size still equals
+   * `size`, as a durable write that orders with every compareAndSet. Without it, a state read
+   * under the witness's per-origin lock cannot have moved (one process owns the store).
+   */
+  confirm?(origin: string, size: bigint): Promise<CasResult>;
+  /**
    * Adds evidence (idempotent by id); resolves true if it was new, once durable. An origin keeps
    * its first maxEvidencePerOrigin records (default EVIDENCE_PER_ORIGIN): past that a new id is
    * not stored, only counted (EvidenceCount.refused), and the call resolves false.

@@ -393,6 +393,11 @@ export class Witness {
       // SPEC: if the compare-and-set loses, answer 409 with the new size.
       if (!cas.ok) return { kind: 'stale', origin, size: cas.current?.size ?? 0n };
       budget?.take();
+    } else if (this.store.confirm) {
+      // A shared store: another instance may have moved the log since our read. Re-cosigning the
+      // stored size is released only if it is still the stored size (and durably so).
+      const ok = await this.io('write', origin, () => this.store.confirm!(origin, storedSize));
+      if (!ok.ok) return { kind: 'stale', origin, size: ok.current?.size ?? 0n };
     }
     this.noteSigned(signed.latest);
     if (advances) this.markNoted(origin, cosignedNext!);
