@@ -5,7 +5,7 @@
 //   key: w1.key                       # Ed25519 or ML-DSA-44 skey file, or a list (both types; rotation); a missing one is created (Ed25519, 0600)
 //   data: w1-data                     # LevelDB directory, or instead:
 //   store: postgres://USER@HOST:PORT/DB  # PostgreSQL (docs/operator-guide.md; exactly one of data/store URL)
-//   http: { listen: 127.0.0.1:7380, bodyLimit: 524288, maxConnections: 1024 }
+//   http: { listen: 127.0.0.1:7380, bodyLimit: 524288, maxConnections: 1024, maxConnectionsPerClient: 128 }
 //   logs:                             # inline logs
 //     - { origin: example.com/log, vkeys: [ "example.com/log+1234abcd+AT..." ], qpd: 86400 }
 //   logList: logs.txt                 # a logs/v0 file, or an http(s) URL
@@ -65,7 +65,7 @@ export interface WitnessConfig {
   readonly keyFiles: readonly string[];
   /** Absolute LevelDB directory; absent when store.postgres is set (exactly one of the two). */
   readonly data?: string;
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly maxConnections: number; readonly trustProxy?: readonly string[] };
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly maxConnections: number; readonly maxConnectionsPerClient?: number; readonly trustProxy?: readonly string[] };
   readonly logs: readonly ConfiguredLog[];
   readonly logList?: LogListSource;
   readonly logListRefreshMs: number;
@@ -186,6 +186,8 @@ const ConfigSchema = mapping(
           listen: v.optional(v.string('must be a string like 127.0.0.1:7380')),
           bodyLimit: v.optional(int('must be a number of bytes', 1024, 16 * 1024 * 1024, undefined, 'must be at most 16 MiB')),
           maxConnections: v.optional(int('must be a number', 1, 1_000_000)),
+          // Default: maxConnections / 8 (src/http/server.ts, defaultMaxConnectionsPerClient).
+          maxConnectionsPerClient: v.optional(int('must be a number', 1, 1_000_000)),
           // Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client: the
           // sign-subtree rate limit is per client address (issue 14).
           trustProxy: v.optional(v.array(v.pipe(v.string('must be an IP address or CIDR'), v.regex(/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/, 'must be an IP address or CIDR')), 'must be a list of IP addresses or CIDRs')),
@@ -496,7 +498,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     name: c.name,
     keyFiles,
     ...(c.data !== undefined ? { data: abs(c.data) } : {}),
-    http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT, maxConnections: c.http?.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS, ...(c.http?.trustProxy ? { trustProxy: c.http.trustProxy } : {}) },
+    http: { host: listen.host, port: listen.port, bodyLimit: c.http?.bodyLimit ?? DEFAULT_BODY_LIMIT, maxConnections: c.http?.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS, ...(c.http?.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: c.http.maxConnectionsPerClient } : {}), ...(c.http?.trustProxy ? { trustProxy: c.http.trustProxy } : {}) },
     logs,
     ...(logList ? { logList } : {}),
     logListRefreshMs,

@@ -62,7 +62,7 @@ export function registerFetch(program: Command): void {
       collect,
       [],
     )
-    .option('--min-cosignatures <n>', 'with --distributor: the newest checkpoint with at least N cosignatures (checkpoint.N; 1..255), and accept it only with N cosignatures that verify')
+    .option('--min-cosignatures <n>', 'with --distributor: the newest checkpoint with at least N cosignatures (checkpoint.N; 1..100, as transparency-dev/distributor serves), and accept it only with N cosignatures that verify')
     .action(async (flags: PolicyFlags & { origin?: string; timeout: string; tiles?: string | boolean; distributor: string[]; minCosignatures?: string }) => {
       const policy = loadPolicy(flags);
       const opts = verifyOptions(flags);
@@ -77,8 +77,8 @@ export function registerFetch(program: Command): void {
       let minCosignatures: number | undefined;
       if (flags.minCosignatures !== undefined) {
         if (distributors.length === 0) throw new UsageError('--min-cosignatures needs --distributor (it asks a distributor for checkpoint.N)');
-        if (!/^[0-9]{1,3}$/.test(flags.minCosignatures) || Number(flags.minCosignatures) < 1 || Number(flags.minCosignatures) > 255) {
-          throw new UsageError(`--min-cosignatures must be a whole number from 1 to 255, not ${JSON.stringify(flags.minCosignatures)}`);
+        if (!/^[0-9]{1,3}$/.test(flags.minCosignatures) || Number(flags.minCosignatures) < 1 || Number(flags.minCosignatures) > 100) {
+          throw new UsageError(`--min-cosignatures must be a whole number from 1 to 100, not ${JSON.stringify(flags.minCosignatures)}`);
         }
         minCosignatures = Number(flags.minCosignatures);
         if (minCosignatures > policy.witnesses.length) {

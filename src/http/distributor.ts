@@ -129,8 +129,10 @@ export function registerDistributorRoutes(app: FastifyInstance, source: Distribu
   app.get(`${DISTRIBUTOR_PREFIX}/witnesses`, async (_req, reply) => reply.code(200).header('content-type', 'application/json').send(JSON.stringify([...source.witnesses()].sort())));
   app.get<{ Params: { logid: string; file: string }; Querystring: Record<string, unknown> }>(`${DISTRIBUTOR_PREFIX}/logs/:logid/:file`, async (req, reply) => {
     const text = (code: number, body: string) => reply.code(code).header('content-type', 'text/plain; charset=utf-8').send(body);
-    const m = /^checkpoint(?:\.(0|[1-9][0-9]{0,2}))?$/.exec(req.params.file);
+    const m = /^checkpoint(?:\.([0-9]{1,4}))?$/.exec(req.params.file);
     if (!m) return text(404, 'not found\n');
+    // transparency-dev/distributor: N in 1..100 (maxSigs), else InvalidArgument.
+    if (m[1] !== undefined && !/^([1-9][0-9]?|100)$/.test(m[1])) return text(400, 'N must be 1 to 100\n');
     const q = req.query?.pq;
     if (q !== undefined && q !== '0' && q !== '1') return text(400, 'pq must be 0 or 1\n');
     const pq = q === '1';

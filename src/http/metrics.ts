@@ -17,6 +17,8 @@ export interface WitnessMetrics {
   countRequest(origin: string, status: number): void;
   /** One sign-subtree request answered; cached: served from the answer cache. */
   countSubtreeRequest(status: number, cached: boolean): void;
+  /** A connection closed on arrival because its client already held http.maxConnectionsPerClient. */
+  readonly connectionsRefused: { inc(): void };
   observeDuration(route: string, seconds: number): void;
   setLogSize(origin: string, size: bigint): void;
   /** When the latest checkpoint of a log was cosigned (stored), ms since the epoch. */
@@ -77,6 +79,11 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
     name: 'witness_sign_subtree_requests_total',
     help: 'sign-subtree requests by HTTP status, and whether a 200 came from the answer cache',
     labelNames: ['status', 'cached'] as const,
+    registers: [registry],
+  });
+  const connectionsRefused = new Counter({
+    name: 'witness_http_connections_refused_total',
+    help: 'connections closed on arrival because their client (an address, or an IPv6 /64) already held http.maxConnectionsPerClient',
     registers: [registry],
   });
   const cosignatures = new Counter({
@@ -176,6 +183,7 @@ export function createWitnessMetrics(opts: MetricsOptions = {}): WitnessMetrics 
   return {
     registry,
     contentType: registry.contentType,
+    connectionsRefused,
     onWitnessEvent(e: WitnessEvent): void {
       switch (e.type) {
         case 'cosigned':

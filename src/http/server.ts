@@ -10,7 +10,7 @@
 //   GET  /, /status, /status.json    the status page and its data (with a statusSource)
 // Every error status comes from one table, STATUS_OF in ./status.ts (codes: src/errors.ts). Bad
 // input never yields a 500; an unexpected exception does, and is logged.
-import type { Socket } from 'node:net';
+import { BlockList, isIPv4, isIPv6, type Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { UNAVAILABLE_RETRY_AFTER, WitnessInternalError, type LogRegistry, type Witness } from '../witness/witness.js';
 import type { WitnessStore } from '../witness/store.js';
@@ -48,6 +48,8 @@ export interface WitnessServerOptions {
   timeouts?: WitnessServerTimeouts;
   /** Most simultaneous connections (default DEFAULT_MAX_CONNECTIONS); more are closed at once. */
   maxConnections?: number;
+  /** Most simultaneous connections from one client address (IPv6: one /64); default maxConnections / 8. Trusted proxies are exempt. */
+  maxConnectionsPerClient?: number;
   /** Serves the status page (GET /, /status) and GET /status.json (./status-data.ts). */
   statusSource?: StatusSource;
   /** Answers POST /sign-subtree (src/witness/sign-subtree.ts); without it (or without an ML-DSA-44 key) 404. */
@@ -135,9 +137,46 @@ function rawBody(req: FastifyRequest, _reply: FastifyReply, done: () => void): v
   done();
 }
 
-/** A sign-subtree answer (the client is its IP address, for the rate limit); x-cached marks a cache hit. */
+/**
+ * The client a per-client limit counts: an IPv4 address (IPv4-mapped IPv6 unwrapped), or the /64
+ * of an IPv6 address (one host or subscriber holds a whole /64: per-address limits do not bind it).
+ */
+export function clientKey(ip: string): string {
+  const a = ip.split('%')[0];
+  if (a.toLowerCase().startsWith('::ffff:') && isIPv4(a.slice(7))) return a.slice(7);
+  if (!isIPv6(a)) return a;
+  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':') + '::/64';
+}
+
+/** The default share of http.maxConnections one client may hold. */
+export function defaultMaxConnectionsPerClient(maxConnections: number): number {
+  return Math.max(1, Math.floor(maxConnections / 8));
+}
+
+/** Whether a peer address is one of the trusted proxies (addresses or CIDRs, as http.trustProxy lists them). */
+function proxyMatcher(list: readonly string[]): (addr: string) => boolean {
+  if (list.length === 0) return () => false;
+  const bl = new BlockList();
+  for (const e of list) {
+    const [a, bits] = e.split('/');
+    const type = isIPv6(a) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) bl.addAddress(a, type);
+    else bl.addSubnet(a, Number(bits), type);
+  }
+  return (addr) => {
+    const a = addr.toLowerCase().startsWith('::ffff:') && isIPv4(addr.slice(7)) ? addr.slice(7) : addr;
+    if (isIPv4(a)) return bl.check(a, 'ipv4');
+    return isIPv6(a) && bl.check(a, 'ipv6');
+  };
+}
+
+/** A sign-subtree answer (the client is its IP address, or its /64, for the rate limit); x-cached marks a cache hit. */
 async function subtreeAnswer(signer: SubtreeSigner, body: Buffer, req: FastifyRequest): Promise<HttpAnswer> {
-  const result = await signer.signSubtree(body, req.ip);
+  const result = await signer.signSubtree(body, clientKey(req.ip));
   const answer = answerForSubtree(result);
   if (result.kind === 'signed') req.log.debug({ origin: result.origin, cached: result.cached }, 'sign-subtree: signed');
   else req.log.debug({ origin: result.origin, status: answer.status, code: result.code, reason: result.reason }, 'sign-subtree rejected');
@@ -180,6 +219,44 @@ export function createWitnessServer(opts: WitnessServerOptions): FastifyInstance
 
   // Beyond this node closes new connections at once (each costs a socket and its buffers).
   app.server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // One client (an address, or an IPv6 /64) may hold at most a share of the slots, so that one
+  // client with idle keep-alive connections cannot lock everyone else out; trusted proxies are exempt.
+  const perClientMax = opts.maxConnectionsPerClient ?? defaultMaxConnectionsPerClient(app.server.maxConnections);
+  const perClient = new Map<string, number>();
+  const isProxy = proxyMatcher(opts.trustProxy ?? []);
+  let refusedLoggedAt = 0;
+  app.server.on('connection', (socket: Socket) => {
+    const addr = socket.remoteAddress ?? '';
+    if (isProxy(addr)) return;
+    const k = clientKey(addr);
+    const n = (perClient.get(k) ?? 0) + 1;
+    if (n > perClientMax) {
+      metrics.connectionsRefused.inc();
+      const now = Date.now();
+      if (now - refusedLoggedAt > 60_000) {
+        refusedLoggedAt = now;
+        app.log.warn({ client: k, limit: perClientMax }, 'connection refused: this client already holds http.maxConnectionsPerClient connections (behind a reverse proxy, list it in http.trustProxy)');
+      }
+      return void socket.destroy();
+    }
+    perClient.set(k, n);
+    socket.once('close', () => {
+      const m = (perClient.get(k) ?? 1) - 1;
+      if (m <= 0) perClient.delete(k);
+      else perClient.set(k, m);
+    });
+  });
+  // Expect: 100-continue with a Content-Length over the limit: 413 now, no 100 (the client would upload it all).
+  app.server.on('checkContinue', (req, res) => {
+    const len = Number(req.headers['content-length']);
+    if (Number.isFinite(len) && len > bodyLimit) {
+      const a = textAnswer(HTTP_STATUS.bodyTooLarge, `request body too large: the limit is ${bodyLimit} bytes`, { connection: 'close' });
+      res.writeHead(a.status, a.headers).end(a.body);
+      return;
+    }
+    res.writeContinue();
+    app.server.emit('request', req, res);
+  });
 
   const originLabel = new WeakMap<FastifyRequest, string>();
 

@@ -269,7 +269,7 @@ export async function startWitnessNode(config: WitnessConfig, opts: WitnessNodeO
     // POST /sign-subtree: signed by the ML-DSA-44 keys (none: 404), for checkpoints any own key cosigned.
     const ownKeys = vkeys.map((v) => verifyMemo.wrap(parseCosignatureVkey(v)));
     const subtreeSigner = new SubtreeSigner({ logs: registry, ownKeys, signers: keys.filter(isMlDsa44Key), ...config.signSubtree, ...(opts.now ? { now: opts.now } : {}) });
-    const server = (unlistened = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) }));
+    const server = (unlistened = createWitnessServer({ witness, store, logs: registry, metrics, logger: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimit, maxConnections: config.http.maxConnections, ...(config.http.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: config.http.maxConnectionsPerClient } : {}), statusSource, subtreeSigner, ...(config.http.trustProxy ? { trustProxy: config.http.trustProxy } : {}) }));
     // The distributor reads (src/http/distributor.ts): the store's own checkpoint plus the gossip view.
     // Its N counts witnesses: this node's keys are one, a tracked witness's keys one each (status-data's grouping).
     const witnessGroups = new Map<string, string>();

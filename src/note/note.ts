@@ -168,6 +168,7 @@ export function openNote(input: Uint8Array | string, verifiers: VerifierSet | It
   const unverified: SignatureLine[] = [];
   const seen = new Set<string>();
   const seenUnverified = new Set<string>();
+  const seenVerified = new Set<string>();
   for (const { raw, ...line } of scanNote(msg, (t) => (textBytes = t))) {
     signatures.push(line);
     const v = known.lookup(line.name, line.keyId);
@@ -180,10 +181,14 @@ export function openNote(input: Uint8Array | string, verifiers: VerifierSet | It
     }
     const label = keyLabel(line.name, line.keyId);
     if (seen.has(label)) {
+      // An identical repeat of a line already verified has the same verdict.
+      if (seenVerified.has(raw)) continue;
+      seenVerified.add(raw);
       if (opts.verifyRepeatedKnown && !v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', MESSAGES.invalidSignature(label));
       continue;
     }
     seen.add(label);
+    seenVerified.add(raw);
     if (!v.verify(textBytes, line.sig)) throw new NoteError('invalid-signature', MESSAGES.invalidSignature(label));
     verified.push(line);
   }

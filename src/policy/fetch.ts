@@ -47,7 +47,7 @@ export interface GatherOptions {
   /**
    * Ask distributors for the newest checkpoint with at least N cosignatures (checkpoint.N), and
    * accept as `best` only a checkpoint carrying at least N cosignatures that verify, from
-   * distinct policy witnesses (the distributor's count is not trusted). An integer 1..255.
+   * distinct policy witnesses (the distributor's count is not trusted). An integer 1..100 (transparency-dev/distributor serves checkpoint.1 to checkpoint.100).
    */
   readonly minCosignatures?: number;
   /**
@@ -156,7 +156,7 @@ export function distributorCheckpointUrl(base: string, origin: string, minCosign
 }
 
 function checkMinCosignatures(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 255) throw new GossipWitnessError({ code: 'USAGE', message: `minCosignatures must be an integer from 1 to 255, not ${String(n)}` });
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new GossipWitnessError({ code: 'USAGE', message: `minCosignatures must be an integer from 1 to 100, not ${String(n)}` });
   return n;
 }
 

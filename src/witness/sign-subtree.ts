@@ -92,8 +92,12 @@ class Lru<V> {
   }
 }
 
-function cacheKey(req: SignSubtreeRequest): string {
-  return createHash('sha256').update(`${req.start} ${req.end}\n`).update(req.hash).update(req.note).digest('base64');
+/** The answer's inputs and what the 403 check reads: the text and the lines under this witness's own labels (others are never verified). */
+function cacheKey(req: SignSubtreeRequest, own: ReadonlyMap<string, Verifier>): string {
+  const parsed = parseNote(req.note);
+  const h = createHash('sha256').update(`${req.start} ${req.end}\n`).update(req.hash).update(parsed.textBytes);
+  for (const l of parsed.signatures) if (own.has(keyLabel(l.name, l.keyId))) h.update(`\n${keyLabel(l.name, l.keyId)} `).update(l.sig);
+  return h.digest('base64');
 }
 
 export class SubtreeSigner {
@@ -149,7 +153,7 @@ export class SubtreeSigner {
 
   private async signChecked(req: SignSubtreeRequest, client: string): Promise<SubtreeResult> {
     const origin = req.checkpoint.origin;
-    const key = cacheKey(req);
+    const key = cacheKey(req, this.own);
     const hit = this.cache.get(key);
     if (hit !== undefined) return { kind: 'signed', origin, lines: hit, cached: true };
     const bucket = this.bucket(client);

@@ -117,9 +117,9 @@ describe.concurrent('gossip-witness fetch --distributor', () => {
   it('exit 2 on bad flags', async () => {
     const cases: [string[], RegExp][] = [
       [['--min-cosignatures', '2'], /--min-cosignatures needs --distributor/],
-      [['--distributor', honest.base, '--min-cosignatures', '0'], /--min-cosignatures must be a whole number from 1 to 255, not "0"/],
-      [['--distributor', honest.base, '--min-cosignatures', '256'], /from 1 to 255, not "256"/],
-      [['--distributor', honest.base, '--min-cosignatures', '2x'], /from 1 to 255, not "2x"/],
+      [['--distributor', honest.base, '--min-cosignatures', '0'], /--min-cosignatures must be a whole number from 1 to 100, not "0"/],
+      [['--distributor', honest.base, '--min-cosignatures', '101'], /from 1 to 100, not "101"/],
+      [['--distributor', honest.base, '--min-cosignatures', '2x'], /from 1 to 100, not "2x"/],
       [['--distributor', honest.base, '--min-cosignatures', '4'], /--min-cosignatures 4: the policy has only 3 witnesses/],
       [['--distributor', 'ftp://d.example'], /--distributor "ftp:\/\/d.example": only http and https URLs/],
       [['--distributor', 'd.example'], /--distributor "d.example" is not a URL/],

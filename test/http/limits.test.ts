@@ -38,7 +38,7 @@ afterEach(async () => {
   served = undefined;
 });
 
-async function serve(opts: Partial<Pick<WitnessServerOptions, 'timeouts' | 'maxConnections' | 'bodyLimit'>> = {}): Promise<Served> {
+async function serve(opts: Partial<Pick<WitnessServerOptions, 'timeouts' | 'maxConnections' | 'maxConnectionsPerClient' | 'bodyLimit'>> = {}): Promise<Served> {
   const log = new TestLog(ORIGIN).append(8);
   const store = new MemoryStore();
   const registry = new LogRegistryImpl({ inline: [{ origin: ORIGIN, verifiers: [parseVkey(log.key.vkey)] }] });
@@ -167,7 +167,7 @@ describe('an oversized body', () => {
 
 describe('the connection cap', () => {
   it('closes connections past maxConnections at once; once they go, honest clients are served', async () => {
-    const s = await serve({ maxConnections: 4, timeouts: { requestTimeout: 60_000 } });
+    const s = await serve({ maxConnections: 4, maxConnectionsPerClient: 4, timeouts: { requestTimeout: 60_000 } });
     const held: net.Socket[] = [];
     for (let i = 0; i < 4; i++) {
       const c = net.connect(s.port, '127.0.0.1');

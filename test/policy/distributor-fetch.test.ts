@@ -63,8 +63,8 @@ describe('distributor URLs', () => {
     const id = distributorLogId(ORIGIN);
     expect(distributorCheckpointUrl('https://d.example/x/', ORIGIN)).toBe(`https://d.example/x/distributor/v0/logs/${id}/checkpoint`);
     expect(distributorCheckpointUrl('https://d.example', ORIGIN, 3)).toBe(`https://d.example/distributor/v0/logs/${id}/checkpoint.3`);
-    expect(distributorCheckpointUrl('https://d.example', ORIGIN, 255, true)).toBe(`https://d.example/distributor/v0/logs/${id}/checkpoint.255?pq=1`);
-    for (const bad of [0, 256, 1.5, NaN]) expect(() => distributorCheckpointUrl('https://d.example', ORIGIN, bad)).toThrow(/minCosignatures must be an integer from 1 to 255/);
+    expect(distributorCheckpointUrl('https://d.example', ORIGIN, 100, true)).toBe(`https://d.example/distributor/v0/logs/${id}/checkpoint.100?pq=1`);
+    for (const bad of [0, 101, 256, 1.5, NaN]) expect(() => distributorCheckpointUrl('https://d.example', ORIGIN, bad)).toThrow(/minCosignatures must be an integer from 1 to 100/);
   });
 
   it('a bad minCosignatures is refused before any request', async () => {
