@@ -28,6 +28,7 @@
 // checked before it is parsed, and YAML aliases are limited (an alias bomb is an error).
 import { readFileCappedSync, FileTooLargeError } from './util/read-capped.js';
 import { dirname, resolve, isAbsolute } from 'node:path';
+import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import * as v from 'valibot';
 import { formatProblems, mapping, validate } from './util/validate.js';
@@ -148,16 +149,30 @@ export function parseDuration(s: string): number | null {
   return m ? Number(m[1]) * UNIT_MS[m[2]] : null;
 }
 
+/** The longest delay a Node.js timer takes (2^31-1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** parseDuration for a value that becomes a timer delay: null if malformed or longer than MAX_TIMER_MS. */
+export function parseTimerDuration(s: string): number | null {
+  const d = parseDuration(s);
+  return d !== null && d <= MAX_TIMER_MS ? d : null;
+}
+
 /** Parses `host:port` or `[v6]:port` (port 0 = any free port). */
 export function parseListen(s: string): { host: string; port: number } | null {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):([0-9]{1,5})$/.exec(s);
   if (!m) return null;
   const port = Number(m[3]);
   if (port > 65535) return null;
+  // An IP literal must be one (999.1.1.1 would go to DNS and fail as if transiently).
+  if (m[1] !== undefined && isIP(m[1]) !== 6) return null;
+  if (m[2] !== undefined && /^[0-9.]+$/.test(m[2]) && isIP(m[2]) !== 4) return null;
   return { host: m[1] ?? m[2], port };
 }
 
 const nonEmpty = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'));
+/** A file or directory name: no NUL byte (the file system refuses it with a TypeError). */
+const pathName = v.pipe(nonEmpty, v.check((s: string) => !s.includes('\0'), 'must not contain a NUL byte'));
 /** An integer in [min, max], with the config's wording. */
 const int = (typeMsg: string, min: number, max: number, minMsg = `must be at least ${min}`, maxMsg = `must be at most ${max}`) =>
   v.pipe(v.number(typeMsg), v.integer('must be an integer'), v.minValue(min, minMsg), v.maxValue(max, maxMsg));
@@ -178,8 +193,8 @@ const LogSchema = mapping(
 const ConfigSchema = mapping(
   {
     name: nonEmpty,
-    key: v.union([nonEmpty, v.pipe(v.array(nonEmpty), v.minLength(1, 'at least one key file is required'))], 'must be a file name or a list of file names'),
-    data: v.optional(nonEmpty),
+    key: v.union([pathName, v.pipe(v.array(pathName), v.minLength(1, 'at least one key file is required'))], 'must be a file name or a list of file names'),
+    data: v.optional(pathName),
     http: v.optional(
       mapping(
         {
@@ -196,7 +211,7 @@ const ConfigSchema = mapping(
       ),
     ),
     logs: v.optional(v.array(LogSchema, 'must be a list of logs')),
-    logList: v.optional(nonEmpty),
+    logList: v.optional(pathName),
     logListRefresh: v.optional(v.string('must be a duration like 10s, 5m or 1h')),
     p2p: v.optional(
       mapping(
@@ -211,7 +226,7 @@ const ConfigSchema = mapping(
           maxInboundStreamBytes: v.optional(int('must be a number of bytes', 1024 * 1024, 1024 * 1024 * 1024, 'must be at least 1 MiB (one response)', 'must be at most 1 GiB')),
           reservedSlots: v.optional(int('must be a number', 0, Number.MAX_SAFE_INTEGER)),
           startupSync: v.optional(v.string('must be a duration like 5s')),
-          identity: v.optional(nonEmpty),
+          identity: v.optional(pathName),
           version: v.optional(v.picklist([1, 2], 'must be 1 or 2')),
         },
         'must be a mapping',
@@ -224,7 +239,7 @@ const ConfigSchema = mapping(
           mapping(
             {
               url: v.optional(nonEmpty),
-              passwordFile: v.optional(nonEmpty),
+              passwordFile: v.optional(pathName),
               poolSize: v.optional(int('must be a number', 1, 1000)),
               timeout: v.optional(v.string('must be a duration like 5s')),
               unwritableExitAfter: v.optional(v.string('must be a duration like 5m (0s: never exit)')),
@@ -401,6 +416,7 @@ export function parseConfig(text: string, file: string): WitnessConfig {
   if (c.logListRefresh !== undefined) {
     const d = parseDuration(c.logListRefresh);
     if (d === null) problems.push({ path: 'logListRefresh', reason: `must be a duration like 10s, 5m or 1h, got ${JSON.stringify(c.logListRefresh)}` });
+    else if (d > MAX_TIMER_MS) problems.push({ path: 'logListRefresh', reason: 'must be at most 24d' });
     else if (d < 1000) problems.push({ path: 'logListRefresh', reason: 'must be at least 1s' });
     else logListRefreshMs = d;
   }
@@ -423,7 +439,8 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     let startupSyncMs = DEFAULT_STARTUP_SYNC_MS;
     if (c.p2p.startupSync !== undefined) {
       const d = parseDuration(c.p2p.startupSync);
-      if (d === null) problems.push({ path: 'p2p.startupSync', reason: `must be a duration like 5s (0s: do not wait), got ${JSON.stringify(c.p2p.startupSync)}` });
+      if (d !== null && d > MAX_TIMER_MS) problems.push({ path: 'p2p.startupSync', reason: 'must be at most 24d' });
+      else if (d === null) problems.push({ path: 'p2p.startupSync', reason: `must be a duration like 5s (0s: do not wait), got ${JSON.stringify(c.p2p.startupSync)}` });
       else startupSyncMs = d;
     }
     p2p = {
@@ -474,8 +491,8 @@ export function parseConfig(text: string, file: string): WitnessConfig {
     }
     let timeoutMs: number | undefined;
     if (sc.timeout !== undefined) {
-      const d = parseDuration(sc.timeout);
-      if (d === null || d < 100) problems.push({ path: 'store.timeout', reason: `must be a duration of at least 100ms like 5s, got ${JSON.stringify(sc.timeout)}` });
+      const d = parseTimerDuration(sc.timeout);
+      if (d === null || d < 100) problems.push({ path: 'store.timeout', reason: `must be a duration from 100ms to 24d like 5s, got ${JSON.stringify(sc.timeout)}` });
       else timeoutMs = d;
     }
     // Never echo the URL: it may carry a password.

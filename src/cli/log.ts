@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import { parseDuration, parseListen } from '../config.js';
+import { MAX_TIMER_MS, parseDuration, parseListen } from '../config.js';
 import { LOCAL_LOG_KEY_TYPES, startLocalLog, type LocalLog, type LocalLogKeyType, type LocalLogWitness } from '../logs/local-log/index.js';
 import { writeFileSync } from 'node:fs';
 import { parseCheckpoint, parseTreeSize } from '../checkpoint/checkpoint.js';
@@ -12,7 +12,7 @@ import { parseNote } from '../note/note.js';
 import { inclusionProofAsync, tilePath, tileSubtreeHasher, verifyInclusion } from '../merkle/index.js';
 import { formatTlogProof } from '../policy/tlog-proof.js';
 import { decodeBase64, encodeBase64 } from '../util/bytes.js';
-import { readInput } from './io.js';
+import { MAX_ENTRY_BYTES, readInput } from './io.js';
 import { BadInputError, NetworkError, RefusedError, UsageError, startupError } from './errors.js';
 import { waitForShutdown } from './shutdown.js';
 import { nudgeMemoryReducer } from './memory-reducer.js';
@@ -116,7 +116,7 @@ export function registerLog(program: Command): void {
       const listen = parseListen(opts.listen);
       if (!listen) throw new UsageError(`--listen must be HOST:PORT, got ${JSON.stringify(opts.listen)}`);
       const interval = parseDuration(opts.interval);
-      if (interval === null || interval < 10) throw new UsageError(`--interval must be a duration of at least 10ms (e.g. 1s), got ${JSON.stringify(opts.interval)}`);
+      if (interval === null || interval < 10 || interval > MAX_TIMER_MS) throw new UsageError(`--interval must be a duration from 10ms to 24d (e.g. 1s), got ${JSON.stringify(opts.interval)}`);
       const batch = parseDuration(opts.batch);
       if (batch === null || batch > 60_000) throw new UsageError(`--batch must be a duration up to 1m (e.g. 10ms), got ${JSON.stringify(opts.batch)}`);
       for (const a of opts.forkAddr) if (isIP(a) === 0) throw new UsageError(`--fork-addr must be an IP address, got ${JSON.stringify(a)}`);
@@ -184,7 +184,7 @@ export function registerLog(program: Command): void {
       } catch {
         throw new UsageError(`--url is not a URL: ${JSON.stringify(opts.url)}`);
       }
-      const entry = readInput(file);
+      const entry = readInput(file, MAX_ENTRY_BYTES);
       const target = `${base.href.replace(/\/+$/, '')}/add${opts.branch ? `?branch=${opts.branch}` : ''}`;
       let res: Response;
       try {
@@ -284,8 +284,9 @@ export function registerLog(program: Command): void {
       const proof = formatTlogProof({ index, hashes, checkpoint: note, ...(extra !== undefined ? { extra } : {}) });
       if (opts.out !== undefined) {
         try {
-          writeFileSync(opts.out, proof);
+          writeFileSync(opts.out, proof, { flag: 'wx' });
         } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${opts.out} already exists (refusing to overwrite it)`);
           throw new UsageError(`cannot write ${opts.out}: ${(e as Error).message}`);
         }
       } else process.stdout.write(proof);

@@ -35,11 +35,24 @@ function unknownFlagsFirst(cmd: Command): void {
   };
   for (const sub of cmd.commands) unknownFlagsFirst(sub);
 }
+/** A flag that takes one value, given twice, is a usage error (commander keeps the last silently). */
+function onceOnly(cmd: Command): void {
+  for (const o of cmd.options) {
+    if (o.variadic || o.parseArg !== undefined || !(o.required || o.optional)) continue; // repeatable (collect), or a switch
+    let seen = false;
+    cmd.on(`option:${o.name()}`, () => {
+      if (seen) cmd.error(`error: option '${o.flags}' given more than once`, { code: 'commander.conflictingOption', exitCode: 2 });
+      seen = true;
+    });
+  }
+  for (const sub of cmd.commands) onceOnly(sub);
+}
 // Exit codes: one table, EXIT_CODES in ./errors.ts (README, "Command line").
 try {
   // Only the command being run is loaded (src/cli/commands.ts); a module that fails to load is a bug (exit 70).
   await registerCommands(program);
   unknownFlagsFirst(program);
+  onceOnly(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

@@ -175,7 +175,11 @@ export function registerSimulate(program: Command): void {
         }
         return runScenario(s, { seed: sd, scenarioFile: file, command, trace: opts.trace === true, onProgress: (f, t) => progress.update(base + f * span, `${prefix}${simTime(t)}`) });
       };
-      mkdirSync(opts.out, { recursive: true });
+      try {
+        mkdirSync(opts.out, { recursive: true });
+      } catch (e) {
+        throw new UsageError(`--out ${opts.out}: cannot create the output directory: ${(e as Error).message}`);
+      }
       if (opts.calibrate) {
         if (sweeps.length > 0 || opts.live) throw new UsageError('--calibrate runs both modes itself: not with --sweep or --live');
         const nSeeds = parseIntArg('--seeds', opts.seeds ?? '5');

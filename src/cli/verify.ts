@@ -12,7 +12,7 @@ import { parseInclusionProof, verifyInclusionAgainst, ProofFormatError, type Inc
 import { isTlogProof, parseTlogProof, verifyTlogProof, TlogProofError } from '../policy/tlog-proof.js';
 import { isSigsumProof, parseOpenSshEd25519, parseSigsumProof, verifySigsumProof, SigsumProofError } from '../policy/sigsum-proof.js';
 import { decodeBase64, encodeBase64 } from '../util/bytes.js';
-import { readInput } from './io.js';
+import { MAX_ENTRY_BYTES, readInput } from './io.js';
 import { BadInputError, RefusedError, UsageError } from './errors.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -114,7 +114,7 @@ function verifyTlogProofFile(checkpoint: string | undefined, flags: VerifyFlags 
   }
   const policy = loadPolicy(flags);
   const opts = verifyOptions(flags);
-  const entry = flags.leafHash !== undefined ? { leafHash: decodeLeafHash(flags.leafHash) } : { entry: new Uint8Array(readInput(flags.entry)) };
+  const entry = flags.leafHash !== undefined ? { leafHash: decodeLeafHash(flags.leafHash) } : { entry: new Uint8Array(readInput(flags.entry, MAX_ENTRY_BYTES)) };
   let proof;
   try {
     proof = parseTlogProof(proofBytes);
@@ -155,7 +155,7 @@ function verifySigsumProofFile(checkpoint: string | undefined, flags: VerifyFlag
     if (e instanceof SigsumProofError) throw new BadInputError(`proof ${flags.proof}: ${e.message}`);
     throw e;
   }
-  const v = verifySigsumProof(proof, policy, { message: new Uint8Array(readInput(flags.entry)) }, keys, { ...opts, exhaustive: true });
+  const v = verifySigsumProof(proof, policy, { message: new Uint8Array(readInput(flags.entry, MAX_ENTRY_BYTES)) }, keys, { ...opts, exhaustive: true });
   process.stdout.write(formatReport(v));
   if (!v.ok) {
     const msg = `refused (${v.code}): ${v.reason}`;
@@ -188,6 +188,8 @@ Examples:
 Cosignature age (--max-age) is not checked for tlog-proofs or Sigsum proofs.`,
     )
     .action((checkpoint: string | undefined, flags: VerifyFlags) => {
+      const stdin = (f: string | undefined) => f === undefined || f === '-';
+      if (flags.policy === '-' && flags.proof === undefined && stdin(checkpoint)) throw new UsageError('--policy - and the checkpoint cannot both be read from stdin: give the checkpoint as a file');
       if (flags.proof !== undefined) {
         const proofBytes = new Uint8Array(readInput(flags.proof));
         if (isTlogProof(proofBytes)) return verifyTlogProofFile(checkpoint, { ...flags, proof: flags.proof }, proofBytes);
@@ -207,7 +209,7 @@ Cosignature age (--max-age) is not checked for tlog-proofs or Sigsum proofs.`,
       let proof;
       let entry: InclusionEntry | undefined;
       if (hasEntry && flags.proof !== undefined) {
-        entry = flags.leafHash !== undefined ? { leafHash: decodeLeafHash(flags.leafHash) } : { entry: new Uint8Array(readInput(flags.entry)) };
+        entry = flags.leafHash !== undefined ? { leafHash: decodeLeafHash(flags.leafHash) } : { entry: new Uint8Array(readInput(flags.entry, MAX_ENTRY_BYTES)) };
         try {
           proof = parseInclusionProof(new Uint8Array(readInput(flags.proof)));
         } catch (e) {

@@ -26,7 +26,7 @@
 // Errors are reported as `network FILE: field: reason`.
 import { parseDocument } from 'yaml';
 import * as v from 'valibot';
-import { parseDuration } from '../config.js';
+import { MAX_TIMER_MS, parseDuration } from '../config.js';
 import { parseTreeSize } from '../checkpoint/checkpoint.js';
 import { GossipWitnessError } from '../errors.js';
 import { formatProblems, int, mapping, num, record, validateDotted } from '../util/validate.js';
@@ -188,7 +188,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
     if (logNames.has(l.name)) problems.push({ path: `logs.${i}.name`, reason: `duplicate log ${l.name}` });
     logNames.add(l.name);
     const intervalMs = l.interval === undefined ? 200 : parseDuration(l.interval);
-    if (intervalMs === null || intervalMs < 10) problems.push({ path: `logs.${i}.interval`, reason: 'must be a duration of at least 10ms' });
+    if (intervalMs === null || intervalMs < 10 || intervalMs > MAX_TIMER_MS) problems.push({ path: `logs.${i}.interval`, reason: 'must be a duration from 10ms to 24d' });
     let forkAt: bigint | undefined;
     if (l.forkAt !== undefined) {
       const f = parseTreeSize(String(l.forkAt));
@@ -210,7 +210,7 @@ export function parseNetworkConfig(text: string, file = 'network.yaml'): Network
       for (const x of list) if (!witnessNames.has(x)) problems.push({ path: `witnesses.${i}.${k}`, reason: `unknown witness ${x}` });
     }
     const pullIntervalMs = w.pullInterval === undefined ? 200 : parseDuration(w.pullInterval);
-    if (pullIntervalMs === null || pullIntervalMs < 10) problems.push({ path: `witnesses.${i}.pullInterval`, reason: 'must be a duration of at least 10ms' });
+    if (pullIntervalMs === null || pullIntervalMs < 10 || pullIntervalMs > MAX_TIMER_MS) problems.push({ path: `witnesses.${i}.pullInterval`, reason: 'must be a duration from 10ms to 24d' });
     return {
       name: w.name,
       httpPort: w.http ?? 0,

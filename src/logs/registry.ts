@@ -10,7 +10,7 @@
 //    refused (it would make every signature by that name+ID ambiguous).
 //  - with a cache file, everything ever learned from the list survives restarts, so a log dropped
 //    from the list stays followed across a restart too.
-import { writeFile, rename, mkdir } from 'node:fs/promises';
+import { writeFile, rename, mkdir, copyFile } from 'node:fs/promises';
 import { readFileCapped, FileTooLargeError } from '../util/read-capped.js';
 import { dirname } from 'node:path';
 import { VerifierSet, keyLabel } from '../note/note.js';
@@ -300,7 +300,10 @@ export class LogRegistryImpl implements LogRegistry {
     try {
       return this.applyList(mergeLogList(parseLogList(text).entries));
     } catch (e) {
-      this.logger.warn({ cache: path, err: (e as Error).message }, 'ignoring a corrupt log list cache');
+      // Kept beside it: writeCache replaces the cache, and what it held may be needed (logs learned from older lists).
+      const kept = `${path}.corrupt-${Date.now()}`;
+      await copyFile(path, kept).catch(() => {});
+      this.logger.warn({ cache: path, kept, err: (e as Error).message }, 'ignoring a corrupt log list cache (a copy is kept)');
       return undefined;
     }
   }

@@ -1,6 +1,6 @@
 // Offline tools for a STOPPED witness's data folder (issue 13 §1): `gossip-witness store verify`
 // and `gossip-witness store import` (src/cli/store.ts). See docs/operator-guide.md, "When things break".
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,12 +38,18 @@ export interface VerifyReport {
  */
 export async function verifyDataDir(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   if (!existsSync(dir)) return { sound: false, problems: [`data directory ${dir} does not exist`], summary: '' };
+  if (!statSync(dir).isDirectory()) return { sound: false, problems: [`data directory ${dir} is not a directory`], summary: '' };
   if ((await inspectDir(dir)).fresh) return { sound: false, problems: [`data directory ${dir} holds no witness store`], summary: '' };
   const tmp = await mkdtemp(join(tmpdir(), 'gossip-witness-verify-'));
   const copy = join(tmp, 'data');
   const fix = (s: string) => s.split(copy).join(dir);
   try {
-    await cp(dir, copy, { recursive: true });
+    try {
+      await cp(dir, copy, { recursive: true });
+    } catch (e) {
+      // A full or unwritable TMPDIR, an unreadable file: a reason, not a crash.
+      return { sound: false, problems: [`cannot copy ${dir} to check it: ${fix((e as Error).message)}`], summary: '' };
+    }
     let store: LevelStore;
     try {
       store = await LevelStore.open(copy);
