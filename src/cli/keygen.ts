@@ -18,6 +18,8 @@ export function registerKeygen(program: Command): void {
     .requiredOption('--out <file>', 'private key file to create (never overwritten)')
     .option('--type <type>', `key type: ${KEYGEN_TYPES.join(' or ')}`, 'ed25519')
     .action((opts: { name: string; out: string; type: string }) => {
+      // Every reader of this CLI takes "-" as stdin; a private key is never written to stdout.
+      if (opts.out === '-') throw new UsageError('--out - is not supported: keygen writes the private key to a file (mode 0600), never to stdout');
       if (!(KEYGEN_TYPES as readonly string[]).includes(opts.type)) {
         throw new UsageError(`--type must be ${KEYGEN_TYPES.join(' or ')}, got ${JSON.stringify(opts.type)}`);
       }

@@ -184,6 +184,7 @@ export function registerLog(program: Command): void {
       } catch {
         throw new UsageError(`--url is not a URL: ${JSON.stringify(opts.url)}`);
       }
+      if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--url must be an http:// or https:// URL, got ${JSON.stringify(opts.url)}`);
       const entry = readInput(file, MAX_ENTRY_BYTES);
       const target = `${base.href.replace(/\/+$/, '')}/add${opts.branch ? `?branch=${opts.branch}` : ''}`;
       let res: Response;
@@ -234,6 +235,7 @@ export function registerLog(program: Command): void {
       } catch {
         throw new UsageError(`--url is not a URL: ${JSON.stringify(opts.url)}`);
       }
+      if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--url must be an http:// or https:// URL, got ${JSON.stringify(opts.url)}`);
       const prefix = base.href.replace(/\/+$/, '');
       const get = async (path: string, max: number): Promise<Uint8Array> => {
         let res: Response;

@@ -1,5 +1,6 @@
 // `gossip-witness store verify` and `gossip-witness store import`: offline tools for a STOPPED
 // witness's data folder (docs/operator-guide.md, "When things break").
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { WitnessConfig } from '../config.js';
 import type { LogRegistry } from '../witness/witness.js';
@@ -71,6 +72,9 @@ export function registerStore(program: Command): void {
         if (text.length === 0) throw new UsageError(`${f} is empty`);
         return text;
       });
+      // Importing into a folder that is not there makes a new store (a restore after the folder
+      // was lost); a typo in the path would do the same, silently: say so, as serve does.
+      if (!existsSync(dataDir)) process.stderr.write(`gossip-witness: warning: data folder ${dataDir} does not exist: a new store is made there if anything is imported (if the witness's data is elsewhere, fix "data:" in ${opts.config})\n`);
       const keys = await keysOf(config);
       const { importCheckpoints, ImportRefusedError } = await import('../store/offline.js');
       try {

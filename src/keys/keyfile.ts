@@ -1,6 +1,6 @@
 // Private key files: one skey line, mode 0600. Refused when not a regular file, group- or
 // world-readable, or larger than a key file can be (readPrivateFile, also used for the p2p key).
-import { openSync, writeSync, closeSync, readSync, fstatSync, existsSync, constants } from 'node:fs';
+import { openSync, writeSync, closeSync, readSync, fstatSync, existsSync, statSync, constants } from 'node:fs';
 import { parseSkey, generateKey, type Ed25519SignerKey } from '../note/keys.js';
 import { generateMlDsa44Key, parseMlDsa44Skey, type MlDsa44Key } from '../note/mldsa-keys.js';
 import { MLDSA44 } from '../note/sigtypes/mldsa44.js';
@@ -20,7 +20,13 @@ export function writeKeyFile(path: string, key: Pick<Ed25519SignerKey | MlDsa44K
     fd = openSync(path, 'wx', 0o600);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new KeyFileError(err.code === 'EEXIST' ? `${path} already exists (refusing to overwrite a key)` : `cannot create ${path}: ${err.message}`);
+    let what = 'already exists (refusing to overwrite a key)';
+    try {
+      if (err.code === 'EEXIST' && statSync(path).isDirectory()) what = 'is a directory (give a file name in it)';
+    } catch {
+      // a dangling symlink: "already exists" stands
+    }
+    throw new KeyFileError(err.code === 'EEXIST' ? `${path} ${what}` : `cannot create ${path}: ${err.message}`);
   }
   try {
     writeSync(fd, key.skey + '\n');

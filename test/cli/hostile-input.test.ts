@@ -202,3 +202,22 @@ describe('F10: a corrupt log-list cache is ignored, then overwritten (what it he
     expect(kept).toBe(true);
   });
 });
+
+describe('smaller findings of the same audit', () => {
+  it('keygen --out - is a usage error (every reader takes "-" as stdin; a private key never goes to stdout), and --out DIR says it is a directory', () => {
+    const dash = cli(['keygen', '--name', 'witness.example/w1', '--out', '-']);
+    expect(dash.status).toBe(2);
+    expect(dash.stderr).toMatch(/--out - is not supported/);
+    expect(readdirSync(ROOT)).not.toContain('-');
+    const d = mkdtempSync(join(dir, 'keydir-'));
+    const r = cli(['keygen', '--name', 'witness.example/w1', '--out', d]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/is a directory/);
+  });
+
+  it('log add --url ftp://… is a usage error (2), not a network failure (3)', () => {
+    const r = cli(['log', 'add', '--url', 'ftp://127.0.0.1:1/'], 'entry');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/must be an http:\/\/ or https:\/\/ URL/);
+  });
+});
