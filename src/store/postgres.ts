@@ -311,11 +311,23 @@ export class PostgresStore implements WitnessStore {
     const store = new PostgresStore(pool, target, opts);
     try {
       await store.migrate();
+      await store.checkDurable();
     } catch (e) {
       await pool.end().catch(() => {});
       throw store.startError(e);
     }
     return store;
+  }
+
+  /**
+   * A server that does not keep what it committed can lose acknowledged states (cosignatures
+   * already given) in a crash, and the witness would then cosign a fork: refuse to start on it.
+   */
+  private async checkDurable(): Promise<void> {
+    const r = await this.pool.query<{ fsync: string; sc: string }>("SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc");
+    const { fsync, sc } = r.rows[0];
+    if (fsync !== 'on') throw new PostgresStoreError(`store ${this.description}: the server runs with fsync = ${fsync}: a crash can lose commits it acknowledged (cosignatures already given), and the witness could then cosign a fork; set fsync = on`);
+    if (sc !== 'on' && sc !== 'remote_apply') throw new PostgresStoreError(`store ${this.description}: synchronous_commit is ${sc} in the witness's session (it sets on): a crash could lose acknowledged commits`);
   }
 
   private startError(e: unknown): Error {

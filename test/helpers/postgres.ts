@@ -59,9 +59,9 @@ function run(cmd: string, args: string[], asPostgres: boolean): Promise<string> 
 
 let counter = 0;
 
-/** Starts (or connects to) a server; call stop() in afterAll. */
-export async function startTestPostgres(): Promise<TestPostgres> {
-  const given = process.env.GW_TEST_PG_URL;
+/** Starts (or connects to) a server; call stop() in afterAll. `settings`: more server settings (-c NAME=VALUE), for a cluster of its own only. */
+export async function startTestPostgres(o: { settings?: Record<string, string> } = {}): Promise<TestPostgres> {
+  const given = o.settings ? undefined : process.env.GW_TEST_PG_URL;
   let url: string;
   let port: number;
   let stopServer: (() => Promise<void>) | undefined;
@@ -87,7 +87,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     writeFileSync(hba, `host all pwuser 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
     port = await freePort();
     const log = join(dir, 'server.log');
-    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200`;
+    const extra = Object.entries(o.settings ?? {}).map(([k, v]) => ` -c ${k}=${v}`).join('');
+    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200${extra}`;
     startServer = async () => void (await run(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', opts, '-w', '-t', '60', 'start'], asPg));
     stopServer = async () => void (await run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop'], asPg));
     await startServer();

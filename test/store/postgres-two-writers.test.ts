@@ -284,3 +284,23 @@ describe.skipIf(!!why)('PostgreSQL: two witness instances, one key, one database
     }
   });
 });
+
+describe.skipIf(!!why)('PostgreSQL: a server that does not keep what it committed', () => {
+  let pgs: TestPostgres;
+  beforeAll(async () => {
+    pgs = await startTestPostgres({ settings: { fsync: 'off' } });
+  }, 90_000);
+  afterAll(async () => {
+    await pgs?.stop();
+  }, 60_000);
+
+  it('fsync = off: the witness refuses to start on it (a crash could lose cosignatures already given), exit 2 (CONFIG)', async () => {
+    const url = await pgs.freshDb();
+    const err = await PostgresStore.open({ url }).then(
+      (s) => s.close().then(() => undefined),
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(err?.message).toMatch(/fsync = off: a crash can lose commits it acknowledged/);
+    expect(err?.code).toBe('CONFIG');
+  });
+});
