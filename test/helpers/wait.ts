@@ -49,3 +49,12 @@ export async function holdsFor(cond: () => boolean | Promise<boolean>, o: { read
     await pause(Math.min(o.intervalMs ?? 5, Math.max(1, end - Date.now())));
   }
 }
+
+/**
+ * The pause between attempts of a load loop (a client retrying after a refused connection or a
+ * 503, or while no server is up): pacing, so that a retry loop does not spin. It waits for
+ * nothing a test asserts; what is asserted is awaited with waitFor.
+ */
+export function paceRetry(ms = 20): Promise<void> {
+  return pause(ms);
+}

@@ -17,7 +17,7 @@ import { generateKey, openNote, parseCosignatureVkey, parseVkey, signNote, Verif
 import { equalBytes } from '../../src/util/bytes.js';
 import { killAllChildren, startServe, type ServeChild } from '../witness/crash-driver.js';
 import { PG_REQUIRED, pgUnavailableReason, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { waitFor } from '../helpers/wait.js';
+import { paceRetry, waitFor } from '../helpers/wait.js';
 
 const why = pgUnavailableReason();
 if (why && PG_REQUIRED) throw new Error(`INTEROP_REQUIRED=1 but ${why}`);
@@ -132,13 +132,13 @@ describe.skipIf(!!why)(`two serve instances on one PostgreSQL database${why ? ` 
         pending = [];
       })().finally(() => (resolving = undefined)));
 
-    // A load client until the phase ends; its 20 ms pauses pace retries (no instance, a lost
-    // connection, a 503) and wait for nothing a test asserts.
+    // A load client until the phase ends; paceRetry paces its retries (no instance, a lost
+    // connection, a 503) and waits for nothing a test asserts.
     const client = async (inst: number, id: number): Promise<void> => {
       while (!stopping) {
         const srv = servers[inst];
         if (!srv) {
-          await new Promise((r) => setTimeout(r, 20));
+          await paceRetry();
           continue;
         }
         const base = trunk.size;
@@ -154,7 +154,7 @@ describe.skipIf(!!why)(`two serve instances on one PostgreSQL database${why ? ` 
           text = await res.text();
         } catch {
           statuses['conn-error'] = (statuses['conn-error'] ?? 0) + 1; // killed mid-request: outcome unknown
-          await new Promise((r) => setTimeout(r, 20));
+          await paceRetry();
           continue;
         }
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
@@ -175,7 +175,7 @@ describe.skipIf(!!why)(`two serve instances on one PostgreSQL database${why ? ` 
           await resolve();
         } else if (res.status === 503) {
           reasons503.add(text.trim().slice(0, 200));
-          await new Promise((r) => setTimeout(r, 20));
+          await paceRetry();
         } else violations.push(`answered ${res.status}: ${text.trim()}`);
       }
     };
